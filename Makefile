@@ -1,0 +1,29 @@
+# govern — the two commands of the README, and a few more for developers.
+# Every target does its own set-up: a fresh clone needs nothing but python3 (>= 3.11).
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+DEMO_DIR ?= $(shell mktemp -d 2>/dev/null || echo /tmp/govern-demo)
+
+.PHONY: demo test install bench soak clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## make demo: the main job on the built-in reference workspace (on a scratch copy).
+demo: $(STAMP)
+	$(BIN)/python scripts/demo.py
+
+## make test: the whole suite.
+test: $(STAMP)
+	$(BIN)/python -m pytest -n 2 -q
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

@@ -1,0 +1,3 @@
+"""Version of the govern framework (single source, read by packaging and ``--version``)."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,26 @@
+"""govern — seal run folders, keep a sealed append-only delta log of every registry, and
+derive the governance books from that evidence.
+
+Plugin authors import :data:`hookimpl` from here (``from govern import hookimpl``); the hook
+specifications, with their documentation, are in :mod:`govern.hookspecs`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from govern.__about__ import __version__
+
+__all__ = ["__version__", "hookimpl", "hookspec", "PROJECT_NAME"]
+
+#: pluggy project name and entry-point group.
+PROJECT_NAME = "govern"
+
+
+def __getattr__(name: str) -> Any:
+    # pluggy is imported on first use so `govern --version` stays fast.
+    if name in ("hookimpl", "hookspec"):
+        from govern import markers
+
+        return getattr(markers, name)
+    raise AttributeError(f"module 'govern' has no attribute {name!r}")

@@ -1,0 +1,7 @@
+"""``python -m govern``."""
+
+import sys
+
+from govern.cli import main
+
+sys.exit(main())

@@ -1,0 +1,83 @@
+"""The ``govern`` command line: the only layer that parses arguments or prints.
+
+:func:`main` moves global flags given after the command name to the front (so
+``govern verify --json RUN`` works like ``govern --json verify RUN``), runs the typer app
+without its own exception handling, and turns every outcome — result, usage error,
+:class:`~govern.errors.GovernError`, unexpected crash — into exactly one rendering and exit
+code. Tracebacks are shown only with ``-v`` or ``GOVERN_DEBUG=1``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+
+from govern.cli.output import Output
+from govern.errors import ExitCode, GovernError
+
+_FLAG_OPTIONS = {"--json", "-q", "--quiet", "-v", "--verbose", "--strict-plugins"}
+_VALUE_OPTIONS = {"-C", "--workspace", "--lock-timeout"}
+
+
+def hoist_global_options(argv: list[str]) -> list[str]:
+    """Move global options found anywhere (before ``--``) to the front of ``argv``."""
+    hoisted: list[str] = []
+    rest: list[str] = []
+    index = 0
+    while index < len(argv):
+        arg = argv[index]
+        if arg == "--":
+            rest.extend(argv[index:])
+            break
+        name = arg.split("=", 1)[0]
+        if arg in _FLAG_OPTIONS:
+            hoisted.append(arg)
+        elif name in _VALUE_OPTIONS and "=" in arg:
+            hoisted.append(arg)
+        elif arg in _VALUE_OPTIONS and index + 1 < len(argv):
+            hoisted.extend(argv[index : index + 2])
+            index += 1
+        else:
+            rest.append(arg)
+        index += 1
+    return hoisted + rest
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run govern with ``argv`` (default ``sys.argv[1:]``) and return the exit code."""
+    args = hoist_global_options(list(sys.argv[1:] if argv is None else argv))
+    if args[:1] in (["--version"], ["-V"]):
+        from govern.__about__ import __version__
+
+        print(f"govern {__version__}")
+        return ExitCode.OK
+    output = Output(
+        json_mode="--json" in args,
+        quiet=bool({"-q", "--quiet"} & set(args)),
+        verbose=bool({"-v", "--verbose"} & set(args)) or os.environ.get("GOVERN_DEBUG") == "1",
+    )
+    from typer._click import exceptions as click_exceptions  # typer vendors click
+
+    from govern.cli.app import build_app
+
+    try:
+        command = build_app(output)
+        command.main(args=args, prog_name="govern", standalone_mode=False)
+    except GovernError as error:
+        output.fail(error)
+        if output.verbose:
+            traceback.print_exc()
+    except click_exceptions.Exit as done:
+        output.exit_code = done.exit_code
+    except click_exceptions.Abort:
+        output.fail(GovernError("E_USAGE", "aborted"))
+    except click_exceptions.ClickException as usage:
+        output.fail(GovernError("E_USAGE", usage.format_message()))
+    except KeyboardInterrupt:
+        output.fail(GovernError("E_USAGE", "interrupted", exit_code=ExitCode.USAGE))
+    except Exception as crash:  # a bug: still one line, the traceback behind -v
+        if output.verbose:
+            traceback.print_exc()
+        output.fail(GovernError("E_INTERNAL", f"internal error: {type(crash).__name__}: {crash} (run with -v for the traceback)"))
+    return output.render()

@@ -1,0 +1,61 @@
+"""The root typer app: global options, and the command modules mounted on it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from govern.cli.output import Output
+from govern.cli.state import CliState
+
+HELP = """Seal run folders, keep a sealed append-only delta log of every registry, and derive the
+governance books from that evidence.
+
+Exit codes: 0 success; 1 a check found problems; 2 usage, configuration or input error;
+3 the workspace is locked by another govern process.
+"""
+
+
+def _root(
+    ctx: typer.Context,
+    workspace: Annotated[
+        Optional[Path], typer.Option("-C", "--workspace", help="Workspace directory (default: walk up from here).")
+    ] = None,
+    json_mode: Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout, for machines.")] = False,
+    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print only problems.")] = False,
+    verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Show tracebacks for errors.")] = False,
+    lock_timeout: Annotated[
+        float, typer.Option("--lock-timeout", metavar="SECONDS", help="How long to wait for the workspace lock.")
+    ] = 10.0,
+    strict_plugins: Annotated[
+        bool, typer.Option("--strict-plugins", help="A plugin that fails to load is fatal (exit 2).")
+    ] = False,
+    version: Annotated[bool, typer.Option("--version", "-V", help="Show the version and exit.")] = False,
+) -> None:
+    state: CliState = ctx.obj
+    state.workspace_dir = workspace
+    state.lock_timeout = lock_timeout
+    state.strict_plugins = strict_plugins
+    state.output.command = ctx.invoked_subcommand
+
+
+def build_app(output: Output):
+    """Build the click command for one invocation, with ``output`` as its sink."""
+    from govern.cli import init_cmd, seal_cmd, verify_cmd
+
+    app = typer.Typer(
+        name="govern",
+        help=HELP,
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    app.callback()(_root)
+    for module in (init_cmd, seal_cmd, verify_cmd):
+        module.register(app)
+    command = typer.main.get_command(app)
+    command.context_settings = {**(command.context_settings or {}), "obj": CliState(output)}
+    return command

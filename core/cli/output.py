@@ -1,0 +1,123 @@
+"""How commands talk to people and machines: text on a terminal, one JSON document with --json.
+
+A command never prints. It hands its result to :class:`Output` once (``emit``) and may add
+warnings; :func:`govern.cli.main` renders everything at the end, so ``--json`` always yields
+exactly one document on stdout — including for errors — and text mode keeps data on stdout
+and diagnostics on stderr.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from govern.errors import ExitCode, GovernError
+from govern.progress import NO_PROGRESS, Progress
+
+
+class Output:
+    """Collects one command's result, warnings and error, then renders them."""
+
+    def __init__(self, *, json_mode: bool = False, quiet: bool = False, verbose: bool = False) -> None:
+        self.json_mode = json_mode
+        self.quiet = quiet
+        self.verbose = verbose
+        self.command: str | None = None
+        self.data: dict[str, Any] | None = None
+        self.lines: list[str] = []
+        self.exit_code: int = ExitCode.OK
+        self.warnings: list[str] = []
+        self.error: GovernError | None = None
+
+    def emit(self, data: dict[str, Any], lines: Iterable[str], exit_code: int = ExitCode.OK) -> None:
+        """Record the command's result: ``data`` for --json, ``lines`` for people."""
+        self.data = data
+        self.lines = list(lines)
+        self.exit_code = exit_code
+
+    def warn(self, message: str) -> None:
+        """A warning: printed to stderr at once in text mode, listed in the JSON document."""
+        self.warnings.append(message)
+        if not self.json_mode:
+            print(f"govern: warning: {message}", file=sys.stderr, flush=True)
+
+    def fail(self, error: GovernError) -> None:
+        """Record the error that ended the command."""
+        self.error = error
+        self.exit_code = error.exit_code
+
+    @contextlib.contextmanager
+    def progress(self) -> Iterator[Progress]:
+        """A :class:`Progress` drawing bars on a terminal; silent when piped, quiet or --json."""
+        if self.json_mode or self.quiet or not sys.stderr.isatty():
+            yield NO_PROGRESS
+            return
+        bar = _TerminalProgress()
+        try:
+            yield bar
+        finally:
+            bar.close()
+
+    def render(self) -> int:
+        """Print the result (or error) and return the exit code."""
+        if self.json_mode:
+            doc: dict[str, Any] = {
+                "command": self.command,
+                "ok": self.error is None and self.exit_code == ExitCode.OK,
+                "exit_code": int(self.exit_code),
+                "result": self.data,
+                "warnings": self.warnings,
+                "error": None if self.error is None else error_json(self.error),
+            }
+            sys.stdout.write(json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+        else:
+            if self.lines and not (self.quiet and self.exit_code == ExitCode.OK):
+                sys.stdout.write("\n".join(self.lines) + "\n")
+            if self.error is not None:
+                for line in error_lines(self.error):
+                    print(line, file=sys.stderr)
+        sys.stdout.flush()
+        return int(self.exit_code)
+
+
+def error_json(error: GovernError) -> dict[str, Any]:
+    """The ``error`` member of a JSON document."""
+    return {
+        "code": error.code,
+        "message": error.message,
+        "problems": [{"code": p.code, "where": p.where, "message": p.message} for p in error.problems],
+    }
+
+
+def error_lines(error: GovernError) -> list[str]:
+    """``govern: error: CODE: message``, then one indented line per further problem."""
+    lines = [f"govern: error: {error.code}: {error.message}"]
+    lines.extend(f"  {problem}" for problem in error.problems[1:])
+    return lines
+
+
+class _TerminalProgress:
+    """Progress bars on stderr (click's bar, vendored by typer); one bar per ``start``."""
+
+    def __init__(self) -> None:
+        self._bar = None
+
+    def start(self, total: int, label: str) -> None:
+        import typer
+
+        self.close()
+        if total > 0:
+            self._bar = typer.progressbar(length=total, label=label, file=sys.stderr, show_eta=True)
+            self._bar.__enter__()
+
+    def advance(self, amount: int) -> None:
+        if self._bar is not None:
+            self._bar.update(amount)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+            self._bar = None

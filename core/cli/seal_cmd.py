@@ -1,0 +1,54 @@
+"""``govern seal RUN_DIR``: write run.json if missing, manifest.json and MANIFEST.sha256."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from govern.cli.state import CliState
+
+
+def seal(
+    ctx: typer.Context,
+    run_dir: Annotated[Path, typer.Argument(help="The run folder to seal.", show_default=False)],
+    op: Annotated[Optional[str], typer.Option("--op", metavar="OP-ID", help="Operation id recorded in a new run.json.")] = None,
+    reseal: Annotated[bool, typer.Option("--reseal", help="Replace an existing seal.")] = False,
+    at: Annotated[
+        Optional[str], typer.Option("--at", metavar="T", help="Clock, YYYY-MM-DDTHH:MM:SSZ (default SOURCE_DATE_EPOCH, else now).")
+    ] = None,
+) -> None:
+    """Seal a run folder so that any later change to it is detectable.
+
+    Refuses (exit 2, nothing written) symlinks, FIFOs, sockets, devices, names with a
+    backslash, NUL, CR or LF, names that collide after NFC or case-folding, files that change
+    while being hashed, and runs that are already sealed (unless --reseal).
+    """
+    from govern.clock import resolve_clock
+    from govern.locking import exclusive_lock
+    from govern.runs import LOCK_NAME
+    from govern.sealing import seal_run
+
+    state: CliState = ctx.obj
+    clock = resolve_clock(at)
+    run_dir = run_dir.absolute()
+    with exclusive_lock(run_dir.parent / LOCK_NAME, state.lock_timeout):
+        with state.output.progress() as progress:
+            result = seal_run(run_dir, clock=clock, op_id=op, reseal=reseal, progress=progress)
+    state.output.emit(
+        {
+            "run_id": result.run_id,
+            "run_dir": str(run_dir),
+            "root_sha256": result.root_sha256,
+            "files": result.files,
+            "bytes": result.total_bytes,
+            "wrote_run_json": result.wrote_envelope,
+        },
+        [f"sealed {result.run_id}: {result.files} files, {result.total_bytes} bytes", f"ROOT_SHA256 {result.root_sha256}"],
+    )
+
+
+def register(app: typer.Typer) -> None:
+    """Mount the command on the root app."""
+    app.command("seal")(seal)

@@ -1,0 +1,94 @@
+"""``govern verify``: check seals (every file's hash) and, with --log, the delta log's chain."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from govern.cli.state import CliState
+from govern.errors import ExitCode, GovernError
+
+
+def _resolve_run_dirs(state: CliState, run_dirs: list[Path], all_runs: bool) -> tuple[list[Path], list[str]]:
+    """The run folders to verify, and warnings about folders passed over."""
+    from govern.runs import list_runs
+
+    warnings: list[str] = []
+    targets: list[Path] = []
+    for given in run_dirs:
+        if given.is_dir():
+            targets.append(given)
+            continue
+        # A bare run id is looked up in the workspace's runs root.
+        candidate = state.workspace().runs_root / str(given)
+        if candidate.is_dir():
+            targets.append(candidate)
+        else:
+            raise GovernError("E_NOT_A_DIRECTORY", f"{given}: no such run folder")
+    if all_runs:
+        listing = list_runs(state.workspace().runs_root)
+        targets.extend(listing.runs)
+        warnings.extend(f"{name}: not a run folder name (YYYY-MM-DD__HHMMSS__slug); not verified" for name in listing.ignored)
+    return targets, warnings
+
+
+def verify(
+    ctx: typer.Context,
+    run_dirs: Annotated[
+        Optional[list[Path]], typer.Argument(help="Run folders (paths, or run ids in the workspace).", show_default=False)
+    ] = None,
+    all_runs: Annotated[bool, typer.Option("--all", help="Verify every run under the workspace's runs root.")] = False,
+) -> None:
+    """Verify sealed runs: the seal, the manifest, and every file's size and SHA-256.
+
+    Every problem is reported with a stable code (docs/errors.md). Exit 1 if any run fails.
+    With --all, folders without a seal are listed as unsealed (a warning: they may still be
+    being written) and are not failures.
+    """
+    from govern.manifest import read_seal
+    from govern.verification import verify_run
+
+    state: CliState = ctx.obj
+    targets, warnings = _resolve_run_dirs(state, list(run_dirs or []), all_runs)
+    for warning in warnings:
+        state.output.warn(warning)
+    if not targets:
+        raise GovernError("E_USAGE", "nothing to verify: give RUN_DIR..., or --all")
+    reports = []
+    lines: list[str] = []
+    failed = 0
+    with state.output.progress() as progress:
+        for run_dir in targets:
+            if all_runs and not read_seal(run_dir).sealed:
+                state.output.warn(f"{run_dir.name}: unsealed (no MANIFEST.sha256); not verified")
+                reports.append({"run_id": run_dir.name, "status": "unsealed", "root_sha256": None, "problems": []})
+                continue
+            check = verify_run(run_dir, progress)
+            status = "ok" if check.ok else "failed"
+            failed += not check.ok
+            files = len(check.manifest.files) if check.manifest else 0
+            reports.append(
+                {
+                    "run_id": run_dir.name,
+                    "status": status,
+                    "root_sha256": check.root_sha256,
+                    "files": files,
+                    "problems": [{"code": p.code, "where": p.where, "message": p.message} for p in check.problems],
+                }
+            )
+            if check.ok:
+                lines.append(f"OK      {run_dir.name}  {files} files  ROOT_SHA256 {check.root_sha256}")
+            else:
+                lines.append(f"FAILED  {run_dir.name}  {len(check.problems)} problem(s)")
+                lines.extend(f"  {p}" for p in check.problems)
+    verified = sum(1 for r in reports if r["status"] != "unsealed")
+    lines.append(f"{verified} run(s) verified, {failed} failed")
+    exit_code = ExitCode.PROBLEMS if failed else ExitCode.OK
+    state.output.emit({"runs": reports, "verified": verified, "failed": failed}, lines, exit_code)
+
+
+def register(app: typer.Typer) -> None:
+    """Mount the command on the root app."""
+    app.command("verify")(verify)

@@ -1,0 +1,51 @@
+"""The build clock: ``--at``, else ``SOURCE_DATE_EPOCH``, else now (DESIGN §4).
+
+Sealed output never reads the wall clock directly: everything that writes a time asks for a
+:class:`datetime` from :func:`resolve_clock` once and passes it down.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+
+from govern.errors import GovernError
+
+_UTC_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+_AT_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+
+
+def format_utc(moment: dt.datetime) -> str:
+    """Format as ``YYYY-MM-DDTHH:MM:SSZ``."""
+    return moment.astimezone(dt.timezone.utc).strftime(_UTC_FORMAT)
+
+
+def parse_utc(text: str) -> dt.datetime:
+    """Parse ``YYYY-MM-DDTHH:MM:SSZ`` (the only accepted form) into an aware UTC datetime."""
+    if not _AT_PATTERN.match(text):
+        raise ValueError(f"{text!r} is not of the form YYYY-MM-DDTHH:MM:SSZ")
+    return dt.datetime.strptime(text, _UTC_FORMAT).replace(tzinfo=dt.timezone.utc)
+
+
+def resolve_clock(at: str | None = None, environ: dict[str, str] | None = None) -> dt.datetime:
+    """The moment to stamp output with, to the second, in UTC.
+
+    ``at`` (``YYYY-MM-DDTHH:MM:SSZ``) wins; else ``SOURCE_DATE_EPOCH`` (integer seconds, the
+    reproducible-builds convention); else the current time. Bad values raise E_CLOCK_INVALID.
+    """
+    env = os.environ if environ is None else environ
+    if at is not None:
+        try:
+            return parse_utc(at)
+        except ValueError as exc:
+            raise GovernError("E_CLOCK_INVALID", f"--at: {exc}") from None
+    epoch = env.get("SOURCE_DATE_EPOCH")
+    if epoch is not None and epoch != "":
+        if not epoch.isdigit():
+            raise GovernError("E_CLOCK_INVALID", f"SOURCE_DATE_EPOCH={epoch!r} is not a whole number of seconds")
+        try:
+            return dt.datetime.fromtimestamp(int(epoch), tz=dt.timezone.utc)
+        except (OverflowError, OSError, ValueError):
+            raise GovernError("E_CLOCK_INVALID", f"SOURCE_DATE_EPOCH={epoch!r} is out of range") from None
+    return dt.datetime.now(tz=dt.timezone.utc).replace(microsecond=0)

@@ -1,0 +1,179 @@
+"""Workspace discovery and ``registry_config.toml`` (DESIGN §3).
+
+A workspace is a directory holding ``registry_config.toml``; it is found like git finds a
+repository: ``-C/--workspace DIR``, else walking up from the current directory. The file is
+read with :mod:`tomllib` and structured into frozen attrs models by the strict converter, so
+every error names the file, the key path and what was expected.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from govern.converter import describe_structure_error, make_converter
+from govern.errors import GovernError
+from govern.paths import manifest_path_problem
+
+CONFIG_NAME = "registry_config.toml"
+REGISTRY_ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+@attrs.frozen
+class WorkspaceSettings:
+    """The ``[workspace]`` table."""
+
+    runs_root: str = ".codex/RUNS"
+    delta_log_artifact: str = "REGISTRY_DELTA_LOG_v0_1.jsonl"
+    active_pointers: str | None = None
+    governance_dir: str = "governance"
+
+
+@attrs.frozen
+class PluginSettings:
+    """The ``[plugins]`` table."""
+
+    disable: list[str] = attrs.Factory(list)
+
+
+@attrs.frozen
+class RegistryConfig:
+    """One ``[registries.<id>]`` table. ``options`` is free-form, for the kind's plugin."""
+
+    kind: str
+    artifact: str | None = None
+    schema: str | None = None
+    reason: str | None = None
+    description: str | None = None
+    options: dict[str, Any] = attrs.Factory(dict)
+
+
+@attrs.frozen
+class WorkspaceConfig:
+    """The whole of ``registry_config.toml``."""
+
+    workspace: WorkspaceSettings = attrs.Factory(WorkspaceSettings)
+    plugins: PluginSettings = attrs.Factory(PluginSettings)
+    registries: dict[str, RegistryConfig] = attrs.Factory(dict)
+
+
+@attrs.frozen
+class Registry:
+    """A configured registry: its id and its configuration."""
+
+    id: str
+    config: RegistryConfig
+
+    @property
+    def kind(self) -> str:
+        """The registry kind (``sealed``, ``external``, … or a plugin's)."""
+        return self.config.kind
+
+
+@attrs.frozen
+class Workspace:
+    """A loaded workspace: where it is and what it configures."""
+
+    root: Path
+    config: WorkspaceConfig
+
+    @property
+    def config_path(self) -> Path:
+        """The ``registry_config.toml`` file."""
+        return self.root / CONFIG_NAME
+
+    @property
+    def runs_root(self) -> Path:
+        """Where run folders live."""
+        return self.root / self.config.workspace.runs_root
+
+    @property
+    def governance_dir(self) -> Path:
+        """Where the governance documents live."""
+        return self.root / self.config.workspace.governance_dir
+
+    @property
+    def active_pointers_path(self) -> Path | None:
+        """The optional active-pointers file."""
+        pointers = self.config.workspace.active_pointers
+        return None if pointers is None else self.root / pointers
+
+    def registries(self) -> list[Registry]:
+        """Every configured registry, sorted by id."""
+        return [Registry(rid, cfg) for rid, cfg in sorted(self.config.registries.items())]
+
+    def registry(self, registry_id: str) -> Registry:
+        """One registry by id; E_CONFIG_INVALID naming the known ids if absent."""
+        cfg = self.config.registries.get(registry_id)
+        if cfg is None:
+            known = ", ".join(sorted(self.config.registries)) or "none"
+            raise GovernError("E_CONFIG_INVALID", f"{self.config_path}: no registry {registry_id!r} (configured: {known})")
+        return Registry(registry_id, cfg)
+
+
+def find_workspace_root(start: Path | None = None, explicit: Path | None = None) -> Path:
+    """The workspace directory: ``explicit`` if given, else the nearest ancestor with the config."""
+    if explicit is not None:
+        explicit = Path(explicit)
+        if not (explicit / CONFIG_NAME).is_file():
+            raise GovernError("E_WORKSPACE_NOT_FOUND", f"{explicit}: no {CONFIG_NAME} here (run 'govern init {explicit}' to create one)")
+        return explicit.resolve()
+    here = Path(start or Path.cwd()).resolve()
+    for candidate in (here, *here.parents):
+        if (candidate / CONFIG_NAME).is_file():
+            return candidate
+    raise GovernError(
+        "E_WORKSPACE_NOT_FOUND",
+        f"no {CONFIG_NAME} in {here} or any parent directory (use -C DIR, or 'govern init')",
+    )
+
+
+def parse_config(text: str, source: Path) -> WorkspaceConfig:
+    """Parse and check the text of a config file; errors name ``source`` and the key."""
+    if text.startswith("\ufeff"):
+        raise GovernError("E_CONFIG_SYNTAX", f"{source}: starts with a byte-order mark (BOM); save it as plain UTF-8")
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        # tomllib's message already ends "(at line L, column C)".
+        raise GovernError("E_CONFIG_SYNTAX", f"{source}: {exc}") from None
+    try:
+        config = make_converter().structure(raw, WorkspaceConfig)
+    except Exception as exc:  # cattrs raises ClassValidationError / BaseValidationError groups
+        messages = describe_structure_error(exc)
+        raise GovernError("E_CONFIG_INVALID", f"{source}: {'; '.join(messages)}") from None
+    _check_values(config, source)
+    return config
+
+
+def _check_values(config: WorkspaceConfig, source: Path) -> None:
+    for registry_id, registry in config.registries.items():
+        if not REGISTRY_ID_PATTERN.match(registry_id):
+            raise GovernError("E_CONFIG_INVALID", f"{source}: registries.{registry_id}: id must match [a-z][a-z0-9_]*")
+        if registry.artifact is not None:
+            reason = manifest_path_problem(registry.artifact)
+            if reason:
+                raise GovernError("E_CONFIG_INVALID", f"{source}: registries.{registry_id}.artifact: {reason}")
+    artifact = config.workspace.delta_log_artifact
+    reason = manifest_path_problem(artifact)
+    if reason:
+        raise GovernError("E_CONFIG_INVALID", f"{source}: workspace.delta_log_artifact: {reason}")
+
+
+def load_workspace(start: Path | None = None, explicit: Path | None = None) -> Workspace:
+    """Find and load the workspace (E_WORKSPACE_NOT_FOUND, E_CONFIG_SYNTAX, E_CONFIG_INVALID)."""
+    root = find_workspace_root(start, explicit)
+    path = root / CONFIG_NAME
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise GovernError("E_IO", f"{path}: cannot read: {exc.strerror}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise GovernError("E_CONFIG_SYNTAX", f"{path}: invalid UTF-8 at byte {exc.start}") from None
+    return Workspace(root=root, config=parse_config(text, path))

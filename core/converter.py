@@ -1,0 +1,36 @@
+"""The one cattrs converter factory: strict structuring of TOML/JSON data into attrs models.
+
+Strict means: unknown keys are errors (``forbid_extra_keys``) and scalars are never coerced
+(cattrs would otherwise turn ``3`` into ``"3"`` for a ``str`` field, hiding a typo'd config).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import cattrs
+from cattrs.preconf.tomllib import make_converter as _make_tomllib_converter
+
+
+def _exact(kind: type, label: str):
+    def structure(value: Any, _type: type) -> Any:
+        # bool is a subclass of int: ``port = true`` must not pass as an integer.
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise TypeError(f"expected {label}, got {type(value).__name__} {value!r}")
+        return value
+
+    return structure
+
+
+def make_converter() -> cattrs.Converter:
+    """A fresh strict converter (never the global one)."""
+    converter = _make_tomllib_converter(forbid_extra_keys=True)
+    converter.register_structure_hook(str, _exact(str, "a string"))
+    converter.register_structure_hook(int, _exact(int, "an integer"))
+    converter.register_structure_hook(bool, _exact(bool, "true or false"))
+    return converter
+
+
+def describe_structure_error(exc: Exception) -> list[str]:
+    """Messages like ``expected a string @ $.registries.x.artifact`` for each failure."""
+    return cattrs.transform_error(exc, path="$")

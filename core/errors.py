@@ -1,0 +1,109 @@
+"""Exit codes, stable error codes and the exception that carries them.
+
+Every failure govern reports has a stable code (``E_…``) documented in ``docs/errors.md``;
+a test keeps that page and :data:`ERROR_CODES` in step. Codes are for machines and for
+searching the docs; the message beside them is for people and names the file, key, run or path.
+"""
+
+from __future__ import annotations
+
+import enum
+
+import attrs
+
+
+class ExitCode(enum.IntEnum):
+    """Process exit codes (DESIGN §8)."""
+
+    OK = 0
+    #: A check ran and found problems (tamper, schema-invalid, conflict, stale).
+    PROBLEMS = 1
+    #: Usage, configuration or input error: nothing was done.
+    USAGE = 2
+    #: The workspace is locked by another govern process.
+    LOCKED = 3
+
+
+#: Every error code govern emits, with a one-line summary (the docs page expands on each).
+ERROR_CODES: dict[str, str] = {
+    # usage, configuration, input
+    "E_USAGE": "the command line is wrong (unknown option, missing argument)",
+    "E_INTERNAL": "a bug in govern or a plugin (rerun with -v for the traceback and report it)",
+    "E_WORKSPACE_NOT_FOUND": "no registry_config.toml in the given directory or any parent",
+    "E_WORKSPACE_EXISTS": "`govern init` refused to overwrite an existing workspace",
+    "E_CONFIG_SYNTAX": "registry_config.toml is not valid TOML",
+    "E_CONFIG_INVALID": "registry_config.toml has an unknown key, a missing key or a wrong type",
+    "E_CONFIG_UNKNOWN_KIND": "a registry's kind is not handled by any installed plugin",
+    "E_CLOCK_INVALID": "--at or SOURCE_DATE_EPOCH is not a valid time",
+    "E_NOT_A_DIRECTORY": "a path that must be a directory is not one",
+    "E_JSON_INVALID": "a JSON or JSONL file is not strictly valid (syntax, duplicate key, NaN, depth, size, encoding)",
+    "E_IO": "reading or writing a file failed (permission, disk full, I/O error)",
+    "E_LOCKED": "another govern process holds the workspace lock",
+    # sealing refusals
+    "E_ALREADY_SEALED": "the run already has a seal (use --reseal to replace it)",
+    "E_SYMLINK": "a symbolic link inside a run (never followed)",
+    "E_SPECIAL_FILE": "a FIFO, socket or device inside a run",
+    "E_UNSAFE_NAME": "a file name with a backslash, NUL, CR or LF, or not valid UTF-8",
+    "E_NAME_COLLISION": "two names equal after NFC normalisation or after case-folding",
+    "E_FILE_CHANGED": "a file changed (size or mtime) while it was being hashed, or the tree changed while sealing",
+    "E_FILE_UNREADABLE": "a file could not be read",
+    # verification
+    "E_SEAL_MISSING": "the run has no MANIFEST.sha256 (not sealed, or sealing was interrupted)",
+    "E_SEAL_MALFORMED": "MANIFEST.sha256 is not exactly one line '<64 hex>  manifest.json'",
+    "E_SEAL_MISMATCH": "manifest.json does not hash to the value in MANIFEST.sha256",
+    "E_MANIFEST_MISSING": "the run has a seal but no manifest.json",
+    "E_MANIFEST_INVALID": "manifest.json is not a well-formed manifest",
+    "E_ALGORITHM_UNKNOWN": "the manifest names a digest algorithm other than sha256",
+    "E_RUN_ID_MISMATCH": "the manifest's run_id is not the run folder's name",
+    "E_UNSAFE_PATH": "a manifest path is absolute, has '..', empty or '.' parts, a backslash or control characters, or is not NFC",
+    "E_PATH_DUPLICATE": "a path is listed twice in the manifest",
+    "E_PATH_CONFLICT": "a path is listed both as a file and as a directory",
+    "E_MANIFEST_UNSORTED": "manifest entries are not sorted by path",
+    "E_DIGEST_MALFORMED": "a digest is not 64 lowercase hex characters",
+    "E_SIZE_MALFORMED": "a size is not a non-negative integer",
+    "E_FILE_MISSING": "a file listed in the manifest is not on disk",
+    "E_FILE_UNLISTED": "a file on disk is not listed in the manifest",
+    "E_SIZE_MISMATCH": "a file's size differs from the manifest",
+    "E_DIGEST_MISMATCH": "a file's SHA-256 differs from the manifest",
+    "E_NOT_A_RUN": "the directory is not a run folder (its name is not YYYY-MM-DD__HHMMSS__slug)",
+}
+
+
+@attrs.frozen
+class Problem:
+    """One thing a check found wrong: a stable code, where, and what."""
+
+    code: str
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.where}: {self.message}"
+
+
+class GovernError(Exception):
+    """A failure with a stable code, a one-line message and the exit code it maps to.
+
+    Raised anywhere below the CLI; the CLI prints it as ``govern: error: …`` (or as JSON) and
+    exits with :attr:`exit_code`. ``problems`` carries every individual finding when one
+    refusal has several reasons (bagit-python style: one error, the full list).
+    """
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        exit_code: ExitCode = ExitCode.USAGE,
+        problems: tuple[Problem, ...] = (),
+    ) -> None:
+        if code not in ERROR_CODES:
+            raise ValueError(f"undocumented error code {code!r}")
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.exit_code = exit_code
+        self.problems = problems
+
+    def __str__(self) -> str:
+        return self.message

@@ -1,0 +1,189 @@
+"""Canonical JSON output and strict JSON input.
+
+Output (DESIGN §4): UTF-8, sorted keys, 2-space indent, trailing newline; JSONL lines are
+compact sorted-key objects. Same value → same bytes, whatever the dict insertion order.
+
+Input is strict because evidence must not be ambiguous: duplicate keys (which one wins?),
+NaN/Infinity (not JSON), floats that overflow to infinity, integers too long to convert, a
+byte-order mark, invalid UTF-8, lone surrogates, nesting beyond :data:`MAX_DEPTH` and files
+beyond a size cap are all refused with the file and, where known, the line and column.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from govern.errors import GovernError
+
+#: Deepest nesting of arrays/objects accepted on input.
+MAX_DEPTH = 256
+#: Largest JSON document read by :func:`load_json_file` unless the caller says otherwise.
+DEFAULT_MAX_BYTES = 1 << 30
+
+_BOM = b"\xef\xbb\xbf"
+
+
+def dump_canonical(value: Any) -> bytes:
+    """Serialise ``value`` as canonical JSON bytes (sorted keys, indent 2, final newline)."""
+    text = json.dumps(value, sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False)
+    return (text + "\n").encode("utf-8")
+
+
+def dump_jsonl_line(value: Any) -> bytes:
+    """Serialise ``value`` as one canonical JSONL line (compact, sorted keys, ``\\n``)."""
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return (text + "\n").encode("utf-8")
+
+
+class StrictJSONError(ValueError):
+    """A strict-parsing failure; ``line``/``column`` are 1-based when known."""
+
+    def __init__(self, reason: str, line: int | None = None, column: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.line = line
+        self.column = column
+
+    def where(self) -> str:
+        """``line L, column C`` (or only the line), or empty when the position is unknown."""
+        if self.line is None:
+            return ""
+        if self.column is None:
+            return f"line {self.line}"
+        return f"line {self.line}, column {self.column}"
+
+
+def _reject_constant(name: str) -> Any:
+    raise StrictJSONError(f"{name} is not valid JSON")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise StrictJSONError(f"number {text[:40]} is out of range")
+    return value
+
+
+def _checked_int(text: str) -> int:
+    # CPython refuses int() of > 4300 digits with a ValueError; make it a clear message.
+    if len(text) > 1000:
+        raise StrictJSONError(f"integer with {len(text)} digits is out of range")
+    return int(text)
+
+
+def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise StrictJSONError(f"duplicate key {key!r}")
+        _reject_surrogates(key)
+        result[key] = value
+    return result
+
+
+def _reject_surrogates(text: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise StrictJSONError("string holds a lone surrogate (not valid Unicode)") from None
+
+
+def _check_depth_and_strings(value: Any) -> None:
+    """Walk the decoded value once: nesting limit and lone surrogates in string values."""
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            if depth >= MAX_DEPTH:
+                raise StrictJSONError(f"nesting deeper than {MAX_DEPTH}")
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            if depth >= MAX_DEPTH:
+                raise StrictJSONError(f"nesting deeper than {MAX_DEPTH}")
+            stack.extend((v, depth + 1) for v in item)
+        elif isinstance(item, str):
+            _reject_surrogates(item)
+
+
+def _nesting_exceeds(text: str) -> bool:
+    """Cheap pre-check so hostile nesting never reaches the recursive decoder."""
+    depth = 0
+    deepest = 0
+    in_string = False
+    escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > MAX_DEPTH:
+                    return True
+        elif char in "]}":
+            depth -= 1
+    return False
+
+
+def loads_strict(data: bytes | str) -> Any:
+    """Parse one JSON document strictly; raise :class:`StrictJSONError` on any ambiguity."""
+    if isinstance(data, bytes):
+        if data.startswith(_BOM):
+            raise StrictJSONError("starts with a byte-order mark (BOM)", 1, 1)
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise StrictJSONError(f"invalid UTF-8 at byte {exc.start}") from None
+    else:
+        text = data
+        if text.startswith("\ufeff"):
+            raise StrictJSONError("starts with a byte-order mark (BOM)", 1, 1)
+    # Only pay for the scan when the text could nest that deep at all.
+    if text.count("[") + text.count("{") > MAX_DEPTH and _nesting_exceeds(text):
+        raise StrictJSONError(f"nesting deeper than {MAX_DEPTH}")
+    try:
+        value = json.loads(
+            text,
+            object_pairs_hook=_unique_object,
+            parse_constant=_reject_constant,
+            parse_float=_finite_float,
+            parse_int=_checked_int,
+        )
+    except json.JSONDecodeError as exc:
+        raise StrictJSONError(exc.msg, exc.lineno, exc.colno) from None
+    except RecursionError:
+        raise StrictJSONError(f"nesting deeper than {MAX_DEPTH}") from None
+    _check_depth_and_strings(value)
+    return value
+
+
+def read_bytes_capped(path: Path, max_bytes: int) -> bytes:
+    """Read a whole file, refusing one larger than ``max_bytes`` (E_JSON_INVALID)."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(max_bytes + 1)
+    except OSError as exc:
+        raise GovernError("E_IO", f"{path}: cannot read: {exc.strerror or exc}") from exc
+    if len(data) > max_bytes:
+        raise GovernError("E_JSON_INVALID", f"{path}: larger than the {max_bytes}-byte limit")
+    return data
+
+
+def load_json_file(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Any:
+    """Read and strictly parse a JSON file; errors name the file and position (E_JSON_INVALID)."""
+    data = read_bytes_capped(path, max_bytes)
+    try:
+        return loads_strict(data)
+    except StrictJSONError as exc:
+        where = exc.where()
+        raise GovernError("E_JSON_INVALID", f"{path}{': ' + where if where else ''}: {exc.reason}") from None

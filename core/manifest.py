@@ -1,0 +1,199 @@
+"""The manifest and the seal: their models, their bytes, and reading them back (DESIGN §4).
+
+``manifest.json`` lists every file of a run but the two seal files, sorted by path, each with
+its SHA-256 and size. ``MANIFEST.sha256`` holds one ``sha256sum``-compatible line pinning
+``manifest.json``; that hex is the run's ROOT_SHA256. :func:`read_seal` checks the seal and
+the manifest's structure without touching payload files — what a delta build needs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+import attrs
+
+from govern.errors import Problem
+from govern.jsonio import StrictJSONError, dump_canonical, loads_strict
+from govern.paths import manifest_path_problem
+
+MANIFEST_NAME = "manifest.json"
+SEAL_NAME = "MANIFEST.sha256"
+MANIFEST_VERSION = "0.1"
+ALGORITHM = "sha256"
+#: Largest manifest.json read (a million entries is ~150 MB).
+MAX_MANIFEST_BYTES = 2 << 30
+
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+_SEAL_LINE = re.compile(rb"^([0-9a-f]{64})  manifest\.json\n$")
+
+
+@attrs.frozen
+class ManifestEntry:
+    """One sealed file: its run-relative path, SHA-256 (lowercase hex) and size in bytes."""
+
+    path: str
+    sha256: str
+    bytes: int
+
+
+@attrs.frozen
+class Manifest:
+    """The list of a run's files, sorted by path."""
+
+    run_id: str
+    files: tuple[ManifestEntry, ...]
+
+    def to_json(self) -> dict:
+        """The manifest as a JSON-ready dict (canonical key set)."""
+        return {
+            "manifest_version": MANIFEST_VERSION,
+            "run_id": self.run_id,
+            "algorithm": ALGORITHM,
+            "files": [{"path": e.path, "sha256": e.sha256, "bytes": e.bytes} for e in self.files],
+        }
+
+    def to_bytes(self) -> bytes:
+        """Canonical manifest.json bytes."""
+        return dump_canonical(self.to_json())
+
+    def by_path(self) -> dict[str, ManifestEntry]:
+        """Entries keyed by path."""
+        return {entry.path: entry for entry in self.files}
+
+
+def seal_line(manifest_bytes: bytes) -> tuple[str, bytes]:
+    """ROOT_SHA256 of ``manifest_bytes`` and the MANIFEST.sha256 line that pins it."""
+    root = hashlib.sha256(manifest_bytes).hexdigest()
+    return root, f"{root}  {MANIFEST_NAME}\n".encode("ascii")
+
+
+@attrs.frozen
+class SealCheck:
+    """What reading a run's seal found: the root hash, the parsed manifest, the problems."""
+
+    run_dir: Path
+    root_sha256: str | None
+    manifest: Manifest | None
+    problems: tuple[Problem, ...]
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing is wrong."""
+        return not self.problems
+
+    @property
+    def sealed(self) -> bool:
+        """True when the run carries a seal file at all (it may still be broken)."""
+        return not any(p.code == "E_SEAL_MISSING" for p in self.problems)
+
+
+def _parse_entries(raw_files: object, where: str, problems: list[Problem]) -> tuple[ManifestEntry, ...]:
+    if not isinstance(raw_files, list):
+        problems.append(Problem("E_MANIFEST_INVALID", where, "'files' is not a list"))
+        return ()
+    entries: list[ManifestEntry] = []
+    seen: set[str] = set()
+    previous: str | None = None
+    for index, raw in enumerate(raw_files):
+        at = f"{where}: files[{index}]"
+        if not isinstance(raw, dict) or set(raw) != {"path", "sha256", "bytes"}:
+            problems.append(Problem("E_MANIFEST_INVALID", at, "entry must be an object with exactly path, sha256, bytes"))
+            continue
+        path, digest, size = raw["path"], raw["sha256"], raw["bytes"]
+        reason = manifest_path_problem(path)
+        if reason:
+            problems.append(Problem("E_UNSAFE_PATH", f"{where}: {path!r}", reason))
+            continue
+        bad = False
+        if not isinstance(digest, str) or not _HEX64.match(digest):
+            problems.append(Problem("E_DIGEST_MALFORMED", f"{where}: {path}", f"digest {digest!r} is not 64 lowercase hex characters"))
+            bad = True
+        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+            problems.append(Problem("E_SIZE_MALFORMED", f"{where}: {path}", f"size {size!r} is not a non-negative integer"))
+            bad = True
+        if path in seen:
+            problems.append(Problem("E_PATH_DUPLICATE", f"{where}: {path}", "listed more than once"))
+            bad = True
+        elif previous is not None and path < previous:
+            problems.append(Problem("E_MANIFEST_UNSORTED", f"{where}: {path}", f"listed after {previous!r}"))
+        seen.add(path)
+        previous = path
+        if not bad:
+            entries.append(ManifestEntry(path, digest, size))
+    _report_file_directory_conflicts(seen, where, problems)
+    return tuple(entries)
+
+
+def _report_file_directory_conflicts(paths: set[str], where: str, problems: list[Problem]) -> None:
+    directories = {path.rsplit("/", i)[0] for path in paths for i in range(1, path.count("/") + 1)}
+    for path in sorted(paths & directories):
+        problems.append(Problem("E_PATH_CONFLICT", f"{where}: {path}", "listed as a file and used as a directory"))
+
+
+def parse_manifest(data: bytes, run_id: str, where: str) -> tuple[Manifest | None, list[Problem]]:
+    """Parse and check manifest.json bytes; problems are collected, not raised."""
+    problems: list[Problem] = []
+    try:
+        doc = loads_strict(data)
+    except StrictJSONError as exc:
+        pos = exc.where()
+        return None, [Problem("E_MANIFEST_INVALID", where, f"{pos + ': ' if pos else ''}{exc.reason}")]
+    if not isinstance(doc, dict):
+        return None, [Problem("E_MANIFEST_INVALID", where, "not a JSON object")]
+    expected = {"manifest_version", "run_id", "algorithm", "files"}
+    if set(doc) != expected:
+        extra = sorted(set(doc) - expected)
+        missing = sorted(expected - set(doc))
+        detail = "; ".join(filter(None, [f"unknown keys {extra}" if extra else "", f"missing keys {missing}" if missing else ""]))
+        return None, [Problem("E_MANIFEST_INVALID", where, detail)]
+    if doc["manifest_version"] != MANIFEST_VERSION:
+        problems.append(Problem("E_MANIFEST_INVALID", where, f"manifest_version {doc['manifest_version']!r} is not {MANIFEST_VERSION!r}"))
+    if doc["algorithm"] != ALGORITHM:
+        problems.append(Problem("E_ALGORITHM_UNKNOWN", where, f"algorithm {doc['algorithm']!r} is not 'sha256'"))
+    if doc["run_id"] != run_id:
+        problems.append(Problem("E_RUN_ID_MISMATCH", where, f"run_id {doc['run_id']!r} but the folder is {run_id!r}"))
+    entries = _parse_entries(doc["files"], where, problems)
+    return Manifest(run_id=run_id, files=entries), problems
+
+
+def read_seal(run_dir: Path) -> SealCheck:
+    """Check ``MANIFEST.sha256`` against ``manifest.json`` and the manifest's structure.
+
+    Reads only the two seal files, never the payload: this is the check a delta build makes
+    on every snapshot. :func:`govern.verification.verify_run` adds the payload checks.
+    """
+    run_dir = Path(run_dir)
+    seal_path = run_dir / SEAL_NAME
+    manifest_path = run_dir / MANIFEST_NAME
+    where_seal = f"{run_dir.name}/{SEAL_NAME}"
+    where_manifest = f"{run_dir.name}/{MANIFEST_NAME}"
+    try:
+        seal_bytes = seal_path.read_bytes()
+    except FileNotFoundError:
+        return SealCheck(run_dir, None, None, (Problem("E_SEAL_MISSING", where_seal, "no seal: the run is not sealed"),))
+    except OSError as exc:
+        return SealCheck(run_dir, None, None, (Problem("E_FILE_UNREADABLE", where_seal, exc.strerror or str(exc)),))
+    match = _SEAL_LINE.match(seal_bytes)
+    problems: list[Problem] = []
+    if not match:
+        problems.append(Problem("E_SEAL_MALFORMED", where_seal, "expected exactly one line '<64 lowercase hex>  manifest.json'"))
+    try:
+        with open(manifest_path, "rb") as handle:
+            manifest_bytes = handle.read(MAX_MANIFEST_BYTES + 1)
+    except FileNotFoundError:
+        problems.append(Problem("E_MANIFEST_MISSING", where_manifest, "sealed run has no manifest.json"))
+        return SealCheck(run_dir, None, None, tuple(problems))
+    except OSError as exc:
+        problems.append(Problem("E_FILE_UNREADABLE", where_manifest, exc.strerror or str(exc)))
+        return SealCheck(run_dir, None, None, tuple(problems))
+    if len(manifest_bytes) > MAX_MANIFEST_BYTES:
+        problems.append(Problem("E_MANIFEST_INVALID", where_manifest, f"larger than {MAX_MANIFEST_BYTES} bytes"))
+        return SealCheck(run_dir, None, None, tuple(problems))
+    root, _ = seal_line(manifest_bytes)
+    if match and match.group(1).decode("ascii") != root:
+        problems.append(Problem("E_SEAL_MISMATCH", where_manifest, f"hashes to {root}, the seal says {match.group(1).decode('ascii')}"))
+    manifest, manifest_problems = parse_manifest(manifest_bytes, run_dir.name, where_manifest)
+    problems.extend(manifest_problems)
+    return SealCheck(run_dir, root, manifest, tuple(problems))
