@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from govern.converter import describe_structure_error, make_converter
 from govern.errors import GovernError
 from govern.paths import manifest_path_problem
+
+if TYPE_CHECKING:
+    from govern.models import RegistryKind
 
 CONFIG_NAME = "registry_config.toml"
 REGISTRY_ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -177,3 +181,19 @@ def load_workspace(start: Path | None = None, explicit: Path | None = None) -> W
     except UnicodeDecodeError as exc:
         raise GovernError("E_CONFIG_SYNTAX", f"{path}: invalid UTF-8 at byte {exc.start}") from None
     return Workspace(root=root, config=parse_config(text, path))
+
+
+def check_registry_kinds(workspace: Workspace, kinds: Mapping[str, RegistryKind]) -> None:
+    """Every registry's kind must be declared by a plugin, with the keys that kind requires."""
+    for registry in workspace.registries():
+        kind = kinds.get(registry.kind)
+        where = f"{workspace.config_path}: registries.{registry.id}"
+        if kind is None:
+            installed = ", ".join(sorted(kinds)) or "none"
+            raise GovernError(
+                "E_CONFIG_UNKNOWN_KIND",
+                f"{where}.kind: no installed plugin handles kind {registry.kind!r} (installed kinds: {installed})",
+            )
+        for key in kind.requires:
+            if getattr(registry.config, key) is None:
+                raise GovernError("E_CONFIG_INVALID", f"{where}.{key}: required for kind {registry.kind!r}")

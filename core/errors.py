@@ -39,6 +39,7 @@ ERROR_CODES: dict[str, str] = {
     "E_JSON_INVALID": "a JSON or JSONL file is not strictly valid (syntax, duplicate key, NaN, depth, size, encoding)",
     "E_IO": "reading or writing a file failed (permission, disk full, I/O error)",
     "E_LOCKED": "another govern process holds the workspace lock",
+    "E_PLUGIN_FAILED": "a plugin failed to load, failed validation, or raised inside a hook",
     # sealing refusals
     "E_ALREADY_SEALED": "the run already has a seal (use --reseal to replace it)",
     "E_SYMLINK": "a symbolic link inside a run (never followed)",

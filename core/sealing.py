@@ -8,15 +8,15 @@ unsealed run, and sealing again finishes the job. A refusal writes nothing at al
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import hashlib
 import os
 from pathlib import Path
+from typing import Any
 
 import attrs
 
 from govern.atomic import TEMP_PREFIX, write_atomic
-from govern.envelope import ENVELOPE_NAME, make_envelope
+from govern.envelope import ENVELOPE_NAME
 from govern.errors import ExitCode, GovernError, Problem
 from govern.hashing import hash_files
 from govern.jsonio import dump_canonical
@@ -62,13 +62,14 @@ def _tree_signature(scan: TreeScan) -> list[tuple[str, int, int]]:
 def seal_run(
     run_dir: Path,
     *,
-    clock: dt.datetime,
-    op_id: str | None = None,
+    envelope: dict[str, Any],
     reseal: bool = False,
     progress: Progress = NO_PROGRESS,
 ) -> SealResult:
     """Seal ``run_dir``; raise :class:`GovernError` (nothing written) when it cannot be sealed.
 
+    ``envelope`` is the run.json written when the run has none; its ``run_id`` is the id
+    recorded in the manifest (a staged run's folder is renamed to it afterwards).
     ``progress`` counts the bytes hashed.
     """
     run_dir = Path(run_dir)
@@ -82,7 +83,7 @@ def seal_run(
     envelope_path = run_dir / ENVELOPE_NAME
     envelope_bytes = None
     if not envelope_path.exists():
-        envelope_bytes = dump_canonical(make_envelope(run_dir.name, op_id=op_id, clock=clock))
+        envelope_bytes = dump_canonical(envelope)
     progress.start(sum(f.size for f in scan.files), f"sealing {run_dir.name}")
     digests = list(hash_files(scan.files, progress))
     problems = [d.problem for d in digests if d.problem is not None]
@@ -95,7 +96,8 @@ def seal_run(
         # run.json is payload like any other file, so it is listed; its hash is known already.
         envelope_entry = ManifestEntry(ENVELOPE_NAME, hashlib.sha256(envelope_bytes).hexdigest(), len(envelope_bytes))
         entries = sorted([*entries, envelope_entry], key=lambda e: e.path)
-    manifest = Manifest(run_id=run_dir.name, files=tuple(entries))
+    run_id = envelope["run_id"]
+    manifest = Manifest(run_id=run_id, files=tuple(entries))
     manifest_bytes = manifest.to_bytes()
     root, line = seal_line(manifest_bytes)
     _remove_seal_leftovers(run_dir)
@@ -108,7 +110,7 @@ def seal_run(
     write_atomic(run_dir / MANIFEST_NAME, manifest_bytes)
     write_atomic(run_dir / SEAL_NAME, line)
     return SealResult(
-        run_id=run_dir.name,
+        run_id=run_id,
         root_sha256=root,
         files=len(entries),
         total_bytes=sum(e.bytes for e in entries),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import sys
 import traceback
+from pathlib import Path
 
 from govern.cli.output import Output
 from govern.errors import ExitCode, GovernError
@@ -44,6 +45,16 @@ def hoist_global_options(argv: list[str]) -> list[str]:
     return hoisted + rest
 
 
+def _workspace_option(args: list[str]) -> Path | None:
+    """The -C/--workspace value among the hoisted options (plugins need it before parsing)."""
+    for index, arg in enumerate(args):
+        if arg in ("-C", "--workspace") and index + 1 < len(args):
+            return Path(args[index + 1])
+        if arg.startswith("--workspace="):
+            return Path(arg.split("=", 1)[1])
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run govern with ``argv`` (default ``sys.argv[1:]``) and return the exit code."""
     args = hoist_global_options(list(sys.argv[1:] if argv is None else argv))
@@ -62,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     from govern.cli.app import build_app
 
     try:
-        command = build_app(output)
+        command = build_app(output, _workspace_option(args), "--strict-plugins" in args)
         command.main(args=args, prog_name="govern", standalone_mode=False)
     except GovernError as error:
         output.fail(error)

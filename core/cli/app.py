@@ -37,12 +37,14 @@ def _root(
     state: CliState = ctx.obj
     state.workspace_dir = workspace
     state.lock_timeout = lock_timeout
-    state.strict_plugins = strict_plugins
     state.output.command = ctx.invoked_subcommand
 
 
-def build_app(output: Output):
-    """Build the click command for one invocation, with ``output`` as its sink."""
+def build_app(output: Output, workspace_dir: Path | None = None, strict_plugins: bool = False):
+    """Build the click command for one invocation, with ``output`` as its sink.
+
+    Plugins are loaded here because they may add commands (``govern_register_commands``).
+    """
     from govern.cli import init_cmd, seal_cmd, verify_cmd
 
     app = typer.Typer(
@@ -56,6 +58,8 @@ def build_app(output: Output):
     app.callback()(_root)
     for module in (init_cmd, seal_cmd, verify_cmd):
         module.register(app)
+    state = CliState(output, workspace_dir, strict_plugins)
+    state.plugins().register_commands(app)
     command = typer.main.get_command(app)
-    command.context_settings = {**(command.context_settings or {}), "obj": CliState(output)}
+    command.context_settings = {**(command.context_settings or {}), "obj": state}
     return command

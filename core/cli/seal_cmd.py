@@ -26,16 +26,17 @@ def seal(
     while being hashed, and runs that are already sealed (unless --reseal).
     """
     from govern.clock import resolve_clock
+    from govern.envelope import make_envelope
     from govern.locking import exclusive_lock
     from govern.runs import LOCK_NAME
-    from govern.sealing import seal_run
 
     state: CliState = ctx.obj
     clock = resolve_clock(at)
     run_dir = run_dir.absolute()
     with exclusive_lock(run_dir.parent / LOCK_NAME, state.lock_timeout):
         with state.output.progress() as progress:
-            result = seal_run(run_dir, clock=clock, op_id=op, reseal=reseal, progress=progress)
+            envelope = make_envelope(run_dir.name, op_id=op, clock=clock)
+            result = state.plugins().seal(run_dir, envelope, reseal, progress)
     state.output.emit(
         {
             "run_id": result.run_id,

@@ -1,7 +1,8 @@
-"""Per-invocation state shared by every command: global options, output, workspace."""
+"""Per-invocation state shared by every command: global options, output, workspace, plugins."""
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -10,22 +11,53 @@ from govern.locking import DEFAULT_LOCK_TIMEOUT
 
 if TYPE_CHECKING:
     from govern.config import Workspace
+    from govern.plugin_manager import PluginHost
 
 
 class CliState:
     """Global options of one ``govern`` invocation and the objects derived from them."""
 
-    def __init__(self, output: Output) -> None:
+    def __init__(self, output: Output, workspace_dir: Path | None = None, strict_plugins: bool = False) -> None:
         self.output = output
-        self.workspace_dir: Path | None = None
+        self.workspace_dir = workspace_dir
         self.lock_timeout: float = DEFAULT_LOCK_TIMEOUT
-        self.strict_plugins: bool = False
+        self.strict_plugins = strict_plugins
         self._workspace: Workspace | None = None
+        self._plugins: PluginHost | None = None
+
+    def plugins(self) -> PluginHost:
+        """The plugin host, loaded once; load failures become warnings (or errors if strict)."""
+        if self._plugins is None:
+            from govern.plugin_manager import PluginHost
+
+            host = PluginHost.from_environment(config_disable=self._configured_disable(), strict=self.strict_plugins)
+            host.load_plugins()
+            for failure in host.failures:
+                self.output.warn(failure.message())
+            self._plugins = host
+        return self._plugins
+
+    def _configured_disable(self) -> list[str]:
+        """``[plugins] disable`` read early (plugins load before the full config check).
+
+        Errors are ignored here on purpose: the full load reports them properly.
+        """
+        from govern.config import CONFIG_NAME, GovernError, find_workspace_root
+
+        try:
+            root = find_workspace_root(explicit=self.workspace_dir)
+            raw = tomllib.loads((root / CONFIG_NAME).read_text(encoding="utf-8"))
+        except (GovernError, OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            return []
+        disable = raw.get("plugins", {}).get("disable", [])
+        return [name for name in disable if isinstance(name, str)] if isinstance(disable, list) else []
 
     def workspace(self) -> Workspace:
-        """The workspace (``-C DIR`` or found by walking up), loaded once."""
+        """The workspace (``-C DIR`` or found by walking up), loaded and checked once."""
         if self._workspace is None:
-            from govern.config import load_workspace
+            from govern.config import check_registry_kinds, load_workspace
 
-            self._workspace = load_workspace(explicit=self.workspace_dir)
+            workspace = load_workspace(explicit=self.workspace_dir)
+            check_registry_kinds(workspace, self.plugins().registry_kinds())
+            self._workspace = workspace
         return self._workspace

@@ -47,10 +47,10 @@ def verify(
     With --all, folders without a seal are listed as unsealed (a warning: they may still be
     being written) and are not failures.
     """
-    from govern.manifest import read_seal
-    from govern.verification import verify_run
+    from govern.progress import NO_PROGRESS
 
     state: CliState = ctx.obj
+    host = state.plugins()
     targets, warnings = _resolve_run_dirs(state, list(run_dirs or []), all_runs)
     for warning in warnings:
         state.output.warn(warning)
@@ -61,11 +61,11 @@ def verify(
     failed = 0
     with state.output.progress() as progress:
         for run_dir in targets:
-            if all_runs and not read_seal(run_dir).sealed:
+            if all_runs and not host.verify_seal(run_dir, False, NO_PROGRESS).sealed:
                 state.output.warn(f"{run_dir.name}: unsealed (no MANIFEST.sha256); not verified")
                 reports.append({"run_id": run_dir.name, "status": "unsealed", "root_sha256": None, "problems": []})
                 continue
-            check = verify_run(run_dir, progress)
+            check = host.verify_seal(run_dir, True, progress)
             status = "ok" if check.ok else "failed"
             failed += not check.ok
             files = len(check.manifest.files) if check.manifest else 0

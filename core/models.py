@@ -1,0 +1,214 @@
+"""The value objects plugins and the host exchange: snapshots, deltas, records, kinds, ops.
+
+All are frozen attrs classes. JSON shapes (``to_json``) are the external contract of
+DESIGN §5; the JSON Schema in ``schemas/`` is its formal statement.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Any, Literal
+
+import attrs
+
+from govern.manifest import ManifestEntry, SealCheck, read_seal
+
+DELTA_VERSION = "0.1"
+#: Bases a delta can have. ``unknown`` is the honest answer when sealed evidence is missing.
+DeltaBasis = Literal["manifest_diff", "unknown"]
+
+
+class RunView:
+    """A run folder as the build sees it, its seal read at most once (cached)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.run_id = self.path.name
+
+    @functools.cached_property
+    def seal(self) -> SealCheck:
+        """The run's seal check (seal file and manifest structure; payload not read)."""
+        return read_seal(self.path)
+
+    def __repr__(self) -> str:
+        return f"RunView({self.run_id!r})"
+
+
+#: How far a snapshot's evidence can be trusted.
+SnapshotStatus = Literal["sealed", "broken", "unsealed"]
+
+
+@attrs.frozen
+class Snapshot:
+    """One run holding a registry's artifact.
+
+    ``status`` is ``sealed`` (the seal verifies), ``broken`` (a seal exists and fails:
+    ``problem`` says why) or ``unsealed`` (no seal; only admitted as a legacy snapshot with
+    ``--allow-unknown``).
+    """
+
+    registry_id: str
+    run: RunView
+    relpath: str | None
+    status: SnapshotStatus
+    problem: str | None = None
+
+    @property
+    def run_id(self) -> str:
+        """The snapshot's run id."""
+        return self.run.run_id
+
+    @property
+    def manifest_sha256(self) -> str | None:
+        """The run's ROOT_SHA256 as found now (None when it has no manifest)."""
+        return self.run.seal.root_sha256
+
+    def artifact_entries(self) -> dict[str, ManifestEntry]:
+        """Manifest entries at or under the artifact path (empty unless sealed)."""
+        manifest = self.run.seal.manifest
+        if self.status != "sealed" or manifest is None:
+            return {}
+        return artifact_entries(manifest.files, self.relpath)
+
+
+def artifact_entries(files: tuple[ManifestEntry, ...], relpath: str | None) -> dict[str, ManifestEntry]:
+    """Entries whose path is ``relpath`` or lies under it (every entry when relpath is None)."""
+    if relpath is None:
+        return {entry.path: entry for entry in files}
+    prefix = relpath + "/"
+    return {entry.path: entry for entry in files if entry.path == relpath or entry.path.startswith(prefix)}
+
+
+@attrs.frozen
+class SealedRef:
+    """A pointer to a snapshot: which run, where, which artifact, which manifest."""
+
+    run_id: str
+    run_root: str
+    relpath: str | None
+    manifest_sha256: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``sealed_ref`` JSON object."""
+        return {
+            "run_id": self.run_id,
+            "run_root": self.run_root,
+            "relpath": self.relpath,
+            "manifest_sha256": self.manifest_sha256,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SealedRef:
+        """Rebuild from a record's ``from_ref``/``to_ref`` object."""
+        return cls(data["run_id"], data["run_root"], data["relpath"], data["manifest_sha256"])
+
+
+def _sorted_tuple(paths: Any) -> tuple[str, ...]:
+    return tuple(sorted(paths))
+
+
+@attrs.frozen
+class Delta:
+    """What changed between two snapshots, or why it cannot be known."""
+
+    basis: DeltaBasis
+    added: tuple[str, ...] = attrs.field(default=(), converter=_sorted_tuple)
+    removed: tuple[str, ...] = attrs.field(default=(), converter=_sorted_tuple)
+    modified: tuple[str, ...] = attrs.field(default=(), converter=_sorted_tuple)
+    unknown_reason: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if self.basis == "unknown":
+            if not self.unknown_reason or self.added or self.removed or self.modified:
+                raise ValueError("an unknown delta has a reason and no paths")
+        elif self.unknown_reason is not None:
+            raise ValueError("only an unknown delta has an unknown_reason")
+
+    def counts(self) -> dict[str, int | None]:
+        """Tri-state counts: integers when known, None when the basis is unknown."""
+        if self.basis == "unknown":
+            return {"added": None, "removed": None, "modified": None}
+        return {"added": len(self.added), "removed": len(self.removed), "modified": len(self.modified)}
+
+
+@attrs.frozen
+class DeltaRecord:
+    """One line of the delta log."""
+
+    registry_id: str
+    from_ref: SealedRef | None
+    to_ref: SealedRef
+    delta: Delta
+    created_utc: str
+    derivation_run_id: str
+
+    @property
+    def is_bootstrap(self) -> bool:
+        """True for a registry's first record."""
+        return self.from_ref is None
+
+    def to_json(self) -> dict[str, Any]:
+        """The record as a JSON object (DESIGN §5)."""
+        record: dict[str, Any] = {
+            "delta_version": DELTA_VERSION,
+            "registry_id": self.registry_id,
+            "from_ref": None if self.from_ref is None else self.from_ref.to_json(),
+            "to_ref": self.to_ref.to_json(),
+            "delta_basis": self.delta.basis,
+            "added_paths": list(self.delta.added),
+            "removed_paths": list(self.delta.removed),
+            "modified_paths": list(self.delta.modified),
+            "counts": self.delta.counts(),
+            "created_utc": self.created_utc,
+            "derivation_run_id": self.derivation_run_id,
+        }
+        if self.delta.unknown_reason is not None:
+            record["unknown_reason"] = self.delta.unknown_reason
+        return record
+
+
+@attrs.frozen
+class RegistryKind:
+    """A registry kind a plugin handles, e.g. ``sealed`` or ``external``.
+
+    ``requires`` names the config keys a registry of this kind must set (checked when the
+    configuration is loaded); ``excluded`` says the kind is excluded from the delta log by
+    design.
+    """
+
+    name: str
+    summary: str
+    requires: tuple[str, ...] = ()
+    excluded: bool = False
+
+
+@attrs.frozen
+class Operation:
+    """An operation a plugin provides, for the allowed-operations catalog."""
+
+    op_id: str
+    title: str
+    executables: tuple[str, ...]
+    coverage: str
+    enforcement: tuple[str, ...]
+
+
+@attrs.frozen
+class CatalogEntry:
+    """A registry a plugin contributes to the registry catalog (or its addendum)."""
+
+    registry_id: str
+    kind: str
+    sealed: bool
+    artifact: str | None = None
+    description: str | None = None
+
+
+@attrs.frozen
+class ReportSection:
+    """A Markdown section a plugin adds to a report; ``order`` sorts sections."""
+
+    title: str
+    markdown: str
+    order: int = 500

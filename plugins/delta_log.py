@@ -1,0 +1,45 @@
+"""Built-in plugin: the registry delta log's governance footprint.
+
+Declares operation OP-QA11 "Registry Delta Log Build" (the ``govern delta build`` command,
+coverage C3 with enforcement points E1, E2, E5, E6, E7) and contributes the
+``registry_delta_log`` registry (kind ``sealed``) to the registry catalog. The build itself is
+part of govern's evidence engine (:mod:`govern.build`).
+"""
+
+from __future__ import annotations
+
+from govern import hookimpl
+from govern.config import Workspace
+from govern.models import CatalogEntry, Operation
+
+OP_ID = "OP-QA11"
+OP_TITLE = "Registry Delta Log Build"
+REGISTRY_ID = "registry_delta_log"
+
+
+@hookimpl
+def govern_operations() -> list[Operation]:
+    """OP-QA11, the delta-log build."""
+    return [
+        Operation(
+            op_id=OP_ID,
+            title=OP_TITLE,
+            executables=("govern delta build",),
+            coverage="C3",
+            enforcement=("E1", "E2", "E5", "E6", "E7"),
+        )
+    ]
+
+
+@hookimpl
+def govern_catalog_addenda(workspace: Workspace) -> list[CatalogEntry]:
+    """The delta log itself is a sealed registry."""
+    return [
+        CatalogEntry(
+            registry_id=REGISTRY_ID,
+            kind="sealed",
+            sealed=True,
+            artifact=workspace.config.workspace.delta_log_artifact,
+            description="Append-only JSONL log of registry snapshot transitions (govern delta build)",
+        )
+    ]

@@ -1,0 +1,34 @@
+"""Built-in plugin: registry kinds excluded from the delta log by design.
+
+``external`` — lives outside the repository (a database): no sealed evidence to diff.
+``collection`` — many per-run seals, no single sealed snapshot.
+``presentation`` — a rendered view, with no delta semantics.
+The configured ``reason`` wins; otherwise the kind's default reason is given.
+"""
+
+from __future__ import annotations
+
+from govern import hookimpl
+from govern.config import Registry, Workspace
+from govern.models import RegistryKind
+
+DEFAULT_REASONS = {
+    "external": "External system — cannot compute manifest diffs from repo evidence",
+    "collection": "Collection registry — no single sealed snapshot",
+    "presentation": "Presentation-only — no meaningful delta semantics",
+}
+
+
+@hookimpl
+def govern_registry_kinds() -> list[RegistryKind]:
+    """Declare kinds ``external``, ``collection`` and ``presentation``."""
+    return [RegistryKind(name, reason, excluded=True) for name, reason in DEFAULT_REASONS.items()]
+
+
+@hookimpl
+def govern_exclusion(registry: Registry, workspace: Workspace) -> str | None:
+    """The configured reason, else the kind's default; None for other kinds."""
+    default = DEFAULT_REASONS.get(registry.kind)
+    if default is None:
+        return None
+    return registry.config.reason or default

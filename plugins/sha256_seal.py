@@ -1,0 +1,24 @@
+"""Built-in plugin: SHA-256 seals (manifest.json + MANIFEST.sha256), written and verified."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from govern import hookimpl
+from govern.manifest import SealCheck, read_seal
+from govern.progress import Progress
+from govern.sealing import SealResult, seal_run
+from govern.verification import verify_run
+
+
+@hookimpl
+def govern_seal(run_dir: Path, envelope: dict[str, Any], reseal: bool, progress: Progress) -> SealResult:
+    """Seal with manifest.json and a sha256sum-compatible MANIFEST.sha256."""
+    return seal_run(run_dir, envelope=envelope, reseal=reseal, progress=progress)
+
+
+@hookimpl
+def govern_verify_seal(run_dir: Path, deep: bool, progress: Progress) -> SealCheck:
+    """Check the seal; with ``deep``, every payload file too."""
+    return verify_run(run_dir, progress) if deep else read_seal(run_dir)
