@@ -66,6 +66,13 @@ ERROR_CODES: dict[str, str] = {
     "E_FILE_UNLISTED": "a file on disk is not listed in the manifest",
     "E_SIZE_MISMATCH": "a file's size differs from the manifest",
     "E_DIGEST_MISMATCH": "a file's SHA-256 differs from the manifest",
+    # delta log
+    "E_RUN_EXISTS": "a run folder of that name already exists; it is never overwritten",
+    "E_HISTORY_CONFLICT": "a recorded snapshot changed, a new snapshot is dated before the last recorded one, or the clock went backwards",
+    "E_SNAPSHOT_UNVERIFIED": "a snapshot's seal does not verify (rerun with --allow-unknown to record it as 'unknown')",
+    "E_LOG_TAMPERED": "a delta-log build's log or state differs from its seal, or an earlier build's log is not an exact prefix",
+    "E_LOG_TORN": "the delta log ends with an incomplete line (see 'govern repair --log')",
+    "E_LOG_INVALID": "a delta-log line is not a canonical, schema-valid record, or a registry's chain does not link",
     "E_NOT_A_RUN": "the directory is not a run folder (its name is not YYYY-MM-DD__HHMMSS__slug)",
 }
 

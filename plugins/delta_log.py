@@ -10,11 +10,8 @@ from __future__ import annotations
 
 from govern import hookimpl
 from govern.config import Workspace
+from govern.delta_log import BUILD_OP_ID, BUILD_OP_TITLE, DELTA_LOG_REGISTRY_ID
 from govern.models import CatalogEntry, Operation
-
-OP_ID = "OP-QA11"
-OP_TITLE = "Registry Delta Log Build"
-REGISTRY_ID = "registry_delta_log"
 
 
 @hookimpl
@@ -22,8 +19,8 @@ def govern_operations() -> list[Operation]:
     """OP-QA11, the delta-log build."""
     return [
         Operation(
-            op_id=OP_ID,
-            title=OP_TITLE,
+            op_id=BUILD_OP_ID,
+            title=BUILD_OP_TITLE,
             executables=("govern delta build",),
             coverage="C3",
             enforcement=("E1", "E2", "E5", "E6", "E7"),
@@ -36,7 +33,7 @@ def govern_catalog_addenda(workspace: Workspace) -> list[CatalogEntry]:
     """The delta log itself is a sealed registry."""
     return [
         CatalogEntry(
-            registry_id=REGISTRY_ID,
+            registry_id=DELTA_LOG_REGISTRY_ID,
             kind="sealed",
             sealed=True,
             artifact=workspace.config.workspace.delta_log_artifact,

@@ -40,12 +40,18 @@ def verify(
         Optional[list[Path]], typer.Argument(help="Run folders (paths, or run ids in the workspace).", show_default=False)
     ] = None,
     all_runs: Annotated[bool, typer.Option("--all", help="Verify every run under the workspace's runs root.")] = False,
+    log: Annotated[bool, typer.Option("--log", help="Verify the delta log's append-only history.")] = False,
 ) -> None:
     """Verify sealed runs: the seal, the manifest, and every file's size and SHA-256.
 
     Every problem is reported with a stable code (docs/errors.md). Exit 1 if any run fails.
     With --all, folders without a seal are listed as unsealed (a warning: they may still be
     being written) and are not failures.
+
+    With --log, also prove the delta log was never rewritten: every build's log begins with
+    the previous build's log byte for byte, every line is a canonical, schema-valid record
+    linking to its registry's previous record, and every recorded snapshot still carries the
+    manifest hash recorded for it.
     """
     from govern.progress import NO_PROGRESS
 
@@ -54,8 +60,8 @@ def verify(
     targets, warnings = _resolve_run_dirs(state, list(run_dirs or []), all_runs)
     for warning in warnings:
         state.output.warn(warning)
-    if not targets:
-        raise GovernError("E_USAGE", "nothing to verify: give RUN_DIR..., or --all")
+    if not targets and not log:
+        raise GovernError("E_USAGE", "nothing to verify: give RUN_DIR..., --all or --log")
     reports = []
     lines: list[str] = []
     failed = 0
@@ -84,9 +90,49 @@ def verify(
                 lines.append(f"FAILED  {run_dir.name}  {len(check.problems)} problem(s)")
                 lines.extend(f"  {p}" for p in check.problems)
     verified = sum(1 for r in reports if r["status"] != "unsealed")
-    lines.append(f"{verified} run(s) verified, {failed} failed")
+    data: dict = {"runs": reports, "verified": verified, "failed": failed}
+    if targets:
+        lines.append(f"{verified} run(s) verified, {failed} failed")
+    if log:
+        log_data, log_lines, log_ok = _verify_log(state)
+        data["log"] = log_data
+        lines.extend(log_lines)
+        failed += not log_ok
     exit_code = ExitCode.PROBLEMS if failed else ExitCode.OK
-    state.output.emit({"runs": reports, "verified": verified, "failed": failed}, lines, exit_code)
+    state.output.emit(data, lines, exit_code)
+
+
+def _verify_log(state: CliState) -> tuple[dict, list[str], bool]:
+    """Run the delta-log chain check; its JSON, its text lines, and whether it passed."""
+    from govern.log_verification import verify_log
+
+    with state.output.progress() as progress:
+        result = verify_log(state.workspace(), state.plugins(), progress=progress)
+    lines = []
+    for build in result.builds:
+        if build.problems:
+            lines.append(f"FAILED  {build.run_id}  {len(build.problems)} problem(s)")
+            lines.extend(f"  {p}" for p in build.problems)
+        else:
+            lines.append(f"OK      {build.run_id}  {build.records} records  ROOT_SHA256 {build.root_sha256}")
+    lines.extend(f"  {p}" for p in result.snapshot_problems)
+    status = "intact" if result.ok else "NOT intact"
+    lines.append(f"delta log {status}: {len(result.builds)} build(s), {result.records} record(s)")
+    data = {
+        "ok": result.ok,
+        "records": result.records,
+        "builds": [
+            {
+                "run_id": b.run_id,
+                "root_sha256": b.root_sha256,
+                "records": b.records,
+                "problems": [{"code": p.code, "where": p.where, "message": p.message} for p in b.problems],
+            }
+            for b in result.builds
+        ],
+        "snapshot_problems": [{"code": p.code, "where": p.where, "message": p.message} for p in result.snapshot_problems],
+    }
+    return data, lines, result.ok
 
 
 def register(app: typer.Typer) -> None:

@@ -1,0 +1,357 @@
+"""``govern delta build``: plan the records a build appends, then write the build atomically.
+
+Planning reads only sealed evidence, and only what is new since the previous build: the runs
+that build had not examined, plus each registry's backlog (snapshots pending behind an active
+pointer, or registries not selected with ``--registry``). Writing copies the previous log byte
+for byte, appends the new lines, and seals the result as a new run — staged in a hidden
+folder, fsynced, then renamed into place, all under the workspace lock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from govern.atomic import TEMP_PREFIX, fsync_directory, write_atomic
+from govern.clock import format_utc
+from govern.config import Registry, Workspace
+from govern.delta_log import (
+    BUILD_OP_ID,
+    BuildContents,
+    BuildState,
+    RegistryState,
+    build_run_id,
+    is_build_run,
+    read_build,
+)
+from govern.envelope import make_envelope
+from govern.errors import ExitCode, GovernError, Problem
+from govern.jsonio import dump_jsonl_line, load_json_file
+from govern.models import DeltaRecord, RunView, SealedRef, Snapshot
+from govern.plugin_manager import PluginHost
+from govern.progress import NO_PROGRESS, Progress
+from govern.runs import list_runs
+
+
+@attrs.frozen
+class RegistryOutcome:
+    """What a build did (or would do) for one registry."""
+
+    registry_id: str
+    kind: str
+    #: ``covered``, ``excluded`` (by design), ``skipped`` (no plugin could discover it) or
+    #: ``not_selected`` (``--registry`` named others).
+    status: str
+    reason: str | None = None
+    records_total: int = 0
+    bootstrap: int = 0
+    transitions: int = 0
+    unknown: int = 0
+    pending: tuple[str, ...] = ()
+
+    @property
+    def appended(self) -> int:
+        """Records this build appends for the registry."""
+        return self.bootstrap + self.transitions
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON form for summaries."""
+        return {
+            "registry_id": self.registry_id,
+            "kind": self.kind,
+            "status": self.status,
+            "reason": self.reason,
+            "records_total": self.records_total,
+            "appended": {"bootstrap": self.bootstrap, "transitions": self.transitions, "unknown": self.unknown},
+            "pending": list(self.pending),
+        }
+
+
+@attrs.frozen
+class BuildPlan:
+    """Everything a build will write, decided before anything is written."""
+
+    run_id: str
+    created_utc: str
+    previous: BuildContents | None
+    records: tuple[DeltaRecord, ...]
+    state: BuildState
+    outcomes: tuple[RegistryOutcome, ...]
+    unsealed_runs: tuple[str, ...]
+    allow_unknown: bool
+    selected: tuple[str, ...] | None
+
+    @property
+    def up_to_date(self) -> bool:
+        """True when there is nothing to append."""
+        return not self.records
+
+    def log_bytes(self) -> bytes:
+        """The new log: the previous log's bytes, then one canonical line per new record."""
+        previous = self.previous.log_bytes if self.previous else b""
+        return previous + b"".join(dump_jsonl_line(record.to_json()) for record in self.records)
+
+
+def _conflict(message: str) -> GovernError:
+    return GovernError("E_HISTORY_CONFLICT", message, exit_code=ExitCode.PROBLEMS)
+
+
+def _active_pointers(workspace: Workspace) -> dict[str, str]:
+    path = workspace.active_pointers_path
+    if path is None:
+        return {}
+    if not path.is_file():
+        raise GovernError("E_CONFIG_INVALID", f"{workspace.config_path}: workspace.active_pointers: {path} does not exist")
+    data = load_json_file(path)
+    pointers = data.get("pointers", data) if isinstance(data, dict) else None
+    if not isinstance(pointers, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in pointers.items()):
+        raise GovernError("E_JSON_INVALID", f"{path}: expected an object mapping registry id to run id")
+    return pointers
+
+
+class _Planner:
+    """One build's planning pass (holds the per-run seal cache shared by all registries)."""
+
+    def __init__(self, workspace: Workspace, host: PluginHost, clock: dt.datetime, allow_unknown: bool) -> None:
+        self.workspace = workspace
+        self.host = host
+        self.allow_unknown = allow_unknown
+        self.created_utc = format_utc(clock)
+        self.run_id = build_run_id(self.created_utc)
+        self.run_root = workspace.config.workspace.runs_root
+        self.artifact = workspace.config.workspace.delta_log_artifact
+        self.pointers = _active_pointers(workspace)
+        self.broken: list[Problem] = []
+
+    def previous_build(self, runs: Iterable[Path]) -> BuildContents | None:
+        builds = [run for run in runs if is_build_run(run.name)]
+        if not builds:
+            return None
+        latest = builds[-1]
+        if latest.name >= self.run_id:
+            raise _conflict(
+                f"the build clock {self.created_utc} is not after the latest build {latest.name}; "
+                "a build never lands before or on top of an existing one"
+            )
+        return read_build(self.host.verify_seal(latest, False, NO_PROGRESS), self.artifact)
+
+    def snapshot_at(self, registry: Registry, ref: SealedRef) -> Snapshot:
+        """The last recorded snapshot, re-read; it must still carry the recorded manifest hash."""
+        run = RunView(self.workspace.runs_root / ref.run_id)
+        if not run.path.is_dir():
+            raise _conflict(f"{registry.id}: recorded snapshot {ref.run_id} no longer exists")
+        found = self.host.discover_snapshots(registry, self.workspace, [run]) or []
+        if len(found) != 1 or found[0].manifest_sha256 != ref.manifest_sha256:
+            raise _conflict(
+                f"{registry.id}: recorded snapshot {ref.run_id} has changed since it was recorded "
+                f"(manifest {ref.manifest_sha256}, now {found[0].manifest_sha256 if found else 'not a snapshot'})"
+            )
+        return found[0]
+
+    def ref(self, snapshot: Snapshot) -> SealedRef:
+        return SealedRef(snapshot.run_id, self.run_root, snapshot.relpath, snapshot.manifest_sha256)
+
+    def plan_registry(
+        self, registry: Registry, candidates: list[RunView], state: RegistryState | None
+    ) -> tuple[list[DeltaRecord], RegistryOutcome, RegistryState | None]:
+        snapshots = self.host.discover_snapshots(registry, self.workspace, candidates)
+        if snapshots is None:
+            reason = f"no installed plugin discovers snapshots of kind {registry.kind!r}"
+            return [], RegistryOutcome(registry.id, registry.kind, "skipped", reason), state
+        pointer = self.pointers.get(registry.id)
+        pending = tuple(s.run_id for s in snapshots if pointer is not None and s.run_id > pointer)
+        usable = []
+        for snapshot in snapshots:
+            if snapshot.run_id in pending:
+                continue
+            if snapshot.status == "unsealed" and not self.allow_unknown:
+                continue  # possibly still being written: listed as unsealed, never frozen into history
+            if snapshot.status == "broken" and not self.allow_unknown:
+                self.broken.append(Problem("E_SNAPSHOT_UNVERIFIED", f"{registry.id} @ {snapshot.run_id}", snapshot.problem or "broken"))
+                continue
+            usable.append(snapshot)
+        before: Snapshot | None = None
+        last = state.last_recorded if state else None
+        if last is not None:
+            before = self.snapshot_at(registry, last)
+            backdated = [s.run_id for s in usable if s.run_id <= last.run_id]
+            if backdated:
+                raise _conflict(
+                    f"{registry.id}: new snapshot {backdated[0]} is ordered before the last recorded one "
+                    f"{last.run_id} (backdated history is never inserted)"
+                )
+        records = []
+        unknown = 0
+        for snapshot in usable:
+            delta = self.host.delta_basis(registry, before, snapshot)
+            unknown += delta.basis == "unknown"
+            records.append(
+                DeltaRecord(
+                    registry_id=registry.id,
+                    from_ref=None if before is None else self.ref(before),
+                    to_ref=self.ref(snapshot),
+                    delta=delta,
+                    created_utc=self.created_utc,
+                    derivation_run_id=self.run_id,
+                )
+            )
+            before = snapshot
+        previous_total = state.records if state else 0
+        bootstrap = 1 if records and last is None else 0
+        new_state = RegistryState(
+            kind=registry.kind,
+            artifact=registry.config.artifact,
+            last_recorded=self.ref(before) if before is not None else None,
+            records=previous_total + len(records),
+            backlog=pending,
+        )
+        outcome = RegistryOutcome(
+            registry.id,
+            registry.kind,
+            "covered",
+            records_total=new_state.records,
+            bootstrap=bootstrap,
+            transitions=len(records) - bootstrap,
+            unknown=unknown,
+            pending=pending,
+        )
+        return records, outcome, new_state
+
+
+def plan_build(
+    workspace: Workspace,
+    host: PluginHost,
+    *,
+    clock: dt.datetime,
+    allow_unknown: bool = False,
+    only: Iterable[str] | None = None,
+) -> BuildPlan:
+    """Decide what a build at ``clock`` appends. Reads; never writes.
+
+    Raises E_SNAPSHOT_UNVERIFIED (a snapshot's seal fails and ``allow_unknown`` is off),
+    E_HISTORY_CONFLICT (recorded history changed, a backdated snapshot, a clock that went
+    backwards) and E_LOG_* (the previous build is not intact).
+    """
+    selected = None if only is None else tuple(sorted(set(only)))
+    for registry_id in selected or ():
+        workspace.registry(registry_id)  # unknown ids are an error naming the known ones
+    planner = _Planner(workspace, host, clock, allow_unknown)
+    listing = list_runs(workspace.runs_root)
+    previous = planner.previous_build(listing.runs)
+    previous_state = previous.state if previous else BuildState()
+    examined_before = set(previous_state.runs_examined)
+    runs = [RunView(path) for path in listing.runs if not is_build_run(path.name)]
+    new_runs = [run for run in runs if run.run_id not in examined_before]
+    newly_examined = {run.run_id for run in new_runs if run.seal.sealed}
+    records: list[DeltaRecord] = []
+    outcomes: list[RegistryOutcome] = []
+    states: dict[str, RegistryState] = {}
+    for registry in workspace.registries():
+        state = previous_state.registries.get(registry.id)
+        exclusion = host.exclusion(registry, workspace)
+        if registry.config.artifact == planner.artifact and exclusion is None:
+            exclusion = "the delta log never records itself"
+        if exclusion is not None:
+            outcomes.append(RegistryOutcome(registry.id, registry.kind, "excluded", exclusion))
+            continue
+        if state is not None and (state.kind, state.artifact) != (registry.kind, registry.config.artifact):
+            raise _conflict(
+                f"{registry.id}: configured as kind {registry.kind!r}, artifact {registry.config.artifact!r}, but "
+                f"recorded as kind {state.kind!r}, artifact {state.artifact!r}; a registry's identity cannot change"
+            )
+        if selected is not None and registry.id not in selected:
+            if state is not None:
+                states[registry.id] = attrs.evolve(state, backlog=tuple(sorted(set(state.backlog) | newly_examined)))
+            outcomes.append(
+                RegistryOutcome(registry.id, registry.kind, "not_selected", records_total=state.records if state else 0)
+            )
+            continue
+        if state is None:
+            candidates = runs  # a registry new to the log: its whole history
+        else:
+            wanted = set(state.backlog)
+            candidates = [run for run in runs if run.run_id not in examined_before or run.run_id in wanted]
+        new_records, outcome, new_state = planner.plan_registry(registry, candidates, state)
+        records.extend(new_records)
+        outcomes.append(outcome)
+        if new_state is not None:
+            states[registry.id] = new_state
+    if planner.broken:
+        first = planner.broken[0]
+        more = f" (and {len(planner.broken) - 1} more)" if len(planner.broken) > 1 else ""
+        raise GovernError(
+            "E_SNAPSHOT_UNVERIFIED",
+            f"snapshot {first.where}: {first.message}{more}; nothing written (--allow-unknown records it as 'unknown')",
+            exit_code=ExitCode.PROBLEMS,
+            problems=tuple(planner.broken),
+        )
+    unsealed = tuple(run.run_id for run in new_runs if not run.seal.sealed)
+    recorded_unsealed = {r.to_ref.run_id for r in records if r.to_ref.manifest_sha256 is None}
+    state = BuildState(
+        runs_examined=tuple(sorted(examined_before | newly_examined | recorded_unsealed)),
+        registries=states,
+        records_total=previous_state.records_total + len(records),
+    )
+    return BuildPlan(
+        run_id=planner.run_id,
+        created_utc=planner.created_utc,
+        previous=previous,
+        records=tuple(records),
+        state=state,
+        outcomes=tuple(outcomes),
+        unsealed_runs=unsealed,
+        allow_unknown=allow_unknown,
+        selected=selected,
+    )
+
+
+def build_envelope(plan: BuildPlan, workspace: Workspace, clock: dt.datetime) -> dict[str, Any]:
+    """The build run's run.json: what it saw (inputs.state), what it wrote, how it was asked."""
+    previous = None if plan.previous is None else {"run_id": plan.previous.run_id, "manifest_sha256": plan.previous.root_sha256}
+    return make_envelope(
+        plan.run_id,
+        op_id=BUILD_OP_ID,
+        clock=clock,
+        inputs={"runs_root": workspace.config.workspace.runs_root, "previous_build": previous, "state": plan.state.to_json()},
+        outputs={
+            "artifact": workspace.config.workspace.delta_log_artifact,
+            "records_appended": len(plan.records),
+            "records_total": plan.state.records_total,
+            "registries": {o.registry_id: o.to_json() for o in plan.outcomes},
+        },
+        params={"allow_unknown": plan.allow_unknown, "registries": None if plan.selected is None else list(plan.selected)},
+    )
+
+
+def remove_stale_staging(runs_root: Path) -> list[str]:
+    """Delete staging folders a crashed build left behind. Call only while holding the lock."""
+    removed = []
+    for name in list_runs(runs_root).staging:
+        path = runs_root / name
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+        removed.append(name)
+    return removed
+
+
+def write_build(plan: BuildPlan, workspace: Workspace, host: PluginHost, clock: dt.datetime, progress: Progress = NO_PROGRESS) -> str:
+    """Write the planned build as a sealed run; return its ROOT_SHA256. Call under the lock."""
+    runs_root = workspace.runs_root
+    final = runs_root / plan.run_id
+    if final.exists():
+        raise GovernError("E_RUN_EXISTS", f"{final}: a run of that name already exists; it is never overwritten")
+    staging = runs_root / f"{TEMP_PREFIX}{plan.run_id}"
+    staging.mkdir(parents=True)
+    write_atomic(staging / workspace.config.workspace.delta_log_artifact, plan.log_bytes())
+    result = host.seal(staging, build_envelope(plan, workspace, clock), False, progress)
+    fsync_directory(staging)
+    staging.rename(final)
+    fsync_directory(runs_root)
+    return result.root_sha256

@@ -1,0 +1,167 @@
+"""``govern delta build | show``: append to the sealed delta log, and query it."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Optional
+
+import typer
+
+from govern.cli.state import CliState
+from govern.errors import ExitCode, GovernError
+
+delta_app = typer.Typer(help="The append-only, sealed registry delta log.", no_args_is_help=True)
+
+
+def _summary_lines(plan: Any, root: str | None, dry_run: bool) -> list[str]:
+    lines = []
+    if plan.up_to_date:
+        lines.append(f"up to date: nothing new since {plan.previous.run_id if plan.previous else 'the start'}; no run created")
+    else:
+        verb = "would append" if dry_run else "appended"
+        lines.append(f"{plan.run_id}: {verb} {len(plan.records)} record(s); log holds {plan.state.records_total}")
+    covered = [o for o in plan.outcomes if o.status == "covered"]
+    excluded = [o for o in plan.outcomes if o.status == "excluded"]
+    skipped = [o for o in plan.outcomes if o.status == "skipped"]
+    lines.append(f"registries: {len(covered)} covered, {len(skipped)} skipped, {len(excluded)} excluded by design")
+    for outcome in covered:
+        unknown = f", {outcome.unknown} unknown" if outcome.unknown else ""
+        pending = f", {len(outcome.pending)} pending behind the active pointer" if outcome.pending else ""
+        lines.append(
+            f"  {outcome.registry_id:<28} {outcome.records_total:>4} records  "
+            f"(+{outcome.bootstrap} bootstrap, +{outcome.transitions} transitions{unknown}{pending})"
+        )
+    for outcome in skipped:
+        lines.append(f"  {outcome.registry_id:<28} skipped: {outcome.reason}")
+    for outcome in excluded:
+        lines.append(f"  {outcome.registry_id:<28} excluded by design: {outcome.reason}")
+    if root:
+        lines.append(f"ROOT_SHA256 {root}")
+    return lines
+
+
+@delta_app.command("build")
+def build(
+    ctx: typer.Context,
+    registry: Annotated[
+        Optional[list[str]], typer.Option("--registry", metavar="ID", help="Build only this registry (repeatable).")
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be appended; write nothing.")] = False,
+    allow_unknown: Annotated[
+        bool,
+        typer.Option(
+            "--allow-unknown",
+            help="Record snapshots whose seal fails, and unsealed legacy folders, with basis 'unknown' instead of stopping.",
+        ),
+    ] = False,
+    at: Annotated[Optional[str], typer.Option("--at", metavar="T", help="Build clock, YYYY-MM-DDTHH:MM:SSZ.")] = None,
+) -> None:
+    """Append the records of every new snapshot transition to the delta log, as a new sealed run.
+
+    Nothing new: "up to date", exit 0, no run. A snapshot whose seal fails stops the build
+    (exit 1) unless --allow-unknown. A recorded snapshot that changed, or a new snapshot dated
+    before the last recorded one, is a history conflict (exit 1); nothing is written.
+    """
+    from govern.build import plan_build, remove_stale_staging, write_build
+    from govern.clock import resolve_clock
+    from govern.locking import exclusive_lock
+    from govern.runs import LOCK_NAME
+
+    state: CliState = ctx.obj
+    workspace = state.workspace()
+    host = state.plugins()
+    clock = resolve_clock(at)
+    root = None
+    with exclusive_lock(workspace.runs_root / LOCK_NAME, state.lock_timeout):
+        if not dry_run:
+            for name in remove_stale_staging(workspace.runs_root):
+                state.output.warn(f"removed {name}: staging folder left by an interrupted build")
+        plan = plan_build(workspace, host, clock=clock, allow_unknown=allow_unknown, only=registry)
+        if not plan.up_to_date and not dry_run:
+            with state.output.progress() as progress:
+                root = write_build(plan, workspace, host, clock, progress)
+    for run_id in plan.unsealed_runs:
+        state.output.warn(f"{run_id}: unsealed (no MANIFEST.sha256): not a snapshot yet; seal it, or --allow-unknown for legacy folders")
+    data = {
+        "run_id": None if plan.up_to_date or dry_run else plan.run_id,
+        "dry_run": dry_run,
+        "up_to_date": plan.up_to_date,
+        "root_sha256": root,
+        "records_appended": len(plan.records),
+        "records_total": plan.state.records_total,
+        "covered": sum(o.status == "covered" for o in plan.outcomes),
+        "skipped": sum(o.status == "skipped" for o in plan.outcomes),
+        "excluded": sum(o.status == "excluded" for o in plan.outcomes),
+        "registries": [o.to_json() for o in plan.outcomes],
+        "unsealed_runs": list(plan.unsealed_runs),
+    }
+    if dry_run:
+        data["would_append"] = [record.to_json() for record in plan.records]
+    state.output.emit(data, _summary_lines(plan, root, dry_run))
+
+
+@delta_app.command("show")
+def show(
+    ctx: typer.Context,
+    registry: Annotated[Optional[str], typer.Option("--registry", metavar="ID", help="Only this registry.")] = None,
+    path: Annotated[Optional[str], typer.Option("--path", metavar="P", help="Only transitions touching this path.")] = None,
+) -> None:
+    """Show the recorded history: every record, one registry's, or one path's across transitions."""
+    from govern.delta_log import list_builds, parse_log_lines, read_sealed_file
+    from govern.progress import NO_PROGRESS
+
+    state: CliState = ctx.obj
+    workspace = state.workspace()
+    if registry is not None:
+        workspace.registry(registry)
+    builds = list_builds(workspace.runs_root)
+    if not builds:
+        raise GovernError("E_LOG_INVALID", f"{workspace.runs_root}: no delta log yet (run 'govern delta build')", exit_code=ExitCode.PROBLEMS)
+    latest = builds[-1]
+    artifact = workspace.config.workspace.delta_log_artifact
+    seal = state.plugins().verify_seal(latest, False, NO_PROGRESS)
+    if not seal.ok:
+        raise GovernError("E_LOG_TAMPERED", f"{latest.name}: seal does not verify: {seal.problems[0]}", exit_code=ExitCode.PROBLEMS)
+    records = parse_log_lines(read_sealed_file(seal, artifact), f"{latest.name}/{artifact}")
+    shown = []
+    lines = [f"delta log {latest.name} ({len(records)} records)"]
+    for record in records:
+        if registry is not None and record["registry_id"] != registry:
+            continue
+        change = _path_change(record, path) if path is not None else None
+        if path is not None and change is None:
+            continue
+        shown.append(record)
+        lines.append(_record_line(record, change))
+    lines.append(f"{len(shown)} record(s) shown")
+    state.output.emit({"build": latest.name, "records": shown}, lines)
+
+
+def _path_change(record: dict[str, Any], path: str) -> str | None:
+    """How ``path`` changed in ``record`` (added/removed/modified/unknown), or None."""
+    if record["delta_basis"] == "unknown":
+        relpath = record["to_ref"]["relpath"]
+        if relpath is None or path == relpath or path.startswith(relpath + "/"):
+            return "unknown"
+        return None
+    for change in ("added", "removed", "modified"):
+        if path in record[f"{change}_paths"]:
+            return change
+    return None
+
+
+def _record_line(record: dict[str, Any], change: str | None) -> str:
+    to = record["to_ref"]["run_id"]
+    source = record["from_ref"]["run_id"] if record["from_ref"] else "(bootstrap)"
+    if change is not None:
+        what = change
+    elif record["delta_basis"] == "unknown":
+        what = f"unknown: {record['unknown_reason']}"
+    else:
+        counts = record["counts"]
+        what = f"+{counts['added']} -{counts['removed']} ~{counts['modified']}"
+    return f"{record['registry_id']:<28} {source} -> {to}  {what}"
+
+
+def register(app: typer.Typer) -> None:
+    """Mount the group on the root app."""
+    app.add_typer(delta_app, name="delta")
