@@ -156,8 +156,9 @@ def parse_config(text: str, source: Path) -> WorkspaceConfig:
 
 def _check_values(config: WorkspaceConfig, source: Path) -> None:
     for registry_id, registry in config.registries.items():
-        if not REGISTRY_ID_PATTERN.match(registry_id):
-            raise GovernError("E_CONFIG_INVALID", f"{source}: registries.{registry_id}: id must match [a-z][a-z0-9_]*")
+        if not REGISTRY_ID_PATTERN.fullmatch(registry_id):
+            # repr: the id is hostile until checked (a quoted TOML key may hold a newline).
+            raise GovernError("E_CONFIG_INVALID", f"{source}: registries[{registry_id!r}]: id must match [a-z][a-z0-9_]*")
         if registry.artifact is not None:
             reason = manifest_path_problem(registry.artifact)
             if reason:

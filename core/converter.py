@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import cattrs
+from cattrs.cols import is_mutable_sequence, list_structure_factory
 from cattrs.preconf.tomllib import make_converter as _make_tomllib_converter
 
 
@@ -22,9 +23,23 @@ def _exact(kind: type, label: str):
     return structure
 
 
+def _strict_list_factory(type_: Any, converter: cattrs.Converter):
+    # cattrs structures any iterable into a list, so ``disable = "ab"`` would become
+    # ["a", "b"]: only a real list (a TOML/JSON array) is accepted.
+    structure_items = list_structure_factory(type_, converter)
+
+    def structure(value: Any, _type: Any) -> Any:
+        if not isinstance(value, list):
+            raise TypeError(f"expected a list, got {type(value).__name__} {value!r}")
+        return structure_items(value, _type)
+
+    return structure
+
+
 def make_converter() -> cattrs.Converter:
     """A fresh strict converter (never the global one)."""
     converter = _make_tomllib_converter(forbid_extra_keys=True)
+    converter.register_structure_hook_factory(is_mutable_sequence, _strict_list_factory)
     converter.register_structure_hook(str, _exact(str, "a string"))
     converter.register_structure_hook(int, _exact(int, "an integer"))
     converter.register_structure_hook(bool, _exact(bool, "true or false"))

@@ -8,8 +8,10 @@ matches neither its old nor its new content.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
+import stat
 from collections.abc import Iterable, Iterator
 
 import attrs
@@ -31,11 +33,16 @@ class FileDigest:
 def hash_disk_file(file: DiskFile) -> FileDigest:
     """Hash one file found by :func:`govern.tree.scan_run_tree`."""
     try:
-        fd = os.open(file.disk_path, os.O_RDONLY | os.O_NOFOLLOW)
+        # O_NONBLOCK: a file swapped for a FIFO since the scan must not hang the hash.
+        fd = os.open(file.disk_path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return FileDigest(file.path, None, None, Problem("E_FILE_CHANGED", file.path, "became a symbolic link after the folder was scanned"))
         return FileDigest(file.path, None, None, Problem("E_FILE_UNREADABLE", file.path, exc.strerror or str(exc)))
     with os.fdopen(fd, "rb") as handle:
         before = os.fstat(fd)
+        if not stat.S_ISREG(before.st_mode):
+            return FileDigest(file.path, None, None, Problem("E_FILE_CHANGED", file.path, "is no longer a regular file"))
         try:
             digest = hashlib.file_digest(handle, "sha256").hexdigest()
         except OSError as exc:

@@ -8,8 +8,11 @@ the manifest's structure without touching payload files — what a delta build n
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import os
 import re
+import stat
 from pathlib import Path
 
 import attrs
@@ -25,8 +28,9 @@ ALGORITHM = "sha256"
 #: Largest manifest.json read (a million entries is ~150 MB).
 MAX_MANIFEST_BYTES = 2 << 30
 
-_HEX64 = re.compile(r"^[0-9a-f]{64}$")
-_SEAL_LINE = re.compile(rb"^([0-9a-f]{64})  manifest\.json\n$")
+# \Z, not $: "$" also matches before a final newline, which would let "<hex>\n" through.
+_HEX64 = re.compile(r"^[0-9a-f]{64}\Z")
+_SEAL_LINE = re.compile(rb"^([0-9a-f]{64})  manifest\.json\n\Z")
 
 
 @attrs.frozen
@@ -158,6 +162,35 @@ def parse_manifest(data: bytes, run_id: str, where: str) -> tuple[Manifest | Non
     return Manifest(run_id=run_id, files=entries), problems
 
 
+#: A seal line is 81 bytes; anything much longer is not a seal (and is not read whole).
+_MAX_SEAL_BYTES = 4096
+
+
+class _SealFileRefused(Exception):
+    """A seal file that is a symlink or not a regular file: ``code`` and ``reason``."""
+
+    def __init__(self, code: str, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+def _read_seal_file(path: Path, limit: int, not_regular_code: str) -> bytes:
+    """Up to ``limit + 1`` bytes of a seal file, never through a symlink (which could point
+    outside the run) and never blocking on a FIFO. Raises OSError (FileNotFoundError when
+    absent) or :class:`_SealFileRefused`."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise _SealFileRefused("E_SYMLINK", "is a symbolic link (never followed)") from None
+        raise
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise _SealFileRefused(not_regular_code, "is not a regular file")
+        return handle.read(limit + 1)
+
+
 def read_seal(run_dir: Path) -> SealCheck:
     """Check ``MANIFEST.sha256`` against ``manifest.json`` and the manifest's structure.
 
@@ -170,9 +203,11 @@ def read_seal(run_dir: Path) -> SealCheck:
     where_seal = f"{run_dir.name}/{SEAL_NAME}"
     where_manifest = f"{run_dir.name}/{MANIFEST_NAME}"
     try:
-        seal_bytes = seal_path.read_bytes()
+        seal_bytes = _read_seal_file(seal_path, _MAX_SEAL_BYTES, "E_SEAL_MALFORMED")
     except FileNotFoundError:
         return SealCheck(run_dir, None, None, (Problem("E_SEAL_MISSING", where_seal, "no seal: the run is not sealed"),))
+    except _SealFileRefused as refused:
+        return SealCheck(run_dir, None, None, (Problem(refused.code, where_seal, refused.reason),))
     except OSError as exc:
         return SealCheck(run_dir, None, None, (Problem("E_FILE_UNREADABLE", where_seal, exc.strerror or str(exc)),))
     match = _SEAL_LINE.match(seal_bytes)
@@ -180,10 +215,12 @@ def read_seal(run_dir: Path) -> SealCheck:
     if not match:
         problems.append(Problem("E_SEAL_MALFORMED", where_seal, "expected exactly one line '<64 lowercase hex>  manifest.json'"))
     try:
-        with open(manifest_path, "rb") as handle:
-            manifest_bytes = handle.read(MAX_MANIFEST_BYTES + 1)
+        manifest_bytes = _read_seal_file(manifest_path, MAX_MANIFEST_BYTES, "E_MANIFEST_INVALID")
     except FileNotFoundError:
         problems.append(Problem("E_MANIFEST_MISSING", where_manifest, "sealed run has no manifest.json"))
+        return SealCheck(run_dir, None, None, tuple(problems))
+    except _SealFileRefused as refused:
+        problems.append(Problem(refused.code, where_manifest, refused.reason))
         return SealCheck(run_dir, None, None, tuple(problems))
     except OSError as exc:
         problems.append(Problem("E_FILE_UNREADABLE", where_manifest, exc.strerror or str(exc)))

@@ -26,7 +26,7 @@ _FORBIDDEN_CHARS = ("\\", "\x00", "\r", "\n")
 
 def is_run_id(name: str) -> bool:
     """True when ``name`` is a well-formed run id with a real calendar date and time."""
-    match = RUN_ID_PATTERN.match(name)
+    match = RUN_ID_PATTERN.fullmatch(name)  # not .match: '$' accepts a trailing newline
     if not match:
         return False
     year, month, day, hour, minute, second = (int(g) for g in match.groups()[:6])

@@ -10,7 +10,6 @@ so nothing depends on directory listing order.
 from __future__ import annotations
 
 import os
-from collections import Counter
 import stat
 import unicodedata
 from pathlib import Path
@@ -19,7 +18,7 @@ import attrs
 
 from govern.atomic import TEMP_PREFIX
 from govern.errors import Problem
-from govern.paths import SEAL_FILES, name_problem
+from govern.paths import SEAL_FILES, manifest_path_problem, name_problem
 
 
 @attrs.frozen
@@ -45,8 +44,13 @@ def _is_seal_leftover(name: str) -> bool:
     return name.startswith(TEMP_PREFIX) and name.endswith(SEAL_FILES)
 
 
-def scan_run_tree(run_dir: Path) -> TreeScan:
-    """List every regular file under ``run_dir`` except the seal files at its top."""
+def scan_run_tree(run_dir: Path, *, include_seal_leftovers: bool = False) -> TreeScan:
+    """List every regular file under ``run_dir`` except the seal files at its top.
+
+    Temp files an interrupted seal left at the top are skipped (the next seal removes them)
+    unless ``include_seal_leftovers``: a *sealed* run never legitimately holds one, so
+    verification lists them like any other file rather than let them hide from it.
+    """
     run_dir = Path(run_dir)
     files: list[DiskFile] = []
     problems: list[Problem] = []
@@ -58,10 +62,14 @@ def scan_run_tree(run_dir: Path) -> TreeScan:
         except OSError as exc:
             problems.append(Problem("E_FILE_UNREADABLE", prefix.rstrip("/") or ".", f"cannot list directory: {exc.strerror}"))
             continue
+        if not prefix:
+            entries = [
+                e for e in entries
+                if not (e.name in SEAL_FILES or (_is_seal_leftover(e.name) and not include_seal_leftovers))
+            ]
+        problems.extend(_name_collisions(unicodedata.normalize("NFC", prefix), [e.name for e in entries]))
         for entry in entries:
             name = entry.name
-            if not prefix and (name in SEAL_FILES or _is_seal_leftover(name)):
-                continue
             shown = prefix + name
             reason = name_problem(name)
             if reason:
@@ -78,26 +86,41 @@ def scan_run_tree(run_dir: Path) -> TreeScan:
             elif stat.S_ISDIR(info.st_mode):
                 stack.append((Path(entry.path), shown + "/"))
             elif stat.S_ISREG(info.st_mode):
-                files.append(DiskFile(path, Path(entry.path), info.st_size, info.st_mtime_ns))
+                # The whole path must be one a manifest may hold (e.g. not '~x' or 'C:x' at the
+                # top, not over-long), or verify would reject the seal this scan produces.
+                reason = manifest_path_problem(path)
+                if reason:
+                    problems.append(Problem("E_UNSAFE_NAME", repr(path), reason))
+                else:
+                    files.append(DiskFile(path, Path(entry.path), info.st_size, info.st_mtime_ns))
             else:
                 problems.append(Problem("E_SPECIAL_FILE", path, "FIFOs, sockets and devices cannot be sealed"))
     files.sort(key=lambda f: f.path)
-    problems.extend(_collisions(files))
     problems.sort(key=lambda p: (p.where, p.code))
     return TreeScan(tuple(files), tuple(problems))
 
 
-def _collisions(files: list[DiskFile]) -> list[Problem]:
-    """Names that differ on disk but not after NFC, or not after case-folding."""
+def _name_collisions(prefix: str, names: list[str]) -> list[Problem]:
+    """Names in one directory (files or folders) equal after NFC, or after case-folding.
+
+    Checked per directory, on every entry, because two folders that merge on another
+    filesystem (or a file and a folder) collide even when the file paths under them differ.
+    """
     problems: list[Problem] = []
-    for path, count in Counter(file.path for file in files).items():
-        if count > 1:
-            problems.append(Problem("E_NAME_COLLISION", path, f"{count} names on disk are equal after NFC normalisation"))
-    by_fold: dict[str, set[str]] = {}
-    for file in files:
-        by_fold.setdefault(file.path.casefold(), set()).add(file.path)
-    for paths in by_fold.values():
-        if len(paths) > 1:
-            first, *others = sorted(paths)
-            problems.append(Problem("E_NAME_COLLISION", first, f"equal after case-folding to {', '.join(others)}"))
+    by_nfc: dict[str, list[str]] = {}
+    by_fold: dict[str, list[str]] = {}
+    for name in names:
+        if name_problem(name):
+            continue  # reported on its own as E_UNSAFE_NAME
+        nfc = unicodedata.normalize("NFC", name)
+        by_nfc.setdefault(nfc, []).append(name)
+        by_fold.setdefault(unicodedata.normalize("NFC", nfc.casefold()), []).append(name)
+    for nfc, group in sorted(by_nfc.items()):
+        if len(group) > 1:
+            problems.append(Problem("E_NAME_COLLISION", prefix + nfc, f"{len(group)} names on disk are equal after NFC normalisation"))
+    for group in by_fold.values():
+        distinct = sorted({unicodedata.normalize("NFC", name) for name in group})
+        if len(distinct) > 1:
+            first, *others = distinct
+            problems.append(Problem("E_NAME_COLLISION", prefix + first, f"equal after case-folding to {', '.join(prefix + o for o in others)}"))
     return problems

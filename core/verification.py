@@ -24,7 +24,7 @@ def verify_run(run_dir: Path, progress: Progress = NO_PROGRESS) -> SealCheck:
     problems: list[Problem] = list(seal.problems)
     if seal.manifest is None:
         return SealCheck(run_dir, seal.root_sha256, None, tuple(problems))
-    scan = scan_run_tree(run_dir)
+    scan = scan_run_tree(run_dir, include_seal_leftovers=True)
     problems.extend(scan.problems)
     listed = seal.manifest.by_path()
     on_disk = {file.path: file for file in scan.files}

@@ -68,21 +68,28 @@ def main(argv: list[str] | None = None) -> int:
         quiet=bool({"-q", "--quiet"} & set(args)),
         verbose=bool({"-v", "--verbose"} & set(args)) or os.environ.get("GOVERN_DEBUG") == "1",
     )
+    from typer import exceptions as typer_exceptions  # Exit and Abort live here since typer 0.26
     from typer._click import exceptions as click_exceptions  # typer vendors click
 
     from govern.cli.app import build_app
 
     try:
         command = build_app(output, _workspace_option(args), "--strict-plugins" in args)
-        command.main(args=args, prog_name="govern", standalone_mode=False)
+        returned = command.main(args=args, prog_name="govern", standalone_mode=False)
+        # In non-standalone mode an Exit (e.g. from --help) comes back as its exit code.
+        if isinstance(returned, int) and not isinstance(returned, bool):
+            output.exit_code = returned
     except GovernError as error:
         output.fail(error)
         if output.verbose:
             traceback.print_exc()
-    except click_exceptions.Exit as done:
+    except typer_exceptions.Exit as done:
         output.exit_code = done.exit_code
-    except click_exceptions.Abort:
+    except typer_exceptions.Abort:
         output.fail(GovernError("E_USAGE", "aborted"))
+    except click_exceptions.NoArgsIsHelpError:
+        # Its message is the whole help text; an error stays one line.
+        output.fail(GovernError("E_USAGE", "missing command (see 'govern --help')"))
     except click_exceptions.ClickException as usage:
         output.fail(GovernError("E_USAGE", usage.format_message()))
     except KeyboardInterrupt:

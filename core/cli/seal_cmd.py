@@ -33,6 +33,11 @@ def seal(
     state: CliState = ctx.obj
     clock = resolve_clock(at)
     run_dir = run_dir.absolute()
+    if not run_dir.is_dir() or run_dir.is_symlink():
+        # Checked before locking: the lock would otherwise create the missing parent folders.
+        from govern.errors import GovernError
+
+        raise GovernError("E_NOT_A_DIRECTORY", f"{run_dir}: not a directory")
     with exclusive_lock(run_dir.parent / LOCK_NAME, state.lock_timeout):
         with state.output.progress() as progress:
             envelope = make_envelope(run_dir.name, op_id=op, clock=clock)

@@ -1,0 +1,188 @@
+"""Helpers shared by the test suite: running the installed console script, building run
+folders, sealing in-process, forging manifests and photographing trees.
+
+Everything works on real files in temporary directories; nothing here mocks the filesystem.
+Fixtures wrapping these live in ``conftest.py``; modules may also import them directly
+(``from helpers import make_run``) — pytest puts ``tests/`` on ``sys.path``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, NamedTuple
+
+#: The clock every test seals with unless it says otherwise.
+DEFAULT_AT = "2024-01-02T03:04:05Z"
+#: A well-formed run id for tests that need just one run.
+RUN_ID = "2024-01-02__030405__test_run"
+
+#: Environment variables that change govern's behaviour; removed before every subprocess so
+#: the developer's shell cannot leak into a test.
+_GOVERN_ENV_PREFIXES = ("GOVERN_",)
+_GOVERN_ENV_NAMES = ("SOURCE_DATE_EPOCH",)
+
+
+def govern_executable() -> str:
+    """The installed ``govern`` console script (next to this interpreter first, then PATH)."""
+    beside = Path(sys.executable).with_name("govern")
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return str(beside)
+    found = shutil.which("govern")
+    if found is None:
+        raise RuntimeError("the govern console script is not installed (pip install -e '.[test]')")
+    return found
+
+
+class GovernResult(NamedTuple):
+    """What one ``govern`` subprocess did; unpacks as ``(returncode, stdout, stderr)``."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> Any:
+        """stdout parsed as exactly one JSON document (json.loads refuses trailing data)."""
+        return json.loads(self.stdout)
+
+    @property
+    def stderr_lines(self) -> list[str]:
+        """stderr split into lines, without the trailing empty one."""
+        return self.stderr.splitlines()
+
+
+def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """os.environ without govern's own variables, plus ``extra``."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(_GOVERN_ENV_PREFIXES) and key not in _GOVERN_ENV_NAMES
+    }
+    env.update(extra or {})
+    return env
+
+
+def run_govern(
+    *args: str | os.PathLike[str],
+    cwd: str | os.PathLike[str] | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 60,
+) -> GovernResult:
+    """Run the installed ``govern`` in a real subprocess (stdin closed, output captured)."""
+    completed = subprocess.run(
+        [govern_executable(), *map(str, args)],
+        cwd=cwd,
+        env=clean_env(env),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        errors="surrogateescape",
+        timeout=timeout,
+    )
+    return GovernResult(completed.returncode, completed.stdout, completed.stderr)
+
+
+def make_run(root: str | os.PathLike[str], run_id: str = RUN_ID, files: Mapping[str, bytes] | None = None) -> Path:
+    """Create the run folder ``root/run_id`` holding ``files`` (relative path -> bytes)."""
+    run_dir = Path(root) / run_id
+    run_dir.mkdir(parents=True, exist_ok=True)
+    for relative, data in (files or {}).items():
+        target = run_dir / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    return run_dir
+
+
+def seal_in_process(
+    run_dir: Path, *, at: str = DEFAULT_AT, op_id: str | None = None, reseal: bool = False
+):
+    """Seal ``run_dir`` through the library, as ``govern seal --at AT`` does (fast)."""
+    from govern.clock import parse_utc
+    from govern.envelope import make_envelope
+    from govern.sealing import seal_run
+
+    envelope = make_envelope(Path(run_dir).name, op_id=op_id, clock=parse_utc(at))
+    return seal_run(Path(run_dir), envelope=envelope, reseal=reseal)
+
+
+def verify_in_process(run_dir: Path):
+    """Deep-verify ``run_dir`` through the library; returns a :class:`govern.manifest.SealCheck`."""
+    from govern.verification import verify_run
+
+    return verify_run(Path(run_dir))
+
+
+def codes(check_or_problems) -> list[str]:
+    """The sorted problem codes of a SealCheck, a GovernError or a list of problems."""
+    problems = getattr(check_or_problems, "problems", check_or_problems)
+    return sorted(problem.code for problem in problems)
+
+
+def sha256_hex(data: bytes) -> str:
+    """Lowercase hex SHA-256 of ``data``."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def read_manifest(run_dir: Path) -> dict[str, Any]:
+    """manifest.json of a run, parsed."""
+    return json.loads((Path(run_dir) / "manifest.json").read_bytes())
+
+
+def pin_manifest(run_dir: Path, manifest_bytes: bytes) -> str:
+    """Write ``manifest_bytes`` as manifest.json and a *correct* MANIFEST.sha256 for it.
+
+    Used to forge hostile manifests whose seal still matches, so that the manifest checks
+    themselves (not the seal check) are what a test exercises. Returns the new root hash.
+    """
+    run_dir = Path(run_dir)
+    (run_dir / "manifest.json").write_bytes(manifest_bytes)
+    root = sha256_hex(manifest_bytes)
+    (run_dir / "MANIFEST.sha256").write_bytes(f"{root}  manifest.json\n".encode("ascii"))
+    return root
+
+
+def rewrite_manifest(run_dir: Path, mutate: Callable[[dict[str, Any]], Any]) -> str:
+    """Parse manifest.json, let ``mutate`` change it in place, write it back and re-pin it.
+
+    The manifest is written with ``json.dumps(indent=2)`` and *without* sorting keys or
+    entries, so a test controls the order; returns the new root hash.
+    """
+    document = read_manifest(run_dir)
+    mutate(document)
+    data = (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    return pin_manifest(run_dir, data)
+
+
+def tree_state(root: str | os.PathLike[str]) -> dict[str, tuple]:
+    """A photograph of everything under ``root`` (never following links).
+
+    Maps each relative path (bytes, so undecodable names work too) to its kind and content:
+    file bytes, link target, or just the kind for directories, FIFOs, sockets and devices.
+    Two equal photographs mean nothing was created, removed or changed.
+    """
+    root_bytes = os.fsencode(root)
+    state: dict[str, tuple] = {}
+    for directory, dirnames, filenames in os.walk(root_bytes, followlinks=False):
+        for name in dirnames + filenames:
+            full = os.path.join(directory, name)
+            relative = os.path.relpath(full, root_bytes)
+            info = os.lstat(full)
+            mode = info.st_mode
+            if stat.S_ISLNK(mode):
+                state[relative] = ("link", os.readlink(full))
+            elif stat.S_ISDIR(mode):
+                state[relative] = ("dir",)
+            elif stat.S_ISREG(mode):
+                with open(full, "rb") as handle:
+                    state[relative] = ("file", handle.read(), info.st_mtime_ns)
+            else:
+                state[relative] = ("special", stat.S_IFMT(mode))
+    return state
