@@ -458,3 +458,62 @@ def test_source_date_epoch_is_the_clock_and_at_wins(tmp_path: Path):
     assert json.loads((first / "run.json").read_bytes())["created_utc"] == "2023-11-14T22:13:20Z"
     assert run_govern("seal", second, "--at", "2001-01-01T00:00:00Z", env=env).returncode == 0
     assert json.loads((second / "run.json").read_bytes())["created_utc"] == "2001-01-01T00:00:00Z"
+
+
+# --- progress: a bar on a terminal, nothing when piped ------------------------------------------
+
+
+def _stderr_on_a_terminal(*args: str) -> tuple[int, str, bytes]:
+    """Run govern with stderr on a pseudo-terminal; return (exit code, stdout, terminal bytes)."""
+    import os
+    import pty
+
+    from helpers import clean_env, govern_executable
+
+    primary, secondary = pty.openpty()
+    try:
+        completed = subprocess.run(
+            [govern_executable(), *args], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=secondary, env=clean_env(), timeout=60, text=True,
+        )
+    finally:
+        os.close(secondary)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(primary, 65536)
+        except OSError:  # EIO once the terminal's last writer is gone
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(primary)
+    return completed.returncode, completed.stdout, seen
+
+
+def test_progress_bar_on_a_terminal_only(tmp_path: Path):
+    run = make_run(tmp_path, RUN_ID, {"big.bin": b"\x01" * 2_000_000, "small.txt": b"s"})
+    code, stdout, terminal = _stderr_on_a_terminal("seal", str(run), "--at", DEFAULT_AT)
+    assert code == 0
+    assert b"sealing " + RUN_ID.encode() in terminal and b"100%" in terminal
+    assert stdout.startswith(f"sealed {RUN_ID}")  # the bar never pollutes stdout
+    code, stdout, terminal = _stderr_on_a_terminal("--json", "verify", str(run))
+    assert code == 0
+    assert terminal == b""  # --json: machines get the document and nothing else
+    assert json.loads(stdout)["ok"] is True
+
+
+# --- relative run folders: the run id is the folder's real name -------------------------------
+
+
+def test_seal_and_verify_dot_and_dotdot(tmp_path: Path):
+    run = make_run(tmp_path, RUN_ID, {"sub/x.txt": b"x"})
+    sealed = run_govern("--json", "seal", "..", "--at", DEFAULT_AT, cwd=run / "sub")
+    assert sealed.returncode == 0, sealed.stdout
+    assert sealed.json()["result"]["run_id"] == RUN_ID
+    assert read_manifest(run)["run_id"] == RUN_ID
+    assert json.loads((run / "run.json").read_bytes())["run_id"] == RUN_ID
+    for where, arg in ((run, "."), (run / "sub", "..")):
+        result = run_govern("verify", arg, cwd=where)
+        assert result.returncode == 0, result.stdout
+        assert result.stdout.startswith(f"OK      {RUN_ID}")

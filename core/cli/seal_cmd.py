@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -32,7 +33,8 @@ def seal(
 
     state: CliState = ctx.obj
     clock = resolve_clock(at)
-    run_dir = run_dir.absolute()
+    # abspath, not .absolute(): ".." must become the folder's real name (it is the run id).
+    run_dir = Path(os.path.abspath(run_dir))
     if not run_dir.is_dir() or run_dir.is_symlink():
         # Checked before locking: the lock would otherwise create the missing parent folders.
         from govern.errors import GovernError

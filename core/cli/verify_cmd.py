@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -19,7 +20,8 @@ def _resolve_run_dirs(state: CliState, run_dirs: list[Path], all_runs: bool) -> 
     targets: list[Path] = []
     for given in run_dirs:
         if given.is_dir():
-            targets.append(given)
+            # Normalised, because the run id is the folder's name: "." or "sub/.." have none.
+            targets.append(Path(os.path.abspath(given)))
             continue
         # A bare run id is looked up in the workspace's runs root.
         candidate = state.workspace().runs_root / str(given)
