@@ -517,3 +517,14 @@ def test_seal_and_verify_dot_and_dotdot(tmp_path: Path):
         result = run_govern("verify", arg, cwd=where)
         assert result.returncode == 0, result.stdout
         assert result.stdout.startswith(f"OK      {RUN_ID}")
+
+
+def test_verify_of_a_missing_run(tmp_path: Path, workspace: Path):
+    # A path that does not exist is named as such, never taken for a run id.
+    result = run_govern("verify", tmp_path / "nowhere" / RUN_ID, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "nowhere" in assert_one_error_line(result.stderr, "E_NOT_A_DIRECTORY")
+    # A bare run id is looked up in the workspace's runs root.
+    result = run_govern("-C", workspace, "verify", "2030-01-01__000000__absent")
+    assert result.returncode == 2
+    assert "2030-01-01__000000__absent" in assert_one_error_line(result.stderr, "E_NOT_A_DIRECTORY")

@@ -23,6 +23,9 @@ def _resolve_run_dirs(state: CliState, run_dirs: list[Path], all_runs: bool) -> 
             # Normalised, because the run id is the folder's name: "." or "sub/.." have none.
             targets.append(Path(os.path.abspath(given)))
             continue
+        if len(given.parts) != 1:
+            # A path, not a bare run id: no workspace lookup (and no confusing "no workspace").
+            raise GovernError("E_NOT_A_DIRECTORY", f"{given}: no such run folder")
         # A bare run id is looked up in the workspace's runs root.
         candidate = state.workspace().runs_root / str(given)
         if candidate.is_dir():
