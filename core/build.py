@@ -132,13 +132,28 @@ class _Planner:
         builds = [run for run in runs if is_build_run(run.name)]
         if not builds:
             return None
-        latest = builds[-1]
-        if latest.name >= self.run_id:
-            raise _conflict(
-                f"the build clock {self.created_utc} is not after the latest build {latest.name}; "
-                "a build never lands before or on top of an existing one"
+        return read_build(self.host.verify_seal(builds[-1], False, NO_PROGRESS), self.artifact)
+
+    def check_lands_after(self, previous: BuildContents | None) -> None:
+        """A build that appends must land after the latest build: never on it, never before it.
+
+        Checked only when there is something to append, so that re-running a build at a fixed
+        clock (``SOURCE_DATE_EPOCH``) with nothing new stays "up to date" (idempotence).
+        """
+        if previous is None:
+            return
+        if previous.run_id == self.run_id:
+            raise GovernError(
+                "E_RUN_EXISTS",
+                f"{previous.run_id}: the latest build already has this build's name (clock {self.created_utc}); "
+                "it is never overwritten (build again with a later clock)",
+                exit_code=ExitCode.PROBLEMS,
             )
-        return read_build(self.host.verify_seal(latest, False, NO_PROGRESS), self.artifact)
+        if previous.run_id > self.run_id:
+            raise _conflict(
+                f"the build clock {self.created_utc} is not after the latest build {previous.run_id}; "
+                "a build never lands before an existing one"
+            )
 
     def snapshot_at(self, registry: Registry, ref: SealedRef) -> Snapshot:
         """The last recorded snapshot, re-read; it must still carry the recorded manifest hash."""
@@ -234,8 +249,9 @@ def plan_build(
     """Decide what a build at ``clock`` appends. Reads; never writes.
 
     Raises E_SNAPSHOT_UNVERIFIED (a snapshot's seal fails and ``allow_unknown`` is off),
-    E_HISTORY_CONFLICT (recorded history changed, a backdated snapshot, a clock that went
-    backwards) and E_LOG_* (the previous build is not intact).
+    E_HISTORY_CONFLICT (recorded history changed, a backdated snapshot, a clock before the
+    latest build's), E_RUN_EXISTS (records to append at the latest build's own clock) and
+    E_LOG_* (the previous build is not intact). Nothing new at any clock is "up to date".
     """
     selected = None if only is None else tuple(sorted(set(only)))
     for registry_id in selected or ():
@@ -290,8 +306,11 @@ def plan_build(
             exit_code=ExitCode.PROBLEMS,
             problems=tuple(planner.broken),
         )
-    unsealed = tuple(run.run_id for run in new_runs if not run.seal.sealed)
+    if records:
+        planner.check_lands_after(previous)
     recorded_unsealed = {r.to_ref.run_id for r in records if r.to_ref.manifest_sha256 is None}
+    # Folders taken as legacy snapshots (--allow-unknown) are recorded, not "not a snapshot yet".
+    unsealed = tuple(run.run_id for run in new_runs if not run.seal.sealed and run.run_id not in recorded_unsealed)
     state = BuildState(
         runs_examined=tuple(sorted(examined_before | newly_examined | recorded_unsealed)),
         registries=states,
@@ -346,7 +365,9 @@ def write_build(plan: BuildPlan, workspace: Workspace, host: PluginHost, clock: 
     runs_root = workspace.runs_root
     final = runs_root / plan.run_id
     if final.exists():
-        raise GovernError("E_RUN_EXISTS", f"{final}: a run of that name already exists; it is never overwritten")
+        raise GovernError(
+            "E_RUN_EXISTS", f"{final}: a run of that name already exists; it is never overwritten", exit_code=ExitCode.PROBLEMS
+        )
     staging = runs_root / f"{TEMP_PREFIX}{plan.run_id}"
     staging.mkdir(parents=True)
     write_atomic(staging / workspace.config.workspace.delta_log_artifact, plan.log_bytes())

@@ -113,6 +113,7 @@ def _check_lines(
         problems.append(Problem("E_LOG_TORN", f"{where}: line {torn_line}", "the last line has no newline"))
         body = body[: body.rfind(b"\n") + 1]
     lines = body.split(b"\n")[:-1] if body else []
+    previous_registry = ""
     for offset, line in enumerate(lines):
         at = f"{where}: line {first_line + offset}"
         try:
@@ -132,6 +133,11 @@ def _check_lines(
         registry_id = record.get("registry_id")
         if not isinstance(registry_id, str):
             continue
+        # A build appends registry by registry in id order: records swapped across registries
+        # link correctly, so only this catches such a reordering in the latest build.
+        if registry_id < previous_registry:
+            problems.append(Problem("E_LOG_INVALID", at, f"{registry_id} appended after {previous_registry} (a build appends in registry-id order)"))
+        previous_registry = registry_id
         if record.get("from_ref") != chain.last_ref.get(registry_id):
             problems.append(Problem("E_LOG_INVALID", at, f"{registry_id}: from_ref does not link to the registry's previous to_ref"))
         to_ref = record.get("to_ref")
@@ -141,18 +147,22 @@ def _check_lines(
     return data.count(b"\n")
 
 
-def _check_previous_pointer(chain: _Chain, run_dir: Path, where: str, problems: list[Problem]) -> dict[str, str]:
+def _check_envelope(chain: _Chain, run_dir: Path, where: str, lines: int, problems: list[Problem]) -> None:
+    """run.json names the previous build in the history, and the number of records the log holds."""
     try:
         envelope = loads_strict((run_dir / ENVELOPE_NAME).read_bytes())
         pointer = envelope["inputs"]["previous_build"]
+        records_total = envelope["outputs"]["records_total"]
     except (OSError, StrictJSONError, KeyError, TypeError) as exc:
-        problems.append(Problem("E_LOG_INVALID", f"{where}/{ENVELOPE_NAME}", f"no readable inputs.previous_build ({exc})"))
-        return {}
+        problems.append(Problem("E_LOG_INVALID", f"{where}/{ENVELOPE_NAME}", f"no readable inputs.previous_build and outputs.records_total ({exc})"))
+        return
     if pointer != chain.previous_build:
         problems.append(
             Problem("E_LOG_TAMPERED", f"{where}/{ENVELOPE_NAME}", f"names previous build {pointer!r}, but the history holds {chain.previous_build!r}")
         )
-    return pointer or {}
+    # A log cut back to a line boundary still extends the previous one: the count catches it.
+    if records_total != lines:
+        problems.append(Problem("E_LOG_TAMPERED", f"{where}/{ENVELOPE_NAME}", f"says the log holds {records_total!r} records, it holds {lines}"))
 
 
 def verify_log(
@@ -179,7 +189,8 @@ def verify_log(
             checks.append(BuildCheck(run_id, seal.root_sha256, 0, tuple(problems)))
             continue
         data = (run_dir / artifact).read_bytes()
-        _check_previous_pointer(chain, run_dir, run_id, problems)
+        lines = data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)  # a torn tail is a line too
+        _check_envelope(chain, run_dir, run_id, lines, problems)
         start = _check_prefix(chain, run_id, data, where, problems)
         records = _check_lines(chain, run_id, data, start, where, validate, problems)
         checks.append(BuildCheck(run_id, seal.root_sha256, records, tuple(problems)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Annotated, Any, Optional
 
 import typer
@@ -71,7 +72,10 @@ def build(
     host = state.plugins()
     clock = resolve_clock(at)
     root = None
-    with exclusive_lock(workspace.runs_root / LOCK_NAME, state.lock_timeout):
+    # A dry run only reads sealed (immutable) runs, so it takes no lock: locking would create
+    # the runs root and the lock file, or rewrite the holder's pid in it — a dry run writes nothing.
+    lock = contextlib.nullcontext() if dry_run else exclusive_lock(workspace.runs_root / LOCK_NAME, state.lock_timeout)
+    with lock:
         if not dry_run:
             for name in remove_stale_staging(workspace.runs_root):
                 state.output.warn(f"removed {name}: staging folder left by an interrupted build")
