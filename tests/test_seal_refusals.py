@@ -29,15 +29,16 @@ def run_dir(tmp_path: Path) -> Path:
     return make_run(tmp_path / "runs", RUN_ID, {"ok.txt": b"fine\n", "sub/also_ok.txt": b"fine too\n"})
 
 
-def assert_refused(run_dir: Path, code: str, *names: str, extra_args: tuple[str, ...] = ()) -> list[str]:
+def assert_refused(run_dir: Path, code: str, *names: str, scanned: bool = True) -> list[str]:
     """Seal through the CLI; assert exit 2, CODE on the first stderr line naming every one of
-    ``names``, and that the run was left exactly as it was. Returns the stderr lines."""
+    ``names``, and that the run was left exactly as it was. ``scanned``: a refusal found by
+    walking the run says "cannot seal RUN". Returns the stderr lines."""
     before = tree_state(run_dir)
-    result = run_govern("seal", run_dir, "--at", DEFAULT_AT, *extra_args)
+    result = run_govern("seal", run_dir, "--at", DEFAULT_AT)
     assert result.returncode == 2, result.stdout + result.stderr
     lines = result.stderr.splitlines()
     assert lines, "no error message"
-    assert lines[0].startswith(f"govern: error: {code}: cannot seal "), result.stderr
+    assert lines[0].startswith(f"govern: error: {code}: {'cannot seal ' if scanned else ''}"), result.stderr
     assert str(run_dir) in lines[0]
     for name in names:
         assert name in result.stderr, (name, result.stderr)
@@ -366,3 +367,13 @@ def test_refused_tree_would_not_verify_either(run_dir: Path):
     os.symlink("ok.txt", run_dir / "late_link")
     os.mkfifo(run_dir / "late_fifo")
     assert {"E_SYMLINK", "E_SPECIAL_FILE"} <= set(codes(verify_in_process(run_dir)))
+
+
+@pytest.mark.parametrize(
+    "name", ["not_a_run", "2024-01-02__030405__Upper", "2024-02-30__000000__no_such_day", "2024-01-02__030405__", "2024-01-02_030405__x"]
+)
+def test_folder_not_named_like_a_run(tmp_path: Path, name: str):
+    # The folder's name becomes the run id in run.json and the manifest, so it must be one.
+    run_dir = make_run(tmp_path, name, {"a.txt": b"a"})
+    assert_refused(run_dir, "E_NOT_A_RUN", name, scanned=False)
+    assert not (tmp_path / ".govern.lock").exists()

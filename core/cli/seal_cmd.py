@@ -28,18 +28,23 @@ def seal(
     """
     from govern.clock import resolve_clock
     from govern.envelope import make_envelope
+    from govern.errors import GovernError
     from govern.locking import exclusive_lock
+    from govern.paths import is_run_id
     from govern.runs import LOCK_NAME
 
     state: CliState = ctx.obj
     clock = resolve_clock(at)
     # abspath, not .absolute(): ".." must become the folder's real name (it is the run id).
     run_dir = Path(os.path.abspath(run_dir))
+    # Checked before locking, so a refusal writes nothing (not even the lock or its folders).
     if not run_dir.is_dir() or run_dir.is_symlink():
-        # Checked before locking: the lock would otherwise create the missing parent folders.
-        from govern.errors import GovernError
-
         raise GovernError("E_NOT_A_DIRECTORY", f"{run_dir}: not a directory")
+    if not is_run_id(run_dir.name):
+        # The folder's name is the run id recorded in run.json and the manifest (DESIGN §4).
+        raise GovernError(
+            "E_NOT_A_RUN", f"{run_dir}: not a run folder name; a run is named YYYY-MM-DD__HHMMSS__slug (slug: a-z, 0-9, _)"
+        )
     with exclusive_lock(run_dir.parent / LOCK_NAME, state.lock_timeout):
         with state.output.progress() as progress:
             envelope = make_envelope(run_dir.name, op_id=op, clock=clock)
