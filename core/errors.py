@@ -74,6 +74,12 @@ ERROR_CODES: dict[str, str] = {
     "E_LOG_TORN": "the delta log ends with an incomplete line (see 'govern repair --log')",
     "E_LOG_INVALID": "a delta-log line is not a canonical, schema-valid record, or a registry's chain does not link",
     "E_NOT_A_RUN": "the directory is not a run folder (its name is not YYYY-MM-DD__HHMMSS__slug)",
+    # schema validation
+    "E_SCHEMA_INVALID": "a record (a JSON document or a JSONL line) does not satisfy its registry's schema",
+    "E_NO_SCHEMA": "a file matches no registry artifact, or its registry has no schema",
+    "E_SCHEMA_NOT_FOUND": "a schema named in the configuration or on the command line does not exist",
+    "E_SCHEMA_MALFORMED": "a schema file is not valid JSON or not a valid JSON Schema",
+    "E_SCHEMA_REF": "a schema's $ref points outside the built-in schemas and the workspace's schemas/ (never fetched)",
 }
 
 

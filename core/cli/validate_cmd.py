@@ -1,0 +1,146 @@
+"""``govern validate [FILE...]``: JSON-Schema validation of registry artifacts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Optional
+
+import typer
+
+from govern.cli.state import CliState
+from govern.errors import ExitCode, GovernError, Problem
+
+if TYPE_CHECKING:
+    from govern.config import Workspace
+    from govern.validation import ArtifactSchema, ArtifactValidator
+
+
+def _workspace_if_any(state: CliState, required: bool) -> Workspace | None:
+    """The workspace; with --schema a file can be validated outside any workspace."""
+    try:
+        return state.workspace()
+    except GovernError as error:
+        if required or error.code != "E_WORKSPACE_NOT_FOUND":
+            raise
+        return None
+
+
+def _targets_from_arguments(validator: ArtifactValidator, files: list[Path]) -> list[tuple[Path, ArtifactSchema]]:
+    """Each FILE (a directory: its JSON/JSONL files) with its artifact; every file that has
+    no schema is named in one E_NO_SCHEMA error before anything is validated."""
+    from govern.validation import documents_under
+
+    targets: list[tuple[Path, ArtifactSchema]] = []
+    unmapped: list[Problem] = []
+    for given in files:
+        if not given.exists():
+            raise GovernError("E_IO", f"{given}: no such file or directory")
+        try:
+            artifact = validator.artifact_of(given)
+        except GovernError as error:
+            if error.code != "E_NO_SCHEMA":
+                raise
+            unmapped.append(Problem(error.code, str(given), error.message))
+            continue
+        members = documents_under(given) if given.is_dir() else [given]
+        targets.extend((member, artifact) for member in members)
+    if unmapped:
+        more = f" (and {len(unmapped) - 1} more file(s) without a schema)" if len(unmapped) > 1 else ""
+        raise GovernError("E_NO_SCHEMA", unmapped[0].message + more, problems=tuple(unmapped))
+    return targets
+
+
+def _targets_from_sealed_runs(state: CliState, workspace: Workspace) -> list[tuple[Path, ArtifactSchema, str]]:
+    """Every schema-bearing registry artifact in the sealed runs, labelled relative to the workspace."""
+    import os
+
+    from govern.validation import sealed_artifacts
+
+    return [
+        (found.path, found.artifact, os.path.relpath(found.path, workspace.root))
+        for found in sealed_artifacts(workspace, state.output.warn)
+    ]
+
+
+def validate(
+    ctx: typer.Context,
+    files: Annotated[
+        Optional[list[Path]],
+        typer.Argument(metavar="[FILE]...", help="Files (or directory artifacts) to validate.", show_default=False),
+    ] = None,
+    schema: Annotated[
+        Optional[str],
+        typer.Option(
+            "--schema",
+            metavar="SCHEMA",
+            help="Validate every FILE against this schema (a path, or a built-in schema's file name) instead of the registry map.",
+        ),
+    ] = None,
+) -> None:
+    """Validate registry artifacts (JSON and JSONL) against their JSON Schemas.
+
+    Each FILE is matched by name to a registry's `artifact` in registry_config.toml and
+    checked against that registry's `schema`; the workspace's delta-log artifact is checked
+    against the built-in delta-log record schema. A directory named like an artifact: every
+    .json/.jsonl file under it. Without FILE: the registry artifacts of every sealed run under
+    the runs root (unsealed runs are skipped with a warning).
+
+    A .jsonl file holds one strict JSON value per line: blank lines, CRLF endings and a last
+    line without its newline are errors. Format checking is on. A $ref resolves only to the
+    built-in schemas and the workspace's schemas/ directory: nothing is ever fetched.
+
+    Exit 0 when every record is valid; 1 when any is not (every problem listed, with file,
+    line and JSON path); 2 when a file has no schema, a schema is broken, or on usage errors.
+    """
+    from govern.validation import ArtifactValidator
+
+    state: CliState = ctx.obj
+    files = list(files or [])
+    if schema is not None and not files:
+        raise GovernError("E_USAGE", "--schema needs FILE arguments")
+    workspace = _workspace_if_any(state, required=schema is None)
+    validator = ArtifactValidator(workspace, schema=schema)
+    if files:
+        targets = [(path, artifact, str(path)) for path, artifact in _targets_from_arguments(validator, files)]
+    else:
+        targets = _targets_from_sealed_runs(state, workspace)
+        if not targets:
+            state.output.warn(f"no registry artifact with a schema in any sealed run under {workspace.runs_root}")
+    reports = []
+    lines: list[str] = []
+    with state.output.progress() as progress:
+        progress.start(len(targets), "validating")
+        for path, artifact, label in targets:
+            report = validator.validate(path, artifact, label)
+            reports.append(report)
+            progress.advance(1)
+            if report.ok:
+                lines.append(f"OK       {report.path}  {report.records} record(s)  registry {report.registry_id}")
+            else:
+                lines.append(f"INVALID  {report.path}  {len(report.problems)} problem(s)  registry {report.registry_id}")
+                lines.extend(f"  {problem}" for problem in report.problems)
+    invalid = sum(1 for report in reports if not report.ok)
+    records = sum(report.records for report in reports)
+    lines.append(f"{len(reports)} file(s) validated, {invalid} invalid, {records} record(s)")
+    data = {
+        "files": [
+            {
+                "path": report.path,
+                "registry_id": report.registry_id,
+                "schema": report.schema,
+                "records": report.records,
+                "ok": report.ok,
+                "problems": [{"code": p.code, "where": p.where, "message": p.message} for p in report.problems],
+            }
+            for report in reports
+        ],
+        "validated": len(reports),
+        "invalid": invalid,
+        "records": records,
+    }
+    state.output.emit(data, lines, ExitCode.PROBLEMS if invalid else ExitCode.OK)
+
+
+def register(app: typer.Typer) -> None:
+    """Mount the command on the root app."""
+    app.command("validate")(validate)

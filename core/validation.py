@@ -1,0 +1,315 @@
+"""JSON-Schema validation of registry artifacts, JSON and JSONL (``govern validate``).
+
+Which schema a file follows comes from the workspace configuration: a file whose name is a
+registry's ``artifact`` name follows that registry's ``schema``, and the workspace's delta-log
+artifact follows the built-in delta-log record schema. A JSON file is one document; a JSONL
+file is one record per line (read by :mod:`govern.jsonl_reader`). Every problem is reported,
+each naming the file, the line (JSONL) and the JSON path.
+
+A large JSONL file is cut into byte ranges at line starts and validated by several processes
+(forked, so the compiled schema is shared, never rebuilt); line numbers are joined back up.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable
+from pathlib import Path, PurePosixPath
+
+import attrs
+
+from govern.config import Workspace
+from govern.errors import GovernError, Problem
+from govern.jsonio import StrictJSONError, load_json_file
+from govern.jsonl_reader import NOT_CANONICAL, fast_parser, parse_line, read_lines, split_ranges
+from govern.schema_store import DELTA_LOG_SCHEMA, SchemaStore
+from govern.schema_validator import SchemaValidator
+
+#: The registry id under which the delta log's own records are validated.
+DELTA_LOG_REGISTRY_ID = "registry_delta_log"
+#: File suffixes read as JSON Lines; anything else is one JSON document.
+JSONL_SUFFIXES = (".jsonl", ".ndjson")
+#: Suffixes of the files validated inside a directory artifact.
+DOCUMENT_SUFFIXES = (".json", *JSONL_SUFFIXES)
+#: A JSONL file is shared among processes only in slices of at least this many bytes.
+PARALLEL_SLICE_BYTES = 4 << 20
+#: Most processes one file is shared among.
+MAX_PROCESSES = 8
+
+
+@attrs.frozen
+class ArtifactSchema:
+    """A registry artifact as configured, with the schema its files follow (None: no schema)."""
+
+    registry_id: str
+    artifact: str
+    schema: str | None
+
+    @property
+    def name(self) -> str:
+        """The artifact's file (or directory) name, which is what a file is matched by."""
+        return PurePosixPath(self.artifact).name
+
+
+@attrs.frozen
+class FileReport:
+    """What validating one file found."""
+
+    path: str
+    registry_id: str
+    schema: str
+    records: int
+    problems: tuple[Problem, ...]
+
+    @property
+    def ok(self) -> bool:
+        """True when every record is valid."""
+        return not self.problems
+
+
+def artifact_schemas(workspace: Workspace) -> list[ArtifactSchema]:
+    """Every configured registry artifact with its schema, and the delta log with the built-in
+    schema (unless a registry configures that artifact with a schema of its own)."""
+    found = [
+        ArtifactSchema(registry.id, registry.config.artifact, registry.config.schema)
+        for registry in workspace.registries()
+        if registry.config.artifact is not None
+    ]
+    delta_log = workspace.config.workspace.delta_log_artifact
+    delta_name = PurePosixPath(delta_log).name
+    if not any(entry.name == delta_name and entry.schema for entry in found):
+        found.append(ArtifactSchema(DELTA_LOG_REGISTRY_ID, delta_log, DELTA_LOG_SCHEMA))
+    return found
+
+
+def schema_for(path: Path, artifacts: list[ArtifactSchema], config_path: Path) -> ArtifactSchema:
+    """The artifact ``path`` is, by its name (E_NO_SCHEMA if none, or if it has no schema)."""
+    matches = [entry for entry in artifacts if entry.name == path.name]
+    with_schema = [entry for entry in matches if entry.schema]
+    if len({entry.schema for entry in with_schema}) > 1:
+        claims = ", ".join(f"{entry.registry_id} ({entry.schema})" for entry in with_schema)
+        raise GovernError("E_CONFIG_INVALID", f"{config_path}: artifact name {path.name!r} has different schemas: {claims}")
+    if with_schema:
+        return with_schema[0]
+    if matches:
+        ids = ", ".join(entry.registry_id for entry in matches)
+        raise GovernError(
+            "E_NO_SCHEMA",
+            f"{path}: registry {ids} has no schema (add schema = \"schemas/….schema.json\" to its table in {config_path})",
+        )
+    known = ", ".join(sorted({entry.name for entry in artifacts})) or "none"
+    raise GovernError(
+        "E_NO_SCHEMA",
+        f"{path}: the name matches no registry artifact in {config_path} (artifacts: {known}); or give --schema",
+    )
+
+
+class ArtifactValidator:
+    """Validates files against the schemas the workspace maps them to, or against one schema
+    named on the command line. Each schema is loaded and compiled once, however many files
+    use it."""
+
+    def __init__(self, workspace: Workspace | None, *, schema: str | None = None) -> None:
+        self.workspace = workspace
+        self.store = SchemaStore(workspace.root if workspace is not None else None)
+        self.artifacts = artifact_schemas(workspace) if workspace is not None else []
+        self._compiled: dict[str, SchemaValidator] = {}
+        self._forced: ArtifactSchema | None = None
+        if schema is not None:
+            # Named on the command line: a path from the current directory, or a built-in.
+            loaded = self.store.load(schema, relative_to=Path.cwd())
+            self._forced = ArtifactSchema("-", "-", schema)
+            self._compiled[schema] = SchemaValidator(self.store.resolve(loaded))
+
+    def artifact_of(self, path: Path) -> ArtifactSchema:
+        """The artifact ``path`` is, by its name, or the command line's schema (E_NO_SCHEMA)."""
+        if self._forced is not None:
+            return self._forced
+        if self.workspace is None:
+            raise GovernError("E_NO_SCHEMA", f"{path}: no workspace to map it to a registry; give --schema")
+        return schema_for(path, self.artifacts, self.workspace.config_path)
+
+    def compiled(self, artifact: ArtifactSchema) -> SchemaValidator:
+        """The artifact's schema, loaded (relative to the workspace), resolved and compiled."""
+        compiled = self._compiled.get(artifact.schema)
+        if compiled is None:
+            compiled = SchemaValidator(self.store.resolve(self.store.load(artifact.schema)))
+            self._compiled[artifact.schema] = compiled
+        return compiled
+
+    def validate(self, path: Path, artifact: ArtifactSchema, label: str | None = None) -> FileReport:
+        """Validate one file of ``artifact`` (JSONL by suffix, else one JSON document)."""
+        label = label or str(path)
+        compiled = self.compiled(artifact)
+        if path.suffix.lower() in JSONL_SUFFIXES:
+            records, problems = validate_jsonl(path, label, compiled)
+        else:
+            records, problems = validate_json(path, label, compiled)
+        return FileReport(label, artifact.registry_id, compiled.source, records, tuple(problems))
+
+
+def validate_json(path: Path, label: str, compiled: SchemaValidator) -> tuple[int, list[Problem]]:
+    """Validate a JSON document: ``(1, problems)``."""
+    try:
+        value = load_json_file(path)
+    except GovernError as error:
+        if error.code != "E_JSON_INVALID":
+            raise
+        return 1, [Problem("E_JSON_INVALID", label, error.message.removeprefix(f"{path}: "))]
+    return 1, [Problem("E_SCHEMA_INVALID", f"{label} {v.json_path}", v.message) for v in compiled.violations(value)]
+
+
+#: A problem found in a byte range: (line within the range, code, JSON path or "", message).
+_RangeProblem = tuple[int, str, str, str]
+
+
+def _validate_range(compiled: SchemaValidator, path: Path, start: int, end: int) -> tuple[int, list[_RangeProblem]]:
+    """Validate the lines of ``path[start:end]``: ``(lines, problems)``. The hot loop."""
+    parse_canonical = fast_parser()
+    is_valid = compiled.is_valid
+    problems: list[_RangeProblem] = []
+    number = 0
+    for lines, torn in read_lines(path, start, end):
+        for line in lines:
+            number += 1
+            value = NOT_CANONICAL if parse_canonical is None else parse_canonical(line)
+            if value is NOT_CANONICAL:
+                try:
+                    value = parse_line(line)
+                except StrictJSONError as exc:
+                    column = f"column {exc.column}: " if exc.column is not None else ""
+                    problems.append((number, "E_JSON_INVALID", "", column + exc.reason))
+                    continue
+            if not is_valid(value):
+                problems.extend((number, "E_SCHEMA_INVALID", v.json_path, v.message) for v in compiled.violations(value))
+        if torn is not None:
+            number += 1
+            problems.append((number, "E_JSON_INVALID", "", "the last line has no newline (a torn write?)"))
+    return number, problems
+
+
+#: What a forked worker validates with: set just before forking, inherited by the children.
+_FORKED_TASK: tuple[SchemaValidator, Path] | None = None
+
+
+def _validate_range_in_worker(bounds: tuple[int, int]) -> tuple[int, list[_RangeProblem]]:
+    compiled, path = _FORKED_TASK
+    return _validate_range(compiled, path, *bounds)
+
+
+def _available_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _process_count(path: Path) -> int:
+    """How many processes to share ``path`` among: one unless it is large and forking is possible."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    return max(1, min(_available_cpus(), MAX_PROCESSES, path.stat().st_size // PARALLEL_SLICE_BYTES))
+
+
+def _validate_ranges(compiled: SchemaValidator, path: Path, ranges: list[tuple[int, int]]) -> list[tuple[int, list[_RangeProblem]]]:
+    """Each range's result, in order: the first in this process, the others in forked ones."""
+    if len(ranges) == 1:
+        return [_validate_range(compiled, path, *ranges[0])]
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    global _FORKED_TASK
+    _FORKED_TASK = (compiled, path)
+    try:
+        with ProcessPoolExecutor(len(ranges) - 1, mp_context=multiprocessing.get_context("fork")) as pool:
+            others = [pool.submit(_validate_range_in_worker, bounds) for bounds in ranges[1:]]
+            first = _validate_range(compiled, path, *ranges[0])
+            return [first, *(future.result() for future in others)]
+    except BrokenProcessPool:
+        # A worker died (out of memory, killed): the same work, slower, in this process.
+        return [_validate_range(compiled, path, start, end) for start, end in ranges]
+    finally:
+        _FORKED_TASK = None
+
+
+def validate_jsonl(
+    path: Path, label: str, compiled: SchemaValidator, *, processes: int | None = None
+) -> tuple[int, list[Problem]]:
+    """Validate a JSONL file line by line: ``(lines, problems)``, every problem reported.
+
+    ``processes`` (default: by file size and CPUs) shares the file among that many processes.
+    """
+    try:
+        ranges = split_ranges(path, processes or _process_count(path))
+        results = _validate_ranges(compiled, path, ranges)
+    except OSError as exc:
+        raise GovernError("E_IO", f"{path}: cannot read: {exc.strerror or exc}") from None
+    problems: list[Problem] = []
+    offset = 0
+    for lines, found in results:
+        problems.extend(
+            Problem(code, f"{label}:{offset + number}{' ' + where if where else ''}", message)
+            for number, code, where, message in found
+        )
+        offset += lines
+    return offset, problems
+
+
+def documents_under(directory: Path) -> list[Path]:
+    """The JSON and JSONL files under a directory artifact, sorted by path."""
+    found = []
+    for root, dirs, files in os.walk(directory):
+        dirs.sort()
+        found.extend(Path(root) / name for name in sorted(files) if name.lower().endswith(DOCUMENT_SUFFIXES))
+    return found
+
+
+@attrs.frozen
+class SealedArtifact:
+    """A registry artifact file found in a sealed run."""
+
+    path: Path
+    artifact: ArtifactSchema
+
+
+def sealed_artifacts(workspace: Workspace, warn: Callable[[str], None]) -> list[SealedArtifact]:
+    """The files of every configured artifact with a schema in every sealed run, by run id.
+
+    Unsealed runs (perhaps still being written) are passed over with a warning, as are runs
+    whose manifest cannot be read; a run whose seal does not verify is still validated,
+    with a warning (validation is not verification: see ``govern verify``).
+    """
+    from govern.manifest import read_seal
+    from govern.runs import list_runs
+
+    artifacts = [entry for entry in artifact_schemas(workspace) if entry.schema]
+    found: list[SealedArtifact] = []
+    for run_dir in list_runs(workspace.runs_root).runs:
+        seal = read_seal(run_dir)
+        if not seal.sealed:
+            warn(f"{run_dir.name}: unsealed (no MANIFEST.sha256); not validated")
+            continue
+        if seal.manifest is None:
+            warn(f"{run_dir.name}: manifest cannot be read ({seal.problems[0]}); not validated")
+            continue
+        if not seal.ok:
+            warn(f"{run_dir.name}: seal does not verify ({seal.problems[0].code}); validated anyway, see 'govern verify'")
+        paths = [entry.path for entry in seal.manifest.files]
+        for artifact in artifacts:
+            prefix = artifact.artifact + "/"
+            members = [p for p in paths if p == artifact.artifact or (p.startswith(prefix) and p.lower().endswith(DOCUMENT_SUFFIXES))]
+            found.extend(SealedArtifact(run_dir / member, artifact) for member in members)
+    return found
+
+
+def delta_record_checker() -> Callable[[object], list[str]]:
+    """``check(record) -> ["$.path: message", …]`` (empty when valid) against the built-in
+    delta-log record schema — what ``govern verify --log`` needs for each line."""
+    store = SchemaStore()
+    compiled = SchemaValidator(store.resolve(store.load(DELTA_LOG_SCHEMA)))
+
+    def check(record: object) -> list[str]:
+        return [f"{v.json_path}: {v.message}" for v in compiled.violations(record)]
+
+    return check
