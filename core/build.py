@@ -9,15 +9,18 @@ folder, fsynced, then renamed into place, all under the workspace lock.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import os
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import attrs
 
-from govern.atomic import TEMP_PREFIX, fsync_directory, write_atomic
+from govern import faults
+from govern.atomic import TEMP_PREFIX, fsync_directory, io_error, write_atomic
 from govern.clock import format_utc
 from govern.config import Registry, Workspace
 from govern.delta_log import (
@@ -31,6 +34,7 @@ from govern.delta_log import (
 )
 from govern.envelope import make_envelope
 from govern.errors import ExitCode, GovernError, Problem
+from govern.faults import crash_point
 from govern.jsonio import dump_jsonl_line, load_json_file
 from govern.models import DeltaRecord, RunView, SealedRef, Snapshot
 from govern.plugin_manager import PluginHost
@@ -361,7 +365,14 @@ def remove_stale_staging(runs_root: Path) -> list[str]:
 
 
 def write_build(plan: BuildPlan, workspace: Workspace, host: PluginHost, clock: dt.datetime, progress: Progress = NO_PROGRESS) -> str:
-    """Write the planned build as a sealed run; return its ROOT_SHA256. Call under the lock."""
+    """Write the planned build as a sealed run; return its ROOT_SHA256. Call under the lock.
+
+    The build is assembled in a hidden staging folder, sealed, fsynced, and renamed into place:
+    the rename is the instant it appears, complete. A failure before the end (E_IO, a plugin
+    error) takes it back — the staging folder, or the renamed build when only the last fsync
+    failed — so the runs root is left as it was; a crash leaves at most a staging folder,
+    which the next build removes (:func:`remove_stale_staging`).
+    """
     runs_root = workspace.runs_root
     final = runs_root / plan.run_id
     if final.exists():
@@ -369,10 +380,42 @@ def write_build(plan: BuildPlan, workspace: Workspace, host: PluginHost, clock: 
             "E_RUN_EXISTS", f"{final}: a run of that name already exists; it is never overwritten", exit_code=ExitCode.PROBLEMS
         )
     staging = runs_root / f"{TEMP_PREFIX}{plan.run_id}"
-    staging.mkdir(parents=True)
-    write_atomic(staging / workspace.config.workspace.delta_log_artifact, plan.log_bytes())
-    result = host.seal(staging, build_envelope(plan, workspace, clock), False, progress)
-    fsync_directory(staging)
-    staging.rename(final)
-    fsync_directory(runs_root)
+    published = False
+    try:
+        with _io_step("create", staging):
+            staging.mkdir(parents=True)
+        crash_point("after-staging:build")
+        write_atomic(staging / workspace.config.workspace.delta_log_artifact, plan.log_bytes())
+        crash_point("after-write:build")
+        result = host.seal(staging, build_envelope(plan, workspace, clock), False, progress)
+        with _io_step("fsync", staging):
+            fsync_directory(staging)
+        crash_point("before-rename:build")
+        with _io_step("rename", final):
+            faults.replace(staging, final)
+        published = True
+        crash_point("after-rename:build")
+        with _io_step("fsync of directory", runs_root):
+            fsync_directory(runs_root)
+    except BaseException:
+        # Nothing is reported written unless all of it is durable: take the build back.
+        _discard_build(staging, final if published else None)
+        raise
     return result.root_sha256
+
+
+@contextlib.contextmanager
+def _io_step(action: str, path: Path) -> Iterator[None]:
+    """Turn an OSError of one step of writing a build into E_IO naming the path."""
+    try:
+        yield
+    except OSError as exc:
+        raise io_error(action, path, exc, "the build was not written") from exc
+
+
+def _discard_build(staging: Path, published: Path | None) -> None:
+    """Best-effort removal of a build that failed half way (the next build retries it)."""
+    with contextlib.suppress(OSError):
+        if published is not None:
+            os.rename(published, staging)
+        shutil.rmtree(staging)

@@ -18,7 +18,7 @@ import attrs
 from govern.envelope import ENVELOPE_NAME
 from govern.errors import ExitCode, GovernError
 from govern.jsonio import StrictJSONError, loads_strict
-from govern.manifest import SealCheck
+from govern.manifest import ManifestEntry, SealCheck
 from govern.models import SealedRef
 from govern.runs import list_runs
 
@@ -139,6 +139,33 @@ def read_sealed_file(seal: SealCheck, relpath: str) -> bytes:
     return data
 
 
+def torn_tail_offset(data: bytes, entry: ManifestEntry) -> int | None:
+    """Where a torn tail starts when ``data`` is exactly the sealed bytes of ``entry`` plus a
+    last line without its newline (what an append cut short leaves); None otherwise."""
+    keep = data.rfind(b"\n") + 1
+    if keep == len(data) or keep != entry.bytes:
+        return None
+    return keep if hashlib.sha256(data[:keep]).hexdigest() == entry.sha256 else None
+
+
+def _torn_after_sealing(seal: SealCheck, artifact: str) -> GovernError | None:
+    """E_LOG_TORN when the log differs from its seal only by a torn tail added since."""
+    assert seal.manifest is not None
+    entry = seal.manifest.by_path().get(artifact)
+    try:
+        data = (seal.run_dir / artifact).read_bytes()
+    except OSError:
+        return None
+    if entry is None or torn_tail_offset(data, entry) is None:
+        return None
+    return GovernError(
+        "E_LOG_TORN",
+        f"{seal.run_dir.name}/{artifact}: a torn last line (no newline) was added after the build was sealed; "
+        "nothing will be appended ('govern repair --log' cuts it, keeping a backup)",
+        exit_code=ExitCode.PROBLEMS,
+    )
+
+
 def read_build(seal: SealCheck, artifact: str) -> BuildContents:
     """The log and state of a build run whose seal has been read (not deep-verified).
 
@@ -149,12 +176,15 @@ def read_build(seal: SealCheck, artifact: str) -> BuildContents:
     if not seal.ok or seal.manifest is None or seal.root_sha256 is None:
         first = seal.problems[0] if seal.problems else "no manifest"
         raise GovernError("E_LOG_TAMPERED", f"previous build {run_id}: seal does not verify: {first}", exit_code=ExitCode.PROBLEMS)
-    log_bytes = read_sealed_file(seal, artifact)
+    try:
+        log_bytes = read_sealed_file(seal, artifact)
+    except GovernError as error:
+        raise _torn_after_sealing(seal, artifact) or error from None
     if log_bytes and not log_bytes.endswith(b"\n"):
         raise GovernError(
             "E_LOG_TORN",
-            f"{run_id}/{artifact}: the last line has no newline (a torn tail); nothing will be appended "
-            "(inspect it, then 'govern repair --log')",
+            f"{run_id}/{artifact}: the last line has no newline (a torn tail), and the build's seal covers it; "
+            "nothing will be appended (no crash seals a torn log: inspect it — see docs/reliability.md)",
             exit_code=ExitCode.PROBLEMS,
         )
     envelope_bytes = read_sealed_file(seal, ENVELOPE_NAME)

@@ -74,12 +74,27 @@ ERROR_CODES: dict[str, str] = {
     "E_LOG_TORN": "the delta log ends with an incomplete line (see 'govern repair --log')",
     "E_LOG_INVALID": "a delta-log line is not a canonical, schema-valid record, or a registry's chain does not link",
     "E_NOT_A_RUN": "the directory is not a run folder (its name is not YYYY-MM-DD__HHMMSS__slug)",
+    "E_REPAIR_REFUSED": "'govern repair --log' found damage other than a torn tail it can prove by the seal; nothing changed",
     # schema validation
     "E_SCHEMA_INVALID": "a record (a JSON document or a JSONL line) does not satisfy its registry's schema",
     "E_NO_SCHEMA": "a file matches no registry artifact, or its registry has no schema",
     "E_SCHEMA_NOT_FOUND": "a schema named in the configuration or on the command line does not exist",
     "E_SCHEMA_MALFORMED": "a schema file is not valid JSON or not a valid JSON Schema",
     "E_SCHEMA_REF": "a schema's $ref points outside the built-in schemas and the workspace's schemas/ (never fetched)",
+    # governance books
+    "E_GOVERNANCE_MISSING": "a governance document does not exist (govern init writes a starting set)",
+    "E_GOVERNANCE_INVALID": "a governance document is not valid JSON, fails its schema, or its version history is inconsistent",
+    "E_GOVERNANCE_MISMATCH": "a derived governance figure, delta or record disagrees with what the books give",
+    "E_GOVERNANCE_FROZEN": "a command would modify a frozen governance document; nothing was written",
+    "E_GOVERNANCE_NOT_FROZEN": "an addendum needs a frozen registry catalog; registries go into the catalog itself until it is frozen",
+    "E_OP_EXISTS": "the operation id is already in the catalog or has a matrix row (or two plugins declare it)",
+    "E_OP_INVALID": "a malformed op id, an empty title, no executable, or an executable listed twice",
+    "E_UNKNOWN_LEVEL": "a coverage level the enforcement coverage matrix does not define",
+    "E_UNKNOWN_ENFORCEMENT": "an enforcement point the enforcement coverage matrix does not define",
+    "E_LEVEL_UNMET": "the enforcement points do not meet every requirement of the coverage level",
+    "E_MATRIX_ORPHAN_ROW": "a coverage matrix row for an operation that is not in the catalog",
+    "E_MATRIX_ROW_MISSING": "a catalogued operation without a row in the coverage matrix",
+    "E_REGISTRY_UNCATALOGUED": "a configured registry is absent from the registry catalog and its addenda",
 }
 
 

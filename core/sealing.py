@@ -2,7 +2,9 @@
 
 ``MANIFEST.sha256`` is written last and is the commit point: a run is sealed exactly when it
 exists. An interrupted seal (manifest.json without MANIFEST.sha256) is therefore just an
-unsealed run, and sealing again finishes the job. A refusal writes nothing at all.
+unsealed run, and sealing again finishes the job (removing the temporary files a crash left).
+A refusal writes nothing at all, and a write that fails (E_IO) takes back what this seal had
+written, so the run is left as it was.
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ from typing import Any
 
 import attrs
 
-from govern.atomic import TEMP_PREFIX, write_atomic
+from govern.atomic import remove_temp_leftovers, write_atomic
 from govern.envelope import ENVELOPE_NAME
 from govern.errors import ExitCode, GovernError, Problem
+from govern.faults import crash_point
 from govern.hashing import hash_files
 from govern.jsonio import dump_canonical
 from govern.manifest import MANIFEST_NAME, SEAL_NAME, Manifest, ManifestEntry, seal_line
@@ -48,11 +51,15 @@ def _refuse(run_dir: Path, problems: tuple[Problem, ...] | list[Problem]) -> Gov
     )
 
 
-def _remove_seal_leftovers(run_dir: Path) -> None:
-    for name in SEAL_FILES:
-        with contextlib.suppress(FileNotFoundError):
-            for leftover in run_dir.glob(f"{TEMP_PREFIX}*-{name}"):
-                leftover.unlink()
+#: The files sealing writes at the top of a run, in the order it writes them.
+_SEAL_WRITES = (ENVELOPE_NAME, *SEAL_FILES)
+
+
+def _withdraw(paths: list[Path]) -> None:
+    """Take back what a failed seal wrote, newest first (the seal before the manifest)."""
+    for path in reversed(paths):
+        with contextlib.suppress(OSError):
+            os.unlink(path)
 
 
 def _tree_signature(scan: TreeScan) -> list[tuple[str, int, int]]:
@@ -77,6 +84,8 @@ def seal_run(
         raise GovernError("E_NOT_A_DIRECTORY", f"{run_dir}: not a directory")
     if (run_dir / SEAL_NAME).exists() and not reseal:
         raise GovernError("E_ALREADY_SEALED", f"{run_dir}: already sealed (MANIFEST.sha256 exists); use --reseal to replace the seal")
+    # Crash debris, never payload (the caller holds the lock, so no seal is writing them now).
+    remove_temp_leftovers(run_dir, _SEAL_WRITES)
     scan = scan_run_tree(run_dir)
     if scan.problems:
         raise _refuse(run_dir, scan.problems)
@@ -100,15 +109,26 @@ def seal_run(
     manifest = Manifest(run_id=run_id, files=tuple(entries))
     manifest_bytes = manifest.to_bytes()
     root, line = seal_line(manifest_bytes)
-    _remove_seal_leftovers(run_dir)
     if reseal:
         # Withdraw the old seal first so no instant shows the old seal over a new manifest.
         with contextlib.suppress(FileNotFoundError):
             os.unlink(run_dir / SEAL_NAME)
-    if envelope_bytes is not None:
-        write_atomic(envelope_path, envelope_bytes)
-    write_atomic(run_dir / MANIFEST_NAME, manifest_bytes)
-    write_atomic(run_dir / SEAL_NAME, line)
+        crash_point("after-withdraw:seal")
+    attempted: list[Path] = []
+    try:
+        if envelope_bytes is not None:
+            attempted.append(envelope_path)
+            write_atomic(envelope_path, envelope_bytes)
+            crash_point("after-envelope:seal")
+        attempted.append(run_dir / MANIFEST_NAME)
+        write_atomic(run_dir / MANIFEST_NAME, manifest_bytes)
+        crash_point("after-manifest:seal")
+        attempted.append(run_dir / SEAL_NAME)
+        write_atomic(run_dir / SEAL_NAME, line)
+    except BaseException:
+        _withdraw(attempted)
+        raise
+    crash_point("after-seal:seal")
     return SealResult(
         run_id=run_id,
         root_sha256=root,

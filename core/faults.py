@@ -1,0 +1,118 @@
+"""Test-only fault injection: crash points and failing system calls, armed by the environment.
+
+Two variables, read at the moment of each call (never at import):
+
+``GOVERN_FAULT=<point>[@N]``
+    SIGKILL this process the Nth time (default: the first) it reaches the crash point
+    ``<point>`` — e.g. ``before-rename:build`` or ``after-replace:atomic@3``. A SIGKILL runs
+    no handler, no ``finally`` and no ``atexit``: it is the harshest crash a process can have
+    short of a power cut. The points are listed in :data:`CRASH_POINTS`.
+``GOVERN_FAULT_ACTION=stop``
+    SIGSTOP instead of SIGKILL at that point, so that a harness can let the process run on
+    (SIGCONT) and kill it a random moment later — random kills aimed at the write window
+    rather than at interpreter start-up.
+``GOVERN_FAULT_IO=<call>:<N>:<ERRNO>``
+    Make the Nth ``os.write`` / ``os.fsync`` / ``os.replace`` made through govern's write path
+    (:func:`write`, :func:`fsync`, :func:`replace`) fail with ``OSError(ERRNO)`` — e.g.
+    ``fsync:2:EIO`` or ``write:1:ENOSPC`` — exactly as the kernel would report it.
+
+With neither set, each hook costs one environment lookup next to a system call. The crash
+harness (``tests/test_crash_safety.py``) and the I/O-fault tests (``tests/test_io_faults.py``)
+drive them; ``docs/reliability.md`` says which promise each proves.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import signal
+
+from govern.errors import GovernError
+
+FAULT_ENV = "GOVERN_FAULT"
+FAULT_ACTION_ENV = "GOVERN_FAULT_ACTION"
+FAULT_IO_ENV = "GOVERN_FAULT_IO"
+
+#: The crash points govern passes through, in the order a command reaches them.
+CRASH_POINTS: dict[str, str] = {
+    "after-create:atomic": "write_atomic: the temporary file exists, still empty",
+    "after-write:atomic": "write_atomic: the data is written to the temporary file, not yet fsynced",
+    "after-replace:atomic": "write_atomic: the file is replaced, its directory not yet fsynced",
+    "after-envelope:seal": "seal: run.json written (when the run had none)",
+    "after-withdraw:seal": "seal --reseal: the old MANIFEST.sha256 removed, nothing new written",
+    "after-manifest:seal": "seal: manifest.json written, MANIFEST.sha256 not yet",
+    "after-seal:seal": "seal: MANIFEST.sha256 written (the commit point), nothing reported yet",
+    "after-staging:build": "delta build: the staging folder exists, empty",
+    "after-write:build": "delta build: the log is written in the staging folder, not yet sealed",
+    "before-rename:build": "delta build: the staging folder is sealed and fsynced, not yet renamed",
+    "after-rename:build": "delta build: the build is renamed into place, the runs root not yet fsynced",
+    "after-backup:repair": "repair --log: the backup is written, the log not yet truncated",
+    "after-truncate:repair": "repair --log: the log is truncated and fsynced, nothing reported yet",
+}
+
+_IO_CALLS = ("write", "fsync", "replace")
+
+#: How many times each crash point / system call was reached in this process.
+_reached: dict[str, int] = {}
+
+
+def reset() -> None:
+    """Forget the counts (for in-process tests that arm a fault more than once)."""
+    _reached.clear()
+
+
+def _count(key: str) -> int:
+    _reached[key] = _reached.get(key, 0) + 1
+    return _reached[key]
+
+
+def _bad_spec(variable: str, value: str, expected: str) -> GovernError:
+    return GovernError("E_USAGE", f"{variable}={value!r}: expected {expected}")
+
+
+def crash_point(name: str) -> None:
+    """SIGKILL (or SIGSTOP) this process if ``GOVERN_FAULT`` arms ``name`` (on its Nth pass)."""
+    spec = os.environ.get(FAULT_ENV)
+    if not spec:
+        return
+    point, _, nth = spec.partition("@")
+    if point != name:
+        return
+    if nth and not nth.isdigit():
+        raise _bad_spec(FAULT_ENV, spec, "<point>[@N]")
+    if _count("crash:" + name) == int(nth or 1):
+        action = os.environ.get(FAULT_ACTION_ENV, "kill")
+        if action not in ("kill", "stop"):
+            raise _bad_spec(FAULT_ACTION_ENV, action, "kill or stop")
+        os.kill(os.getpid(), signal.SIGSTOP if action == "stop" else signal.SIGKILL)
+
+
+def _inject(call: str, filename: object) -> None:
+    """Raise the OSError ``GOVERN_FAULT_IO`` arms for this pass through ``call``, if any."""
+    spec = os.environ.get(FAULT_IO_ENV)
+    if not spec:
+        return
+    parts = spec.split(":")
+    code = getattr(errno, parts[2], None) if len(parts) == 3 else None
+    if len(parts) != 3 or parts[0] not in _IO_CALLS or not parts[1].isdigit() or not isinstance(code, int):
+        raise _bad_spec(FAULT_IO_ENV, spec, "<write|fsync|replace>:<N>:<ERRNO name, e.g. ENOSPC or EIO>")
+    if parts[0] == call and _count("io:" + call) == int(parts[1]):
+        raise OSError(code, os.strerror(code), filename)
+
+
+def write(fd: int, data: bytes | memoryview, path: object) -> int:
+    """``os.write(fd, data)``, unless a fault is injected (``path`` names the file)."""
+    _inject("write", path)
+    return os.write(fd, data)
+
+
+def fsync(fd: int, path: object) -> None:
+    """``os.fsync(fd)``, unless a fault is injected (``path`` names the file or directory)."""
+    _inject("fsync", path)
+    os.fsync(fd)
+
+
+def replace(source: os.PathLike[str] | str, target: os.PathLike[str] | str) -> None:
+    """``os.replace(source, target)``, unless a fault is injected."""
+    _inject("replace", target)
+    os.replace(source, target)
