@@ -48,6 +48,8 @@ CRASH_POINTS: dict[str, str] = {
     "after-rename:build": "delta build: the build is renamed into place, the runs root not yet fsynced",
     "after-backup:repair": "repair --log: the backup is written, the log not yet truncated",
     "after-truncate:repair": "repair --log: the log is truncated and fsynced, nothing reported yet",
+    "after-journal:governance": "governance change: every new document staged, the journal (commit point) written",
+    "apply:governance": "governance change: before each staged document replaces its target (@N: the Nth)",
 }
 
 _IO_CALLS = ("write", "fsync", "replace")

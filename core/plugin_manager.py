@@ -41,6 +41,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "govern.plugins.manifest_diff",
     "govern.plugins.unknown_basis",
     "govern.plugins.delta_log",
+    "govern.plugins.governance",
 )
 #: Built-ins govern cannot work without; they cannot be disabled.
 ESSENTIAL_PLUGINS = frozenset({"sha256_seal", "unknown_basis", "delta_log"})

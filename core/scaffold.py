@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from govern.atomic import write_atomic
+from govern.clock import resolve_clock
 from govern.config import CONFIG_NAME
 from govern.errors import GovernError
+from govern.governance.defaults import write_starter_books
 
 STARTER_CONFIG = '''\
 # govern workspace configuration — see docs/configuration.md.
@@ -55,6 +57,8 @@ def init_workspace(directory: Path) -> list[str]:
         if not path.exists():
             created.append(relative + "/")
         path.mkdir(parents=True, exist_ok=True)
+    # The starting governance books (docs/governance.md), dated by the clock like all output.
+    created.extend(f"governance/{p}" for p in write_starter_books(directory / "governance", resolve_clock()))
     write_atomic(config, STARTER_CONFIG.encode("utf-8"))
     created.append(CONFIG_NAME)
     return created
