@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -91,48 +92,32 @@ def _reject_surrogates(text: str) -> None:
         raise StrictJSONError("string holds a lone surrogate (not valid Unicode)") from None
 
 
-def _check_depth_and_strings(value: Any) -> None:
-    """Walk the decoded value once: nesting limit and lone surrogates in string values."""
+def _check_depth(value: Any) -> None:
+    """Refuse nesting deeper than :data:`MAX_DEPTH` (walks containers only)."""
     stack: list[tuple[Any, int]] = [(value, 0)]
     while stack:
         item, depth = stack.pop()
-        if isinstance(item, dict):
-            if depth >= MAX_DEPTH:
-                raise StrictJSONError(f"nesting deeper than {MAX_DEPTH}")
-            stack.extend((v, depth + 1) for v in item.values())
-        elif isinstance(item, list):
-            if depth >= MAX_DEPTH:
-                raise StrictJSONError(f"nesting deeper than {MAX_DEPTH}")
-            stack.extend((v, depth + 1) for v in item)
-        elif isinstance(item, str):
+        if depth >= MAX_DEPTH:
+            raise StrictJSONError(f"nesting deeper than {MAX_DEPTH}")
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+
+
+def _check_strings(value: Any) -> None:
+    """Refuse lone surrogates in string values (keys are checked while decoding)."""
+    stack: list[Any] = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
             _reject_surrogates(item)
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
 
 
-def _nesting_exceeds(text: str) -> bool:
-    """Cheap pre-check so hostile nesting never reaches the recursive decoder."""
-    depth = 0
-    deepest = 0
-    in_string = False
-    escaped = False
-    for char in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char in "[{":
-            depth += 1
-            if depth > deepest:
-                deepest = depth
-                if deepest > MAX_DEPTH:
-                    return True
-        elif char in "]}":
-            depth -= 1
-    return False
+#: A surrogate can only enter decoded text through a ``\uD800``–``\uDFFF`` escape.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 def loads_strict(data: bytes | str) -> Any:
@@ -148,9 +133,6 @@ def loads_strict(data: bytes | str) -> Any:
         text = data
         if text.startswith("\ufeff"):
             raise StrictJSONError("starts with a byte-order mark (BOM)", 1, 1)
-    # Only pay for the scan when the text could nest that deep at all.
-    if text.count("[") + text.count("{") > MAX_DEPTH and _nesting_exceeds(text):
-        raise StrictJSONError(f"nesting deeper than {MAX_DEPTH}")
     try:
         value = json.loads(
             text,
@@ -162,8 +144,13 @@ def loads_strict(data: bytes | str) -> Any:
     except json.JSONDecodeError as exc:
         raise StrictJSONError(exc.msg, exc.lineno, exc.colno) from None
     except RecursionError:
+        # CPython's decoder guards its recursion: hostile nesting ends here, not in a crash.
         raise StrictJSONError(f"nesting deeper than {MAX_DEPTH}") from None
-    _check_depth_and_strings(value)
+    # Each walk runs only when the text could hold what it looks for.
+    if text.count("[") + text.count("{") > MAX_DEPTH:
+        _check_depth(value)
+    if _SURROGATE_ESCAPE.search(text):
+        _check_strings(value)
     return value
 
 

@@ -21,6 +21,10 @@ MAX_PATH_BYTES = 4096
 MAX_NAME_BYTES = 255
 
 _WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:")
+# The common case, decided by one regex: ASCII parts that start with a letter, digit or '_'
+# (so never '', '.', '..', '~…' or 'C:…') and fit NAME_MAX. Anything else takes the full checks.
+_PLAIN_PATH = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+=@,-]{0,254}(?:/[A-Za-z0-9_][A-Za-z0-9_.+=@,-]{0,254})*")
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_.+=@,~ -]{1,255}")
 _FORBIDDEN_CHARS = ("\\", "\x00", "\r", "\n")
 
 
@@ -39,6 +43,8 @@ def is_run_id(name: str) -> bool:
 
 def name_problem(name: str) -> str | None:
     """Why one file name found on disk cannot be sealed, or None if it can."""
+    if _PLAIN_NAME.fullmatch(name):
+        return None
     for char in _FORBIDDEN_CHARS:
         if char in name:
             return f"name contains {char!r}"
@@ -55,6 +61,8 @@ def manifest_path_problem(path: object) -> str | None:
     """Why ``path`` is not an acceptable manifest path, or None if it is."""
     if not isinstance(path, str):
         return "path is not a string"
+    if len(path) <= MAX_PATH_BYTES and _PLAIN_PATH.fullmatch(path):
+        return None
     if path == "":
         return "path is empty"
     for char in _FORBIDDEN_CHARS:
