@@ -42,6 +42,14 @@ def test_version_prints_the_package_version():
     assert result.stderr == ""
 
 
+def test_version_after_other_global_options(tmp_path: Path):
+    result = run_govern("-C", tmp_path, "-q", "--version")
+    assert (result.returncode, result.stdout) == (0, f"govern {govern.__version__}\n")
+    as_json = run_govern("--json", "-V")
+    assert as_json.returncode == 0
+    assert as_json.json()["result"] == {"version": govern.__version__}
+
+
 def test_python_dash_m_govern_is_the_same_program():
     completed = subprocess.run(
         [sys.executable, "-m", "govern", "--version"], capture_output=True, text=True, check=False
@@ -99,7 +107,7 @@ def test_init_refuses_an_existing_workspace_and_changes_nothing(tmp_path: Path):
     assert run_govern("init", tmp_path).returncode == 0
     config = tmp_path / "registry_config.toml"
     config.write_text(config.read_text(encoding="utf-8") + "# my own edit\n", encoding="utf-8")
-    (tmp_path / "governance").rmdir()  # a half-populated workspace must not be "repaired" either
+    shutil.rmtree(tmp_path / "governance")  # a half-populated workspace must not be "repaired" either
     before = tree_state(tmp_path)
 
     result = run_govern("init", tmp_path)
@@ -360,6 +368,15 @@ def test_json_errors_are_one_document(tmp_path: Path, args, exit_code, error_cod
     assert set(document) == {"command", "ok", "exit_code", "result", "warnings", "error"}
     assert result.stderr == ""
     assert tree_state(tmp_path) == before
+
+
+@pytest.mark.parametrize("args", [["--json", "--help"], ["seal", "--help", "--json"]])
+def test_json_help_is_one_document_too(args):
+    result = run_govern(*args)
+    assert result.returncode == 0
+    document = result.json()
+    assert document["ok"] is True
+    assert "Usage" in document["result"]["text"]
 
 
 def test_json_for_init_success_and_refusal(tmp_path: Path):

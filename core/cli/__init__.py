@@ -9,6 +9,8 @@ code. Tracebacks are shown only with ``-v`` or ``GOVERN_DEBUG=1``.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import sys
 import traceback
@@ -55,27 +57,51 @@ def _workspace_option(args: list[str]) -> Path | None:
     return None
 
 
+def _asks_for_version(args: list[str]) -> bool:
+    """``--version``/``-V`` among the global options (before the command), e.g. ``--json -V``."""
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if arg in ("--version", "-V"):
+            return True
+        if arg in _VALUE_OPTIONS:
+            index += 2
+            continue
+        if arg == "--" or not arg.startswith("-"):
+            return False  # the command (or its arguments) start here
+        index += 1
+    return False
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run govern with ``argv`` (default ``sys.argv[1:]``) and return the exit code."""
     args = hoist_global_options(list(sys.argv[1:] if argv is None else argv))
-    if args[:1] in (["--version"], ["-V"]):
-        from govern.__about__ import __version__
-
-        print(f"govern {__version__}")
-        return ExitCode.OK
     output = Output(
         json_mode="--json" in args,
         quiet=bool({"-q", "--quiet"} & set(args)),
         verbose=bool({"-v", "--verbose"} & set(args)) or os.environ.get("GOVERN_DEBUG") == "1",
     )
+    if _asks_for_version(args):
+        from govern.__about__ import __version__
+
+        if output.json_mode:
+            output.command = "version"
+            output.emit({"version": __version__}, [])
+            return output.render()
+        print(f"govern {__version__}")
+        return ExitCode.OK
     from typer import exceptions as typer_exceptions  # Exit and Abort live here since typer 0.26
     from typer._click import exceptions as click_exceptions  # typer vendors click
 
     from govern.cli.app import build_app
 
+    # With --json, stdout belongs to the one JSON document: anything else written there while
+    # the command runs (typer's --help text) is captured and put into that document.
+    captured = io.StringIO()
     try:
         command = build_app(output, _workspace_option(args), "--strict-plugins" in args)
-        returned = command.main(args=args, prog_name="govern", standalone_mode=False)
+        with contextlib.redirect_stdout(captured) if output.json_mode else contextlib.nullcontext():
+            returned = command.main(args=args, prog_name="govern", standalone_mode=False)
         # In non-standalone mode an Exit (e.g. from --help) comes back as its exit code.
         if isinstance(returned, int) and not isinstance(returned, bool):
             output.exit_code = returned
@@ -98,4 +124,6 @@ def main(argv: list[str] | None = None) -> int:
         if output.verbose:
             traceback.print_exc()
         output.fail(GovernError("E_INTERNAL", f"internal error: {type(crash).__name__}: {crash} (run with -v for the traceback)"))
+    if captured.getvalue() and output.data is None:
+        output.data = {"text": captured.getvalue()}
     return output.render()
