@@ -545,3 +545,13 @@ def test_verify_of_a_missing_run(tmp_path: Path, workspace: Path):
     result = run_govern("-C", workspace, "verify", "2030-01-01__000000__absent")
     assert result.returncode == 2
     assert "2030-01-01__000000__absent" in assert_one_error_line(result.stderr, "E_NOT_A_DIRECTORY")
+
+
+def test_verify_all_of_an_empty_workspace_is_a_clean_answer(workspace: Path):
+    result = run_govern("-C", workspace, "verify", "--all")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "0 run(s) verified, 0 failed\n"
+    # With nothing to verify at all, it is a usage error.
+    nothing = run_govern("-C", workspace, "verify")
+    assert nothing.returncode == 2
+    assert_one_error_line(nothing.stderr, "E_USAGE")

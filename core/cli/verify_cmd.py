@@ -65,7 +65,8 @@ def verify(
     targets, warnings = _resolve_run_dirs(state, list(run_dirs or []), all_runs)
     for warning in warnings:
         state.output.warn(warning)
-    if not targets and not log:
+    # --all over a runs root with no runs is a clean answer ("0 runs"), not a usage error.
+    if not targets and not log and not all_runs:
         raise GovernError("E_USAGE", "nothing to verify: give RUN_DIR..., --all or --log")
     reports = []
     lines: list[str] = []
@@ -96,7 +97,7 @@ def verify(
                 lines.extend(f"  {p}" for p in check.problems)
     verified = sum(1 for r in reports if r["status"] != "unsealed")
     data: dict = {"runs": reports, "verified": verified, "failed": failed}
-    if targets:
+    if targets or all_runs:
         lines.append(f"{verified} run(s) verified, {failed} failed")
     if log:
         log_data, log_lines, log_ok = _verify_log(state)
