@@ -15,23 +15,24 @@ from collections.abc import Iterable
 import attrs
 
 from govern.errors import ExitCode, GovernError
-from govern.governance.documents import Document, Scorecard, distinct_executables
+from govern.governance.documents import CoverageMatrix, Document, OperationsCatalog, Scorecard, distinct_executables
 from govern.governance.figures import Figures, changed_figure_rows
 from govern.governance.store import Books
 from govern.governance.revision import Update, revise
 from govern.governance.versioning import Change
+from govern.models import CatalogEntry
 
 #: The default threshold of the "at or above" share.
 DEFAULT_THRESHOLD = "C3"
 
-def derive_figures(books: Books, threshold: str | None = None) -> Figures:
-    """The scorecard's figures as the books give them (threshold: the scorecard's own).
+def figures_of(
+    catalog: OperationsCatalog, matrix: CoverageMatrix, registries: Iterable[CatalogEntry], threshold: str
+) -> Figures:
+    """The scorecard's figures for these documents (the one definition of each figure).
 
     An operation without a matrix row, or with a level the matrix does not define, counts as
     below the threshold. E_UNKNOWN_LEVEL when the threshold is not a level of the matrix.
     """
-    threshold = threshold or books.scorecard.figures.threshold
-    matrix = books.matrix
     levels = matrix.level_ids()
     if threshold not in levels:
         raise GovernError(
@@ -41,19 +42,22 @@ def derive_figures(books: Books, threshold: str | None = None) -> Figures:
     floor = matrix.rank(threshold)
     coverage = {row.op_id: row.coverage for row in matrix.rows}
     at_or_above = sum(
-        1
-        for op in books.catalog.operations
-        if coverage.get(op.op_id) in levels and matrix.rank(coverage[op.op_id]) >= floor
+        1 for op in catalog.operations if coverage.get(op.op_id) in levels and matrix.rank(coverage[op.op_id]) >= floor
     )
-    registries = books.all_registries()
+    entries = list(registries)
     return Figures(
-        executables=distinct_executables(books.catalog.operations),
-        operations=len(books.catalog.operations),
-        sealed_registries=sum(entry.sealed for entry in registries),
-        registries=len(registries),
+        executables=distinct_executables(catalog.operations),
+        operations=len(catalog.operations),
+        sealed_registries=sum(entry.sealed for entry in entries),
+        registries=len(entries),
         threshold=threshold,
         at_or_above=at_or_above,
     )
+
+
+def derive_figures(books: Books, threshold: str | None = None) -> Figures:
+    """The scorecard's figures as the books give them (threshold: the scorecard's own)."""
+    return figures_of(books.catalog, books.matrix, books.all_registries(), threshold or books.scorecard.figures.threshold)
 
 
 def scorecard_disagreements(books: Books) -> list[tuple[str, str, str]]:
