@@ -1,10 +1,86 @@
-"""``govern report validation | completion``: Markdown reports, every number derived."""
+"""``govern report validation | completion [--out FILE] [--at T]``: Markdown, every number derived.
+
+Each report runs its checks now (seals, ``verify --log``, schema validation, a rebuild on a
+copy, reconciliation, ``governance check``) under the workspace lock, then renders. Without
+``--out`` the Markdown goes to stdout; with it, the file is written atomically. Exit 1 when a
+check behind a criterion failed; criteria that could not be proven are shown as such and
+warned about, exit 0.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Optional
+
 import typer
 
+from govern.errors import ExitCode
+
+if TYPE_CHECKING:
+    from govern.cli.state import CliState
+
 report_app = typer.Typer(help="Generated reports: every number derived, every criterion with its evidence.", no_args_is_help=True)
+
+OUT_OPTION = typer.Option("--out", metavar="FILE", help="Write the Markdown to FILE (default: stdout).")
+AT_OPTION = typer.Option("--at", metavar="T", help="The report's date, YYYY-MM-DDTHH:MM:SSZ (default SOURCE_DATE_EPOCH, else now).")
+
+
+def _report(ctx: typer.Context, name: str, out: Path | None, at: str | None) -> None:
+    from govern.atomic import write_atomic
+    from govern.clock import resolve_clock
+    from govern.governance.evidence import gather_evidence
+    from govern.governance.reports import NOT_PROVEN, build_report
+    from govern.governance.store import open_books
+
+    state: CliState = ctx.obj
+    workspace = state.workspace()
+    host = state.plugins()
+    clock = resolve_clock(at)
+    with open_books(workspace, state.lock_timeout) as notes:
+        for note in notes:
+            state.output.warn(note)
+        with state.output.progress():
+            evidence = gather_evidence(workspace, host)
+    report = build_report(name, workspace, host, evidence, clock)
+    unproven = [c.name for c in report.criteria if c.status == NOT_PROVEN]
+    if unproven:
+        state.output.warn(f"{len(unproven)} criteria not proven: {'; '.join(unproven)}")
+    data = {
+        "report": name,
+        "status": report.status,
+        "out": None if out is None else str(out),
+        "criteria": [{"name": c.name, "status": c.status, "evidence": c.evidence} for c in report.criteria],
+        "context": report.data,
+    }
+    if out is not None:
+        write_atomic(out, report.markdown.encode("utf-8"))
+        lines = [f"wrote {out}: {name} report, {report.status}"]
+    else:
+        data["markdown"] = report.markdown
+        lines = report.markdown.rstrip("\n").split("\n")
+    state.output.emit(data, lines, ExitCode.PROBLEMS if report.failed else ExitCode.OK)
+
+
+@report_app.command("validation")
+def validation(
+    ctx: typer.Context,
+    out: Annotated[Optional[Path], OUT_OPTION] = None,
+    at: Annotated[Optional[str], AT_OPTION] = None,
+) -> None:
+    """The validation report: every check run on the delta log and the books, per build and
+    per registry, with every problem found."""
+    _report(ctx, "validation", out, at)
+
+
+@report_app.command("completion")
+def completion(
+    ctx: typer.Context,
+    out: Annotated[Optional[Path], OUT_OPTION] = None,
+    at: Annotated[Optional[str], AT_OPTION] = None,
+) -> None:
+    """The completion report in the seed's shape: artifacts, build summary, governance
+    updates, schema summary, success criteria and hard constraints with their evidence."""
+    _report(ctx, "completion", out, at)
 
 
 def register(app: typer.Typer) -> None:

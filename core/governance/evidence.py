@@ -1,0 +1,463 @@
+"""The evidence a report stands on: checks actually run, now, with their results.
+
+Nothing here is taken on trust from a previous claim. For the latest delta-log build:
+its seal (and every earlier build's) is verified file by file; ``verify --log``'s chain
+check runs over every build; every record of the log is validated against the delta-log
+schema; the build is *rebuilt* — in a temporary copy holding the runs it examined and the
+builds before it, at its own clock and parameters — and the bytes compared; the per-registry
+counts of the log are reconciled with the build's run.json; and ``governance check`` runs.
+Each result is a :class:`CheckOutcome` — passed, failed (with the problems) or not run (with
+why) — and a report turns a criterion into ✅ only from passed outcomes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from collections import Counter
+from pathlib import Path
+from typing import Any, Literal
+
+import attrs
+
+from govern.clock import parse_utc
+from govern.config import CONFIG_NAME, Workspace, load_workspace
+from govern.delta_log import BUILD_OP_ID, DELTA_LOG_REGISTRY_ID, is_build_run, list_builds, read_sealed_file
+from govern.envelope import ENVELOPE_NAME
+from govern.errors import GovernError
+from govern.governance.check import check_books
+from govern.governance.registries import known_registries
+from govern.governance.store import Books
+from govern.jsonio import StrictJSONError, loads_strict
+from govern.plugin_manager import PluginHost
+from govern.progress import NO_PROGRESS
+from govern.runs import list_runs
+
+Status = Literal["passed", "failed", "not_run"]
+#: The delta-log record schema, shipped as package data (``govern.schemas``).
+DELTA_LOG_SCHEMA = "REGISTRY_registry_delta_log_v0_1.schema.json"
+
+
+@attrs.frozen
+class CheckOutcome:
+    """One check: whether it ran and passed, a one-line summary, and each problem found."""
+
+    name: str
+    status: Status
+    summary: str
+    problems: tuple[str, ...] = ()
+
+    @property
+    def passed(self) -> bool:
+        """True only when the check ran and found nothing wrong."""
+        return self.status == "passed"
+
+
+def _outcome(name: str, ok: bool, passed: str, failed: str, problems: list[str] | tuple[str, ...] = ()) -> CheckOutcome:
+    return CheckOutcome(name, "passed" if ok else "failed", passed if ok else failed, tuple(problems))
+
+
+def not_run(name: str, why: str) -> CheckOutcome:
+    """A check that could not run, and why (its criterion is *not proven*)."""
+    return CheckOutcome(name, "not_run", why)
+
+
+@attrs.frozen
+class RegistryRecords:
+    """What the log holds for one registry: records, distinct snapshots, their kinds."""
+
+    registry_id: str
+    records: int
+    snapshots: int
+    bootstrap: int
+    transitions: int
+    unknown: int
+
+
+@attrs.frozen
+class BuildRow:
+    """One build of the log as ``verify --log`` saw it."""
+
+    run_id: str
+    records: int
+    root_sha256: str | None
+    ok: bool
+
+
+@attrs.frozen
+class LatestBuild:
+    """The latest delta-log build as its seal proves it."""
+
+    run_id: str
+    path: str
+    root_sha256: str | None
+    artifact: str
+    files: tuple[str, ...]
+    envelope: dict[str, Any]
+    records: tuple[dict[str, Any], ...]
+    log_sha256: str
+
+    @property
+    def outcomes(self) -> dict[str, dict[str, Any]]:
+        """run.json's per-registry outcomes (covered, excluded, skipped, not_selected)."""
+        return dict(self.envelope.get("outputs", {}).get("registries", {}))
+
+    @property
+    def records_claimed(self) -> Any:
+        """The record total run.json states."""
+        return self.envelope.get("outputs", {}).get("records_total")
+
+
+@attrs.frozen
+class Evidence:
+    """Everything a report is built from."""
+
+    workspace_name: str
+    runs_root: str
+    active_pointers: str | None
+    builds: tuple[BuildRow, ...]
+    latest: LatestBuild | None
+    latest_problem: str | None
+    registries: tuple[RegistryRecords, ...]
+    books: Books | None
+    schema_file: str
+    schema: dict[str, Any]
+    schema_sha256: str
+    seals: CheckOutcome
+    chain: CheckOutcome
+    snapshots: CheckOutcome
+    schema_check: CheckOutcome
+    determinism: CheckOutcome
+    reconciliation: CheckOutcome
+    governance: CheckOutcome
+    op_catalogued: CheckOutcome
+    no_active_pointer: CheckOutcome
+
+    def checks(self) -> list[CheckOutcome]:
+        """Every check, in the order reports list them."""
+        return [
+            self.seals,
+            self.chain,
+            self.snapshots,
+            self.schema_check,
+            self.determinism,
+            self.reconciliation,
+            self.no_active_pointer,
+            self.op_catalogued,
+            self.governance,
+        ]
+
+
+def registry_records(records: tuple[dict[str, Any], ...] | list[dict[str, Any]]) -> list[RegistryRecords]:
+    """Per-registry counts of a log, sorted by registry id (records = bootstrap + transitions)."""
+    by_registry: dict[str, list[dict[str, Any]]] = {}
+    for record in records:
+        by_registry.setdefault(str(record.get("registry_id")), []).append(record)
+    found = []
+    for registry_id, items in sorted(by_registry.items()):
+        bootstrap = sum(1 for r in items if r.get("from_ref") is None)
+        snapshots = len({(r.get("to_ref") or {}).get("run_id") for r in items})
+        unknown = sum(1 for r in items if r.get("delta_basis") == "unknown")
+        found.append(RegistryRecords(registry_id, len(items), snapshots, bootstrap, len(items) - bootstrap, unknown))
+    return found
+
+
+def _read_latest(workspace: Workspace, host: PluginHost, latest: Path) -> LatestBuild:
+    """The latest build's log and run.json, each checked against its sealed hash."""
+    artifact = workspace.config.workspace.delta_log_artifact
+    seal = host.verify_seal(latest, False, NO_PROGRESS)
+    if not seal.ok or seal.manifest is None:
+        first = seal.problems[0] if seal.problems else "no manifest"
+        raise GovernError("E_LOG_TAMPERED", f"{latest.name}: seal does not verify: {first}")
+    log_bytes = read_sealed_file(seal, artifact)
+    try:
+        envelope = loads_strict(read_sealed_file(seal, ENVELOPE_NAME))
+        records = tuple(loads_strict(line) for line in log_bytes.splitlines() if line)
+    except StrictJSONError as exc:
+        raise GovernError("E_LOG_INVALID", f"{latest.name}: unreadable: {exc.reason}") from None
+    return LatestBuild(
+        run_id=latest.name,
+        path=f"{workspace.config.workspace.runs_root.rstrip('/')}/{latest.name}",
+        root_sha256=seal.root_sha256,
+        artifact=artifact,
+        files=tuple(entry.path for entry in seal.manifest.files),
+        envelope=envelope if isinstance(envelope, dict) else {},
+        records=records,
+        log_sha256=hashlib.sha256(log_bytes).hexdigest(),
+    )
+
+
+def _schema_file() -> tuple[dict[str, Any], str]:
+    import importlib.resources
+
+    data = importlib.resources.files("govern.schemas").joinpath(DELTA_LOG_SCHEMA).read_bytes()
+    return loads_strict(data), hashlib.sha256(data).hexdigest()
+
+
+def _check_seals(workspace: Workspace, host: PluginHost, builds: list[Path]) -> CheckOutcome:
+    name = "seal verification"
+    if not builds:
+        return not_run(name, "no delta-log build yet ('govern delta build')")
+    problems = []
+    for build in builds:
+        check = host.verify_seal(build, True, NO_PROGRESS)
+        problems.extend(f"{build.name}: {p}" for p in check.problems)
+    return _outcome(
+        name,
+        not problems,
+        f"{len(builds)}/{len(builds)} build(s) verify: every file matches its SHA-256, the manifest matches ROOT_SHA256",
+        f"{len(problems)} seal problem(s) in {len(builds)} build(s)",
+        problems,
+    )
+
+
+def _check_chain(
+    workspace: Workspace, host: PluginHost, builds: list[Path], records: tuple[dict[str, Any], ...]
+) -> tuple[CheckOutcome, CheckOutcome, tuple[BuildRow, ...]]:
+    from govern.log_verification import verify_log
+
+    if not builds:
+        why = "no delta-log build yet ('govern delta build')"
+        return not_run("verify --log", why), not_run("recorded snapshots", why), ()
+    result = verify_log(workspace, host)
+    rows = tuple(BuildRow(b.run_id, b.records, b.root_sha256, not b.problems) for b in result.builds)
+    chain_problems = [f"{build.run_id}: {p}" for build in result.builds for p in build.problems]
+    note = "" if len(builds) > 1 else " (a single build: no earlier log yet to be its prefix)"
+    chain = _outcome(
+        "verify --log",
+        not chain_problems,
+        f"passed on {len(result.builds)} build(s), {result.records} record(s): each build's log begins with the "
+        f"previous build's byte for byte, every line canonical and linked to its registry's previous record{note}",
+        f"failed: {len(chain_problems)} problem(s) in the log's history",
+        chain_problems,
+    )
+    recorded = {(r.get("registry_id"), (r.get("to_ref") or {}).get("run_id")) for r in records}
+    unsealed = sum(1 for r in records if (r.get("to_ref") or {}).get("manifest_sha256") is None)
+    legacy = f"; {unsealed} legacy snapshot(s) had no seal to hold them to" if unsealed else ""
+    snapshot_problems = [str(p) for p in result.snapshot_problems]
+    snapshots = _outcome(
+        "recorded snapshots",
+        not snapshot_problems,
+        f"{len(recorded)} recorded snapshot(s) re-verified: each still carries the manifest_sha256 recorded for it{legacy}",
+        f"{len(snapshot_problems)} recorded snapshot(s) changed after they were recorded",
+        snapshot_problems,
+    )
+    return chain, snapshots, rows
+
+
+def _check_schema(latest: LatestBuild | None, schema_file: str) -> CheckOutcome:
+    from govern.validation import delta_record_checker
+
+    name = "schema validation"
+    if latest is None:
+        return not_run(name, "no readable delta-log build")
+    check = delta_record_checker()
+    problems = [f"line {number}: {message}" for number, record in enumerate(latest.records, start=1) for message in check(record)]
+    return _outcome(
+        name,
+        not problems and bool(latest.records),
+        f"{len(latest.records)}/{len(latest.records)} record(s) of {latest.run_id} valid against {schema_file}",
+        f"{len(problems)} violation(s) in {len(latest.records)} record(s)" if latest.records else "the log holds no records",
+        problems,
+    )
+
+
+def _link_or_copy(source: str, destination: str) -> None:
+    # Hard links make the copy free where the filesystem allows; the rebuild only reads.
+    try:
+        os.link(source, destination)
+    except OSError:
+        shutil.copy2(source, destination)
+
+
+def _check_determinism(workspace: Workspace, host: PluginHost, latest: LatestBuild | None, builds: list[Path]) -> CheckOutcome:
+    """Rebuild the latest build in a temporary copy and compare the log's bytes."""
+    from govern.build import plan_build
+
+    name = "determinism"
+    if latest is None:
+        return not_run(name, "no readable delta-log build to rebuild")
+    try:
+        clock = parse_utc(latest.envelope["created_utc"])
+        params = latest.envelope.get("params", {})
+        examined = set(latest.envelope["inputs"]["state"]["runs_examined"])
+    except (KeyError, TypeError, ValueError) as exc:
+        return not_run(name, f"{latest.run_id}/run.json does not say how it was built ({exc})")
+    earlier = {build.name for build in builds if build.name < latest.run_id}
+    with tempfile.TemporaryDirectory(prefix="govern-rebuild-") as scratch:
+        copy = Path(scratch) / "workspace"
+        copy.mkdir()
+        shutil.copyfile(workspace.config_path, copy / CONFIG_NAME)
+        pointers = workspace.active_pointers_path
+        if pointers is not None and pointers.is_file():
+            target = copy / pointers.relative_to(workspace.root)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(pointers, target)
+        runs_copy = copy / workspace.config.workspace.runs_root
+        runs_copy.mkdir(parents=True, exist_ok=True)
+        for run in list_runs(workspace.runs_root).runs:
+            if run.name in earlier or (run.name in examined and not is_build_run(run.name)):
+                shutil.copytree(run, runs_copy / run.name, copy_function=_link_or_copy, symlinks=True)
+        try:
+            plan = plan_build(
+                load_workspace(explicit=copy),
+                host,
+                clock=clock,
+                allow_unknown=bool(params.get("allow_unknown", False)),
+                only=params.get("registries"),
+            )
+        except GovernError as error:
+            return CheckOutcome(name, "failed", f"the rebuild on a copy failed: {error.message}", (error.message,))
+        rebuilt = plan.log_bytes()
+    rebuilt_sha = hashlib.sha256(rebuilt).hexdigest()
+    return _outcome(
+        name,
+        rebuilt_sha == latest.log_sha256,
+        f"a rebuild of {latest.run_id} on a copy of its inputs (its clock {latest.envelope['created_utc']}) gives identical "
+        f"bytes: sha256 {rebuilt_sha} = {latest.log_sha256}",
+        f"a rebuild on a copy gives different bytes: sha256 {rebuilt_sha} ≠ {latest.log_sha256}",
+        () if rebuilt_sha == latest.log_sha256 else (f"rebuilt {len(rebuilt)} bytes, recorded log differs",),
+    )
+
+
+def _check_reconciliation(workspace: Workspace, latest: LatestBuild | None, per_registry: list[RegistryRecords]) -> CheckOutcome:
+    """Every total equals the sum of its rows; every configured registry is accounted for."""
+    name = "reconciliation"
+    if latest is None:
+        return not_run(name, "no readable delta-log build")
+    problems = []
+    outcomes = latest.outcomes
+    in_log = {r.registry_id: r for r in per_registry}
+    total = sum(r.records for r in per_registry)
+    if total != len(latest.records):
+        problems.append(f"per-registry records sum to {total}, the log holds {len(latest.records)} lines")
+    if latest.records_claimed != len(latest.records):
+        problems.append(f"run.json says {latest.records_claimed} records, the log holds {len(latest.records)}")
+    for registry_id, outcome in sorted(outcomes.items()):
+        held = in_log[registry_id].records if registry_id in in_log else 0
+        if outcome.get("records_total", 0) != held:
+            problems.append(f"{registry_id}: run.json says {outcome.get('records_total')} records, the log holds {held}")
+        if outcome.get("status") in ("excluded", "skipped") and not outcome.get("reason"):
+            problems.append(f"{registry_id}: {outcome.get('status')} without a reason")
+    for registry_id in sorted(set(in_log) - set(outcomes)):
+        problems.append(f"{registry_id}: records in the log but no outcome in run.json")
+    missing = sorted({r.id for r in workspace.registries()} - set(outcomes))
+    problems.extend(f"{registry_id}: configured, but not in the latest build (configured after it?)" for registry_id in missing)
+    statuses = Counter(o.get("status") for o in outcomes.values())
+    return _outcome(
+        name,
+        not problems,
+        f"{len(latest.records)} records = sum of {len(per_registry)} registries' rows = run.json's total; "
+        f"{len(outcomes)} registries accounted for ({statuses.get('covered', 0)} covered, {statuses.get('excluded', 0)} "
+        f"excluded with reasons, {statuses.get('skipped', 0)} skipped)",
+        f"{len(problems)} disagreement(s) between the log, run.json and the configuration",
+        problems,
+    )
+
+
+def _check_no_active_pointer(workspace: Workspace, latest: LatestBuild | None) -> CheckOutcome:
+    name = "no active semantics"
+    if latest is None:
+        return not_run(name, "no readable delta-log build")
+    problems = []
+    pointers_path = workspace.active_pointers_path
+    shown = workspace.config.workspace.active_pointers
+    if pointers_path is not None and pointers_path.is_file():
+        try:
+            data = loads_strict(pointers_path.read_bytes())
+        except StrictJSONError as exc:
+            return CheckOutcome(name, "failed", f"{shown}: unreadable ({exc.reason})", (exc.reason,))
+        pointers = data.get("pointers", data) if isinstance(data, dict) else {}
+        if DELTA_LOG_REGISTRY_ID in pointers:
+            problems.append(f"{shown} has an active pointer for {DELTA_LOG_REGISTRY_ID}")
+        where = f"no active pointer names {DELTA_LOG_REGISTRY_ID} in {shown}"
+    else:
+        where = "no active-pointers file is configured"
+    self_recorded = sorted({(r.get("to_ref") or {}).get("run_id") for r in latest.records if is_build_run(str((r.get("to_ref") or {}).get("run_id")))})
+    problems.extend(f"a record's snapshot is the delta-log build {run_id} (the log recorded itself)" for run_id in self_recorded)
+    return _outcome(
+        name,
+        not problems,
+        f"{where}; no record's snapshot is a delta-log build (the latest build is found by scanning the runs root)",
+        f"{len(problems)} active-semantics problem(s)",
+        problems,
+    )
+
+
+def _check_op(books: Books | None, latest: LatestBuild | None) -> CheckOutcome:
+    name = "operation catalogued"
+    op_id = (latest.envelope.get("op_id") if latest else None) or BUILD_OP_ID
+    if books is None:
+        return not_run(name, "the governance books could not be read")
+    op = books.catalog.get(op_id)
+    row = books.matrix.row(op_id)
+    registry_places = [books.registry_catalog.relpath] if DELTA_LOG_REGISTRY_ID in books.registry_catalog.ids() else []
+    registry_places += [a.relpath for a in books.addenda if DELTA_LOG_REGISTRY_ID in a.ids()]
+    problems = []
+    if op is None:
+        problems.append(f"{op_id} is not in {books.catalog.relpath}")
+    if row is None:
+        problems.append(f"{op_id} has no row in {books.matrix.relpath}")
+    if not registry_places:
+        problems.append(f"{DELTA_LOG_REGISTRY_ID} is in neither the registry catalog nor an addendum")
+    passed = (
+        f"{op_id} ({op.title if op else ''}) in {books.catalog.NAME} v{books.catalog.version}, matrix row "
+        f"{row.coverage if row else ''} ({', '.join(row.enforcement) if row else ''}); {DELTA_LOG_REGISTRY_ID} in "
+        f"{', '.join(registry_places)}"
+    )
+    return _outcome(name, not problems, passed, "; ".join(problems), problems)
+
+
+def _check_governance(workspace: Workspace, host: PluginHost) -> tuple[CheckOutcome, Books | None]:
+    result = check_books(workspace.governance_dir, known_registries(workspace, host), host.operations())
+    problems = [str(p) for p in result.problems]
+    outcome = _outcome(
+        "governance check",
+        result.ok,
+        f"{len(result.books.documents()) if result.books else 0} documents agree: every derived figure recomputed",
+        f"{len(problems)} disagreement(s)",
+        problems,
+    )
+    return outcome, result.books
+
+
+def gather_evidence(workspace: Workspace, host: PluginHost) -> Evidence:
+    """Run every check on the workspace. Call under the workspace lock (``open_books``)."""
+    builds = list_builds(workspace.runs_root)
+    latest: LatestBuild | None = None
+    latest_problem = None
+    if builds:
+        try:
+            latest = _read_latest(workspace, host, builds[-1])
+        except GovernError as error:
+            latest_problem = error.message
+    per_registry = registry_records(latest.records) if latest else []
+    schema, schema_sha = _schema_file()
+    schema_file = f"schemas/{DELTA_LOG_SCHEMA}"
+    chain, snapshots, rows = _check_chain(workspace, host, builds, latest.records if latest else ())
+    governance, books = _check_governance(workspace, host)
+    return Evidence(
+        workspace_name=workspace.root.name,
+        runs_root=workspace.config.workspace.runs_root,
+        active_pointers=workspace.config.workspace.active_pointers,
+        builds=rows,
+        latest=latest,
+        latest_problem=latest_problem,
+        registries=tuple(per_registry),
+        books=books,
+        schema_file=schema_file,
+        schema=schema,
+        schema_sha256=schema_sha,
+        seals=_check_seals(workspace, host, builds),
+        chain=chain,
+        snapshots=snapshots,
+        schema_check=_check_schema(latest, schema_file),
+        determinism=_check_determinism(workspace, host, latest, builds),
+        reconciliation=_check_reconciliation(workspace, latest, per_registry),
+        governance=governance,
+        op_catalogued=_check_op(books, latest),
+        no_active_pointer=_check_no_active_pointer(workspace, latest),
+    )
+
