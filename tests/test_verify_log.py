@@ -170,3 +170,20 @@ def test_a_torn_tail_is_reported_as_torn(ws: DeltaWorkspace) -> None:
     build = ws.build(at=build_at(4))
     assert build.returncode == 1 and "govern: error: E_LOG_TORN:" in build.stderr
     assert ws.builds() == [B1, B2, B3]
+
+
+def test_a_canonical_but_schema_invalid_line_is_invalid(ws: DeltaWorkspace) -> None:
+    """A forged line that is canonical JSON and keeps every chain link, but breaks the record
+    schema (a negative count), is caught by the schema check alone."""
+
+    def forge(lines: list[bytes]) -> list[bytes]:
+        record = json.loads(lines[-1])
+        record["counts"]["added"] = -1
+        return [*lines[:-1], canonical(record)]
+
+    rewrite_log(ws, B3, forge)
+    code, per_build, _ = verify_log(ws)
+    assert code == 1
+    assert per_build[B3] == [("E_LOG_INVALID", f"{B3}/{LOG_NAME}: line 6")]
+    detail = ws.govern("verify", "--log").stdout
+    assert "schema: $.counts.added" in detail

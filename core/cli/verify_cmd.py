@@ -111,9 +111,10 @@ def verify(
 def _verify_log(state: CliState) -> tuple[dict, list[str], bool]:
     """Run the delta-log chain check; its JSON, its text lines, and whether it passed."""
     from govern.log_verification import verify_log
+    from govern.validation import delta_record_checker
 
     with state.output.progress() as progress:
-        result = verify_log(state.workspace(), state.plugins(), progress=progress)
+        result = verify_log(state.workspace(), state.plugins(), validate=delta_record_checker(), progress=progress)
     lines = []
     for build in result.builds:
         if build.problems:
