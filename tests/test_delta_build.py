@@ -499,6 +499,16 @@ def test_delta_show_by_registry_and_by_path(ws: DeltaWorkspace) -> None:
     assert lines[-1] == "3 record(s) shown"
     untouched = ws.govern("delta", "show", "--path", "beta_dir_extra/x.txt", "--json")
     assert untouched.json()["result"]["records"] == []
+    folder = ws.govern("delta", "show", "--path", BETA, "--json")
+    folder_records = folder.json()["result"]["records"]
+    assert folder_records == [r for r in ws.records() if r["registry_id"] == "beta" and any(
+        p == BETA or p.startswith(BETA + "/") for key in ("added_paths", "removed_paths", "modified_paths") for p in r[key]
+    )]
+    assert len(folder_records) >= 3
+    bootstrap = folder_records[0]
+    assert bootstrap["from_ref"] is None
+    folder_text = ws.govern("delta", "show", "--path", BETA).stdout.splitlines()
+    assert folder_text[1].endswith(f"(bootstrap) -> {bootstrap['to_ref']['run_id']}  added {len(bootstrap['added_paths'])}")
 
 
 def test_delta_show_without_a_log_says_so(ws: DeltaWorkspace) -> None:

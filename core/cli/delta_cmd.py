@@ -107,7 +107,9 @@ def build(
 def show(
     ctx: typer.Context,
     registry: Annotated[Optional[str], typer.Option("--registry", metavar="ID", help="Only this registry.")] = None,
-    path: Annotated[Optional[str], typer.Option("--path", metavar="P", help="Only transitions touching this path.")] = None,
+    path: Annotated[
+        Optional[str], typer.Option("--path", metavar="P", help="Only transitions touching this path (a file, or a folder).")
+    ] = None,
 ) -> None:
     """Show the recorded history: every record, one registry's, or one path's across transitions."""
     from govern.delta_log import list_builds, parse_log_lines, read_sealed_file
@@ -140,17 +142,30 @@ def show(
     state.output.emit({"build": latest.name, "records": shown}, lines)
 
 
+def _under(candidate: str, path: str) -> bool:
+    """True when ``candidate`` is ``path`` or lies in the folder ``path``."""
+    return candidate == path or candidate.startswith(path.rstrip("/") + "/")
+
+
 def _path_change(record: dict[str, Any], path: str) -> str | None:
-    """How ``path`` changed in ``record`` (added/removed/modified/unknown), or None."""
+    """How ``path`` (a file, or a folder: anything under it) changed in ``record``, or None.
+
+    ``added 2, modified 1`` for a folder; ``unknown`` when the record's basis is unknown and
+    the path is at or under its artifact (or the artifact lies under the path).
+    """
     if record["delta_basis"] == "unknown":
         relpath = record["to_ref"]["relpath"]
-        if relpath is None or path == relpath or path.startswith(relpath + "/"):
+        if relpath is None or _under(path, relpath) or _under(relpath, path):
             return "unknown"
         return None
+    changes = []
     for change in ("added", "removed", "modified"):
-        if path in record[f"{change}_paths"]:
+        hits = [p for p in record[f"{change}_paths"] if _under(p, path)]
+        if hits == [path]:
             return change
-    return None
+        if hits:
+            changes.append(f"{change} {len(hits)}")
+    return ", ".join(changes) or None
 
 
 def _record_line(record: dict[str, Any], change: str | None) -> str:
