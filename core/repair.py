@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -185,16 +186,23 @@ def apply_log_repair(workspace: Workspace, host: PluginHost, torn: TornTail, bac
             "backup": Path(torn.artifact).name,
         }
     )
+    created = [d for d in (backup, *backup.parents) if not d.exists()]
     try:
-        backup.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise io_error("create", backup, exc, "nothing was changed") from exc
-    original = _read_log(torn.log_path)
-    if len(original) != torn.data_bytes or hashlib.sha256(original).hexdigest() != torn.data_sha256:
-        raise _refuse(f"{torn.log_path}: changed while being repaired (is something still appending to it?)")
-    write_atomic(backup / Path(torn.artifact).name, original)
-    write_atomic(backup / REPAIR_RECORD, dump_canonical(record))
-    crash_point("after-backup:repair")
+        try:
+            backup.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise io_error("create", backup, exc, "nothing was changed") from exc
+        original = _read_log(torn.log_path)
+        if len(original) != torn.data_bytes or hashlib.sha256(original).hexdigest() != torn.data_sha256:
+            raise _refuse(f"{torn.log_path}: changed while being repaired (is something still appending to it?)")
+        write_atomic(backup / Path(torn.artifact).name, original)
+        write_atomic(backup / REPAIR_RECORD, dump_canonical(record))
+        crash_point("after-backup:repair")
+    except BaseException:
+        # The log was not touched: take back the backup folders this repair created.
+        for directory in created:
+            shutil.rmtree(directory, ignore_errors=True)
+        raise
     _truncate(torn)
     crash_point("after-truncate:repair")
     check = host.verify_seal(torn.log_path.parent, True, NO_PROGRESS)
@@ -217,9 +225,13 @@ def _truncate(torn: TornTail) -> None:
     try:
         if os.fstat(fd).st_size != torn.data_bytes:
             raise _refuse(f"{path}: changed while being repaired (is something still appending to it?)")
-        os.ftruncate(fd, torn.keep)
-        faults.fsync(fd, path)
-    except OSError as exc:
-        raise io_error("truncate", path, exc, "run 'govern repair --log' again") from exc
+        try:
+            os.ftruncate(fd, torn.keep)
+        except OSError as exc:
+            raise io_error("truncate", path, exc, "the log is unchanged; the backup is kept") from exc
+        try:
+            faults.fsync(fd, path)
+        except OSError as exc:
+            raise io_error("fsync", path, exc, "the log is cut but may not be durable; the backup is kept") from exc
     finally:
         os.close(fd)
