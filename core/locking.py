@@ -23,8 +23,8 @@ _POLL_SECONDS = 0.05
 
 def _holder(fd: int) -> str:
     with contextlib.suppress(OSError, ValueError):
-        text = os.pread(fd, 64, 0).decode("ascii", "replace").strip()
-        if text:
+        text = os.pread(fd, 64, 0).decode("ascii", "replace").split("\n", 1)[0].strip()
+        if text.isdigit():
             return f" (pid {text})"
     return ""
 
@@ -52,8 +52,10 @@ def exclusive_lock(lock_path: Path, timeout: float = DEFAULT_LOCK_TIMEOUT) -> It
                         exit_code=ExitCode.LOCKED,
                     ) from None
                 time.sleep(_POLL_SECONDS)
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+        # Write, then cut: a rival reading the holder's pid never finds the file empty.
+        holder = f"{os.getpid()}\n".encode("ascii")
+        os.pwrite(fd, holder, 0)
+        os.ftruncate(fd, len(holder))
         yield
     finally:
         os.close(fd)  # closing releases the flock
