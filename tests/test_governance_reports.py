@@ -1,0 +1,178 @@
+"""``govern report validation | completion``: every number derived, every total the sum of its
+rows, every criterion with its evidence (never ticked without it), same inputs → same bytes."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from governance_books import CHANGE_AT, gov, reference_copy
+
+REPORT_AT = "2026-02-05T03:20:00Z"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the reference workspace with the delta log built at the seed's moment."""
+    root = reference_copy(tmp_path_factory.mktemp("reports") / "ws")
+    result = gov(root, "delta", "build", "--at", CHANGE_AT)
+    assert result.returncode == 0, result.stderr
+    return root
+
+
+@pytest.fixture(scope="module")
+def completion(built: Path) -> str:
+    result = gov(built, "report", "completion", "--at", REPORT_AT)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def validation(built: Path) -> str:
+    result = gov(built, "report", "validation", "--at", REPORT_AT)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def table_after(markdown: str, heading: str) -> list[list[str]]:
+    """The rows (cells stripped, header and rule dropped) of the first table after ``heading``."""
+    lines = markdown.split("\n")
+    start = next(i for i, line in enumerate(lines) if line.startswith("#") and heading in line)
+    rows = []
+    for line in lines[start + 1 :]:
+        if line.startswith("#"):
+            break
+        if line.startswith("|"):
+            rows.append([c.strip() for c in re.split(r"(?<!\\)\|", line.strip())[1:-1]])
+        elif rows:
+            break
+    return rows[2:]
+
+
+def number(text: str) -> int:
+    return int(re.match(r"\**(\d+)", text).group(1))
+
+
+def test_completion_totals_equal_the_sums_of_their_rows(completion: str):
+    covered = table_after(completion, "Registries Covered")
+    body, total = covered[:-1], covered[-1]
+    assert total[0] == "**Total**"
+    assert number(total[1]) == sum(number(row[1]) for row in body)
+    assert number(total[2]) == sum(number(row[2]) for row in body)
+    for row in body:  # "8 (1 bootstrap + 7 transitions)": the parts add up
+        parts = re.match(r"(\d+) \((\d+) bootstrap \+ (\d+) transitions\)", row[2])
+        if parts:
+            assert int(parts[1]) == int(parts[2]) + int(parts[3])
+    outputs = {row[0]: number(row[1]) for row in table_after(completion, "Outputs")}
+    assert outputs["**Total delta records**"] == number(total[2]) == 24
+    assert outputs["**Registries covered**"] == len(body) == 8
+    assert outputs["**Registries excluded (by design)**"] == len(table_after(completion, "Registries Excluded")) == 4
+    assert outputs["**Registries skipped**"] == 0
+
+
+def test_validation_totals_equal_the_sums_of_their_rows(validation: str):
+    rows = table_after(validation, "Records per Registry")
+    body, total = rows[:-1], rows[-1]
+    for column in range(2, 7):
+        assert number(total[column]) == sum(int(row[column]) for row in body)
+    for row in body:
+        assert int(row[3]) == int(row[4]) + int(row[5])  # records = bootstrap + transitions
+    builds = table_after(validation, "Builds")
+    assert sum(int(row[1]) for row in builds[-1:]) == number(total[3]) == 24
+
+
+def test_the_completion_report_carries_the_seeds_corrected_figures(completion: str):
+    assert "**Status**: COMPLETE" in completion
+    for text in ("| Total ops | 35 → 36 |", "| C3+ coverage | 85.7% → 86.1% (+0.4pp) |", "| Executables | 164 → 165 (+1) |",
+                 "| Sealed registries | 8/12 → 9/13 |", "| run_registry | 8 | 8 (1 bootstrap + 7 transitions) |",
+                 "REGISTRY_CATALOG_ADDENDUM_v0_1__phase_2_2_3.json", "| ADD OP-QA11 | Registry Delta Log Build |"):
+        assert text in completion, text
+    criteria = table_after(completion, "Success Criteria") + table_after(completion, "Hard Constraints")
+    assert len(criteria) == 10
+    for name, status, evidence in criteria:
+        assert status == "✅ proven", name
+        assert evidence, name
+
+
+def test_the_schema_summary_is_generated_from_the_schema_file(completion: str):
+    import importlib.resources
+    import json
+
+    schema = json.loads(importlib.resources.files("govern.schemas").joinpath("REGISTRY_registry_delta_log_v0_1.schema.json").read_bytes())
+    rows = {row[0]: row for row in table_after(completion, "Schema Summary")}
+    assert set(rows) == set(schema["properties"])
+    for field in schema["properties"]:
+        assert (rows[field][2] == "✅") == (field in schema["required"]), field
+    assert rows["unknown_reason"][2] == 'when delta_basis is "unknown"'
+    assert rows["delta_basis"][1] == 'enum["manifest_diff", "unknown"]'
+
+
+def test_same_inputs_and_clock_give_identical_bytes(built: Path, tmp_path: Path):
+    first, second = tmp_path / "a.md", tmp_path / "b.md"
+    for out in (first, second):
+        result = gov(built, "report", "completion", "--out", str(out), "--at", REPORT_AT)
+        assert result.returncode == 0, result.stderr
+    assert first.read_bytes() == second.read_bytes()
+    # And from another copy of the same workspace, elsewhere on disk.
+    other = reference_copy(tmp_path / "elsewhere")
+    assert gov(other, "delta", "build", "--at", CHANGE_AT).returncode == 0
+    third = tmp_path / "c.md"
+    assert gov(other, "report", "completion", "--out", str(third), "--at", REPORT_AT).returncode == 0
+    assert third.read_bytes() == first.read_bytes()
+    validation_a = gov(built, "report", "validation", "--at", REPORT_AT).stdout
+    validation_b = gov(other, "report", "validation", "--at", REPORT_AT).stdout
+    assert validation_a == validation_b
+
+
+def test_without_evidence_nothing_is_ticked(tmp_path: Path):
+    root = reference_copy(tmp_path / "ws")  # no delta-log build yet
+    result = gov(root, "report", "completion", "--at", REPORT_AT)
+    assert result.returncode == 0
+    assert "INCOMPLETE" in result.stdout
+    assert "not proven" in result.stderr
+    criteria = {row[0]: row[1] for row in table_after(result.stdout, "Success Criteria") + table_after(result.stdout, "Hard Constraints")}
+    assert criteria["Deterministic"] == "⬜ not proven"
+    assert criteria["Append-only"] == "⬜ not proven"
+    assert criteria["Schema validation passes"] == "⬜ not proven"
+    assert all(status != "✅ proven" for name, status in criteria.items() if name != "Governance references the new op (OP-QA11)")
+
+
+def test_a_tampered_build_fails_the_report(tmp_path: Path):
+    root = reference_copy(tmp_path / "ws")
+    assert gov(root, "delta", "build", "--at", CHANGE_AT).returncode == 0
+    log = next((root / ".codex/RUNS").glob("*__registry_delta_log_build")) / "REGISTRY_DELTA_LOG_v0_1.jsonl"
+    log.write_bytes(log.read_bytes().replace(b'"added":1', b'"added":2', 1))
+    result = gov(root, "report", "validation", "--at", REPORT_AT)
+    assert result.returncode == 1
+    assert "**Status**: FAILED" in result.stdout
+    checks = {row[0]: row[1] for row in table_after(result.stdout, "Checks Run")}
+    assert checks["seal verification"] == "❌ failed"
+
+
+def test_plugins_add_sections_with_the_reports_figures(built: Path):
+    from govern import hookimpl
+    from govern.clock import parse_utc
+    from govern.config import load_workspace
+    from govern.governance.evidence import gather_evidence
+    from govern.governance.reports import build_report
+    from govern.models import ReportSection
+    from govern.plugin_manager import PluginHost
+
+    seen = {}
+
+    class AuditorNotes:
+        @hookimpl
+        def govern_report_sections(self, report, context):
+            seen[report] = context
+            return [ReportSection("Auditor Notes", f"{context['build']['records']} records reviewed.", order=900)]
+
+    host = PluginHost(load_only=())
+    host.load_plugins()
+    host.register(AuditorNotes(), "auditor_notes")
+    workspace = load_workspace(explicit=built)
+    report = build_report("completion", workspace, host, gather_evidence(workspace, host), parse_utc(REPORT_AT))
+    assert "## Auditor Notes\n\n24 records reviewed.\n" in report.markdown
+    assert report.markdown.index("## Auditor Notes") > report.markdown.index("## 8. Hard Constraints")
+    assert seen["completion"]["figures"]["operations"] == 36
