@@ -82,7 +82,8 @@ def seal_run(
     run_dir = Path(run_dir)
     if not run_dir.is_dir() or run_dir.is_symlink():
         raise GovernError("E_NOT_A_DIRECTORY", f"{run_dir}: not a directory")
-    if (run_dir / SEAL_NAME).exists() and not reseal:
+    seal_path = run_dir / SEAL_NAME
+    if (seal_path.is_file() or seal_path.is_symlink()) and not reseal:
         raise GovernError("E_ALREADY_SEALED", f"{run_dir}: already sealed (MANIFEST.sha256 exists); use --reseal to replace the seal")
     # Crash debris, never payload (the caller holds the lock, so no seal is writing them now).
     remove_temp_leftovers(run_dir, _SEAL_WRITES)

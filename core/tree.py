@@ -72,6 +72,10 @@ def scan_run_tree(run_dir: Path, *, include_seal_leftovers: bool = False) -> Tre
             problems.append(Problem("E_FILE_UNREADABLE", prefix.rstrip("/") or ".", f"cannot list directory: {exc.strerror}"))
             continue
         if not prefix:
+            for entry in entries:
+                if entry.name in SEAL_FILES and not entry.is_file(follow_symlinks=False) and not entry.is_symlink():
+                    # A folder (or FIFO…) squatting on a seal file's name would make the seal unwritable.
+                    problems.append(Problem("E_UNSAFE_NAME", entry.name, "reserved for the seal, must be a regular file"))
             entries = [
                 e for e in entries
                 if not (e.name in SEAL_FILES or (_is_seal_leftover(e.name) and not include_seal_leftovers))

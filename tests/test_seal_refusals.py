@@ -163,6 +163,18 @@ def test_top_level_names_no_manifest_may_hold(run_dir: Path, name: str):
     assert run_govern("verify", run_dir).returncode == 0
 
 
+@pytest.mark.parametrize("name", ["manifest.json", "MANIFEST.sha256"])
+def test_a_folder_squatting_on_a_seal_file_name(run_dir: Path, name: str):
+    # The seal could never be written over a folder; refuse before anything is written.
+    (run_dir / name).mkdir()
+    (run_dir / name / "inside.txt").write_bytes(b"x")
+    before = tree_state(run_dir)
+    result = run_govern("seal", run_dir, "--at", DEFAULT_AT)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith(f"govern: error: E_UNSAFE_NAME: cannot seal {run_dir}: {name}: reserved for the seal")
+    assert tree_state(run_dir) == before
+
+
 NFC_E = "\u00e9"  # é, one code point
 NFD_E = "e\u0301"  # e + combining acute accent
 assert unicodedata.normalize("NFC", NFD_E) == NFC_E
