@@ -47,9 +47,9 @@ def test_an_io_error_on_the_third_write_leaves_all_three_documents_unchanged(bas
     assert gov(baseline, "governance", "check").returncode == 0
 
 
-@pytest.mark.parametrize("nth", [1, 2, 3])
-def test_a_crash_between_the_writes_is_completed_by_the_next_command(baseline: Path, nth: int):
-    result = gov(baseline, "governance", "add-op", *OP_QA11, "--at", CHANGE_AT, env={"GOVERN_FAULT": f"apply:governance@{nth}"})
+@pytest.mark.parametrize("point", ["after-journal:governance", "apply:governance@1", "apply:governance@2", "apply:governance@3"])
+def test_a_crash_after_the_commit_point_is_completed_by_the_next_command(baseline: Path, point: str):
+    result = gov(baseline, "governance", "add-op", *OP_QA11, "--at", CHANGE_AT, env={"GOVERN_FAULT": point})
     assert result.returncode == -signal.SIGKILL
     assert (baseline / "governance" / TXN / "JOURNAL.json").is_file()  # the commit point was reached
     check = gov(baseline, "governance", "check")
