@@ -105,6 +105,20 @@ def _conflict(message: str) -> GovernError:
     return GovernError("E_HISTORY_CONFLICT", message, exit_code=ExitCode.PROBLEMS)
 
 
+def registry_exclusion(registry: Registry, workspace: Workspace, host: PluginHost) -> str | None:
+    """Why ``registry`` gets no delta-log records by design (its kind's plugin says why, or it
+    is the delta log itself), or None."""
+    exclusion = host.exclusion(registry, workspace)
+    if exclusion is None and registry.config.artifact == workspace.config.workspace.delta_log_artifact:
+        exclusion = "the delta log never records itself"
+    return exclusion
+
+
+def skipped_reason(registry: Registry) -> str:
+    """Why a registry that is not excluded is skipped: no plugin discovers its snapshots."""
+    return f"no installed plugin discovers snapshots of kind {registry.kind!r}"
+
+
 def _active_pointers(workspace: Workspace) -> dict[str, str]:
     path = workspace.active_pointers_path
     if path is None:
@@ -180,8 +194,7 @@ class _Planner:
     ) -> tuple[list[DeltaRecord], RegistryOutcome, RegistryState | None]:
         snapshots = self.host.discover_snapshots(registry, self.workspace, candidates)
         if snapshots is None:
-            reason = f"no installed plugin discovers snapshots of kind {registry.kind!r}"
-            return [], RegistryOutcome(registry.id, registry.kind, "skipped", reason), state
+            return [], RegistryOutcome(registry.id, registry.kind, "skipped", skipped_reason(registry)), state
         pointer = self.pointers.get(registry.id)
         pending = tuple(s.run_id for s in snapshots if pointer is not None and s.run_id > pointer)
         usable = []
@@ -273,9 +286,7 @@ def plan_build(
     states: dict[str, RegistryState] = {}
     for registry in workspace.registries():
         state = previous_state.registries.get(registry.id)
-        exclusion = host.exclusion(registry, workspace)
-        if registry.config.artifact == planner.artifact and exclusion is None:
-            exclusion = "the delta log never records itself"
+        exclusion = registry_exclusion(registry, workspace, host)
         if exclusion is not None:
             outcomes.append(RegistryOutcome(registry.id, registry.kind, "excluded", exclusion))
             continue

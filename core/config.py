@@ -196,5 +196,13 @@ def check_registry_kinds(workspace: Workspace, kinds: Mapping[str, RegistryKind]
                 f"{where}.kind: no installed plugin handles kind {registry.kind!r} (installed kinds: {installed})",
             )
         for key in kind.requires:
-            if getattr(registry.config, key) is None:
+            if required_value(registry.config, key) is None:
                 raise GovernError("E_CONFIG_INVALID", f"{where}.{key}: required for kind {registry.kind!r}")
+
+
+def required_value(config: RegistryConfig, key: str) -> Any:
+    """The value of a key a kind requires: a registry key (``artifact``) or one of its
+    ``options`` (``options.key``); None when it is not set."""
+    if key.startswith("options."):
+        return config.options.get(key.removeprefix("options."))
+    return getattr(config, key, None)

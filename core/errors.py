@@ -40,6 +40,7 @@ ERROR_CODES: dict[str, str] = {
     "E_IO": "reading or writing a file failed (permission, disk full, I/O error)",
     "E_LOCKED": "another govern process holds the workspace lock",
     "E_PLUGIN_FAILED": "a plugin failed to load, failed validation, or raised inside a hook",
+    "E_REGISTRY_EXISTS": "`govern registry add` named a registry id the configuration already has",
     # sealing refusals
     "E_ALREADY_SEALED": "the run already has a seal (use --reseal to replace it)",
     "E_SYMLINK": "a symbolic link inside a run (never followed)",

@@ -173,8 +173,9 @@ class RegistryKind:
     """A registry kind a plugin handles, e.g. ``sealed`` or ``external``.
 
     ``requires`` names the config keys a registry of this kind must set (checked when the
-    configuration is loaded); ``excluded`` says the kind is excluded from the delta log by
-    design.
+    configuration is loaded): a registry key such as ``artifact``, or ``options.NAME`` for a
+    key of the registry's free-form ``options`` table. ``excluded`` says the kind is
+    excluded from the delta log by design.
     """
 
     name: str

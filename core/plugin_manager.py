@@ -3,19 +3,29 @@
 Built-ins are registered by module name from :data:`DEFAULT_PLUGINS` through the same path as
 entry points (group ``govern``). Entry points are loaded one by one, so one broken plugin is
 reported ("plugin NAME (DIST VERSION) failed to load: …") and skipped instead of taking
-govern down (llm issue #1280) — unless strict mode makes it fatal. Nothing happens at import
-time: a test builds a fresh :class:`PluginHost`.
+govern down (llm issue #1280) — unless strict mode makes it fatal. Every plugin is checked
+when it is registered: a hook name no hookspec declares (``pm.check_pending()``) or an
+argument govern never passes rejects the plugin, by name, with the closest real hook.
+
+Choosing what loads: ``GOVERN_LOAD_PLUGINS`` is an allow-list of entry-point names (set but
+empty: no third-party plugin at all), ``GOVERN_DISABLE_PLUGINS`` and ``[plugins] disable`` a
+block-list of plugin names (built-in or not) — except :data:`ESSENTIAL_PLUGINS`, which govern
+cannot work without. ``GOVERN_STRICT_PLUGINS=1`` (``--strict-plugins``) makes every plugin
+failure fatal (exit 2).
+
+Nothing happens at import time: a test builds a fresh :class:`PluginHost`.
 """
 
 from __future__ import annotations
 
+import contextvars
+import difflib
 import importlib
+import inspect
 import os
-import sys
-import traceback
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from types import ModuleType, TracebackType
+from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -23,7 +33,6 @@ import pluggy
 
 from govern import PROJECT_NAME, hookspecs
 from govern.errors import ExitCode, GovernError
-from govern.progress import Progress
 
 if TYPE_CHECKING:
     import typer
@@ -31,6 +40,7 @@ if TYPE_CHECKING:
     from govern.config import Registry, Workspace
     from govern.manifest import SealCheck
     from govern.models import CatalogEntry, Delta, Operation, RegistryKind, ReportSection, RunView, Snapshot
+    from govern.progress import Progress
     from govern.sealing import SealResult
 
 #: Built-in plugins, by module; registered under their last name part.
@@ -43,12 +53,25 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "govern.plugins.delta_log",
     "govern.plugins.governance",
 )
-#: Built-ins govern cannot work without; they cannot be disabled.
+#: Built-ins govern cannot work without (seals, the honest ``unknown`` fallback, OP-QA11);
+#: they cannot be disabled.
 ESSENTIAL_PLUGINS = frozenset({"sha256_seal", "unknown_basis", "delta_log"})
 
 ENV_LOAD = "GOVERN_LOAD_PLUGINS"
 ENV_DISABLE = "GOVERN_DISABLE_PLUGINS"
 ENV_STRICT = "GOVERN_STRICT_PLUGINS"
+CONFIG_DISABLE = "[plugins] disable"
+#: Every hook's name starts with this; a function so named is a hook implementation.
+HOOK_PREFIX = "govern_"
+_TRUE = frozenset({"1", "true", "yes", "on"})
+
+#: Plugin objects (name, object) that :meth:`PluginHost.load_plugins` registers after the
+#: built-ins, as if they were installed — how :mod:`govern.testing` runs the CLI in-process
+#: with a plugin under test. Empty outside such a block.
+EXTRA_PLUGINS: contextvars.ContextVar[tuple[tuple[str, object], ...]] = contextvars.ContextVar(
+    "govern_extra_plugins", default=()
+)
+EXTRA_SOURCE = "test plugin"
 
 
 @attrs.frozen
@@ -59,27 +82,77 @@ class PluginInfo:
     source: str
     hooks: tuple[str, ...]
 
+    @property
+    def builtin(self) -> bool:
+        """True for govern's own plugins."""
+        return self.source == "built-in"
+
 
 @attrs.frozen
 class PluginFailure:
-    """A plugin that could not be loaded, and why."""
+    """A plugin that could not be loaded (or could not add its commands), and why."""
+
+    name: str
+    source: str
+    reason: str
+    #: What failed: ``load`` (import, validation) or ``add its commands``.
+    action: str = "load"
+
+    def message(self) -> str:
+        """The one-line report, with the hint to disable it."""
+        return (
+            f"plugin {self.name} ({self.source}) failed to {self.action}: {self.reason} "
+            f"(disable it with {ENV_DISABLE}={self.name})"
+        )
+
+
+@attrs.frozen
+class PluginSkip:
+    """A plugin deliberately not loaded: blocked, or not on the allow-list."""
 
     name: str
     source: str
     reason: str
 
-    def message(self) -> str:
-        """The one-line report, with the hint to disable it."""
-        return (
-            f"plugin {self.name} ({self.source}) failed to load: {self.reason} "
-            f"(disable it with {ENV_DISABLE}={self.name})"
-        )
+
+class PluginRejected(Exception):
+    """A plugin object failed validation (unknown hook, wrong arguments, name taken)."""
 
 
-def _split_names(value: str | None) -> set[str] | None:
+class _GovernPluginManager(pluggy.PluginManager):
+    """pluggy's manager, taking every function named ``govern_*`` as a hook implementation.
+
+    As pytest does with ``pytest_*``: a hook whose ``@hookimpl`` was forgotten still runs, and
+    a misspelt one is still seen — and rejected by ``check_pending`` — instead of being
+    silently ignored.
+    """
+
+    def parse_hookimpl_opts(self, plugin: object, name: str) -> Any:
+        opts = super().parse_hookimpl_opts(plugin, name)
+        if opts is None and name.startswith(HOOK_PREFIX):
+            value = inspect.getattr_static(plugin, name, None)
+            if isinstance(value, (staticmethod, classmethod)) or inspect.isfunction(value) or inspect.ismethod(value):
+                return {}
+        return opts
+
+
+def split_names(value: str | None) -> set[str] | None:
+    """Names of a comma-separated list (None stays None: the variable is not set)."""
     if value is None:
         return None
     return {name.strip() for name in value.split(",") if name.strip()}
+
+
+def _one_line(text: str) -> str:
+    """Multi-line messages (pluggy's, exceptions') as one line."""
+    return "; ".join(part.strip() for part in str(text).splitlines() if part.strip()) or "(no message)"
+
+
+def _entry_point_source(entry_point: Any) -> str:
+    dist = getattr(entry_point, "dist", None)
+    if dist is None:
+        return f"entry point {getattr(entry_point, 'value', '?')}"
+    return f"{dist.name} {dist.version}"
 
 
 class PluginHost:
@@ -88,27 +161,42 @@ class PluginHost:
     def __init__(
         self,
         *,
-        disable: Iterable[str] = (),
+        disable: Iterable[str] | Mapping[str, str] = (),
         load_only: Iterable[str] | None = None,
         strict: bool = False,
     ) -> None:
-        self.pm = pluggy.PluginManager(PROJECT_NAME)
+        """``disable``: names not to load (a mapping gives where each name was configured);
+        ``load_only``: the entry points allowed (None: all); ``strict``: failures are fatal."""
+        self.pm = _GovernPluginManager(PROJECT_NAME)
         self.pm.add_hookspecs(hookspecs)
-        self.disable = set(disable)
+        self.disable: dict[str, str] = (
+            dict(disable) if isinstance(disable, Mapping) else {name: "the disable list" for name in disable}
+        )
         self.load_only = None if load_only is None else set(load_only)
         self.strict = strict
         self.failures: list[PluginFailure] = []
+        self.skipped: list[PluginSkip] = []
+        #: Warnings about the selection itself (a disabled name no plugin has, …).
+        self.notes: list[str] = []
         self._sources: dict[str, str] = {}
-        self._files: dict[str, set[str]] = {}
 
     @classmethod
-    def from_environment(cls, *, config_disable: Iterable[str] = (), strict: bool = False) -> PluginHost:
-        """A host honouring ``GOVERN_LOAD_PLUGINS``, ``GOVERN_DISABLE_PLUGINS``, ``GOVERN_STRICT_PLUGINS``."""
-        disable = set(config_disable) | (_split_names(os.environ.get(ENV_DISABLE)) or set())
+    def from_environment(
+        cls,
+        *,
+        config_disable: Iterable[str] = (),
+        strict: bool = False,
+        environ: Mapping[str, str] | None = None,
+    ) -> PluginHost:
+        """A host honouring ``GOVERN_LOAD_PLUGINS``, ``GOVERN_DISABLE_PLUGINS``,
+        ``GOVERN_STRICT_PLUGINS`` and the config's ``[plugins] disable``."""
+        env = os.environ if environ is None else environ
+        disable = {name: CONFIG_DISABLE for name in config_disable}
+        disable.update({name: ENV_DISABLE for name in split_names(env.get(ENV_DISABLE)) or ()})
         return cls(
             disable=disable,
-            load_only=_split_names(os.environ.get(ENV_LOAD)),
-            strict=strict or os.environ.get(ENV_STRICT) == "1",
+            load_only=split_names(env.get(ENV_LOAD)),
+            strict=strict or env.get(ENV_STRICT, "").strip().lower() in _TRUE,
         )
 
     # ---------------------------------------------------------------------------- loading
@@ -116,162 +204,426 @@ class PluginHost:
     def load_plugins(self, entry_points: Iterable[Any] | None = None) -> None:
         """Register the built-ins, then every entry point of group ``govern``.
 
-        ``entry_points`` replaces the installed ones (for tests). Refuses to disable an
-        essential built-in (E_PLUGIN_FAILED).
+        ``entry_points`` replaces the installed ones (tests pass fakes: objects with
+        ``.name``, ``.load()`` and ``.dist``). Refuses to disable an essential built-in
+        (E_PLUGIN_FAILED, exit 2). A plugin that fails is recorded in :attr:`failures`, or
+        raises E_PLUGIN_FAILED in strict mode.
         """
-        blocked_essentials = sorted(self.disable & ESSENTIAL_PLUGINS)
+        blocked_essentials = sorted(set(self.disable) & ESSENTIAL_PLUGINS)
         if blocked_essentials:
+            where = sorted({self.disable[name] for name in blocked_essentials})
             raise GovernError(
                 "E_PLUGIN_FAILED",
-                f"cannot disable {', '.join(blocked_essentials)}: govern cannot work without "
-                f"{'it' if len(blocked_essentials) == 1 else 'them'}",
+                f"cannot disable {', '.join(blocked_essentials)} (named in {' and '.join(where)}): "
+                f"govern cannot work without {'it' if len(blocked_essentials) == 1 else 'them'} "
+                f"(essential built-ins: {', '.join(sorted(ESSENTIAL_PLUGINS))})",
             )
+        seen: set[str] = set()
         for module_name in DEFAULT_PLUGINS:
             name = module_name.rsplit(".", 1)[1]
-            if name in self.disable:
+            seen.add(name)
+            if self._blocked(name, "built-in"):
                 continue
             self._register_safely(name, "built-in", lambda m=module_name: importlib.import_module(m))
+        for name, plugin in EXTRA_PLUGINS.get():
+            seen.add(name)
+            self._register_safely(name, EXTRA_SOURCE, lambda p=plugin: p)
         if entry_points is None:
             from importlib.metadata import entry_points as installed
 
             entry_points = installed(group=PROJECT_NAME)
+        loaded_values: dict[str, str] = {}
         for entry_point in sorted(entry_points, key=lambda ep: ep.name):
-            if entry_point.name in self.disable:
+            name = entry_point.name
+            source = _entry_point_source(entry_point)
+            seen.add(name)
+            value = getattr(entry_point, "value", None)
+            if value is not None and loaded_values.get(name) == value:
+                continue  # the same distribution found twice on sys.path
+            if value is not None:
+                loaded_values.setdefault(name, value)
+            if self._blocked(name, source):
                 continue
-            if self.load_only is not None and entry_point.name not in self.load_only:
+            if self.load_only is not None and name not in self.load_only:
+                self.skipped.append(PluginSkip(name, source, f"not in {ENV_LOAD}"))
                 continue
-            dist = getattr(entry_point, "dist", None)
-            source = f"{dist.name} {dist.version}" if dist is not None else "entry point"
-            self._register_safely(entry_point.name, source, entry_point.load)
+            self._register_safely(name, source, entry_point.load)
+        for name in sorted(set(self.disable) - seen):
+            self.notes.append(f"{self.disable[name]} names {name!r}, but no plugin of that name is installed")
+        for name in sorted((self.load_only or set()) - seen):
+            self.notes.append(f"{ENV_LOAD} names {name!r}, but no installed entry point has that name")
+
+    def _blocked(self, name: str, source: str) -> bool:
+        where = self.disable.get(name)
+        if where is None:
+            return False
+        self.skipped.append(PluginSkip(name, source, f"disabled by {where}"))
+        return True
 
     def register(self, plugin: object, name: str, source: str = "registered object") -> None:
-        """Register a plugin object (a module, class instance, …) and validate its hooks."""
+        """Register a plugin object (a module, class instance, …) and validate its hooks.
+
+        Raises E_PLUGIN_FAILED naming the plugin when the name is taken, a hook name is
+        unknown (caught by ``check_pending``) or a hook asks for an argument govern never
+        passes; the manager is then left as it was.
+        """
+        try:
+            self._add(plugin, name, source)
+        except PluginRejected as rejected:
+            raise GovernError("E_PLUGIN_FAILED", f"plugin {name} ({source}): {rejected}") from None
+
+    def _add(self, plugin: object, name: str, source: str) -> None:
+        if self.pm.has_plugin(name):
+            raise PluginRejected(f"the name {name!r} is already taken by {self._sources.get(name, 'another plugin')}")
+        if self.pm.is_registered(plugin):
+            raise PluginRejected(f"the same object is already registered as {self.pm.get_name(plugin)!r}")
         try:
             self.pm.register(plugin, name=name)
+        except pluggy.PluginValidationError as exc:
+            raise PluginRejected(self._explain(plugin, exc)) from None
         except ValueError as exc:
-            raise GovernError("E_PLUGIN_FAILED", f"plugin {name} ({source}): {exc}") from None
+            raise PluginRejected(_one_line(str(exc))) from None
         try:
             self.pm.check_pending()
         except pluggy.PluginValidationError as exc:
+            explanation = self._explain(plugin, exc)
             self.pm.unregister(plugin)
-            raise exc
+            raise PluginRejected(explanation) from None
         self._sources[name] = source
-        self._files[name] = _plugin_files(plugin)
+
+    def _explain(self, plugin: object, exc: pluggy.PluginValidationError) -> str:
+        """Why pluggy refused ``plugin``, in one line naming the hook (and the closest real one)."""
+        problems = []
+        known = self.hook_names()
+        for attr in sorted(dir(plugin)):
+            opts = self.pm.parse_hookimpl_opts(plugin, attr)
+            if opts is None:
+                continue
+            hook_name = opts.get("specname") or attr
+            if hook_name not in known:
+                if opts.get("optionalhook"):
+                    continue
+                close = difflib.get_close_matches(hook_name, known, n=1)
+                hint = f" (did you mean {close[0]}?)" if close else f" (no hookspec of that name in {hookspecs.__name__})"
+                problems.append(f"unknown hook {hook_name}{hint}")
+                continue
+            passed = getattr(self.pm.hook, hook_name).spec.argnames
+            wanted = _required_arguments(getattr(plugin, attr, None))
+            extra = [arg for arg in wanted if arg not in passed]
+            if extra:
+                problems.append(
+                    f"{hook_name} asks for {', '.join(extra)}, which govern never passes "
+                    f"(it passes: {', '.join(passed) or 'nothing'})"
+                )
+        return "; ".join(problems) or _one_line(str(exc))
 
     def unregister(self, name: str) -> None:
         """Remove a plugin by name."""
         self.pm.unregister(name=name)
         self._sources.pop(name, None)
-        self._files.pop(name, None)
 
-    def _register_safely(self, name: str, source: str, load: Any) -> None:
-        if self.pm.has_plugin(name):
-            self._fail(PluginFailure(name, source, f"the name {name!r} is already taken by {self._sources.get(name)}"))
-            return
+    def _register_safely(self, name: str, source: str, load: Callable[[], object]) -> None:
         try:
             plugin = load()
-            self.register(plugin, name, source)
-        except GovernError:
-            raise
-        except pluggy.PluginValidationError as exc:
-            self._fail(PluginFailure(name, source, str(exc)))
-        except Exception as exc:  # an import-time crash in a third-party plugin
-            self._fail(PluginFailure(name, source, f"{type(exc).__name__}: {exc}"))
+            self._add(plugin, name, source)
+        except PluginRejected as rejected:
+            self._fail(PluginFailure(name, source, str(rejected)))
+        except (Exception, SystemExit) as exc:  # an import-time crash (or sys.exit) in a plugin
+            self._fail(PluginFailure(name, source, f"{type(exc).__name__}: {_one_line(str(exc))}"))
 
     def _fail(self, failure: PluginFailure) -> None:
         if self.strict:
             raise GovernError("E_PLUGIN_FAILED", failure.message(), exit_code=ExitCode.USAGE)
         self.failures.append(failure)
 
+    def source(self, name: str) -> str:
+        """Where a registered plugin came from: ``built-in``, ``DIST VERSION``, …"""
+        return self._sources.get(name, "registered object")
+
     def plugins(self) -> list[PluginInfo]:
         """Every registered plugin with its source and hooks, sorted by name."""
         infos = []
         for name, plugin in self.pm.list_name_plugin():
+            if plugin is None:
+                continue
             hooks = tuple(sorted(caller.name for caller in self.pm.get_hookcallers(plugin) or ()))
-            infos.append(PluginInfo(name, self._sources.get(name, "registered object"), hooks))
+            infos.append(PluginInfo(name, self.source(name), hooks))
         return sorted(infos, key=lambda info: info.name)
+
+    @staticmethod
+    def hook_names() -> list[str]:
+        """Every hook govern defines (the functions of :mod:`govern.hookspecs`), sorted."""
+        return sorted(name for name in dir(hookspecs) if name.startswith(HOOK_PREFIX))
 
     # ---------------------------------------------------------------------------- calling
 
     def _call(self, hook_name: str, **kwargs: Any) -> Any:
-        """Call a hook; an exception from a plugin becomes E_PLUGIN_FAILED naming it."""
+        """Call a hook; an exception from a plugin becomes E_PLUGIN_FAILED naming it.
+
+        A :class:`GovernError` a plugin raises (a deliberate refusal) passes through as is.
+        """
         try:
             return getattr(self.pm.hook, hook_name)(**kwargs)
         except GovernError:
             raise
         except Exception as exc:
-            culprit = self._culprit(exc.__traceback__)
-            error = GovernError(
-                "E_PLUGIN_FAILED",
-                f"plugin {culprit} raised in {hook_name}: {type(exc).__name__}: {exc}",
-                exit_code=ExitCode.USAGE,
-            )
-            error.__cause__ = exc
-            raise error from exc
+            raise self._hook_error(hook_name, exc) from exc
 
-    def _culprit(self, tb: TracebackType | None) -> str:
-        frames = [frame.filename for frame in traceback.extract_tb(tb)]
-        for filename in reversed(frames):
-            for name, files in self._files.items():
-                if filename in files:
-                    return name
-        return "(unknown)"
+    def _hook_error(self, hook_name: str, exc: BaseException) -> GovernError:
+        culprit = self._culprit(hook_name, exc.__traceback__)
+        who = f"plugin {culprit} ({self.source(culprit)})" if culprit else "a plugin"
+        hint = f" (disable it with {ENV_DISABLE}={culprit})" if culprit and culprit not in ESSENTIAL_PLUGINS else ""
+        return GovernError(
+            "E_PLUGIN_FAILED",
+            f"{who} raised in {hook_name}: {type(exc).__name__}: {_one_line(str(exc))}{hint}",
+            exit_code=ExitCode.USAGE,
+        )
+
+    def _culprit(self, hook_name: str, tb: TracebackType | None) -> str | None:
+        """The plugin whose hook implementation is the innermost frame of ``tb``.
+
+        Frames are matched by code object, so two plugins defined in one file are told apart
+        and a plugin that fails inside a helper it calls is still named.
+        """
+        caller = getattr(self.pm.hook, hook_name, None)
+        codes: dict[Any, str] = {}
+        for impl in caller.get_hookimpls() if caller is not None else ():
+            for code in _code_objects(impl.function):
+                codes[code] = impl.plugin_name
+        culprit = None
+        while tb is not None:
+            culprit = codes.get(tb.tb_frame.f_code, culprit)
+            tb = tb.tb_next
+        return culprit
+
+    def _implementers(self, hook_name: str) -> list[str]:
+        caller = getattr(self.pm.hook, hook_name)
+        return sorted({impl.plugin_name for impl in caller.get_hookimpls()})
+
+    def _wrong_result(self, hook_name: str, value: Any, expected: str) -> GovernError:
+        return GovernError(
+            "E_PLUGIN_FAILED",
+            f"{hook_name} returned {_describe(value)}, not {expected} "
+            f"(implemented by: {', '.join(self._implementers(hook_name))})",
+            exit_code=ExitCode.USAGE,
+        )
+
+    def _collected(self, hook_name: str, groups: Any, item_type: type, expected: str) -> list[Any]:
+        """Flatten a collect hook's results, checking each plugin returned a list of ``item_type``."""
+        items = []
+        for group in groups:
+            if group is None:
+                continue
+            if not isinstance(group, (list, tuple)) or not all(isinstance(item, item_type) for item in group):
+                raise self._wrong_result(hook_name, group, f"a list of {expected}")
+            items.extend(group)
+        return items
+
+    def _call_each(self, hook_name: str, **kwargs: Any) -> list[tuple[str, Any]]:
+        """Call a hook plugin by plugin (in pluggy's order), each through pluggy itself, so
+        that every result and every failure belongs to a named plugin."""
+        return [
+            (name, self.pm.subset_hook_caller(hook_name, self._all_but(name))(**kwargs))
+            for name in self._plugin_order(hook_name)
+        ]
+
+    def _plugin_order(self, hook_name: str) -> list[str]:
+        """The plugins implementing a hook, in the order pluggy calls them (tryfirst first)."""
+        order: list[str] = []
+        for impl in reversed(getattr(self.pm.hook, hook_name).get_hookimpls()):
+            if impl.plugin_name not in order:
+                order.append(impl.plugin_name)
+        return order
+
+    def _all_but(self, name: str) -> set[object]:
+        keep = self.pm.get_plugin(name)
+        return {plugin for plugin in self.pm.get_plugins() if plugin is not keep}
 
     def registry_kinds(self) -> dict[str, RegistryKind]:
         """Every declared kind by name (E_PLUGIN_FAILED if two plugins claim one name)."""
-        kinds: dict[str, RegistryKind] = {}
-        for declared in self._call("govern_registry_kinds"):
-            for kind in declared or ():
+        return {name: kind for name, (kind, _plugin) in self.registry_kind_providers().items()}
+
+    def registry_kind_providers(self) -> dict[str, tuple[RegistryKind, str]]:
+        """Every declared kind by name, with the plugin that declares it."""
+        from govern.models import RegistryKind
+
+        kinds: dict[str, tuple[RegistryKind, str]] = {}
+        for plugin_name, groups in self._each_or_error("govern_registry_kinds"):
+            for kind in self._collected("govern_registry_kinds", groups, RegistryKind, "RegistryKind"):
                 if kind.name in kinds:
-                    raise GovernError("E_PLUGIN_FAILED", f"registry kind {kind.name!r} is declared by two plugins")
-                kinds[kind.name] = kind
+                    raise GovernError(
+                        "E_PLUGIN_FAILED",
+                        f"registry kind {kind.name!r} is declared by two plugins: {kinds[kind.name][1]} and {plugin_name} "
+                        f"(disable one with {ENV_DISABLE})",
+                    )
+                kinds[kind.name] = (kind, plugin_name)
         return dict(sorted(kinds.items()))
+
+    def _each_or_error(self, hook_name: str, **kwargs: Any) -> list[tuple[str, Any]]:
+        try:
+            return self._call_each(hook_name, **kwargs)
+        except GovernError:
+            raise
+        except Exception as exc:
+            raise self._hook_error(hook_name, exc) from exc
 
     def discover_snapshots(self, registry: Registry, workspace: Workspace, runs: Sequence[RunView]) -> list[Snapshot] | None:
         """Snapshots of ``registry`` among ``runs``, or None when no plugin handles its kind."""
-        return self._call("govern_discover_snapshots", registry=registry, workspace=workspace, runs=runs)
+        from govern.models import Snapshot
+
+        found = self._call("govern_discover_snapshots", registry=registry, workspace=workspace, runs=runs)
+        if found is not None and (not isinstance(found, list) or not all(isinstance(s, Snapshot) for s in found)):
+            raise self._wrong_result("govern_discover_snapshots", found, "a list of Snapshot")
+        return found
 
     def exclusion(self, registry: Registry, workspace: Workspace) -> str | None:
         """Why ``registry`` is excluded by design, or None."""
-        return self._call("govern_exclusion", registry=registry, workspace=workspace)
+        reason = self._call("govern_exclusion", registry=registry, workspace=workspace)
+        if reason is not None and (not isinstance(reason, str) or not reason.strip()):
+            raise self._wrong_result("govern_exclusion", reason, "a non-empty reason (str)")
+        return reason
 
     def delta_basis(self, registry: Registry, before: Snapshot | None, after: Snapshot) -> Delta:
         """The delta between two snapshots (``unknown`` when nothing better is possible)."""
-        return self._call("govern_delta_basis", registry=registry, before=before, after=after)
+        from govern.models import Delta
+
+        delta = self._call("govern_delta_basis", registry=registry, before=before, after=after)
+        if not isinstance(delta, Delta):
+            raise self._wrong_result("govern_delta_basis", delta, "a Delta")
+        return delta
 
     def seal(self, run_dir: Path, envelope: dict[str, Any], reseal: bool, progress: Progress) -> SealResult:
         """Seal a run folder."""
-        return self._call("govern_seal", run_dir=run_dir, envelope=envelope, reseal=reseal, progress=progress)
+        from govern.sealing import SealResult
+
+        result = self._call("govern_seal", run_dir=run_dir, envelope=envelope, reseal=reseal, progress=progress)
+        if not isinstance(result, SealResult):
+            raise self._wrong_result("govern_seal", result, "a SealResult")
+        return result
 
     def verify_seal(self, run_dir: Path, deep: bool, progress: Progress) -> SealCheck:
         """Check a run's seal (``deep``: every payload file too)."""
-        return self._call("govern_verify_seal", run_dir=run_dir, deep=deep, progress=progress)
+        from govern.manifest import SealCheck
+
+        check = self._call("govern_verify_seal", run_dir=run_dir, deep=deep, progress=progress)
+        if not isinstance(check, SealCheck):
+            raise self._wrong_result("govern_verify_seal", check, "a SealCheck")
+        return check
 
     def operations(self) -> list[Operation]:
         """Every operation plugins declare, sorted by op id."""
-        return sorted((op for ops in self._call("govern_operations") for op in ops or ()), key=lambda op: op.op_id)
+        from govern.models import Operation
+
+        ops = self._collected("govern_operations", self._call("govern_operations"), Operation, "Operation")
+        return sorted(ops, key=lambda op: op.op_id)
 
     def catalog_addenda(self, workspace: Workspace) -> list[CatalogEntry]:
         """Every registry plugins contribute to the catalog, sorted by id."""
-        entries = self._call("govern_catalog_addenda", workspace=workspace)
-        return sorted((e for group in entries for e in group or ()), key=lambda e: e.registry_id)
+        from govern.models import CatalogEntry
+
+        groups = self._call("govern_catalog_addenda", workspace=workspace)
+        return sorted(self._collected("govern_catalog_addenda", groups, CatalogEntry, "CatalogEntry"), key=lambda e: e.registry_id)
 
     def report_sections(self, report: str, context: dict[str, Any]) -> list[ReportSection]:
         """Sections plugins add to ``report``, sorted by (order, title)."""
-        sections = self._call("govern_report_sections", report=report, context=context)
-        return sorted((s for group in sections for s in group or ()), key=lambda s: (s.order, s.title))
+        from govern.models import ReportSection
 
-    def register_commands(self, app: typer.Typer) -> None:
-        """Let plugins add CLI commands."""
-        self._call("govern_register_commands", app=app)
+        groups = self._call("govern_report_sections", report=report, context=context)
+        sections = self._collected("govern_report_sections", groups, ReportSection, "ReportSection")
+        return sorted(sections, key=lambda s: (s.order, s.title))
+
+    def register_commands(self, app: typer.Typer) -> list[PluginFailure]:
+        """Let each plugin add its commands to ``app``; return the plugins that failed to.
+
+        Plugins are called one at a time. One that raises, whose commands typer cannot build,
+        or that would replace a command govern (or an earlier plugin) already has, has all its
+        additions taken back and is reported — the others' commands stay (strict mode: fatal).
+        """
+        taken = _declared_command_names(app.registered_commands, app.registered_groups)
+        failures = []
+        for name in self._plugin_order("govern_register_commands"):
+            commands, groups = len(app.registered_commands), len(app.registered_groups)
+            try:
+                self.pm.subset_hook_caller("govern_register_commands", self._all_but(name))(app=app)
+                new_commands, new_groups = app.registered_commands[commands:], app.registered_groups[groups:]
+                # A third-party plugin's commands are built now, so one typer cannot build is
+                # this plugin's failure rather than a crash of every govern command later.
+                if self.source(name) == "built-in":
+                    added = _declared_command_names(new_commands, new_groups)
+                else:
+                    added = _built_command_names(new_commands, new_groups)
+                clash = sorted(added & taken)
+                if clash:
+                    raise PluginRejected(f"command {', '.join(clash)} already exists; a plugin never replaces a command")
+                taken |= added
+            except (Exception, SystemExit) as exc:
+                del app.registered_commands[commands:]
+                del app.registered_groups[groups:]
+                reason = str(exc) if isinstance(exc, PluginRejected) else f"{type(exc).__name__}: {_one_line(str(exc))}"
+                failure = PluginFailure(name, self.source(name), reason, action="add its commands")
+                self._fail(failure)
+                failures.append(failure)
+        return failures
 
 
-def _plugin_files(plugin: object) -> set[str]:
-    """Source files a plugin's code lives in (to name the culprit of an exception)."""
-    module: ModuleType | None
-    if isinstance(plugin, ModuleType):
-        module = plugin
-    else:
-        module = sys.modules.get(getattr(type(plugin) if not isinstance(plugin, type) else plugin, "__module__", ""), None)
-    filename = getattr(module, "__file__", None)
-    return {filename} if filename else set()
+def _required_arguments(function: Any) -> list[str]:
+    """The arguments pluggy passes to ``function``: positional ones without a default."""
+    try:
+        signature = inspect.signature(function)
+    except (TypeError, ValueError):
+        return []
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return [p.name for p in signature.parameters.values() if p.kind in positional and p.default is inspect.Parameter.empty]
+
+
+def _code_objects(function: Any) -> set[Any]:
+    """The code objects a hook implementation runs as (through bound methods and decorators)."""
+    codes = set()
+    for candidate in (function, getattr(function, "__func__", None)):
+        while candidate is not None:
+            code = getattr(candidate, "__code__", None)
+            if code is not None:
+                codes.add(code)
+            candidate = getattr(candidate, "__wrapped__", None)
+    return codes
+
+
+def _describe(value: Any) -> str:
+    text = repr(value)
+    if len(text) > 60:
+        text = text[:57] + "..."
+    return f"{text} (a {type(value).__name__})"
+
+
+def _declared_command_names(commands: list[Any], groups: list[Any]) -> set[str]:
+    """The names typer will give registered commands and groups, read from their declarations."""
+    from typer.main import get_command_name
+    from typer.models import DefaultPlaceholder
+
+    def given(value: Any) -> Any:
+        return None if isinstance(value, DefaultPlaceholder) else value
+
+    names = set()
+    for info in commands:
+        callback = info.callback
+        names.add(info.name or get_command_name(getattr(callback, "__name__", "")))
+    for info in groups:
+        instance = given(info.typer_instance)
+        callback = given(info.callback) or (given(instance.info.callback) if instance is not None else None)
+        name = given(info.name) or (given(instance.info.name) if instance is not None else None)
+        names.add(name or get_command_name(getattr(callback, "__name__", "")))
+    return names
+
+
+def _built_command_names(commands: list[Any], groups: list[Any]) -> set[str]:
+    """The names typer gives registered commands and groups, by building them (which raises,
+    early, on a command typer cannot build)."""
+    import typer
+
+    if not commands and not groups:
+        return set()
+    scratch = typer.Typer()
+    scratch.callback()(lambda: None)  # always a group, even with a single command
+    scratch.registered_commands = list(commands)
+    scratch.registered_groups = list(groups)
+    return set(typer.main.get_command(scratch).commands)

@@ -10,6 +10,8 @@ from govern.cli.output import Output
 from govern.locking import DEFAULT_LOCK_TIMEOUT
 
 if TYPE_CHECKING:
+    import typer
+
     from govern.config import Workspace
     from govern.plugin_manager import PluginHost
 
@@ -32,10 +34,17 @@ class CliState:
 
             host = PluginHost.from_environment(config_disable=self._configured_disable(), strict=self.strict_plugins)
             host.load_plugins()
+            for note in host.notes:
+                self.output.warn(note)
             for failure in host.failures:
                 self.output.warn(failure.message())
             self._plugins = host
         return self._plugins
+
+    def register_plugin_commands(self, app: typer.Typer) -> None:
+        """Let plugins add their commands to ``app``; a plugin that cannot is one warning."""
+        for failure in self.plugins().register_commands(app):
+            self.output.warn(failure.message())
 
     def _configured_disable(self) -> list[str]:
         """``[plugins] disable`` read early (plugins load before the full config check).

@@ -1,0 +1,60 @@
+"""``govern plugins list [--hook NAME]``: every plugin, where it came from, and its hooks."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Optional
+
+import typer
+
+from govern.cli.state import CliState
+from govern.errors import GovernError
+
+plugins_app = typer.Typer(help="Installed plugins: built-in and third-party, their hooks, load failures.", no_args_is_help=True)
+
+
+@plugins_app.command("list")
+def list_plugins(
+    ctx: typer.Context,
+    hook: Annotated[Optional[str], typer.Option("--hook", metavar="NAME", help="Only plugins implementing this hook.")] = None,
+) -> None:
+    """Every plugin with its source (built-in, or distribution and version), the hooks it
+    implements and the registry kinds it declares; then the plugins that failed to load or
+    were not loaded (disabled, not on the allow-list), and why."""
+    state: CliState = ctx.obj
+    host = state.plugins()
+    if hook is not None and hook not in host.hook_names():
+        raise GovernError("E_USAGE", f"--hook {hook!r}: no such hook (hooks: {', '.join(host.hook_names())})")
+    kinds: dict[str, list[str]] = {}
+    for kind_name, (_kind, plugin_name) in host.registry_kind_providers().items():
+        kinds.setdefault(plugin_name, []).append(kind_name)
+    plugins = [info for info in host.plugins() if hook is None or hook in info.hooks]
+    rows: list[dict[str, Any]] = [
+        {"name": info.name, "source": info.source, "hooks": list(info.hooks), "kinds": kinds.get(info.name, [])}
+        for info in plugins
+    ]
+    failures = [f for f in host.failures if hook is None]
+    skipped = [s for s in host.skipped if hook is None]
+    lines = [f"{len(rows)} plugin{'s' if len(rows) != 1 else ''}" + (f" implementing {hook}" if hook else "") + ":"]
+    for row in rows:
+        kinds_text = f"  kinds: {', '.join(row['kinds'])}" if row["kinds"] else ""
+        lines.append(f"  {row['name']:<22} {row['source']:<28} {', '.join(row['hooks'])}{kinds_text}")
+    if failures:
+        lines.append("failed to load:")
+        lines.extend(f"  {f.name:<22} {f.source:<28} {f.action}: {f.reason}" for f in failures)
+    if skipped:
+        lines.append("not loaded:")
+        lines.extend(f"  {s.name:<22} {s.source:<28} {s.reason}" for s in skipped)
+    state.output.emit(
+        {
+            "hook": hook,
+            "plugins": rows,
+            "failures": [{"name": f.name, "source": f.source, "action": f.action, "reason": f.reason} for f in failures],
+            "not_loaded": [{"name": s.name, "source": s.source, "reason": s.reason} for s in skipped],
+        },
+        lines,
+    )
+
+
+def register(app: typer.Typer) -> None:
+    """Mount the group on the root app."""
+    app.add_typer(plugins_app, name="plugins")

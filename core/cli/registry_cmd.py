@@ -1,0 +1,182 @@
+"""``govern registry list | show ID | add ID``: the configured registries, their evidence, and
+adding one. Parse, call :mod:`govern.registry_admin`, report — nothing else."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any, Optional
+
+import typer
+
+from govern.cli.state import CliState
+from govern.errors import GovernError
+
+if TYPE_CHECKING:
+    from govern.registry_admin import RegistryOverview, RegistryStatus
+
+registry_app = typer.Typer(help="Configured registries: kind, snapshots, covered or excluded and why; add one.", no_args_is_help=True)
+
+ADD_HELP = """Add a registry: append a [registries.ID] table to registry_config.toml.
+
+The new table is appended at the end of the file, so comments and formatting elsewhere are kept
+exactly as they are. The result is checked first — it must parse, its kind must be installed
+(see 'govern plugins list'), and the kind's required keys must be set (kind 'sealed' needs
+--artifact) — then written atomically under the workspace lock. Refuses an id that already
+exists (E_REGISTRY_EXISTS); nothing is written on any refusal.
+"""
+
+
+def _snapshot_summary(status: RegistryStatus) -> str:
+    snapshots = status.snapshots or ()
+    counts = status.status_counts()
+    odd = [f"{counts[s]} {s}" for s in ("broken", "unsealed") if counts[s]]
+    text = f"{len(snapshots)} snapshot{'s' if len(snapshots) != 1 else ''}" + (f" ({', '.join(odd)})" if odd else "")
+    history = status.history
+    if history is None or history.last_recorded is None:
+        return f"{text}; not recorded yet"
+    new = len(status.new_snapshots)
+    records = f"{history.records} record{'s' if history.records != 1 else ''}"
+    return f"{text}; last recorded {history.last_recorded.run_id} ({records}, {new} new)"
+
+
+def _status_line(status: RegistryStatus) -> str:
+    head = f"  {status.registry.id:<28} {status.registry.kind:<14}"
+    if status.status == "excluded":
+        return f"{head} excluded by design: {status.reason}"
+    if status.status == "skipped":
+        return f"{head} skipped: {status.reason}"
+    return f"{head} covered: {_snapshot_summary(status)}"
+
+
+def _log_problem(state: CliState, overview: RegistryOverview) -> None:
+    if overview.log_problem is not None:
+        state.output.warn(f"the delta log could not be read, recorded history not shown: {overview.log_problem}")
+
+
+@registry_app.command("list")
+def list_registries(ctx: typer.Context) -> None:
+    """Every configured registry: kind, covered / excluded by design / skipped (and why),
+    snapshot count, and the last snapshot the delta log records."""
+    from govern.registry_admin import registry_overview
+
+    state: CliState = ctx.obj
+    workspace = state.workspace()
+    overview = registry_overview(workspace, state.plugins())
+    _log_problem(state, overview)
+    counts = {status: overview.count(status) for status in ("covered", "excluded", "skipped")}
+    lines = [
+        f"{len(overview.registries)} registries: {counts['covered']} covered, {counts['skipped']} skipped, "
+        f"{counts['excluded']} excluded by design"
+        + (f" (delta log: {overview.latest_build})" if overview.latest_build else " (no delta log yet)")
+    ]
+    lines.extend(_status_line(status) for status in overview.registries)
+    state.output.emit(
+        {
+            "workspace": str(workspace.root),
+            "latest_build": overview.latest_build,
+            "counts": counts,
+            "registries": [status.to_json() for status in overview.registries],
+        },
+        lines,
+    )
+
+
+@registry_app.command("show")
+def show(
+    ctx: typer.Context,
+    registry_id: Annotated[str, typer.Argument(metavar="ID", help="The registry's id.", show_default=False)],
+) -> None:
+    """One registry in detail: its configuration, kind and plugin, status, every snapshot
+    (and whether the delta log records it) and its recorded history."""
+    from govern.registry_admin import registry_overview
+
+    state: CliState = ctx.obj
+    workspace = state.workspace()
+    overview = registry_overview(workspace, state.plugins(), only=registry_id)
+    _log_problem(state, overview)
+    status = overview.registries[0]
+    data = status.to_json(detail=True)
+    config = status.registry.config
+    lines = [f"{status.registry.id}"]
+    rows: list[tuple[str, Any]] = [
+        ("kind", f"{status.registry.kind}" + (f" (plugin {status.provider}: {status.kind.summary})" if status.kind else "")),
+        ("description", config.description),
+        ("artifact", config.artifact),
+        ("schema", config.schema),
+        ("options", ", ".join(f"{k} = {v!r}" for k, v in sorted(config.options.items())) or None),
+    ]
+    if status.status == "excluded":
+        rows.append(("status", f"excluded by design: {status.reason}"))
+    elif status.status == "skipped":
+        rows.append(("status", f"skipped: {status.reason}"))
+    else:
+        rows.append(("status", f"covered: {_snapshot_summary(status)}"))
+    history = status.history
+    rows.append(("recorded", f"{history.records} record{'s' if history.records != 1 else ''} in {history.build}" if history else "no records"))
+    lines.extend(f"  {label:<12} {value}" for label, value in rows if value is not None)
+    if status.snapshots:
+        lines.append("  snapshots:")
+        width = max(len(snapshot["run_id"]) for snapshot in data["snapshot_list"])
+        for snapshot in data["snapshot_list"]:
+            mark = "recorded" if snapshot["recorded"] else "new"
+            problem = f"  {snapshot['problem']}" if snapshot["problem"] else ""
+            lines.append(f"    {snapshot['run_id']:<{width}}  {snapshot['status']:<8} {mark:<8}{problem}".rstrip())
+    state.output.emit(data, lines)
+
+
+def _parse_options(values: list[str]) -> dict[str, str]:
+    options: dict[str, str] = {}
+    for value in values:
+        key, sep, text = value.partition("=")
+        if not sep or not key.strip():
+            raise GovernError("E_USAGE", f"--option {value!r}: expected KEY=VALUE")
+        if key.strip() in options:
+            raise GovernError("E_USAGE", f"--option {key.strip()!r} given twice")
+        options[key.strip()] = text
+    return options
+
+
+@registry_app.command("add", help=ADD_HELP)
+def add(
+    ctx: typer.Context,
+    registry_id: Annotated[str, typer.Argument(metavar="ID", help="The new registry's id ([a-z][a-z0-9_]*).", show_default=False)],
+    kind: Annotated[str, typer.Option("--kind", metavar="K", help="Its kind, e.g. sealed, external, collection, presentation.", show_default=False)],
+    artifact: Annotated[
+        Optional[str], typer.Option("--artifact", metavar="A", help="File or folder inside a run that makes it a snapshot.")
+    ] = None,
+    reason: Annotated[Optional[str], typer.Option("--reason", metavar="R", help="Why it is excluded by design (excluded kinds).")] = None,
+    schema: Annotated[Optional[str], typer.Option("--schema", metavar="S", help="JSON Schema for 'govern validate', relative to the workspace.")] = None,
+    description: Annotated[Optional[str], typer.Option("--description", metavar="D", help="What the registry holds.")] = None,
+    option: Annotated[
+        Optional[list[str]], typer.Option("--option", metavar="KEY=VALUE", help="An entry of the kind's options table (repeatable).")
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check and show the table; write nothing.")] = False,
+) -> None:
+    from govern.registry_admin import add_registry, registry_table
+
+    state: CliState = ctx.obj
+    workspace = state.workspace()
+    table = registry_table(
+        kind, artifact=artifact, schema=schema, reason=reason, description=description, options=_parse_options(option or [])
+    )
+    addition = add_registry(workspace, state.plugins(), registry_id, table, lock_timeout=state.lock_timeout, dry_run=dry_run)
+    for warning in addition.warnings:
+        state.output.warn(warning)
+    verb = "would append" if dry_run else "appended"
+    lines = [f"{verb} [registries.{registry_id}] to {addition.config_path}:"]
+    lines.extend(f"  {line}" for line in addition.appended.splitlines() if line.strip())
+    state.output.emit(
+        {
+            "registry_id": registry_id,
+            "config": str(addition.config_path),
+            "table": addition.table,
+            "appended": addition.appended,
+            "written": addition.written,
+            "dry_run": dry_run,
+        },
+        lines,
+    )
+
+
+def register(app: typer.Typer) -> None:
+    """Mount the group on the root app."""
+    app.add_typer(registry_app, name="registry")
