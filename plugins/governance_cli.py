@@ -32,7 +32,7 @@ def _relative(workspace: Workspace, relpath: str) -> str:
     return f"{workspace.config.workspace.governance_dir}/{relpath}"
 
 
-def _write(state: CliState, workspace: Workspace, update: Update) -> tuple[dict[str, Any], list[str]]:
+def _write(workspace: Workspace, update: Update) -> tuple[dict[str, Any], list[str]]:
     """Write an update (inside ``open_books``); its JSON and text description."""
     from govern.governance.figures import figure_rows
     from govern.governance.store import write_documents
@@ -79,8 +79,7 @@ def add_op(
 ) -> None:
     """Allow a new operation: catalog, matrix and scorecard are updated together, all or none.
 
-    Refuses (exit 2, nothing written) a duplicate op id, an unknown coverage level or
-    enforcement point, and a level whose required enforcement points are not all given.
+    Refuses (exit 2, nothing written) a duplicate op id, an unknown coverage level or enforcement point, and a level whose required enforcement points are not all given.
     """
     from govern.clock import resolve_clock
     from govern.governance.operations import add_op as plan_add_op
@@ -95,7 +94,7 @@ def add_op(
     with open_books(workspace, state.lock_timeout) as notes:
         _warn_all(state, notes)
         update = plan_add_op(load_books(workspace.governance_dir), operation, clock)
-        data, lines = _write(state, workspace, update)
+        data, lines = _write(workspace, update)
     state.output.emit({"op_id": op_id, **data}, [f"added {op_id} ({operation.title.strip()})", *lines])
 
 
@@ -108,9 +107,11 @@ def sync(
     ] = None,
     at: Annotated[Optional[str], AT_OPTION] = None,
 ) -> None:
-    """Add what govern knows but the books lack, as one change: operations plugins declare,
-    and registries configured or contributed by plugins (into an unfrozen registry catalog, or
-    with --label into an addendum of a frozen one)."""
+    """Add what govern knows but the books lack, as one change.
+
+    Operations plugins declare, and registries configured or contributed by plugins: into an
+    unfrozen registry catalog, or with --label into an addendum of a frozen one.
+    """
     from govern.clock import resolve_clock
     from govern.governance.store import load_books, open_books
     from govern.governance.sync import plan_sync
@@ -122,7 +123,7 @@ def sync(
     with open_books(workspace, state.lock_timeout) as notes:
         _warn_all(state, notes)
         plan = plan_sync(load_books(workspace.governance_dir), workspace, host, clock, label)
-        data, lines = _write(state, workspace, plan.update) if not plan.update.empty else ({"written": [], "documents": {}}, [])
+        data, lines = _write(workspace, plan.update) if not plan.update.empty else ({"written": [], "documents": {}}, [])
     for item in plan.pending:
         state.output.warn(
             f"{item.entry.registry_id}: the registry catalog is frozen; add it with 'govern governance addendum --label L' (or sync --label L)"
@@ -158,7 +159,7 @@ def freeze(ctx: typer.Context, at: Annotated[Optional[str], AT_OPTION] = None) -
             path = _relative(workspace, books.registry_catalog.relpath)
             state.output.emit({"written": [], "frozen": True}, [f"{path} v{books.registry_catalog.version} is already frozen; nothing written"])
             return
-        data, lines = _write(state, workspace, update)
+        data, lines = _write(workspace, update)
     state.output.emit({**data, "frozen": True}, ["registry catalog frozen", *lines])
 
 
@@ -170,9 +171,12 @@ def addendum(
     ] = None,
     at: Annotated[Optional[str], AT_OPTION] = None,
 ) -> None:
-    """Regenerate the addendum to the frozen registry catalog: every registry govern knows
-    (configured, or contributed by a plugin) that the catalog and the other addenda lack.
-    Regenerating an up-to-date addendum writes nothing (identical bytes)."""
+    """Regenerate the addendum to the frozen registry catalog.
+
+    It holds every registry govern knows (configured, or contributed by a plugin) that the
+    catalog and the other addenda lack. Regenerating an up-to-date addendum writes nothing
+    (identical bytes).
+    """
     from govern.clock import resolve_clock
     from govern.governance.registries import addendum_update, default_label, known_registries
     from govern.governance.store import load_books, open_books
@@ -197,14 +201,16 @@ def addendum(
             )
             state.output.emit({"written": [], "label": chosen}, [line])
             return
-        data, lines = _write(state, workspace, update)
+        data, lines = _write(workspace, update)
     state.output.emit({**data, "label": chosen}, lines)
 
 
 @governance_app.command("scorecard")
 def scorecard(ctx: typer.Context) -> None:
-    """Show the scorecard's figures derived from the books now, with the previous version's and
-    the deltas. Exit 1 when the stored scorecard disagrees with them."""
+    """Show the scorecard: figures derived now, the previous version's, and the deltas.
+
+    Exit 1 when the stored scorecard disagrees with the figures the books give.
+    """
     from govern.governance.figures import figure_deltas, figure_rows
     from govern.governance.scorecard import derive_figures, scorecard_disagreements
     from govern.governance.store import load_books, open_books

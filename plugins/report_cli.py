@@ -67,8 +67,7 @@ def validation(
     out: Annotated[Optional[Path], OUT_OPTION] = None,
     at: Annotated[Optional[str], AT_OPTION] = None,
 ) -> None:
-    """The validation report: every check run on the delta log and the books, per build and
-    per registry, with every problem found."""
+    """The validation report: every check run, per build and per registry, every problem."""
     _report(ctx, "validation", out, at)
 
 
@@ -78,8 +77,10 @@ def completion(
     out: Annotated[Optional[Path], OUT_OPTION] = None,
     at: Annotated[Optional[str], AT_OPTION] = None,
 ) -> None:
-    """The completion report in the seed's shape: artifacts, build summary, governance
-    updates, schema summary, success criteria and hard constraints with their evidence."""
+    """The completion report in the seed's shape, every criterion with its evidence.
+
+    Artifacts, build summary, governance updates, schema summary, success criteria and hard constraints.
+    """
     _report(ctx, "completion", out, at)
 
 

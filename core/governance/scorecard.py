@@ -17,8 +17,8 @@ import attrs
 from govern.errors import ExitCode, GovernError
 from govern.governance.documents import CoverageMatrix, Document, OperationsCatalog, Scorecard, distinct_executables
 from govern.governance.figures import Figures, changed_figure_rows
-from govern.governance.store import Books
 from govern.governance.revision import Update, revise
+from govern.governance.store import Books
 from govern.governance.versioning import Change
 from govern.models import CatalogEntry
 
