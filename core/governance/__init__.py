@@ -9,8 +9,9 @@ The scorecard is derived only: no command takes a figure from the user, and
 
 Modules, bottom to top: :mod:`.versioning` (versions, changelog entries), :mod:`.documents`
 (the models and their JSON), :mod:`.schema` (JSON-Schema validation on read),
-:mod:`.figures` (the scorecard's derivation), :mod:`.transaction` (the all-or-nothing write of
+:mod:`.figures` (figures, percents, deltas), :mod:`.transaction` (the all-or-nothing write of
 several files), :mod:`.store` (reading and writing the books under the workspace lock),
+:mod:`.revision` (next versions), :mod:`.scorecard` (the one derivation of every figure),
 :mod:`.defaults` (the starter documents of ``govern init``), then one module per command
 (:mod:`.operations`, :mod:`.registries`, :mod:`.sync`, :mod:`.check`) and the reports
 (:mod:`.evidence`, :mod:`.schema_summary`, :mod:`.markdown`, :mod:`.reports`). Nothing here
