@@ -1,0 +1,3 @@
+"""Enable govern's fixtures for plugin authors (govern_workspace, govern_host, govern_cli, …)."""
+
+pytest_plugins = ["govern.testing"]
