@@ -58,6 +58,15 @@ def main() -> None:
         step("Building again changes nothing (idempotent)", "delta", "build", "--at", SEED_CLOCK, workspace=workspace)
         step("Verify every seal and the log's append-only chain", "verify", "--all", "--log", workspace=workspace)
         step("History of one registry", "delta", "show", "--registry", "drift_signals", workspace=workspace)
+        step("The governance scorecard: derived, with the previous version's figures", "governance", "scorecard", workspace=workspace)
+        step("Recompute every derived governance figure", "governance", "check", workspace=workspace)
+        reports = Path(scratch) / "reports"
+        reports.mkdir()
+        for name in ("validation", "completion"):
+            out = reports / f"PHASE_2_2_3_{name.upper()}_REPORT.md"
+            step(f"The {name} report (every number derived, every criterion with its evidence)", "report", name, "--out", str(out), workspace=workspace)
+        print(f"\n== The completion report ({reports.name}/PHASE_2_2_3_COMPLETION_REPORT.md)\n", flush=True)
+        print((reports / "PHASE_2_2_3_COMPLETION_REPORT.md").read_text(encoding="utf-8"))
         print("\nThe build run is sealed like any run; coreutils alone can check it:")
         build = next((workspace / ".codex/RUNS").glob("*__registry_delta_log_build"))
         print(f"$ (cd {build.name} && sha256sum -c --strict MANIFEST.sha256)", flush=True)

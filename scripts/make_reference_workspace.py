@@ -1006,7 +1006,7 @@ def main(argv: list[str] | None = None) -> int:
                 print("regenerate with: .venv/bin/python scripts/make_reference_workspace.py", file=sys.stderr)
                 return 1
             print(f"{out}: reference workspace is up to date ({len(owned_files(fresh))} files)")
-            return 0
+            return _governance_books(out, check=True)
         if out.exists() and not out.is_dir():
             print(f"make_reference_workspace: error: {out} is not a directory", file=sys.stderr)
             return 2
@@ -1017,7 +1017,15 @@ def main(argv: list[str] | None = None) -> int:
             print(exc, file=sys.stderr)
             return 2
     print(f"{out}: reference workspace written ({len(RUN_IDS)} runs, {len(changed)} file(s) changed)")
-    return 0
+    return _governance_books(out, check=False)
+
+
+def _governance_books(out: Path, *, check: bool) -> int:
+    """The governance books belong to the same reference workspace: generate (or check) them too."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import make_reference_governance
+
+    return make_reference_governance.main(["--out", str(out), *(["--check"] if check else [])])
 
 
 if __name__ == "__main__":
