@@ -40,8 +40,10 @@ def govern_registry_kinds() -> list[RegistryKind]:
     """Declare the registry kinds this plugin handles.
 
     Called once when the configuration is checked, and by ``govern registry list`` /
-    ``govern plugins list``. A registry whose ``kind`` no plugin declares is a configuration
-    error (E_CONFIG_UNKNOWN_KIND) naming the installed kinds.
+    ``govern plugins list``; each plugin's implementation is called on its own, so a kind is
+    known to come from its plugin (two plugins declaring one kind name is an error naming
+    both). A registry whose ``kind`` no plugin declares is a configuration error
+    (E_CONFIG_UNKNOWN_KIND) naming the installed kinds.
 
     :returns: a list of :class:`govern.models.RegistryKind` (name, summary, required config
         keys, whether the kind is excluded from the delta log by design).
@@ -177,8 +179,14 @@ def govern_report_sections(report: str, context: dict[str, Any]) -> list[ReportS
 def govern_register_commands(app: typer.Typer) -> None:
     """Add commands to the ``govern`` command line.
 
-    Called once while the CLI is built, with the root :class:`typer.Typer` app: use
+    Called once while the CLI is built, before arguments are parsed, with the root
+    :class:`typer.Typer` app (typer vendors click: never pass click objects around): use
     ``app.command()`` or ``app.add_typer()``. Commands get the invocation state from
     ``ctx.obj`` (:class:`govern.cli.state.CliState`) and report through
     ``ctx.obj.output.emit(data, lines, exit_code)``; they never print directly.
+
+    Each plugin is called on its own. If it raises, adds a command typer cannot build, or
+    adds a command whose name govern (or an earlier plugin) already has, everything it added
+    is taken back and it is reported as one warning ("failed to add its commands"); the
+    other plugins' commands stay. Nothing to return.
     """

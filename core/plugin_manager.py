@@ -227,7 +227,8 @@ class PluginHost:
             self._register_safely(name, "built-in", lambda m=module_name: importlib.import_module(m))
         for name, plugin in EXTRA_PLUGINS.get():
             seen.add(name)
-            self._register_safely(name, EXTRA_SOURCE, lambda p=plugin: p)
+            if not self._blocked(name, EXTRA_SOURCE):
+                self._register_safely(name, EXTRA_SOURCE, lambda p=plugin: p)
         if entry_points is None:
             from importlib.metadata import entry_points as installed
 
@@ -369,8 +370,8 @@ class PluginHost:
         except Exception as exc:
             raise self._hook_error(hook_name, exc) from exc
 
-    def _hook_error(self, hook_name: str, exc: BaseException) -> GovernError:
-        culprit = self._culprit(hook_name, exc.__traceback__)
+    def _hook_error(self, hook_name: str, exc: BaseException, culprit: str | None = None) -> GovernError:
+        culprit = culprit or self._culprit(hook_name, exc.__traceback__)
         who = f"plugin {culprit} ({self.source(culprit)})" if culprit else "a plugin"
         hint = f" (disable it with {ENV_DISABLE}={culprit})" if culprit and culprit not in ESSENTIAL_PLUGINS else ""
         return GovernError(
@@ -419,13 +420,46 @@ class PluginHost:
             items.extend(group)
         return items
 
-    def _call_each(self, hook_name: str, **kwargs: Any) -> list[tuple[str, Any]]:
-        """Call a hook plugin by plugin (in pluggy's order), each through pluggy itself, so
-        that every result and every failure belongs to a named plugin."""
-        return [
-            (name, self.pm.subset_hook_caller(hook_name, self._all_but(name))(**kwargs))
-            for name in self._plugin_order(hook_name)
-        ]
+    def _call_plugin(self, hook_name: str, plugin_name: str, **kwargs: Any) -> list[Any]:
+        """Call one plugin's implementations of a *collect* hook, as pluggy would (its
+        arguments by name), so that the results and any failure are that plugin's. Wrappers
+        are not called: these hooks are collected plugin by plugin.
+
+        An exception (other than a deliberate GovernError) is E_PLUGIN_FAILED naming the plugin.
+        """
+        results = []
+        for impl in reversed(getattr(self.pm.hook, hook_name).get_hookimpls()):
+            if impl.plugin_name != plugin_name or impl.wrapper or impl.hookwrapper:
+                continue
+            args = [kwargs[name] for name in impl.argnames]
+            extra = {name: kwargs[name] for name in impl.kwargnames if name in kwargs}
+            try:
+                result = impl.function(*args, **extra)
+            except GovernError:
+                raise
+            except Exception as exc:
+                raise self._hook_error(hook_name, exc, plugin_name) from exc
+            if result is not None:
+                results.append(result)
+        return results
+
+    def _add_commands(self, name: str, app: typer.Typer, commands: int, groups: int, taken: set[str]) -> set[str]:
+        """Call one plugin's ``govern_register_commands``; the names it added (raises if any
+        is taken already, or typer cannot build its commands)."""
+        for impl in reversed(self.pm.hook.govern_register_commands.get_hookimpls()):
+            if impl.plugin_name == name and not (impl.wrapper or impl.hookwrapper):
+                impl.function(*[{"app": app}[arg] for arg in impl.argnames])
+        new_commands, new_groups = app.registered_commands[commands:], app.registered_groups[groups:]
+        # A third-party plugin's commands are built now, so one typer cannot build is this
+        # plugin's failure rather than a crash of every govern command later.
+        if self.source(name) == "built-in":
+            added = _declared_command_names(new_commands, new_groups)
+        else:
+            added = _built_command_names(new_commands, new_groups)
+        clash = sorted(added & taken)
+        if clash:
+            raise PluginRejected(f"command {', '.join(clash)} already exists; a plugin never replaces a command")
+        return added
 
     def _plugin_order(self, hook_name: str) -> list[str]:
         """The plugins implementing a hook, in the order pluggy calls them (tryfirst first)."""
@@ -434,10 +468,6 @@ class PluginHost:
             if impl.plugin_name not in order:
                 order.append(impl.plugin_name)
         return order
-
-    def _all_but(self, name: str) -> set[object]:
-        keep = self.pm.get_plugin(name)
-        return {plugin for plugin in self.pm.get_plugins() if plugin is not keep}
 
     def registry_kinds(self) -> dict[str, RegistryKind]:
         """Every declared kind by name (E_PLUGIN_FAILED if two plugins claim one name)."""
@@ -448,7 +478,8 @@ class PluginHost:
         from govern.models import RegistryKind
 
         kinds: dict[str, tuple[RegistryKind, str]] = {}
-        for plugin_name, groups in self._each_or_error("govern_registry_kinds"):
+        for plugin_name in self._plugin_order("govern_registry_kinds"):
+            groups = self._call_plugin("govern_registry_kinds", plugin_name)
             for kind in self._collected("govern_registry_kinds", groups, RegistryKind, "RegistryKind"):
                 if kind.name in kinds:
                     raise GovernError(
@@ -458,14 +489,6 @@ class PluginHost:
                     )
                 kinds[kind.name] = (kind, plugin_name)
         return dict(sorted(kinds.items()))
-
-    def _each_or_error(self, hook_name: str, **kwargs: Any) -> list[tuple[str, Any]]:
-        try:
-            return self._call_each(hook_name, **kwargs)
-        except GovernError:
-            raise
-        except Exception as exc:
-            raise self._hook_error(hook_name, exc) from exc
 
     def discover_snapshots(self, registry: Registry, workspace: Workspace, runs: Sequence[RunView]) -> list[Snapshot] | None:
         """Snapshots of ``registry`` among ``runs``, or None when no plugin handles its kind."""
@@ -544,25 +567,19 @@ class PluginHost:
         for name in self._plugin_order("govern_register_commands"):
             commands, groups = len(app.registered_commands), len(app.registered_groups)
             try:
-                self.pm.subset_hook_caller("govern_register_commands", self._all_but(name))(app=app)
-                new_commands, new_groups = app.registered_commands[commands:], app.registered_groups[groups:]
-                # A third-party plugin's commands are built now, so one typer cannot build is
-                # this plugin's failure rather than a crash of every govern command later.
-                if self.source(name) == "built-in":
-                    added = _declared_command_names(new_commands, new_groups)
-                else:
-                    added = _built_command_names(new_commands, new_groups)
-                clash = sorted(added & taken)
-                if clash:
-                    raise PluginRejected(f"command {', '.join(clash)} already exists; a plugin never replaces a command")
-                taken |= added
+                taken |= self._add_commands(name, app, commands, groups, taken)
+                continue
+            except PluginRejected as rejected:
+                reason = str(rejected)
+            except GovernError as error:
+                reason = error.message
             except (Exception, SystemExit) as exc:
-                del app.registered_commands[commands:]
-                del app.registered_groups[groups:]
-                reason = str(exc) if isinstance(exc, PluginRejected) else f"{type(exc).__name__}: {_one_line(str(exc))}"
-                failure = PluginFailure(name, self.source(name), reason, action="add its commands")
-                self._fail(failure)
-                failures.append(failure)
+                reason = f"{type(exc).__name__}: {_one_line(str(exc))}"
+            del app.registered_commands[commands:]
+            del app.registered_groups[groups:]
+            failure = PluginFailure(name, self.source(name), reason, action="add its commands")
+            self._fail(failure)
+            failures.append(failure)
         return failures
 
 
