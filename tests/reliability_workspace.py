@@ -173,6 +173,7 @@ def start_and_kill(
     fault: str | None = None,
     stop_then_kill_after: float | None = None,
     kill_after: float | None = None,
+    env: Mapping[str, str] | None = None,
     timeout: float = 30,
 ) -> Outcome:
     """Run ``argv`` and kill it, one of three ways.
@@ -182,9 +183,10 @@ def start_and_kill(
       and SIGKILL it that many seconds later (a random moment inside the write window).
     * ``kill_after`` alone: SIGKILL that many seconds after the start (anywhere at all).
 
-    A process that finishes before the kill is reported with its own exit code.
+    A process that finishes before the kill is reported with its own exit code. ``env`` is
+    added to a clean environment (no GOVERN_* of the developer's shell).
     """
-    extra = {}
+    extra = dict(env or {})
     if fault is not None:
         extra["GOVERN_FAULT"] = fault
         if stop_then_kill_after is not None:
