@@ -15,14 +15,15 @@ if TYPE_CHECKING:
 
 registry_app = typer.Typer(help="Configured registries: kind, snapshots, covered or excluded and why; add one.", no_args_is_help=True)
 
-ADD_HELP = """Add a registry: append a [registries.ID] table to registry_config.toml.
-
-The new table is appended at the end of the file, so comments and formatting elsewhere are kept
-exactly as they are. The result is checked first — it must parse, its kind must be installed
-(see 'govern plugins list'), and the kind's required keys must be set (kind 'sealed' needs
---artifact) — then written atomically under the workspace lock. Refuses an id that already
-exists (E_REGISTRY_EXISTS); nothing is written on any refusal.
-"""
+# One line per paragraph (typer's rich help re-wraps them); no square brackets (rich markup).
+ADD_HELP = (
+    "Add a registry: append a new registries.ID table to registry_config.toml.\n\n"
+    "The table is appended at the end of the file, so comments and formatting elsewhere in it are kept "
+    "exactly as they are. The result is checked first: it must parse, its kind must be installed "
+    "(see 'govern plugins list') and the kind's required keys must be set (kind 'sealed' needs --artifact). "
+    "Then it is written atomically, under the workspace lock. An id that already exists is refused "
+    "(E_REGISTRY_EXISTS); nothing is written on any refusal."
+)
 
 
 def _snapshot_summary(status: RegistryStatus) -> str:
@@ -138,7 +139,7 @@ def _parse_options(values: list[str]) -> dict[str, str]:
 @registry_app.command("add", help=ADD_HELP)
 def add(
     ctx: typer.Context,
-    registry_id: Annotated[str, typer.Argument(metavar="ID", help="The new registry's id ([a-z][a-z0-9_]*).", show_default=False)],
+    registry_id: Annotated[str, typer.Argument(metavar="ID", help="The new registry's id: lowercase letters, digits and _, starting with a letter.", show_default=False)],
     kind: Annotated[str, typer.Option("--kind", metavar="K", help="Its kind, e.g. sealed, external, collection, presentation.", show_default=False)],
     artifact: Annotated[
         Optional[str], typer.Option("--artifact", metavar="A", help="File or folder inside a run that makes it a snapshot.")

@@ -1,0 +1,257 @@
+"""``govern registry list | show | add`` on the reference workspace and on scratch workspaces.
+
+The reference workspace must list the seed's 8 covered and 4 excluded-by-design registries
+(with the seed's reasons, verbatim); ``add`` must append a checked table atomically, keeping
+the rest of the file byte for byte, and write nothing on any refusal.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from govern import hookimpl
+from govern.locking import exclusive_lock
+from govern.models import RegistryKind
+from govern.testing import ScratchWorkspace, invoke_cli, make_sealed_run
+from helpers import run_govern
+from test_reference_workspace import SEED_EXCLUDED, SEED_SNAPSHOTS
+
+REPO = Path(__file__).resolve().parent.parent
+BUILD_AT = "2026-03-01T00:00:00Z"
+
+
+@pytest.fixture
+def reference(tmp_path: Path) -> Path:
+    """A scratch copy of the committed reference workspace."""
+    root = tmp_path / "reference"
+    root.mkdir()
+    shutil.copy2(REPO / "registry_config.toml", root / "registry_config.toml")
+    for folder in ("governance", "schemas"):
+        shutil.copytree(REPO / folder, root / folder)
+    shutil.copytree(REPO / ".codex" / "RUNS", root / ".codex" / "RUNS", ignore=shutil.ignore_patterns(".govern.lock"))
+    return root
+
+
+def listing(root: Path) -> dict:
+    result = run_govern("-C", root, "--json", "registry", "list")
+    assert result.returncode == 0, result.stderr
+    return result.json()["result"]
+
+
+# ------------------------------------------------------------------------------ list / show
+
+
+def test_the_reference_workspace_lists_8_covered_and_4_excluded_with_the_seeds_reasons(reference: Path):
+    result = listing(reference)
+    assert result["counts"] == {"covered": 8, "excluded": 4, "skipped": 0}
+    registries = {r["registry_id"]: r for r in result["registries"]}
+    assert {rid: r["snapshots"] for rid, r in registries.items() if r["status"] == "covered"} == SEED_SNAPSHOTS
+    excluded = {rid: (r["kind"], r["reason"]) for rid, r in registries.items() if r["status"] == "excluded"}
+    assert excluded == SEED_EXCLUDED
+    text = run_govern("-C", reference, "registry", "list")
+    assert text.stdout.splitlines()[0] == "12 registries: 8 covered, 0 skipped, 4 excluded by design (no delta log yet)"
+    for registry_id, (kind, reason) in SEED_EXCLUDED.items():
+        assert f"  {registry_id:<28} {kind:<14} excluded by design: {reason}" in text.stdout.splitlines()
+
+
+def test_list_shows_the_last_recorded_snapshot_and_what_is_new(reference: Path):
+    assert run_govern("-C", reference, "delta", "build", "--at", BUILD_AT).returncode == 0
+    registries = {r["registry_id"]: r for r in listing(reference)["registries"]}
+    run_registry = registries["run_registry"]
+    assert (run_registry["records"], run_registry["new_snapshots"]) == (8, 0)
+    assert run_registry["last_recorded"]["run_id"] == "2026-02-02__101500__system_health_render"
+    make_sealed_run(reference / ".codex" / "RUNS", "2026-02-20__000000__late_run", {"RUN_REGISTRY_v0_1.jsonl": "{}\n"})
+    registries = {r["registry_id"]: r for r in listing(reference)["registries"]}
+    assert (registries["run_registry"]["snapshots"], registries["run_registry"]["new_snapshots"]) == (9, 1)
+    text = run_govern("-C", reference, "registry", "list").stdout
+    assert "covered: 9 snapshots; last recorded 2026-02-02__101500__system_health_render (8 records, 1 new)" in text
+
+
+def test_show_gives_the_config_the_kind_and_every_snapshot(reference: Path):
+    assert run_govern("-C", reference, "delta", "build", "--at", BUILD_AT).returncode == 0
+    result = run_govern("-C", reference, "--json", "registry", "show", "drift_signals")
+    assert result.returncode == 0, result.stderr
+    shown = result.json()["result"]
+    assert shown["kind_plugin"] == "sealed_registry"
+    assert shown["schema"] == "schemas/REGISTRY_drift_signals_v0_1.schema.json"
+    assert [(s["run_id"], s["status"], s["recorded"]) for s in shown["snapshot_list"]] == [
+        ("2026-01-09__103040__drift_scan", "sealed", True),
+        ("2026-01-20__093000__drift_scan", "sealed", True),
+        ("2026-01-29__084510__drift_scan", "sealed", True),
+    ]
+    assert shown["records"] == 3
+    assert shown["latest_build"] == "2026-03-01__000000__registry_delta_log_build"
+    text = run_govern("-C", reference, "registry", "show", "drift_signals").stdout.splitlines()
+    assert text[0] == "drift_signals"
+    assert "  recorded     3 records in 2026-03-01__000000__registry_delta_log_build" in text
+    assert "    2026-01-20__093000__drift_scan  sealed   recorded" in text
+
+
+def test_show_an_excluded_registry(reference: Path):
+    shown = run_govern("-C", reference, "--json", "registry", "show", "threshold_registry_db").json()["result"]
+    assert (shown["status"], shown["reason"], shown["snapshots"]) == ("excluded", SEED_EXCLUDED["threshold_registry_db"][1], None)
+    assert shown["kind_plugin"] == "excluded_kinds"
+
+
+def test_show_an_unknown_registry_names_the_configured_ones(reference: Path):
+    result = run_govern("-C", reference, "registry", "show", "nope")
+    assert result.returncode == 2
+    assert "E_CONFIG_INVALID" in result.stderr and "no registry 'nope'" in result.stderr and "run_registry" in result.stderr
+
+
+def test_a_registry_no_plugin_discovers_is_skipped_and_says_why(tmp_path: Path):
+    class KindOnly:
+        @hookimpl
+        def govern_registry_kinds(self):
+            return [RegistryKind("ledger", "declared, never discovered")]
+
+    workspace = ScratchWorkspace.create(tmp_path / "ws", {"books": {"kind": "ledger"}})
+    result = invoke_cli("-C", workspace.root, "--json", "registry", "list", plugins={"ledger": KindOnly()})
+    assert result.returncode == 0, result.stderr
+    (books,) = result.json()["result"]["registries"]
+    assert (books["status"], books["reason"]) == ("skipped", "no installed plugin discovers snapshots of kind 'ledger'")
+
+
+def test_a_delta_log_that_cannot_be_read_does_not_stop_the_listing(reference: Path):
+    assert run_govern("-C", reference, "delta", "build", "--at", BUILD_AT).returncode == 0
+    envelope = reference / ".codex" / "RUNS" / "2026-03-01__000000__registry_delta_log_build" / "run.json"
+    envelope.write_text(envelope.read_text(encoding="utf-8").replace("OP-QA11", "OP-XX99"), encoding="utf-8")
+    result = run_govern("-C", reference, "--json", "registry", "list")
+    assert result.returncode == 0
+    document = result.json()
+    assert len(document["warnings"]) == 1 and "the delta log could not be read" in document["warnings"][0]
+    assert document["result"]["counts"] == {"covered": 8, "excluded": 4, "skipped": 0}
+
+
+# ------------------------------------------------------------------------------ add
+
+
+def test_add_appends_a_checked_table_and_keeps_the_rest_of_the_file(reference: Path):
+    config = reference / "registry_config.toml"
+    before = config.read_bytes()
+    result = run_govern(
+        "-C", reference, "registry", "add", "audit_trail", "--kind", "sealed", "--artifact", "AUDIT_TRAIL_v0_1.jsonl",
+        "--description", "Who did what", "--schema", "schemas/REGISTRY_run_registry_v0_1.schema.json",
+    )
+    assert (result.returncode, result.stderr) == (0, ""), result.stderr
+    after = config.read_bytes()
+    assert after.startswith(before)  # comments, order and formatting untouched
+    assert after[len(before):].decode("utf-8") == (
+        "\n[registries.audit_trail]\n"
+        'kind = "sealed"\n'
+        'description = "Who did what"\n'
+        'artifact = "AUDIT_TRAIL_v0_1.jsonl"\n'
+        'schema = "schemas/REGISTRY_run_registry_v0_1.schema.json"\n'
+    )
+    assert tomllib.loads(after.decode("utf-8"))["registries"]["audit_trail"]["kind"] == "sealed"
+    registries = {r["registry_id"]: r for r in listing(reference)["registries"]}
+    assert registries["audit_trail"]["status"] == "covered" and registries["audit_trail"]["snapshots"] == 0
+
+
+def test_add_an_excluded_registry_gets_its_kinds_default_reason(reference: Path):
+    assert run_govern("-C", reference, "registry", "add", "warehouse", "--kind", "external").returncode == 0
+    registries = {r["registry_id"]: r for r in listing(reference)["registries"]}
+    assert (registries["warehouse"]["status"], registries["warehouse"]["reason"]) == (
+        "excluded",
+        "External system — cannot compute manifest diffs from repo evidence",
+    )
+
+
+def test_add_writes_options_as_a_table(tmp_path: Path):
+    workspace = ScratchWorkspace.create(tmp_path / "ws")
+    result = run_govern("-C", workspace.root, "--json", "registry", "add", "r", "--kind", "sealed", "--artifact", "R.jsonl",
+                        "--option", "key=run_id", "--option", "note=a = b")
+    assert result.returncode == 0, result.stderr
+    assert result.json()["result"]["table"] == {"kind": "sealed", "artifact": "R.jsonl", "options": {"key": "run_id", "note": "a = b"}}
+    config = tomllib.loads((workspace.root / "registry_config.toml").read_text(encoding="utf-8"))
+    assert config["registries"]["r"]["options"] == {"key": "run_id", "note": "a = b"}
+
+
+@pytest.mark.parametrize(
+    "args,code,message",
+    [
+        (["run_registry", "--kind", "sealed", "--artifact", "X"], "E_REGISTRY_EXISTS", "registries.run_registry already exists (kind 'sealed')"),
+        (["new_one", "--kind", "seald", "--artifact", "X"], "E_CONFIG_UNKNOWN_KIND", "no installed plugin handles kind 'seald' (installed kinds: collection, external, presentation, sealed)"),
+        (["new_one", "--kind", "sealed"], "E_CONFIG_INVALID", "registries.new_one.artifact: required for kind 'sealed'; nothing written"),
+        (["New-One", "--kind", "external"], "E_USAGE", "registry id 'New-One' must match [a-z][a-z0-9_]*"),
+        (["new_one", "--kind", "sealed", "--artifact", "../escape"], "E_CONFIG_INVALID", "registries.new_one.artifact"),
+        (["new_one", "--kind", "external", "--option", "novalue"], "E_USAGE", "--option 'novalue': expected KEY=VALUE"),
+        (["new_one", "--kind", "external", "--option", "a=1", "--option", "a=2"], "E_USAGE", "--option 'a' given twice"),
+    ],
+    ids=["exists", "unknown-kind", "missing-artifact", "bad-id", "unsafe-artifact", "bad-option", "duplicate-option"],
+)
+def test_add_refuses_and_writes_nothing(reference: Path, args: list[str], code: str, message: str):
+    config = reference / "registry_config.toml"
+    before = config.read_bytes()
+    result = run_govern("-C", reference, "registry", "add", *args)
+    assert result.returncode == 2
+    assert len(result.stderr_lines) == 1 and code in result.stderr and message in result.stderr, result.stderr
+    assert config.read_bytes() == before
+
+
+def test_add_dry_run_checks_and_writes_nothing(reference: Path):
+    config = reference / "registry_config.toml"
+    before = config.read_bytes()
+    result = run_govern("-C", reference, "--json", "registry", "add", "lake", "--kind", "external", "--reason", "A data lake", "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert result.json()["result"]["written"] is False
+    assert result.json()["result"]["appended"] == '[registries.lake]\nkind = "external"\nreason = "A data lake"\n'
+    assert config.read_bytes() == before
+
+
+def test_add_refuses_a_file_whose_registries_a_new_table_cannot_extend(tmp_path: Path):
+    root = tmp_path / "ws"
+    ScratchWorkspace.create(root)
+    config = root / "registry_config.toml"
+    config.write_text('registries = { a = { kind = "external" } }\n', encoding="utf-8")
+    before = config.read_bytes()
+    result = run_govern("-C", root, "registry", "add", "b", "--kind", "external")
+    assert result.returncode == 2
+    assert "appending [registries.b] would make the file invalid" in result.stderr
+    assert config.read_bytes() == before
+
+
+def test_add_keeps_crlf_line_endings(tmp_path: Path):
+    root = tmp_path / "ws"
+    ScratchWorkspace.create(root)
+    config = root / "registry_config.toml"
+    config.write_bytes(b"# comment\r\n[workspace]\r\nruns_root = \".codex/RUNS\"\r\n")
+    assert run_govern("-C", root, "registry", "add", "b", "--kind", "external").returncode == 0
+    assert config.read_bytes() == b'# comment\r\n[workspace]\r\nruns_root = ".codex/RUNS"\r\n\r\n[registries.b]\r\nkind = "external"\r\n'
+
+
+def test_add_waits_for_the_workspace_lock_and_gives_up_with_exit_3(reference: Path):
+    config = reference / "registry_config.toml"
+    before = config.read_bytes()
+    with exclusive_lock(reference / ".codex" / "RUNS" / ".govern.lock", 1):
+        result = run_govern("-C", reference, "--lock-timeout", "0.2", "registry", "add", "lake", "--kind", "external")
+    assert result.returncode == 3 and "E_LOCKED" in result.stderr
+    assert config.read_bytes() == before
+
+
+def test_add_help_says_comments_are_kept(reference: Path):
+    result = run_govern("registry", "add", "--help", cwd=reference)
+    assert result.returncode == 0
+    flat = " ".join(result.stdout.split())
+    assert "append a new registries.ID table to registry_config.toml" in flat
+    assert "comments and formatting elsewhere in it are kept exactly as they are" in flat
+
+
+def test_a_registry_added_is_built(reference: Path):
+    assert run_govern("-C", reference, "registry", "add", "audit_trail", "--kind", "sealed", "--artifact", "AUDIT.jsonl").returncode == 0
+    make_sealed_run(reference / ".codex" / "RUNS", "2026-02-10__000000__audit", {"AUDIT.jsonl": '{"who": "me"}\n'})
+    built = run_govern("-C", reference, "--json", "delta", "build", "--at", BUILD_AT)
+    assert built.returncode == 0, built.stderr
+    outcomes = {o["registry_id"]: o for o in built.json()["result"]["registries"]}
+    assert outcomes["audit_trail"]["status"] == "covered" and outcomes["audit_trail"]["records_total"] == 1
+    assert built.json()["result"]["covered"] == 9
+
+
+def test_json_output_is_one_document(reference: Path):
+    result = run_govern("-C", reference, "--json", "registry", "list")
+    assert json.loads(result.stdout)["command"] == "registry"
