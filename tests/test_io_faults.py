@@ -1,5 +1,5 @@
 """I/O faults: ``os.write``, ``os.fsync`` and ``os.replace`` failing with ENOSPC or EIO on the
-Nth call (``GOVERN_FAULT_IO=<call>:<N>:<ERRNO>``, test-only) → one clear ``E_IO`` message
+Nth call of ``delta build``, ``seal``, ``repair --log`` and ``governance add-op`` (``GOVERN_FAULT_IO=<call>:<N>:<ERRNO>``, test-only) → one clear ``E_IO`` message
 naming the path, a non-zero exit, and the previous state intact (issue 6, promise 4).
 
 For each command and each kind of call, N runs from 1 up until the command has no Nth call
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import tree_state
+from helpers import run_govern, tree_state
 from reliability_workspace import LOG_NAME, ReliabilityWorkspace, clock
 
 CALLS = ("write", "fsync", "replace")
@@ -36,17 +36,19 @@ def _errno_for(n: int) -> str:
     return "ENOSPC" if n % 2 else "EIO"
 
 
-def _fail_each_call(ws: ReliabilityWorkspace, call: str, args: list[str], *, may_commit_last_fsync: bool = False) -> int:
-    """Run ``govern ARGS`` with its 1st, 2nd, … ``call`` failing until it succeeds.
+def _fail_each_call(
+    root: Path, call: str, args: list[str], *, may_commit_last_fsync: bool = False, env: dict[str, str] | None = None
+) -> int:
+    """Run ``govern -C ROOT ARGS`` with its 1st, 2nd, … ``call`` failing until it succeeds.
 
     Returns how many calls of that kind the command makes. ``may_commit_last_fsync``: a
     failure of the very last fsync may leave the new state instead (the work is complete but
     its durability is unknown), which the caller then checks.
     """
     for n in range(1, MAX_CALLS):
-        before = _photo(ws.root)
+        before = _photo(root)
         name = _errno_for(n)
-        result = ws.govern(*args, env={"GOVERN_FAULT_IO": f"{call}:{n}:{name}"})
+        result = run_govern("-C", root, *args, env={**(env or {}), "GOVERN_FAULT_IO": f"{call}:{n}:{name}"})
         if result.returncode == 0:
             assert n > 1, f"{args}: no {call} call at all on the write path"
             return n - 1
@@ -54,9 +56,9 @@ def _fail_each_call(ws: ReliabilityWorkspace, call: str, args: list[str], *, may
         assert result.returncode == 2, context
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("govern: error: E_IO: "), context
-        assert str(ws.root) in lines[0] and os.strerror(getattr(errno, name)) in lines[0], context
+        assert str(root) in lines[0] and os.strerror(getattr(errno, name)) in lines[0], context
         assert "Traceback" not in result.stderr, context
-        if _photo(ws.root) != before:
+        if _photo(root) != before:
             assert may_commit_last_fsync and call == "fsync", context + "\nthe workspace changed"
             return n
     pytest.fail(f"{args}: still failing after {MAX_CALLS} {call} calls")
@@ -68,7 +70,7 @@ def test_delta_build_io_fault_leaves_the_runs_root_as_it_was(tmp_path, call):
     ws.add_snapshot(0)
     assert ws.govern("delta", "build", "--at", clock(1)).returncode == 0
     ws.add_snapshot(2)
-    calls = _fail_each_call(ws, call, ["delta", "build", "--at", clock(3)])
+    calls = _fail_each_call(ws.root, call, ["delta", "build", "--at", clock(3)])
     # 4 files (log, run.json, manifest.json, MANIFEST.sha256), then the staging rename.
     assert calls >= {"write": 4, "fsync": 8, "replace": 5}[call]
     assert ws.problems() == [] and ws.leftovers() == []
@@ -79,7 +81,7 @@ def test_delta_build_io_fault_leaves_the_runs_root_as_it_was(tmp_path, call):
 def test_seal_io_fault_leaves_the_run_unsealed_and_unchanged(tmp_path, call):
     ws = ReliabilityWorkspace(tmp_path / "ws")
     run_dir = ws.add_snapshot(0, seal=False)
-    calls = _fail_each_call(ws, call, ["seal", str(run_dir), "--at", clock(0)])
+    calls = _fail_each_call(ws.root, call, ["seal", str(run_dir), "--at", clock(0)])
     assert calls >= {"write": 3, "fsync": 6, "replace": 3}[call]
     assert (run_dir / "MANIFEST.sha256").exists()
     assert ws.problems(allow_unsealed=False) == []
@@ -93,7 +95,7 @@ def test_repair_io_fault_leaves_the_torn_log_or_finishes_the_cut(tmp_path, call)
     log = ws.runs_root / ws.builds()[0] / LOG_NAME
     sealed = log.read_bytes()
     log.write_bytes(sealed + b'{"torn')
-    calls = _fail_each_call(ws, call, ["repair", "--log"], may_commit_last_fsync=True)
+    calls = _fail_each_call(ws.root, call, ["repair", "--log"], may_commit_last_fsync=True)
     assert calls >= 1
     # Either the fault-free run cut the tail, or the final fsync failed after the cut: the
     # log is the sealed one and the backup of the torn file is kept.
@@ -179,3 +181,25 @@ def test_fault_points_are_read_at_call_time_not_import_time(monkeypatch, fresh_f
     fresh_faults.crash_point("after-seal:seal")
     fresh_faults.crash_point("after-manifest:seal")
     assert killed == [signal.SIGKILL]
+
+
+DOCUMENTS = (
+    "governance/ALLOWED_OPERATIONS_CATALOG.json",
+    "governance/ENFORCEMENT_COVERAGE_MATRIX.json",
+    "governance/GOVERNANCE_COMPLETENESS_SCORECARD.json",
+)
+
+
+@pytest.mark.parametrize("call", CALLS)
+def test_governance_add_op_io_fault_leaves_all_three_documents_as_they_were(tmp_path, call):
+    from governance_books import LATER_AT, OP_QA11, baseline_workspace
+
+    root = baseline_workspace(tmp_path / "ws")
+    args = ["governance", "add-op", *OP_QA11, "--at", LATER_AT]
+    before = {name: (root / name).read_bytes() for name in DOCUMENTS}
+    calls = _fail_each_call(root, call, args, may_commit_last_fsync=True, env={"GOVERN_LOAD_PLUGINS": ""})
+    assert calls >= 3
+    # The fault-free run made the change — or the very last fsync failed after it was made:
+    # either way all three documents are new, and the books agree with themselves.
+    assert all((root / name).read_bytes() != before[name] for name in DOCUMENTS)
+    assert run_govern("-C", root, "governance", "check", env={"GOVERN_LOAD_PLUGINS": ""}).returncode == 0

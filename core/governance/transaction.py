@@ -131,7 +131,12 @@ def commit_files(root: Path, changes: Mapping[str, bytes]) -> list[str]:
                 "command completes the rollback from the journal",
             ) from exc
         raise GovernError("E_IO", f"{root}: writing the change failed ({reason}); every document was restored, nothing changed") from exc
-    _discard(txn, [])
+    try:
+        _discard(txn, [])
+    except OSError as exc:  # an fsync failure is fatal, never retried: say so, never crash
+        raise GovernError(
+            "E_IO", f"{txn.parent}: fsync failed after the change was made ({exc.strerror or exc}); the documents are all new but may not be durable"
+        ) from exc
     return relpaths
 
 
