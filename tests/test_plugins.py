@@ -533,3 +533,19 @@ def test_in_process_helpers_register_a_plugin_object_like_an_installed_one():
     assert plugins["acme"]["source"] == "test plugin"
     assert plugins["acme"]["kinds"] == ["acme"]
     assert sys.modules.get("govern.plugin_manager").EXTRA_PLUGINS.get() == ()  # reset after the call
+
+
+def test_plugins_list_still_lists_when_a_plugin_fails_to_declare_its_kinds():
+    class BadKinds:
+        @hookimpl
+        def govern_registry_kinds(self):
+            raise KeyError("kinds")
+
+    result = invoke_cli("--json", "plugins", "list", plugins={"bad_kinds": BadKinds()})
+    assert result.returncode == 0
+    document = result.json()
+    assert "bad_kinds" in [p["name"] for p in document["result"]["plugins"]]
+    assert document["warnings"] == [
+        "registry kinds not shown: plugin bad_kinds (test plugin) raised in govern_registry_kinds: KeyError: 'kinds' "
+        "(disable it with GOVERN_DISABLE_PLUGINS=bad_kinds)"
+    ]

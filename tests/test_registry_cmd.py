@@ -59,6 +59,15 @@ def test_the_reference_workspace_lists_8_covered_and_4_excluded_with_the_seeds_r
         assert f"  {registry_id:<28} {kind:<14} excluded by design: {reason}" in text.stdout.splitlines()
 
 
+def test_the_build_summary_reports_the_excluded_registries_by_design_with_their_reasons(reference: Path):
+    built = run_govern("-C", reference, "--json", "delta", "build", "--at", BUILD_AT)
+    assert built.returncode == 0, built.stderr
+    result = built.json()["result"]
+    assert (result["covered"], result["excluded"], result["skipped"]) == (8, 4, 0)
+    excluded = {o["registry_id"]: (o["kind"], o["reason"]) for o in result["registries"] if o["status"] == "excluded"}
+    assert excluded == SEED_EXCLUDED
+
+
 def test_list_shows_the_last_recorded_snapshot_and_what_is_new(reference: Path):
     assert run_govern("-C", reference, "delta", "build", "--at", BUILD_AT).returncode == 0
     registries = {r["registry_id"]: r for r in listing(reference)["registries"]}

@@ -25,7 +25,12 @@ def list_plugins(
     if hook is not None and hook not in host.hook_names():
         raise GovernError("E_USAGE", f"--hook {hook!r}: no such hook (hooks: {', '.join(host.hook_names())})")
     kinds: dict[str, list[str]] = {}
-    for kind_name, (_kind, plugin_name) in host.registry_kind_providers().items():
+    try:
+        providers = host.registry_kind_providers()
+    except GovernError as error:  # the listing is how one finds the culprit: keep going
+        state.output.warn(f"registry kinds not shown: {error.message}")
+        providers = {}
+    for kind_name, (_kind, plugin_name) in providers.items():
         kinds.setdefault(plugin_name, []).append(kind_name)
     plugins = [info for info in host.plugins() if hook is None or hook in info.hooks]
     rows: list[dict[str, Any]] = [
