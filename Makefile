@@ -25,5 +25,9 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q
 
+## make soak: a longer crash run (GOVERN_CRASH_ROUNDS x the random kills; see docs/reliability.md).
+soak: $(STAMP)
+	GOVERN_CRASH_ROUNDS=$${GOVERN_CRASH_ROUNDS:-10} $(BIN)/python -m pytest -n 2 -q tests/test_crash_safety.py
+
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

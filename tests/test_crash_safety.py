@@ -379,6 +379,24 @@ def test_governance_add_op_killed_at_crash_points_and_random_moments(tmp_path, r
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_every_crash_point_is_listed_and_killed_at():
+    """Every crash point in the code is in faults.CRASH_POINTS (hence docs/reliability.md), and
+    the harness kills at every one of them."""
+    import re
+
+    from govern.faults import CRASH_POINTS
+
+    core = Path(__file__).resolve().parent.parent / "core"
+    in_code = {
+        name for path in core.rglob("*.py") for name in re.findall(r'crash_point\("([^"]+)"\)', path.read_text(encoding="utf-8"))
+    }
+    assert in_code == set(CRASH_POINTS)
+    killed_at = {point.split("@")[0] for point in BUILD_POINTS + SEAL_POINTS + REPAIR_POINTS + ADD_OP_POINTS}
+    assert set(CRASH_POINTS) - killed_at == {"after-withdraw:seal"}  # killed at in the seal test
+    docs = (core.parent / "docs" / "reliability.md").read_text(encoding="utf-8")
+    assert all(f"| `{point}` |" in docs for point in CRASH_POINTS)
+
+
 def test_crash_harness_kill_helper_reports_processes_that_finish(tmp_path):
     """A process that ends before its kill is reported with its own exit code, not as killed."""
     ws = ReliabilityWorkspace(tmp_path / "ws")
