@@ -74,7 +74,9 @@ def installs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """site folders: ``good`` (the example as is), ``import_error`` and ``bad_hook`` (broken copies)."""
     reason = _can_build_offline()
     if reason:
-        pytest.skip(reason)
+        # The test extra installs the build backend (pyproject.toml), so this is a broken
+        # environment, not a reason to pass silently.
+        pytest.fail(f"cannot build the example plugin offline: {reason} (pip install -e '.[test]')")
     root = tmp_path_factory.mktemp("example_plugin")
     sites = {}
     breakages = {
