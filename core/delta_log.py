@@ -175,7 +175,7 @@ def read_build(seal: SealCheck, artifact: str) -> BuildContents:
     run_id = seal.run_dir.name
     if not seal.ok or seal.manifest is None or seal.root_sha256 is None:
         first = seal.problems[0] if seal.problems else "no manifest"
-        raise GovernError("E_LOG_TAMPERED", f"previous build {run_id}: seal does not verify: {first}", exit_code=ExitCode.PROBLEMS)
+        raise GovernError("E_LOG_TAMPERED", f"delta-log build {run_id}: seal does not verify: {first}", exit_code=ExitCode.PROBLEMS)
     try:
         log_bytes = read_sealed_file(seal, artifact)
     except GovernError as error:

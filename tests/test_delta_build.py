@@ -516,6 +516,16 @@ def test_delta_show_without_a_log_says_so(ws: DeltaWorkspace) -> None:
     assert_refused(result, "E_LOG_INVALID", "no delta log yet")
 
 
+def test_delta_show_names_a_tail_torn_after_sealing_as_torn(ws: DeltaWorkspace) -> None:
+    """Half a line appended after sealing (an interrupted in-place append) is a torn tail —
+    repairable — not tampering."""
+    ws.build_ok(at=build_at(1))
+    log = ws.runs / build_id(build_at(1)) / LOG_NAME
+    log.write_bytes(log.read_bytes() + b'{"delta_version":"0.1","regis')
+    result = ws.govern("delta", "show")
+    assert_refused(result, "E_LOG_TORN", build_id(build_at(1)), "repair --log")
+
+
 def test_every_record_in_the_log_round_trips_through_the_schema(ws: DeltaWorkspace) -> None:
     """The helper validates every record it reads; this pins that it really rejects bad ones."""
     ws.build_ok(at=build_at(1))

@@ -112,7 +112,7 @@ def show(
     ] = None,
 ) -> None:
     """Show the recorded history: every record, one registry's, or one path's across transitions."""
-    from govern.delta_log import list_builds, parse_log_lines, read_sealed_file
+    from govern.delta_log import list_builds, parse_log_lines, read_build
     from govern.progress import NO_PROGRESS
 
     state: CliState = ctx.obj
@@ -125,9 +125,7 @@ def show(
     latest = builds[-1]
     artifact = workspace.config.workspace.delta_log_artifact
     seal = state.plugins().verify_seal(latest, False, NO_PROGRESS)
-    if not seal.ok:
-        raise GovernError("E_LOG_TAMPERED", f"{latest.name}: seal does not verify: {seal.problems[0]}", exit_code=ExitCode.PROBLEMS)
-    records = parse_log_lines(read_sealed_file(seal, artifact), f"{latest.name}/{artifact}")
+    records = parse_log_lines(read_build(seal, artifact).log_bytes, f"{latest.name}/{artifact}")
     shown = []
     lines = [f"delta log {latest.name} ({len(records)} records)"]
     for record in records:
