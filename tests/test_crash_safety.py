@@ -360,10 +360,8 @@ def _add_op_round(root: Path, index: int, **kill) -> Outcome:
 
 
 def test_governance_add_op_killed_at_crash_points_and_random_moments(tmp_path, rng):
-    from governance_books import baseline_workspace, gov
+    from governance_books import baseline_workspace
 
-    if gov(tmp_path, "governance", "add-op", "--help").returncode != 0:
-        pytest.skip("'govern governance add-op' is not available")
     root = baseline_workspace(tmp_path / "ws")
     for index, point in enumerate(ADD_OP_POINTS):
         assert _add_op_round(root, index, fault=point).killed, point
