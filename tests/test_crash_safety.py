@@ -360,7 +360,7 @@ def _add_op_round(root: Path, index: int, **kill) -> Outcome:
 
 
 def test_governance_add_op_killed_at_crash_points_and_random_moments(tmp_path, rng):
-    from governance_books import baseline_workspace
+    from governance_books import baseline_workspace, gov
 
     root = baseline_workspace(tmp_path / "ws")
     for index, point in enumerate(ADD_OP_POINTS):
