@@ -130,7 +130,9 @@ def _plugin_name(plugin: object) -> str:
 # ------------------------------------------------------------------------------ the CLI
 
 
-def _isolated_environment(extra: Mapping[str, str] | None) -> dict[str, str]:
+def isolated_environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """``os.environ`` without govern's own variables (``GOVERN_*``, ``SOURCE_DATE_EPOCH``),
+    plus ``extra``: what every CLI run in a test should see."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(_ISOLATED_PREFIX) and k not in _ISOLATED_NAMES}
     env.update(extra or {})
     return env
@@ -157,7 +159,7 @@ def run_cli(
     completed = subprocess.run(
         [govern_executable(), *map(str, args)],
         cwd=cwd,
-        env=_isolated_environment(env),
+        env=isolated_environment(env),
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
@@ -205,7 +207,7 @@ def invoke_cli(
     token = EXTRA_PLUGINS.set(named)
     previous_cwd = os.getcwd()
     try:
-        with _environment(_isolated_environment(env)):
+        with _environment(isolated_environment(env)):
             if cwd is not None:
                 os.chdir(cwd)
             with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):

@@ -11,63 +11,20 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import stat
-import subprocess
-import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
-#: The clock every test seals with unless it says otherwise.
-DEFAULT_AT = "2024-01-02T03:04:05Z"
+# The suite uses the same helpers it ships to plugin authors (govern.testing), under the
+# names its tests were written with.
+from govern.testing import DEFAULT_AT, govern_executable, run_cli  # noqa: F401 (re-exported)
+from govern.testing import CliResult as GovernResult
+from govern.testing import isolated_environment as clean_env  # noqa: F401 (re-exported)
+from govern.testing import make_run as _make_run
+
 #: A well-formed run id for tests that need just one run.
 RUN_ID = "2024-01-02__030405__test_run"
-
-#: Environment variables that change govern's behaviour; removed before every subprocess so
-#: the developer's shell cannot leak into a test.
-_GOVERN_ENV_PREFIXES = ("GOVERN_",)
-_GOVERN_ENV_NAMES = ("SOURCE_DATE_EPOCH",)
-
-
-def govern_executable() -> str:
-    """The installed ``govern`` console script (next to this interpreter first, then PATH)."""
-    beside = Path(sys.executable).with_name("govern")
-    if beside.is_file() and os.access(beside, os.X_OK):
-        return str(beside)
-    found = shutil.which("govern")
-    if found is None:
-        raise RuntimeError("the govern console script is not installed (pip install -e '.[test]')")
-    return found
-
-
-class GovernResult(NamedTuple):
-    """What one ``govern`` subprocess did; unpacks as ``(returncode, stdout, stderr)``."""
-
-    returncode: int
-    stdout: str
-    stderr: str
-
-    def json(self) -> Any:
-        """stdout parsed as exactly one JSON document (json.loads refuses trailing data)."""
-        return json.loads(self.stdout)
-
-    @property
-    def stderr_lines(self) -> list[str]:
-        """stderr split into lines, without the trailing empty one."""
-        return self.stderr.splitlines()
-
-
-def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """os.environ without govern's own variables, plus ``extra``."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(_GOVERN_ENV_PREFIXES) and key not in _GOVERN_ENV_NAMES
-    }
-    env.update(extra or {})
-    return env
-
 
 def run_govern(
     *args: str | os.PathLike[str],
@@ -75,30 +32,14 @@ def run_govern(
     env: Mapping[str, str] | None = None,
     timeout: float = 60,
 ) -> GovernResult:
-    """Run the installed ``govern`` in a real subprocess (stdin closed, output captured)."""
-    completed = subprocess.run(
-        [govern_executable(), *map(str, args)],
-        cwd=cwd,
-        env=clean_env(env),
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        errors="surrogateescape",
-        timeout=timeout,
-    )
-    return GovernResult(completed.returncode, completed.stdout, completed.stderr)
+    """Run the installed ``govern`` in a real subprocess, isolated from the developer's
+    ``GOVERN_*``/``SOURCE_DATE_EPOCH`` (the plugin authors' helper, :func:`govern.testing.run_cli`)."""
+    return run_cli(*args, cwd=cwd, env=env, timeout=timeout)
 
 
 def make_run(root: str | os.PathLike[str], run_id: str = RUN_ID, files: Mapping[str, bytes] | None = None) -> Path:
     """Create the run folder ``root/run_id`` holding ``files`` (relative path -> bytes)."""
-    run_dir = Path(root) / run_id
-    run_dir.mkdir(parents=True, exist_ok=True)
-    for relative, data in (files or {}).items():
-        target = run_dir / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
-    return run_dir
+    return _make_run(root, run_id, files or {})
 
 
 def seal_in_process(
