@@ -29,9 +29,7 @@ only the files it owns (:data:`OWNED`) into ``--out`` (default: the repository r
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -58,6 +56,7 @@ try:
     from govern.governance.scorecard import DEFAULT_THRESHOLD, figures_of
     from govern.governance.store import load_books
     from govern.governance.versioning import Change
+    from govern.testing import run_cli
     from govern.jsonio import dump_canonical
     from govern.plugin_manager import PluginHost
 except ImportError:  # pragma: no cover - run from a checkout without the package installed
@@ -157,24 +156,10 @@ def baseline_books(workspace_root: Path) -> list:
     return [catalog, matrix, scorecard, registry_catalog]
 
 
-def govern_executable() -> str:
-    """The installed console script next to this interpreter (else on PATH)."""
-    beside = Path(sys.executable).with_name("govern")
-    if beside.is_file() and os.access(beside, os.X_OK):
-        return str(beside)
-    found = shutil.which("govern")
-    if found is None:
-        raise SystemExit("make_reference_governance: the govern console script is not installed")
-    return found
-
-
 def run_govern(workspace: Path, *args: str) -> str:
     """Run ``govern -C workspace ARGS`` with built-in plugins only; its stdout, or exit."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GOVERN_") and k != "SOURCE_DATE_EPOCH"}
-    env["GOVERN_LOAD_PLUGINS"] = ""  # no third-party plugins: the books must not depend on the machine
-    result = subprocess.run(
-        [govern_executable(), "-C", str(workspace), *args], capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL
-    )
+    # No third-party plugins: the books must not depend on the machine.
+    result = run_cli("-C", str(workspace), *args, env={"GOVERN_LOAD_PLUGINS": ""})
     if result.returncode != 0:
         raise SystemExit(
             f"make_reference_governance: `govern {' '.join(args)}` exited {result.returncode}:\n{result.stdout}{result.stderr}"
