@@ -25,6 +25,12 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q
 
+## make bench: govern against named peers at issue 7's sizes (minutes; see docs/performance.md).
+## BENCH_ARGS="--quick" for a smoke run, "--heavy" to add the memory workload.
+bench: $(STAMP)
+	$(BIN)/pip install --quiet bagit || echo "bench: could not install bagit; its comparisons will be reported as skipped"
+	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
+
 ## make soak: a longer crash run (GOVERN_CRASH_ROUNDS x the random kills; see docs/reliability.md).
 soak: $(STAMP)
 	GOVERN_CRASH_ROUNDS=$${GOVERN_CRASH_ROUNDS:-10} $(BIN)/python -m pytest -n 2 -q tests/test_crash_safety.py

@@ -1,0 +1,106 @@
+"""The benchmark harness runs end to end (``--quick``: tiny sizes) — no timing is asserted.
+
+Timings depend on the machine and its load; what is checked here is that every workload
+generates its data, runs govern and its peers, and prints a ratio row, and that the
+harness's own measuring and generating are right.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from govern.jsonio import dump_canonical
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))  # `benchmarks` is a folder of the repository, not an installed package
+
+from benchmarks.generate import manifest_bytes  # noqa: E402
+from benchmarks.timing import Command, run_once  # noqa: E402
+from benchmarks.workloads import all_workloads  # noqa: E402
+
+RATIO = re.compile(r"\s\d+\.\d\dx\s")
+
+
+def _sections(output: str) -> dict[str, list[str]]:
+    sections: dict[str, list[str]] = {}
+    current = None
+    for line in output.splitlines():
+        if line.startswith("== "):
+            current = line[3:].split(":", 1)[0]
+            sections[current] = []
+        elif current is not None:
+            sections[current].append(line)
+    return sections
+
+
+def test_quick_run_prints_a_ratio_row_per_workload(tmp_path):
+    json_out = tmp_path / "results.json"
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.run", "--quick", "--heavy", "--scratch", str(scratch), "--json-out", str(json_out)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    sections = _sections(done.stdout)
+    names = [w.name for w in all_workloads()]
+    assert sorted(sections) == sorted(names), done.stdout
+    needs_openssl = {"large_files", "small_files"}
+    for name in names:
+        if name in needs_openssl and shutil.which("openssl") is None:
+            continue
+        assert any(RATIO.search(line) for line in sections[name]), f"no ratio row for {name}:\n" + "\n".join(sections[name])
+    results = json.loads(json_out.read_text())
+    assert [w["name"] for w in results["workloads"]] == names
+    for workload in results["workloads"]:
+        for row in workload["rows"]:
+            assert row["status"] in {"met", "NOT met", "skipped"}, row
+            if row["status"] == "skipped":
+                assert "install" in row["note"], row  # a skipped peer says how to install it
+    assert list(scratch.iterdir()) == []  # generated data is deleted
+
+
+def test_unknown_workload_is_a_usage_error():
+    done = subprocess.run([sys.executable, "-m", "benchmarks.run", "no_such_workload"], cwd=REPO, capture_output=True, text=True)
+    assert done.returncode == 2
+    assert "unknown workload" in done.stderr
+
+
+@pytest.mark.parametrize(
+    "entries",
+    [
+        [],
+        [("a.txt", "0" * 64, 0)],
+        [("data/d0/f1.bin", "ab" * 32, 4096), ("data/é/ñ \"q\".bin", "cd" * 32, 7), ("run.json", "ef" * 32, 12)],
+    ],
+)
+def test_synthetic_manifest_is_canonical_json(entries):
+    """The hand-formatted manifest is byte for byte the canonical JSON govern writes."""
+    document = {
+        "manifest_version": "0.1",
+        "run_id": "2020-01-01__000000__x",
+        "algorithm": "sha256",
+        "files": [{"path": p, "sha256": d, "bytes": b} for p, d, b in entries],
+    }
+    assert manifest_bytes("2020-01-01__000000__x", entries) == dump_canonical(document)
+
+
+def test_peak_memory_is_the_childs_not_the_harnesss():
+    """A child's ru_maxrss would include its parent's memory if the harness forked it itself."""
+    ballast = bytearray(300 << 20)
+    ballast[:: 4096] = b"\1" * len(ballast[:: 4096])  # touch every page: resident
+    small = run_once(Command.single("true", ["true"]))
+    big = run_once(Command.single("alloc", [sys.executable, "-c", "b = bytearray(200 << 20); b[::4096] = b'\\1' * len(b[::4096])"]))
+    del ballast
+    assert small.peak_bytes < 100 << 20
+    assert big.peak_bytes > 200 << 20
