@@ -5,7 +5,6 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
-DEMO_DIR ?= $(shell mktemp -d 2>/dev/null || echo /tmp/govern-demo)
 
 .PHONY: demo test install bench soak clean
 
