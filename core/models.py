@@ -6,7 +6,10 @@ DESIGN §5; the JSON Schema in ``schemas/`` is its formal statement.
 
 from __future__ import annotations
 
+import bisect
 import functools
+import operator
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -30,6 +33,15 @@ class RunView:
     def seal(self) -> SealCheck:
         """The run's seal check (seal file and manifest structure; payload not read)."""
         return read_seal(self.path)
+
+    def artifact_entries(self, relpath: str | None) -> dict[str, ManifestEntry]:
+        """The manifest's entries at or under ``relpath``, computed once per path (a build asks
+        for the same snapshot's entries several times); empty without a manifest."""
+        cache = self.__dict__.setdefault("_artifact_entries", {})
+        if relpath not in cache:
+            manifest = self.seal.manifest
+            cache[relpath] = {} if manifest is None else artifact_entries(manifest.files, relpath)
+        return cache[relpath]
 
     def __repr__(self) -> str:
         return f"RunView({self.run_id!r})"
@@ -66,18 +78,32 @@ class Snapshot:
 
     def artifact_entries(self) -> dict[str, ManifestEntry]:
         """Manifest entries at or under the artifact path (empty unless sealed)."""
-        manifest = self.run.seal.manifest
-        if self.status != "sealed" or manifest is None:
+        if self.status != "sealed":
             return {}
-        return artifact_entries(manifest.files, self.relpath)
+        return self.run.artifact_entries(self.relpath)
 
 
-def artifact_entries(files: tuple[ManifestEntry, ...], relpath: str | None) -> dict[str, ManifestEntry]:
-    """Entries whose path is ``relpath`` or lies under it (every entry when relpath is None)."""
+_PATH_OF = operator.itemgetter(0)
+
+
+def artifact_entries(files: Sequence[ManifestEntry], relpath: str | None) -> dict[str, ManifestEntry]:
+    """Entries whose path is ``relpath`` or lies under it (every entry when relpath is None).
+
+    ``files`` must be sorted by path, as every manifest that verifies is: the entries under a
+    folder are then one contiguous block, found by bisection instead of a scan.
+    """
     if relpath is None:
-        return {entry.path: entry for entry in files}
-    prefix = relpath + "/"
-    return {entry.path: entry for entry in files if entry.path == relpath or entry.path.startswith(prefix)}
+        return dict(zip(map(_PATH_OF, files), files))
+    found: dict[str, ManifestEntry] = {}
+    exact = bisect.bisect_left(files, relpath, key=_PATH_OF)
+    if exact < len(files) and files[exact].path == relpath:
+        found[relpath] = files[exact]
+    # Paths under "a/" sort from "a/" up to (not including) "a0", '0' being the character after '/'.
+    start = bisect.bisect_left(files, relpath + "/", key=_PATH_OF)
+    stop = bisect.bisect_left(files, relpath + "0", lo=start, key=_PATH_OF)
+    block = files[start:stop]
+    found.update(zip(map(_PATH_OF, block), block))
+    return found
 
 
 @attrs.frozen

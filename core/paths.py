@@ -24,6 +24,7 @@ _WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:")
 # The common case, decided by one regex: ASCII parts that start with a letter, digit or '_'
 # (so never '', '.', '..', '~…' or 'C:…') and fit NAME_MAX. Anything else takes the full checks.
 _PLAIN_PATH = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+=@,-]{0,254}(?:/[A-Za-z0-9_][A-Za-z0-9_.+=@,-]{0,254})*")
+_PLAIN_PATHS = re.compile(f"{_PLAIN_PATH.pattern}(?:\\n{_PLAIN_PATH.pattern})*")
 _PLAIN_NAME = re.compile(r"[A-Za-z0-9_.+=@,~ -]{1,255}")
 _FORBIDDEN_CHARS = ("\\", "\x00", "\r", "\n")
 
@@ -39,6 +40,19 @@ def is_run_id(name: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def all_plain_paths(paths: list[str]) -> bool:
+    """True when every path is a plain one (the regex fast path of :func:`manifest_path_problem`)
+    — checked by one regex over all of them, which is what makes a million-entry manifest cheap."""
+    if not all(type(path) is str and len(path) <= MAX_PATH_BYTES for path in paths):
+        return False
+    joined = "\n".join(paths)
+    # Exactly one newline per separator, so no path of its own held one (which could
+    # otherwise pass as two plain paths).
+    if joined.count("\n") != max(len(paths) - 1, 0):
+        return False
+    return not paths or _PLAIN_PATHS.fullmatch(joined) is not None
 
 
 def name_problem(name: str) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from govern.errors import GovernError
 from govern.jsonio import (
     MAX_DEPTH,
     StrictJSONError,
+    canonical_value,
     dump_canonical,
     dump_jsonl_line,
     load_json_file,
@@ -172,3 +174,37 @@ def test_canonical_dump_is_a_fixed_point(value):
     assert dump_canonical(loads_strict(once)) == once
     line = dump_jsonl_line(value)
     assert dump_jsonl_line(loads_strict(line)) == line
+
+
+# Any JSON value without floats (the fast writer's promise), including non-ASCII and control
+# characters in keys and strings, and integers up to 64 bits.
+_FLOATLESS = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**63), 2**64 - 1) | st.text(),
+    lambda children: st.lists(children) | st.dictionaries(st.text(), children),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_FLOATLESS)
+def test_the_fast_writer_gives_the_standard_library_bytes(value):
+    assert dump_canonical(value, floats=False) == dump_canonical(value)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_FLOATLESS)
+def test_the_fast_reader_agrees_with_the_strict_reader(value):
+    data = dump_canonical(value)
+    assert canonical_value(data) == value or value is None
+    assert loads_strict(data) == value
+
+
+def test_canonical_looking_duplicates_and_deep_nesting_take_the_strict_path():
+    duplicate = b'{\n  "a": 1,\n  "a": 1\n}\n'
+    assert canonical_value(duplicate) is None
+    with pytest.raises(StrictJSONError, match="duplicate key 'a'"):
+        loads_strict(duplicate)
+    deep = dump_canonical(functools.reduce(lambda inner, _: [inner], range(300), [1]))
+    assert canonical_value(deep) is None
+    with pytest.raises(StrictJSONError, match="nesting deeper than 256"):
+        loads_strict(deep)

@@ -12,6 +12,8 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from govern.manifest import read_seal
 from helpers import (
@@ -422,3 +424,14 @@ def test_cli_escapes_hostile_paths_in_its_one_line_per_problem(run: Path):
     result = run_govern("verify", run)
     assert result.returncode == 1
     assert not any(line.startswith("FAKE OK") for line in result.stdout.splitlines())
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet="ab./\n~:_-é\\", min_size=0, max_size=12), max_size=6))
+def test_the_bulk_path_check_never_accepts_a_path_the_single_check_refuses(paths):
+    """all_plain_paths (one regex over a whole manifest) may only say yes when every path is
+    acceptable one by one."""
+    from govern.paths import all_plain_paths, manifest_path_problem
+
+    if all_plain_paths(paths):
+        assert all(manifest_path_problem(path) is None for path in paths)
