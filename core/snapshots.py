@@ -11,7 +11,6 @@ top of :func:`manifest_delta` with bytes read through :func:`sealed_file_bytes`.
 from __future__ import annotations
 
 import hashlib
-import operator
 from collections.abc import Mapping, Sequence
 
 from govern.manifest import ManifestEntry
@@ -79,11 +78,7 @@ def diff_entries(before: Mapping[str, ManifestEntry], after: Mapping[str, Manife
     """
     added = after.keys() - before.keys()
     removed = before.keys() - after.keys()
-    # (path, sha256) pairs new in ``after``: added paths, and paths whose digest changed. Set
-    # arithmetic on tuples runs in C, which matters at a million entries.
-    path_and_digest = operator.itemgetter(0, 1)
-    changed = set(map(path_and_digest, after.values())) - set(map(path_and_digest, before.values()))
-    modified = [path for path, _ in changed if path in before]
+    modified = [path for path, entry in after.items() if path in before and before[path].sha256 != entry.sha256]
     return Delta("manifest_diff", added=added, removed=removed, modified=modified)
 
 
