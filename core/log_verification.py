@@ -203,6 +203,8 @@ def verify_log(
 
 def _check_recorded_snapshots(workspace: Workspace, host: PluginHost, recorded: dict[tuple[str, str], str | None]) -> list[Problem]:
     problems = []
+    # One run is the snapshot of many registries: read each run's seal once.
+    roots: dict[str, str | None] = {}
     for (registry_id, run_id), manifest_sha256 in sorted(recorded.items()):
         if manifest_sha256 is None:
             continue  # a legacy snapshot recorded as unknown: there was no seal to hold it to
@@ -211,7 +213,9 @@ def _check_recorded_snapshots(workspace: Workspace, host: PluginHost, recorded: 
         if not run_dir.is_dir():
             problems.append(Problem("E_HISTORY_CONFLICT", where, "recorded snapshot no longer exists"))
             continue
-        now = host.verify_seal(run_dir, False, NO_PROGRESS).root_sha256
+        if run_id not in roots:
+            roots[run_id] = host.verify_seal(run_dir, False, NO_PROGRESS).root_sha256
+        now = roots[run_id]
         if now != manifest_sha256:
             problems.append(
                 Problem("E_HISTORY_CONFLICT", where, f"recorded with manifest {manifest_sha256}, now {now or 'unsealed'} (re-sealed after it was recorded)")
