@@ -23,6 +23,7 @@ from govern.delta_log import list_builds
 from govern.envelope import ENVELOPE_NAME
 from govern.errors import Problem
 from govern.jsonio import StrictJSONError, dump_jsonl_line, loads_strict
+from govern.jsonl_reader import NOT_CANONICAL, fast_parser
 from govern.manifest import ManifestEntry
 from govern.plugin_manager import PluginHost
 from govern.progress import NO_PROGRESS, Progress
@@ -114,18 +115,23 @@ def _check_lines(
         body = body[: body.rfind(b"\n") + 1]
     lines = body.split(b"\n")[:-1] if body else []
     previous_registry = ""
+    parse_canonical = fast_parser()
     for offset, line in enumerate(lines):
         at = f"{where}: line {first_line + offset}"
-        try:
-            record = loads_strict(line)
-        except StrictJSONError as exc:
-            problems.append(Problem("E_LOG_INVALID", at, exc.reason))
-            continue
+        # A canonical line (what govern writes) is parsed fast; any other line is parsed
+        # strictly, which explains what is wrong with it.
+        record = NOT_CANONICAL if parse_canonical is None else parse_canonical(line)
+        if record is NOT_CANONICAL:
+            try:
+                record = loads_strict(line)
+            except StrictJSONError as exc:
+                problems.append(Problem("E_LOG_INVALID", at, exc.reason))
+                continue
+            if isinstance(record, dict) and dump_jsonl_line(record) != line + b"\n":
+                problems.append(Problem("E_LOG_INVALID", at, "not canonical JSON (sorted keys, compact, UTF-8)"))
         if not isinstance(record, dict):
             problems.append(Problem("E_LOG_INVALID", at, "not a JSON object"))
             continue
-        if dump_jsonl_line(record) != line + b"\n":
-            problems.append(Problem("E_LOG_INVALID", at, "not canonical JSON (sorted keys, compact, UTF-8)"))
         for message in validate(record) if validate else ():
             problems.append(Problem("E_LOG_INVALID", at, f"schema: {message}"))
         if record.get("derivation_run_id") != run_id:
@@ -203,18 +209,22 @@ def verify_log(
 
 def _check_recorded_snapshots(workspace: Workspace, host: PluginHost, recorded: dict[tuple[str, str], str | None]) -> list[Problem]:
     problems = []
-    # One run is the snapshot of many registries: read each run's seal once.
+    # One run is the snapshot of many registries: look at each run, and read its seal, once.
     roots: dict[str, str | None] = {}
+    missing: set[str] = set()
     for (registry_id, run_id), manifest_sha256 in sorted(recorded.items()):
         if manifest_sha256 is None:
             continue  # a legacy snapshot recorded as unknown: there was no seal to hold it to
-        run_dir = workspace.runs_root / run_id
         where = f"{registry_id} @ {run_id}"
-        if not run_dir.is_dir():
+        if run_id not in roots and run_id not in missing:
+            run_dir = workspace.runs_root / run_id
+            if run_dir.is_dir():
+                roots[run_id] = host.verify_seal(run_dir, False, NO_PROGRESS).root_sha256
+            else:
+                missing.add(run_id)
+        if run_id in missing:
             problems.append(Problem("E_HISTORY_CONFLICT", where, "recorded snapshot no longer exists"))
             continue
-        if run_id not in roots:
-            roots[run_id] = host.verify_seal(run_dir, False, NO_PROGRESS).root_sha256
         now = roots[run_id]
         if now != manifest_sha256:
             problems.append(
