@@ -26,7 +26,7 @@ from govern.jsonio import dump_canonical
 from govern.manifest import MANIFEST_NAME, SEAL_NAME, Manifest, ManifestEntry, seal_line
 from govern.paths import SEAL_FILES
 from govern.progress import NO_PROGRESS, Progress
-from govern.tree import TreeScan, scan_run_tree
+from govern.tree import scan_run_tree, tree_unchanged
 
 
 @attrs.frozen
@@ -62,10 +62,6 @@ def _withdraw(paths: list[Path]) -> None:
             os.unlink(path)
 
 
-def _tree_signature(scan: TreeScan) -> list[tuple[str, int, int]]:
-    return [(f.path, f.size, f.mtime_ns) for f in scan.files]
-
-
 def seal_run(
     run_dir: Path,
     *,
@@ -99,7 +95,7 @@ def seal_run(
     problems = [d.problem for d in digests if d.problem is not None]
     if problems:
         raise _refuse(run_dir, problems)
-    if _tree_signature(scan_run_tree(run_dir)) != _tree_signature(scan):
+    if not tree_unchanged(scan):
         raise GovernError("E_FILE_CHANGED", f"cannot seal {run_dir}: files were added, removed or changed while sealing")
     entries = [ManifestEntry(d.path, d.sha256, d.size) for d in digests]  # type: ignore[arg-type]
     if envelope_bytes is not None:

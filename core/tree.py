@@ -42,10 +42,29 @@ class DiskFile:
 
 @attrs.frozen
 class TreeScan:
-    """The regular files of a run (sorted by path) and the problems met on the way."""
+    """The regular files of a run (sorted by path), the problems met on the way, and each
+    folder walked with its modification time (adding, removing or renaming an entry changes
+    it), so :func:`tree_unchanged` can tell whether the run changed since."""
 
     files: tuple[DiskFile, ...]
     problems: tuple[Problem, ...]
+    directories: tuple[tuple[str, int], ...] = ()
+
+
+def tree_unchanged(scan: TreeScan) -> bool:
+    """True when no folder gained, lost or renamed an entry and no file changed size or
+    modification time since ``scan`` — a stat per folder and per file, no re-walk."""
+    try:
+        for location, mtime_ns in scan.directories:
+            if os.stat(location, follow_symlinks=False).st_mtime_ns != mtime_ns:
+                return False
+        for file in scan.files:
+            info = os.stat(file.location, follow_symlinks=False)
+            if (info.st_size, info.st_mtime_ns) != (file.size, file.mtime_ns):
+                return False
+    except OSError:
+        return False
+    return True
 
 
 def _is_seal_leftover(name: str) -> bool:
@@ -63,10 +82,13 @@ def scan_run_tree(run_dir: Path, *, include_seal_leftovers: bool = False) -> Tre
     run_dir = Path(run_dir)
     files: list[DiskFile] = []
     problems: list[Problem] = []
+    directories: list[tuple[str, int]] = []
     stack: list[tuple[Path, str]] = [(run_dir, "")]
     while stack:
         directory, prefix = stack.pop()
         try:
+            # Stat before listing: a change between the two moves the mtime past this stamp.
+            directories.append((str(directory), os.stat(directory, follow_symlinks=False).st_mtime_ns))
             entries = list(os.scandir(directory))
         except OSError as exc:
             problems.append(Problem("E_FILE_UNREADABLE", prefix.rstrip("/") or ".", f"cannot list directory: {exc.strerror}"))
@@ -110,7 +132,7 @@ def scan_run_tree(run_dir: Path, *, include_seal_leftovers: bool = False) -> Tre
                 problems.append(Problem("E_SPECIAL_FILE", path, "FIFOs, sockets and devices cannot be sealed"))
     files.sort(key=lambda f: f.path)
     problems.sort(key=lambda p: (p.where, p.code))
-    return TreeScan(tuple(files), tuple(problems))
+    return TreeScan(tuple(files), tuple(problems), tuple(directories))
 
 
 def _name_collisions(prefix: str, names: list[str]) -> list[Problem]:
