@@ -178,6 +178,11 @@ class _Planner:
         run = RunView(self.workspace.runs_root / ref.run_id)
         if not run.path.is_dir():
             raise _conflict(f"{registry.id}: recorded snapshot {ref.run_id} no longer exists")
+        if ref.manifest_sha256 is None:
+            # Recorded as an unsealed legacy folder: there was no seal to hold it to, and a seal
+            # added since cannot tell what it held when recorded. It stays what it was recorded
+            # as, so the transition from it is "unknown" rather than a diff against new evidence.
+            return Snapshot(registry.id, run, ref.relpath, "unsealed", "recorded as an unsealed legacy snapshot")
         found = self.host.discover_snapshots(registry, self.workspace, [run]) or []
         if len(found) != 1 or found[0].manifest_sha256 != ref.manifest_sha256:
             raise _conflict(
@@ -219,26 +224,29 @@ class _Planner:
                 )
         records = []
         unknown = 0
+        # The chain links to the ref as recorded, never as re-read (a legacy snapshot recorded
+        # with no seal keeps its null hash even if it has been sealed since).
+        before_ref = last
         for snapshot in usable:
             delta = self.host.delta_basis(registry, before, snapshot)
             unknown += delta.basis == "unknown"
             records.append(
                 DeltaRecord(
                     registry_id=registry.id,
-                    from_ref=None if before is None else self.ref(before),
+                    from_ref=before_ref,
                     to_ref=self.ref(snapshot),
                     delta=delta,
                     created_utc=self.created_utc,
                     derivation_run_id=self.run_id,
                 )
             )
-            before = snapshot
+            before, before_ref = snapshot, self.ref(snapshot)
         previous_total = state.records if state else 0
         bootstrap = 1 if records and last is None else 0
         new_state = RegistryState(
             kind=registry.kind,
             artifact=registry.config.artifact,
-            last_recorded=self.ref(before) if before is not None else None,
+            last_recorded=before_ref,
             records=previous_total + len(records),
             backlog=pending,
         )

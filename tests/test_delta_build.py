@@ -338,6 +338,26 @@ def test_allow_unknown_takes_an_unsealed_folder_as_a_legacy_snapshot(ws: DeltaWo
     assert ws.govern("verify", "--log").returncode == 0
 
 
+def test_a_legacy_snapshot_sealed_after_it_was_recorded_stays_unknown_and_history_goes_on(ws: DeltaWorkspace) -> None:
+    """Sealing a recorded legacy folder rewrites nothing (no seal was recorded), so the log is
+    not stuck; but the seal cannot say what the folder held back then, so the next transition
+    from it is unknown, never a diff against evidence added after the fact."""
+    legacy = "2024-01-09__000000__alpha_legacy"
+    ws.run(legacy, {ALPHA: '{"v": "legacy"}\n'}, seal=False)
+    assert ws.build("--allow-unknown", at=build_at(1)).returncode == 0
+    assert ws.govern("seal", str(ws.runs / legacy)).returncode == 0
+    ws.run("2024-01-10__000000__alpha_after", {ALPHA: '{"v": "after"}\n'})
+    result = ws.build(at=build_at(2))
+    assert result.returncode == 0, result.stderr
+    transition = ws.records()[-1]
+    assert (transition["from_ref"]["run_id"], transition["to_ref"]["run_id"]) == (legacy, "2024-01-10__000000__alpha_after")
+    assert transition["from_ref"]["manifest_sha256"] is None
+    assert transition["delta_basis"] == "unknown"
+    assert "recorded as an unsealed legacy snapshot" in transition["unknown_reason"]
+    verified = ws.govern("verify", "--log")
+    assert verified.returncode == 0, verified.stdout
+
+
 # --------------------------------------------------------------------------- history conflicts
 
 
