@@ -46,8 +46,6 @@ CRASH_POINTS: dict[str, str] = {
     "after-write:build": "delta build: the log is written in the staging folder, not yet sealed",
     "before-rename:build": "delta build: the staging folder is sealed and fsynced, not yet renamed",
     "after-rename:build": "delta build: the build is renamed into place, the runs root not yet fsynced",
-    "after-journal:governance": "governance change: staged files and journal written (the commit point), nothing applied",
-    "apply:governance": "governance change: just before the Nth staged document replaces its target",
     "after-backup:repair": "repair --log: the backup is written, the log not yet truncated",
     "after-truncate:repair": "repair --log: the log is truncated and fsynced, nothing reported yet",
     "after-journal:governance": "governance change: every new document staged, the journal (commit point) written",

@@ -248,7 +248,7 @@ def test_interrupted_seal_is_finished_by_sealing_again(run_dir: Path):
     # A crash after manifest.json but before MANIFEST.sha256 (the commit point) leaves an
     # unsealed run with a stale manifest and a temp file: sealing again needs no --reseal.
     (run_dir / "manifest.json").write_bytes(b"{ stale, half-written")
-    (run_dir / f".govern-tmp-99999-MANIFEST.sha256").write_bytes(b"partial")
+    (run_dir / ".govern-tmp-99999-MANIFEST.sha256").write_bytes(b"partial")
     assert run_govern("verify", run_dir).returncode == 1  # not sealed
     result = run_govern("seal", run_dir, "--at", DEFAULT_AT)
     assert result.returncode == 0, result.stderr
