@@ -51,7 +51,8 @@ class CliState:
 
         Errors are ignored here on purpose: the full load reports them properly.
         """
-        from govern.config import CONFIG_NAME, GovernError, find_workspace_root
+        from govern.config import CONFIG_NAME, find_workspace_root
+        from govern.errors import GovernError
 
         try:
             root = find_workspace_root(explicit=self.workspace_dir)
