@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from govern.converter import describe_structure_error, make_converter
 from govern.errors import GovernError
 from govern.paths import manifest_path_problem
 
@@ -145,6 +144,10 @@ def parse_config(text: str, source: Path) -> WorkspaceConfig:
     except tomllib.TOMLDecodeError as exc:
         # tomllib's message already ends "(at line L, column C)".
         raise GovernError("E_CONFIG_SYNTAX", f"{source}: {exc}") from None
+    # cattrs is imported here, not at module level: finding a workspace (done on every
+    # command, to read [plugins] disable early) must not pay for it.
+    from govern.converter import describe_structure_error, make_converter
+
     try:
         config = make_converter().structure(raw, WorkspaceConfig)
     except Exception as exc:  # cattrs raises ClassValidationError / BaseValidationError groups

@@ -8,15 +8,21 @@ part of govern's evidence engine (:mod:`govern.build`).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from govern import hookimpl
-from govern.config import Workspace
-from govern.delta_log import BUILD_OP_ID, BUILD_OP_TITLE, DELTA_LOG_REGISTRY_ID
-from govern.models import CatalogEntry, Operation
+
+if TYPE_CHECKING:
+    from govern.config import Workspace
+    from govern.models import CatalogEntry, Operation
 
 
 @hookimpl
 def govern_operations() -> list[Operation]:
     """OP-QA11, the delta-log build."""
+    from govern.delta_log import BUILD_OP_ID, BUILD_OP_TITLE
+    from govern.models import Operation
+
     return [
         Operation(
             op_id=BUILD_OP_ID,
@@ -31,6 +37,9 @@ def govern_operations() -> list[Operation]:
 @hookimpl
 def govern_catalog_addenda(workspace: Workspace) -> list[CatalogEntry]:
     """The delta log itself is a sealed registry."""
+    from govern.delta_log import DELTA_LOG_REGISTRY_ID
+    from govern.models import CatalogEntry
+
     return [
         CatalogEntry(
             registry_id=DELTA_LOG_REGISTRY_ID,

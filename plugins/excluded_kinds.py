@@ -8,9 +8,13 @@ The configured ``reason`` wins; otherwise the kind's default reason is given.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from govern import hookimpl
-from govern.config import Registry, Workspace
-from govern.models import RegistryKind
+
+if TYPE_CHECKING:
+    from govern.config import Registry, Workspace
+    from govern.models import RegistryKind
 
 DEFAULT_REASONS = {
     "external": "External system — cannot compute manifest diffs from repo evidence",
@@ -22,6 +26,8 @@ DEFAULT_REASONS = {
 @hookimpl
 def govern_registry_kinds() -> list[RegistryKind]:
     """Declare kinds ``external``, ``collection`` and ``presentation``."""
+    from govern.models import RegistryKind
+
     return [RegistryKind(name, reason, excluded=True) for name, reason in DEFAULT_REASONS.items()]
 
 

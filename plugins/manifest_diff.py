@@ -8,15 +8,18 @@ basis answers.
 
 from __future__ import annotations
 
-from govern import hookimpl
-from govern.config import Registry
-from govern.models import Delta, Snapshot
-from govern.snapshots import diff_entries, manifest_delta
+from typing import TYPE_CHECKING
 
-__all__ = ["diff_entries", "govern_delta_basis"]
+from govern import hookimpl
+
+if TYPE_CHECKING:
+    from govern.config import Registry
+    from govern.models import Delta, Snapshot
 
 
 @hookimpl
 def govern_delta_basis(registry: Registry, before: Snapshot | None, after: Snapshot) -> Delta | None:
     """Diff the manifests when both snapshots are sealed; else abstain."""
+    from govern.snapshots import manifest_delta
+
     return manifest_delta(before, after)

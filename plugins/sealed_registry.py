@@ -10,11 +10,13 @@ build records; that is the host's business, not this plugin's.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from govern import hookimpl
-from govern.config import Registry, Workspace
-from govern.models import RegistryKind, RunView, Snapshot
-from govern.snapshots import discover_artifact_snapshots
+
+if TYPE_CHECKING:
+    from govern.config import Registry, Workspace
+    from govern.models import RegistryKind, RunView, Snapshot
 
 KIND = "sealed"
 
@@ -22,6 +24,8 @@ KIND = "sealed"
 @hookimpl
 def govern_registry_kinds() -> list[RegistryKind]:
     """Declare kind ``sealed``."""
+    from govern.models import RegistryKind
+
     return [RegistryKind(KIND, "snapshots are sealed runs holding the artifact (file or folder)", requires=("artifact",))]
 
 
@@ -32,4 +36,6 @@ def govern_discover_snapshots(registry: Registry, workspace: Workspace, runs: Se
         return None
     artifact = registry.config.artifact
     assert artifact is not None  # the kind requires it; checked when the config is loaded
+    from govern.snapshots import discover_artifact_snapshots
+
     return discover_artifact_snapshots(registry.id, artifact, runs)

@@ -5,9 +5,13 @@ Registered ``trylast``, so it answers only when no other plugin could compute a 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from govern import hookimpl
-from govern.config import Registry
-from govern.models import Delta, Snapshot
+
+if TYPE_CHECKING:
+    from govern.config import Registry
+    from govern.models import Delta, Snapshot
 
 
 def _why(snapshot: Snapshot, role: str) -> str | None:
@@ -19,6 +23,8 @@ def _why(snapshot: Snapshot, role: str) -> str | None:
 @hookimpl(trylast=True)
 def govern_delta_basis(registry: Registry, before: Snapshot | None, after: Snapshot) -> Delta:
     """Basis ``unknown`` with the reason the delta cannot be derived from sealed evidence."""
+    from govern.models import Delta
+
     reasons = [r for r in (_why(before, "from") if before else None, _why(after, "to")) if r]
     reason = "; ".join(reasons) or f"no plugin can compute a delta for registry kind {registry.kind!r}"
     return Delta("unknown", unknown_reason=reason)

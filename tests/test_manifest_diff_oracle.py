@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from govern.manifest import read_seal
 from govern.models import artifact_entries
-from govern.plugins.manifest_diff import diff_entries
+from govern.snapshots import diff_entries
 from helpers import make_run, seal_in_process
 
 #: Lower-case only: sealing refuses names that collide after case-folding.
