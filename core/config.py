@@ -1,7 +1,7 @@
-"""Workspace discovery and ``registry_config.toml`` (DESIGN §3).
+"""``registry_config.toml`` (DESIGN §3).
 
-A workspace is a directory holding ``registry_config.toml``; it is found like git finds a
-repository: ``-C/--workspace DIR``, else walking up from the current directory. The file is
+A workspace is a directory holding ``registry_config.toml``, found by
+:func:`govern.workspace_root.find_workspace_root` (re-exported here). The file is
 read with :mod:`tomllib` and structured into frozen attrs models by the strict converter, so
 every error names the file, the key path and what was expected.
 """
@@ -18,11 +18,11 @@ import attrs
 
 from govern.errors import GovernError
 from govern.paths import manifest_path_problem
+from govern.workspace_root import CONFIG_NAME, find_workspace_root
 
 if TYPE_CHECKING:
     from govern.models import RegistryKind
 
-CONFIG_NAME = "registry_config.toml"
 REGISTRY_ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -116,23 +116,6 @@ class Workspace:
             known = ", ".join(sorted(self.config.registries)) or "none"
             raise GovernError("E_CONFIG_INVALID", f"{self.config_path}: no registry {registry_id!r} (configured: {known})")
         return Registry(registry_id, cfg)
-
-
-def find_workspace_root(start: Path | None = None, explicit: Path | None = None) -> Path:
-    """The workspace directory: ``explicit`` if given, else the nearest ancestor with the config."""
-    if explicit is not None:
-        explicit = Path(explicit)
-        if not (explicit / CONFIG_NAME).is_file():
-            raise GovernError("E_WORKSPACE_NOT_FOUND", f"{explicit}: no {CONFIG_NAME} here (run 'govern init {explicit}' to create one)")
-        return explicit.resolve()
-    here = Path(start or Path.cwd()).resolve()
-    for candidate in (here, *here.parents):
-        if (candidate / CONFIG_NAME).is_file():
-            return candidate
-    raise GovernError(
-        "E_WORKSPACE_NOT_FOUND",
-        f"no {CONFIG_NAME} in {here} or any parent directory (use -C DIR, or 'govern init')",
-    )
 
 
 def parse_config(text: str, source: Path) -> WorkspaceConfig:

@@ -24,11 +24,11 @@ import importlib
 import inspect
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-import attrs
 import pluggy
 
 from govern import PROJECT_NAME, hookspecs
@@ -74,7 +74,9 @@ EXTRA_PLUGINS: contextvars.ContextVar[tuple[tuple[str, object], ...]] = contextv
 EXTRA_SOURCE = "test plugin"
 
 
-@attrs.frozen
+# Dataclasses, not attrs: plugins load on every command (`--help` too) and attrs would be
+# its most expensive import (issue 7's start-up target).
+@dataclass(frozen=True, slots=True)
 class PluginInfo:
     """A loaded plugin: its name, where it came from, and the hooks it implements."""
 
@@ -88,7 +90,7 @@ class PluginInfo:
         return self.source == "built-in"
 
 
-@attrs.frozen
+@dataclass(frozen=True, slots=True)
 class PluginFailure:
     """A plugin that could not be loaded (or could not add its commands), and why."""
 
@@ -106,7 +108,7 @@ class PluginFailure:
         )
 
 
-@attrs.frozen
+@dataclass(frozen=True, slots=True)
 class PluginSkip:
     """A plugin deliberately not loaded: blocked, or not on the allow-list."""
 

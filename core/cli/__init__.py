@@ -13,7 +13,6 @@ import contextlib
 import io
 import os
 import sys
-import traceback
 from pathlib import Path
 
 from govern.cli.output import Output
@@ -73,6 +72,13 @@ def _asks_for_version(args: list[str]) -> bool:
     return False
 
 
+def _print_traceback() -> None:
+    """The current exception's traceback on stderr (``-v``); imported only when shown."""
+    import traceback
+
+    traceback.print_exc()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run govern with ``argv`` (default ``sys.argv[1:]``) and return the exit code."""
     args = hoist_global_options(list(sys.argv[1:] if argv is None else argv))
@@ -108,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     except GovernError as error:
         output.fail(error)
         if output.verbose:
-            traceback.print_exc()
+            _print_traceback()
     except typer_exceptions.Exit as done:
         output.exit_code = done.exit_code
     except typer_exceptions.Abort:
@@ -122,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         output.fail(GovernError("E_USAGE", "interrupted", exit_code=ExitCode.USAGE))
     except Exception as crash:  # a bug: still one line, the traceback behind -v
         if output.verbose:
-            traceback.print_exc()
+            _print_traceback()
         output.fail(GovernError("E_INTERNAL", f"internal error: {type(crash).__name__}: {crash} (run with -v for the traceback)"))
     if captured.getvalue() and output.data is None:
         output.data = {"text": captured.getvalue()}

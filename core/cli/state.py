@@ -51,7 +51,7 @@ class CliState:
 
         Errors are ignored here on purpose: the full load reports them properly.
         """
-        from govern.config import CONFIG_NAME, find_workspace_root
+        from govern.workspace_root import CONFIG_NAME, find_workspace_root
         from govern.errors import GovernError
 
         try:
