@@ -26,7 +26,7 @@ class Row:
     ratio: float | None
     limit: float
     target: str
-    status: str  # met, NOT met, skipped, failed
+    status: str  # met, NOT met, skipped, failed; "reference" for a yardstick row (not govern)
     govern_peak: int | None = None
     peer_peak: int | None = None
     peer_label: str = ""
@@ -97,15 +97,22 @@ def _unavailable(govern: Measurement, peer: Measurement | None) -> tuple[str, st
     return None
 
 
-def compare_row(case: str, govern: Measurement, peer: Measurement, limit: float, target: str, note: str = "") -> Row:
-    """govern's median over the peer's: met when ≤ ``limit``."""
+def compare_row(
+    case: str, govern: Measurement, peer: Measurement, limit: float, target: str, note: str = "", *, reference: bool = False
+) -> Row:
+    """govern's median over the peer's: met when ≤ ``limit``.
+
+    ``reference``: the first measurement is a yardstick, not govern (e.g. the least a Python
+    program doing the same work pays); its row says ``reference`` instead of a verdict, so the
+    summary counts only govern's targets.
+    """
     missing = _unavailable(govern, peer)
     row = Row(case, seconds(govern.median), seconds(peer.median), None, limit, target, "", govern.peak_bytes, peer.peak_bytes, peer.label, note)
     if missing:
         row.status, row.note = missing
         return row
     row.ratio = govern.median / peer.median if peer.median else None
-    row.status = _verdict(row.ratio, limit)
+    row.status = "reference" if reference else _verdict(row.ratio, limit)
     return row
 
 

@@ -151,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(f"generated data kept in {scratch}")
     rows = [row for report in reports for row in report.rows]
-    counts = {status: sum(row.status == status for row in rows) for status in ("met", "NOT met", "skipped", "failed")}
+    counts = {status: sum(row.status == status for row in rows) for status in ("met", "NOT met", "skipped", "failed", "reference")}
     if args.markdown:
         print(markdown_table(reports) + "\n")
     print("summary: " + ", ".join(f"{n} {status}" for status, n in counts.items()))
