@@ -437,6 +437,20 @@ def test_errors_have_no_traceback_unless_asked(tmp_path: Path):
         assert "govern: error: E_ALREADY_SEALED: " in verbose.stderr
 
 
+def test_an_unanticipated_io_failure_is_one_e_io_line_naming_the_path(workspace: Path, runs_root: Path):
+    # The runs root is a regular file: the build's mkdir fails with an OSError no command
+    # code path anticipates; the CLI still prints one E_IO line naming the path.
+    shutil.rmtree(runs_root)
+    runs_root.write_bytes(b"not a folder")
+    result = run_govern("delta", "build", "-C", workspace)
+    assert result.returncode == 2, result.stderr
+    assert_one_error_line(result.stderr, "E_IO")
+    assert str(runs_root) in result.stderr
+    assert runs_root.read_bytes() == b"not a folder"  # nothing lost
+    verbose = run_govern("delta", "build", "-C", workspace, "-v")
+    assert "Traceback (most recent call last)" in verbose.stderr
+
+
 def test_bad_source_date_epoch_is_an_input_error(tmp_path: Path):
     run = make_run(tmp_path, RUN_ID, {"a": b"a"})
     result = run_govern("seal", run, env={"SOURCE_DATE_EPOCH": "soon"})

@@ -79,6 +79,15 @@ def _print_traceback() -> None:
     traceback.print_exc()
 
 
+def describe_os_error(error: OSError) -> str:
+    """``PATH: reason`` (``PATH -> OTHER: reason`` for a rename or link) for an OSError."""
+    reason = error.strerror or str(error)
+    if error.filename is None:
+        return reason
+    where = str(error.filename) if error.filename2 is None else f"{error.filename} -> {error.filename2}"
+    return f"{where}: {reason}"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run govern with ``argv`` (default ``sys.argv[1:]``) and return the exit code."""
     args = hoist_global_options(list(sys.argv[1:] if argv is None else argv))
@@ -124,6 +133,12 @@ def main(argv: list[str] | None = None) -> int:
         output.fail(GovernError("E_USAGE", "missing command (see 'govern --help')"))
     except click_exceptions.ClickException as usage:
         output.fail(GovernError("E_USAGE", usage.format_message()))
+    except OSError as failure:
+        # An I/O failure no command anticipated: still one line naming the path, never a
+        # traceback (DESIGN §8). Anticipated ones are GovernErrors with their own codes.
+        if output.verbose:
+            _print_traceback()
+        output.fail(GovernError("E_IO", describe_os_error(failure)))
     except KeyboardInterrupt:
         output.fail(GovernError("E_USAGE", "interrupted", exit_code=ExitCode.USAGE))
     except Exception as crash:  # a bug: still one line, the traceback behind -v
