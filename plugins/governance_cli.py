@@ -63,7 +63,7 @@ def _warn_all(state: CliState, notes: list[str]) -> None:
         state.output.warn(note)
 
 
-@governance_app.command("add-op")
+@governance_app.command("add-op", short_help="Allow a new operation (catalog, matrix, scorecard)")
 def add_op(
     ctx: typer.Context,
     op_id: Annotated[str, typer.Argument(metavar="OP-ID", help="The new operation's id, e.g. OP-QA11.", show_default=False)],
@@ -98,7 +98,7 @@ def add_op(
     state.output.emit({"op_id": op_id, **data}, [f"added {op_id} ({operation.title.strip()})", *lines])
 
 
-@governance_app.command("sync")
+@governance_app.command("sync", short_help="Add what govern knows but the books lack")
 def sync(
     ctx: typer.Context,
     label: Annotated[
@@ -141,7 +141,7 @@ def sync(
     state.output.emit(data, [summary, *lines])
 
 
-@governance_app.command("freeze")
+@governance_app.command("freeze", short_help="Freeze the registry catalog; later registries go to addenda")
 def freeze(ctx: typer.Context, at: Annotated[Optional[str], AT_OPTION] = None) -> None:
     """Freeze the registry catalog: it is never modified again; later registries go into addenda."""
     from govern.clock import resolve_clock
@@ -163,7 +163,7 @@ def freeze(ctx: typer.Context, at: Annotated[Optional[str], AT_OPTION] = None) -
     state.output.emit({**data, "frozen": True}, ["registry catalog frozen", *lines])
 
 
-@governance_app.command("addendum")
+@governance_app.command("addendum", short_help="Regenerate the addendum to the frozen registry catalog")
 def addendum(
     ctx: typer.Context,
     label: Annotated[
@@ -205,7 +205,7 @@ def addendum(
     state.output.emit({**data, "label": chosen}, lines)
 
 
-@governance_app.command("scorecard")
+@governance_app.command("scorecard", short_help="Show the scorecard, every figure derived now")
 def scorecard(ctx: typer.Context) -> None:
     """Show the scorecard: figures derived now, the previous version's, and the deltas.
 
@@ -241,7 +241,7 @@ def scorecard(ctx: typer.Context) -> None:
     )
 
 
-@governance_app.command("check")
+@governance_app.command("check", short_help="Recompute everything derivable; name every disagreement")
 def check(ctx: typer.Context) -> None:
     """Recompute everything derivable and name every disagreement (exit 1 if any)."""
     from govern.governance.check import check_books
@@ -274,4 +274,4 @@ def check(ctx: typer.Context) -> None:
 
 def register(app: typer.Typer) -> None:
     """Mount the group on the root app."""
-    app.add_typer(governance_app, name="governance")
+    app.add_typer(governance_app, name="governance", short_help="The governance books: operations, coverage, scorecard")

@@ -61,7 +61,7 @@ def _report(ctx: typer.Context, name: str, out: Path | None, at: str | None) -> 
     state.output.emit(data, lines, ExitCode.PROBLEMS if report.failed else ExitCode.OK)
 
 
-@report_app.command("validation")
+@report_app.command("validation", short_help="The validation report: every check, per build")
 def validation(
     ctx: typer.Context,
     out: Annotated[Optional[Path], OUT_OPTION] = None,
@@ -71,7 +71,7 @@ def validation(
     _report(ctx, "validation", out, at)
 
 
-@report_app.command("completion")
+@report_app.command("completion", short_help="The completion report, every criterion with evidence")
 def completion(
     ctx: typer.Context,
     out: Annotated[Optional[Path], OUT_OPTION] = None,
@@ -86,4 +86,4 @@ def completion(
 
 def register(app: typer.Typer) -> None:
     """Mount the group on the root app."""
-    app.add_typer(report_app, name="report")
+    app.add_typer(report_app, name="report", short_help="Generated reports, every number derived")

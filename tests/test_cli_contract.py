@@ -68,6 +68,26 @@ def test_help_lists_the_commands_and_exit_codes():
     assert result.stderr == ""
 
 
+@pytest.mark.parametrize("group", [(), ("registry",), ("delta",), ("plugins",), ("governance",), ("report",)])
+def test_help_is_plain_text_and_every_summary_is_whole(group):
+    result = run_govern(*group, "--help")
+    assert result.returncode == 0, result.stderr
+    assert not re.search(r"[\u2500-\u257f]", result.stdout)  # no box drawing: the same text in a log or a pipe
+    listing = result.stdout.split("Commands:\n", 1)[1].splitlines()
+    assert listing, result.stdout
+    for line in listing:
+        assert not line.rstrip().endswith("..."), line  # a summary is never cut short
+
+
+def test_help_does_not_import_rich():
+    # rich would cost ~60 ms on every --help (issue 7's start-up target); plain help needs none.
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "govern", "--help"], capture_output=True, text=True)
+    assert done.returncode == 0
+    imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
+    assert "typer" in imported  # the check sees imports at all
+    assert not {name for name in imported if name == "rich" or name.startswith("rich.")}
+
+
 def test_command_help_exits_zero():
     result = run_govern("seal", "--help")
     assert result.returncode == 0

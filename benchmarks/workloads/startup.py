@@ -3,6 +3,10 @@
 The yardstick app (written into the workload's folder) does the same two things with typer
 and nothing else, run by the same interpreter. Target: ≤ 1.2× — govern may cost little more
 than typer itself, so heavy dependencies must be imported only by the commands that use them.
+
+govern prints plain help (click's formatter, ``rich_markup_mode=None``); a default typer app
+renders rich panels, importing rich to do so. So ``--help`` is also measured, in the same
+rounds, against the same app set to plain help: a *reference* row comparing like with like.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from typing import Annotated
 
 import typer
 
-app = typer.Typer(add_completion=False)
+app = typer.Typer(add_completion=False{markup})
 
 
 def _version(value: bool) -> None:
@@ -50,7 +54,9 @@ def _run(ctx: BenchContext) -> WorkloadReport:
     sizes = ctx.sizes
     root = ctx.workdir(WORKLOAD.name)
     app = root / "tiny_typer_app.py"
-    app.write_text(TYPER_APP, encoding="utf-8")
+    app.write_text(TYPER_APP.replace("{markup}", ""), encoding="utf-8")
+    plain_app = root / "tiny_typer_app_plain_help.py"
+    plain_app.write_text(TYPER_APP.replace("{markup}", ", rich_markup_mode=None"), encoding="utf-8")
     report = WorkloadReport(
         WORKLOAD.name,
         WORKLOAD.title,
@@ -59,9 +65,23 @@ def _run(ctx: BenchContext) -> WorkloadReport:
     for flag in ("--version", "--help"):
         govern = Command.single(f"govern {flag}", ctx.govern(flag))
         typer_app = Command.single(f"typer app {flag}", [ctx.python, app, flag])
+        plain = Command.single(f"typer app, plain help {flag}", [ctx.python, plain_app, flag])
+        commands = [govern, typer_app] + ([plain] if flag == "--help" else [])
         # at least one warm-up: the first run compiles the yardstick's .pyc
-        results = measure_alternately([govern, typer_app], sizes.repeat_fast, max(1, sizes.warmup))
+        results = measure_alternately(commands, sizes.repeat_fast, max(1, sizes.warmup))
         report.rows.append(compare_row(f"{flag} vs typer app", results[govern.label], results[typer_app.label], TARGET, f"<= {TARGET}"))
+        if flag == "--help":
+            report.rows.append(
+                compare_row(
+                    f"{flag} vs typer app with plain help",
+                    results[govern.label],
+                    results[plain.label],
+                    TARGET,
+                    f"<= {TARGET}",
+                    note="like with like: govern's help is plain too",
+                    reference=True,
+                )
+            )
     return report
 
 

@@ -40,7 +40,7 @@ def _summary_lines(plan: Any, root: str | None, dry_run: bool) -> list[str]:
     return lines
 
 
-@delta_app.command("build")
+@delta_app.command("build", short_help="Append the records of every new snapshot transition")
 def build(
     ctx: typer.Context,
     registry: Annotated[
@@ -103,7 +103,7 @@ def build(
     state.output.emit(data, _summary_lines(plan, root, dry_run))
 
 
-@delta_app.command("show")
+@delta_app.command("show", short_help="Show recorded history: all, a registry, a file or folder")
 def show(
     ctx: typer.Context,
     registry: Annotated[Optional[str], typer.Option("--registry", metavar="ID", help="Only this registry.")] = None,
@@ -181,4 +181,4 @@ def _record_line(record: dict[str, Any], change: str | None) -> str:
 
 def register(app: typer.Typer) -> None:
     """Mount the group on the root app."""
-    app.add_typer(delta_app, name="delta")
+    app.add_typer(delta_app, name="delta", short_help="The append-only, sealed registry delta log")

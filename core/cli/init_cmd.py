@@ -30,4 +30,4 @@ def init(
 
 def register(app: typer.Typer) -> None:
     """Mount the command on the root app."""
-    app.command("init")(init)
+    app.command("init", short_help="Create a workspace: config, governance/, schemas/, runs root")(init)

@@ -12,7 +12,7 @@ from govern.errors import GovernError
 plugins_app = typer.Typer(help="Installed plugins: built-in and third-party, their hooks, load failures.", no_args_is_help=True)
 
 
-@plugins_app.command("list")
+@plugins_app.command("list", short_help="Every plugin: source, version, hooks, failures")
 def list_plugins(
     ctx: typer.Context,
     hook: Annotated[Optional[str], typer.Option("--hook", metavar="NAME", help="Only plugins implementing this hook.")] = None,
@@ -62,4 +62,4 @@ def list_plugins(
 
 def register(app: typer.Typer) -> None:
     """Mount the group on the root app."""
-    app.add_typer(plugins_app, name="plugins")
+    app.add_typer(plugins_app, name="plugins", short_help="Installed plugins, their hooks and load failures")

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 registry_app = typer.Typer(help="Configured registries: kind, snapshots, covered or excluded and why; add one.", no_args_is_help=True)
 
-# One line per paragraph (typer's rich help re-wraps them); no square brackets (rich markup).
+# One line per paragraph: the help formatter re-wraps them.
 ADD_HELP = (
     "Add a registry: append a new registries.ID table to registry_config.toml.\n\n"
     "The table is appended at the end of the file, so comments and formatting elsewhere in it are kept "
@@ -53,7 +53,7 @@ def _log_problem(state: CliState, overview: RegistryOverview) -> None:
         state.output.warn(f"the delta log could not be read, recorded history not shown: {overview.log_problem}")
 
 
-@registry_app.command("list")
+@registry_app.command("list", short_help="Every registry: kind, covered or excluded, snapshots")
 def list_registries(ctx: typer.Context) -> None:
     """Every configured registry: kind, covered / excluded by design / skipped (and why),
     snapshot count, and the last snapshot the delta log records."""
@@ -81,7 +81,7 @@ def list_registries(ctx: typer.Context) -> None:
     )
 
 
-@registry_app.command("show")
+@registry_app.command("show", short_help="One registry in detail, with its snapshots")
 def show(
     ctx: typer.Context,
     registry_id: Annotated[str, typer.Argument(metavar="ID", help="The registry's id.", show_default=False)],
@@ -136,7 +136,7 @@ def _parse_options(values: list[str]) -> dict[str, str]:
     return options
 
 
-@registry_app.command("add", help=ADD_HELP)
+@registry_app.command("add", help=ADD_HELP, short_help="Add a registry to registry_config.toml")
 def add(
     ctx: typer.Context,
     registry_id: Annotated[str, typer.Argument(metavar="ID", help="The new registry's id: lowercase letters, digits and _, starting with a letter.", show_default=False)],
@@ -180,4 +180,4 @@ def add(
 
 def register(app: typer.Typer) -> None:
     """Mount the group on the root app."""
-    app.add_typer(registry_app, name="registry")
+    app.add_typer(registry_app, name="registry", short_help="Configured registries: list, show, add")

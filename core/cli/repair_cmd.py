@@ -70,4 +70,4 @@ def repair(
 
 def register(app: typer.Typer) -> None:
     """Mount the command on the root app."""
-    app.command("repair")(repair)
+    app.command("repair", short_help="Cut a torn last line off the latest delta log")(repair)

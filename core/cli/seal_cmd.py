@@ -64,4 +64,4 @@ def seal(
 
 def register(app: typer.Typer) -> None:
     """Mount the command on the root app."""
-    app.command("seal")(seal)
+    app.command("seal", short_help="Seal a run folder: any later change becomes detectable")(seal)

@@ -143,4 +143,4 @@ def validate(
 
 def register(app: typer.Typer) -> None:
     """Mount the command on the root app."""
-    app.command("validate")(validate)
+    app.command("validate", short_help="Validate registry artifacts against their JSON Schemas")(validate)

@@ -144,4 +144,4 @@ def _verify_log(state: CliState) -> tuple[dict, list[str], bool]:
 
 def register(app: typer.Typer) -> None:
     """Mount the command on the root app."""
-    app.command("verify")(verify)
+    app.command("verify", short_help="Verify sealed runs, or the delta log with --log")(verify)
