@@ -155,6 +155,12 @@ class Fingerprints(Stamps):
         """Lowercase hex digest of the file at ``position``."""
         return self.digests[position * _DIGEST_BYTES : (position + 1) * _DIGEST_BYTES].hex()
 
+    def hex_digests(self) -> Iterator[str]:
+        """Every lowercase hex digest, in selection order (one conversion for all)."""
+        text = self.digests.hex()
+        width = 2 * _DIGEST_BYTES
+        return (text[start : start + width] for start in range(0, len(text), width))
+
 
 # What the worker processes hash: set before they fork, so they inherit it instead of
 # receiving it file by file through a pipe.
@@ -349,11 +355,16 @@ class FileHasher:
         problems.sort()
         return Fingerprints(sizes, mtimes, tuple(problems), digests)
 
-    def unchanged(self, stamps: Stamps) -> bool:
-        """True when every selected file still has its stamp in ``stamps`` (a stat each,
-        spread over the workers); call once all files are hashed."""
+    def unchanged(self, stamps: Stamps) -> Callable[[], bool]:
+        """Start checking that every selected file still has its stamp in ``stamps`` (a stat
+        each, spread over the workers; call once all files are hashed). Returns the answer
+        to wait for: True when none changed. The caller may work meanwhile."""
         tasks = [
             (start, stop, stamps.sizes[start:stop].tobytes(), stamps.mtimes[start:stop].tobytes())
             for start, stop in self._ranges
         ]
-        return all(self._map(_range_unchanged, tasks))
+        if self._pool is None:
+            answer = all(map(_range_unchanged, tasks))
+            return lambda: answer
+        futures = [self._pool.submit(_range_unchanged, task) for task in tasks]
+        return lambda: all(future.result() for future in futures)

@@ -90,14 +90,16 @@ def manifest_bytes(run_id: str, entries: Iterable[tuple[str, str, int]]) -> byte
     into the document: a million entries never exist as a million dicts at once.
     """
     head, tail = dump_canonical(Manifest(run_id, ()).to_json(), floats=False).split(b'"files": []', 1)
-    runs: list[bytes] = []
+    parts = [head, b'"files": [']
     entries = iter(entries)
     while batch := [{"path": p, "sha256": d, "bytes": b} for p, d, b in itertools.islice(entries, _ENTRIES_PER_CALL)]:
         # b"[\n  {...},\n  {...}\n]\n": drop the brackets, indent every line two more spaces
         # (no string holds a raw newline: JSON escapes it).
-        runs.append(b"  " + dump_canonical(batch, floats=False)[2:-3].replace(b"\n", b"\n  "))
-    body = b'"files": [\n' + b",\n".join(runs) + b"\n  ]" if runs else b'"files": []'
-    return head + body + tail
+        parts.append(b",\n    " if len(parts) > 2 else b"\n    ")
+        parts.append(dump_canonical(batch, floats=False)[4:-3].replace(b"\n", b"\n  "))
+    parts.append(b"\n  ]" if len(parts) > 2 else b"]")
+    parts.append(tail)
+    return b"".join(parts)  # one copy: the document is the largest thing a seal holds
 
 
 def seal_line(manifest_bytes: bytes) -> tuple[str, bytes]:

@@ -104,20 +104,22 @@ def seal_run(
         if hashed.problems:
             raise _refuse(run_dir, [Problem(code, listing.paths[position], message) for position, code, message in hashed.problems])
         # Every stamp once more, now that all files are hashed: a file changed after its hash
-        # (or a folder that gained or lost an entry) would make the manifest a lie.
-        if not (hasher.unchanged(hashed) and directories_unchanged(listing)):
+        # (or a folder that gained or lost an entry) would make the manifest a lie. The
+        # workers check while this process writes the manifest.
+        unchanged = hasher.unchanged(hashed)
+        paths, sizes = listing.paths, hashed.sizes
+        entries: Iterable[tuple[str, str, int]] = zip(paths, hashed.hex_digests(), sizes)
+        total_bytes = sum(sizes)
+        if envelope_bytes is not None:
+            # run.json is payload like any other file, so it is listed; its hash is known already.
+            envelope_entry = (ENVELOPE_NAME, hashlib.sha256(envelope_bytes).hexdigest(), len(envelope_bytes))
+            at = bisect.bisect(paths, ENVELOPE_NAME)
+            entries = itertools.chain(itertools.islice(entries, at), [envelope_entry], entries)
+            total_bytes += len(envelope_bytes)
+        run_id = envelope["run_id"]
+        manifest = manifest_bytes(run_id, entries)
+        if not (unchanged() and directories_unchanged(listing)):
             raise GovernError("E_FILE_CHANGED", f"cannot seal {run_dir}: files were added, removed or changed while sealing")
-    paths, sizes = listing.paths, hashed.sizes
-    entries: Iterable[tuple[str, str, int]] = ((paths[i], hashed.sha256(i), sizes[i]) for i in range(len(paths)))
-    total_bytes = sum(sizes)
-    if envelope_bytes is not None:
-        # run.json is payload like any other file, so it is listed; its hash is known already.
-        envelope_entry = (ENVELOPE_NAME, hashlib.sha256(envelope_bytes).hexdigest(), len(envelope_bytes))
-        at = bisect.bisect(paths, ENVELOPE_NAME)
-        entries = itertools.chain(itertools.islice(entries, at), [envelope_entry], entries)
-        total_bytes += len(envelope_bytes)
-    run_id = envelope["run_id"]
-    manifest = manifest_bytes(run_id, entries)
     root, line = seal_line(manifest)
     if reseal:
         # Withdraw the old seal first so no instant shows the old seal over a new manifest.

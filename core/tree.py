@@ -14,7 +14,9 @@ many small files). :func:`scan_run_tree` is the same walk with each file's stat 
 
 from __future__ import annotations
 
+import itertools
 import os
+import re
 import stat
 import unicodedata
 from array import array
@@ -24,7 +26,7 @@ import attrs
 
 from govern.atomic import TEMP_PREFIX
 from govern.errors import Problem
-from govern.paths import SEAL_FILES, all_plain_paths, manifest_path_problem, name_problem
+from govern.paths import _PLAIN_NAME, SEAL_FILES, all_plain_paths, manifest_path_problem, name_problem
 
 
 @attrs.frozen
@@ -95,10 +97,21 @@ def _is_seal_leftover(name: str) -> bool:
 
 
 _FILE, _DIRECTORY = 0, 1
+#: Names :func:`govern.paths.name_problem` passes at once, joined by newlines (which no plain
+#: name holds, so each line is one name).
+_PLAIN_NAMES = re.compile(f"(?:{_PLAIN_NAME.pattern})(?:\\n(?:{_PLAIN_NAME.pattern}))*")
 
 
 def _nfc(text: str) -> str:
     return text if text.isascii() else unicodedata.normalize("NFC", text)
+
+
+def all_plain_names(names: list[str]) -> bool:
+    """True when :func:`govern.paths.name_problem` passes every name by its plain-name regex
+    (so each is ASCII) — decided by one regex over all of them."""
+    joined = "\n".join(names)
+    # Exactly one newline per separator: a name holding one must not pass as two plain names.
+    return joined.isascii() and joined.count("\n") == len(names) - 1 and _PLAIN_NAMES.fullmatch(joined) is not None
 
 
 def _classify(entries: list[os.DirEntry], shown_prefix: str, problems: list[Problem]) -> list[tuple[str, int, str, str]]:
@@ -110,33 +123,39 @@ def _classify(entries: list[os.DirEntry], shown_prefix: str, problems: list[Prob
     ``d/`` and no name holds a "/".
     """
     kept: list[tuple[str, int, str, str]] = []
-    for entry in entries:
-        name = entry.name
-        shown = shown_prefix + name
-        reason = name_problem(name)
-        if reason:
-            problems.append(Problem("E_UNSAFE_NAME", repr(shown), reason))
-            continue
-        path = _nfc(shown)
+    names = [entry.name for entry in entries]
+    # Plain names are ASCII, so their own NFC form: the common case skips the per-name checks.
+    plain = all_plain_names(names)
+    path_prefix = _nfc(shown_prefix)
+    for entry, name in zip(entries, names):
+        if plain:
+            path = path_prefix + name
+        else:
+            reason = name_problem(name)
+            if reason:
+                problems.append(Problem("E_UNSAFE_NAME", repr(shown_prefix + name), reason))
+                continue
+            path = _nfc(shown_prefix + name)
         # The listing's file type (d_type) decides the common cases without a stat; anything
         # else (a symlink, a special file, a filesystem that does not report types, an entry
         # that vanished) is decided by lstat, which reports a failure instead of guessing.
         try:
             if entry.is_file(follow_symlinks=False):
-                mode = stat.S_IFREG
-            elif entry.is_dir(follow_symlinks=False):
-                mode = stat.S_IFDIR
-            else:
-                mode = entry.stat(follow_symlinks=False).st_mode
+                kept.append((path[len(path_prefix) :], _FILE, name, path))
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                kept.append((path[len(path_prefix) :] + "/", _DIRECTORY, name, path))
+                continue
+            mode = entry.stat(follow_symlinks=False).st_mode
         except OSError as exc:
             problems.append(Problem("E_FILE_UNREADABLE", path, exc.strerror or str(exc)))
             continue
         if stat.S_ISLNK(mode):
             problems.append(Problem("E_SYMLINK", path, "symbolic links are refused, never followed"))
         elif stat.S_ISDIR(mode):
-            kept.append((path.rpartition("/")[2] + "/", _DIRECTORY, name, path))
+            kept.append((path[len(path_prefix) :] + "/", _DIRECTORY, name, path))
         elif stat.S_ISREG(mode):
-            kept.append((path.rpartition("/")[2], _FILE, name, path))
+            kept.append((path[len(path_prefix) :], _FILE, name, path))
         else:
             problems.append(Problem("E_SPECIAL_FILE", path, "FIFOs, sockets and devices cannot be sealed"))
     # The whole path must be one a manifest may hold (e.g. not '~x' or 'C:x' at the top, not
@@ -193,27 +212,28 @@ def list_run_tree(run_dir: Path, *, include_seal_leftovers: bool = False) -> Run
         return _classify(entries, shown_prefix, problems)
 
     top = os.fspath(run_dir)
-    # (location, index in `directories` once it holds a file, on-disk prefix, kept entries, next)
+    # Depth first, each folder's entries in key order: [location, its index in `directories`
+    # once it holds a file, on-disk prefix, kept entries, next entry to visit].
     stack: list[list] = [[top, -1, "", open_directory(top, ""), 0]]
     while stack:
         frame = stack[-1]
         location, index, shown_prefix, kept, position = frame
-        while position < len(kept):
-            _, kind, name, path = kept[position]
-            position += 1
-            if kind == _DIRECTORY:
-                frame[4] = position
-                sub = f"{location}/{name}"
-                stack.append([sub, -1, shown_prefix + name + "/", open_directory(sub, shown_prefix + name + "/"), 0])
-                break
+        folder = next((i for i in range(position, len(kept)) if kept[i][1] == _DIRECTORY), len(kept))
+        if position < folder:  # the files before the next folder, in one go
+            run = kept[position:folder]
             if index < 0:
                 index = frame[1] = len(directories)
                 directories.append(location)
-            paths.append(path)
-            names.append(name)
-            directory_of.append(index)
-        else:
+            paths.extend([item[3] for item in run])
+            names.extend([item[2] for item in run])
+            directory_of.extend(itertools.repeat(index, len(run)))
+        if folder == len(kept):
             stack.pop()
+            continue
+        frame[4] = folder + 1
+        name = kept[folder][2]
+        sub, sub_prefix = f"{location}/{name}", f"{shown_prefix}{name}/"
+        stack.append([sub, -1, sub_prefix, open_directory(sub, sub_prefix), 0])
     if any(a >= b for a, b in zip(paths, paths[1:])):
         # Only names that collide (refused above) can break the order; keep the promise anyway.
         order = sorted(range(len(paths)), key=paths.__getitem__)

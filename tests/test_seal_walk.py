@@ -145,7 +145,7 @@ def test_workers_hash_what_this_process_hashes(tmp_path: Path, files: int, big: 
         with FileHasher(listing, jobs=jobs) as hasher:
             stamps = hasher.stamps()
             hashed = hasher.fingerprint(expected=stamps)
-            assert hasher.unchanged(hashed)
+            assert hasher.unchanged(hashed)()
         assert not hashed.problems and not stamps.problems
         assert list(hashed.sizes) == list(stamps.sizes) and list(hashed.mtimes) == list(stamps.mtimes)
         results.append(([hashed.sha256(i) for i in range(len(listing.paths))], list(hashed.sizes)))
@@ -215,3 +215,15 @@ def test_throttled_progress_passes_on_every_unit():
         for _ in range(3):
             progress.advance(1)
     assert eager.advances == [1, 1, 1]
+
+
+@SETTINGS
+@given(st.lists(st.text("aZ0_.~ -+\\\r\n\u00e9\t/", min_size=0, max_size=5), min_size=1, max_size=6))
+def test_plain_names_shortcut_passes_only_names_the_full_check_passes(names: list[str]):
+    from govern.paths import _PLAIN_NAME, name_problem
+    from govern.tree import all_plain_names
+
+    each_plain = all(_PLAIN_NAME.fullmatch(name) for name in names)
+    assert all_plain_names(names) == each_plain
+    if each_plain:
+        assert all(name.isascii() and name_problem(name) is None for name in names)
