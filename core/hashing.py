@@ -323,6 +323,12 @@ class FileHasher:
     def fingerprint(self, progress: Progress = NO_PROGRESS, expected: Stamps | None = None) -> Fingerprints:
         """Hash every selected file; ``progress`` counts files. With ``expected`` (from
         :meth:`stamps`), a file whose stamp moved since is a problem (``E_FILE_CHANGED``)."""
+        return self.start_fingerprint(expected)(progress)
+
+    def start_fingerprint(self, expected: Stamps | None = None) -> Callable[[Progress], Fingerprints]:
+        """:meth:`fingerprint` in two steps: the workers start hashing now, and the returned
+        function collects their results (reporting to the progress it is given). The caller
+        may work meanwhile."""
         count = len(self.selection)
         digests = bytearray(count * _DIGEST_BYTES)
         sizes, mtimes = array("q", bytes(8 * count)), array("q", bytes(8 * count))
@@ -345,15 +351,20 @@ class FileHasher:
         # A big file met in a range of many is left for a task of its own (in parallel only).
         own_task = OWN_TASK_BYTES if self._pool is not None and self._ranges[0][1] - self._ranges[0][0] > 1 else None
         tasks = [task(start, stop, own_task) for start, stop in self._ranges]
-        single = []
-        for (start, _), result in zip(self._ranges, self._map(_hash_range, tasks)):
-            progress.advance(store(start, result))
-            single.extend((p, self._pool.submit(_hash_range, task(p, p + 1, None))) for p in result[3])
-        for position, future in single:
-            store(position, future.result())
-            progress.advance(1)
-        problems.sort()
-        return Fingerprints(sizes, mtimes, tuple(problems), digests)
+        results = self._map(_hash_range, tasks)  # workers (if any) start on every range now
+
+        def collect(progress: Progress = NO_PROGRESS) -> Fingerprints:
+            single = []
+            for (start, _), result in zip(self._ranges, results):
+                progress.advance(store(start, result))
+                single.extend((p, self._pool.submit(_hash_range, task(p, p + 1, None))) for p in result[3])
+            for position, future in single:
+                store(position, future.result())
+                progress.advance(1)
+            problems.sort()
+            return Fingerprints(sizes, mtimes, tuple(problems), digests)
+
+        return collect
 
     def unchanged(self, stamps: Stamps) -> Callable[[], bool]:
         """Start checking that every selected file still has its stamp in ``stamps`` (a stat

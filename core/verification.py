@@ -13,7 +13,7 @@ from pathlib import Path
 
 from govern.errors import Problem
 from govern.hashing import FileHasher
-from govern.manifest import SealCheck, read_seal
+from govern.manifest import SEAL_NAME, SealCheck, read_seal
 from govern.progress import NO_PROGRESS, Progress
 from govern.tree import list_run_tree
 
@@ -21,43 +21,45 @@ from govern.tree import list_run_tree
 def verify_run(run_dir: Path, progress: Progress = NO_PROGRESS) -> SealCheck:
     """Check the seal, the manifest and every file of ``run_dir``; collect all problems."""
     run_dir = Path(run_dir)
-    seal = read_seal(run_dir)
-    problems: list[Problem] = list(seal.problems)
-    if seal.manifest is None:
-        return SealCheck(run_dir, seal.root_sha256, None, tuple(problems))
+    if not os.path.lexists(run_dir / SEAL_NAME):
+        return read_seal(run_dir)  # not sealed: nothing to hash
     listing = list_run_tree(run_dir, include_seal_leftovers=True)
-    problems.extend(listing.problems)
+    # Every file on disk is hashed — the workers start at once — while this process reads
+    # the manifest; a file the manifest does not list is reported, its digest never looked at.
+    with FileHasher(listing) as hasher:
+        collect = hasher.start_fingerprint()
+        seal = read_seal(run_dir)
+        if seal.manifest is None:
+            return SealCheck(run_dir, seal.root_sha256, None, seal.problems)
+        progress.start(len(listing.paths), f"verifying {run_dir.name}")
+        hashed = collect(progress)
+    problems: list[Problem] = [*seal.problems, *listing.problems]
     listed = seal.manifest.by_path()
     on_disk = set(listing.paths)
     for path in sorted(listed.keys() - on_disk):
         problems.append(Problem("E_FILE_MISSING", path, "listed in the manifest, not on disk"))
     for path in sorted(on_disk - listed.keys()):
         problems.append(Problem("E_FILE_UNLISTED", path, "on disk, not listed in the manifest"))
-    # Files both listed and on disk, in path order. Each is hashed whatever its size: the
-    # fstat of the hash tells the size, so no stat of its own is needed first.
-    selection = [index for index, path in enumerate(listing.paths) if path in listed]
-    progress.start(len(selection), f"verifying {run_dir.name}")
-    with FileHasher(listing, selection) as hasher:
-        hashed = hasher.fingerprint(progress)
+    # Files both listed and on disk, in path order: size (told by the hash's fstat), then digest.
     failed = {position: (code, message) for position, code, message in hashed.problems}
     size_problems: list[Problem] = []
     hash_problems: list[Problem] = []
-    for position, index in enumerate(selection):
-        path = listing.paths[index]
-        expected = listed[path]
-        if position in failed:
+    sizes = hashed.sizes
+    for position, (path, found) in enumerate(zip(listing.paths, hashed.hex_digests())):
+        expected = listed.get(path)
+        if expected is None:
+            continue
+        if failed and position in failed:
             code, message = failed[position]
-            size = _size_if_known(listing.location(index))
+            size = _size_if_known(listing.location(position))
             if size is not None and size != expected.bytes:
                 size_problems.append(Problem("E_SIZE_MISMATCH", path, f"{size} bytes, the manifest says {expected.bytes}"))
             else:
                 hash_problems.append(Problem(code, path, message))
-        elif hashed.sizes[position] != expected.bytes:
-            size_problems.append(Problem("E_SIZE_MISMATCH", path, f"{hashed.sizes[position]} bytes, the manifest says {expected.bytes}"))
-        else:
-            found = hashed.sha256(position)
-            if found != expected.sha256:
-                hash_problems.append(Problem("E_DIGEST_MISMATCH", path, f"sha256 {found}, the manifest says {expected.sha256}"))
+        elif sizes[position] != expected.bytes:
+            size_problems.append(Problem("E_SIZE_MISMATCH", path, f"{sizes[position]} bytes, the manifest says {expected.bytes}"))
+        elif found != expected.sha256:
+            hash_problems.append(Problem("E_DIGEST_MISMATCH", path, f"sha256 {found}, the manifest says {expected.sha256}"))
     problems.extend(size_problems)
     problems.extend(hash_problems)
     return SealCheck(run_dir, seal.root_sha256, seal.manifest, tuple(problems))
