@@ -97,8 +97,8 @@ def _is_seal_leftover(name: str) -> bool:
 
 
 _FILE, _DIRECTORY = 0, 1
-#: Names :func:`govern.paths.name_problem` passes at once, joined by newlines (which no plain
-#: name holds, so each line is one name).
+#: Newline-joined names that :func:`govern.paths.name_problem` passes by its plain-name regex
+#: (see :func:`all_plain_names` for a name that itself holds a newline).
 _PLAIN_NAMES = re.compile(f"(?:{_PLAIN_NAME.pattern})(?:\\n(?:{_PLAIN_NAME.pattern}))*")
 
 
