@@ -12,10 +12,11 @@ import contextlib
 import errno
 import gc
 import hashlib
+import itertools
 import os
 import re
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
@@ -69,11 +70,36 @@ class Manifest:
 
     def to_bytes(self) -> bytes:
         """Canonical manifest.json bytes."""
-        return dump_canonical(self.to_json(), floats=False)  # paths, hex digests and sizes only
+        return manifest_bytes(self.run_id, self.files)
 
     def by_path(self) -> dict[str, ManifestEntry]:
         """Entries keyed by path."""
         return {entry.path: entry for entry in self.files}
+
+
+#: Entries serialised per call by :func:`manifest_bytes` (bounds the memory it takes).
+_ENTRIES_PER_CALL = 8192
+
+
+def manifest_bytes(run_id: str, entries: Iterable[tuple[str, str, int]]) -> bytes:
+    """Canonical manifest.json bytes for ``entries`` — ``(path, sha256, bytes)`` sorted by
+    path — equal to ``dump_canonical(Manifest(...).to_json())`` (a test proves it).
+
+    The entries are serialised a few thousand at a time (by orjson, see
+    :func:`govern.jsonio.dump_canonical`), each run indented one level deeper and spliced
+    into the document: a million entries never exist as a million dicts at once.
+    """
+    head, tail = dump_canonical(Manifest(run_id, ()).to_json(), floats=False).split(b'"files": []', 1)
+    parts = [head, b'"files": [']
+    entries = iter(entries)
+    while batch := [{"path": p, "sha256": d, "bytes": b} for p, d, b in itertools.islice(entries, _ENTRIES_PER_CALL)]:
+        # b"[\n  {...},\n  {...}\n]\n": drop the brackets, indent every line two more spaces
+        # (no string holds a raw newline: JSON escapes it).
+        parts.append(b",\n    " if len(parts) > 2 else b"\n    ")
+        parts.append(dump_canonical(batch, floats=False)[4:-3].replace(b"\n", b"\n  "))
+    parts.append(b"\n  ]" if len(parts) > 2 else b"]")
+    parts.append(tail)
+    return b"".join(parts)  # one copy: the document is the largest thing a seal holds
 
 
 def seal_line(manifest_bytes: bytes) -> tuple[str, bytes]:

@@ -9,9 +9,12 @@ written, so the run is left as it was.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import hashlib
+import itertools
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +24,12 @@ from govern.atomic import remove_temp_leftovers, write_atomic
 from govern.envelope import ENVELOPE_NAME
 from govern.errors import ExitCode, GovernError, Problem
 from govern.faults import crash_point
-from govern.hashing import hash_files
+from govern.hashing import FileHasher
 from govern.jsonio import dump_canonical
-from govern.manifest import MANIFEST_NAME, SEAL_NAME, Manifest, ManifestEntry, seal_line
+from govern.manifest import MANIFEST_NAME, SEAL_NAME, manifest_bytes, seal_line
 from govern.paths import SEAL_FILES
 from govern.progress import NO_PROGRESS, Progress
-from govern.tree import scan_run_tree, tree_unchanged
+from govern.tree import directories_unchanged, list_run_tree
 
 
 @attrs.frozen
@@ -73,7 +76,7 @@ def seal_run(
 
     ``envelope`` is the run.json written when the run has none; its ``run_id`` is the id
     recorded in the manifest (a staged run's folder is renamed to it afterwards).
-    ``progress`` counts the bytes hashed.
+    ``progress`` counts the files hashed.
     """
     run_dir = Path(run_dir)
     if not run_dir.is_dir() or run_dir.is_symlink():
@@ -83,29 +86,41 @@ def seal_run(
         raise GovernError("E_ALREADY_SEALED", f"{run_dir}: already sealed (MANIFEST.sha256 exists); use --reseal to replace the seal")
     # Crash debris, never payload (the caller holds the lock, so no seal is writing them now).
     remove_temp_leftovers(run_dir, _SEAL_WRITES)
-    scan = scan_run_tree(run_dir)
-    if scan.problems:
-        raise _refuse(run_dir, scan.problems)
+    listing = list_run_tree(run_dir)
+    if listing.problems:
+        raise _refuse(run_dir, listing.problems)
     envelope_path = run_dir / ENVELOPE_NAME
     envelope_bytes = None
     if not envelope_path.exists():
         envelope_bytes = dump_canonical(envelope)
-    progress.start(sum(f.size for f in scan.files), f"sealing {run_dir.name}")
-    digests = list(hash_files(scan.files, progress))
-    problems = [d.problem for d in digests if d.problem is not None]
-    if problems:
-        raise _refuse(run_dir, problems)
-    if not tree_unchanged(scan):
-        raise GovernError("E_FILE_CHANGED", f"cannot seal {run_dir}: files were added, removed or changed while sealing")
-    entries = [ManifestEntry(d.path, d.sha256, d.size) for d in digests]  # type: ignore[arg-type]
-    if envelope_bytes is not None:
-        # run.json is payload like any other file, so it is listed; its hash is known already.
-        envelope_entry = ManifestEntry(ENVELOPE_NAME, hashlib.sha256(envelope_bytes).hexdigest(), len(envelope_bytes))
-        entries = sorted([*entries, envelope_entry], key=lambda e: e.path)
-    run_id = envelope["run_id"]
-    manifest = Manifest(run_id=run_id, files=tuple(entries))
-    manifest_bytes = manifest.to_bytes()
-    root, line = seal_line(manifest_bytes)
+    progress.start(len(listing.paths), f"sealing {run_dir.name}")
+    with FileHasher(listing) as hasher:
+        # Every file's stamp before any is hashed, as each must still hold when it is: a file
+        # that changes between the walk and its hash means a writer is at work in the run.
+        stamps = hasher.stamps()
+        if stamps.problems:
+            raise _refuse(run_dir, [Problem(code, listing.paths[position], message) for position, code, message in stamps.problems])
+        hashed = hasher.fingerprint(progress, stamps)
+        if hashed.problems:
+            raise _refuse(run_dir, [Problem(code, listing.paths[position], message) for position, code, message in hashed.problems])
+        # Every stamp once more, now that all files are hashed: a file changed after its hash
+        # (or a folder that gained or lost an entry) would make the manifest a lie. The
+        # workers check while this process writes the manifest.
+        unchanged = hasher.unchanged(hashed)
+        paths, sizes = listing.paths, hashed.sizes
+        entries: Iterable[tuple[str, str, int]] = zip(paths, hashed.hex_digests(), sizes)
+        total_bytes = sum(sizes)
+        if envelope_bytes is not None:
+            # run.json is payload like any other file, so it is listed; its hash is known already.
+            envelope_entry = (ENVELOPE_NAME, hashlib.sha256(envelope_bytes).hexdigest(), len(envelope_bytes))
+            at = bisect.bisect(paths, ENVELOPE_NAME)
+            entries = itertools.chain(itertools.islice(entries, at), [envelope_entry], entries)
+            total_bytes += len(envelope_bytes)
+        run_id = envelope["run_id"]
+        manifest = manifest_bytes(run_id, entries)
+        if not (unchanged() and directories_unchanged(listing)):
+            raise GovernError("E_FILE_CHANGED", f"cannot seal {run_dir}: files were added, removed or changed while sealing")
+    root, line = seal_line(manifest)
     if reseal:
         # Withdraw the old seal first so no instant shows the old seal over a new manifest.
         with contextlib.suppress(FileNotFoundError):
@@ -118,7 +133,7 @@ def seal_run(
             write_atomic(envelope_path, envelope_bytes)
             crash_point("after-envelope:seal")
         attempted.append(run_dir / MANIFEST_NAME)
-        write_atomic(run_dir / MANIFEST_NAME, manifest_bytes)
+        write_atomic(run_dir / MANIFEST_NAME, manifest)
         crash_point("after-manifest:seal")
         attempted.append(run_dir / SEAL_NAME)
         write_atomic(run_dir / SEAL_NAME, line)
@@ -129,7 +144,7 @@ def seal_run(
     return SealResult(
         run_id=run_id,
         root_sha256=root,
-        files=len(entries),
-        total_bytes=sum(e.bytes for e in entries),
+        files=len(paths) + (envelope_bytes is not None),
+        total_bytes=total_bytes,
         wrote_envelope=envelope_bytes is not None,
     )

@@ -3,7 +3,8 @@
 The tree: ``small_files`` files of 4 KiB in ``small_folders`` folders. Targets: ``govern seal``
 ≤ 1.3× ``find … -type f -print0 | xargs -0 -P2 -n 500 openssl dgst -sha256`` and ≥ 8× faster
 than ``bagit.py --sha256 --processes 2`` (creating a bag); ``govern verify`` ≥ 8× faster than
-``bagit.py --validate --processes 2``.
+``bagit.py --validate --processes 2``. Progress bars (shown only on a terminal) cost < 2%:
+``govern seal`` under a pseudo-terminal, with bars against without, ≤ 1.02.
 
 bagit turns a folder into a bag in place: it *renames* the payload into ``data/`` and writes
 its tag files next to it, never rewriting a payload file. So before each bagit round (untimed)
@@ -16,14 +17,17 @@ made once, as a copy of the tree, so ``govern seal`` and bagit never touch the s
 from __future__ import annotations
 
 import os
+import shlex
+from pathlib import Path
 
 from benchmarks.context import BenchContext, Sizes
 from benchmarks.generate import remove_seal, run_id, write_small_tree
-from benchmarks.report import WorkloadReport, compare_row
+from benchmarks.report import Row, WorkloadReport, compare_row
 from benchmarks.timing import Command, measure_alternately
 from benchmarks.workloads import Workload
 
 XARGS_TARGET = 1.3
+BARS_TARGET = 1.02
 BAGIT_TARGET = 1 / 8
 
 
@@ -78,6 +82,8 @@ def _run(ctx: BenchContext) -> WorkloadReport:
         compare_row("seal vs bagit create", results["govern seal"], bagit_missing or results[create_label], BAGIT_TARGET, "<= 0.125 (8x faster)")
     )
 
+    report.rows.append(_progress_bar_row(ctx, run_dir))
+
     remove_seal(run_dir)
     ctx.setup(ctx.govern("seal", run_dir, "--at", "2024-01-01T00:00:00Z"))
     verify = Command.single("govern verify", ctx.govern("verify", run_dir))
@@ -93,6 +99,23 @@ def _run(ctx: BenchContext) -> WorkloadReport:
         compare_row("verify vs bagit validate", results["govern verify"], bagit_missing or results[validate_label], BAGIT_TARGET, "<= 0.125 (8x faster)")
     )
     return report
+
+
+def _progress_bar_row(ctx: BenchContext, run_dir: Path) -> Row:
+    """What the progress bar costs: ``govern seal`` on a terminal (a pseudo-terminal made by
+    util-linux ``script``, bars drawn on stderr) against the same with stderr sent to
+    /dev/null (no bars: they show only on a terminal). Both run under ``script``, so the
+    pseudo-terminal's own cost falls on both."""
+    label, quiet_label = "govern seal, bars", "govern seal, no bars"
+    missing = ctx.missing(label, "script")
+    if missing is not None:
+        return compare_row("progress bars: seal on a terminal", missing, missing, BARS_TARGET, f"<= {BARS_TARGET}")
+    seal = shlex.join(ctx.govern("seal", run_dir, "--at", "2024-01-01T00:00:00Z"))
+    script = str(ctx.tool("script"))
+    with_bars = Command.single(label, [script, "-qec", seal, "/dev/null"], prepare=lambda: remove_seal(run_dir))
+    without = Command.single(quiet_label, [script, "-qec", f"{seal} 2>/dev/null", "/dev/null"], prepare=lambda: remove_seal(run_dir))
+    results = measure_alternately([with_bars, without], ctx.sizes.repeat, ctx.sizes.warmup)
+    return compare_row("progress bars: seal on a terminal", results[label], results[quiet_label], BARS_TARGET, f"<= {BARS_TARGET} (< 2% cost)")
 
 
 def _disk(sizes: Sizes) -> int:
