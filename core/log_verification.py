@@ -11,19 +11,22 @@ recorded for it: a snapshot re-sealed after it was recorded is rewritten history
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import heapq
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import attrs
 
+from govern import collector, forked_map
 from govern.config import Workspace
 from govern.delta_log import list_builds
 from govern.envelope import ENVELOPE_NAME
 from govern.errors import Problem
 from govern.jsonio import StrictJSONError, dump_jsonl_line, loads_strict
-from govern.jsonl_reader import NOT_CANONICAL, fast_parser
+from govern.jsonl_reader import NOT_CANONICAL, batches, canonical_batch_parser, fast_parser, lines_between
 from govern.manifest import ManifestEntry
 from govern.plugin_manager import PluginHost
 from govern.progress import NO_PROGRESS, Progress
@@ -64,7 +67,8 @@ class _Chain:
         self.previous_bytes: bytes = b""
         self.previous_build: dict[str, str] | None = None
         self.last_ref: dict[str, Any] = {}
-        self.recorded: dict[tuple[str, str], str | None] = {}
+        #: run id -> registry id -> the manifest hash recorded for that snapshot (None: unknown).
+        self.recorded: dict[str, dict[str, str | None]] = {}
 
 
 def _first_difference(old: bytes, new: bytes) -> int:
@@ -103,54 +107,199 @@ def _common_prefix_length(old: bytes, new: bytes) -> int:
     return min(length, len(new))
 
 
-def _check_lines(
-    chain: _Chain, run_id: str, data: bytes, start: int, where: str, validate: RecordValidator | None, problems: list[Problem]
-) -> int:
-    """Check each line appended by this build; return how many records it holds in all."""
-    first_line = data[:start].count(b"\n") + 1
-    body = data[start:]
-    if body and not body.endswith(b"\n"):
-        torn_line = first_line + body.count(b"\n")
-        problems.append(Problem("E_LOG_TORN", f"{where}: line {torn_line}", "the last line has no newline"))
-        body = body[: body.rfind(b"\n") + 1]
-    lines = body.split(b"\n")[:-1] if body else []
-    previous_registry = ""
+#: Appended lines checked together: one canonical check and one schema decision per batch.
+BATCH_LINES = 256
+#: A build's appended lines are shared with a forked process only from this many bytes on.
+PARALLEL_MIN_BYTES = 4 << 20
+
+#: A problem of one line: (line number, problem); kept in line order.
+_LineProblem = tuple[int, Problem]
+
+
+def _record_of_line(
+    line: bytes, number: int, where: str, validate: RecordValidator | None, found: list[_LineProblem]
+) -> dict[str, Any] | None:
+    """One line parsed and checked on its own — the slow path, which says what is wrong with
+    a line: the record, or None when the line holds no JSON object (the problem is recorded)."""
+    at = f"{where}: line {number}"
     parse_canonical = fast_parser()
-    for offset, line in enumerate(lines):
-        at = f"{where}: line {first_line + offset}"
-        # A canonical line (what govern writes) is parsed fast; any other line is parsed
-        # strictly, which explains what is wrong with it.
-        record = NOT_CANONICAL if parse_canonical is None else parse_canonical(line)
-        if record is NOT_CANONICAL:
-            try:
-                record = loads_strict(line)
-            except StrictJSONError as exc:
-                problems.append(Problem("E_LOG_INVALID", at, exc.reason))
-                continue
-            if isinstance(record, dict) and dump_jsonl_line(record) != line + b"\n":
-                problems.append(Problem("E_LOG_INVALID", at, "not canonical JSON (sorted keys, compact, UTF-8)"))
-        if not isinstance(record, dict):
-            problems.append(Problem("E_LOG_INVALID", at, "not a JSON object"))
-            continue
-        for message in validate(record) if validate else ():
-            problems.append(Problem("E_LOG_INVALID", at, f"schema: {message}"))
-        if record.get("derivation_run_id") != run_id:
-            problems.append(Problem("E_LOG_INVALID", at, f"derivation_run_id {record.get('derivation_run_id')!r} but it was appended by {run_id}"))
+    record = NOT_CANONICAL if parse_canonical is None else parse_canonical(line)
+    if record is NOT_CANONICAL:
+        try:
+            record = loads_strict(line)
+        except StrictJSONError as exc:
+            found.append((number, Problem("E_LOG_INVALID", at, exc.reason)))
+            return None
+        if isinstance(record, dict) and dump_jsonl_line(record) != line + b"\n":
+            found.append((number, Problem("E_LOG_INVALID", at, "not canonical JSON (sorted keys, compact, UTF-8)")))
+    if not isinstance(record, dict):
+        found.append((number, Problem("E_LOG_INVALID", at, "not a JSON object")))
+        return None
+    for message in validate(record) if validate else ():
+        found.append((number, Problem("E_LOG_INVALID", at, f"schema: {message}")))
+    return record
+
+
+def _batch_decider(validate: RecordValidator | None) -> Callable[[Any], bool]:
+    """``ok(value) -> bool``: whether a parsed line needs no explaining — a JSON object the
+    schema accepts (decided by the fast engine when ``validate`` offers one)."""
+    if validate is None:
+        return lambda value: isinstance(value, dict)
+    is_valid = getattr(validate, "is_valid", None)
+    if is_valid is not None:
+        return is_valid  # the record schema admits objects only
+    return lambda value: isinstance(value, dict) and not validate(value)
+
+
+@attrs.define
+class _Links:
+    """The per-record chain checks over consecutive lines of one build: derived by this build,
+    registries in id order, each record linking to its registry's previous ``to_ref``.
+
+    A part checked apart from the lines before it (in a forked process) cannot know what they
+    left: it starts with ``previous_registry`` None and empty ``last_ref``, and defers each
+    registry's first link and its first order check to :meth:`join`.
+    """
+
+    run_id: str
+    where: str
+    last_ref: dict[str, Any]
+    recorded: dict[str, dict[str, str | None]]
+    previous_registry: str | None = ""
+    #: Links to check against the lines before: (line, registry id, its from_ref).
+    deferred: list[tuple[int, str, Any]] | None = None
+    #: The first registry seen, when ``previous_registry`` was not known: (line, registry id).
+    first_registry: tuple[int, str] | None = None
+    found: list[_LineProblem] = attrs.field(factory=list)
+
+    @classmethod
+    def apart(cls, run_id: str, where: str) -> _Links:
+        """Links for lines checked apart from the lines before them."""
+        return cls(run_id, where, {}, {}, previous_registry=None, deferred=[])
+
+    def link(self, record: dict[str, Any], number: int) -> None:
+        """Check ``record``, line ``number``, and carry the chain past it."""
+        derived = record.get("derivation_run_id")
+        if derived != self.run_id:
+            self._problem(number, f"derivation_run_id {derived!r} but it was appended by {self.run_id}")
         registry_id = record.get("registry_id")
         if not isinstance(registry_id, str):
-            continue
+            return
         # A build appends registry by registry in id order: records swapped across registries
         # link correctly, so only this catches such a reordering in the latest build.
-        if registry_id < previous_registry:
-            problems.append(Problem("E_LOG_INVALID", at, f"{registry_id} appended after {previous_registry} (a build appends in registry-id order)"))
-        previous_registry = registry_id
-        if record.get("from_ref") != chain.last_ref.get(registry_id):
-            problems.append(Problem("E_LOG_INVALID", at, f"{registry_id}: from_ref does not link to the registry's previous to_ref"))
-        to_ref = record.get("to_ref")
-        chain.last_ref[registry_id] = to_ref
-        if isinstance(to_ref, dict) and isinstance(to_ref.get("run_id"), str):
-            chain.recorded[(registry_id, to_ref["run_id"])] = to_ref.get("manifest_sha256")
-    return data.count(b"\n")
+        if self.previous_registry is None:
+            self.first_registry = (number, registry_id)
+        elif registry_id < self.previous_registry:
+            self._order_problem(number, registry_id, self.previous_registry)
+        self.previous_registry = registry_id
+        last_ref = self.last_ref
+        if self.deferred is not None and registry_id not in last_ref:
+            self.deferred.append((number, registry_id, record.get("from_ref")))
+        elif record.get("from_ref") != last_ref.get(registry_id):
+            self._link_problem(number, registry_id)
+        to_ref = last_ref[registry_id] = record.get("to_ref")
+        if isinstance(to_ref, dict):
+            snapshot = to_ref.get("run_id")
+            if isinstance(snapshot, str):
+                by_registry = self.recorded.get(snapshot)
+                if by_registry is None:
+                    by_registry = self.recorded[snapshot] = {}
+                by_registry[registry_id] = to_ref.get("manifest_sha256")
+
+    def join(self, later: _Links) -> None:
+        """Carry the chain past ``later``, the part that follows these lines, checking what it
+        deferred; its problems join these, in line order."""
+        found: list[_LineProblem] = []
+        if later.first_registry is not None and self.previous_registry is not None:
+            number, registry_id = later.first_registry
+            if registry_id < self.previous_registry:
+                self._order_problem(number, registry_id, self.previous_registry, found)
+        for number, registry_id, from_ref in later.deferred or ():
+            if from_ref != self.last_ref.get(registry_id):
+                self._link_problem(number, registry_id, found)
+        # Stable: on one line, the deferred checks come after what the part found there.
+        self.found.extend(heapq.merge(later.found, found, key=lambda item: item[0]))
+        self.last_ref.update(later.last_ref)
+        for snapshot, by_registry in later.recorded.items():
+            self.recorded.setdefault(snapshot, {}).update(by_registry)
+        if later.previous_registry is not None:
+            self.previous_registry = later.previous_registry
+
+    def _problem(self, number: int, message: str, found: list[_LineProblem] | None = None) -> None:
+        (self.found if found is None else found).append((number, Problem("E_LOG_INVALID", f"{self.where}: line {number}", message)))
+
+    def _order_problem(self, number: int, registry_id: str, previous: str, found: list[_LineProblem] | None = None) -> None:
+        self._problem(number, f"{registry_id} appended after {previous} (a build appends in registry-id order)", found)
+
+    def _link_problem(self, number: int, registry_id: str, found: list[_LineProblem] | None = None) -> None:
+        self._problem(number, f"{registry_id}: from_ref does not link to the registry's previous to_ref", found)
+
+
+#: One part of a build's appended lines: its bytes ``data[start:end]`` (whole lines) and the
+#: number of its first line.
+_Part = tuple[int, int, int]
+
+
+def _check_part(links: _Links, data: bytes, part: _Part, validate: RecordValidator | None) -> _Links:
+    """Check the lines of one part, batch by batch: a batch of canonical lines that all pass
+    the schema costs one orjson parse per line, one re-serialisation and one schema call per
+    batch, then the chain checks; a batch holding any other line is taken line by line, which
+    says what is wrong."""
+    start, end, number = part
+    parse_batch = canonical_batch_parser()
+    ok = _batch_decider(validate)
+    link = links.link
+    with collector.paused():
+        for lines in lines_between(data, start, end):
+            for offset, batch in batches(lines, BATCH_LINES):
+                records = None if parse_batch is None else parse_batch(batch)
+                if records is not None and all(map(ok, records)):
+                    for at, record in enumerate(records, start=number + offset):
+                        link(record, at)
+                    continue
+                for at, line in enumerate(batch, start=number + offset):
+                    record = _record_of_line(line, at, links.where, validate, links.found)
+                    if record is not None:
+                        link(record, at)
+            number += len(lines)
+    return links
+
+
+def _halves(data: bytes, start: int, end: int, first_line: int) -> list[_Part]:
+    """``data[start:end]`` (whole lines) as one part, or as two cut at a line start when it is
+    long enough to be worth a second process."""
+    cut = data.find(b"\n", max(start, (start + end) // 2 - 1), end) + 1  # the first line start from the middle on
+    if not forked_map.CAN_FORK or end - start < PARALLEL_MIN_BYTES or not start < cut < end:
+        return [(start, end, first_line)]
+    return [(start, cut, first_line), (cut, end, first_line + data.count(b"\n", start, cut))]
+
+
+def _check_lines(
+    chain: _Chain, run_id: str, data: bytes, start: int, where: str, validate: RecordValidator | None, problems: list[Problem]
+) -> None:
+    """Check each line this build appended to the log (``data[start:]``).
+
+    A long run of lines is shared with a forked process (:mod:`govern.forked_map`) that checks
+    the second half apart; this one joins the halves' chains. The children split their lines
+    themselves: line objects made before forking would be copied page by page as both
+    processes touch their reference counts.
+    """
+    first_line = data.count(b"\n", 0, start) + 1
+    end = data.rfind(b"\n", start) + 1 or start  # past the last complete line
+    if end < len(data):
+        torn_line = first_line + data.count(b"\n", start, end)
+        problems.append(Problem("E_LOG_TORN", f"{where}: line {torn_line}", "the last line has no newline"))
+    parts = _halves(data, start, end, first_line)
+    links = _Links(run_id, where, chain.last_ref, chain.recorded)
+
+    def check(part: _Part) -> _Links:
+        # The first part continues the chain (here); a later one is checked apart (forked).
+        return _check_part(links if part is parts[0] else _Links.apart(run_id, where), data, part, validate)
+
+    first, *later = forked_map.map_forked(check, parts)
+    for part in later:
+        first.join(part)
+    problems.extend(problem for _, problem in first.found)
 
 
 def _check_envelope(chain: _Chain, run_dir: Path, where: str, lines: int, problems: list[Problem]) -> None:
@@ -195,10 +344,11 @@ def verify_log(
             checks.append(BuildCheck(run_id, seal.root_sha256, 0, tuple(problems)))
             continue
         data = (run_dir / artifact).read_bytes()
-        lines = data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)  # a torn tail is a line too
+        records = data.count(b"\n")
+        lines = records + (1 if data and not data.endswith(b"\n") else 0)  # a torn tail is a line too
         _check_envelope(chain, run_dir, run_id, lines, problems)
         start = _check_prefix(chain, run_id, data, where, problems)
-        records = _check_lines(chain, run_id, data, start, where, validate, problems)
+        _check_lines(chain, run_id, data, start, where, validate, problems)
         checks.append(BuildCheck(run_id, seal.root_sha256, records, tuple(problems)))
         chain.previous_entry = entry
         chain.previous_bytes = data
@@ -207,27 +357,43 @@ def verify_log(
     return LogVerification(tuple(checks), tuple(snapshot_problems), records)
 
 
-def _check_recorded_snapshots(workspace: Workspace, host: PluginHost, recorded: dict[tuple[str, str], str | None]) -> list[Problem]:
-    problems = []
-    # One run is the snapshot of many registries: look at each run, and read its seal, once.
+#: The recorded snapshots' seals are shared with a forked process only from this many runs on.
+PARALLEL_MIN_SNAPSHOTS = 200
+
+
+def _snapshot_roots(runs_root: Path, host: PluginHost, run_ids: list[str]) -> dict[str, str | None]:
+    """Each run's current ROOT_SHA256 (None: unsealed); runs that no longer exist are left out."""
     roots: dict[str, str | None] = {}
-    missing: set[str] = set()
-    for (registry_id, run_id), manifest_sha256 in sorted(recorded.items()):
-        if manifest_sha256 is None:
-            continue  # a legacy snapshot recorded as unknown: there was no seal to hold it to
-        where = f"{registry_id} @ {run_id}"
-        if run_id not in roots and run_id not in missing:
-            run_dir = workspace.runs_root / run_id
-            if run_dir.is_dir():
-                roots[run_id] = host.verify_seal(run_dir, False, NO_PROGRESS).root_sha256
-            else:
-                missing.add(run_id)
-        if run_id in missing:
-            problems.append(Problem("E_HISTORY_CONFLICT", where, "recorded snapshot no longer exists"))
-            continue
-        now = roots[run_id]
-        if now != manifest_sha256:
-            problems.append(
-                Problem("E_HISTORY_CONFLICT", where, f"recorded with manifest {manifest_sha256}, now {now or 'unsealed'} (re-sealed after it was recorded)")
-            )
-    return problems
+    for run_id in run_ids:
+        run_dir = runs_root / run_id
+        if run_dir.is_dir():
+            roots[run_id] = host.verify_seal(run_dir, False, NO_PROGRESS).root_sha256
+    return roots
+
+
+def _check_recorded_snapshots(workspace: Workspace, host: PluginHost, recorded: dict[str, dict[str, str | None]]) -> list[Problem]:
+    """Every recorded snapshot (run id -> registry id -> manifest hash) still carries the
+    manifest hash recorded for it; problems sorted by registry, then run."""
+    # One run is the snapshot of many registries: each run's seal is read once. A legacy
+    # snapshot recorded as unknown (None) had no seal to hold it to.
+    run_ids = sorted(run_id for run_id, by_registry in recorded.items() if any(h is not None for h in by_registry.values()))
+    parts = [run_ids]
+    if forked_map.CAN_FORK and len(run_ids) >= PARALLEL_MIN_SNAPSHOTS:
+        parts = [run_ids[0::2], run_ids[1::2]]
+    roots: dict[str, str | None] = {}
+    for found in forked_map.map_forked(functools.partial(_snapshot_roots, workspace.runs_root, host), parts):
+        roots.update(found)
+    problems: list[tuple[str, str, Problem]] = []
+    for run_id in run_ids:
+        for registry_id, manifest_sha256 in recorded[run_id].items():
+            if manifest_sha256 is None:
+                continue
+            where = f"{registry_id} @ {run_id}"
+            if run_id not in roots:
+                problems.append((registry_id, run_id, Problem("E_HISTORY_CONFLICT", where, "recorded snapshot no longer exists")))
+                continue
+            now = roots[run_id]
+            if now != manifest_sha256:
+                message = f"recorded with manifest {manifest_sha256}, now {now or 'unsealed'} (re-sealed after it was recorded)"
+                problems.append((registry_id, run_id, Problem("E_HISTORY_CONFLICT", where, message)))
+    return [problem for *_, problem in sorted(problems, key=lambda item: item[:2])]
