@@ -14,6 +14,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import heapq
+import zlib
+from sys import intern
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -62,13 +64,19 @@ class LogVerification:
 class _Chain:
     """State carried from build to build while walking the history."""
 
-    def __init__(self) -> None:
+    def __init__(self, read_roots: Callable[[list[str]], dict[str, str | None]] = lambda run_ids: {}) -> None:
         self.previous_entry: ManifestEntry | None = None
         self.previous_bytes: bytes = b""
         self.previous_build: dict[str, str] | None = None
         self.last_ref: dict[str, Any] = {}
         #: run id -> registry id -> the manifest hash recorded for that snapshot (None: unknown).
         self.recorded: dict[str, dict[str, str | None]] = {}
+        #: ``read_roots(run_ids)``: the current ROOT_SHA256 of each run that exists.
+        self.read_roots = read_roots
+        #: The recorded snapshots' current roots, read so far; ``looked_at`` also holds runs
+        #: found missing. Each run's seal is read once.
+        self.roots: dict[str, str | None] = {}
+        self.looked_at: set[str] = set()
 
 
 def _first_difference(old: bytes, new: bytes) -> int:
@@ -171,6 +179,9 @@ class _Links:
     #: The first registry seen, when ``previous_registry`` was not known: (line, registry id).
     first_registry: tuple[int, str] | None = None
     found: list[_LineProblem] = attrs.field(factory=list)
+    #: Recorded snapshots' roots read alongside (see :func:`_read_share_of_roots`).
+    roots: dict[str, str | None] = attrs.field(factory=dict)
+    looked_at: set[str] = attrs.field(factory=set)
 
     @classmethod
     def apart(cls, run_id: str, where: str) -> _Links:
@@ -204,7 +215,10 @@ class _Links:
                 by_registry = self.recorded.get(snapshot)
                 if by_registry is None:
                     by_registry = self.recorded[snapshot] = {}
-                by_registry[registry_id] = to_ref.get("manifest_sha256")
+                # Interned, a registry id (and a run's manifest hash) is one object however
+                # many records repeat it: what a forked part sends back pickles 9x smaller.
+                manifest_sha256 = to_ref.get("manifest_sha256")
+                by_registry[intern(registry_id)] = intern(manifest_sha256) if type(manifest_sha256) is str else manifest_sha256
 
     def join(self, later: _Links) -> None:
         """Carry the chain past ``later``, the part that follows these lines, checking what it
@@ -224,6 +238,8 @@ class _Links:
             self.recorded.setdefault(snapshot, {}).update(by_registry)
         if later.previous_registry is not None:
             self.previous_registry = later.previous_registry
+        self.roots.update(later.roots)
+        self.looked_at.update(later.looked_at)
 
     def _problem(self, number: int, message: str, found: list[_LineProblem] | None = None) -> None:
         (self.found if found is None else found).append((number, Problem("E_LOG_INVALID", f"{self.where}: line {number}", message)))
@@ -265,6 +281,29 @@ def _check_part(links: _Links, data: bytes, part: _Part, validate: RecordValidat
     return links
 
 
+def _share_of(run_id: str) -> int:
+    """Which of two processes reads a run's seal: by a checksum of its id, so that the two
+    need not tell each other which runs they recorded."""
+    return zlib.crc32(run_id.encode("utf-8", "surrogatepass")) & 1
+
+
+def _runs_to_read(recorded: dict[str, dict[str, str | None]], looked_at: set[str]) -> list[str]:
+    """The recorded runs whose roots are still to be read: those with a recorded hash (a legacy
+    snapshot recorded as unknown had no seal to hold it to) not looked at yet."""
+    return sorted(
+        run_id
+        for run_id, by_registry in recorded.items()
+        if run_id not in looked_at and any(manifest_sha256 is not None for manifest_sha256 in by_registry.values())
+    )
+
+
+def _read_share_of_roots(links: _Links, read_roots: Callable[[list[str]], dict[str, str | None]], share: int) -> None:
+    """Read the roots of this process's share of the runs ``links`` recorded."""
+    run_ids = [run_id for run_id in _runs_to_read(links.recorded, links.looked_at) if _share_of(run_id) == share]
+    links.roots.update(read_roots(run_ids))
+    links.looked_at.update(run_ids)
+
+
 def _halves(data: bytes, start: int, end: int, first_line: int) -> list[_Part]:
     """``data[start:end]`` (whole lines) as one part, or as two cut at a line start when it is
     long enough to be worth a second process."""
@@ -290,11 +329,17 @@ def _check_lines(
         torn_line = first_line + data.count(b"\n", start, end)
         problems.append(Problem("E_LOG_TORN", f"{where}: line {torn_line}", "the last line has no newline"))
     parts = _halves(data, start, end, first_line)
-    links = _Links(run_id, where, chain.last_ref, chain.recorded)
+    links = _Links(run_id, where, chain.last_ref, chain.recorded, roots=chain.roots, looked_at=chain.looked_at)
 
     def check(part: _Part) -> _Links:
         # The first part continues the chain (here); a later one is checked apart (forked).
-        return _check_part(links if part is parts[0] else _Links.apart(run_id, where), data, part, validate)
+        # Each then reads its share of the recorded snapshots' seals, as the two are busy
+        # at the same time now and no second fork is needed at the end.
+        share = 0 if part is parts[0] else 1
+        checked = _check_part(links if share == 0 else _Links.apart(run_id, where), data, part, validate)
+        if len(parts) > 1:
+            _read_share_of_roots(checked, chain.read_roots, share)
+        return checked
 
     first, *later = forked_map.map_forked(check, parts)
     for part in later:
@@ -329,7 +374,7 @@ def verify_log(
 ) -> LogVerification:
     """Check every build of the workspace's delta log and every recorded snapshot."""
     artifact = workspace.config.workspace.delta_log_artifact
-    chain = _Chain()
+    chain = _Chain(functools.partial(_snapshot_roots, workspace.runs_root, host))
     checks: list[BuildCheck] = []
     records = 0
     for run_dir in list_builds(workspace.runs_root):
@@ -353,7 +398,7 @@ def verify_log(
         chain.previous_entry = entry
         chain.previous_bytes = data
         chain.previous_build = {"run_id": run_id, "manifest_sha256": seal.root_sha256 or ""}
-    snapshot_problems = _check_recorded_snapshots(workspace, host, chain.recorded)
+    snapshot_problems = _check_recorded_snapshots(chain)
     return LogVerification(tuple(checks), tuple(snapshot_problems), records)
 
 
@@ -371,28 +416,27 @@ def _snapshot_roots(runs_root: Path, host: PluginHost, run_ids: list[str]) -> di
     return roots
 
 
-def _check_recorded_snapshots(workspace: Workspace, host: PluginHost, recorded: dict[str, dict[str, str | None]]) -> list[Problem]:
-    """Every recorded snapshot (run id -> registry id -> manifest hash) still carries the
-    manifest hash recorded for it; problems sorted by registry, then run."""
-    # One run is the snapshot of many registries: each run's seal is read once. A legacy
-    # snapshot recorded as unknown (None) had no seal to hold it to.
-    run_ids = sorted(run_id for run_id, by_registry in recorded.items() if any(h is not None for h in by_registry.values()))
+def _check_recorded_snapshots(chain: _Chain) -> list[Problem]:
+    """Every recorded snapshot still carries the manifest hash recorded for it; problems sorted
+    by registry, then run. Roots not read alongside the lines are read now (by two processes
+    when there are many)."""
+    run_ids = _runs_to_read(chain.recorded, chain.looked_at)
     parts = [run_ids]
     if forked_map.CAN_FORK and len(run_ids) >= PARALLEL_MIN_SNAPSHOTS:
         parts = [run_ids[0::2], run_ids[1::2]]
-    roots: dict[str, str | None] = {}
-    for found in forked_map.map_forked(functools.partial(_snapshot_roots, workspace.runs_root, host), parts):
-        roots.update(found)
+    for found in forked_map.map_forked(chain.read_roots, parts):
+        chain.roots.update(found)
+    chain.looked_at.update(run_ids)
     problems: list[tuple[str, str, Problem]] = []
-    for run_id in run_ids:
-        for registry_id, manifest_sha256 in recorded[run_id].items():
+    for run_id, by_registry in chain.recorded.items():
+        for registry_id, manifest_sha256 in by_registry.items():
             if manifest_sha256 is None:
-                continue
+                continue  # a legacy snapshot recorded as unknown: there was no seal to hold it to
             where = f"{registry_id} @ {run_id}"
-            if run_id not in roots:
+            if run_id not in chain.roots:
                 problems.append((registry_id, run_id, Problem("E_HISTORY_CONFLICT", where, "recorded snapshot no longer exists")))
                 continue
-            now = roots[run_id]
+            now = chain.roots[run_id]
             if now != manifest_sha256:
                 message = f"recorded with manifest {manifest_sha256}, now {now or 'unsealed'} (re-sealed after it was recorded)"
                 problems.append((registry_id, run_id, Problem("E_HISTORY_CONFLICT", where, message)))

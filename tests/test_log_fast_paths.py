@@ -273,3 +273,40 @@ def test_an_error_in_a_part_surfaces_as_it_would_without_forking() -> None:
 
     with pytest.raises(ValueError, match="two"):
         forked_map.map_forked(fail_on_two, [1, 2])
+
+
+# --- recorded snapshots: each seal read once, whichever process reads it -------------------------
+
+RESEALED, REMOVED = ref(103)["run_id"], ref(3)["run_id"]
+
+
+@pytest.mark.parametrize("split_lines", [False, True])
+@pytest.mark.parametrize("split_snapshots", [False, True])
+def test_each_recorded_snapshot_is_read_once_and_judged_alike(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, split_lines: bool, split_snapshots: bool
+) -> None:
+    reads = tmp_path / "reads"  # appended to by whichever process reads a seal
+
+    def read_roots(run_ids: list[str]) -> dict[str, str | None]:
+        with open(reads, "a") as handle:
+            handle.write("".join(f"{run_id}\n" for run_id in run_ids))
+        roots = {run_id: f"{int(run_id.split('__')[1]):064x}" for run_id in run_ids if run_id != REMOVED}
+        if RESEALED in roots:
+            roots[RESEALED] = "e" * 64
+        return roots
+
+    records = chain_records(3, 5)
+    records[7]["to_ref"]["manifest_sha256"] = None  # reg_1's 3rd snapshot recorded as unknown: never read
+    unknown_run = records[7]["to_ref"]["run_id"]
+    data = b"".join(canonical(record) + b"\n" for record in records)
+    monkeypatch.setattr(log_verification, "PARALLEL_MIN_BYTES", 0 if split_lines else 1 << 60)
+    monkeypatch.setattr(log_verification, "PARALLEL_MIN_SNAPSHOTS", 0 if split_snapshots else 1 << 60)
+    chain = log_verification._Chain(read_roots)
+    log_verification._check_lines(chain, RUN_ID, data, 0, "B/LOG", None, [])
+    problems = log_verification._check_recorded_snapshots(chain)
+    assert [(p.where, p.message.split(",")[0]) for p in problems] == [
+        (f"reg_0 @ {REMOVED}", "recorded snapshot no longer exists"),
+        (f"reg_1 @ {RESEALED}", f"recorded with manifest {ref(103)['manifest_sha256']}"),
+    ]
+    recorded_runs = {record["to_ref"]["run_id"] for record in records} - {unknown_run}
+    assert sorted(reads.read_text().split()) == sorted(recorded_runs)  # each once
