@@ -310,3 +310,43 @@ def test_each_recorded_snapshot_is_read_once_and_judged_alike(
     ]
     recorded_runs = {record["to_ref"]["run_id"] for record in records} - {unknown_run}
     assert sorted(reads.read_text().split()) == sorted(recorded_runs)  # each once
+
+
+# --- schema resolution: the self-contained shortcut ----------------------------------------------
+
+ODD_SCHEMAS = [
+    {"$ref": "other.schema.json"},
+    {"properties": {"a": {"$ref": "#/$defs/a"}}, "$defs": {"a": {"$id": "https://example.invalid/a.json", "$ref": "#/x"}}},
+    {"const": {"$ref": "https://example.invalid/data-not-a-reference"}},
+    {"items": {"$schema": "https://example.invalid/my-dialect"}},
+    {"$schema": "http://json-schema.org/draft-04/schema", "definitions": {"a": {"id": "sub.json", "$ref": "#/b"}}},
+    {"$schema": "http://json-schema.org/draft-07/schema#"},
+    {"$dynamicRef": "#meta", "$defs": {"m": {"$dynamicAnchor": "meta"}}},
+    {"anyOf": [{"$ref": "#"}, {"$recursiveRef": "#"}]},
+]
+
+
+@pytest.mark.parametrize("index", range(len(ODD_SCHEMAS) + len(SchemaStore().builtin_names())))
+def test_a_schema_taken_as_self_contained_resolves_to_itself_alone(tmp_path: Path, index: int) -> None:
+    from govern.errors import GovernError
+    from govern.schema_store import _self_contained
+
+    store = SchemaStore(tmp_path)
+    builtins = store.builtin_names()
+    if index < len(ODD_SCHEMAS):
+        (tmp_path / "odd.schema.json").write_text(json.dumps(ODD_SCHEMAS[index]))
+        schema = store.load("odd.schema.json")
+    else:
+        schema = store.load(builtins[index - len(ODD_SCHEMAS)])
+    if not _self_contained(schema):
+        return
+    import govern.schema_store as schema_store
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(schema_store, "_self_contained", lambda schema: False)  # the full walk
+        try:
+            walked = store.resolve(schema)
+        except GovernError as error:
+            pytest.fail(f"taken as self-contained, but the full walk refuses it: {error}")
+    assert walked.resources.keys() == {schema.uri}
+    assert store.resolve(schema).resources.keys() == {schema.uri}
