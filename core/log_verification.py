@@ -165,8 +165,9 @@ class _Links:
     registries in id order, each record linking to its registry's previous ``to_ref``.
 
     A part checked apart from the lines before it (in a forked process) cannot know what they
-    left: it starts with ``previous_registry`` None and empty ``last_ref``, and defers each
-    registry's first link and its first order check to :meth:`join`.
+    left: it starts with ``previous_registry`` None and empty ``last_ref``, defers each
+    registry's first link and its first order check to :meth:`join`, and numbers its lines
+    from 1 (counting the lines before it would cost a pass over them), renumbered on joining.
     """
 
     run_id: str
@@ -179,6 +180,9 @@ class _Links:
     #: The first registry seen, when ``previous_registry`` was not known: (line, registry id).
     first_registry: tuple[int, str] | None = None
     found: list[_LineProblem] = attrs.field(factory=list)
+    #: The number of the first line, and how many lines were checked.
+    first_line: int = 1
+    lines: int = 0
     #: Recorded snapshots' roots read alongside (see :func:`_read_share_of_roots`).
     roots: dict[str, str | None] = attrs.field(factory=dict)
     looked_at: set[str] = attrs.field(factory=set)
@@ -223,16 +227,19 @@ class _Links:
     def join(self, later: _Links) -> None:
         """Carry the chain past ``later``, the part that follows these lines, checking what it
         deferred; its problems join these, in line order."""
+        shift = self.first_line + self.lines - later.first_line
         found: list[_LineProblem] = []
         if later.first_registry is not None and self.previous_registry is not None:
             number, registry_id = later.first_registry
             if registry_id < self.previous_registry:
-                self._order_problem(number, registry_id, self.previous_registry, found)
+                self._order_problem(number + shift, registry_id, self.previous_registry, found)
         for number, registry_id, from_ref in later.deferred or ():
             if from_ref != self.last_ref.get(registry_id):
-                self._link_problem(number, registry_id, found)
+                self._link_problem(number + shift, registry_id, found)
+        renumbered = [(number + shift, Problem(p.code, f"{self.where}: line {number + shift}", p.message)) for number, p in later.found]
         # Stable: on one line, the deferred checks come after what the part found there.
-        self.found.extend(heapq.merge(later.found, found, key=lambda item: item[0]))
+        self.found.extend(heapq.merge(renumbered, found, key=lambda item: item[0]))
+        self.lines += later.lines
         self.last_ref.update(later.last_ref)
         for snapshot, by_registry in later.recorded.items():
             self.recorded.setdefault(snapshot, {}).update(by_registry)
@@ -251,9 +258,8 @@ class _Links:
         self._problem(number, f"{registry_id}: from_ref does not link to the registry's previous to_ref", found)
 
 
-#: One part of a build's appended lines: its bytes ``data[start:end]`` (whole lines) and the
-#: number of its first line.
-_Part = tuple[int, int, int]
+#: One part of a build's appended lines: its bytes ``data[start:end]`` (whole lines).
+_Part = tuple[int, int]
 
 
 def _check_part(links: _Links, data: bytes, part: _Part, validate: RecordValidator | None) -> _Links:
@@ -261,7 +267,8 @@ def _check_part(links: _Links, data: bytes, part: _Part, validate: RecordValidat
     the schema costs one orjson parse per line, one re-serialisation and one schema call per
     batch, then the chain checks; a batch holding any other line is taken line by line, which
     says what is wrong."""
-    start, end, number = part
+    start, end = part
+    number = links.first_line + links.lines
     parse_batch = canonical_batch_parser()
     ok = _batch_decider(validate)
     link = links.link
@@ -278,6 +285,7 @@ def _check_part(links: _Links, data: bytes, part: _Part, validate: RecordValidat
                     if record is not None:
                         link(record, at)
             number += len(lines)
+            links.lines += len(lines)
     return links
 
 
@@ -304,19 +312,20 @@ def _read_share_of_roots(links: _Links, read_roots: Callable[[list[str]], dict[s
     links.looked_at.update(run_ids)
 
 
-def _halves(data: bytes, start: int, end: int, first_line: int) -> list[_Part]:
+def _halves(data: bytes, start: int, end: int) -> list[_Part]:
     """``data[start:end]`` (whole lines) as one part, or as two cut at a line start when it is
     long enough to be worth a second process."""
     cut = data.find(b"\n", max(start, (start + end) // 2 - 1), end) + 1  # the first line start from the middle on
     if not forked_map.CAN_FORK or end - start < PARALLEL_MIN_BYTES or not start < cut < end:
-        return [(start, end, first_line)]
-    return [(start, cut, first_line), (cut, end, first_line + data.count(b"\n", start, cut))]
+        return [(start, end)]
+    return [(start, cut), (cut, end)]
 
 
 def _check_lines(
     chain: _Chain, run_id: str, data: bytes, start: int, where: str, validate: RecordValidator | None, problems: list[Problem]
-) -> None:
-    """Check each line this build appended to the log (``data[start:]``).
+) -> int:
+    """Check each line this build appended to the log (``data[start:]``); return how many
+    complete lines the log holds.
 
     A long run of lines is shared with a forked process (:mod:`govern.forked_map`) that checks
     the second half apart; this one joins the halves' chains. The children split their lines
@@ -325,11 +334,10 @@ def _check_lines(
     """
     first_line = data.count(b"\n", 0, start) + 1
     end = data.rfind(b"\n", start) + 1 or start  # past the last complete line
-    if end < len(data):
-        torn_line = first_line + data.count(b"\n", start, end)
-        problems.append(Problem("E_LOG_TORN", f"{where}: line {torn_line}", "the last line has no newline"))
-    parts = _halves(data, start, end, first_line)
-    links = _Links(run_id, where, chain.last_ref, chain.recorded, roots=chain.roots, looked_at=chain.looked_at)
+    parts = _halves(data, start, end)
+    links = _Links(
+        run_id, where, chain.last_ref, chain.recorded, roots=chain.roots, looked_at=chain.looked_at, first_line=first_line
+    )
 
     def check(part: _Part) -> _Links:
         # The first part continues the chain (here); a later one is checked apart (forked).
@@ -344,7 +352,11 @@ def _check_lines(
     first, *later = forked_map.map_forked(check, parts)
     for part in later:
         first.join(part)
+    complete = first.first_line - 1 + first.lines
+    if end < len(data):
+        problems.append(Problem("E_LOG_TORN", f"{where}: line {complete + 1}", "the last line has no newline"))
     problems.extend(problem for _, problem in first.found)
+    return complete
 
 
 def _check_envelope(chain: _Chain, run_dir: Path, where: str, lines: int, problems: list[Problem]) -> None:
@@ -389,11 +401,12 @@ def verify_log(
             checks.append(BuildCheck(run_id, seal.root_sha256, 0, tuple(problems)))
             continue
         data = (run_dir / artifact).read_bytes()
-        records = data.count(b"\n")
+        found_in_log: list[Problem] = []
+        start = _check_prefix(chain, run_id, data, where, found_in_log)
+        records = _check_lines(chain, run_id, data, start, where, validate, found_in_log)
         lines = records + (1 if data and not data.endswith(b"\n") else 0)  # a torn tail is a line too
         _check_envelope(chain, run_dir, run_id, lines, problems)
-        start = _check_prefix(chain, run_id, data, where, problems)
-        _check_lines(chain, run_id, data, start, where, validate, problems)
+        problems.extend(found_in_log)
         checks.append(BuildCheck(run_id, seal.root_sha256, records, tuple(problems)))
         chain.previous_entry = entry
         chain.previous_bytes = data
