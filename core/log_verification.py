@@ -7,6 +7,13 @@ previous build and its ROOT_SHA256 (so a deleted build breaks the chain); each l
 is one canonical JSON object, schema-valid, derived by this build, and links to the previous
 record of its registry. Finally every recorded snapshot must still carry the manifest hash
 recorded for it: a snapshot re-sealed after it was recorded is rewritten history.
+
+Each check is made once. Lines are checked in batches (:func:`_check_part`): canonical form
+and the schema decision once per batch, the chain checks per record, and line by line only
+where a batch holds a line that needs explaining. A long log is shared with one forked process
+that checks its second half apart (:class:`_Links`: what the halves cannot know of each other
+is checked when they are joined), and each of the two also reads its share of the recorded
+snapshots' seals meanwhile, so every run's seal is read once, by one of them.
 """
 
 from __future__ import annotations
@@ -15,9 +22,9 @@ import functools
 import hashlib
 import heapq
 import zlib
-from sys import intern
 from collections.abc import Callable
 from pathlib import Path
+from sys import intern
 from typing import Any
 
 import attrs
@@ -33,7 +40,9 @@ from govern.manifest import ManifestEntry
 from govern.plugin_manager import PluginHost
 from govern.progress import NO_PROGRESS, Progress
 
-#: Checks one record against the delta-log schema; returns messages (empty when valid).
+#: Checks one record against the delta-log schema; returns messages (empty when valid). One
+#: with an ``is_valid(record) -> bool`` attribute (:class:`govern.validation.RecordChecker`)
+#: lets whole batches of valid records through on that decision alone.
 RecordValidator = Callable[[dict[str, Any]], list[str]]
 
 

@@ -22,10 +22,10 @@ from pathlib import Path, PurePosixPath
 
 import attrs
 
+from govern import collector, forked_map
 from govern.config import Workspace
 from govern.errors import GovernError, Problem
 from govern.jsonio import StrictJSONError, load_json_file
-from govern import collector, forked_map
 from govern.jsonl_reader import NOT_CANONICAL, batches, canonical_batch_parser, fast_parser, parse_line, read_lines, split_ranges
 from govern.schema_store import DELTA_LOG_SCHEMA, SchemaStore
 from govern.schema_validator import SchemaValidator
