@@ -36,7 +36,7 @@ from govern.envelope import ENVELOPE_NAME
 from govern.errors import Problem
 from govern.jsonio import StrictJSONError, dump_jsonl_line, loads_strict
 from govern.jsonl_reader import NOT_CANONICAL, batches, canonical_batch_parser, fast_parser, lines_between
-from govern.manifest import ManifestEntry
+from govern.manifest import ManifestEntry, SealCheck
 from govern.plugin_manager import PluginHost
 from govern.progress import NO_PROGRESS, Progress
 
@@ -128,6 +128,8 @@ def _common_prefix_length(old: bytes, new: bytes) -> int:
 BATCH_LINES = 256
 #: A build's appended lines are shared with a forked process only from this many bytes on.
 PARALLEL_MIN_BYTES = 4 << 20
+#: The share of a build's lines this process checks when it shares them (see :func:`_halves`).
+OWN_SHARE_PERCENT = 45
 
 #: A problem of one line: (line number, problem); kept in line order.
 _LineProblem = tuple[int, Problem]
@@ -323,18 +325,31 @@ def _read_share_of_roots(links: _Links, read_roots: Callable[[list[str]], dict[s
 
 def _halves(data: bytes, start: int, end: int) -> list[_Part]:
     """``data[start:end]`` (whole lines) as one part, or as two cut at a line start when it is
-    long enough to be worth a second process."""
-    cut = data.find(b"\n", max(start, (start + end) // 2 - 1), end) + 1  # the first line start from the middle on
+    long enough to be worth a second process. This process takes a little less than half: it
+    also checks the build's seal (hashing the log: about a tenth of the work of its lines)."""
+    middle = start + (end - start) * OWN_SHARE_PERCENT // 100
+    cut = data.find(b"\n", max(start, middle - 1), end) + 1  # the first line start from there on
     if not forked_map.CAN_FORK or end - start < PARALLEL_MIN_BYTES or not start < cut < end:
         return [(start, end)]
     return [(start, cut), (cut, end)]
 
 
 def _check_lines(
-    chain: _Chain, run_id: str, data: bytes, start: int, where: str, validate: RecordValidator | None, problems: list[Problem]
-) -> int:
+    chain: _Chain,
+    run_id: str,
+    data: bytes,
+    start: int,
+    where: str,
+    validate: RecordValidator | None,
+    problems: list[Problem],
+    before: Callable[[], bool] = lambda: True,
+) -> int | None:
     """Check each line this build appended to the log (``data[start:]``); return how many
     complete lines the log holds.
+
+    ``before()`` runs in this process before it checks its own lines (the other process is
+    already at work): when it returns False, nothing is checked after all, the chain is left
+    as it was, and None is returned.
 
     A long run of lines is shared with a forked process (:mod:`govern.forked_map`) that checks
     the second half apart; this one joins the halves' chains. The children split their lines
@@ -353,12 +368,19 @@ def _check_lines(
         # Each then reads its share of the recorded snapshots' seals, as the two are busy
         # at the same time now and no second fork is needed at the end.
         share = 0 if part is parts[0] else 1
+        if share == 0 and not before():
+            return None
         checked = _check_part(links if share == 0 else _Links.apart(run_id, where), data, part, validate)
         if len(parts) > 1:
             _read_share_of_roots(checked, chain.read_roots, share)
         return checked
 
     first, *later = forked_map.map_forked(check, parts)
+    if first is None:
+        for part in later:  # the seals it read meanwhile are facts all the same: never read twice
+            chain.roots.update(part.roots)
+            chain.looked_at.update(part.looked_at)
+        return None
     for part in later:
         first.join(part)
     complete = first.first_line - 1 + first.lines
@@ -386,6 +408,56 @@ def _check_envelope(chain: _Chain, run_dir: Path, where: str, lines: int, proble
         problems.append(Problem("E_LOG_TAMPERED", f"{where}/{ENVELOPE_NAME}", f"says the log holds {records_total!r} records, it holds {lines}"))
 
 
+def _log_entry(seal: SealCheck, artifact: str) -> ManifestEntry | None:
+    """The log's entry in the build's manifest, if the build holds one."""
+    return seal.manifest.by_path().get(artifact) if seal.manifest else None
+
+
+def _check_build(
+    chain: _Chain, run_dir: Path, artifact: str, host: PluginHost, validate: RecordValidator | None, progress: Progress
+) -> tuple[BuildCheck, ManifestEntry | None, bytes]:
+    """One build: its seal in full, its run.json, its log against the previous one, and each
+    line it appended; the chain is carried past it. Returns the check, the log's manifest
+    entry (None: the build holds no log) and the log's bytes."""
+    run_id = run_dir.name
+    where = f"{run_id}/{artifact}"
+    seals: list[SealCheck] = []
+
+    def check_seal_first() -> bool:
+        # The seal is checked in full here while a forked process already works on the
+        # log's lines; the lines count only if the build holds the log.
+        seals.append(host.verify_seal(run_dir, True, progress))
+        return _log_entry(seals[0], artifact) is not None
+
+    def check_log(data: bytes, before: Callable[[], bool] = lambda: True) -> tuple[list[Problem], int | None]:
+        found: list[Problem] = []
+        start = _check_prefix(chain, run_id, data, where, found)
+        return found, _check_lines(chain, run_id, data, start, where, validate, found, before=before)
+
+    try:
+        data: bytes | None = (run_dir / artifact).read_bytes()
+    except OSError:
+        data = None  # the seal says what is wrong with it
+    if data is not None:
+        found_in_log, complete = check_log(data, before=check_seal_first)
+    else:
+        check_seal_first()
+    seal = seals[0]
+    problems = [Problem(p.code, f"{run_id}: {p.where}", p.message) for p in seal.problems]
+    entry = _log_entry(seal, artifact)
+    if entry is None:
+        problems.append(Problem("E_LOG_INVALID", where, "the build holds no log"))
+        return BuildCheck(run_id, seal.root_sha256, 0, tuple(problems)), None, b""
+    if data is None:
+        data = (run_dir / artifact).read_bytes()  # listed, yet unreadable: raises, as it always has
+        found_in_log, complete = check_log(data)
+    assert complete is not None  # the build holds its log, so its lines were checked
+    lines = complete + (1 if data and not data.endswith(b"\n") else 0)  # a torn tail is a line too
+    _check_envelope(chain, run_dir, run_id, lines, problems)
+    problems.extend(found_in_log)
+    return BuildCheck(run_id, seal.root_sha256, complete, tuple(problems)), entry, data
+
+
 def verify_log(
     workspace: Workspace,
     host: PluginHost,
@@ -399,27 +471,14 @@ def verify_log(
     checks: list[BuildCheck] = []
     records = 0
     for run_dir in list_builds(workspace.runs_root):
-        run_id = run_dir.name
-        problems: list[Problem] = []
-        seal = host.verify_seal(run_dir, True, progress)
-        problems.extend(Problem(p.code, f"{run_id}: {p.where}", p.message) for p in seal.problems)
-        entry = seal.manifest.by_path().get(artifact) if seal.manifest else None
-        where = f"{run_id}/{artifact}"
+        check, entry, data = _check_build(chain, run_dir, artifact, host, validate, progress)
+        checks.append(check)
         if entry is None:
-            problems.append(Problem("E_LOG_INVALID", where, "the build holds no log"))
-            checks.append(BuildCheck(run_id, seal.root_sha256, 0, tuple(problems)))
             continue
-        data = (run_dir / artifact).read_bytes()
-        found_in_log: list[Problem] = []
-        start = _check_prefix(chain, run_id, data, where, found_in_log)
-        records = _check_lines(chain, run_id, data, start, where, validate, found_in_log)
-        lines = records + (1 if data and not data.endswith(b"\n") else 0)  # a torn tail is a line too
-        _check_envelope(chain, run_dir, run_id, lines, problems)
-        problems.extend(found_in_log)
-        checks.append(BuildCheck(run_id, seal.root_sha256, records, tuple(problems)))
+        records = check.records
         chain.previous_entry = entry
         chain.previous_bytes = data
-        chain.previous_build = {"run_id": run_id, "manifest_sha256": seal.root_sha256 or ""}
+        chain.previous_build = {"run_id": check.run_id, "manifest_sha256": check.root_sha256 or ""}
     snapshot_problems = _check_recorded_snapshots(chain)
     return LogVerification(tuple(checks), tuple(snapshot_problems), records)
 

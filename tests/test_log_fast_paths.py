@@ -350,3 +350,60 @@ def test_a_schema_taken_as_self_contained_resolves_to_itself_alone(tmp_path: Pat
             pytest.fail(f"taken as self-contained, but the full walk refuses it: {error}")
     assert walked.resources.keys() == {schema.uri}
     assert store.resolve(schema).resources.keys() == {schema.uri}
+
+
+# --- verify_log end to end: one process against two ----------------------------------------------
+
+from test_verify_log import A2, B1, B2, B3, LOG_NAME, canonical as log_line, history, rewrite_log, ws  # noqa: E402, F401
+
+
+def verify_in_process(ws, monkeypatch: pytest.MonkeyPatch, *, split: bool):
+    from govern.config import load_workspace
+    from govern.plugin_manager import PluginHost
+
+    host = PluginHost.from_environment(config_disable=(), strict=False)
+    host.load_plugins()
+    with monkeypatch.context() as patch:
+        patch.setattr(log_verification, "PARALLEL_MIN_BYTES", 0 if split else 1 << 60)
+        patch.setattr(log_verification, "PARALLEL_MIN_SNAPSHOTS", 0 if split else 1 << 60)
+        return log_verification.verify_log(load_workspace(explicit=ws.root), host, validate=validation.delta_record_checker())
+
+
+def hold_no_log(ws) -> None:
+    """B2's log taken out of its seal, then put back: listed nowhere, present all the same."""
+    log = (ws.runs / B2 / LOG_NAME).read_bytes()
+    (ws.runs / B2 / LOG_NAME).unlink()
+    assert ws.govern("seal", "--reseal", str(ws.runs / B2)).returncode == 0
+    (ws.runs / B2 / LOG_NAME).write_bytes(log)
+
+
+def forge_a_record(ws) -> None:
+    def forge(lines: list[bytes]) -> list[bytes]:
+        record = json.loads(lines[-1])  # the one record B3 appended
+        record["to_ref"]["manifest_sha256"] = "0" * 64
+        return [*lines[:-1], log_line(record)]
+
+    rewrite_log(ws, B3, forge)
+
+
+def unseal_a2(ws) -> None:
+    (ws.runs / A2 / "manifest.json").unlink()
+
+
+@pytest.mark.parametrize(
+    ("change", "found"),
+    [
+        (lambda ws: None, []),
+        (hold_no_log, [f"{B2}/{LOG_NAME}: the build holds no log"]),
+        (forge_a_record, [f"alpha @ 2024-01-04__000000__alpha_four: recorded with manifest {'0' * 64}"]),
+        (unseal_a2, [f"alpha @ {A2}: recorded with manifest"]),
+    ],
+)
+def test_verify_log_in_two_processes_finds_what_one_does(ws, monkeypatch: pytest.MonkeyPatch, change, found: list[str]) -> None:
+    change(ws)
+    one = verify_in_process(ws, monkeypatch, split=False)
+    assert verify_in_process(ws, monkeypatch, split=True) == one
+    problems = [str(p) for build in one.builds for p in build.problems] + [str(p) for p in one.snapshot_problems]
+    for expected in found:
+        assert any(expected in problem for problem in problems), problems
+    assert one.ok == (not found)
