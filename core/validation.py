@@ -6,23 +6,27 @@ artifact follows the built-in delta-log record schema. A JSON file is one docume
 file is one record per line (read by :mod:`govern.jsonl_reader`). Every problem is reported,
 each naming the file, the line (JSONL) and the JSON path.
 
-A large JSONL file is cut into byte ranges at line starts and validated by several processes
-(forked, so the compiled schema is shared, never rebuilt); line numbers are joined back up.
+A JSONL file is checked in batches of lines: one canonical check and one schema decision
+(``jsonschema_rs``) per batch, and only a batch holding a bad line is taken line by line to
+say what is wrong. A large file is cut into byte ranges at line starts and validated by
+several processes (forked, so the compiled schema is shared, never rebuilt); line numbers are
+joined back up.
 """
 
 from __future__ import annotations
 
-import multiprocessing
+import functools
 import os
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
 import attrs
 
+from govern import collector, forked_map
 from govern.config import Workspace
 from govern.errors import GovernError, Problem
 from govern.jsonio import StrictJSONError, load_json_file
-from govern.jsonl_reader import NOT_CANONICAL, fast_parser, parse_line, read_lines, split_ranges
+from govern.jsonl_reader import NOT_CANONICAL, batches, canonical_batch_parser, fast_parser, parse_line, read_lines, split_ranges
 from govern.schema_store import DELTA_LOG_SCHEMA, SchemaStore
 from govern.schema_validator import SchemaValidator
 
@@ -162,40 +166,45 @@ def validate_json(path: Path, label: str, compiled: SchemaValidator) -> tuple[in
 
 #: A problem found in a byte range: (line within the range, code, JSON path or "", message).
 _RangeProblem = tuple[int, str, str, str]
+#: Lines checked together: the canonical check and the schema decision run once per batch.
+#: Small enough that a batch's values stay in the CPU caches (larger batches are slower).
+BATCH_LINES = 256
 
 
-def _validate_range(compiled: SchemaValidator, path: Path, start: int, end: int) -> tuple[int, list[_RangeProblem]]:
-    """Validate the lines of ``path[start:end]``: ``(lines, problems)``. The hot loop."""
+def _explain_lines(compiled: SchemaValidator, lines: list[bytes], first: int, problems: list[_RangeProblem]) -> None:
+    """Check ``lines`` one by one (numbered from ``first``), recording every problem: the
+    slow path, taken only by a batch holding a line that is not canonical or not valid."""
     parse_canonical = fast_parser()
+    for number, line in enumerate(lines, start=first):
+        value = NOT_CANONICAL if parse_canonical is None else parse_canonical(line)
+        if value is NOT_CANONICAL:
+            try:
+                value = parse_line(line)
+            except StrictJSONError as exc:
+                column = f"column {exc.column}: " if exc.column is not None else ""
+                problems.append((number, "E_JSON_INVALID", "", column + exc.reason))
+                continue
+        problems.extend((number, "E_SCHEMA_INVALID", v.json_path, v.message) for v in compiled.violations(value))
+
+
+def _validate_range(compiled: SchemaValidator, path: Path, bounds: tuple[int, int]) -> tuple[int, list[_RangeProblem]]:
+    """Validate the lines of ``path[start:end]``: ``(lines, problems)``. The hot loop: a batch
+    of canonical, valid lines costs one orjson parse per line and two calls per batch."""
+    parse_batch = canonical_batch_parser()
     is_valid = compiled.is_valid
     problems: list[_RangeProblem] = []
     number = 0
-    for lines, torn in read_lines(path, start, end):
-        for line in lines:
-            number += 1
-            value = NOT_CANONICAL if parse_canonical is None else parse_canonical(line)
-            if value is NOT_CANONICAL:
-                try:
-                    value = parse_line(line)
-                except StrictJSONError as exc:
-                    column = f"column {exc.column}: " if exc.column is not None else ""
-                    problems.append((number, "E_JSON_INVALID", "", column + exc.reason))
-                    continue
-            if not is_valid(value):
-                problems.extend((number, "E_SCHEMA_INVALID", v.json_path, v.message) for v in compiled.violations(value))
-        if torn is not None:
-            number += 1
-            problems.append((number, "E_JSON_INVALID", "", "the last line has no newline (a torn write?)"))
+    with collector.paused():
+        for lines, torn in read_lines(path, *bounds):
+            for first, batch in batches(lines, BATCH_LINES):
+                values = None if parse_batch is None else parse_batch(batch)
+                if values is None or not all(map(is_valid, values)):
+                    _explain_lines(compiled, batch, number + first + 1, problems)
+            number += len(lines)
+            if torn is not None:
+                number += 1
+                problems.append((number, "E_JSON_INVALID", "", "the last line has no newline (a torn write?)"))
     return number, problems
-
-
-#: What a forked worker validates with: set just before forking, inherited by the children.
-_FORKED_TASK: tuple[SchemaValidator, Path] | None = None
-
-
-def _validate_range_in_worker(bounds: tuple[int, int]) -> tuple[int, list[_RangeProblem]]:
-    compiled, path = _FORKED_TASK
-    return _validate_range(compiled, path, *bounds)
 
 
 def _available_cpus() -> int:
@@ -206,31 +215,10 @@ def _available_cpus() -> int:
 
 
 def _process_count(path: Path) -> int:
-    """How many processes to share ``path`` among: one unless it is large and forking is possible."""
-    if "fork" not in multiprocessing.get_all_start_methods():
+    """How many processes to share ``path`` among: one unless it is large (and can fork)."""
+    if not forked_map.CAN_FORK:
         return 1
     return max(1, min(_available_cpus(), MAX_PROCESSES, path.stat().st_size // PARALLEL_SLICE_BYTES))
-
-
-def _validate_ranges(compiled: SchemaValidator, path: Path, ranges: list[tuple[int, int]]) -> list[tuple[int, list[_RangeProblem]]]:
-    """Each range's result, in order: the first in this process, the others in forked ones."""
-    if len(ranges) == 1:
-        return [_validate_range(compiled, path, *ranges[0])]
-    from concurrent.futures import ProcessPoolExecutor
-    from concurrent.futures.process import BrokenProcessPool
-
-    global _FORKED_TASK
-    _FORKED_TASK = (compiled, path)
-    try:
-        with ProcessPoolExecutor(len(ranges) - 1, mp_context=multiprocessing.get_context("fork")) as pool:
-            others = [pool.submit(_validate_range_in_worker, bounds) for bounds in ranges[1:]]
-            first = _validate_range(compiled, path, *ranges[0])
-            return [first, *(future.result() for future in others)]
-    except BrokenProcessPool:
-        # A worker died (out of memory, killed): the same work, slower, in this process.
-        return [_validate_range(compiled, path, start, end) for start, end in ranges]
-    finally:
-        _FORKED_TASK = None
 
 
 def validate_jsonl(
@@ -238,11 +226,12 @@ def validate_jsonl(
 ) -> tuple[int, list[Problem]]:
     """Validate a JSONL file line by line: ``(lines, problems)``, every problem reported.
 
-    ``processes`` (default: by file size and CPUs) shares the file among that many processes.
+    ``processes`` (default: by file size and CPUs) shares the file among that many processes
+    (:func:`govern.forked_map.map_forked`: this one and forked children).
     """
     try:
         ranges = split_ranges(path, processes or _process_count(path))
-        results = _validate_ranges(compiled, path, ranges)
+        results = forked_map.map_forked(functools.partial(_validate_range, compiled, path), ranges)
     except OSError as exc:
         raise GovernError("E_IO", f"{path}: cannot read: {exc.strerror or exc}") from None
     problems: list[Problem] = []
@@ -303,13 +292,24 @@ def sealed_artifacts(workspace: Workspace, warn: Callable[[str], None]) -> list[
     return found
 
 
-def delta_record_checker() -> Callable[[object], list[str]]:
-    """``check(record) -> ["$.path: message", …]`` (empty when valid) against the built-in
-    delta-log record schema — what ``govern verify --log`` needs for each line."""
+@attrs.frozen
+class RecordChecker:
+    """Checks records against one compiled schema: ``checker(record) -> ["$.path: message", …]``
+    (empty when valid); :attr:`is_valid` is the bare pass/fail decision, for hot loops."""
+
+    compiled: SchemaValidator
+
+    def __call__(self, record: object) -> list[str]:
+        return [f"{v.json_path}: {v.message}" for v in self.compiled.violations(record)]
+
+    @property
+    def is_valid(self) -> Callable[[object], bool]:
+        """The deciding engine's own ``is_valid(record) -> bool`` (see :class:`SchemaValidator`)."""
+        return self.compiled.is_valid
+
+
+def delta_record_checker() -> RecordChecker:
+    """The checker of the built-in delta-log record schema — what ``govern verify --log``
+    needs for each line."""
     store = SchemaStore()
-    compiled = SchemaValidator(store.resolve(store.load(DELTA_LOG_SCHEMA)))
-
-    def check(record: object) -> list[str]:
-        return [f"{v.json_path}: {v.message}" for v in compiled.violations(record)]
-
-    return check
+    return RecordChecker(SchemaValidator(store.resolve(store.load(DELTA_LOG_SCHEMA))))
