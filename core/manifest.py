@@ -12,10 +12,13 @@ import contextlib
 import errno
 import gc
 import hashlib
+import itertools
+import operator
 import os
 import re
 import stat
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -23,7 +26,7 @@ import attrs
 
 from govern.errors import Problem
 from govern.jsonio import StrictJSONError, dump_canonical, loads_strict
-from govern.paths import all_plain_paths, manifest_path_problem
+from govern.paths import all_plain_paths, file_directory_conflicts, manifest_path_problem, sorted_file_directory_conflicts
 
 MANIFEST_NAME = "manifest.json"
 SEAL_NAME = "MANIFEST.sha256"
@@ -34,9 +37,16 @@ MAX_MANIFEST_BYTES = 2 << 30
 
 # \Z, not $: "$" also matches before a final newline, which would let "<hex>\n" through.
 _ENTRY_KEYS = frozenset({"path", "sha256", "bytes"})
-_HEX_RUN = re.compile(r"[0-9a-f]*")
 _HEX64 = re.compile(r"^[0-9a-f]{64}\Z")
 _SEAL_LINE = re.compile(rb"^([0-9a-f]{64})  manifest\.json\n\Z")
+
+
+class _Columns(NamedTuple):
+    """A manifest's entries as three parallel tuples."""
+
+    paths: tuple[str, ...]
+    digests: tuple[str, ...]
+    sizes: tuple[int, ...]
 
 
 class ManifestEntry(NamedTuple):
@@ -51,12 +61,85 @@ class ManifestEntry(NamedTuple):
     bytes: int
 
 
-@attrs.frozen
 class Manifest:
-    """The list of a run's files, sorted by path."""
+    """The list of a run's files, sorted by path.
 
-    run_id: str
-    files: tuple[ManifestEntry, ...]
+    Held either as entries (``files``, as sealing builds it) or as three columns (``paths``,
+    ``digests``, ``sizes``, as reading a large manifest yields them); each form is derived from
+    the other on first use and kept. A delta build of a million-entry snapshot works on the
+    columns and never builds the million :class:`ManifestEntry` tuples. Immutable.
+    """
+
+    __slots__ = ("run_id", "_files", "_columns")
+
+    def __init__(self, run_id: str, files: Sequence[ManifestEntry] | None = None, *, columns: _Columns | None = None) -> None:
+        if (files is None) == (columns is None):
+            raise TypeError("a Manifest is built from files or from columns, not both")
+        object.__setattr__(self, "run_id", run_id)
+        object.__setattr__(self, "_files", None if files is None else tuple(files))
+        object.__setattr__(self, "_columns", columns)
+
+    @classmethod
+    def from_columns(cls, run_id: str, paths: Sequence[str], digests: Sequence[str], sizes: Sequence[int]) -> Manifest:
+        """A manifest of the entries ``zip(paths, digests, sizes)``, kept as columns."""
+        if not len(paths) == len(digests) == len(sizes):
+            raise ValueError("manifest columns differ in length")
+        return cls(run_id, columns=_Columns(tuple(paths), tuple(digests), tuple(sizes)))
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"Manifest is immutable (cannot set {name!r})")
+
+    @property
+    def files(self) -> tuple[ManifestEntry, ...]:
+        """Every entry, in path order."""
+        if self._files is None:
+            paths, digests, sizes = self._columns  # type: ignore[misc]
+            object.__setattr__(self, "_files", tuple(map(ManifestEntry._make, zip(paths, digests, sizes))))
+        return self._files  # type: ignore[return-value]
+
+    def _column_view(self) -> _Columns:
+        if self._columns is None:
+            files = self._files  # type: ignore[assignment]
+            object.__setattr__(self, "_columns", _Columns(*map(tuple, zip(*files))) if files else _Columns((), (), ()))
+        return self._columns  # type: ignore[return-value]
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        """Every path, sorted."""
+        return self._column_view().paths
+
+    @property
+    def digests(self) -> tuple[str, ...]:
+        """Every SHA-256, in the order of :attr:`paths`."""
+        return self._column_view().digests
+
+    @property
+    def sizes(self) -> tuple[int, ...]:
+        """Every size in bytes, in the order of :attr:`paths`."""
+        return self._column_view().sizes
+
+    def __len__(self) -> int:
+        return len(self._files if self._files is not None else self._columns.paths)  # type: ignore[union-attr]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Manifest):
+            return NotImplemented
+        return self.run_id == other.run_id and self._column_view() == other._column_view()
+
+    def __hash__(self) -> int:
+        return hash((self.run_id, self._column_view()))
+
+    def __repr__(self) -> str:
+        return f"Manifest(run_id={self.run_id!r}, {len(self)} files)"
+
+    def __reduce__(self) -> tuple:
+        # Sent back from a worker process by read_seals: paths and digests as two long strings
+        # pickle many times faster than two million short ones.
+        paths, digests, sizes = self._column_view()
+        joined_paths, joined_digests = "\n".join(paths), "\n".join(digests)
+        if len(paths) > 1 and joined_paths.count("\n") == joined_digests.count("\n") == len(paths) - 1:
+            return (_unpack_manifest, (self.run_id, joined_paths, joined_digests, sizes))
+        return (Manifest.from_columns, (self.run_id, paths, digests, sizes))
 
     def to_json(self) -> dict:
         """The manifest as a JSON-ready dict (canonical key set)."""
@@ -74,6 +157,10 @@ class Manifest:
     def by_path(self) -> dict[str, ManifestEntry]:
         """Entries keyed by path."""
         return {entry.path: entry for entry in self.files}
+
+
+def _unpack_manifest(run_id: str, joined_paths: str, joined_digests: str, sizes: tuple[int, ...]) -> Manifest:
+    return Manifest(run_id, columns=_Columns(tuple(joined_paths.split("\n")), tuple(joined_digests.split("\n")), sizes))
 
 
 def seal_line(manifest_bytes: bytes) -> tuple[str, bytes]:
@@ -102,38 +189,53 @@ class SealCheck:
         return not any(p.code == "E_SEAL_MISSING" for p in self.problems)
 
 
-def _entries_if_plainly_valid(raw_files: list) -> tuple[ManifestEntry, ...] | None:
-    """All entries at C speed when every one is plainly valid, else None (explain slowly).
+_PATH_OF, _DIGEST_OF, _SIZE_OF = (operator.itemgetter(key) for key in ("path", "sha256", "bytes"))
+_HEX_BYTES = b"0123456789abcdef"
+
+
+def _all_hex64(digests: Sequence[object]) -> bool:
+    """True when every digest is 64 lowercase hex characters (C-speed passes, no regex per item)."""
+    try:
+        joined = "".join(digests)  # type: ignore[arg-type]
+    except TypeError:  # an item that is not a string
+        return False
+    return set(map(len, digests)) <= {64} and joined.isascii() and not joined.encode("ascii").translate(None, _HEX_BYTES)  # type: ignore[arg-type]
+
+
+def _columns_if_plainly_valid(raw_files: list) -> _Columns | None:
+    """All entries as columns, checked at C speed, when every one is plainly valid; else None
+    (and :func:`_parse_entries` explains entry by entry).
 
     Plainly valid: exactly the three keys; plain paths (:func:`govern.paths.all_plain_paths`)
-    in strictly ascending order (so also unique); 64 lowercase hex digests; non-negative sizes.
+    in strictly ascending order (so also unique); 64 lowercase hex digests; sizes that are
+    integers (not booleans) >= 0. Each check is a pass of C code over a whole column.
     """
-    try:
-        if not all(type(raw) is dict and len(raw) == 3 for raw in raw_files):
-            return None
-        paths = [raw["path"] for raw in raw_files]
-        digests = [raw["sha256"] for raw in raw_files]
-        sizes = [raw["bytes"] for raw in raw_files]
-        joined_digests = "".join(digests)
-    except (KeyError, TypeError):
+    if not set(map(type, raw_files)) <= {dict} or not set(map(len, raw_files)) <= {3}:
         return None
-    if len(joined_digests) != 64 * len(digests) or not _HEX_RUN.fullmatch(joined_digests):
+    try:  # three keys, each of them present: exactly the three
+        paths, digests, sizes = (list(map(get, raw_files)) for get in (_PATH_OF, _DIGEST_OF, _SIZE_OF))
+    except KeyError:
         return None
-    if not all(type(size) is int and size >= 0 for size in sizes):
+    if not set(map(type, sizes)) <= {int} or min(sizes, default=0) < 0 or not _all_hex64(digests):
         return None
-    if not all_plain_paths(paths) or not all(a < b for a, b in zip(paths, paths[1:])):
+    if not all_plain_paths(paths) or any(map(operator.ge, paths, itertools.islice(paths, 1, None))):
         return None
-    return tuple(map(ManifestEntry, paths, digests, sizes))
+    return _Columns(tuple(paths), tuple(digests), tuple(sizes))
 
 
-def _parse_entries(raw_files: object, where: str, problems: list[Problem]) -> tuple[ManifestEntry, ...]:
+def _parse_entries(raw_files: object, run_id: str, where: str, problems: list[Problem]) -> Manifest:
     if not isinstance(raw_files, list):
         problems.append(Problem("E_MANIFEST_INVALID", where, "'files' is not a list"))
-        return ()
-    plain = _entries_if_plainly_valid(raw_files)
+        return Manifest(run_id, ())
+    plain = _columns_if_plainly_valid(raw_files)
     if plain is not None:
-        _report_file_directory_conflicts({entry.path for entry in plain}, where, problems)
-        return plain
+        _report_file_directory_conflicts(sorted_file_directory_conflicts(plain.paths), where, problems)
+        return Manifest(run_id, columns=plain)
+    return _explain_entries(raw_files, run_id, where, problems)
+
+
+def _explain_entries(raw_files: list, run_id: str, where: str, problems: list[Problem]) -> Manifest:
+    """Check entry by entry, reporting every problem; the valid entries make the manifest."""
     entries: list[ManifestEntry] = []
     seen: set[str] = set()
     previous: str | None = None
@@ -163,19 +265,12 @@ def _parse_entries(raw_files: object, where: str, problems: list[Problem]) -> tu
         previous = path
         if not bad:
             entries.append(ManifestEntry(path, digest, size))
-    _report_file_directory_conflicts(seen, where, problems)
-    return tuple(entries)
+    _report_file_directory_conflicts(file_directory_conflicts(seen), where, problems)
+    return Manifest(run_id, entries)
 
 
-def _report_file_directory_conflicts(paths: set[str], where: str, problems: list[Problem]) -> None:
-    # Every folder any path lies in; parents are shared by many files, so each distinct
-    # folder's ancestors are walked once.
-    directories: set[str] = set()
-    for parent in {path.rpartition("/")[0] for path in paths}:
-        while parent and parent not in directories:
-            directories.add(parent)
-            parent = parent.rpartition("/")[0]
-    for path in sorted(paths & directories):
+def _report_file_directory_conflicts(conflicts: list[str], where: str, problems: list[Problem]) -> None:
+    for path in conflicts:
         problems.append(Problem("E_PATH_CONFLICT", f"{where}: {path}", "listed as a file and used as a directory"))
 
 
@@ -201,8 +296,7 @@ def parse_manifest(data: bytes, run_id: str, where: str) -> tuple[Manifest | Non
         problems.append(Problem("E_ALGORITHM_UNKNOWN", where, f"algorithm {doc['algorithm']!r} is not 'sha256'"))
     if doc["run_id"] != run_id:
         problems.append(Problem("E_RUN_ID_MISMATCH", where, f"run_id {doc['run_id']!r} but the folder is {run_id!r}"))
-    entries = _parse_entries(doc["files"], where, problems)
-    return Manifest(run_id=run_id, files=entries), problems
+    return _parse_entries(doc["files"], run_id, where, problems), problems
 
 
 #: A seal line is 81 bytes; anything much longer is not a seal (and is not read whole).
@@ -250,6 +344,27 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+#: A manifest at least this large is hashed on a second thread while it is parsed.
+_HASH_ASIDE_BYTES = 1 << 20
+
+
+@contextlib.contextmanager
+def _hashing_aside(data: bytes) -> Iterator[Callable[[], str]]:
+    """ROOT_SHA256 of ``data``, computed on another thread for a large manifest: hashlib
+    releases the GIL while it hashes, so the hash costs no time beside the parse."""
+    if len(data) < _HASH_ASIDE_BYTES:
+        root = seal_line(data)[0]
+        yield lambda: root
+        return
+    found: list[str] = []
+    worker = threading.Thread(target=lambda: found.append(seal_line(data)[0]), name="govern-manifest-hash", daemon=True)
+    worker.start()
+    try:
+        yield lambda: found[0] if found else seal_line(data)[0]
+    finally:
+        worker.join()
+
+
 def read_seal(run_dir: Path) -> SealCheck:
     """Check ``MANIFEST.sha256`` against ``manifest.json`` and the manifest's structure.
 
@@ -287,10 +402,60 @@ def read_seal(run_dir: Path) -> SealCheck:
     if len(manifest_bytes) > MAX_MANIFEST_BYTES:
         problems.append(Problem("E_MANIFEST_INVALID", where_manifest, f"larger than {MAX_MANIFEST_BYTES} bytes"))
         return SealCheck(run_dir, None, None, tuple(problems))
-    root, _ = seal_line(manifest_bytes)
+    with _collector_paused(), _hashing_aside(manifest_bytes) as root_of:
+        manifest, manifest_problems = parse_manifest(manifest_bytes, run_dir.name, where_manifest)
+    root = root_of()
     if match and match.group(1).decode("ascii") != root:
         problems.append(Problem("E_SEAL_MISMATCH", where_manifest, f"hashes to {root}, the seal says {match.group(1).decode('ascii')}"))
-    with _collector_paused():
-        manifest, manifest_problems = parse_manifest(manifest_bytes, run_dir.name, where_manifest)
     problems.extend(manifest_problems)
     return SealCheck(run_dir, root, manifest, tuple(problems))
+
+
+#: Manifests at least this large are worth a worker process of their own in :func:`read_seals`.
+PARALLEL_MANIFEST_BYTES = 16 << 20
+
+
+def _manifest_size(run_dir: Path) -> int:
+    try:
+        return os.lstat(Path(run_dir) / MANIFEST_NAME).st_size
+    except OSError:
+        return 0  # read_seal reports why
+
+
+def read_seals(run_dirs: Sequence[Path], jobs: int | None = None) -> list[SealCheck]:
+    """:func:`read_seal` of every run, in order; large manifests are read side by side.
+
+    A delta build reads every new snapshot's manifest, and each large one is a second or so of
+    parsing on one core. When two or more are large (:data:`PARALLEL_MANIFEST_BYTES`), all but
+    the first go to forked worker processes (at most ``jobs`` processes in all, default: the
+    usable CPUs) while this process reads the first and the small ones; a worker sends its
+    result back as a few long strings. The results are those of :func:`read_seal` either way.
+    """
+    run_dirs = [Path(run_dir) for run_dir in run_dirs]
+    large = [index for index, run_dir in enumerate(run_dirs) if _manifest_size(run_dir) >= PARALLEL_MANIFEST_BYTES]
+    if jobs is None:
+        from govern.hashing import default_jobs
+
+        jobs = default_jobs()
+    if jobs < 2 or len(large) < 2:
+        return [read_seal(run_dir) for run_dir in run_dirs]
+    import multiprocessing  # only here: it costs every command's start-up 8 ms
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return [read_seal(run_dir) for run_dir in run_dirs]
+    elsewhere = large[1:]
+    checks: dict[int, SealCheck] = {}
+    try:
+        # fork: workers start in milliseconds and inherit the already-imported modules.
+        with ProcessPoolExecutor(min(jobs - 1, len(elsewhere)), mp_context=multiprocessing.get_context("fork")) as pool:
+            futures = {index: pool.submit(read_seal, run_dirs[index]) for index in elsewhere}
+            for index, run_dir in enumerate(run_dirs):
+                if index not in futures:
+                    checks[index] = read_seal(run_dir)
+            checks.update((index, future.result()) for index, future in futures.items())
+    except BrokenProcessPool:
+        # A worker died (out of memory, killed): the rest of the work, slower, in this process.
+        checks.update((index, read_seal(run_dirs[index])) for index in elsewhere if index not in checks)
+    return [checks[index] for index in range(len(run_dirs))]

@@ -1,0 +1,232 @@
+"""The bulk fast paths of reading and diffing manifests agree with the rules they speed up.
+
+Each fast path (checks over whole columns at C speed, a merge of sorted lists, a sorted-order
+conflict search, worker processes) has a plain statement of the same rule beside it, which
+also explains failures. Hypothesis feeds both random inputs, valid and invalid, and they must
+give the same answer.
+"""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from govern import manifest as manifest_module
+from govern.manifest import Manifest, ManifestEntry, parse_manifest, read_seal, read_seals
+from govern.models import artifact_columns, artifact_entries
+from govern.paths import (
+    MAX_PATH_BYTES,
+    _PLAIN_PATH,
+    all_plain_paths,
+    file_directory_conflicts,
+    manifest_path_problem,
+    sorted_file_directory_conflicts,
+)
+from govern.snapshots import diff_entries, diff_sorted_columns
+from helpers import make_run, seal_in_process
+
+# --- plain paths ---------------------------------------------------------------------------------
+
+#: Every class of character the plain-path rule distinguishes, and a few it refuses.
+PATH_CHARS = "aZ09_.+=@,-/~: \\\n\té"
+long_part = st.integers(min_value=250, max_value=260).map(lambda n: "p" * n)
+one_path = st.one_of(
+    st.text(alphabet=PATH_CHARS, max_size=12),
+    st.lists(st.one_of(long_part, st.sampled_from(["a", "b.c", ".x", "", "x-"])), min_size=1, max_size=4).map("/".join),
+    st.integers(min_value=MAX_PATH_BYTES - 2, max_value=MAX_PATH_BYTES + 2).map(lambda n: "/".join(["d" * 200] * (n // 201 + 1))[:n]),
+)
+
+
+def plain_one_by_one(paths: list[object]) -> bool:
+    """The rule, one path at a time: the regex fast path of manifest_path_problem."""
+    return all(isinstance(p, str) and len(p) <= MAX_PATH_BYTES and _PLAIN_PATH.fullmatch(p) is not None for p in paths)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(one_path, max_size=6))
+def test_bulk_plain_path_check_equals_the_regex_one_by_one(paths):
+    assert all_plain_paths(paths) == plain_one_by_one(paths)
+    if all_plain_paths(paths):
+        assert all(manifest_path_problem(path) is None for path in paths)
+
+
+@pytest.mark.parametrize(
+    "paths, plain",
+    [
+        ([], True),
+        ([""], False),
+        (["a", ""], False),
+        (["a/"], False),
+        (["/a"], False),
+        (["a//b"], False),
+        (["a/.b"], False),
+        ([".a"], False),
+        (["a\nb"], False),
+        (["a", "b\n", "c"], False),
+        (["a", 1], False),
+        (["p" * 255], True),
+        (["p" * 256], False),
+        (["/".join(["p" * 255] * 16)], True),  # 4095 bytes
+        (["/".join(["p" * 255] * 16) + "/x"], False),  # 4097 bytes
+        (["a.b/c-d/e+f=g@h,i_j"], True),
+    ],
+)
+def test_bulk_plain_path_check_cases(paths, plain):
+    assert all_plain_paths(paths) is plain
+    assert plain_one_by_one(paths) is plain
+
+
+# --- file/folder conflicts -----------------------------------------------------------------------
+
+conflict_paths = st.lists(st.lists(st.sampled_from(["a", "a.b", "a-", "b", "ab"]), min_size=1, max_size=4).map("/".join), max_size=12)
+
+
+@settings(max_examples=500, deadline=None)
+@given(conflict_paths)
+def test_sorted_conflict_search_equals_the_folder_sets(paths):
+    ordered = sorted(set(paths))
+    assert sorted_file_directory_conflicts(ordered) == file_directory_conflicts(ordered)
+
+
+def test_conflict_search_sees_a_folder_beyond_siblings_that_sort_between():
+    paths = ["a", "a-b", "a.txt", "a/b/c", "b", "b.d/e"]
+    assert sorted_file_directory_conflicts(paths) == file_directory_conflicts(paths) == ["a"]
+
+
+# --- manifest entries: the C-speed column checks against the entry-by-entry explanation ---------
+
+HEX = "0123456789abcdef"
+good_digest = st.text(alphabet=HEX, min_size=64, max_size=64)
+any_digest = st.one_of(good_digest, st.sampled_from(["", "A" * 64, "g" * 64, "0" * 63, "0" * 65, 5, None]))
+any_size = st.one_of(st.integers(min_value=0, max_value=2**40), st.sampled_from([-1, True, False, 1.5, "3", None]))
+any_path = st.one_of(st.lists(st.sampled_from(["a", "b", "a.b", "c"]), min_size=1, max_size=3).map("/".join), one_path, st.just(7))
+
+
+@st.composite
+def raw_entries(draw: st.DrawFn) -> list[object]:
+    """Entry lists as a JSON parser gives them: mostly well-formed, sometimes not at all."""
+    entries: list[object] = []
+    for _ in range(draw(st.integers(min_value=0, max_value=6))):
+        entry = {"path": draw(any_path), "sha256": draw(any_digest if draw(st.booleans()) else good_digest), "bytes": draw(any_size)}
+        shape = draw(st.sampled_from(["ok"] * 8 + ["extra", "missing", "list"]))
+        if shape == "extra":
+            entry["extra"] = 1
+        elif shape == "missing":
+            del entry["bytes"]
+        elif shape == "list":
+            entry = list(entry.values())
+        entries.append(entry)
+    if draw(st.booleans()):
+        entries.sort(key=lambda e: str(e["path"]) if isinstance(e, dict) and "path" in e else "")
+    return entries
+
+
+@settings(max_examples=800, deadline=None)
+@given(raw_entries())
+def test_column_checks_accept_only_what_the_explanation_finds_valid(raw):
+    columns = manifest_module._columns_if_plainly_valid(raw)
+    problems: list = []
+    explained = manifest_module._explain_entries(raw, "run", "where", problems)
+    if columns is not None:
+        # Plainly valid: the explanation finds no problem but file/folder conflicts, which the
+        # fast path reports alike, and the same entries.
+        assert [p for p in problems if p.code != "E_PATH_CONFLICT"] == []
+        assert Manifest(run_id="run", columns=columns) == explained
+        fast: list = []
+        manifest_module._parse_entries(raw, "run", "where", fast)
+        assert fast == problems
+    elif all(isinstance(e, dict) and plain_one_by_one([e.get("path")]) for e in raw):
+        # Refused by the fast path though every path is plain: the explanation finds a problem
+        # (the fast path refuses valid manifests only for their non-plain paths).
+        assert problems
+
+
+def manifest_bytes(run_id: str, entries: list[tuple[str, str, int]]) -> bytes:
+    return Manifest(run_id, [ManifestEntry(*entry) for entry in entries]).to_bytes()
+
+
+def test_fast_and_strict_parse_agree_on_a_canonical_and_a_reformatted_manifest():
+    entries = [("a/b", "0" * 64, 1), ("a/c", "f" * 64, 0), ("é/x", "1" * 64, 2**70)]
+    canonical = manifest_bytes("run", entries)
+    fast, fast_problems = parse_manifest(canonical, "run", "m")
+    slow, slow_problems = parse_manifest(canonical.replace(b"\n", b"\r\n"), "run", "m")  # not canonical: strict parser
+    assert fast_problems == slow_problems == []
+    assert fast == slow
+    assert [tuple(e) for e in fast.files] == entries
+
+
+# --- the manifest's two forms --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("count", [0, 1, 2, 5])
+def test_manifest_columns_and_entries_are_the_same_manifest(count):
+    entries = [ManifestEntry(f"d/f{i}", f"{i:064x}", i) for i in range(count)]
+    by_entries = Manifest(run_id="r", files=tuple(entries))
+    by_columns = Manifest.from_columns("r", [e.path for e in entries], [e.sha256 for e in entries], [e.bytes for e in entries])
+    assert by_entries == by_columns and hash(by_entries) == hash(by_columns)
+    assert by_columns.files == tuple(entries) and by_entries.paths == by_columns.paths
+    assert by_columns.to_bytes() == by_entries.to_bytes()
+    for manifest in (by_entries, by_columns):
+        again = pickle.loads(pickle.dumps(manifest))
+        assert again == manifest and again.files == tuple(entries)
+    with pytest.raises(AttributeError):
+        by_columns.run_id = "other"  # type: ignore[misc]
+
+
+def test_a_manifest_holding_newlines_in_paths_still_pickles():
+    # Not a manifest that verifies, but the model holds whatever it is given.
+    odd = Manifest.from_columns("r", ["a\nb", "c"], ["0" * 64, "1" * 64], [1, 2])
+    assert pickle.loads(pickle.dumps(odd)) == odd
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(["a", "a.b", "a/x", "a/y/z", "a0", "b", "b/c"]), unique=True), st.sampled_from([None, "a", "a/y", "b", "c"]))
+def test_artifact_columns_select_what_artifact_entries_selects(paths, relpath):
+    paths.sort()
+    manifest = Manifest.from_columns("r", paths, [f"{i:064x}" for i in range(len(paths))], list(range(len(paths))))
+    expected = artifact_entries(manifest.files, relpath)
+    selected_paths, selected_digests = artifact_columns(manifest, relpath)
+    assert list(selected_paths) == list(expected) and list(selected_digests) == [e.sha256 for e in expected.values()]
+
+
+# --- the diff: one merge of sorted columns against the dict statement ------------------------------
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.dictionaries(st.sampled_from(["a", "a.b", "a/b", "b", "c/d", "c/e", "é"]), st.sampled_from(["0", "1"])),
+    st.dictionaries(st.sampled_from(["a", "a.b", "a/b", "b", "c/d", "c/e", "é"]), st.sampled_from(["0", "1"])),
+)
+def test_sorted_merge_diff_equals_the_dict_diff(before, after):
+    def entries(tree):
+        return {path: ManifestEntry(path, digit * 64, 1) for path, digit in tree.items()}
+
+    def columns(tree):
+        paths = sorted(tree)
+        return paths, [tree[path] * 64 for path in paths]
+
+    assert diff_sorted_columns(columns(before), columns(after)) == diff_entries(entries(before), entries(after))
+
+
+# --- reading seals side by side ------------------------------------------------------------------
+
+
+def test_read_seals_in_worker_processes_equals_reading_one_by_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    runs = []
+    for index in range(4):
+        run = make_run(tmp_path, f"2024-01-0{index + 1}__000000__r", {f"d/f{i}.txt": b"%d" % (i * index) for i in range(20)})
+        seal_in_process(run)
+        runs.append(run)
+    (runs[1] / "manifest.json").write_bytes(b"{}")  # a broken seal, reported by the worker alike
+    (runs[3] / "MANIFEST.sha256").unlink()  # and an unsealed run
+    sequential = [read_seal(run) for run in runs]
+    monkeypatch.setattr(manifest_module, "PARALLEL_MANIFEST_BYTES", 0)  # every manifest counts as large
+    side_by_side = read_seals(runs, jobs=2)
+    assert side_by_side == sequential
+    assert [check.manifest.files if check.manifest else None for check in side_by_side] == [
+        check.manifest.files if check.manifest else None for check in sequential
+    ]
