@@ -101,27 +101,42 @@ def test_conflict_search_sees_a_folder_beyond_siblings_that_sort_between():
 
 HEX = "0123456789abcdef"
 good_digest = st.text(alphabet=HEX, min_size=64, max_size=64)
-any_digest = st.one_of(good_digest, st.sampled_from(["", "A" * 64, "g" * 64, "0" * 63, "0" * 65, 5, None]))
-any_size = st.one_of(st.integers(min_value=0, max_value=2**40), st.sampled_from([-1, True, False, 1.5, "3", None]))
+BAD_DIGESTS = st.sampled_from(["", "A" * 64, "g" * 64, "0" * 63, "0" * 65, "0" * 63 + "\n", "é" * 64, 5, None])
+BAD_SIZES = st.sampled_from([-1, -(2**70), True, False, 1.5, "3", None])
 any_path = st.one_of(st.lists(st.sampled_from(["a", "b", "a.b", "c"]), min_size=1, max_size=3).map("/".join), one_path, st.just(7))
+
+
+#: One defect to plant in an otherwise valid entry list (or none).
+DEFECTS = ("none", "digest", "size", "path", "swap", "duplicate", "extra key", "missing key", "not an object")
 
 
 @st.composite
 def raw_entries(draw: st.DrawFn) -> list[object]:
-    """Entry lists as a JSON parser gives them: mostly well-formed, sometimes not at all."""
-    entries: list[object] = []
-    for _ in range(draw(st.integers(min_value=0, max_value=6))):
-        entry = {"path": draw(any_path), "sha256": draw(any_digest if draw(st.booleans()) else good_digest), "bytes": draw(any_size)}
-        shape = draw(st.sampled_from(["ok"] * 8 + ["extra", "missing", "list"]))
-        if shape == "extra":
-            entry["extra"] = 1
-        elif shape == "missing":
-            del entry["bytes"]
-        elif shape == "list":
-            entry = list(entry.values())
-        entries.append(entry)
-    if draw(st.booleans()):
-        entries.sort(key=lambda e: str(e["path"]) if isinstance(e, dict) and "path" in e else "")
+    """Entry lists as a JSON parser gives them: valid ones, with at most one planted defect."""
+    paths = sorted(set(draw(st.lists(st.lists(st.sampled_from(["a", "b", "a.b", "c", "é"]), min_size=1, max_size=3).map("/".join), max_size=6))))
+    entries: list[object] = [{"path": path, "sha256": draw(good_digest), "bytes": draw(st.integers(0, 2**40))} for path in paths]
+    defect = draw(st.sampled_from(DEFECTS))
+    if not entries or defect == "none":
+        return entries
+    index = draw(st.integers(0, len(entries) - 1))
+    entry = entries[index]
+    assert isinstance(entry, dict)
+    if defect == "digest":
+        entry["sha256"] = draw(BAD_DIGESTS)
+    elif defect == "size":
+        entry["bytes"] = draw(BAD_SIZES)
+    elif defect == "path":
+        entry["path"] = draw(any_path)
+    elif defect == "swap" and index + 1 < len(entries):
+        entries[index], entries[index + 1] = entries[index + 1], entries[index]
+    elif defect == "duplicate":
+        entries.insert(index, dict(entry))
+    elif defect == "extra key":
+        entry["extra"] = 1
+    elif defect == "missing key":
+        del entry[draw(st.sampled_from(["path", "sha256", "bytes"]))]
+    elif defect == "not an object":
+        entries[index] = list(entry.values())
     return entries
 
 
