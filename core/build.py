@@ -98,7 +98,8 @@ class BuildPlan:
     def log_bytes(self) -> bytes:
         """The new log: the previous log's bytes, then one canonical line per new record."""
         previous = self.previous.log_bytes if self.previous else b""
-        return previous + b"".join(dump_jsonl_line(record.to_json()) for record in self.records)
+        # A record holds strings, integers and nulls only (no floats), so orjson may write it.
+        return previous + b"".join(dump_jsonl_line(record.to_json(), floats=False) for record in self.records)
 
 
 def _conflict(message: str) -> GovernError:

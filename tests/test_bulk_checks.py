@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from govern import manifest as manifest_module
+from govern.jsonio import dump_jsonl_line
 from govern.manifest import Manifest, ManifestEntry, parse_manifest, read_seal, read_seals
 from govern.models import artifact_columns, artifact_entries
 from govern.paths import (
@@ -245,3 +246,28 @@ def test_read_seals_in_worker_processes_equals_reading_one_by_one(tmp_path: Path
     assert [check.manifest.files if check.manifest else None for check in side_by_side] == [
         check.manifest.files if check.manifest else None for check in sequential
     ]
+
+
+# --- writing records: orjson for the JSONL line ----------------------------------------------------
+
+# Any JSON value without floats (the fast writer's promise), including non-ASCII and control
+# characters in keys and strings, and integers up to 64 bits.
+FLOATLESS = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**63), 2**64 - 1) | st.text(),
+    lambda children: st.lists(children) | st.dictionaries(st.text(), children),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(FLOATLESS)
+def test_the_fast_line_writer_gives_the_standard_library_bytes(value):
+    assert dump_jsonl_line(value, floats=False) == dump_jsonl_line(value)
+
+
+def test_the_fast_line_writer_falls_back_for_what_orjson_cannot_write():
+    big = {"n": 2**70, "s": "caf\u00e9\u2028\x7f\x1f"}
+    expected = ('{"n":%d,"s":"caf\u00e9\u2028\x7f\\u001f"}\n' % 2**70).encode()
+    assert dump_jsonl_line(big, floats=False) == dump_jsonl_line(big) == expected
+    with pytest.raises(UnicodeEncodeError):
+        dump_jsonl_line({"s": "\ud800"}, floats=False)
