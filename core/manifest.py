@@ -26,7 +26,7 @@ import attrs
 
 from govern.errors import Problem
 from govern.jsonio import StrictJSONError, dump_canonical, loads_strict
-from govern.paths import all_plain_paths, file_directory_conflicts, manifest_path_problem, sorted_file_directory_conflicts
+from govern.paths import file_directory_conflicts, manifest_path_problem, plain_paths_text, sorted_file_directory_conflicts
 
 MANIFEST_NAME = "manifest.json"
 SEAL_NAME = "MANIFEST.sha256"
@@ -70,14 +70,24 @@ class Manifest:
     columns and never builds the million :class:`ManifestEntry` tuples. Immutable.
     """
 
-    __slots__ = ("run_id", "_files", "_columns")
+    __slots__ = ("run_id", "_files", "_columns", "_joined")
 
-    def __init__(self, run_id: str, files: Sequence[ManifestEntry] | None = None, *, columns: _Columns | None = None) -> None:
+    def __init__(
+        self,
+        run_id: str,
+        files: Sequence[ManifestEntry] | None = None,
+        *,
+        columns: _Columns | None = None,
+        joined: tuple[str, str] | None = None,
+    ) -> None:
         if (files is None) == (columns is None):
             raise TypeError("a Manifest is built from files or from columns, not both")
         object.__setattr__(self, "run_id", run_id)
         object.__setattr__(self, "_files", None if files is None else tuple(files))
         object.__setattr__(self, "_columns", columns)
+        # The paths and the digests each joined by "\n", when reading made them anyway: how
+        # the manifest is pickled (see __reduce__).
+        object.__setattr__(self, "_joined", joined)
 
     @classmethod
     def from_columns(cls, run_id: str, paths: Sequence[str], digests: Sequence[str], sizes: Sequence[int]) -> Manifest:
@@ -136,9 +146,8 @@ class Manifest:
         # Sent back from a worker process by read_seals: paths and digests as two long strings
         # pickle many times faster than two million short ones.
         paths, digests, sizes = self._column_view()
-        joined_paths, joined_digests = "\n".join(paths), "\n".join(digests)
-        if len(paths) > 1 and joined_paths.count("\n") == joined_digests.count("\n") == len(paths) - 1:
-            return (_unpack_manifest, (self.run_id, joined_paths, joined_digests, sizes))
+        if self._joined is not None and len(paths) > 1:
+            return (_unpack_manifest, (self.run_id, *self._joined, sizes))
         return (Manifest.from_columns, (self.run_id, paths, digests, sizes))
 
     def to_json(self) -> dict:
@@ -160,7 +169,8 @@ class Manifest:
 
 
 def _unpack_manifest(run_id: str, joined_paths: str, joined_digests: str, sizes: tuple[int, ...]) -> Manifest:
-    return Manifest(run_id, columns=_Columns(tuple(joined_paths.split("\n")), tuple(joined_digests.split("\n")), sizes))
+    columns = _Columns(tuple(joined_paths.split("\n")), tuple(joined_digests.split("\n")), sizes)
+    return Manifest(run_id, columns=columns, joined=(joined_paths, joined_digests))
 
 
 def seal_line(manifest_bytes: bytes) -> tuple[str, bytes]:
@@ -193,20 +203,24 @@ _PATH_OF, _DIGEST_OF, _SIZE_OF = (operator.itemgetter(key) for key in ("path", "
 _HEX_BYTES = b"0123456789abcdef"
 
 
-def _all_hex64(digests: Sequence[object]) -> bool:
-    """True when every digest is 64 lowercase hex characters (C-speed passes, no regex per item)."""
+def _hex64_text(digests: Sequence[object]) -> str | None:
+    """The digests joined by ``\\n`` when every one is 64 lowercase hex characters, else None
+    (C-speed passes over the joined text, no regex per digest)."""
     try:
-        joined = "".join(digests)  # type: ignore[arg-type]
+        joined = "\n".join(digests)  # type: ignore[arg-type]
     except TypeError:  # an item that is not a string
-        return False
-    return set(map(len, digests)) <= {64} and joined.isascii() and not joined.encode("ascii").translate(None, _HEX_BYTES)  # type: ignore[arg-type]
+        return None
+    if not set(map(len, digests)) <= {64} or not joined.isascii() or joined.count("\n") != max(len(digests) - 1, 0):  # type: ignore[arg-type]
+        return None
+    return None if joined.encode("ascii").translate(None, _HEX_BYTES + b"\n") else joined
 
 
-def _columns_if_plainly_valid(raw_files: list) -> _Columns | None:
-    """All entries as columns, checked at C speed, when every one is plainly valid; else None
-    (and :func:`_parse_entries` explains entry by entry).
+def _columns_if_plainly_valid(raw_files: list) -> tuple[_Columns, tuple[str, str]] | None:
+    """All entries as columns, checked at C speed, when every one is plainly valid, with the
+    paths and the digests each joined by ``\\n`` (by-products of the checks); else None (and
+    :func:`_parse_entries` explains entry by entry).
 
-    Plainly valid: exactly the three keys; plain paths (:func:`govern.paths.all_plain_paths`)
+    Plainly valid: exactly the three keys; plain paths (:func:`govern.paths.plain_paths_text`)
     in strictly ascending order (so also unique); 64 lowercase hex digests; sizes that are
     integers (not booleans) >= 0. Each check is a pass of C code over a whole column.
     """
@@ -216,11 +230,13 @@ def _columns_if_plainly_valid(raw_files: list) -> _Columns | None:
         paths, digests, sizes = (list(map(get, raw_files)) for get in (_PATH_OF, _DIGEST_OF, _SIZE_OF))
     except KeyError:
         return None
-    if not set(map(type, sizes)) <= {int} or min(sizes, default=0) < 0 or not _all_hex64(digests):
+    if not set(map(type, sizes)) <= {int} or min(sizes, default=0) < 0:
         return None
-    if not all_plain_paths(paths) or any(map(operator.ge, paths, itertools.islice(paths, 1, None))):
+    joined_digests = _hex64_text(digests)
+    joined_paths = plain_paths_text(paths)
+    if joined_digests is None or joined_paths is None or any(map(operator.ge, paths, itertools.islice(paths, 1, None))):
         return None
-    return _Columns(tuple(paths), tuple(digests), tuple(sizes))
+    return _Columns(tuple(paths), tuple(digests), tuple(sizes)), (joined_paths, joined_digests)
 
 
 def _parse_entries(raw_files: object, run_id: str, where: str, problems: list[Problem]) -> Manifest:
@@ -229,8 +245,9 @@ def _parse_entries(raw_files: object, run_id: str, where: str, problems: list[Pr
         return Manifest(run_id, ())
     plain = _columns_if_plainly_valid(raw_files)
     if plain is not None:
-        _report_file_directory_conflicts(sorted_file_directory_conflicts(plain.paths), where, problems)
-        return Manifest(run_id, columns=plain)
+        columns, joined = plain
+        _report_file_directory_conflicts(sorted_file_directory_conflicts(columns.paths), where, problems)
+        return Manifest(run_id, columns=columns, joined=joined)
     return _explain_entries(raw_files, run_id, where, problems)
 
 

@@ -54,35 +54,40 @@ def is_run_id(name: str) -> bool:
 
 
 def all_plain_paths(paths: Sequence[str]) -> bool:
-    """True when every path is a plain one (the regex fast path of :func:`manifest_path_problem`).
+    """True when every path is a plain one (the regex fast path of :func:`manifest_path_problem`)."""
+    return plain_paths_text(paths) is not None
 
-    Decided by a few C-speed passes over all the paths joined by ``\\n`` instead of a regex
-    per path, which is what makes a million-entry manifest cheap: the joined bytes are mapped
-    to classes (part head, part tail, separator) and searched for what the rule forbids — a
-    part not starting with a head byte (``/t``), an empty part (``//``), a part longer than
-    :data:`MAX_NAME_BYTES`. ``tests/test_bulk_checks.py`` proves it agrees with the regex.
+
+def plain_paths_text(paths: Sequence[str]) -> str | None:
+    """The paths joined by ``\\n`` when every one is plain (:func:`all_plain_paths`), else None.
+
+    Decided by a few C-speed passes over the joined text instead of a regex per path, which is
+    what makes a million-entry manifest cheap: the bytes are mapped to classes (part head,
+    part tail, separator) and searched for what the rule forbids — a part not starting with a
+    head byte (``/t``), an empty part (``//``), a part longer than :data:`MAX_NAME_BYTES`.
+    ``tests/test_bulk_checks.py`` proves it agrees with the regex.
     """
     try:
         joined = "\n".join(paths)
     except TypeError:  # an item that is not a string
-        return False
+        return None
     if not paths:
-        return True
-    if not joined.isascii():
-        return False
+        return joined
+    if not joined or not joined.isascii():
+        return None
     data = joined.encode("ascii")
     # Exactly one newline per separator, so no path held one of its own.
     if data.count(b"\n") != len(paths) - 1 or data.translate(None, _HEAD_BYTES + _TAIL_BYTES + b"/\n"):
-        return False
-    # Every part starts with a head byte: after the start of the text and after every
-    # separator. A trailing '/' or an empty path shows as '//' or at either end.
-    classes = b"/" + data.translate(_PART_CLASSES) + b"/"
-    if b"/t" in classes or b"//" in classes:
-        return False
+        return None
+    # Every part starts with a head byte: at the start of the text and after every separator.
+    # An empty part or path, or a trailing '/', shows as '//' or as a separator at either end.
+    classes = data.translate(_PART_CLASSES)
+    if classes.startswith((b"t", b"/")) or classes.endswith(b"/") or b"/t" in classes or b"//" in classes:
+        return None
     longest = max(map(len, paths))
-    if longest <= MAX_NAME_BYTES:
-        return True  # no part can be longer than its path
-    return longest <= MAX_PATH_BYTES and _TOO_LONG_PART not in classes.translate(_NOT_A_SEPARATOR)
+    if longest > MAX_NAME_BYTES and (longest > MAX_PATH_BYTES or _TOO_LONG_PART in classes.translate(_NOT_A_SEPARATOR)):
+        return None  # (a part can be no longer than its path)
+    return joined
 
 
 def file_directory_conflicts(paths: Iterable[str]) -> list[str]:

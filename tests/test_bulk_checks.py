@@ -25,6 +25,7 @@ from govern.paths import (
     all_plain_paths,
     file_directory_conflicts,
     manifest_path_problem,
+    plain_paths_text,
     sorted_file_directory_conflicts,
 )
 from govern.snapshots import diff_entries, diff_sorted_columns
@@ -51,6 +52,7 @@ def plain_one_by_one(paths: list[object]) -> bool:
 @given(st.lists(one_path, max_size=6))
 def test_bulk_plain_path_check_equals_the_regex_one_by_one(paths):
     assert all_plain_paths(paths) == plain_one_by_one(paths)
+    assert plain_paths_text(paths) == ("\n".join(paths) if plain_one_by_one(paths) else None)
     if all_plain_paths(paths):
         assert all(manifest_path_problem(path) is None for path in paths)
 
@@ -144,14 +146,16 @@ def raw_entries(draw: st.DrawFn) -> list[object]:
 @settings(max_examples=800, deadline=None)
 @given(raw_entries())
 def test_column_checks_accept_only_what_the_explanation_finds_valid(raw):
-    columns = manifest_module._columns_if_plainly_valid(raw)
+    plain = manifest_module._columns_if_plainly_valid(raw)
     problems: list = []
     explained = manifest_module._explain_entries(raw, "run", "where", problems)
-    if columns is not None:
+    if plain is not None:
         # Plainly valid: the explanation finds no problem but file/folder conflicts, which the
         # fast path reports alike, and the same entries.
+        columns, joined = plain
         assert [p for p in problems if p.code != "E_PATH_CONFLICT"] == []
         assert Manifest(run_id="run", columns=columns) == explained
+        assert joined == ("\n".join(columns.paths), "\n".join(columns.digests))
         fast: list = []
         manifest_module._parse_entries(raw, "run", "where", fast)
         assert fast == problems
