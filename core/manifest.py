@@ -25,7 +25,7 @@ from typing import NamedTuple
 import attrs
 
 from govern.errors import Problem
-from govern.jsonio import StrictJSONError, dump_canonical, loads_strict
+from govern.jsonio import StrictJSONError, dump_canonical, is_canonical, lenient_value, parse_strict
 from govern.paths import file_directory_conflicts, manifest_path_problem, plain_paths_text, sorted_file_directory_conflicts
 
 MANIFEST_NAME = "manifest.json"
@@ -36,6 +36,7 @@ ALGORITHM = "sha256"
 MAX_MANIFEST_BYTES = 2 << 30
 
 # \Z, not $: "$" also matches before a final newline, which would let "<hex>\n" through.
+_MANIFEST_KEYS = frozenset({"manifest_version", "run_id", "algorithm", "files"})
 _ENTRY_KEYS = frozenset({"path", "sha256", "bytes"})
 _HEX64 = re.compile(r"^[0-9a-f]{64}\Z")
 _SEAL_LINE = re.compile(rb"^([0-9a-f]{64})  manifest\.json\n\Z")
@@ -239,11 +240,14 @@ def _columns_if_plainly_valid(raw_files: list) -> tuple[_Columns, tuple[str, str
     return _Columns(tuple(paths), tuple(digests), tuple(sizes)), (joined_paths, joined_digests)
 
 
-def _parse_entries(raw_files: object, run_id: str, where: str, problems: list[Problem]) -> Manifest:
+def _parse_entries(
+    raw_files: object, run_id: str, where: str, problems: list[Problem], plain: tuple[_Columns, tuple[str, str]] | None
+) -> Manifest:
+    """The manifest of ``raw_files``, given ``plain``: what :func:`_columns_if_plainly_valid`
+    made of them (None: they are not all plainly valid, or not a list)."""
     if not isinstance(raw_files, list):
         problems.append(Problem("E_MANIFEST_INVALID", where, "'files' is not a list"))
         return Manifest(run_id, ())
-    plain = _columns_if_plainly_valid(raw_files)
     if plain is not None:
         columns, joined = plain
         _report_file_directory_conflicts(sorted_file_directory_conflicts(columns.paths), where, problems)
@@ -291,20 +295,56 @@ def _report_file_directory_conflicts(conflicts: list[str], where: str, problems:
         problems.append(Problem("E_PATH_CONFLICT", f"{where}: {path}", "listed as a file and used as a directory"))
 
 
+def _as_govern_writes_it(doc: dict, data: bytes, run_id: str, entries: int) -> bool:
+    """True when ``doc`` — what orjson read from ``data``, every entry plainly valid — is also
+    exactly what the strict parser reads, with nothing to report at the top level.
+
+    orjson is lenient in two ways the strict parser is not: it keeps the last of duplicate
+    keys, and reads integers beyond 64 bits as floats (which a plainly valid entry cannot
+    hold: its size is an int). With no backslash in the text, every string is literal, and
+    the only ':' outside the run id is each key's separator; so a text holding exactly as
+    many ':' as the value has keys gives no key twice. (NaN, a byte-order mark, invalid
+    UTF-8, a number beyond a double: orjson refuses those itself.)
+    """
+    return (
+        doc.keys() == _MANIFEST_KEYS
+        and doc["manifest_version"] == MANIFEST_VERSION
+        and doc["algorithm"] == ALGORITHM
+        and doc["run_id"] == run_id
+        and b"\\" not in data
+        and data.count(b":") == len(_MANIFEST_KEYS) + len(_ENTRY_KEYS) * entries + run_id.count(":")
+    )
+
+
 def parse_manifest(data: bytes, run_id: str, where: str) -> tuple[Manifest | None, list[Problem]]:
-    """Parse and check manifest.json bytes; problems are collected, not raised."""
+    """Parse and check manifest.json bytes; problems are collected, not raised.
+
+    A manifest as govern writes it takes the fast path: orjson reads it, and its entries are
+    checked in bulk (:func:`_columns_if_plainly_valid`). Anything else is read by the strict
+    parser and checked entry by entry, which explains every problem.
+    """
     problems: list[Problem] = []
-    try:
-        doc = loads_strict(data)
-    except StrictJSONError as exc:
-        pos = exc.where()
-        return None, [Problem("E_MANIFEST_INVALID", where, f"{pos + ': ' if pos else ''}{exc.reason}")]
+    doc = lenient_value(data)
+    plain = None
+    if isinstance(doc, dict) and isinstance(doc.get("files"), list):
+        plain = _columns_if_plainly_valid(doc["files"])
+        if plain is not None and _as_govern_writes_it(doc, data, run_id, len(doc["files"])):
+            columns, joined = plain
+            _report_file_directory_conflicts(sorted_file_directory_conflicts(columns.paths), where, problems)
+            return Manifest(run_id, columns=columns, joined=joined), problems
+    if doc is None or not is_canonical(doc, data):
+        # Not as govern writes it: the strict parser decides, and the entries are checked anew.
+        try:
+            doc = parse_strict(data)
+        except StrictJSONError as exc:
+            pos = exc.where()
+            return None, [Problem("E_MANIFEST_INVALID", where, f"{pos + ': ' if pos else ''}{exc.reason}")]
+        plain = None if not isinstance(doc, dict) or not isinstance(doc.get("files"), list) else _columns_if_plainly_valid(doc["files"])
     if not isinstance(doc, dict):
         return None, [Problem("E_MANIFEST_INVALID", where, "not a JSON object")]
-    expected = {"manifest_version", "run_id", "algorithm", "files"}
-    if set(doc) != expected:
-        extra = sorted(set(doc) - expected)
-        missing = sorted(expected - set(doc))
+    if set(doc) != _MANIFEST_KEYS:
+        extra = sorted(set(doc) - _MANIFEST_KEYS)
+        missing = sorted(_MANIFEST_KEYS - set(doc))
         detail = "; ".join(filter(None, [f"unknown keys {extra}" if extra else "", f"missing keys {missing}" if missing else ""]))
         return None, [Problem("E_MANIFEST_INVALID", where, detail)]
     if doc["manifest_version"] != MANIFEST_VERSION:
@@ -313,7 +353,7 @@ def parse_manifest(data: bytes, run_id: str, where: str) -> tuple[Manifest | Non
         problems.append(Problem("E_ALGORITHM_UNKNOWN", where, f"algorithm {doc['algorithm']!r} is not 'sha256'"))
     if doc["run_id"] != run_id:
         problems.append(Problem("E_RUN_ID_MISMATCH", where, f"run_id {doc['run_id']!r} but the folder is {run_id!r}"))
-    return _parse_entries(doc["files"], run_id, where, problems), problems
+    return _parse_entries(doc["files"], run_id, where, problems, plain), problems
 
 
 #: A seal line is 81 bytes; anything much longer is not a seal (and is not read whole).

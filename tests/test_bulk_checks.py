@@ -8,6 +8,7 @@ give the same answer.
 
 from __future__ import annotations
 
+import json
 import pickle
 from pathlib import Path
 
@@ -157,7 +158,7 @@ def test_column_checks_accept_only_what_the_explanation_finds_valid(raw):
         assert Manifest(run_id="run", columns=columns) == explained
         assert joined == ("\n".join(columns.paths), "\n".join(columns.digests))
         fast: list = []
-        manifest_module._parse_entries(raw, "run", "where", fast)
+        manifest_module._parse_entries(raw, "run", "where", fast, plain)
         assert fast == problems
     elif all(isinstance(e, dict) and plain_one_by_one([e.get("path")]) for e in raw):
         # Refused by the fast path though every path is plain: the explanation finds a problem
@@ -275,3 +276,112 @@ def test_the_fast_line_writer_falls_back_for_what_orjson_cannot_write():
     assert dump_jsonl_line(big, floats=False) == dump_jsonl_line(big) == expected
     with pytest.raises(UnicodeEncodeError):
         dump_jsonl_line({"s": "\ud800"}, floats=False)
+
+
+# --- the manifest read by orjson without the canonical check, against the strict parser ----------
+
+
+class Pairs(list):
+    """A JSON object written as given: keys in this order, duplicates kept."""
+
+
+def write_json(value: object, indent: int | None, escape_keys: bool) -> str:
+    """JSON text of ``value`` (Pairs for objects), spaced by ``indent`` (None: compact)."""
+
+    def key(text: str) -> str:
+        return '"' + "".join(f"\\u{ord(c):04x}" for c in text) + '"' if escape_keys else json.dumps(text)
+
+    def render(item: object, depth: int) -> str:
+        pad = "" if indent is None else "\n" + " " * (indent * (depth + 1))
+        end = "" if indent is None else "\n" + " " * (indent * depth)
+        sep = ": " if indent is not None else ":"
+        if isinstance(item, Pairs):
+            inner = ",".join(pad + key(k) + sep + render(v, depth + 1) for k, v in item)
+            return "{" + inner + (end if item else "") + "}"
+        if isinstance(item, list):
+            return "[" + ",".join(pad + render(v, depth + 1) for v in item) + (end if item else "") + "]"
+        if isinstance(item, RawNumber):
+            return item.text
+        return json.dumps(item, ensure_ascii=False)
+
+    return render(value, 0) + "\n"
+
+
+class RawNumber:
+    """A number written exactly as ``text`` (``-0``, beyond 64 bits)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+MUTATIONS = (
+    "none",
+    "entry key twice, same value",
+    "entry key twice, other value",
+    "top-level key twice",
+    "files twice",
+    "escaped keys",
+    "size -0",
+    "size beyond 64 bits",
+    "run id of another folder",
+    "colon in run id",
+    "other version",
+    "extra key",
+)
+
+
+@st.composite
+def manifest_texts(draw: st.DrawFn) -> tuple[bytes, str]:
+    """Manifest bytes that orjson reads (so might take the fast path), and the folder name."""
+    paths = sorted(set(draw(st.lists(st.lists(st.sampled_from(["a", "b", "a.b", "c"]), min_size=1, max_size=3).map("/".join), max_size=5))))
+    run_id = "2024-01-01__000000__run"
+    mutation = draw(st.sampled_from(MUTATIONS))
+    entries = [Pairs([("bytes", draw(st.integers(0, 99))), ("path", path), ("sha256", draw(good_digest))]) for path in paths]
+    if entries and mutation.startswith("entry key twice"):
+        entry = draw(st.sampled_from(entries))
+        name, value = draw(st.sampled_from(list(entry)))
+        twin = value if mutation.endswith("same value") else (value + 1 if isinstance(value, int) else value + "x")
+        entry.insert(draw(st.integers(0, 3)), (name, twin))
+    if entries and mutation.startswith("size"):
+        draw(st.sampled_from(entries))[0] = ("bytes", RawNumber("-0" if mutation == "size -0" else str(2**64 + 1)))
+    top = Pairs([("algorithm", "sha256"), ("files", entries), ("manifest_version", "0.1"), ("run_id", run_id)])
+    folder = run_id
+    if mutation == "top-level key twice":
+        top.append(draw(st.sampled_from([("algorithm", "sha256"), ("manifest_version", "0.1"), ("run_id", run_id)])))
+    elif mutation == "files twice":
+        top.insert(1, ("files", []))
+    elif mutation == "run id of another folder":
+        folder = "2024-01-01__000000__other"
+    elif mutation == "colon in run id":
+        folder = "a:b"
+        top[3] = ("run_id", folder)
+    elif mutation == "other version":
+        top[2] = ("manifest_version", "0.2")
+    elif mutation == "extra key":
+        top.append(("extra", 1))
+    indent = draw(st.sampled_from([2, 2, None, 4]))
+    return write_json(top, indent, escape_keys=mutation == "escaped keys").encode(), folder
+
+
+@settings(max_examples=600, deadline=None)
+@given(manifest_texts())
+def test_the_fast_manifest_read_equals_the_strict_read(case):
+    data, folder = case
+    fast = parse_manifest(data, folder, "m")
+    original = manifest_module.lenient_value
+    manifest_module.lenient_value = lambda _: None  # only the strict parser
+    try:
+        strict = parse_manifest(data, folder, "m")
+    finally:
+        manifest_module.lenient_value = original
+    assert fast == strict
+    if fast[0] is not None:
+        assert fast[0].files == strict[0].files
+
+
+def test_a_key_given_twice_is_refused_as_the_strict_parser_refuses_it():
+    entries = Pairs([("bytes", 1), ("path", "a"), ("path", "b"), ("sha256", "0" * 64)])
+    data = write_json(Pairs([("algorithm", "sha256"), ("files", [entries]), ("manifest_version", "0.1"), ("run_id", "r")]), 2, False)
+    manifest, problems = parse_manifest(data.encode(), "r", "m")
+    assert manifest is None and [p.code for p in problems] == ["E_MANIFEST_INVALID"]
+    assert "duplicate key 'path'" in problems[0].message
