@@ -379,6 +379,18 @@ def test_the_fast_manifest_read_equals_the_strict_read(case):
         assert fast[0].files == strict[0].files
 
 
+@pytest.mark.parametrize("folder", ["2024-01-01__000000__run", "a:b"])
+def test_a_manifest_as_govern_writes_it_takes_the_fast_path(folder, monkeypatch):
+    def no_strict_parse(data):
+        raise AssertionError("the strict parser was used")
+
+    monkeypatch.setattr(manifest_module, "parse_strict", no_strict_parse)
+    monkeypatch.setattr(manifest_module, "is_canonical", lambda value, data: False)
+    data = manifest_bytes(folder, [("a/b", "0" * 64, 1), ("c", "1" * 64, 2)])
+    manifest, problems = parse_manifest(data, folder, "m")
+    assert problems == [] and len(manifest.files) == 2
+
+
 def test_a_key_given_twice_is_refused_as_the_strict_parser_refuses_it():
     entries = Pairs([("bytes", 1), ("path", "a"), ("path", "b"), ("sha256", "0" * 64)])
     data = write_json(Pairs([("algorithm", "sha256"), ("files", [entries]), ("manifest_version", "0.1"), ("run_id", "r")]), 2, False)
