@@ -143,12 +143,16 @@ class Manifest:
     def __repr__(self) -> str:
         return f"Manifest(run_id={self.run_id!r}, {len(self)} files)"
 
+    def joined_columns(self) -> tuple[str, str] | None:
+        """The paths and the digests each joined by ``\\n``, when reading the manifest made
+        them anyway (the by-products of its bulk checks); else None."""
+        return self._joined
+
     def __reduce__(self) -> tuple:
-        # Sent back from a worker process by read_seals: paths and digests as two long strings
-        # pickle many times faster than two million short ones.
+        # Paths and digests as two long strings pickle many times faster than two million short ones.
         paths, digests, sizes = self._column_view()
         if self._joined is not None and len(paths) > 1:
-            return (_unpack_manifest, (self.run_id, *self._joined, sizes))
+            return (unpack_manifest, (self.run_id, *self._joined, sizes))
         return (Manifest.from_columns, (self.run_id, paths, digests, sizes))
 
     def to_json(self) -> dict:
@@ -169,7 +173,9 @@ class Manifest:
         return {entry.path: entry for entry in self.files}
 
 
-def _unpack_manifest(run_id: str, joined_paths: str, joined_digests: str, sizes: tuple[int, ...]) -> Manifest:
+def unpack_manifest(run_id: str, joined_paths: str, joined_digests: str, sizes: tuple[int, ...]) -> Manifest:
+    """The manifest of more than one entry whose paths and digests are given each joined by
+    ``\\n`` (:meth:`Manifest.joined_columns`)."""
     columns = _Columns(tuple(joined_paths.split("\n")), tuple(joined_digests.split("\n")), sizes)
     return Manifest(run_id, columns=columns, joined=(joined_paths, joined_digests))
 
@@ -467,52 +473,3 @@ def read_seal(run_dir: Path) -> SealCheck:
     problems.extend(manifest_problems)
     return SealCheck(run_dir, root, manifest, tuple(problems))
 
-
-#: Manifests at least this large are worth a worker process of their own in :func:`read_seals`.
-PARALLEL_MANIFEST_BYTES = 16 << 20
-
-
-def _manifest_size(run_dir: Path) -> int:
-    try:
-        return os.lstat(Path(run_dir) / MANIFEST_NAME).st_size
-    except OSError:
-        return 0  # read_seal reports why
-
-
-def read_seals(run_dirs: Sequence[Path], jobs: int | None = None) -> list[SealCheck]:
-    """:func:`read_seal` of every run, in order; large manifests are read side by side.
-
-    A delta build reads every new snapshot's manifest, and each large one is a second or so of
-    parsing on one core. When two or more are large (:data:`PARALLEL_MANIFEST_BYTES`), all but
-    the first go to forked worker processes (at most ``jobs`` processes in all, default: the
-    usable CPUs) while this process reads the first and the small ones; a worker sends its
-    result back as a few long strings. The results are those of :func:`read_seal` either way.
-    """
-    run_dirs = [Path(run_dir) for run_dir in run_dirs]
-    large = [index for index, run_dir in enumerate(run_dirs) if _manifest_size(run_dir) >= PARALLEL_MANIFEST_BYTES]
-    if jobs is None:
-        from govern.hashing import default_jobs
-
-        jobs = default_jobs()
-    if jobs < 2 or len(large) < 2:
-        return [read_seal(run_dir) for run_dir in run_dirs]
-    import multiprocessing  # only here: it costs every command's start-up 8 ms
-    from concurrent.futures import ProcessPoolExecutor
-    from concurrent.futures.process import BrokenProcessPool
-
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return [read_seal(run_dir) for run_dir in run_dirs]
-    elsewhere = large[1:]
-    checks: dict[int, SealCheck] = {}
-    try:
-        # fork: workers start in milliseconds and inherit the already-imported modules.
-        with ProcessPoolExecutor(min(jobs - 1, len(elsewhere)), mp_context=multiprocessing.get_context("fork")) as pool:
-            futures = {index: pool.submit(read_seal, run_dirs[index]) for index in elsewhere}
-            for index, run_dir in enumerate(run_dirs):
-                if index not in futures:
-                    checks[index] = read_seal(run_dir)
-            checks.update((index, future.result()) for index, future in futures.items())
-    except BrokenProcessPool:
-        # A worker died (out of memory, killed): the rest of the work, slower, in this process.
-        checks.update((index, read_seal(run_dirs[index])) for index in elsewhere if index not in checks)
-    return [checks[index] for index in range(len(run_dirs))]

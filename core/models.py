@@ -15,7 +15,8 @@ from typing import Any, Literal
 
 import attrs
 
-from govern.manifest import Manifest, ManifestEntry, SealCheck, read_seal, read_seals
+from govern.manifest import Manifest, ManifestEntry, SealCheck, read_seal
+from govern.manifest_workers import read_seals
 
 DELTA_VERSION = "0.1"
 #: Bases a delta can have. ``unknown`` is the honest answer when sealed evidence is missing.
@@ -56,7 +57,7 @@ class RunView:
 
 
 def read_run_seals(runs: Iterable[RunView]) -> None:
-    """Read the seals of ``runs`` not read yet, all at once (:func:`govern.manifest.read_seals`:
+    """Read the seals of ``runs`` not read yet, all at once (:func:`govern.manifest_workers.read_seals`:
     large manifests side by side), so that each :attr:`RunView.seal` is then a cached value."""
     unread = [run for run in runs if "seal" not in run.__dict__]
     for run, check in zip(unread, read_seals([run.path for run in unread])):

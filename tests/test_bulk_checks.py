@@ -18,7 +18,9 @@ from hypothesis import strategies as st
 
 from govern import manifest as manifest_module
 from govern.jsonio import dump_jsonl_line
-from govern.manifest import Manifest, ManifestEntry, parse_manifest, read_seal, read_seals
+from govern import manifest_workers
+from govern.manifest import Manifest, ManifestEntry, parse_manifest, read_seal
+from govern.manifest_workers import read_seals
 from govern.models import artifact_columns, artifact_entries
 from govern.paths import (
     MAX_PATH_BYTES,
@@ -238,14 +240,15 @@ def test_sorted_merge_diff_equals_the_dict_diff(before, after):
 
 def test_read_seals_in_worker_processes_equals_reading_one_by_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     runs = []
-    for index in range(4):
-        run = make_run(tmp_path, f"2024-01-0{index + 1}__000000__r", {f"d/f{i}.txt": b"%d" % (i * index) for i in range(20)})
+    for index in range(5):
+        name = "é" if index == 4 else "d"  # not a plain path: the explanation's manifest, pickled
+        run = make_run(tmp_path, f"2024-01-0{index + 1}__000000__r", {f"{name}/f{i}.txt": b"%d" % (i * index) for i in range(20)})
         seal_in_process(run)
         runs.append(run)
     (runs[1] / "manifest.json").write_bytes(b"{}")  # a broken seal, reported by the worker alike
     (runs[3] / "MANIFEST.sha256").unlink()  # and an unsealed run
     sequential = [read_seal(run) for run in runs]
-    monkeypatch.setattr(manifest_module, "PARALLEL_MANIFEST_BYTES", 0)  # every manifest counts as large
+    monkeypatch.setattr(manifest_workers, "PARALLEL_MANIFEST_BYTES", 0)  # every manifest counts as large
     side_by_side = read_seals(runs, jobs=2)
     assert side_by_side == sequential
     assert [check.manifest.files if check.manifest else None for check in side_by_side] == [
