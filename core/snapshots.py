@@ -11,6 +11,8 @@ top of :func:`manifest_delta` with bytes read through :func:`sealed_file_bytes`.
 from __future__ import annotations
 
 import hashlib
+import itertools
+import operator
 from collections.abc import Mapping, Sequence
 
 from govern.manifest import ManifestEntry
@@ -90,11 +92,18 @@ def diff_entries(before: Mapping[str, ManifestEntry], after: Mapping[str, Manife
     return Delta("manifest_diff", added=added, removed=removed, modified=modified)
 
 
+#: The first window :func:`diff_sorted_columns` compares in bulk; it doubles while entries agree.
+_FIRST_WINDOW = 32
+_LAST_WINDOW = 4096
+
+
 def diff_sorted_columns(before: tuple[Sequence[str], Sequence[str]], after: tuple[Sequence[str], Sequence[str]]) -> Delta:
     """:func:`diff_entries` of two ``(paths, sha256s)`` column pairs, each sorted by path.
 
-    One merge of the two sorted lists: no dict or set of a million paths is built, and the
-    results come out sorted.
+    One merge of the two sorted lists (no dict or set of a million paths is built, and the
+    results come out sorted). Where the two sides are aligned — the same paths at the same
+    offsets, most of a snapshot that changed little — a window of them is compared at once,
+    in C, and the window doubles while they keep agreeing.
     """
     before_paths, before_digests = before
     after_paths, after_digests = after
@@ -103,7 +112,20 @@ def diff_sorted_columns(before: tuple[Sequence[str], Sequence[str]], after: tupl
     modified: list[str] = []
     i = j = 0
     before_count, after_count = len(before_paths), len(after_paths)
+    window = _FIRST_WINDOW
     while i < before_count and j < after_count:
+        if before_paths[i : i + window] == after_paths[j : j + window]:
+            # Aligned: the same paths. Modified are those whose digests differ (usually none).
+            old_digests, new_digests = before_digests[i : i + window], after_digests[j : j + window]
+            if old_digests != new_digests:
+                paths = after_paths[j : j + window]
+                modified.extend(itertools.compress(paths, map(operator.ne, old_digests, new_digests)))
+            step = min(window, before_count - i, after_count - j)
+            i += step
+            j += step
+            window = min(window * 2, _LAST_WINDOW)
+            continue
+        window = _FIRST_WINDOW
         old, new = before_paths[i], after_paths[j]
         if old == new:
             if before_digests[i] != after_digests[j]:

@@ -235,6 +235,22 @@ def test_sorted_merge_diff_equals_the_dict_diff(before, after):
     assert diff_sorted_columns(columns(before), columns(after)) == diff_entries(entries(before), entries(after))
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    st.sets(st.integers(0, 9999), max_size=3000),
+    st.sets(st.integers(0, 9999), max_size=60),
+    st.sets(st.integers(0, 9999), max_size=60),
+    st.sets(st.integers(0, 9999), max_size=60),
+)
+def test_sorted_merge_diff_equals_the_dict_diff_on_long_runs(kept, dropped, new, rewritten):
+    """Long aligned runs with sparse changes: the windows that compare in bulk grow and reset."""
+    before = {f"d/{n:05d}": "0" for n in kept | dropped}
+    after = {f"d/{n:05d}": ("1" if n in rewritten else "0") for n in (kept - dropped) | new}
+    entries = [{path: ManifestEntry(path, digit * 64, 1) for path, digit in tree.items()} for tree in (before, after)]
+    columns = [(sorted(tree), [tree[path] * 64 for path in sorted(tree)]) for tree in (before, after)]
+    assert diff_sorted_columns(*columns) == diff_entries(*entries)
+
+
 # --- reading seals side by side ------------------------------------------------------------------
 
 
