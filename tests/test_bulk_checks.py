@@ -1,9 +1,10 @@
 """The bulk fast paths of reading and diffing manifests agree with the rules they speed up.
 
-Each fast path (checks over whole columns at C speed, a merge of sorted lists, a sorted-order
-conflict search, worker processes) has a plain statement of the same rule beside it, which
-also explains failures. Hypothesis feeds both random inputs, valid and invalid, and they must
-give the same answer.
+Each fast path (checks over whole columns at C speed, orjson reading a manifest without the
+re-serialisation check, a merge of sorted lists, a sorted-order conflict search, worker
+processes, orjson writing log lines) has a plain statement of the same rule beside it, which
+also explains failures. Hypothesis feeds both random inputs, valid and invalid (one defect
+planted at a time), and they must give the same answer.
 """
 
 from __future__ import annotations
