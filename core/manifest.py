@@ -26,7 +26,7 @@ import attrs
 
 from govern.errors import Problem
 from govern.jsonio import StrictJSONError, dump_canonical, is_canonical, lenient_value, parse_strict
-from govern.paths import file_directory_conflicts, manifest_path_problem, plain_paths_text, sorted_file_directory_conflicts
+from govern.paths import file_directory_conflicts, manifest_path_problem, plain_paths_joined, sorted_file_directory_conflicts
 
 MANIFEST_NAME = "manifest.json"
 SEAL_NAME = "MANIFEST.sha256"
@@ -79,15 +79,15 @@ class Manifest:
         files: Sequence[ManifestEntry] | None = None,
         *,
         columns: _Columns | None = None,
-        joined: tuple[str, str] | None = None,
+        joined: tuple[bytes, bytes] | None = None,
     ) -> None:
         if (files is None) == (columns is None):
             raise TypeError("a Manifest is built from files or from columns, not both")
         object.__setattr__(self, "run_id", run_id)
         object.__setattr__(self, "_files", None if files is None else tuple(files))
         object.__setattr__(self, "_columns", columns)
-        # The paths and the digests each joined by "\n", when reading made them anyway: how
-        # the manifest is pickled (see __reduce__).
+        # The paths and the digests each joined by "\n" (ASCII bytes), when reading made them
+        # anyway: how the manifest is pickled (see __reduce__) or handed over by a worker.
         object.__setattr__(self, "_joined", joined)
 
     @classmethod
@@ -147,9 +147,9 @@ class Manifest:
     def __repr__(self) -> str:
         return f"Manifest(run_id={self.run_id!r}, {len(self)} files)"
 
-    def joined_columns(self) -> tuple[str, str] | None:
-        """The paths and the digests each joined by ``\\n``, when reading the manifest made
-        them anyway (the by-products of its bulk checks); else None."""
+    def joined_columns(self) -> tuple[bytes, bytes] | None:
+        """The paths and the digests each joined by ``\\n``, as ASCII bytes, when reading the
+        manifest made them anyway (the by-products of its bulk checks); else None."""
         return self._joined
 
     def __reduce__(self) -> tuple:
@@ -177,11 +177,11 @@ class Manifest:
         return {entry.path: entry for entry in self.files}
 
 
-def unpack_manifest(run_id: str, joined_paths: str, joined_digests: str, sizes: tuple[int, ...]) -> Manifest:
+def unpack_manifest(run_id: str, joined_paths: bytes, joined_digests: bytes, sizes: tuple[int, ...]) -> Manifest:
     """The manifest of more than one entry whose paths and digests are given each joined by
-    ``\\n`` (:meth:`Manifest.joined_columns`)."""
-    columns = _Columns(tuple(joined_paths.split("\n")), tuple(joined_digests.split("\n")), sizes)
-    return Manifest(run_id, columns=columns, joined=(joined_paths, joined_digests))
+    ``\\n`` as ASCII bytes (:meth:`Manifest.joined_columns`)."""
+    paths, digests = (str(joined, "ascii").split("\n") for joined in (joined_paths, joined_digests))
+    return Manifest(run_id, columns=_Columns(tuple(paths), tuple(digests), sizes), joined=(joined_paths, joined_digests))
 
 
 def seal_line(manifest_bytes: bytes) -> tuple[str, bytes]:
@@ -214,24 +214,26 @@ _PATH_OF, _DIGEST_OF, _SIZE_OF = (operator.itemgetter(key) for key in ("path", "
 _HEX_BYTES = b"0123456789abcdef"
 
 
-def _hex64_text(digests: Sequence[object]) -> str | None:
-    """The digests joined by ``\\n`` when every one is 64 lowercase hex characters, else None
-    (C-speed passes over the joined text, no regex per digest)."""
+def _hex64_joined(digests: Sequence[object]) -> bytes | None:
+    """The digests joined by ``\\n``, as ASCII bytes, when every one is 64 lowercase hex
+    characters, else None (C-speed passes over the joined text, no regex per digest)."""
     try:
         joined = "\n".join(digests)  # type: ignore[arg-type]
     except TypeError:  # an item that is not a string
         return None
     if not set(map(len, digests)) <= {64} or not joined.isascii() or joined.count("\n") != max(len(digests) - 1, 0):  # type: ignore[arg-type]
         return None
-    return None if joined.encode("ascii").translate(None, _HEX_BYTES + b"\n") else joined
+    data = joined.encode("ascii")
+    return None if data.translate(None, _HEX_BYTES + b"\n") else data
 
 
-def _columns_if_plainly_valid(raw_files: list) -> tuple[_Columns, tuple[str, str]] | None:
+def _columns_if_plainly_valid(raw_files: list) -> tuple[_Columns, tuple[bytes, bytes]] | None:
     """All entries as columns, checked at C speed, when every one is plainly valid, with the
-    paths and the digests each joined by ``\\n`` (by-products of the checks); else None (and
+    paths and the digests each joined by ``\\n`` as ASCII bytes (by-products of the checks);
+    else None (and
     :func:`_parse_entries` explains entry by entry).
 
-    Plainly valid: exactly the three keys; plain paths (:func:`govern.paths.plain_paths_text`)
+    Plainly valid: exactly the three keys; plain paths (:func:`govern.paths.plain_paths_joined`)
     in strictly ascending order (so also unique); 64 lowercase hex digests; sizes that are
     integers (not booleans) >= 0. Each check is a pass of C code over a whole column.
     """
@@ -243,15 +245,15 @@ def _columns_if_plainly_valid(raw_files: list) -> tuple[_Columns, tuple[str, str
         return None
     if not set(map(type, sizes)) <= {int} or min(sizes, default=0) < 0:
         return None
-    joined_digests = _hex64_text(digests)
-    joined_paths = plain_paths_text(paths)
+    joined_digests = _hex64_joined(digests)
+    joined_paths = plain_paths_joined(paths)
     if joined_digests is None or joined_paths is None or any(map(operator.ge, paths, itertools.islice(paths, 1, None))):
         return None
     return _Columns(tuple(paths), tuple(digests), tuple(sizes)), (joined_paths, joined_digests)
 
 
 def _parse_entries(
-    raw_files: object, run_id: str, where: str, problems: list[Problem], plain: tuple[_Columns, tuple[str, str]] | None
+    raw_files: object, run_id: str, where: str, problems: list[Problem], plain: tuple[_Columns, tuple[bytes, bytes]] | None
 ) -> Manifest:
     """The manifest of ``raw_files``, given ``plain``: what :func:`_columns_if_plainly_valid`
     made of them (None: they are not all plainly valid, or not a list)."""

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import attrs
 
-from govern.manifest import MANIFEST_NAME, Manifest, SealCheck, read_seal, unpack_manifest
+from govern.manifest import MANIFEST_NAME, Manifest, SealCheck, read_seal
 
 #: Manifests at least this large are worth a worker process of their own.
 PARALLEL_MANIFEST_BYTES = 16 << 20
@@ -91,7 +91,7 @@ def _read_seal_in_worker(run_dir: Path, index: int) -> tuple[SealCheck, _Layout 
     joined = None if manifest is None else manifest.joined_columns()
     if manifest is None or joined is None:
         return check, None
-    paths, digests = (text.encode("ascii") for text in joined)  # plainly valid: ASCII only
+    paths, digests = joined
     try:
         sizes = array.array("Q", manifest.sizes).tobytes()
     except OverflowError:  # a size beyond 64 bits
@@ -110,8 +110,9 @@ def _take_shared(buffer: mmap.mmap, layout: _Layout) -> Manifest:
     """The manifest a worker left in ``buffer``."""
     run_id, paths_length, digests_length, sizes_length = layout
     with memoryview(buffer) as view:
-        paths = str(view[:paths_length], "ascii")
-        digests = str(view[paths_length : paths_length + digests_length], "ascii")
+        paths = str(view[:paths_length], "ascii").split("\n")
+        digests = str(view[paths_length : paths_length + digests_length], "ascii").split("\n")
         sizes = array.array("Q")
         sizes.frombytes(view[paths_length + digests_length : paths_length + digests_length + sizes_length])
-    return unpack_manifest(run_id, paths, digests, tuple(sizes.tolist()))
+    # Kept as columns only: this manifest is not handed on again.
+    return Manifest.from_columns(run_id, paths, digests, sizes.tolist())

@@ -55,11 +55,12 @@ def is_run_id(name: str) -> bool:
 
 def all_plain_paths(paths: Sequence[str]) -> bool:
     """True when every path is a plain one (the regex fast path of :func:`manifest_path_problem`)."""
-    return plain_paths_text(paths) is not None
+    return plain_paths_joined(paths) is not None
 
 
-def plain_paths_text(paths: Sequence[str]) -> str | None:
-    """The paths joined by ``\\n`` when every one is plain (:func:`all_plain_paths`), else None.
+def plain_paths_joined(paths: Sequence[str]) -> bytes | None:
+    """The paths joined by ``\\n``, as ASCII bytes, when every one is plain
+    (:func:`all_plain_paths`), else None.
 
     Decided by a few C-speed passes over the joined text instead of a regex per path, which is
     what makes a million-entry manifest cheap: the bytes are mapped to classes (part head,
@@ -72,7 +73,7 @@ def plain_paths_text(paths: Sequence[str]) -> str | None:
     except TypeError:  # an item that is not a string
         return None
     if not paths:
-        return joined
+        return b""
     if not joined or not joined.isascii():
         return None
     data = joined.encode("ascii")
@@ -87,7 +88,7 @@ def plain_paths_text(paths: Sequence[str]) -> str | None:
     longest = max(map(len, paths))
     if longest > MAX_NAME_BYTES and (longest > MAX_PATH_BYTES or _TOO_LONG_PART in classes.translate(_NOT_A_SEPARATOR)):
         return None  # (a part can be no longer than its path)
-    return joined
+    return data
 
 
 def file_directory_conflicts(paths: Iterable[str]) -> list[str]:

@@ -29,7 +29,7 @@ from govern.paths import (
     all_plain_paths,
     file_directory_conflicts,
     manifest_path_problem,
-    plain_paths_text,
+    plain_paths_joined,
     sorted_file_directory_conflicts,
 )
 from govern.snapshots import diff_entries, diff_sorted_columns
@@ -56,7 +56,7 @@ def plain_one_by_one(paths: list[object]) -> bool:
 @given(st.lists(one_path, max_size=6))
 def test_bulk_plain_path_check_equals_the_regex_one_by_one(paths):
     assert all_plain_paths(paths) == plain_one_by_one(paths)
-    assert plain_paths_text(paths) == ("\n".join(paths) if plain_one_by_one(paths) else None)
+    assert plain_paths_joined(paths) == ("\n".join(paths).encode() if plain_one_by_one(paths) else None)
     if all_plain_paths(paths):
         assert all(manifest_path_problem(path) is None for path in paths)
 
@@ -159,7 +159,7 @@ def test_column_checks_accept_only_what_the_explanation_finds_valid(raw):
         columns, joined = plain
         assert [p for p in problems if p.code != "E_PATH_CONFLICT"] == []
         assert Manifest(run_id="run", columns=columns) == explained
-        assert joined == ("\n".join(columns.paths), "\n".join(columns.digests))
+        assert joined == ("\n".join(columns.paths).encode(), "\n".join(columns.digests).encode())
         fast: list = []
         manifest_module._parse_entries(raw, "run", "where", fast, plain)
         assert fast == problems
