@@ -49,11 +49,11 @@ def read_seals(run_dirs: Sequence[Path], jobs: int | None = None) -> list[SealCh
     run_dirs = [Path(run_dir) for run_dir in run_dirs]
     sizes = [_manifest_size(run_dir) for run_dir in run_dirs]
     large = [index for index, size in enumerate(sizes) if size >= PARALLEL_MANIFEST_BYTES]
-    if jobs is None:
+    if len(large) >= 2 and jobs is None:
         from govern.hashing import default_jobs
 
         jobs = default_jobs()
-    if jobs < 2 or len(large) < 2:
+    if len(large) < 2 or jobs is None or jobs < 2:
         return [read_seal(run_dir) for run_dir in run_dirs]
     import multiprocessing  # only here: it costs every command's start-up 8 ms
     from concurrent.futures import ProcessPoolExecutor
