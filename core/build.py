@@ -36,7 +36,7 @@ from govern.envelope import make_envelope
 from govern.errors import ExitCode, GovernError, Problem
 from govern.faults import crash_point
 from govern.jsonio import dump_jsonl_line, load_json_file
-from govern.models import DeltaRecord, RunView, SealedRef, Snapshot
+from govern.models import DeltaRecord, RunView, SealedRef, Snapshot, read_run_seals
 from govern.plugin_manager import PluginHost
 from govern.progress import NO_PROGRESS, Progress
 from govern.runs import list_runs
@@ -98,7 +98,8 @@ class BuildPlan:
     def log_bytes(self) -> bytes:
         """The new log: the previous log's bytes, then one canonical line per new record."""
         previous = self.previous.log_bytes if self.previous else b""
-        return previous + b"".join(dump_jsonl_line(record.to_json()) for record in self.records)
+        # A record holds strings, integers and nulls only (no floats), so orjson may write it.
+        return previous + b"".join(dump_jsonl_line(record.to_json(), floats=False) for record in self.records)
 
 
 def _conflict(message: str) -> GovernError:
@@ -145,6 +146,18 @@ class _Planner:
         self.artifact = workspace.config.workspace.delta_log_artifact
         self.pointers = _active_pointers(workspace)
         self.broken: list[Problem] = []
+        #: The runs of the runs root by id, each seal read at most once for the whole plan.
+        self.views: dict[str, RunView] = {}
+
+    def read_seals(self, new_runs: list[RunView], state: BuildState, selected: tuple[str, ...] | None) -> None:
+        """Read, all at once, the seals the plan will need: every new run's, and the last
+        recorded snapshot of each registry to plan (large manifests are read side by side)."""
+        recorded = []
+        for registry_id, registry_state in state.registries.items():
+            last = registry_state.last_recorded
+            if last is not None and last.manifest_sha256 is not None and (selected is None or registry_id in selected):
+                recorded.extend(run for run in [self.views.get(last.run_id)] if run is not None)
+        read_run_seals([*new_runs, *recorded])
 
     def previous_build(self, runs: Iterable[Path]) -> BuildContents | None:
         builds = [run for run in runs if is_build_run(run.name)]
@@ -175,7 +188,7 @@ class _Planner:
 
     def snapshot_at(self, registry: Registry, ref: SealedRef) -> Snapshot:
         """The last recorded snapshot, re-read; it must still carry the recorded manifest hash."""
-        run = RunView(self.workspace.runs_root / ref.run_id)
+        run = self.views.get(ref.run_id) or RunView(self.workspace.runs_root / ref.run_id)
         if not run.path.is_dir():
             raise _conflict(f"{registry.id}: recorded snapshot {ref.run_id} no longer exists")
         if ref.manifest_sha256 is None:
@@ -288,6 +301,8 @@ def plan_build(
     examined_before = set(previous_state.runs_examined)
     runs = [RunView(path) for path in listing.runs if not is_build_run(path.name)]
     new_runs = [run for run in runs if run.run_id not in examined_before]
+    planner.views = {run.run_id: run for run in runs}
+    planner.read_seals(new_runs, previous_state, selected)
     newly_examined = {run.run_id for run in new_runs if run.seal.sealed}
     records: list[DeltaRecord] = []
     outcomes: list[RegistryOutcome] = []

@@ -50,8 +50,17 @@ def dump_canonical(value: Any, *, floats: bool = True) -> bytes:
     return (text + "\n").encode("utf-8")
 
 
-def dump_jsonl_line(value: Any) -> bytes:
-    """Serialise ``value`` as one canonical JSONL line (compact, sorted keys, ``\\n``)."""
+def dump_jsonl_line(value: Any, *, floats: bool = True) -> bytes:
+    """Serialise ``value`` as one canonical JSONL line (compact, sorted keys, ``\\n``).
+
+    ``floats=False`` promises the value holds no floats, letting orjson write it, as in
+    :func:`dump_canonical` (a bootstrap record listing a million paths in milliseconds).
+    """
+    if not floats and orjson is not None:
+        try:
+            return orjson.dumps(value, option=orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE)
+        except orjson.JSONEncodeError:
+            pass  # e.g. an integer beyond 64 bits: the standard library writes it exactly
     text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     return (text + "\n").encode("utf-8")
 
@@ -153,16 +162,35 @@ def canonical_value(data: bytes) -> Any | None:
     line may be indented as deep as :data:`MAX_DEPTH`. Anything else returns None and goes
     to the strict parser, which explains what is wrong.
     """
+    value = lenient_value(data)
+    return value if value is not None and is_canonical(value, data) else None
+
+
+def lenient_value(data: bytes) -> Any | None:
+    """What orjson makes of ``data``, or None when it refuses it (or is not installed).
+
+    Not strict: orjson keeps the last of duplicate keys and reads integers beyond 64 bits as
+    floats. A caller accepts the value only once it has ruled those out — by
+    :func:`is_canonical`, or by checks of its own (a manifest's, in :mod:`govern.manifest`);
+    otherwise :func:`parse_strict` decides. (JSON ``null`` also gives None: it is never a
+    document govern reads.)
+    """
     if orjson is None:
         return None
     try:
-        value = orjson.loads(data)
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return None
+
+
+def is_canonical(value: Any, data: bytes) -> bool:
+    """True when ``data`` is exactly the canonical JSON of ``value`` (what orjson writes back)
+    and no line of it is indented as deep as :data:`MAX_DEPTH`."""
+    try:
         again = orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE)
-    except (orjson.JSONDecodeError, orjson.JSONEncodeError):
-        return None
-    if again != data or _TOO_DEEP_INDENT in data:
-        return None
-    return value
+    except orjson.JSONEncodeError:
+        return False
+    return again == data and _TOO_DEEP_INDENT not in data
 
 
 def loads_strict(data: bytes | str) -> Any:
@@ -171,6 +199,13 @@ def loads_strict(data: bytes | str) -> Any:
         fast = canonical_value(data)
         if fast is not None:
             return fast
+    return parse_strict(data)
+
+
+def parse_strict(data: bytes | str) -> Any:
+    """:func:`loads_strict` without its fast path: the standard library's parser, held to
+    every rule, which says where and why a document is refused."""
+    if isinstance(data, bytes):
         if data.startswith(_BOM):
             raise StrictJSONError("starts with a byte-order mark (BOM)", 1, 1)
         try:

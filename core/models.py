@@ -9,13 +9,14 @@ from __future__ import annotations
 import bisect
 import functools
 import operator
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
 import attrs
 
-from govern.manifest import ManifestEntry, SealCheck, read_seal
+from govern.manifest import Manifest, ManifestEntry, SealCheck, read_seal
+from govern.manifest_workers import read_seals
 
 DELTA_VERSION = "0.1"
 #: Bases a delta can have. ``unknown`` is the honest answer when sealed evidence is missing.
@@ -43,8 +44,24 @@ class RunView:
             cache[relpath] = {} if manifest is None else artifact_entries(manifest.files, relpath)
         return cache[relpath]
 
+    def artifact_columns(self, relpath: str | None) -> tuple[Sequence[str], Sequence[str]]:
+        """:func:`artifact_columns` of the manifest, computed once per path; empty without one."""
+        cache = self.__dict__.setdefault("_artifact_columns", {})
+        if relpath not in cache:
+            manifest = self.seal.manifest
+            cache[relpath] = ((), ()) if manifest is None else artifact_columns(manifest, relpath)
+        return cache[relpath]
+
     def __repr__(self) -> str:
         return f"RunView({self.run_id!r})"
+
+
+def read_run_seals(runs: Iterable[RunView]) -> None:
+    """Read the seals of ``runs`` not read yet, all at once (:func:`govern.manifest_workers.read_seals`:
+    large manifests side by side), so that each :attr:`RunView.seal` is then a cached value."""
+    unread = [run for run in runs if "seal" not in run.__dict__]
+    for run, check in zip(unread, read_seals([run.path for run in unread])):
+        run.__dict__["seal"] = check
 
 
 #: How far a snapshot's evidence can be trusted.
@@ -82,28 +99,59 @@ class Snapshot:
             return {}
         return self.run.artifact_entries(self.relpath)
 
+    def artifact_columns(self) -> tuple[Sequence[str], Sequence[str]]:
+        """Paths and SHA-256s at or under the artifact path, path-sorted (empty unless sealed)."""
+        if self.status != "sealed":
+            return (), ()
+        return self.run.artifact_columns(self.relpath)
+
 
 _PATH_OF = operator.itemgetter(0)
+
+
+def artifact_bounds(paths: Sequence[Any], relpath: str, key: Callable[[Any], str] | None = None) -> tuple[int | None, int, int]:
+    """Where the entries at or under ``relpath`` lie in a path-sorted sequence: the index of
+    ``relpath`` itself (None when not listed), and the block ``[start, stop)`` of paths under
+    ``relpath/``. ``key`` gives an item's path (items are paths when None).
+
+    Entries under a folder are one contiguous block, found by bisection instead of a scan.
+    """
+    index = bisect.bisect_left(paths, relpath, key=key)
+    listed = index < len(paths) and (paths[index] if key is None else key(paths[index])) == relpath
+    exact = index if listed else None
+    # Paths under "a/" sort from "a/" up to (not including) "a0", '0' being the character after '/'.
+    start = bisect.bisect_left(paths, relpath + "/", key=key)
+    stop = bisect.bisect_left(paths, relpath + "0", lo=start, key=key)
+    return exact, start, stop
 
 
 def artifact_entries(files: Sequence[ManifestEntry], relpath: str | None) -> dict[str, ManifestEntry]:
     """Entries whose path is ``relpath`` or lies under it (every entry when relpath is None).
 
-    ``files`` must be sorted by path, as every manifest that verifies is: the entries under a
-    folder are then one contiguous block, found by bisection instead of a scan.
+    ``files`` must be sorted by path, as every manifest that verifies is.
     """
     if relpath is None:
         return dict(zip(map(_PATH_OF, files), files))
     found: dict[str, ManifestEntry] = {}
-    exact = bisect.bisect_left(files, relpath, key=_PATH_OF)
-    if exact < len(files) and files[exact].path == relpath:
+    exact, start, stop = artifact_bounds(files, relpath, key=_PATH_OF)
+    if exact is not None:
         found[relpath] = files[exact]
-    # Paths under "a/" sort from "a/" up to (not including) "a0", '0' being the character after '/'.
-    start = bisect.bisect_left(files, relpath + "/", key=_PATH_OF)
-    stop = bisect.bisect_left(files, relpath + "0", lo=start, key=_PATH_OF)
     block = files[start:stop]
     found.update(zip(map(_PATH_OF, block), block))
     return found
+
+
+def artifact_columns(manifest: Manifest, relpath: str | None) -> tuple[Sequence[str], Sequence[str]]:
+    """The paths and SHA-256s of the entries :func:`artifact_entries` selects, as two
+    path-sorted columns (no per-entry objects: what a diff of large manifests reads)."""
+    paths, digests = manifest.paths, manifest.digests
+    if relpath is None:
+        return paths, digests
+    exact, start, stop = artifact_bounds(paths, relpath)
+    if exact is None:
+        return paths[start:stop], digests[start:stop]
+    # relpath itself sorts before everything under it (a manifest that verifies never has both).
+    return (paths[exact], *paths[start:stop]), (digests[exact], *digests[start:stop])
 
 
 @attrs.frozen

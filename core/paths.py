@@ -7,9 +7,12 @@ run (DESIGN §4). :func:`manifest_path_problem` is the single judge, used both w
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
+import itertools
 import re
 import unicodedata
+from collections.abc import Iterable, Sequence
 
 #: ``YYYY-MM-DD__HHMMSS__<slug>``, slug = ``[a-z0-9_]+``.
 RUN_ID_PATTERN = re.compile(r"^(\d{4})-(\d{2})-(\d{2})__(\d{2})(\d{2})(\d{2})__([a-z0-9_]+)$")
@@ -24,7 +27,15 @@ _WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:")
 # The common case, decided by one regex: ASCII parts that start with a letter, digit or '_'
 # (so never '', '.', '..', '~…' or 'C:…') and fit NAME_MAX. Anything else takes the full checks.
 _PLAIN_PATH = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+=@,-]{0,254}(?:/[A-Za-z0-9_][A-Za-z0-9_.+=@,-]{0,254})*")
-_PLAIN_PATHS = re.compile(f"{_PLAIN_PATH.pattern}(?:\\n{_PLAIN_PATH.pattern})*")
+# The same rule as byte classes, for checking a whole manifest's paths at C speed
+# (:func:`all_plain_paths`): a part may start with a "head" byte, continue with head or "tail"
+# bytes, and is separated by '/'.
+_HEAD_BYTES = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_"
+_TAIL_BYTES = b".+=@,-"
+# head -> 'h', tail -> 't', '/' and the '\n' joining paths -> '/'; other bytes stay as they are.
+_PART_CLASSES = bytes.maketrans(_HEAD_BYTES + _TAIL_BYTES + b"\n", b"h" * len(_HEAD_BYTES) + b"t" * len(_TAIL_BYTES) + b"/")
+_NOT_A_SEPARATOR = bytes.maketrans(b"t", b"h")
+_TOO_LONG_PART = b"h" * (MAX_NAME_BYTES + 1)
 _PLAIN_NAME = re.compile(r"[A-Za-z0-9_.+=@,~ -]{1,255}")
 _FORBIDDEN_CHARS = ("\\", "\x00", "\r", "\n")
 
@@ -42,17 +53,74 @@ def is_run_id(name: str) -> bool:
     return True
 
 
-def all_plain_paths(paths: list[str]) -> bool:
-    """True when every path is a plain one (the regex fast path of :func:`manifest_path_problem`)
-    — checked by one regex over all of them, which is what makes a million-entry manifest cheap."""
-    if not all(type(path) is str and len(path) <= MAX_PATH_BYTES for path in paths):
-        return False
-    joined = "\n".join(paths)
-    # Exactly one newline per separator, so no path of its own held one (which could
-    # otherwise pass as two plain paths).
-    if joined.count("\n") != max(len(paths) - 1, 0):
-        return False
-    return not paths or _PLAIN_PATHS.fullmatch(joined) is not None
+def all_plain_paths(paths: Sequence[str]) -> bool:
+    """True when every path is a plain one (the regex fast path of :func:`manifest_path_problem`)."""
+    return plain_paths_joined(paths) is not None
+
+
+def plain_paths_joined(paths: Sequence[str]) -> bytes | None:
+    """The paths joined by ``\\n``, as ASCII bytes, when every one is plain
+    (:func:`all_plain_paths`), else None.
+
+    Decided by a few C-speed passes over the joined text instead of a regex per path, which is
+    what makes a million-entry manifest cheap: the bytes are mapped to classes (part head,
+    part tail, separator) and searched for what the rule forbids — a part not starting with a
+    head byte (``/t``), an empty part (``//``), a part longer than :data:`MAX_NAME_BYTES`.
+    ``tests/test_bulk_checks.py`` proves it agrees with the regex.
+    """
+    try:
+        joined = "\n".join(paths)
+    except TypeError:  # an item that is not a string
+        return None
+    if not paths:
+        return b""
+    if not joined or not joined.isascii():
+        return None
+    data = joined.encode("ascii")
+    # Exactly one newline per separator, so no path held one of its own.
+    if data.count(b"\n") != len(paths) - 1 or data.translate(None, _HEAD_BYTES + _TAIL_BYTES + b"/\n"):
+        return None
+    # Every part starts with a head byte: at the start of the text and after every separator.
+    # An empty part or path, or a trailing '/', shows as '//' or as a separator at either end.
+    classes = data.translate(_PART_CLASSES)
+    if classes.startswith((b"t", b"/")) or classes.endswith(b"/") or b"/t" in classes or b"//" in classes:
+        return None
+    longest = max(map(len, paths))
+    if longest > MAX_NAME_BYTES and (longest > MAX_PATH_BYTES or _TOO_LONG_PART in classes.translate(_NOT_A_SEPARATOR)):
+        return None  # (a part can be no longer than its path)
+    return data
+
+
+def file_directory_conflicts(paths: Iterable[str]) -> list[str]:
+    """Paths that are listed as a file and used as a folder by another path (``a`` beside
+    ``a/b``), sorted; ``paths`` in any order."""
+    paths = set(paths)
+    # Every folder any path lies in; parents are shared by many files, so each distinct
+    # folder's ancestors are walked once.
+    directories: set[str] = set()
+    for parent in {path.rpartition("/")[0] for path in paths}:
+        while parent and parent not in directories:
+            directories.add(parent)
+            parent = parent.rpartition("/")[0]
+    return sorted(paths & directories)
+
+
+def sorted_file_directory_conflicts(paths: Sequence[str]) -> list[str]:
+    """:func:`file_directory_conflicts` of paths in strictly ascending order, without building
+    every folder.
+
+    A path ``p`` used as a folder by a later path ``p/x`` is a prefix of its own successor
+    (everything sorting between ``p`` and ``p/x`` starts with ``p``), so only paths whose
+    successor starts with them are candidates — one C-speed pass finds them, and they are
+    few (``README`` before ``README.md``) — and each is settled by a bisection for ``p/``.
+    """
+    conflicts = []
+    for path in itertools.compress(paths, map(str.startswith, itertools.islice(paths, 1, None), paths)):
+        folder = path + "/"
+        index = bisect.bisect_left(paths, folder)
+        if index < len(paths) and paths[index].startswith(folder):
+            conflicts.append(path)
+    return conflicts
 
 
 def name_problem(name: str) -> str | None:

@@ -11,14 +11,22 @@ top of :func:`manifest_delta` with bytes read through :func:`sealed_file_bytes`.
 from __future__ import annotations
 
 import hashlib
+import itertools
+import operator
 from collections.abc import Mapping, Sequence
 
 from govern.manifest import ManifestEntry
-from govern.models import Delta, RunView, Snapshot, artifact_entries
+from govern.models import Delta, RunView, Snapshot, artifact_bounds
 
 
 def _holds_artifact_on_disk(run: RunView, artifact: str) -> bool:
     return (run.path / artifact).exists()
+
+
+def _lists_artifact(paths: Sequence[str], artifact: str) -> bool:
+    """True when a path-sorted manifest lists ``artifact`` or a file under it."""
+    exact, start, stop = artifact_bounds(paths, artifact)
+    return exact is not None or start < stop
 
 
 def classify_run(run: RunView, registry_id: str, artifact: str) -> Snapshot | None:
@@ -32,7 +40,7 @@ def classify_run(run: RunView, registry_id: str, artifact: str) -> Snapshot | No
     """
     seal = run.seal
     if seal.ok and seal.manifest is not None:
-        if artifact_entries(seal.manifest.files, artifact):
+        if _lists_artifact(seal.manifest.paths, artifact):
             return Snapshot(registry_id, run, artifact, "sealed")
         return None
     if not _holds_artifact_on_disk(run, artifact):
@@ -75,10 +83,63 @@ def diff_entries(before: Mapping[str, ManifestEntry], after: Mapping[str, Manife
     """The ``manifest_diff`` delta between two ``path -> ManifestEntry`` maps.
 
     Present only after: added; only before: removed; in both with different SHA-256: modified.
+    This is the rule's plain statement; :func:`diff_sorted_columns` computes the same delta
+    for path-sorted columns (a test proves they agree).
     """
     added = after.keys() - before.keys()
     removed = before.keys() - after.keys()
     modified = [path for path, entry in after.items() if path in before and before[path].sha256 != entry.sha256]
+    return Delta("manifest_diff", added=added, removed=removed, modified=modified)
+
+
+#: The first window :func:`diff_sorted_columns` compares in bulk; it doubles while entries agree.
+_FIRST_WINDOW = 32
+_LAST_WINDOW = 4096
+
+
+def diff_sorted_columns(before: tuple[Sequence[str], Sequence[str]], after: tuple[Sequence[str], Sequence[str]]) -> Delta:
+    """:func:`diff_entries` of two ``(paths, sha256s)`` column pairs, each sorted by path.
+
+    One merge of the two sorted lists (no dict or set of a million paths is built, and the
+    results come out sorted). Where the two sides are aligned — the same paths at the same
+    offsets, most of a snapshot that changed little — a window of them is compared at once,
+    in C, and the window doubles while they keep agreeing.
+    """
+    before_paths, before_digests = before
+    after_paths, after_digests = after
+    added: list[str] = []
+    removed: list[str] = []
+    modified: list[str] = []
+    i = j = 0
+    before_count, after_count = len(before_paths), len(after_paths)
+    window = _FIRST_WINDOW
+    while i < before_count and j < after_count:
+        if before_paths[i : i + window] == after_paths[j : j + window]:
+            # Aligned: the same paths. Modified are those whose digests differ (usually none).
+            old_digests, new_digests = before_digests[i : i + window], after_digests[j : j + window]
+            if old_digests != new_digests:
+                paths = after_paths[j : j + window]
+                modified.extend(itertools.compress(paths, map(operator.ne, old_digests, new_digests)))
+            step = min(window, before_count - i, after_count - j)
+            i += step
+            j += step
+            window = min(window * 2, _LAST_WINDOW)
+            continue
+        window = _FIRST_WINDOW
+        old, new = before_paths[i], after_paths[j]
+        if old == new:
+            if before_digests[i] != after_digests[j]:
+                modified.append(new)
+            i += 1
+            j += 1
+        elif old < new:
+            removed.append(old)
+            i += 1
+        else:
+            added.append(new)
+            j += 1
+    removed.extend(before_paths[i:])
+    added.extend(after_paths[j:])
     return Delta("manifest_diff", added=added, removed=removed, modified=modified)
 
 
@@ -89,4 +150,4 @@ def manifest_delta(before: Snapshot | None, after: Snapshot) -> Delta | None:
     """
     if after.status != "sealed" or (before is not None and before.status != "sealed"):
         return None
-    return diff_entries({} if before is None else before.artifact_entries(), after.artifact_entries())
+    return diff_sorted_columns(((), ()) if before is None else before.artifact_columns(), after.artifact_columns())
