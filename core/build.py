@@ -39,7 +39,7 @@ from govern.jsonio import dump_jsonl_line, load_json_file
 from govern.models import DeltaRecord, RunView, SealedRef, Snapshot, read_run_seals
 from govern.plugin_manager import PluginHost
 from govern.progress import NO_PROGRESS, Progress
-from govern.runs import list_runs
+from govern.runs import list_runs, staging_names
 
 
 @attrs.frozen
@@ -295,11 +295,11 @@ def plan_build(
     for registry_id in selected or ():
         workspace.registry(registry_id)  # unknown ids are an error naming the known ones
     planner = _Planner(workspace, host, clock, allow_unknown)
-    listing = list_runs(workspace.runs_root)
-    previous = planner.previous_build(listing.runs)
+    run_dirs = list_runs(workspace.runs_root).runs
+    previous = planner.previous_build(run_dirs)
     previous_state = previous.state if previous else BuildState()
     examined_before = set(previous_state.runs_examined)
-    runs = [RunView(path) for path in listing.runs if not is_build_run(path.name)]
+    runs = [RunView(path) for path in run_dirs if not is_build_run(path.name)]
     new_runs = [run for run in runs if run.run_id not in examined_before]
     planner.views = {run.run_id: run for run in runs}
     planner.read_seals(new_runs, previous_state, selected)
@@ -388,7 +388,7 @@ def build_envelope(plan: BuildPlan, workspace: Workspace, clock: dt.datetime) ->
 def remove_stale_staging(runs_root: Path) -> list[str]:
     """Delete staging folders a crashed build left behind. Call only while holding the lock."""
     removed = []
-    for name in list_runs(runs_root).staging:
+    for name in staging_names(runs_root):
         path = runs_root / name
         if path.is_dir() and not path.is_symlink():
             shutil.rmtree(path)

@@ -27,7 +27,7 @@ class RunView:
     """A run folder as the build sees it, its seal read at most once (cached)."""
 
     def __init__(self, path: Path) -> None:
-        self.path = Path(path)
+        self.path = path if isinstance(path, Path) else Path(path)  # thousands per build: no copy
         self.run_id = self.path.name
 
     @functools.cached_property
