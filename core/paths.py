@@ -37,6 +37,9 @@ _PART_CLASSES = bytes.maketrans(_HEAD_BYTES + _TAIL_BYTES + b"\n", b"h" * len(_H
 _NOT_A_SEPARATOR = bytes.maketrans(b"t", b"h")
 _TOO_LONG_PART = b"h" * (MAX_NAME_BYTES + 1)
 _PLAIN_NAME = re.compile(r"[A-Za-z0-9_.+=@,~ -]{1,255}")
+# Newline-joined names that :func:`name_problem` passes by its plain-name regex (see
+# :func:`all_plain_names` for a name that itself holds a newline).
+_PLAIN_NAMES = re.compile(f"(?:{_PLAIN_NAME.pattern})(?:\\n(?:{_PLAIN_NAME.pattern}))*")
 _FORBIDDEN_CHARS = ("\\", "\x00", "\r", "\n")
 
 
@@ -121,6 +124,14 @@ def sorted_file_directory_conflicts(paths: Sequence[str]) -> list[str]:
         if index < len(paths) and paths[index].startswith(folder):
             conflicts.append(path)
     return conflicts
+
+
+def all_plain_names(names: list[str]) -> bool:
+    """True when :func:`name_problem` passes every name by its plain-name regex
+    (so each is ASCII) — decided by one regex over all of them."""
+    joined = "\n".join(names)
+    # Exactly one newline per separator: a name holding one must not pass as two plain names.
+    return joined.isascii() and joined.count("\n") == len(names) - 1 and _PLAIN_NAMES.fullmatch(joined) is not None
 
 
 def name_problem(name: str) -> str | None:

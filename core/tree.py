@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import re
 import stat
 import unicodedata
 from array import array
@@ -26,7 +25,7 @@ import attrs
 
 from govern.atomic import TEMP_PREFIX
 from govern.errors import Problem
-from govern.paths import _PLAIN_NAME, SEAL_FILES, all_plain_paths, manifest_path_problem, name_problem
+from govern.paths import SEAL_FILES, all_plain_names, all_plain_paths, manifest_path_problem, name_problem
 
 
 @attrs.frozen
@@ -97,21 +96,8 @@ def _is_seal_leftover(name: str) -> bool:
 
 
 _FILE, _DIRECTORY = 0, 1
-#: Newline-joined names that :func:`govern.paths.name_problem` passes by its plain-name regex
-#: (see :func:`all_plain_names` for a name that itself holds a newline).
-_PLAIN_NAMES = re.compile(f"(?:{_PLAIN_NAME.pattern})(?:\\n(?:{_PLAIN_NAME.pattern}))*")
-
-
 def _nfc(text: str) -> str:
     return text if text.isascii() else unicodedata.normalize("NFC", text)
-
-
-def all_plain_names(names: list[str]) -> bool:
-    """True when :func:`govern.paths.name_problem` passes every name by its plain-name regex
-    (so each is ASCII) — decided by one regex over all of them."""
-    joined = "\n".join(names)
-    # Exactly one newline per separator: a name holding one must not pass as two plain names.
-    return joined.isascii() and joined.count("\n") == len(names) - 1 and _PLAIN_NAMES.fullmatch(joined) is not None
 
 
 def _classify(entries: list[os.DirEntry], shown_prefix: str, problems: list[Problem]) -> list[tuple[str, int, str, str]]:

@@ -221,7 +221,7 @@ def test_throttled_progress_passes_on_every_unit():
 @given(st.lists(st.text("aZ0_.~ -+\\\r\n\u00e9\t/", min_size=0, max_size=5), min_size=1, max_size=6))
 def test_plain_names_shortcut_passes_only_names_the_full_check_passes(names: list[str]):
     from govern.paths import _PLAIN_NAME, name_problem
-    from govern.tree import all_plain_names
+    from govern.paths import all_plain_names
 
     each_plain = all(_PLAIN_NAME.fullmatch(name) for name in names)
     assert all_plain_names(names) == each_plain
