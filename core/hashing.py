@@ -28,6 +28,7 @@ from typing import Any
 import attrs
 
 from govern.errors import Problem
+from govern.jobs import default_jobs
 from govern.progress import NO_PROGRESS, Progress
 from govern.tree import DiskFile, RunListing
 
@@ -50,8 +51,6 @@ PARALLEL_MIN_BYTES = 32 << 20
 #: A file this large met inside a range of many is hashed as a task of its own, so two big
 #: files never queue behind each other in one worker while another worker idles.
 OWN_TASK_BYTES = 16 << 20
-#: Environment variable capping the worker processes (default: the CPUs this process may use).
-JOBS_ENV = "GOVERN_JOBS"
 
 _OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK
 _DIGEST_BYTES = 32
@@ -124,14 +123,6 @@ def hash_disk_file(file: DiskFile) -> FileDigest:
     if (size, mtime_ns) != (file.size, file.mtime_ns):
         return FileDigest(file.path, None, None, Problem(_CHANGED[0], file.path, _CHANGED[1]))
     return FileDigest(file.path, digest.hex(), size)
-
-
-def default_jobs() -> int:
-    """Worker processes to hash with: ``GOVERN_JOBS`` if set, else the usable CPUs."""
-    configured = os.environ.get(JOBS_ENV, "")
-    if configured.isdigit() and int(configured) > 0:
-        return int(configured)
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 @attrs.frozen

@@ -34,6 +34,7 @@ from govern.config import Workspace
 from govern.delta_log import list_builds
 from govern.envelope import ENVELOPE_NAME
 from govern.errors import Problem
+from govern.jobs import default_jobs
 from govern.jsonio import StrictJSONError, dump_jsonl_line, loads_strict
 from govern.jsonl_reader import NOT_CANONICAL, batches, canonical_batch_parser, fast_parser, lines_between
 from govern.manifest import ManifestEntry, SealCheck
@@ -329,7 +330,7 @@ def _halves(data: bytes, start: int, end: int) -> list[_Part]:
     also checks the build's seal (hashing the log: about a tenth of the work of its lines)."""
     middle = start + (end - start) * OWN_SHARE_PERCENT // 100
     cut = data.find(b"\n", max(start, middle - 1), end) + 1  # the first line start from there on
-    if not forked_map.CAN_FORK or end - start < PARALLEL_MIN_BYTES or not start < cut < end:
+    if not forked_map.CAN_FORK or default_jobs() < 2 or end - start < PARALLEL_MIN_BYTES or not start < cut < end:
         return [(start, end)]
     return [(start, cut), (cut, end)]
 
@@ -503,7 +504,7 @@ def _check_recorded_snapshots(chain: _Chain) -> list[Problem]:
     when there are many)."""
     run_ids = _runs_to_read(chain.recorded, chain.looked_at)
     parts = [run_ids]
-    if forked_map.CAN_FORK and len(run_ids) >= PARALLEL_MIN_SNAPSHOTS:
+    if forked_map.CAN_FORK and default_jobs() >= 2 and len(run_ids) >= PARALLEL_MIN_SNAPSHOTS:
         parts = [run_ids[0::2], run_ids[1::2]]
     for found in forked_map.map_forked(chain.read_roots, parts):
         chain.roots.update(found)

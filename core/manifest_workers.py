@@ -50,7 +50,7 @@ def read_seals(run_dirs: Sequence[Path], jobs: int | None = None) -> list[SealCh
     sizes = [_manifest_size(run_dir) for run_dir in run_dirs]
     large = [index for index, size in enumerate(sizes) if size >= PARALLEL_MANIFEST_BYTES]
     if len(large) >= 2 and jobs is None:
-        from govern.hashing import default_jobs
+        from govern.jobs import default_jobs
 
         jobs = default_jobs()
     if len(large) < 2 or jobs is None or jobs < 2:

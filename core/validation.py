@@ -25,6 +25,7 @@ import attrs
 from govern import collector, forked_map
 from govern.config import Workspace
 from govern.errors import GovernError, Problem
+from govern.jobs import default_jobs
 from govern.jsonio import StrictJSONError, load_json_file
 from govern.jsonl_reader import NOT_CANONICAL, batches, canonical_batch_parser, fast_parser, parse_line, read_lines, split_ranges
 from govern.schema_store import DELTA_LOG_SCHEMA, SchemaStore
@@ -207,18 +208,11 @@ def _validate_range(compiled: SchemaValidator, path: Path, bounds: tuple[int, in
     return number, problems
 
 
-def _available_cpus() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
 def _process_count(path: Path) -> int:
     """How many processes to share ``path`` among: one unless it is large (and can fork)."""
     if not forked_map.CAN_FORK:
         return 1
-    return max(1, min(_available_cpus(), MAX_PROCESSES, path.stat().st_size // PARALLEL_SLICE_BYTES))
+    return max(1, min(default_jobs(), MAX_PROCESSES, path.stat().st_size // PARALLEL_SLICE_BYTES))
 
 
 def validate_jsonl(
