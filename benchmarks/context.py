@@ -76,6 +76,7 @@ INSTALL_HINTS = {
     "diff": "apt-get install diffutils",
     "find": "apt-get install findutils",
     "xargs": "apt-get install findutils",
+    "script": "apt-get install util-linux   (it makes the pseudo-terminal the progress bars are drawn on)",
 }
 
 
