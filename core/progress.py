@@ -6,9 +6,7 @@ the CLI supplies a terminal bar, everything else the silent :data:`NO_PROGRESS`.
 
 from __future__ import annotations
 
-import contextlib
 import time
-from collections.abc import Iterator
 from typing import Protocol
 
 
@@ -73,13 +71,3 @@ class ThrottledProgress:
 
     def __exit__(self, *exc_info: object) -> None:
         self.flush()
-
-
-@contextlib.contextmanager
-def throttled(bar: Progress, interval: float = 0.2) -> Iterator[Progress]:
-    """``bar`` behind a :class:`ThrottledProgress` (the silent :data:`NO_PROGRESS` as is)."""
-    if bar is NO_PROGRESS:
-        yield bar
-        return
-    with ThrottledProgress(bar, interval) as progress:
-        yield progress

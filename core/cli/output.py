@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from govern.errors import ExitCode, GovernError
-from govern.progress import NO_PROGRESS, Progress
+from govern.progress import NO_PROGRESS, Progress, ThrottledProgress
 
 
 class Output:
@@ -51,13 +51,17 @@ class Output:
 
     @contextlib.contextmanager
     def progress(self) -> Iterator[Progress]:
-        """A :class:`Progress` drawing bars on a terminal; silent when piped, quiet or --json."""
+        """A :class:`Progress` drawing bars on a terminal; silent when piped, quiet or --json.
+
+        Every command's bars are throttled (:class:`~govern.progress.ThrottledProgress`): a few
+        redraws a second, however often the work reports (issue 7: bars cost < 2%)."""
         if self.json_mode or self.quiet or not sys.stderr.isatty():
             yield NO_PROGRESS
             return
         bar = _TerminalProgress()
         try:
-            yield bar
+            with ThrottledProgress(bar) as progress:
+                yield progress
         finally:
             bar.close()
 

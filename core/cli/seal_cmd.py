@@ -31,7 +31,6 @@ def seal(
     from govern.errors import GovernError
     from govern.locking import exclusive_lock
     from govern.paths import is_run_id
-    from govern.progress import throttled
     from govern.runs import LOCK_NAME
 
     state: CliState = ctx.obj
@@ -47,7 +46,7 @@ def seal(
             "E_NOT_A_RUN", f"{run_dir}: not a run folder name; a run is named YYYY-MM-DD__HHMMSS__slug (slug: a-z, 0-9, _)"
         )
     with exclusive_lock(run_dir.parent / LOCK_NAME, state.lock_timeout):
-        with state.output.progress() as bar, throttled(bar) as progress:
+        with state.output.progress() as progress:
             envelope = make_envelope(run_dir.name, op_id=op, clock=clock)
             result = state.plugins().seal(run_dir, envelope, reseal, progress)
     state.output.emit(

@@ -58,7 +58,7 @@ def verify(
     linking to its registry's previous record, and every recorded snapshot still carries the
     manifest hash recorded for it.
     """
-    from govern.progress import NO_PROGRESS, throttled
+    from govern.progress import NO_PROGRESS
 
     state: CliState = ctx.obj
     host = state.plugins()
@@ -71,7 +71,7 @@ def verify(
     reports = []
     lines: list[str] = []
     failed = 0
-    with state.output.progress() as bar, throttled(bar) as progress:
+    with state.output.progress() as progress:
         for run_dir in targets:
             if all_runs and not host.verify_seal(run_dir, False, NO_PROGRESS).sealed:
                 state.output.warn(f"{run_dir.name}: unsealed (no MANIFEST.sha256); not verified")
