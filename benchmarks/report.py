@@ -7,6 +7,8 @@ for a memory target.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -116,28 +118,26 @@ def compare_row(
     return row
 
 
-def budget_row(case: str, govern: Measurement, budget_seconds: float, target: str, note: str = "") -> Row:
-    """govern's median over a time budget derived from a throughput target."""
+def _limit_row(case: str, govern: Measurement, limit_text: str, peer_label: str, ratio: Callable[[], float], target: str, note: str) -> Row:
+    """A row judging govern alone against a limit: met when ``ratio()`` ≤ 1."""
     missing = _unavailable(govern, None)
-    row = Row(case, seconds(govern.median), f"{seconds(budget_seconds)} budget", None, 1.0, target, "", govern.peak_bytes, None, "budget", note)
+    row = Row(case, seconds(govern.median), limit_text, None, 1.0, target, "", govern.peak_bytes, None, peer_label, note)
     if missing:
         row.status, row.note = missing
         return row
-    row.ratio = govern.median / budget_seconds
+    row.ratio = ratio()
     row.status = _verdict(row.ratio, 1.0)
     return row
+
+
+def budget_row(case: str, govern: Measurement, budget_seconds: float, target: str, note: str = "") -> Row:
+    """govern's median over a time budget derived from a throughput target."""
+    return _limit_row(case, govern, f"{seconds(budget_seconds)} budget", "budget", lambda: govern.median / budget_seconds, target, note)
 
 
 def memory_row(case: str, govern: Measurement, limit_bytes: int, target: str, note: str = "") -> Row:
     """govern's peak RSS over a memory limit."""
-    missing = _unavailable(govern, None)
-    row = Row(case, seconds(govern.median), f"{size(limit_bytes)} limit", None, 1.0, target, "", govern.peak_bytes, None, "limit", note)
-    if missing:
-        row.status, row.note = missing
-        return row
-    row.ratio = govern.peak_bytes / limit_bytes
-    row.status = _verdict(row.ratio, 1.0)
-    return row
+    return _limit_row(case, govern, f"{size(limit_bytes)} limit", "limit", lambda: govern.peak_bytes / limit_bytes, target, note)
 
 
 _HEADERS = ("case", "govern", "peer / budget", "ratio", "target", "result", "peak govern", "peak peer")

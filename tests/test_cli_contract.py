@@ -79,13 +79,27 @@ def test_help_is_plain_text_and_every_summary_is_whole(group):
         assert not line.rstrip().endswith("..."), line  # a summary is never cut short
 
 
-def test_help_does_not_import_rich():
-    # rich would cost ~60 ms on every --help (issue 7's start-up target); plain help needs none.
-    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "govern", "--help"], capture_output=True, text=True)
-    assert done.returncode == 0
+def _imported_modules(*args: str, cwd: Path | None = None) -> set[str]:
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "govern", *args], capture_output=True, text=True, cwd=cwd)
+    assert done.returncode == 0, done.stderr[-2000:]
     imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
     assert "typer" in imported  # the check sees imports at all
+    return imported
+
+
+def test_help_does_not_import_rich():
+    # rich would cost ~60 ms on every --help (issue 7's start-up target); plain help needs none.
+    imported = _imported_modules("--help")
     assert not {name for name in imported if name == "rich" or name.startswith("rich.")}
+
+
+def test_seal_and_verify_do_not_import_pydantic(tmp_path: Path):
+    # typer >= 0.29 coerces every parameter through pydantic (~0.1 s of CPU per command);
+    # pyproject.toml caps typer below it. This fails if the cap is lifted while that holds.
+    run = make_run(tmp_path, RUN_ID, {"a.txt": b"a"})
+    for args in (("seal", str(run), "--at", DEFAULT_AT), ("verify", str(run))):
+        imported = _imported_modules(*args, cwd=tmp_path)
+        assert "pydantic" not in imported, args
 
 
 def test_command_help_exits_zero():

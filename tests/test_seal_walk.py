@@ -227,3 +227,25 @@ def test_plain_names_shortcut_passes_only_names_the_full_check_passes(names: lis
     assert all_plain_names(names) == each_plain
     if each_plain:
         assert all(name.isascii() and name_problem(name) is None for name in names)
+
+
+def test_every_commands_bars_are_throttled_on_a_terminal(monkeypatch: pytest.MonkeyPatch):
+    # Output.progress is what every command draws its bars through (seal, verify, validate,
+    # delta build): on a real pseudo-terminal it hands out a throttled bar; elsewhere none.
+    import pty
+
+    from govern.cli.output import Output
+    from govern.progress import NO_PROGRESS
+
+    leader, follower = pty.openpty()
+    try:
+        with os.fdopen(follower, "w") as terminal:
+            monkeypatch.setattr("sys.stderr", terminal)
+            with Output().progress() as progress:
+                assert isinstance(progress, ThrottledProgress)
+                progress.start(2, "work")
+                progress.advance(2)
+            with Output(quiet=True).progress() as progress:
+                assert progress is NO_PROGRESS
+    finally:
+        os.close(leader)
