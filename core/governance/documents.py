@@ -56,6 +56,23 @@ def _changelog(data: dict[str, Any]) -> tuple[ChangelogEntry, ...]:
     return tuple(ChangelogEntry.from_json(entry) for entry in data["changelog"])
 
 
+def _document_json(document: Any, body: dict[str, Any]) -> dict[str, Any]:
+    """A document's JSON: the keys every governance document has (name, version, frozen,
+    changelog) and its own ``body``."""
+    return {
+        "document": document.NAME,
+        "version": document.version,
+        "frozen": document.frozen,
+        **body,
+        "changelog": _changelog_json(document.changelog),
+    }
+
+
+def _document_fields(data: dict[str, Any]) -> dict[str, Any]:
+    """The fields every governance document has, from its schema-valid JSON."""
+    return {"version": data["version"], "changelog": _changelog(data), "frozen": data["frozen"]}
+
+
 def distinct_executables(operations: tuple[CatalogOperation, ...]) -> int:
     """How many different executables the operations name, in all."""
     return len({executable for op in operations for executable in op.executables})
@@ -91,22 +108,14 @@ class OperationsCatalog:
 
     def to_json(self) -> dict[str, Any]:
         """JSON form."""
-        return {
-            "document": self.NAME,
-            "version": self.version,
-            "frozen": self.frozen,
-            "operations": [op.to_json() for op in self.operations],
-            "changelog": _changelog_json(self.changelog),
-        }
+        return _document_json(self, {"operations": [op.to_json() for op in self.operations]})
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> OperationsCatalog:
         """Rebuild from schema-valid JSON."""
         return cls(
-            version=data["version"],
-            changelog=_changelog(data),
+            **_document_fields(data),
             operations=tuple(CatalogOperation(o["op_id"], o["title"], tuple(o["executables"])) for o in data["operations"]),
-            frozen=data["frozen"],
         )
 
 
@@ -211,28 +220,25 @@ class CoverageMatrix:
 
     def to_json(self) -> dict[str, Any]:
         """JSON form."""
-        return {
-            "document": self.NAME,
-            "version": self.version,
-            "frozen": self.frozen,
-            "enforcement_points": [point.to_json() for point in self.enforcement_points],
-            "coverage_levels": [level.to_json() for level in self.coverage_levels],
-            "rows": [row.to_json() for row in self.rows],
-            "changelog": _changelog_json(self.changelog),
-        }
+        return _document_json(
+            self,
+            {
+                "enforcement_points": [point.to_json() for point in self.enforcement_points],
+                "coverage_levels": [level.to_json() for level in self.coverage_levels],
+                "rows": [row.to_json() for row in self.rows],
+            },
+        )
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> CoverageMatrix:
         """Rebuild from schema-valid JSON."""
         return cls(
-            version=data["version"],
-            changelog=_changelog(data),
+            **_document_fields(data),
             enforcement_points=tuple(EnforcementPoint(p["id"], p["name"], p["description"]) for p in data["enforcement_points"]),
             coverage_levels=tuple(
                 CoverageLevel(c["id"], c["name"], c["description"], tuple(c["requires"])) for c in data["coverage_levels"]
             ),
             rows=tuple(MatrixRow(r["op_id"], r["coverage"], tuple(r["enforcement"])) for r in data["rows"]),
-            frozen=data["frozen"],
         )
 
 
@@ -266,29 +272,26 @@ class Scorecard:
 
     def to_json(self) -> dict[str, Any]:
         """JSON form; the deltas are written for readers and checked on read."""
-        return {
-            "document": self.NAME,
-            "version": self.version,
-            "frozen": self.frozen,
-            "figures": self.figures.to_json(),
-            "previous": None
-            if self.previous is None
-            else {"version": self.previous_version, "figures": self.previous.to_json()},
-            "deltas": None if self.previous is None else figure_deltas(self.previous, self.figures),
-            "changelog": _changelog_json(self.changelog),
-        }
+        return _document_json(
+            self,
+            {
+                "figures": self.figures.to_json(),
+                "previous": None
+                if self.previous is None
+                else {"version": self.previous_version, "figures": self.previous.to_json()},
+                "deltas": None if self.previous is None else figure_deltas(self.previous, self.figures),
+            },
+        )
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Scorecard:
         """Rebuild from schema-valid JSON (stored deltas are re-derived, see ``json_problems``)."""
         previous = data["previous"]
         return cls(
-            version=data["version"],
-            changelog=_changelog(data),
+            **_document_fields(data),
             figures=Figures.from_json(data["figures"]),
             previous_version=None if previous is None else previous["version"],
             previous=None if previous is None else Figures.from_json(previous["figures"]),
-            frozen=data["frozen"],
         )
 
     @classmethod
@@ -357,22 +360,14 @@ class RegistryCatalog:
 
     def to_json(self) -> dict[str, Any]:
         """JSON form."""
-        return {
-            "document": self.NAME,
-            "version": self.version,
-            "frozen": self.frozen,
-            "registries": [entry_to_json(entry) for entry in self.registries],
-            "changelog": _changelog_json(self.changelog),
-        }
+        return _document_json(self, {"registries": [entry_to_json(entry) for entry in self.registries]})
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RegistryCatalog:
         """Rebuild from schema-valid JSON."""
         return cls(
-            version=data["version"],
-            changelog=_changelog(data),
+            **_document_fields(data),
             registries=tuple(entry_from_json(e) for e in data["registries"]),
-            frozen=data["frozen"],
         )
 
 
@@ -410,26 +405,23 @@ class CatalogAddendum:
 
     def to_json(self) -> dict[str, Any]:
         """JSON form."""
-        return {
-            "document": self.NAME,
-            "version": self.version,
-            "frozen": self.frozen,
-            "label": self.label,
-            "extends": {"document": RegistryCatalog.NAME, "version": self.extends_version},
-            "registries": [entry_to_json(entry) for entry in self.registries],
-            "changelog": _changelog_json(self.changelog),
-        }
+        return _document_json(
+            self,
+            {
+                "label": self.label,
+                "extends": {"document": RegistryCatalog.NAME, "version": self.extends_version},
+                "registries": [entry_to_json(entry) for entry in self.registries],
+            },
+        )
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> CatalogAddendum:
         """Rebuild from schema-valid JSON."""
         return cls(
+            **_document_fields(data),
             label=data["label"],
             extends_version=data["extends"]["version"],
-            version=data["version"],
-            changelog=_changelog(data),
             registries=tuple(entry_from_json(e) for e in data["registries"]),
-            frozen=data["frozen"],
         )
 
 
