@@ -40,6 +40,7 @@ ERROR_CODES: dict[str, str] = {
     "E_LOCKED": "another govern process holds the workspace lock",
     "E_PLUGIN_FAILED": "a plugin failed to load, failed validation, or raised inside a hook",
     "E_REGISTRY_EXISTS": "`govern registry add` named a registry id the configuration already has",
+    "E_PATH_OUTSIDE": "a --path argument is an absolute path outside the workspace",
     # sealing refusals
     "E_ALREADY_SEALED": "the run already has a seal (use --reseal to replace it)",
     "E_SYMLINK": "a symbolic link inside a run (never followed)",
@@ -94,6 +95,9 @@ ERROR_CODES: dict[str, str] = {
     "E_LEVEL_UNMET": "the enforcement points do not meet every requirement of the coverage level",
     "E_MATRIX_ORPHAN_ROW": "a coverage matrix row for an operation that is not in the catalog",
     "E_MATRIX_ROW_MISSING": "a catalogued operation without a row in the coverage matrix",
+    "E_OP_UNKNOWN": "`governance remove-op` named an operation that is neither in the catalog nor in the matrix",
+    "E_OP_IN_USE": "`governance remove-op` named an operation a plugin declares or sealed runs were made by",
+    "E_OP_UNCATALOGUED": "a sealed run was made by an operation that is not in the allowed-operations catalog",
     "E_REGISTRY_UNCATALOGUED": "a configured registry is absent from the registry catalog and its addenda",
 }
 
