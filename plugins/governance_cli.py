@@ -253,7 +253,7 @@ def check(ctx: typer.Context) -> None:
     host = state.plugins()
     with open_books(workspace, state.lock_timeout) as notes:
         _warn_all(state, notes)
-        result = check_books(workspace.governance_dir, known_registries(workspace, host), host.operations())
+        result = check_books(workspace.governance_dir, known_registries(workspace, host), host.operations(), workspace.runs_root)
     _warn_all(state, list(result.warnings))
     problems = [{"code": p.code, "where": p.where, "message": p.message} for p in result.problems]
     data: dict[str, Any] = {"ok": result.ok, "problems": problems, "warnings": list(result.warnings)}

@@ -125,15 +125,9 @@ def show(
 
 
 def _parse_options(values: list[str]) -> dict[str, str]:
-    options: dict[str, str] = {}
-    for value in values:
-        key, sep, text = value.partition("=")
-        if not sep or not key.strip():
-            raise GovernError("E_USAGE", f"--option {value!r}: expected KEY=VALUE")
-        if key.strip() in options:
-            raise GovernError("E_USAGE", f"--option {key.strip()!r} given twice")
-        options[key.strip()] = text
-    return options
+    from govern.cli.key_values import parse_key_values
+
+    return parse_key_values("--option", values)
 
 
 @registry_app.command("add", help=ADD_HELP, short_help="Add a registry to registry_config.toml")
