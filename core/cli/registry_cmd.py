@@ -1,5 +1,5 @@
-"""``govern registry list | show ID | add ID``: the configured registries, their evidence, and
-adding one. Parse, call :mod:`govern.registry_admin`, report — nothing else."""
+"""``govern registry list | show ID | add ID | remove ID``: the configured registries, their
+evidence, adding and removing one. Parse, call :mod:`govern.registry_admin`, report — nothing else."""
 
 from __future__ import annotations
 
@@ -172,6 +172,66 @@ def add(
     )
 
 
+REMOVE_HELP = (
+    "Remove a registry: cut its registries.ID table out of registry_config.toml and take it out of the governance books.\n\n"
+    "The rest of the file (comments, order, formatting) is kept exactly as it is; comment lines directly above the table go with it. "
+    "The registry catalog (unless frozen: a frozen document is never modified) or its addendum gets a new version whose changelog "
+    "records the removal, the scorecard is re-derived, and the config and the books are written in one journaled transaction, "
+    "all or none. History is untouched: sealed runs and the delta log are never modified, so the records the log already holds "
+    "for the registry stay in it; later builds simply no longer add any. An id that is not configured is refused."
+)
+
+
+@registry_app.command("remove", help=REMOVE_HELP, short_help="Remove a registry from registry_config.toml and the books")
+def remove(
+    ctx: typer.Context,
+    registry_id: Annotated[str, typer.Argument(metavar="ID", help="The registry's id.", show_default=False)],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check and show what would change; write nothing.")] = False,
+    at: Annotated[
+        Optional[str], typer.Option("--at", metavar="T", help="Changelog date, YYYY-MM-DDTHH:MM:SSZ (default SOURCE_DATE_EPOCH, else now).")
+    ] = None,
+) -> None:
+    from govern.clock import resolve_clock
+    from govern.registry_admin import remove_registry
+
+    state: CliState = ctx.obj
+    workspace = state.workspace()
+    result = remove_registry(
+        workspace, state.plugins(), registry_id, resolve_clock(at), lock_timeout=state.lock_timeout, dry_run=dry_run
+    )
+    governance = workspace.config.workspace.governance_dir
+    verb = "would remove" if dry_run else "removed"
+    lines = [f"{verb} [registries.{registry_id}] from {result.config_path}:"]
+    lines.extend(f"  - {line}" for line in result.removed.splitlines() if line.strip())
+    for document in result.documents:
+        entry = document.changelog[-1]
+        lines.append(f"{'would write' if dry_run else 'wrote'} {governance}/{document.relpath} v{document.version}")
+        lines.extend(f"  {change.change}: {change.details}" for change in entry.changes)
+    for place in result.kept_in:
+        lines.append(f"still listed in {governance}/{place}: a frozen document is never modified")
+    if result.recorded:
+        lines.append(
+            f"the delta log keeps its {result.recorded} record{'' if result.recorded == 1 else 's'} for {registry_id} "
+            f"(latest build {result.latest_build}): history is never modified; later builds add none"
+        )
+    state.output.emit(
+        {
+            "registry_id": registry_id,
+            "config": str(result.config_path),
+            "removed": result.removed,
+            "documents": {
+                f"{governance}/{d.relpath}": {"version": d.version, "changes": [c.to_json() for c in d.changelog[-1].changes]}
+                for d in result.documents
+            },
+            "kept_in": [f"{governance}/{place}" for place in result.kept_in],
+            "records_kept": result.recorded,
+            "written": result.written,
+            "dry_run": dry_run,
+        },
+        lines,
+    )
+
+
 def register(app: typer.Typer) -> None:
     """Mount the group on the root app."""
-    app.add_typer(registry_app, name="registry", short_help="Configured registries: list, show, add")
+    app.add_typer(registry_app, name="registry", short_help="Configured registries: list, show, add, remove")
