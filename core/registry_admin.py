@@ -354,9 +354,9 @@ def _header_names_registry(header: str, registry_id: str) -> bool:
 def removed_config(text: str, registry_id: str) -> tuple[str, str]:
     """``text`` without the ``[registries.ID]`` table (and its subtables); and the removed text.
 
-    A table runs from its header to the last key line before the next header: comment lines
-    directly above its header go with it; comments and blank lines after its last key stay
-    (they may introduce the next table). Everything else is kept byte for byte.
+    A table runs from its header to the last key line before the next header. Comments
+    outside that span — above its header, or after its last key (they may introduce the next
+    table) — are kept, as is everything else, byte for byte.
     """
     lines = text.splitlines(keepends=True)
     remove = [False] * len(lines)
@@ -367,8 +367,6 @@ def removed_config(text: str, registry_id: str) -> tuple[str, str]:
             index += 1
             continue
         start = index
-        while start > 0 and lines[start - 1].lstrip().startswith("#"):
-            start -= 1  # the comment block that introduces this table
         stop = index + 1
         last_content = index
         while stop < len(lines) and not _TABLE_HEADER.match(lines[stop]):

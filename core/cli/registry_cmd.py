@@ -174,7 +174,7 @@ def add(
 
 REMOVE_HELP = (
     "Remove a registry: cut its registries.ID table out of registry_config.toml and take it out of the governance books.\n\n"
-    "The rest of the file (comments, order, formatting) is kept exactly as it is; comment lines directly above the table go with it. "
+    "The rest of the file (comments, order, formatting) is kept exactly as it is. "
     "The registry catalog (unless frozen: a frozen document is never modified) or its addendum gets a new version whose changelog "
     "records the removal, the scorecard is re-derived, and the config and the books are written in one journaled transaction, "
     "all or none. History is untouched: sealed runs and the delta log are never modified, so the records the log already holds "
