@@ -356,7 +356,8 @@ def removed_config(text: str, registry_id: str) -> tuple[str, str]:
 
     A table runs from its header to the last key line before the next header. Comments
     outside that span — above its header, or after its last key (they may introduce the next
-    table) — are kept, as is everything else, byte for byte.
+    table) — are kept, as is everything else, byte for byte; the blank lines separating it
+    from what precedes go with it, so removing what ``registry add`` appended restores the file.
     """
     lines = text.splitlines(keepends=True)
     remove = [False] * len(lines)
@@ -367,6 +368,8 @@ def removed_config(text: str, registry_id: str) -> tuple[str, str]:
             index += 1
             continue
         start = index
+        while start > 0 and not lines[start - 1].strip():
+            start -= 1  # the blank separator 'registry add' puts before a table it appends
         stop = index + 1
         last_content = index
         while stop < len(lines) and not _TABLE_HEADER.match(lines[stop]):
@@ -450,6 +453,7 @@ def remove_registry(
     from govern.governance.store import load_books, open_books
     from govern.governance.transaction import commit_files
 
+    workspace.registry(registry_id)  # an unknown id is refused before locking: nothing written, not even the lock
     build, state, _problem = _latest_state(workspace, host)
     recorded = state.registries[registry_id].records if state is not None and registry_id in state.registries else 0
     path = workspace.config_path
