@@ -20,6 +20,7 @@ modified, one path each, sorted by path.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -46,6 +47,15 @@ def time_bound(option: str, text: str, *, upper: bool) -> str:
     """
     if is_run_id(text):
         return text
+    problem = GovernError("E_USAGE", f"{option} {text!r}: expected a date YYYY-MM-DD, a time YYYY-MM-DDTHH:MM:SSZ or a run id")
+    try:
+        # The patterns check the form; the calendar checks the values (no 2024-13-45).
+        if _DATE.match(text):
+            dt.datetime.strptime(text, "%Y-%m-%d")
+        elif _TIME.match(text):
+            dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ")
+    except ValueError:
+        raise problem from None
     date = _DATE.match(text)
     if date:
         return f"{date.group(1)}__235959{_AFTER_ANY_SLUG}" if upper else f"{date.group(1)}__000000"
@@ -53,7 +63,7 @@ def time_bound(option: str, text: str, *, upper: bool) -> str:
     if moment:
         key = f"{moment.group(1)}__{moment.group(2)}{moment.group(3)}{moment.group(4)}"
         return key + _AFTER_ANY_SLUG if upper else key
-    raise GovernError("E_USAGE", f"{option} {text!r}: expected a date YYYY-MM-DD, a time YYYY-MM-DDTHH:MM:SSZ or a run id")
+    raise problem
 
 
 def _under(candidate: str, path: str) -> bool:

@@ -149,6 +149,7 @@ def test_delta_show_filters_by_snapshot_time_run_and_limit(ws: DeltaWorkspace) -
     [
         (("--since", "last tuesday"), "--since 'last tuesday': expected a date YYYY-MM-DD, a time YYYY-MM-DDTHH:MM:SSZ or a run id"),
         (("--until", "2024-13-01T00:00:00"), "--until"),
+        (("--since", "2024-02-30"), "--since '2024-02-30'"),
         (("--run", "nightly"), "--run 'nightly': not a run id"),
         (("--limit", "0"), "--limit"),
     ],
@@ -403,9 +404,40 @@ def test_registry_remove_refuses_an_unknown_id_writing_nothing(workspace: Path) 
     assert tree_state(workspace) == before
 
 
+def test_registry_remove_works_when_the_kinds_plugin_is_gone(workspace: Path) -> None:
+    """The plugin of a kind was uninstalled: removing its registry is how the config is fixed."""
+    config = workspace / "registry_config.toml"
+    original = config.read_text(encoding="utf-8")
+    config.write_text(original + '\n[registries.rows]\nkind = "jsonl_records"\nartifact = "R.jsonl"\n', encoding="utf-8")
+    removed = run_govern("-C", workspace, "registry", "remove", "rows", "--at", LATER_AT)
+    assert removed.returncode == 0, removed.stderr
+    assert config.read_text(encoding="utf-8") == original
+    assert run_govern("-C", workspace, "registry", "list").returncode == 0
+
+
 def test_registry_remove_refuses_a_table_it_cannot_cut_cleanly(workspace: Path) -> None:
     config = workspace / "registry_config.toml"
     config.write_text(config.read_text(encoding="utf-8") + '\n[registries]\nalpha = {kind = "sealed", artifact = "A.json"}\n', encoding="utf-8")
     before = config.read_bytes()
     assert_refused(run_govern("-C", workspace, "registry", "remove", "alpha"), "E_CONFIG_INVALID", "remove it by hand", exit_code=2)
     assert config.read_bytes() == before
+
+
+@pytest.mark.parametrize("point", ["apply:governance@2", "apply:governance@3"])
+def test_registry_remove_is_one_transaction_a_crash_is_completed_by_the_next_command(tmp_path: Path, point: str) -> None:
+    """The config and the books change together: killed between their replacements, the next
+    command that opens the books completes the change (never a config without the registry
+    beside books that still list it)."""
+    import signal
+
+    ws = DeltaWorkspace.create(tmp_path / "ws", {})
+    for registry_id, artifact in (("alpha", ALPHA), ("beta", BETA)):
+        assert ws.govern("registry", "add", registry_id, "--kind", "sealed", "--artifact", artifact).returncode == 0
+    assert ws.govern("governance", "sync", "--at", LATER_AT).returncode == 0
+    killed = ws.govern("registry", "remove", "beta", "--at", LATER_AT, env={"GOVERN_FAULT": point})
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    check = ws.govern("governance", "check")
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "completed a governance change interrupted by a crash" in check.stderr
+    assert "[registries.beta]" not in (ws.root / "registry_config.toml").read_text(encoding="utf-8")
+    assert "beta" not in [e["registry_id"] for e in read(ws.root, REGISTRY_CATALOG)["registries"]]

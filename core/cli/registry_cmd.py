@@ -192,10 +192,13 @@ def remove(
     ] = None,
 ) -> None:
     from govern.clock import resolve_clock
+    from govern.config import load_workspace
     from govern.registry_admin import remove_registry
 
     state: CliState = ctx.obj
-    workspace = state.workspace()
+    # Loaded without checking that every kind is installed: removing the registry of a plugin
+    # that was uninstalled is exactly when an unknown kind is expected.
+    workspace = load_workspace(explicit=state.workspace_dir)
     result = remove_registry(
         workspace, state.plugins(), registry_id, resolve_clock(at), lock_timeout=state.lock_timeout, dry_run=dry_run
     )
