@@ -88,7 +88,7 @@ def check_planned_records(
             raise GovernError(
                 "E_BASIS_UNDECLARED",
                 f"{who} answered basis {basis!r} for {_where(record)}, but no plugin declares it "
-                f"(govern_delta_bases; declared: {known}); nothing written (build {record.derivation_run_id})",
+                f"(govern_delta_bases; declared: {known}); nothing written (build {record.derivation_run_id} not created)",
                 exit_code=ExitCode.USAGE,
             )
         if version == "0.1" and basis not in BUILTIN_BASES:
@@ -97,7 +97,7 @@ def check_planned_records(
                 f"{who} answered basis {basis!r} for {_where(record)}, which record version 0.1 does not admit "
                 f"(only {', '.join(BUILTIN_BASES)}; {basis!r} is declared by {', '.join(declared[basis])}); "
                 f'set [workspace] record_version = "0.2" in {workspace.config_path} to record plugin-declared bases; '
-                f"nothing written (build {record.derivation_run_id})",
+                f"nothing written (build {record.derivation_run_id} not created)",
                 exit_code=ExitCode.USAGE,
             )
         violations = check(record.to_json())
@@ -106,6 +106,6 @@ def check_planned_records(
             raise GovernError(
                 "E_RECORD_INVALID",
                 f"{who} answered a delta for {_where(record)} that makes a record the delta-record schema "
-                f"v{record.delta_version} refuses: {violations[0]}{more}; nothing written (build {record.derivation_run_id})",
+                f"v{record.delta_version} refuses: {violations[0]}{more}; nothing written (build {record.derivation_run_id} not created)",
                 exit_code=ExitCode.USAGE,
             )
