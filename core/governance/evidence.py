@@ -36,6 +36,7 @@ from govern.jsonio import StrictJSONError, loads_strict
 from govern.plugin_manager import PluginHost
 from govern.progress import NO_PROGRESS
 from govern.runs import list_runs
+from govern.schema_store import DELTA_LOG_SCHEMAS
 
 Status = Literal["passed", "failed", "not_run"]
 #: The delta-log record schema, shipped as package data (``govern.schemas``).
@@ -304,12 +305,14 @@ def _check_schema(latest: LatestBuild | None, schema_file: str) -> CheckOutcome:
     name = "schema validation"
     if latest is None:
         return not_run(name, "no readable delta-log build")
-    check = delta_record_checker()
+    check = delta_record_checker()  # each record against the schema of the version it states
     problems = [f"line {number}: {message}" for number, record in enumerate(latest.records, start=1) for message in check(record)]
+    later = sorted({str(r.get("delta_version")) for r in latest.records} - {"0.1"})
+    schemas = schema_file + "".join(f" and schemas/{DELTA_LOG_SCHEMAS[v]} (v{v} records)" for v in later if v in DELTA_LOG_SCHEMAS)
     return _outcome(
         name,
         not problems and bool(latest.records),
-        f"{len(latest.records)}/{len(latest.records)} record(s) of {latest.run_id} valid against {schema_file}",
+        f"{len(latest.records)}/{len(latest.records)} record(s) of {latest.run_id} valid against {schemas}",
         f"{len(problems)} violation(s) in {len(latest.records)} record(s)" if latest.records else "the log holds no records",
         problems,
     )
