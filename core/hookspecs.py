@@ -94,6 +94,11 @@ def govern_delta_basis(registry: Registry, before: Snapshot | None, after: Snaps
     record keys of a JSONL artifact) returns its :class:`~govern.models.Delta` first, and
     ``None`` for registries that are not its own.
 
+    Every record a build plans is checked before anything is written: its basis must be
+    declared (``govern_delta_bases``) and admitted by ``[workspace] record_version``, and the
+    record valid against its version's schema; otherwise the build stops (exit 2) naming the
+    plugin that answered.
+
     Stops at the first non-None result.
     """
 
@@ -102,8 +107,7 @@ def govern_delta_basis(registry: Registry, before: Snapshot | None, after: Snaps
 def govern_delta_bases() -> list[str]:
     """Declare the delta bases this plugin's ``govern_delta_basis`` produces.
 
-    Called by ``govern delta build`` before anything is written, and by ``govern plugins
-    list``. Every record a build plans must have a declared basis: a basis no plugin declares
+    Called by ``govern delta build`` before anything is written. Every record a build plans must have a declared basis: a basis no plugin declares
     stops the build (E_BASIS_UNDECLARED, exit 2, naming the plugin that answered), with
     nothing written. A basis is a name matching ``[a-z][a-z0-9_]*``. The built-ins declare
     ``manifest_diff`` and ``unknown``; record version 0.1 admits only those two, so a basis of
