@@ -24,6 +24,9 @@ if TYPE_CHECKING:
     from govern.models import RegistryKind
 
 REGISTRY_ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+#: Every delta-record version a log may hold, oldest first (``[workspace] record_version``);
+#: a workspace may move to a later one, never back.
+RECORD_VERSIONS = ("0.1", "0.2")
 
 
 @attrs.frozen
@@ -34,6 +37,9 @@ class WorkspaceSettings:
     delta_log_artifact: str = "REGISTRY_DELTA_LOG_v0_1.jsonl"
     active_pointers: str | None = None
     governance_dir: str = "governance"
+    #: The version of the delta records a build writes: "0.1", or "0.2" (plugin-declared
+    #: bases). A log may move from 0.1 to 0.2, never back.
+    record_version: str = "0.1"
 
 
 @attrs.frozen
@@ -149,6 +155,10 @@ def _check_values(config: WorkspaceConfig, source: Path) -> None:
             reason = manifest_path_problem(registry.artifact)
             if reason:
                 raise GovernError("E_CONFIG_INVALID", f"{source}: registries.{registry_id}.artifact: {reason}")
+    version = config.workspace.record_version
+    if version not in RECORD_VERSIONS:
+        expected = " or ".join(f'"{v}"' for v in RECORD_VERSIONS)
+        raise GovernError("E_CONFIG_INVALID", f"{source}: workspace.record_version: {version!r} is not a record version (expected {expected})")
     artifact = config.workspace.delta_log_artifact
     reason = manifest_path_problem(artifact)
     if reason:

@@ -94,7 +94,26 @@ def govern_delta_basis(registry: Registry, before: Snapshot | None, after: Snaps
     record keys of a JSONL artifact) returns its :class:`~govern.models.Delta` first, and
     ``None`` for registries that are not its own.
 
+    Every record a build plans is checked before anything is written: its basis must be
+    declared (``govern_delta_bases``) and admitted by ``[workspace] record_version``, and the
+    record valid against its version's schema; otherwise the build stops (exit 2) naming the
+    plugin that answered.
+
     Stops at the first non-None result.
+    """
+
+
+@hookspec
+def govern_delta_bases() -> list[str]:
+    """Declare the delta bases this plugin's ``govern_delta_basis`` produces.
+
+    Called by ``govern delta build`` before anything is written. Every record a build plans must have a declared basis: a basis no plugin declares
+    stops the build (E_BASIS_UNDECLARED, exit 2, naming the plugin that answered), with
+    nothing written. A basis is a name matching ``[a-z][a-z0-9_]*``. The built-ins declare
+    ``manifest_diff`` and ``unknown``; record version 0.1 admits only those two, so a basis of
+    your own needs ``[workspace] record_version = "0.2"`` (E_RECORD_INVALID otherwise).
+
+    :returns: a list of basis names (several plugins may declare the same one).
     """
 
 

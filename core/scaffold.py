@@ -21,6 +21,9 @@ runs_root = ".codex/RUNS"
 delta_log_artifact = "REGISTRY_DELTA_LOG_v0_1.jsonl"
 # Optional: JSON file mapping registry id -> run_id of its active snapshot.
 # active_pointers = "governance/ACTIVE_REGISTRY_POINTERS_v0_1.json"
+# Version of the delta records a build writes: "0.1", or "0.2" for delta bases plugins
+# declare (docs/delta-log.md). A log moves from 0.1 to 0.2, never back.
+# record_version = "0.1"
 
 [plugins]
 # Plugin names not to load (also GOVERN_DISABLE_PLUGINS=a,b).

@@ -151,6 +151,58 @@ def test_a_tampered_build_fails_the_report(tmp_path: Path):
     assert checks["seal verification"] == "❌ failed"
 
 
+def test_reports_say_what_was_checked_manifest_hashes_now_payloads_at_record_time(validation: str, completion: str):
+    """Issue 11 point 4: the reports said "re-verified" and "derived from sealed truth only ✅"
+    for snapshots whose payload nothing had hashed. They now say what was checked: the
+    recorded snapshots' manifest hashes, re-checked for the report, and their payloads,
+    hashed when a build recorded them (as each build's sealed run.json states)."""
+    checks = {row[0]: (row[1], row[2]) for row in table_after(validation, "Checks Run")}
+    assert checks["recorded snapshots"] == (
+        "✅ passed",
+        "manifest hashes of 24 recorded snapshot(s) re-checked: each still carries the manifest_sha256 recorded for it "
+        "(their payload files were not re-hashed for this report)",
+    )
+    assert checks["payloads at record time"] == (
+        "✅ passed",
+        "payload of 24 snapshot(s) hashed against their manifests when they were recorded, as the sealed run.json of "
+        "each build states (1 build(s); not re-hashed for this report)",
+    )
+    for report in (validation, completion):
+        assert "re-verified" not in report
+    constraints = {row[0]: (row[1], row[2]) for row in table_after(completion, "Hard Constraints")}
+    status, evidence = constraints["Derived from sealed truth only"]
+    assert status == "✅ proven"
+    assert "manifest hashes of 24 recorded snapshot(s) re-checked" in evidence
+    assert "payloads at record time: payload of 24 snapshot(s) hashed" in evidence
+
+
+def test_a_build_that_does_not_say_it_hashed_payloads_leaves_sealed_truth_not_proven(tmp_path: Path):
+    """A build made before builds hashed payloads (its run.json has no payloads_hashed) proves
+    nothing about them: "Derived from sealed truth only" is not proven, never ticked."""
+    import json
+
+    from govern.jsonio import dump_canonical
+    from helpers import seal_in_process
+
+    root = reference_copy(tmp_path / "ws")
+    assert gov(root, "delta", "build", "--at", CHANGE_AT).returncode == 0
+    build = next((root / ".codex/RUNS").glob("*__registry_delta_log_build"))
+    envelope = json.loads((build / "run.json").read_bytes())
+    del envelope["outputs"]["payloads_hashed"]
+    (build / "run.json").write_bytes(dump_canonical(envelope))
+    seal_in_process(build, at=CHANGE_AT, reseal=True)  # as an older govern would have sealed it
+    validation = gov(root, "report", "validation", "--at", REPORT_AT)
+    assert validation.returncode == 0, validation.stderr
+    checks = {row[0]: (row[1], row[2]) for row in table_after(validation.stdout, "Checks Run")}
+    assert checks["payloads at record time"][0] == "⬜ not run"
+    assert checks["payloads at record time"][1].startswith("1 of 1 build(s) do not say whether they hashed their snapshots' payloads")
+    assert checks["recorded snapshots"][0] == "✅ passed"
+    completion = gov(root, "report", "completion", "--at", REPORT_AT)
+    constraints = {row[0]: row[1] for row in table_after(completion.stdout, "Hard Constraints")}
+    assert constraints["Derived from sealed truth only"] == "⬜ not proven"
+    assert "INCOMPLETE" in completion.stdout
+
+
 def test_plugins_add_sections_with_the_reports_figures(built: Path):
     from govern import hookimpl
     from govern.clock import parse_utc

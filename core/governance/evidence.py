@@ -2,8 +2,10 @@
 
 Nothing here is taken on trust from a previous claim. For the latest delta-log build:
 its seal (and every earlier build's) is verified file by file; ``verify --log``'s chain
-check runs over every build; every record of the log is validated against the delta-log
-schema; the build is *rebuilt* — in a temporary copy holding the runs it examined and the
+check runs over every build, and re-checks each recorded snapshot's manifest hash (not its
+payload files: those were hashed once, when a build recorded the snapshot, and each build's
+sealed run.json says how many it hashed — which is all a report can say of them); every
+record of the log is validated against the delta-log schema; the build is *rebuilt* — in a temporary copy holding the runs it examined and the
 builds before it, at its own clock and parameters — and the bytes compared; the per-registry
 counts of the log are reconciled with the build's run.json; and ``governance check`` runs.
 Each result is a :class:`CheckOutcome` — passed, failed (with the problems) or not run (with
@@ -34,6 +36,7 @@ from govern.jsonio import StrictJSONError, loads_strict
 from govern.plugin_manager import PluginHost
 from govern.progress import NO_PROGRESS
 from govern.runs import list_runs
+from govern.schema_store import DELTA_LOG_SCHEMAS
 
 Status = Literal["passed", "failed", "not_run"]
 #: The delta-log record schema, shipped as package data (``govern.schemas``).
@@ -128,6 +131,7 @@ class Evidence:
     seals: CheckOutcome
     chain: CheckOutcome
     snapshots: CheckOutcome
+    payloads: CheckOutcome
     schema_check: CheckOutcome
     determinism: CheckOutcome
     reconciliation: CheckOutcome
@@ -141,6 +145,7 @@ class Evidence:
             self.seals,
             self.chain,
             self.snapshots,
+            self.payloads,
             self.schema_check,
             self.determinism,
             self.reconciliation,
@@ -240,11 +245,58 @@ def _check_chain(
     snapshots = _outcome(
         "recorded snapshots",
         not snapshot_problems,
-        f"{len(recorded)} recorded snapshot(s) re-verified: each still carries the manifest_sha256 recorded for it{legacy}",
+        f"manifest hashes of {len(recorded)} recorded snapshot(s) re-checked: each still carries the manifest_sha256 "
+        f"recorded for it (their payload files were not re-hashed for this report){legacy}",
         f"{len(snapshot_problems)} recorded snapshot(s) changed after they were recorded",
         snapshot_problems,
     )
     return chain, snapshots, rows
+
+
+def _check_payloads(host: PluginHost, builds: list[Path], records: tuple[dict[str, Any], ...]) -> CheckOutcome:
+    """Each build's sealed run.json says how many snapshots' payloads it hashed when it
+    recorded them; every record claiming a sealed derivation (any basis but unknown) needs
+    one. Builds made before builds hashed payloads say nothing: then this is not proven."""
+    name = "payloads at record time"
+    if not builds:
+        return not_run(name, "no delta-log build yet ('govern delta build')")
+    claiming = Counter(r.get("derivation_run_id") for r in records if r.get("delta_basis") != "unknown")
+    unknown = sum(1 for r in records if r.get("delta_basis") == "unknown")
+    hashed = 0
+    silent: list[str] = []
+    problems: list[str] = []
+    for build in builds:
+        try:
+            envelope = loads_strict(read_sealed_file(host.verify_seal(build, False, NO_PROGRESS), ENVELOPE_NAME))
+            said = envelope["outputs"].get("payloads_hashed")
+        except (GovernError, StrictJSONError, KeyError, TypeError, AttributeError) as exc:
+            problems.append(f"{build.name}/{ENVELOPE_NAME}: unreadable ({getattr(exc, 'message', exc)})")
+            continue
+        if said is None:
+            silent.append(build.name)
+        elif not isinstance(said, int) or said < claiming[build.name]:
+            problems.append(
+                f"{build.name}: says it hashed {said!r} snapshot payload(s), but appended {claiming[build.name]} record(s) derived from sealed evidence"
+            )
+        else:
+            hashed += said
+    if problems:
+        return CheckOutcome(name, "failed", f"{len(problems)} build(s) cannot account for their snapshots' payloads", tuple(problems))
+    note = f"; {unknown} record(s) with basis unknown claim no sealed derivation" if unknown else ""
+    if silent:
+        return CheckOutcome(
+            name,
+            "not_run",
+            f"{len(silent)} of {len(builds)} build(s) do not say whether they hashed their snapshots' payloads "
+            f"(made before builds did): {', '.join(silent[:3])}{' …' if len(silent) > 3 else ''}",
+        )
+    return _outcome(
+        name,
+        True,
+        f"payload of {hashed} snapshot(s) hashed against their manifests when they were recorded, as the sealed run.json "
+        f"of each build states ({len(builds)} build(s); not re-hashed for this report){note}",
+        "",
+    )
 
 
 def _check_schema(latest: LatestBuild | None, schema_file: str) -> CheckOutcome:
@@ -253,12 +305,14 @@ def _check_schema(latest: LatestBuild | None, schema_file: str) -> CheckOutcome:
     name = "schema validation"
     if latest is None:
         return not_run(name, "no readable delta-log build")
-    check = delta_record_checker()
+    check = delta_record_checker()  # each record against the schema of the version it states
     problems = [f"line {number}: {message}" for number, record in enumerate(latest.records, start=1) for message in check(record)]
+    later = sorted({str(r.get("delta_version")) for r in latest.records} - {"0.1"})
+    schemas = schema_file + "".join(f" and schemas/{DELTA_LOG_SCHEMAS[v]} (v{v} records)" for v in later if v in DELTA_LOG_SCHEMAS)
     return _outcome(
         name,
         not problems and bool(latest.records),
-        f"{len(latest.records)}/{len(latest.records)} record(s) of {latest.run_id} valid against {schema_file}",
+        f"{len(latest.records)}/{len(latest.records)} record(s) of {latest.run_id} valid against {schemas}",
         f"{len(problems)} violation(s) in {len(latest.records)} record(s)" if latest.records else "the log holds no records",
         problems,
     )
@@ -453,6 +507,7 @@ def gather_evidence(workspace: Workspace, host: PluginHost) -> Evidence:
         seals=_check_seals(workspace, host, builds),
         chain=chain,
         snapshots=snapshots,
+        payloads=_check_payloads(host, builds, latest.records if latest else ()),
         schema_check=_check_schema(latest, schema_file),
         determinism=_check_determinism(workspace, host, latest, builds),
         reconciliation=_check_reconciliation(workspace, latest, per_registry),

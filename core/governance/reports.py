@@ -92,7 +92,7 @@ def hard_constraints(evidence: Evidence) -> list[Criterion]:
     e = evidence
     return [
         criterion("Append-only", [e.chain]),
-        criterion("Derived from sealed truth only", [e.seals, e.snapshots]),
+        criterion("Derived from sealed truth only", [e.seals, e.snapshots, e.payloads]),
         criterion('No new "active" semantics', [e.no_active_pointer]),
         criterion("Deterministic", [e.determinism]),
     ]
