@@ -34,6 +34,9 @@ class WorkspaceSettings:
     delta_log_artifact: str = "REGISTRY_DELTA_LOG_v0_1.jsonl"
     active_pointers: str | None = None
     governance_dir: str = "governance"
+    #: True only in govern's reference workspace (the seed's Phase 2.2.3 registries): its
+    #: reports word their criteria as the seed's completion report did.
+    reference: bool = False
 
 
 @attrs.frozen
