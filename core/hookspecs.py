@@ -45,8 +45,13 @@ def govern_registry_kinds() -> list[RegistryKind]:
     both). A registry whose ``kind`` no plugin declares is a configuration error
     (E_CONFIG_UNKNOWN_KIND) naming the installed kinds.
 
+    A registry's ``options`` table may hold only the options its kind declares
+    (``RegistryKind.options``, name → meaning, plus any required ``options.NAME``): any other
+    key is refused by ``govern registry add`` and when the configuration is checked, so a
+    typo never passes. ``RegistryKind(name, summary)`` declares a kind with no options.
+
     :returns: a list of :class:`govern.models.RegistryKind` (name, summary, required config
-        keys, whether the kind is excluded from the delta log by design).
+        keys, whether the kind is excluded from the delta log by design, declared options).
     """
 
 

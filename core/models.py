@@ -9,7 +9,7 @@ from __future__ import annotations
 import bisect
 import functools
 import operator
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -256,7 +256,11 @@ class RegistryKind:
 
     ``requires`` names the config keys a registry of this kind must set (checked when the
     configuration is loaded): a registry key such as ``artifact``, or ``options.NAME`` for a
-    key of the registry's free-form ``options`` table. ``excluded`` says the kind is
+    key of the registry's ``options`` table. ``options`` declares every key that table may
+    hold, name → what it means (shown by ``govern registry show`` and in errors); an option a
+    registry sets that its kind does not declare is a configuration error, so a typo never
+    passes. A required ``options.NAME`` counts as declared. A kind built as
+    ``RegistryKind(name, summary)`` declares no options. ``excluded`` says the kind is
     excluded from the delta log by design.
     """
 
@@ -264,6 +268,13 @@ class RegistryKind:
     summary: str
     requires: tuple[str, ...] = ()
     excluded: bool = False
+    options: Mapping[str, str] = attrs.field(factory=dict, converter=dict, hash=False)
+
+    def accepted_options(self) -> tuple[str, ...]:
+        """The option names a registry of this kind may set, sorted: the declared ones and
+        the required ``options.NAME`` keys."""
+        required = (key.removeprefix("options.") for key in self.requires if key.startswith("options."))
+        return tuple(sorted({*self.options, *required}))
 
 
 @attrs.frozen
