@@ -37,9 +37,11 @@ from govern.errors import ExitCode, GovernError, Problem
 from govern.faults import crash_point
 from govern.jsonio import dump_jsonl_line, load_json_file
 from govern.models import DeltaRecord, RunView, SealedRef, Snapshot, read_run_seals
+from govern.planned_records import check_planned_records, check_record_version
 from govern.plugin_manager import PluginHost
 from govern.progress import NO_PROGRESS, Progress
 from govern.runs import list_runs, staging_names
+from govern.snapshot_payloads import payload_checked
 
 
 @attrs.frozen
@@ -89,6 +91,8 @@ class BuildPlan:
     unsealed_runs: tuple[str, ...]
     allow_unknown: bool
     selected: tuple[str, ...] | None
+    #: Records whose snapshot's artifact files were hashed against its manifest when planned.
+    payloads_hashed: int = 0
 
     @property
     def up_to_date(self) -> bool:
@@ -148,6 +152,10 @@ class _Planner:
         self.broken: list[Problem] = []
         #: The runs of the runs root by id, each seal read at most once for the whole plan.
         self.views: dict[str, RunView] = {}
+        self.record_version = workspace.config.workspace.record_version
+        #: The plugin whose govern_delta_basis answered, by (registry id, snapshot run id).
+        self.producers: dict[tuple[str, str], str | None] = {}
+        self.payloads_hashed = 0
 
     def read_seals(self, new_runs: list[RunView], state: BuildState, selected: tuple[str, ...] | None) -> None:
         """Read, all at once, the seals the plan will need: every new run's, and the last
@@ -219,6 +227,7 @@ class _Planner:
         for snapshot in snapshots:
             if snapshot.run_id in pending:
                 continue
+            snapshot = payload_checked(snapshot)  # a snapshot about to be recorded: its files hashed
             if snapshot.status == "unsealed" and not self.allow_unknown:
                 continue  # possibly still being written: listed as unsealed, never frozen into history
             if snapshot.status == "broken" and not self.allow_unknown:
@@ -241,8 +250,9 @@ class _Planner:
         # with no seal keeps its null hash even if it has been sealed since).
         before_ref = last
         for snapshot in usable:
-            delta = self.host.delta_basis(registry, before, snapshot)
+            delta, self.producers[registry.id, snapshot.run_id] = self.host.answered_delta_basis(registry, before, snapshot)
             unknown += delta.basis == "unknown"
+            self.payloads_hashed += snapshot.status == "sealed"
             records.append(
                 DeltaRecord(
                     registry_id=registry.id,
@@ -251,6 +261,7 @@ class _Planner:
                     delta=delta,
                     created_utc=self.created_utc,
                     derivation_run_id=self.run_id,
+                    delta_version=self.record_version,
                 )
             )
             before, before_ref = snapshot, self.ref(snapshot)
@@ -346,6 +357,10 @@ def plan_build(
         )
     if records:
         planner.check_lands_after(previous)
+        # Every record is held to its schema before anything is written (dry runs too).
+        check_record_version(workspace, previous.log_bytes if previous else b"", previous.run_id if previous else None)
+        producers = [planner.producers[record.registry_id, record.to_ref.run_id] for record in records]
+        check_planned_records(records, producers, workspace, host)
     recorded_unsealed = {r.to_ref.run_id for r in records if r.to_ref.manifest_sha256 is None}
     # Folders taken as legacy snapshots (--allow-unknown) are recorded, not "not a snapshot yet".
     unsealed = tuple(run.run_id for run in new_runs if not run.seal.sealed and run.run_id not in recorded_unsealed)
@@ -364,6 +379,7 @@ def plan_build(
         unsealed_runs=unsealed,
         allow_unknown=allow_unknown,
         selected=selected,
+        payloads_hashed=planner.payloads_hashed,
     )
 
 
@@ -378,6 +394,7 @@ def build_envelope(plan: BuildPlan, workspace: Workspace, clock: dt.datetime) ->
         outputs={
             "artifact": workspace.config.workspace.delta_log_artifact,
             "records_appended": len(plan.records),
+            "payloads_hashed": plan.payloads_hashed,
             "records_total": plan.state.records_total,
             "registries": {o.registry_id: o.to_json() for o in plan.outcomes},
         },

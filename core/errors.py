@@ -70,7 +70,9 @@ ERROR_CODES: dict[str, str] = {
     # delta log
     "E_RUN_EXISTS": "a run folder of that name already exists; it is never overwritten",
     "E_HISTORY_CONFLICT": "a recorded snapshot changed, a new snapshot is dated before the last recorded one, or the clock went backwards",
-    "E_SNAPSHOT_UNVERIFIED": "a snapshot's seal does not verify (rerun with --allow-unknown to record it as 'unknown')",
+    "E_SNAPSHOT_UNVERIFIED": "a snapshot's seal does not verify, or a new snapshot's artifact files differ from its manifest (rerun with --allow-unknown to record it as 'unknown')",
+    "E_RECORD_INVALID": "a build planned a delta record that fails the record schema of its version; nothing written",
+    "E_BASIS_UNDECLARED": "a plugin answered govern_delta_basis with a basis no plugin declares (govern_delta_bases); nothing written",
     "E_LOG_TAMPERED": "a delta-log build's log or state differs from its seal, or an earlier build's log is not an exact prefix",
     "E_LOG_TORN": "the delta log ends with an incomplete line (see 'govern repair --log')",
     "E_LOG_INVALID": "a delta-log line is not a canonical, schema-valid record, or a registry's chain does not link",

@@ -103,6 +103,9 @@ delta_log_artifact = "REGISTRY_DELTA_LOG_v0_1.jsonl"
 # Registry id -> run_id of its active snapshot. Every pointer is on the latest snapshot, so
 # nothing is pending.
 active_pointers = "{POINTERS_PATH}"
+# This is govern's reference workspace: reports word their criteria as the seed's Phase 2.2.3
+# completion report did ("Governance references the new op (OP-QA11)"). Leave it out of your own.
+reference = true
 
 [plugins]
 disable = []

@@ -131,7 +131,7 @@ VALID = {
 
 # name -> (record, the JSON path its first problem must name)
 INVALID = {
-    "delta_version": (transition(delta_version="0.2"), "$.delta_version"),
+    "delta_version": (transition(delta_version="0.3"), "$.delta_version"),
     "unknown_top_level_key": (transition(extra=1), "$"),
     "missing_to_ref": (without(transition(), "to_ref"), "$"),
     "uppercase_sha": (transition(to_ref={**sealed_ref(2), "manifest_sha256": "A" * 64}), "$.to_ref.manifest_sha256"),
