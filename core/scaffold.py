@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from govern import interrupts
 from govern.atomic import write_atomic
 from govern.clock import resolve_clock
 from govern.config import CONFIG_NAME
@@ -52,13 +53,16 @@ def init_workspace(directory: Path) -> list[str]:
     if directory.exists() and not directory.is_dir():
         raise GovernError("E_NOT_A_DIRECTORY", f"{directory}: exists and is not a directory")
     created: list[str] = []
-    for relative in ("governance", "schemas", ".codex/RUNS"):
-        path = directory / relative
-        if not path.exists():
-            created.append(relative + "/")
-        path.mkdir(parents=True, exist_ok=True)
-    # The starting governance books (docs/governance.md), dated by the clock like all output.
-    created.extend(f"governance/{p}" for p in write_starter_books(directory / "governance", resolve_clock()))
-    write_atomic(config, STARTER_CONFIG.encode("utf-8"))
-    created.append(CONFIG_NAME)
+    clock = resolve_clock()
+    # A handful of small files: an interrupt waits for all of them, then says they were written.
+    with interrupts.commit_point():
+        for relative in ("governance", "schemas", ".codex/RUNS"):
+            path = directory / relative
+            if not path.exists():
+                created.append(relative + "/")
+            path.mkdir(parents=True, exist_ok=True)
+        # The starting governance books (docs/governance.md), dated by the clock like all output.
+        created.extend(f"governance/{p}" for p in write_starter_books(directory / "governance", clock))
+        write_atomic(config, STARTER_CONFIG.encode("utf-8"))
+        created.append(CONFIG_NAME)
     return created
