@@ -426,13 +426,13 @@ def write_build(plan: BuildPlan, workspace: Workspace, host: PluginHost, clock: 
             result = host.seal(staging, build_envelope(plan, workspace, clock), False, progress)
             with _io_step("fsync", staging):
                 fsync_directory(staging)
+            crash_point("before-rename:build")
     except BaseException:
         _discard_build(staging, None)
         raise
     published = False
     with interrupts.commit_point():  # the rename and its fsync, never cut in two by an interrupt
         try:
-            crash_point("before-rename:build")
             with _io_step("rename", final):
                 faults.replace(staging, final)
             published = True

@@ -21,6 +21,7 @@ import signal
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
+from govern import interrupts
 from govern.worker_pool import enter_worker
 
 Part = TypeVar("Part")
@@ -69,14 +70,15 @@ def map_forked(function: Callable[[Part], Result], parts: Sequence[Part]) -> lis
     try:
         for part in parts[1:]:
             read_fd, write_fd = os.pipe()
-            pid = os.fork()
-            if pid == 0:  # pragma: no cover - runs in the child, which never returns
-                os.close(read_fd)
-                for _, earlier_fd, _ in running:  # the pipes of the children forked before
-                    os.close(earlier_fd)
-                _run_child(function, part, write_fd, parent_pid)
-            os.close(write_fd)
-            running.append((pid, read_fd, part))
+            with interrupts.blocked():  # an interrupt waits until the child is recorded
+                pid = os.fork()
+                if pid == 0:  # pragma: no cover - runs in the child, which never returns
+                    os.close(read_fd)
+                    for _, earlier_fd, _ in running:  # the pipes of the children forked before
+                        os.close(earlier_fd)
+                    _run_child(function, part, write_fd, parent_pid)
+                os.close(write_fd)
+                running.append((pid, read_fd, part))
         results = [function(parts[0])]
         while running:
             pid, read_fd, part = running[0]

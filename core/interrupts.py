@@ -39,6 +39,7 @@ class _State:
         self.held = False  # a signal arrived inside a commit point
         self.committed = False  # the command's writes took effect
         self.staging_depth = 0
+        self.signalled = False  # an interrupt was raised
 
 
 _state = _State()
@@ -47,10 +48,16 @@ _state = _State()
 def _on_signal(signum: int, frame: object) -> None:
     if _state.phase == _RUNNING:
         _state.phase = _STOPPING
+        _state.signalled = True
         raise KeyboardInterrupt
     if _state.phase == _HOLDING:
         _state.held = True
     # _STOPPING: the command is already ending; let its clean-up finish.
+
+
+def interrupted() -> bool:
+    """Whether a signal interrupted the command (however the exception was reported on)."""
+    return _state.signalled
 
 
 def committed() -> bool:
@@ -79,6 +86,18 @@ def handling_interrupts() -> Iterator[None]:
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+
+
+@contextlib.contextmanager
+def blocked() -> Iterator[None]:
+    """Keep SIGINT and SIGTERM pending (blocked in the kernel) for the block: around a fork,
+    so that neither the child — before it sets its own handlers — nor the parent — before it
+    has recorded the child, to kill it — can be interrupted half-way."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, INTERRUPT_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def hold_interrupts() -> None:
@@ -117,4 +136,5 @@ def commit_point() -> Iterator[None]:
     _state.phase = _RUNNING
     if held:
         _state.phase = _STOPPING
+        _state.signalled = True
         raise KeyboardInterrupt

@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from govern.errors import ExitCode, GovernError
+from govern.interrupts import INTERRUPT_SIGNALS, blocked
 
 #: Whether this platform can fork (not Windows).
 CAN_FORK = hasattr(os, "fork")
@@ -65,6 +66,8 @@ def enter_worker(parent_pid: int) -> None:
         os._exit(1)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    # Forked inside interrupts.blocked(): with its own handlers set, it may receive them.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, INTERRUPT_SIGNALS)
 
 
 class WorkerDied(GovernError):
@@ -153,34 +156,39 @@ class ForkedPool:
         parent = os.getpid()
         try:
             for _ in range(max(processes, 1)):
-                self._workers.append(self._fork(parent))
+                self._fork(parent)
         except BaseException:
             self.kill()
             raise
 
-    def _fork(self, parent: int) -> _Worker:
+    def _fork(self, parent: int) -> None:
         task_read, task_write = os.pipe()
         result_read, result_write = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # pragma: no cover - the child, which never returns
-            status = 0
-            try:
-                enter_worker(parent)
-                # The pipes of the workers forked before this one are theirs, not ours.
-                for worker in self._workers:
-                    os.close(worker.task_fd)
-                    os.close(worker.result_fd)
-                os.close(task_write)
-                os.close(result_read)
-                _serve(task_read, result_write)
-            except BaseException:  # noqa: BLE001 - the parent sees the closed pipe
-                status = 1
-            finally:
-                os._exit(status)
-        os.close(task_read)
-        os.close(result_write)
+        with blocked():  # an interrupt waits until the worker is recorded (and so killable)
+            pid = os.fork()
+            if pid == 0:  # pragma: no cover - the child, which never returns
+                self._become_worker(parent, task_read, task_write, result_read, result_write)
+            self._workers.append(_Worker(pid, task_write, result_read))
+            os.close(task_read)
+            os.close(result_write)
         os.set_blocking(task_write, False)
-        return _Worker(pid, task_write, result_read)
+
+    def _become_worker(self, parent: int, task_read: int, task_write: int, result_read: int, result_write: int) -> None:
+        """In the new child: set up (:func:`enter_worker`), serve tasks, and leave by ``os._exit``."""
+        status = 0
+        try:
+            enter_worker(parent)
+            # The pipes of the workers forked before this one are theirs, not ours.
+            for worker in self._workers:
+                os.close(worker.task_fd)
+                os.close(worker.result_fd)
+            os.close(task_write)
+            os.close(result_read)
+            _serve(task_read, result_write)
+        except BaseException:  # noqa: BLE001 - the parent sees the closed pipe
+            status = 1
+        finally:
+            os._exit(status)
 
     def __enter__(self) -> ForkedPool:
         return self

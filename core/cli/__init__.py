@@ -147,6 +147,8 @@ def _run(argv: list[str] | None) -> int:
         # In non-standalone mode an Exit (e.g. from --help) comes back as its exit code.
         if isinstance(returned, int) and not isinstance(returned, bool):
             output.exit_code = returned
+        if interrupts.interrupted():
+            raise KeyboardInterrupt  # typer turned it into a bare exit code 130
     except GovernError as error:
         output.fail(error)
         if output.verbose:
