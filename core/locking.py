@@ -107,8 +107,10 @@ def describe_holder(fd: int) -> str:
         return f" (pid {recorded}, running)"
     if holders:
         named = ", ".join(str(pid) for pid in holders)
-        dead = f"; the lock file names pid {recorded}, which is not running" if recorded is not None else ""
-        return f" (held by pid {named}{dead})"
+        if recorded is None:
+            return f" (held by pid {named})"
+        gone = "" if is_running(recorded) else ", which is not running"
+        return f" (held by pid {named}; the lock file names pid {recorded}{gone})"
     if recorded is not None:
         return f" (the lock file names pid {recorded}, which is not running; the holder could not be found)"
     return ""

@@ -334,6 +334,20 @@ def test_a_worker_that_dies_is_an_error_not_a_hang():
     assert time.monotonic() - began < 2.0
 
 
+def test_a_hashing_worker_killed_during_a_seal_stops_it_with_e_worker_failed(big):
+    process = start("seal", "--at", AT, big.runs / UNSEALED, env=WORKERS)
+    workers = wait_for_workers(process)
+    time.sleep(0.05)
+    assert process.poll() is None
+    sent = time.monotonic()
+    os.kill(workers[0], signal.SIGKILL)
+    code, out, err, took = finish(process, sent)
+    assert code == 2 and err.startswith("govern: error: E_WORKER_FAILED: worker process ") and took < 2.0, err
+    assert "killed by SIGKILL" in err and len(err.splitlines()) == 1
+    assert not any(alive(pid) for pid in workers)
+    assert_unsealed(big)
+
+
 # ------------------------------------------------------------------------------ delta build, verify --all
 
 
