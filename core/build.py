@@ -19,7 +19,7 @@ from typing import Any
 
 import attrs
 
-from govern import faults
+from govern import faults, interrupts
 from govern.atomic import TEMP_PREFIX, fsync_directory, io_error, write_atomic
 from govern.clock import format_utc
 from govern.config import Registry, Workspace
@@ -431,27 +431,35 @@ def write_build(plan: BuildPlan, workspace: Workspace, host: PluginHost, clock: 
             "E_RUN_EXISTS", f"{final}: a run of that name already exists; it is never overwritten", exit_code=ExitCode.PROBLEMS
         )
     staging = runs_root / f"{TEMP_PREFIX}{plan.run_id}"
-    published = False
     try:
-        with _io_step("create", staging):
-            staging.mkdir(parents=True)
-        crash_point("after-staging:build")
-        write_atomic(staging / workspace.config.workspace.delta_log_artifact, plan.log_bytes())
-        crash_point("after-write:build")
-        result = host.seal(staging, build_envelope(plan, workspace, clock), False, progress)
-        with _io_step("fsync", staging):
-            fsync_directory(staging)
-        crash_point("before-rename:build")
-        with _io_step("rename", final):
-            faults.replace(staging, final)
-        published = True
-        crash_point("after-rename:build")
-        with _io_step("fsync of directory", runs_root):
-            fsync_directory(runs_root)
+        # Sealing the staging folder is not the build's commit (interrupts.staging): an
+        # interrupt up to the rename takes the staging folder back.
+        with interrupts.staging():
+            with _io_step("create", staging):
+                staging.mkdir(parents=True)
+            crash_point("after-staging:build")
+            write_atomic(staging / workspace.config.workspace.delta_log_artifact, plan.log_bytes())
+            crash_point("after-write:build")
+            result = host.seal(staging, build_envelope(plan, workspace, clock), False, progress)
+            with _io_step("fsync", staging):
+                fsync_directory(staging)
+            crash_point("before-rename:build")
     except BaseException:
-        # Nothing is reported written unless all of it is durable: take the build back.
-        _discard_build(staging, final if published else None)
+        _discard_build(staging, None)
         raise
+    published = False
+    with interrupts.commit_point():  # the rename and its fsync, never cut in two by an interrupt
+        try:
+            with _io_step("rename", final):
+                faults.replace(staging, final)
+            published = True
+            crash_point("after-rename:build")
+            with _io_step("fsync of directory", runs_root):
+                fsync_directory(runs_root)
+        except BaseException:
+            # Nothing is reported written unless all of it is durable: take the build back.
+            _discard_build(staging, final if published else None)
+            raise
     return result.root_sha256
 
 

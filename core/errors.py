@@ -21,6 +21,8 @@ class ExitCode(enum.IntEnum):
     USAGE = 2
     #: The workspace is locked by another govern process.
     LOCKED = 3
+    #: Interrupted (SIGINT or SIGTERM): 128 + SIGINT, as shells report a Ctrl-C.
+    INTERRUPTED = 130
 
 
 #: Every error code govern emits, with a one-line summary (the docs page expands on each).
@@ -38,6 +40,8 @@ ERROR_CODES: dict[str, str] = {
     "E_JSON_INVALID": "a JSON or JSONL file is not strictly valid (syntax, duplicate key, NaN, depth, size, encoding)",
     "E_IO": "reading or writing a file failed (permission, disk full, I/O error)",
     "E_LOCKED": "another govern process holds the workspace lock",
+    "E_INTERRUPTED": "the command was interrupted (Ctrl-C, SIGTERM); exit 130, and nothing was written unless it says so",
+    "E_WORKER_FAILED": "a worker process (hashing, reading manifests) died before finishing its task",
     "E_PLUGIN_FAILED": "a plugin failed to load, failed validation, or raised inside a hook",
     "E_REGISTRY_EXISTS": "`govern registry add` named a registry id the configuration already has",
     "E_PATH_OUTSIDE": "a --path argument is an absolute path outside the workspace",

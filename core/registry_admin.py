@@ -28,6 +28,7 @@ from typing import Any
 import attrs
 import tomli_w
 
+from govern import interrupts
 from govern.atomic import write_atomic
 from govern.build import registry_exclusion, skipped_reason
 from govern.config import (
@@ -337,7 +338,8 @@ def add_registry(
         data = _read_config(path)
         new_text, block = plan_addition(data, path, kinds, registry_id, table)
         if not dry_run:
-            write_atomic(path, new_text.encode("utf-8"))
+            with interrupts.commit_point():
+                write_atomic(path, new_text.encode("utf-8"))
     warnings = tuple(_addition_warnings(workspace.root, table, kinds.get(str(table.get("kind")))))
     return RegistryAddition(registry_id, dict(table), block, path, not dry_run, warnings)
 

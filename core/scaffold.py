@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from govern import interrupts
 from govern.atomic import write_atomic
 from govern.clock import resolve_clock
 from govern.config import CONFIG_NAME, Workspace, parse_config
@@ -81,17 +82,19 @@ def scaffold_workspace(directory: Path, host: PluginHost | None = None) -> Scaff
     if directory.exists() and not directory.is_dir():
         raise GovernError("E_NOT_A_DIRECTORY", f"{directory}: exists and is not a directory")
     created: list[str] = []
-    for relative in ("governance", "schemas", ".codex/RUNS"):
-        path = directory / relative
-        if not path.exists():
-            created.append(relative + "/")
-        path.mkdir(parents=True, exist_ok=True)
-    # The starting governance books (docs/governance.md), dated by the clock like all output.
     clock = resolve_clock()
-    created.extend(f"governance/{p}" for p in write_starter_books(directory / "governance", clock))
-    synced = _sync_starter_books(directory, host, clock) if host is not None else None
-    write_atomic(config, STARTER_CONFIG.encode("utf-8"))
-    created.append(CONFIG_NAME)
+    # A handful of small files: an interrupt waits for all of them, then says they were written.
+    with interrupts.commit_point():
+        for relative in ("governance", "schemas", ".codex/RUNS"):
+            path = directory / relative
+            if not path.exists():
+                created.append(relative + "/")
+            path.mkdir(parents=True, exist_ok=True)
+        # The starting governance books (docs/governance.md), dated by the clock like all output.
+        created.extend(f"governance/{p}" for p in write_starter_books(directory / "governance", clock))
+        synced = _sync_starter_books(directory, host, clock) if host is not None else None
+        write_atomic(config, STARTER_CONFIG.encode("utf-8"))
+        created.append(CONFIG_NAME)
     if synced is None or synced.update.empty:
         return Scaffold(tuple(created))
     return Scaffold(

@@ -20,6 +20,7 @@ from typing import Any
 
 import attrs
 
+from govern import interrupts
 from govern.atomic import remove_temp_leftovers, write_atomic
 from govern.envelope import ENVELOPE_NAME
 from govern.errors import ExitCode, GovernError, Problem
@@ -127,19 +128,22 @@ def seal_run(
             os.unlink(run_dir / SEAL_NAME)
         crash_point("after-withdraw:seal")
     attempted: list[Path] = []
-    try:
-        if envelope_bytes is not None:
-            attempted.append(envelope_path)
-            write_atomic(envelope_path, envelope_bytes)
-            crash_point("after-envelope:seal")
-        attempted.append(run_dir / MANIFEST_NAME)
-        write_atomic(run_dir / MANIFEST_NAME, manifest)
-        crash_point("after-manifest:seal")
-        attempted.append(run_dir / SEAL_NAME)
-        write_atomic(run_dir / SEAL_NAME, line)
-    except BaseException:
-        _withdraw(attempted)
-        raise
+    # The writes are the commit: an interrupt waits for them (milliseconds), so the run is
+    # either left as it was or sealed — and the command says which.
+    with interrupts.commit_point():
+        try:
+            if envelope_bytes is not None:
+                attempted.append(envelope_path)
+                write_atomic(envelope_path, envelope_bytes)
+                crash_point("after-envelope:seal")
+            attempted.append(run_dir / MANIFEST_NAME)
+            write_atomic(run_dir / MANIFEST_NAME, manifest)
+            crash_point("after-manifest:seal")
+            attempted.append(run_dir / SEAL_NAME)
+            write_atomic(run_dir / SEAL_NAME, line)
+        except BaseException:
+            _withdraw(attempted)
+            raise
     crash_point("after-seal:seal")
     return SealResult(
         run_id=run_id,

@@ -26,6 +26,7 @@ AT_OPTION = typer.Option("--at", metavar="T", help="The report's date, YYYY-MM-D
 
 
 def _report(ctx: typer.Context, name: str, out: Path | None, at: str | None) -> None:
+    from govern import interrupts
     from govern.atomic import write_atomic
     from govern.clock import resolve_clock
     from govern.governance.evidence import gather_evidence
@@ -53,7 +54,8 @@ def _report(ctx: typer.Context, name: str, out: Path | None, at: str | None) -> 
         "context": report.data,
     }
     if out is not None:
-        write_atomic(out, report.markdown.encode("utf-8"))
+        with interrupts.commit_point():
+            write_atomic(out, report.markdown.encode("utf-8"))
         lines = [f"wrote {out}: {name} report, {report.status}"]
     else:
         data["markdown"] = report.markdown

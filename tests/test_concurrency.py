@@ -97,7 +97,7 @@ def test_a_held_lock_is_exit_3_with_the_holders_pid(tmp_path, command):
         os.close(fd)
     assert text.returncode == 3, text
     [line] = text.stderr_lines
-    assert line.startswith("govern: error: E_LOCKED: ") and f"(pid {os.getpid()})" in line and "--lock-timeout" in line
+    assert line.startswith("govern: error: E_LOCKED: ") and f"(pid {os.getpid()}, running)" in line and "--lock-timeout" in line
     assert as_json.returncode == 3 and json.loads(as_json.stdout)["error"]["code"] == "E_LOCKED"
     assert not (run_dir / "MANIFEST.sha256").exists() and ws.builds() == []
     # A lock that is free again (its holder gone) does not block: flock dies with its holder.

@@ -14,7 +14,7 @@ HELP = """Seal run folders, keep a sealed append-only delta log of every registr
 governance books from that evidence.
 
 Exit codes: 0 success; 1 a check found problems; 2 usage, configuration or input error;
-3 the workspace is locked by another govern process.
+3 the workspace is locked by another govern process; 130 interrupted (Ctrl-C, SIGTERM).
 """
 
 

@@ -97,7 +97,11 @@ def error_json(error: GovernError) -> dict[str, Any]:
 
 
 def error_lines(error: GovernError) -> list[str]:
-    """``govern: error: CODE: message``, then one indented line per further problem."""
+    """``govern: error: CODE: message``, then one indented line per further problem.
+
+    An interrupt is not an error of the command: ``govern: interrupted; nothing written``."""
+    if error.exit_code == ExitCode.INTERRUPTED:
+        return [f"govern: {error.message}"]
     lines = [f"govern: error: {error.code}: {error.message}"]
     lines.extend(f"  {problem}" for problem in error.problems[1:])
     return lines

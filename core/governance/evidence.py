@@ -299,7 +299,9 @@ def _check_payloads(host: PluginHost, builds: list[Path], records: tuple[dict[st
         else:
             hashed += said
     if problems:
-        return CheckOutcome(name, "failed", f"{len(problems)} build(s) cannot account for their snapshots' payloads", tuple(problems))
+        return CheckOutcome(
+            name, "failed", f"{len(problems)} build(s) cannot account for their snapshots' payloads", tuple(problems), RESTORE_FIX
+        )
     note = f"; {unknown} record(s) with basis unknown claim no sealed derivation" if unknown else ""
     if silent:
         return CheckOutcome(
@@ -314,6 +316,7 @@ def _check_payloads(host: PluginHost, builds: list[Path], records: tuple[dict[st
         f"payload of {hashed} snapshot(s) hashed against their manifests when they were recorded, as the sealed run.json "
         f"of each build states ({len(builds)} build(s); not re-hashed for this report){note}",
         "",
+        fix=RESTORE_FIX,
     )
 
 
