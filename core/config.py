@@ -207,8 +207,8 @@ def check_registry_kinds(
         if kind is None:
             if not unknown_is_error:
                 warnings.append(
-                    f"{where}.kind: no installed plugin handles kind {registry.kind!r}; not needed for this check "
-                    f"(to build, install the plugin that provides it: entry-point group {PROJECT_NAME!r})"
+                    f"{where}.kind: no installed plugin handles kind {registry.kind!r}; checking seals and the log "
+                    f"does not need it, building does (install the plugin that provides it: entry-point group {PROJECT_NAME!r})"
                 )
                 continue
             installed = ", ".join(sorted(kinds)) or "none"

@@ -180,6 +180,9 @@ def generate(source_workspace: Path, scratch: Path) -> None:
         raise SystemExit(f"make_reference_governance: {config} is missing (run scripts/make_reference_workspace.py first)")
     scratch.mkdir(parents=True)
     shutil.copyfile(config, scratch / CONFIG_NAME)
+    # An empty runs root: the governance commands lock there, and govern refuses a runs root
+    # that does not exist (it only reads the registries' configuration here, no run).
+    load_workspace(explicit=scratch).runs_root.mkdir(parents=True)
     governance = scratch / GOVERNANCE_DIR
     governance.mkdir()
     for document in baseline_books(scratch):
