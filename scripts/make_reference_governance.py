@@ -41,6 +41,7 @@ try:
     from govern.clock import parse_utc
     from govern.config import CONFIG_NAME, load_workspace
     from govern.errors import GovernError
+    from govern.plurals import plural
     from govern.governance.defaults import DEFAULT_COVERAGE_LEVELS, DEFAULT_ENFORCEMENT_POINTS
     from govern.governance.documents import (
         CatalogOperation,
@@ -262,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{out}: reference governance books are up to date ({len(OWNED)} files)")
             return 0
         written = install(fresh, out)
-    print(f"{out}: reference governance books written ({written} file(s) changed)")
+    print(f"{out}: reference governance books written ({plural(written, "file")} changed)")
     return 0
 
 

@@ -94,7 +94,7 @@ def test_generation_into_a_fresh_directory_matches_the_committed_tree(tmp_path: 
     # A second generation into the same directory is a no-op that still succeeds.
     again = _script("--out", str(out))
     assert again.returncode == 0, again.stderr
-    assert "0 file(s) changed" in again.stdout
+    assert "0 files changed" in again.stdout
 
 
 def test_refuses_to_overwrite_a_different_workspace(tmp_path: Path) -> None:

@@ -49,7 +49,7 @@ def typo_workspace(workspace: Path, runs_root: Path) -> Path:
         ["validate"],
         ["repair", "--log"],
     ],
-    ids=lambda args: " ".join(args[:2]),
+    ids=lambda args: " ".join(args[:3]),
 )
 def test_every_command_refuses_a_runs_root_that_does_not_exist_and_creates_nothing(typo_workspace: Path, args: list[str]):
     before = tree_state(typo_workspace)
