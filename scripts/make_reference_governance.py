@@ -263,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{out}: reference governance books are up to date ({len(OWNED)} files)")
             return 0
         written = install(fresh, out)
-    print(f"{out}: reference governance books written ({plural(written, "file")} changed)")
+    print(f"{out}: reference governance books written ({plural(written, 'file')} changed)")
     return 0
 
 

@@ -964,7 +964,7 @@ def install(fresh: Path, out: Path, *, force: bool) -> list[str]:
         if clashing:
             raise SystemExit(
                 f"make_reference_workspace: refusing: {out} already holds a different workspace "
-                f"({plural(len(clashing), "file")} differ, e.g. {clashing[0]}); use --force to replace the files this script owns"
+                f"({plural(len(clashing), 'file')} differ, e.g. {clashing[0]}); use --force to replace the files this script owns"
             )
     changed = differences(fresh, out)
     for run_id in RUN_IDS:
@@ -1001,7 +1001,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.check:
             lines = differences(fresh, out)
             if lines:
-                print(f"{out}: differs from a fresh generation ({plural(len(lines), "difference")}):", file=sys.stderr)
+                print(f"{out}: differs from a fresh generation ({plural(len(lines), 'difference')}):", file=sys.stderr)
                 for line in lines:
                     print(f"  {line}", file=sys.stderr)
                 print("regenerate with: .venv/bin/python scripts/make_reference_workspace.py", file=sys.stderr)
@@ -1017,7 +1017,7 @@ def main(argv: list[str] | None = None) -> int:
         except SystemExit as exc:
             print(exc, file=sys.stderr)
             return 2
-    print(f"{out}: reference workspace written ({plural(len(RUN_IDS), "run")}, {plural(len(changed), "file")} changed)")
+    print(f"{out}: reference workspace written ({plural(len(RUN_IDS), 'run')}, {plural(len(changed), 'file')} changed)")
     return _governance_books(out, check=False)
 
 
