@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from govern import PROJECT_NAME
 from govern.errors import GovernError
 from govern.paths import manifest_path_problem
 from govern.workspace_root import CONFIG_NAME, find_workspace_root
@@ -120,12 +121,31 @@ class Workspace:
         return [Registry(rid, cfg) for rid, cfg in sorted(self.config.registries.items())]
 
     def registry(self, registry_id: str) -> Registry:
-        """One registry by id; E_CONFIG_INVALID naming the known ids if absent."""
+        """One registry by id; E_REGISTRY_UNKNOWN naming the configured ids if absent."""
         cfg = self.config.registries.get(registry_id)
         if cfg is None:
             known = ", ".join(sorted(self.config.registries)) or "none"
-            raise GovernError("E_CONFIG_INVALID", f"{self.config_path}: no registry {registry_id!r} (configured: {known})")
+            raise GovernError("E_REGISTRY_UNKNOWN", f"{self.config_path}: no registry {registry_id!r} (configured: {known})")
         return Registry(registry_id, cfg)
+
+    def check_runs_root(self) -> None:
+        """The configured runs root must be an existing folder (E_RUNS_ROOT_MISSING,
+        E_NOT_A_DIRECTORY), naming the configured value, the resolved path and the key.
+
+        Called before anything reads or locks the runs root: a typo (``.codex/RUN``) would
+        otherwise read as an empty history that "verifies", and the lock would create the
+        typo'd folder.
+        """
+        configured = self.config.workspace.runs_root
+        where = f"{self.config_path}: workspace.runs_root = {configured!r}"
+        path = self.runs_root
+        if not path.exists():
+            raise GovernError(
+                "E_RUNS_ROOT_MISSING",
+                f"{where}: {path} does not exist; fix workspace.runs_root, or create the folder if the value is right",
+            )
+        if not path.is_dir():
+            raise GovernError("E_NOT_A_DIRECTORY", f"{where}: {path} is not a directory")
 
 
 def parse_config(text: str, source: Path) -> WorkspaceConfig:
@@ -198,13 +218,28 @@ def load_workspace(start: Path | None = None, explicit: Path | None = None) -> W
     return Workspace(root=root, config=parse_config(text, path))
 
 
-def check_registry_kinds(workspace: Workspace, kinds: Mapping[str, RegistryKind]) -> None:
+def check_registry_kinds(
+    workspace: Workspace, kinds: Mapping[str, RegistryKind], *, unknown_is_error: bool = True
+) -> list[str]:
     """Every registry's kind must be declared by a plugin, with the keys that kind requires
-    and no option it does not declare."""
+    and no option it does not declare.
+
+    A kind no plugin declares is E_CONFIG_UNKNOWN_KIND where the kind's code must run (a
+    build). Commands that only check seals and the log never run it (an auditor's machine
+    need not have the pipeline's plugins): with ``unknown_is_error=False`` each such registry
+    is a returned warning instead, naming the entry-point group to install it from.
+    """
+    warnings: list[str] = []
     for registry in workspace.registries():
         kind = kinds.get(registry.kind)
         where = f"{workspace.config_path}: registries.{registry.id}"
         if kind is None:
+            if not unknown_is_error:
+                warnings.append(
+                    f"{where}.kind: no installed plugin handles kind {registry.kind!r}; checking seals and the log "
+                    f"does not need it, building does (install the plugin that provides it: entry-point group {PROJECT_NAME!r})"
+                )
+                continue
             installed = ", ".join(sorted(kinds)) or "none"
             raise GovernError(
                 "E_CONFIG_UNKNOWN_KIND",
@@ -214,6 +249,7 @@ def check_registry_kinds(workspace: Workspace, kinds: Mapping[str, RegistryKind]
             if required_value(registry.config, key) is None:
                 raise GovernError("E_CONFIG_INVALID", f"{where}.{key}: required for kind {registry.kind!r}")
         check_registry_options(registry, kind, where)
+    return warnings
 
 
 def check_registry_options(registry: Registry, kind: RegistryKind, where: str) -> None:

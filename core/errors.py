@@ -35,6 +35,7 @@ ERROR_CODES: dict[str, str] = {
     "E_CONFIG_SYNTAX": "registry_config.toml is not valid TOML",
     "E_CONFIG_INVALID": "registry_config.toml has an unknown key, a missing key or a wrong type",
     "E_CONFIG_UNKNOWN_KIND": "a registry's kind is not handled by any installed plugin",
+    "E_RUNS_ROOT_MISSING": "the configured runs root (workspace.runs_root) does not exist",
     "E_CLOCK_INVALID": "--at or SOURCE_DATE_EPOCH is not a valid time",
     "E_NOT_A_DIRECTORY": "a path that must be a directory is not one",
     "E_JSON_INVALID": "a JSON or JSONL file is not strictly valid (syntax, duplicate key, NaN, depth, size, encoding)",
@@ -45,6 +46,7 @@ ERROR_CODES: dict[str, str] = {
     "E_PLUGIN_FAILED": "a plugin failed to load, failed validation, or raised inside a hook",
     "E_REGISTRY_EXISTS": "`govern registry add` named a registry id the configuration already has",
     "E_PATH_OUTSIDE": "a --path argument is an absolute path outside the workspace",
+    "E_REGISTRY_UNKNOWN": "a command named a registry id the configuration does not have",
     # sealing refusals
     "E_ALREADY_SEALED": "the run already has a seal (use --reseal to replace it)",
     "E_SYMLINK": "a symbolic link inside a run (never followed)",

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from govern.errors import ExitCode
+from govern.plurals import plural
 
 if TYPE_CHECKING:
     from govern.cli.state import CliState
@@ -45,7 +46,7 @@ def _report(ctx: typer.Context, name: str, out: Path | None, at: str | None) -> 
     report = build_report(name, workspace, host, evidence, clock)
     unproven = [c.name for c in report.criteria if c.status == NOT_PROVEN]
     if unproven:
-        state.output.warn(f"{len(unproven)} criteria not proven: {'; '.join(unproven)}")
+        state.output.warn(f"{plural(len(unproven), 'criterion', 'criteria')} not proven: {'; '.join(unproven)}")
     data = {
         "report": name,
         "status": report.status,

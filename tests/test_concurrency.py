@@ -53,7 +53,7 @@ def test_eight_simultaneous_builds_make_exactly_one(tmp_path, clocked):
     args = ["delta", "build", *(["--at", clock(10)] if clocked else [])]
     results = _finish([_start(ws, *args) for _ in range(RIVALS)])
     assert [code for code, _, _ in results].count(0) == RIVALS, results
-    wrote = [out for _, out, _ in results if "appended 6 record(s)" in out]
+    wrote = [out for _, out, _ in results if "appended 6 records" in out]
     up_to_date = [out for _, out, _ in results if out.startswith("up to date")]
     assert len(wrote) == 1 and len(up_to_date) == RIVALS - 1, results
     _assert_one_build_no_duplicates(ws, 0, 3)

@@ -209,7 +209,7 @@ def test_dry_run_writes_nothing_and_shows_what_it_would_append(ws: DeltaWorkspac
     before = ws.photograph_all()
     text = ws.build("--dry-run", at=build_at(2))
     assert text.returncode == 0, text.stderr
-    assert text.stdout.startswith(f"{build_id(build_at(2))}: would append 1 record(s); log holds 7")
+    assert text.stdout.startswith(f"{build_id(build_at(2))}: would append 1 record; the log would hold 7")
     assert ws.photograph_all() == before
 
 
@@ -233,7 +233,7 @@ def test_registry_option_builds_one_registry_and_a_full_build_catches_up(ws: Del
 
 def test_unknown_registry_option_is_a_usage_error(ws: DeltaWorkspace) -> None:
     result = ws.build("--registry", "gamma", at=build_at(1))
-    assert_refused(result, "E_CONFIG_INVALID", "gamma", "alpha, beta", exit_code=2)
+    assert_refused(result, "E_REGISTRY_UNKNOWN", "gamma", "alpha, beta", exit_code=2)
     assert ws.builds() == []
 
 
@@ -423,7 +423,7 @@ def test_a_build_clock_not_after_the_latest_build_is_refused(ws: DeltaWorkspace)
     same = ws.build(at=build_at(5))
     assert_refused(same, "E_RUN_EXISTS", build_id(build_at(5)))
     assert ws.photograph() == before
-    assert ws.build_ok(at=build_at(6)).stdout.startswith(f"{build_id(build_at(6))}: appended 1 record(s)")
+    assert ws.build_ok(at=build_at(6)).stdout.startswith(f"{build_id(build_at(6))}: appended 1 record; the log holds 7")
 
 
 def test_an_existing_entry_with_the_builds_name_is_never_overwritten(ws: DeltaWorkspace) -> None:

@@ -399,8 +399,7 @@ def test_registry_remove_of_a_frozen_catalog_entry_says_it_stays_listed(tmp_path
 
 def test_registry_remove_refuses_an_unknown_id_writing_nothing(workspace: Path) -> None:
     before = tree_state(workspace)
-    result = run_govern("-C", workspace, "registry", "remove", "nope")
-    assert result.returncode == 2 and "nope" in result.stderr and "Traceback" not in result.stderr
+    assert_refused(run_govern("-C", workspace, "registry", "remove", "nope"), "E_REGISTRY_UNKNOWN", "'nope'", exit_code=2)
     assert tree_state(workspace) == before
 
 

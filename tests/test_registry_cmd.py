@@ -110,7 +110,7 @@ def test_show_an_excluded_registry(reference: Path):
 def test_show_an_unknown_registry_names_the_configured_ones(reference: Path):
     result = run_govern("-C", reference, "registry", "show", "nope")
     assert result.returncode == 2
-    assert "E_CONFIG_INVALID" in result.stderr and "no registry 'nope'" in result.stderr and "run_registry" in result.stderr
+    assert "E_REGISTRY_UNKNOWN" in result.stderr and "no registry 'nope'" in result.stderr and "run_registry" in result.stderr
 
 
 def test_a_registry_no_plugin_discovers_is_skipped_and_says_why(tmp_path: Path):
@@ -328,4 +328,4 @@ def test_a_registry_added_is_built(reference: Path):
 
 def test_json_output_is_one_document(reference: Path):
     result = run_govern("-C", reference, "--json", "registry", "list")
-    assert json.loads(result.stdout)["command"] == "registry"
+    assert json.loads(result.stdout)["command"] == "registry list"

@@ -9,6 +9,7 @@ import typer
 
 from govern.cli.state import CliState
 from govern.errors import ExitCode, GovernError
+from govern.plurals import plural
 
 delta_app = typer.Typer(help="The append-only, sealed registry delta log.", no_args_is_help=True)
 
@@ -18,18 +19,18 @@ def _summary_lines(plan: Any, root: str | None, dry_run: bool) -> list[str]:
     if plan.up_to_date:
         lines.append(f"up to date: nothing new since {plan.previous.run_id if plan.previous else 'the start'}; no run created")
     else:
-        verb = "would append" if dry_run else "appended"
-        lines.append(f"{plan.run_id}: {verb} {len(plan.records)} record(s); log holds {plan.state.records_total}")
+        appended, holds = ("would append", "would hold") if dry_run else ("appended", "holds")
+        lines.append(f"{plan.run_id}: {appended} {plural(len(plan.records), 'record')}; the log {holds} {plan.state.records_total}")
     covered = [o for o in plan.outcomes if o.status == "covered"]
     excluded = [o for o in plan.outcomes if o.status == "excluded"]
     skipped = [o for o in plan.outcomes if o.status == "skipped"]
-    lines.append(f"registries: {len(covered)} covered, {len(skipped)} skipped, {len(excluded)} excluded by design")
+    lines.append(f"{plural(len(plan.outcomes), 'registry', 'registries')}: {len(covered)} covered, {len(skipped)} skipped, {len(excluded)} excluded by design")
     for outcome in covered:
         unknown = f", {outcome.unknown} unknown" if outcome.unknown else ""
         pending = f", {len(outcome.pending)} pending behind the active pointer" if outcome.pending else ""
         lines.append(
-            f"  {outcome.registry_id:<28} {outcome.records_total:>4} records  "
-            f"(+{outcome.bootstrap} bootstrap, +{outcome.transitions} transitions{unknown}{pending})"
+            f"  {outcome.registry_id:<28} {plural(outcome.records_total, 'record'):>12}  "
+            f"(+{outcome.bootstrap} bootstrap, +{plural(outcome.transitions, 'transition')}{unknown}{pending})"
         )
     for outcome in skipped:
         lines.append(f"  {outcome.registry_id:<28} skipped: {outcome.reason}")
@@ -142,7 +143,8 @@ def show(
     from govern.progress import NO_PROGRESS
 
     state: CliState = ctx.obj
-    workspace = state.workspace()
+    # Reading the log runs no registry kind's code: an auditor needs no pipeline plugin.
+    workspace = state.workspace(needs_kind_plugins=False)
     if registry is not None:
         workspace.registry(registry)
     query_path = None if path is None else in_run_path(path, workspace_root=workspace.root, runs_root=workspace.runs_root)

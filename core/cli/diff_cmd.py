@@ -22,8 +22,8 @@ def _run_folder(state: CliState, given: str) -> Path:
     candidate = Path(given)
     if candidate.is_dir():
         run_dir = Path(os.path.abspath(candidate))
-    elif len(candidate.parts) == 1 and (state.workspace().runs_root / given).is_dir():
-        run_dir = state.workspace().runs_root / given
+    elif len(candidate.parts) == 1 and (state.workspace(needs_kind_plugins=False).runs_root / given).is_dir():
+        run_dir = state.workspace(needs_kind_plugins=False).runs_root / given
     else:
         raise GovernError("E_NOT_A_DIRECTORY", f"{given}: no such run folder (a path, or a run id under the workspace's runs root)")
     if not is_run_id(run_dir.name):
@@ -34,7 +34,8 @@ def _run_folder(state: CliState, given: str) -> Path:
 def _workspace_roots(state: CliState) -> tuple[Path | None, Path | None]:
     """(workspace root, runs root) for --path, or (None, None) outside any workspace."""
     try:
-        workspace = state.workspace()
+        # Only seals are read: a kind whose plugin is not installed is a warning here.
+        workspace = state.workspace(needs_kind_plugins=False)
     except GovernError as error:
         if error.code != "E_WORKSPACE_NOT_FOUND":
             raise

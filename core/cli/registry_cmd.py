@@ -9,6 +9,7 @@ import typer
 
 from govern.cli.state import CliState
 from govern.errors import GovernError
+from govern.plurals import plural
 
 if TYPE_CHECKING:
     from govern.registry_admin import RegistryOverview, RegistryStatus
@@ -30,13 +31,12 @@ def _snapshot_summary(status: RegistryStatus) -> str:
     snapshots = status.snapshots or ()
     counts = status.status_counts()
     odd = [f"{counts[s]} {s}" for s in ("broken", "unsealed") if counts[s]]
-    text = f"{len(snapshots)} snapshot{'s' if len(snapshots) != 1 else ''}" + (f" ({', '.join(odd)})" if odd else "")
+    text = plural(len(snapshots), "snapshot") + (f" ({', '.join(odd)})" if odd else "")
     history = status.history
     if history is None or history.last_recorded is None:
         return f"{text}; not recorded yet"
     new = len(status.new_snapshots)
-    records = f"{history.records} record{'s' if history.records != 1 else ''}"
-    return f"{text}; last recorded {history.last_recorded.run_id} ({records}, {new} new)"
+    return f"{text}; last recorded {history.last_recorded.run_id} ({plural(history.records, 'record')}, {new} new)"
 
 
 def _status_line(status: RegistryStatus) -> str:
@@ -65,7 +65,7 @@ def list_registries(ctx: typer.Context) -> None:
     _log_problem(state, overview)
     counts = {status: overview.count(status) for status in ("covered", "excluded", "skipped")}
     lines = [
-        f"{len(overview.registries)} registries: {counts['covered']} covered, {counts['skipped']} skipped, "
+        f"{plural(len(overview.registries), 'registry', 'registries')}: {counts['covered']} covered, {counts['skipped']} skipped, "
         f"{counts['excluded']} excluded by design"
         + (f" (delta log: {overview.latest_build})" if overview.latest_build else " (no delta log yet)")
     ]
@@ -112,7 +112,7 @@ def show(
     else:
         rows.append(("status", f"covered: {_snapshot_summary(status)}"))
     history = status.history
-    rows.append(("recorded", f"{history.records} record{'s' if history.records != 1 else ''} in {history.build}" if history else "no records"))
+    rows.append(("recorded", f"{plural(history.records, 'record')} in {history.build}" if history else "no records"))
     lines.extend(f"  {label:<12} {value}" for label, value in rows if value is not None)
     if status.snapshots:
         lines.append("  snapshots:")
@@ -192,13 +192,12 @@ def remove(
     ] = None,
 ) -> None:
     from govern.clock import resolve_clock
-    from govern.config import load_workspace
     from govern.registry_admin import remove_registry
 
     state: CliState = ctx.obj
-    # Loaded without checking that every kind is installed: removing the registry of a plugin
-    # that was uninstalled is exactly when an unknown kind is expected.
-    workspace = load_workspace(explicit=state.workspace_dir)
+    # No kind's code runs: removing the registry of a plugin that was uninstalled is exactly
+    # when an unknown kind is expected (a warning, not an error).
+    workspace = state.workspace(needs_kind_plugins=False)
     result = remove_registry(
         workspace, state.plugins(), registry_id, resolve_clock(at), lock_timeout=state.lock_timeout, dry_run=dry_run
     )
