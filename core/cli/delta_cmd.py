@@ -169,12 +169,12 @@ def show(
     shown = select_transitions(
         records, registry=registry, path=query_path, since=since_key, until=until_key, run=run, limit=limit
     )
-    lines = [f"delta log {latest.name} ({len(records)} records)"]
+    lines = [f"delta log {latest.name} ({plural(len(records), 'record')})"]
     for transition in shown:
         lines.append("")
         lines.extend(transition_lines(transition, query_path))
     lines.append("")
-    lines.append(f"{len(shown)} transition{'' if len(shown) == 1 else 's'} shown")
+    lines.append(f"{plural(len(shown), 'transition')} shown")
     state.output.emit(
         {
             "build": latest.name,

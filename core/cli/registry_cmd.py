@@ -213,7 +213,7 @@ def remove(
         lines.append(f"still listed in {governance}/{place}: a frozen document is never modified")
     if result.recorded:
         lines.append(
-            f"the delta log keeps its {result.recorded} record{'' if result.recorded == 1 else 's'} for {registry_id} "
+            f"the delta log keeps its {plural(result.recorded, 'record')} for {registry_id} "
             f"(latest build {result.latest_build}): history is never modified; later builds add none"
         )
     state.output.emit(
