@@ -41,7 +41,8 @@ ERROR_CODES: dict[str, str] = {
     "E_PLUGIN_FAILED": "a plugin failed to load, failed validation, or raised inside a hook",
     "E_REGISTRY_EXISTS": "`govern registry add` named a registry id the configuration already has",
     # sealing refusals
-    "E_ALREADY_SEALED": "the run already has a seal (use --reseal to replace it)",
+    "E_ALREADY_SEALED": "the run already has a seal (check it with 'govern verify RUN'; --reseal only for a run the delta log never recorded)",
+    "E_RESEAL_REFUSED": "--reseal of a delta-log build, or of a snapshot the delta log records (it would rewrite history)",
     "E_SYMLINK": "a symbolic link inside a run (never followed)",
     "E_SPECIAL_FILE": "a FIFO, socket or device inside a run",
     "E_UNSAFE_NAME": "a file name with a backslash, NUL, CR or LF, or not valid UTF-8",
@@ -69,6 +70,8 @@ ERROR_CODES: dict[str, str] = {
     # delta log
     "E_RUN_EXISTS": "a run folder of that name already exists; it is never overwritten",
     "E_HISTORY_CONFLICT": "a recorded snapshot changed, a new snapshot is dated before the last recorded one, or the clock went backwards",
+    "E_SNAPSHOT_MISSING": "a snapshot the delta log records no longer exists, and no build acknowledged its loss",
+    "E_STRICT": "--strict: unsealed or late runs were found (listed above)",
     "E_SNAPSHOT_UNVERIFIED": "a snapshot's seal does not verify (rerun with --allow-unknown to record it as 'unknown')",
     "E_LOG_TAMPERED": "a delta-log build's log or state differs from its seal, or an earlier build's log is not an exact prefix",
     "E_LOG_TORN": "the delta log ends with an incomplete line (see 'govern repair --log')",
