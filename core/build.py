@@ -260,6 +260,14 @@ class _Planner:
         self.missing.append(Problem("E_SNAPSHOT_MISSING", f"{registry.id} @ {last.run_id}", "recorded snapshot no longer exists"))
         return None
 
+    def refused(self, registry: Registry, snapshot: Snapshot) -> bool:
+        """True (the problem noted, to stop the build) for a snapshot to record whose seal does
+        not verify, unless ``--allow-unknown`` records it as 'unknown'."""
+        if snapshot.status == "broken" and not self.allow_unknown:
+            self.broken.append(Problem("E_SNAPSHOT_UNVERIFIED", f"{registry.id} @ {snapshot.run_id}", snapshot.problem or "broken"))
+            return True
+        return False
+
     def ref(self, snapshot: Snapshot) -> SealedRef:
         return SealedRef(snapshot.run_id, self.run_root, snapshot.relpath, snapshot.manifest_sha256)
 
@@ -271,20 +279,27 @@ class _Planner:
             return [], RegistryOutcome(registry.id, registry.kind, "skipped", skipped_reason(registry)), state
         pointer = self.pointers.get(registry.id)
         pending = tuple(s.run_id for s in snapshots if pointer is not None and s.run_id > pointer)
-        usable = []
+        last = state.last_recorded if state else None
+        usable: list[Snapshot] = []
+        # A snapshot ordered before the last recorded one arrived late (a retried job): it is
+        # never inserted into history behind the operator's back, and never blocks anything —
+        # other registries, or this one's later snapshots. It is reported until an operator
+        # records it (--accept-late).
+        late: list[Snapshot] = []
         for snapshot in snapshots:
             if snapshot.run_id in pending:
                 continue
             if snapshot.status == "unsealed" and not self.allow_unknown:
                 continue  # possibly still being written: listed as unsealed, never frozen into history
-            if snapshot.status == "broken" and not self.allow_unknown:
-                self.broken.append(Problem("E_SNAPSHOT_UNVERIFIED", f"{registry.id} @ {snapshot.run_id}", snapshot.problem or "broken"))
+            if last is not None and snapshot.run_id <= last.run_id:
+                if snapshot.run_id < last.run_id:
+                    late.append(snapshot)
+                continue
+            if self.refused(registry, snapshot):
                 continue
             usable.append(snapshot)
         before: Snapshot | None = None
         lost: str | None = None
-        last = state.last_recorded if state else None
-        late: list[Snapshot] = []
         if state is not None and last is not None:
             before = self.snapshot_at(registry, last)
             if before is None:
@@ -292,12 +307,9 @@ class _Planner:
                 if lost is None:
                     # Stopped at the end of planning, with every registry's loss named.
                     return [], RegistryOutcome(registry.id, registry.kind, "covered", records_total=state.records), state
-            # A snapshot ordered before the last recorded one arrived late (a retried job): it
-            # is never inserted into history behind the operator's back, and never blocks the
-            # snapshots after it; it is reported until an operator records it (--accept-late).
-            late = [s for s in usable if s.run_id < last.run_id]
-            usable = [s for s in usable if s.run_id > last.run_id]
         accepted = [s for s in late if s.run_id in self.accept_late]
+        for snapshot in accepted:
+            self.refused(registry, snapshot)
         self.accepted.extend(OperatorDecision(registry.id, s.run_id, self.reason or "") for s in accepted)
         still_late = tuple(s.run_id for s in late if s.run_id not in self.accept_late)
         records = []

@@ -74,14 +74,15 @@ class RegistryStatus:
 
     @property
     def late_snapshots(self) -> tuple[Snapshot, ...]:
-        """Sealed snapshots ordered before the last recorded one and never recorded: reported
-        by a build (or to be, by the next one), recorded only with ``--accept-late``."""
+        """Snapshots with a seal (sealed, or broken) ordered before the last recorded one and
+        never recorded: reported by a build (or to be, by the next one), recorded only with
+        ``--accept-late``. (An unsealed folder is not a snapshot yet.)"""
         history = self.history
         last = history.last_recorded if history else None
         if history is None or last is None:
             return ()
         return tuple(
-            s for s in self.snapshots or () if s.status == "sealed" and s.run_id < last.run_id and s.run_id not in history.examined
+            s for s in self.snapshots or () if s.status != "unsealed" and s.run_id < last.run_id and s.run_id not in history.examined
         )
 
     def status_counts(self) -> dict[str, int]:

@@ -255,3 +255,16 @@ def test_an_earlier_lost_snapshot_is_acknowledged_by_a_build_that_appends_nothin
     verify = ws.govern("verify", "--all", "--log")
     assert verify.returncode == 0, verify.stdout + verify.stderr
     assert json.loads(ws.govern("--json", "verify", "--log").stdout)["result"]["log"]["acknowledged_missing"] == [f"alpha @ {ALPHA_ONE}"]
+
+
+def test_a_late_run_with_a_broken_seal_blocks_nothing_either(ws: DeltaWorkspace) -> None:
+    """Not recorded unless accepted, a late snapshot's seal is judged only when it is accepted."""
+    late = ws.run(LATE, {ALPHA: '{"v": "retried"}\n'})
+    (late / "MANIFEST.sha256").write_text("0" * 64 + "  manifest.json\n")
+    ws.run(BETA_NEW, {f"{BETA}/a.txt": "a3\n"})
+    result = ws.build(at=build_at(2))
+    assert result.returncode == 0, result.stderr
+    assert transitions(ws.records(), "beta")[-1] == (BETA_THREE, BETA_NEW)
+    assert f"{LATE}: late snapshot of alpha" in result.stderr
+    refused = ws.build("--accept-late", LATE, "--reason", "retried", at=build_at(3))
+    assert_refused(refused, "E_SNAPSHOT_UNVERIFIED", LATE)

@@ -131,8 +131,9 @@ def show(
     if status.snapshots:
         lines.append("  snapshots:")
         width = max(len(snapshot["run_id"]) for snapshot in data["snapshot_list"])
+        late = set(data["late_snapshots"] or ())
         for snapshot in data["snapshot_list"]:
-            mark = "recorded" if snapshot["recorded"] else "new"
+            mark = "recorded" if snapshot["recorded"] else "late" if snapshot["run_id"] in late else "new"
             problem = f"  {snapshot['problem']}" if snapshot["problem"] else ""
             lines.append(f"    {snapshot['run_id']:<{width}}  {snapshot['status']:<8} {mark:<8}{problem}".rstrip())
     state.output.emit(data, lines)
