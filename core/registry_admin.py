@@ -44,8 +44,6 @@ class RecordedHistory:
     last_recorded: SealedRef | None
     #: Run ids of the snapshots the log records (only when read in detail).
     recorded_runs: tuple[str, ...] | None = None
-    #: Late snapshots the latest build reported (and did not record).
-    late: tuple[str, ...] = ()
     #: Runs the log has already examined for this registry (recorded, or seen and passed
     #: over); a snapshot ordered before the last recorded one and not among them is late too.
     examined: frozenset[str] = frozenset()
@@ -199,7 +197,7 @@ def registry_overview(workspace: Workspace, host: PluginHost, *, only: str | Non
                 except GovernError as error:
                     problem = error.message
             examined = frozenset(state.runs_examined) - set(recorded.backlog) - set(recorded.late) if state is not None else frozenset()
-            history = RecordedHistory(build, recorded.records, recorded.last_recorded, recorded_runs, recorded.late, examined)
+            history = RecordedHistory(build, recorded.records, recorded.last_recorded, recorded_runs, examined)
         exclusion = registry_exclusion(registry, workspace, host)
         if exclusion is not None:
             statuses.append(RegistryStatus(registry, kind, provider, "excluded", exclusion, None, history))

@@ -208,7 +208,7 @@ def _swap_seal(run_dir: Path, manifest: bytes, line: bytes) -> None:
         fsync_directory(run_dir.parent)
     except OSError as exc:
         _discard_staging(staging)
-        raise io_error("stage the new seal in", staging, exc, "the old seal is unchanged") from exc
+        raise io_error("create", staging, exc, "the old seal is unchanged") from exc
     except BaseException:
         _discard_staging(staging)
         raise
