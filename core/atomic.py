@@ -69,6 +69,10 @@ def write_atomic(path: Path, data: bytes) -> None:
         with contextlib.suppress(OSError):
             os.unlink(temp)
         raise io_error(action, path, exc, "the file is unchanged") from exc
+    except BaseException:  # an interrupt: the temporary file goes too
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
     faults.crash_point("after-replace:atomic")
     try:
         fsync_directory(directory)

@@ -19,7 +19,7 @@ from typing import Any
 
 import attrs
 
-from govern import faults
+from govern import faults, interrupts
 from govern.atomic import TEMP_PREFIX, fsync_directory, io_error, write_atomic
 from govern.clock import format_utc
 from govern.config import Registry, Workspace
@@ -39,10 +39,12 @@ from govern.errors import ExitCode, GovernError, Problem
 from govern.faults import crash_point
 from govern.jsonio import dump_jsonl_line, load_json_file
 from govern.models import Delta, DeltaRecord, RunView, SealedRef, Snapshot, read_run_seals
+from govern.planned_records import check_planned_records, check_record_version
 from govern.plugin_manager import PluginHost
 from govern.progress import NO_PROGRESS, Progress
 from govern.runs import list_runs, staging_names
 from govern.sealing import RESEAL_STAGING_PREFIX, finish_interrupted_reseal
+from govern.snapshot_payloads import payload_checked
 
 
 @attrs.frozen
@@ -111,6 +113,8 @@ class BuildPlan:
     selected: tuple[str, ...] | None
     accepted_late: tuple[OperatorDecision, ...] = ()
     acknowledged_missing: tuple[OperatorDecision, ...] = ()
+    #: Records whose snapshot's artifact files were hashed against its manifest when planned.
+    payloads_hashed: int = 0
 
     @property
     def up_to_date(self) -> bool:
@@ -193,6 +197,10 @@ class _Planner:
         self.acknowledged = acknowledged or {}
         #: The runs of the runs root by id, each seal read at most once for the whole plan.
         self.views: dict[str, RunView] = {}
+        self.record_version = workspace.config.workspace.record_version
+        #: The plugin whose govern_delta_basis answered, by (registry id, snapshot run id).
+        self.producers: dict[tuple[str, str], str | None] = {}
+        self.payloads_hashed = 0
 
     def read_seals(self, new_runs: list[RunView], state: BuildState, selected: tuple[str, ...] | None) -> None:
         """Read, all at once, the seals the plan will need: every new run's, and the last
@@ -295,6 +303,7 @@ class _Planner:
                 if snapshot.run_id < last.run_id:
                     late.append(snapshot)
                 continue
+            snapshot = payload_checked(snapshot)  # a snapshot about to be recorded: its files hashed
             if self.refused(registry, snapshot):
                 continue
             usable.append(snapshot)
@@ -307,7 +316,8 @@ class _Planner:
                 if lost is None:
                     # Stopped at the end of planning, with every registry's loss named.
                     return [], RegistryOutcome(registry.id, registry.kind, "covered", records_total=state.records), state
-        accepted = [s for s in late if s.run_id in self.accept_late]
+        # Late snapshots are judged only when accepted: then their files are hashed like any new one's.
+        accepted = [payload_checked(s) for s in late if s.run_id in self.accept_late]
         for snapshot in accepted:
             self.refused(registry, snapshot)
         self.accepted.extend(OperatorDecision(registry.id, s.run_id, self.reason or "") for s in accepted)
@@ -320,10 +330,13 @@ class _Planner:
         before_ref = last
         for snapshot in [*accepted, *usable]:
             if lost is not None:
+                # govern itself says why (no plugin answered): the snapshot it would diff against is gone.
                 delta, lost = Delta("unknown", unknown_reason=lost), None
+                self.producers[registry.id, snapshot.run_id] = None
             else:
-                delta = self.host.delta_basis(registry, before, snapshot)
+                delta, self.producers[registry.id, snapshot.run_id] = self.host.answered_delta_basis(registry, before, snapshot)
             unknown += delta.basis == "unknown"
+            self.payloads_hashed += snapshot.status == "sealed"
             records.append(
                 DeltaRecord(
                     registry_id=registry.id,
@@ -332,6 +345,7 @@ class _Planner:
                     delta=delta,
                     created_utc=self.created_utc,
                     derivation_run_id=self.run_id,
+                    delta_version=self.record_version,
                 )
             )
             before, before_ref = snapshot, self.ref(snapshot)
@@ -513,6 +527,10 @@ def plan_build(
     )
     if records or acknowledged:
         planner.check_lands_after(previous)
+        # Every record is held to its schema before anything is written (dry runs too).
+        check_record_version(workspace, previous.log_bytes if previous else b"", previous.run_id if previous else None)
+        producers = [planner.producers[record.registry_id, record.to_ref.run_id] for record in records]
+        check_planned_records(records, producers, workspace, host)
     recorded_unsealed = {r.to_ref.run_id for r in records if r.to_ref.manifest_sha256 is None}
     # Folders taken as legacy snapshots (--allow-unknown) are recorded, not "not a snapshot yet".
     unsealed = tuple(run.run_id for run in new_runs if not run.seal.sealed and run.run_id not in recorded_unsealed)
@@ -533,6 +551,7 @@ def plan_build(
         selected=selected,
         accepted_late=tuple(sorted(planner.accepted, key=lambda d: (d.registry_id, d.run_id))),
         acknowledged_missing=acknowledged,
+        payloads_hashed=planner.payloads_hashed,
     )
 
 
@@ -547,6 +566,7 @@ def build_envelope(plan: BuildPlan, workspace: Workspace, clock: dt.datetime) ->
         outputs={
             "artifact": workspace.config.workspace.delta_log_artifact,
             "records_appended": len(plan.records),
+            "payloads_hashed": plan.payloads_hashed,
             "records_total": plan.state.records_total,
             "registries": {o.registry_id: o.to_json() for o in plan.outcomes},
         },
@@ -598,27 +618,35 @@ def write_build(plan: BuildPlan, workspace: Workspace, host: PluginHost, clock: 
             "E_RUN_EXISTS", f"{final}: a run of that name already exists; it is never overwritten", exit_code=ExitCode.PROBLEMS
         )
     staging = runs_root / f"{TEMP_PREFIX}{plan.run_id}"
-    published = False
     try:
-        with _io_step("create", staging):
-            staging.mkdir(parents=True)
-        crash_point("after-staging:build")
-        write_atomic(staging / workspace.config.workspace.delta_log_artifact, plan.log_bytes())
-        crash_point("after-write:build")
-        result = host.seal(staging, build_envelope(plan, workspace, clock), False, progress)
-        with _io_step("fsync", staging):
-            fsync_directory(staging)
-        crash_point("before-rename:build")
-        with _io_step("rename", final):
-            faults.replace(staging, final)
-        published = True
-        crash_point("after-rename:build")
-        with _io_step("fsync of directory", runs_root):
-            fsync_directory(runs_root)
+        # Sealing the staging folder is not the build's commit (interrupts.staging): an
+        # interrupt up to the rename takes the staging folder back.
+        with interrupts.staging():
+            with _io_step("create", staging):
+                staging.mkdir(parents=True)
+            crash_point("after-staging:build")
+            write_atomic(staging / workspace.config.workspace.delta_log_artifact, plan.log_bytes())
+            crash_point("after-write:build")
+            result = host.seal(staging, build_envelope(plan, workspace, clock), False, progress)
+            with _io_step("fsync", staging):
+                fsync_directory(staging)
+            crash_point("before-rename:build")
     except BaseException:
-        # Nothing is reported written unless all of it is durable: take the build back.
-        _discard_build(staging, final if published else None)
+        _discard_build(staging, None)
         raise
+    published = False
+    with interrupts.commit_point():  # the rename and its fsync, never cut in two by an interrupt
+        try:
+            with _io_step("rename", final):
+                faults.replace(staging, final)
+            published = True
+            crash_point("after-rename:build")
+            with _io_step("fsync of directory", runs_root):
+                fsync_directory(runs_root)
+        except BaseException:
+            # Nothing is reported written unless all of it is durable: take the build back.
+            _discard_build(staging, final if published else None)
+            raise
     return result.root_sha256
 
 

@@ -13,7 +13,8 @@ import re
 from govern.errors import GovernError
 
 _UTC_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
-_AT_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+# fullmatch and ASCII: "$" would let a trailing newline through, and \d other scripts' digits.
+_AT_PATTERN = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})Z", re.ASCII)
 
 
 def format_utc(moment: dt.datetime) -> str:
@@ -23,9 +24,15 @@ def format_utc(moment: dt.datetime) -> str:
 
 def parse_utc(text: str) -> dt.datetime:
     """Parse ``YYYY-MM-DDTHH:MM:SSZ`` (the only accepted form) into an aware UTC datetime."""
-    if not _AT_PATTERN.match(text):
+    match = _AT_PATTERN.fullmatch(text)
+    if not match:
         raise ValueError(f"{text!r} is not of the form YYYY-MM-DDTHH:MM:SSZ")
-    return dt.datetime.strptime(text, _UTC_FORMAT).replace(tzinfo=dt.timezone.utc)
+    try:
+        # Built from the fields, not strptime: its errors quote "%Y-%m-%dT%H:%M:%SZ", while
+        # datetime's own say what is wrong ("month must be in 1..12").
+        return dt.datetime(*(int(field) for field in match.groups()), tzinfo=dt.timezone.utc)
+    except ValueError as exc:
+        raise ValueError(f"{text!r} is not a real moment: {exc} (expected YYYY-MM-DDTHH:MM:SSZ, in UTC)") from None
 
 
 def resolve_clock(at: str | None = None, environ: dict[str, str] | None = None) -> dt.datetime:

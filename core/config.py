@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from govern import PROJECT_NAME
 from govern.errors import GovernError
 from govern.paths import manifest_path_problem
 from govern.workspace_root import CONFIG_NAME, find_workspace_root
@@ -24,6 +25,9 @@ if TYPE_CHECKING:
     from govern.models import RegistryKind
 
 REGISTRY_ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+#: Every delta-record version a log may hold, oldest first (``[workspace] record_version``);
+#: a workspace may move to a later one, never back.
+RECORD_VERSIONS = ("0.1", "0.2")
 
 
 @attrs.frozen
@@ -34,6 +38,12 @@ class WorkspaceSettings:
     delta_log_artifact: str = "REGISTRY_DELTA_LOG_v0_1.jsonl"
     active_pointers: str | None = None
     governance_dir: str = "governance"
+    #: The version of the delta records a build writes: "0.1", or "0.2" (plugin-declared
+    #: bases). A log may move from 0.1 to 0.2, never back.
+    record_version: str = "0.1"
+    #: True only in govern's reference workspace (the seed's Phase 2.2.3 registries): its
+    #: reports word their criteria as the seed's completion report did.
+    reference: bool = False
 
 
 @attrs.frozen
@@ -45,7 +55,8 @@ class PluginSettings:
 
 @attrs.frozen
 class RegistryConfig:
-    """One ``[registries.<id>]`` table. ``options`` is free-form, for the kind's plugin."""
+    """One ``[registries.<id>]`` table. ``options`` is for the kind's plugin: its keys are the
+    ones the kind declares (checked by :func:`check_registry_kinds`, which knows the kinds)."""
 
     kind: str
     artifact: str | None = None
@@ -110,12 +121,31 @@ class Workspace:
         return [Registry(rid, cfg) for rid, cfg in sorted(self.config.registries.items())]
 
     def registry(self, registry_id: str) -> Registry:
-        """One registry by id; E_CONFIG_INVALID naming the known ids if absent."""
+        """One registry by id; E_REGISTRY_UNKNOWN naming the configured ids if absent."""
         cfg = self.config.registries.get(registry_id)
         if cfg is None:
             known = ", ".join(sorted(self.config.registries)) or "none"
-            raise GovernError("E_CONFIG_INVALID", f"{self.config_path}: no registry {registry_id!r} (configured: {known})")
+            raise GovernError("E_REGISTRY_UNKNOWN", f"{self.config_path}: no registry {registry_id!r} (configured: {known})")
         return Registry(registry_id, cfg)
+
+    def check_runs_root(self) -> None:
+        """The configured runs root must be an existing folder (E_RUNS_ROOT_MISSING,
+        E_NOT_A_DIRECTORY), naming the configured value, the resolved path and the key.
+
+        Called before anything reads or locks the runs root: a typo (``.codex/RUN``) would
+        otherwise read as an empty history that "verifies", and the lock would create the
+        typo'd folder.
+        """
+        configured = self.config.workspace.runs_root
+        where = f"{self.config_path}: workspace.runs_root = {configured!r}"
+        path = self.runs_root
+        if not path.exists():
+            raise GovernError(
+                "E_RUNS_ROOT_MISSING",
+                f"{where}: {path} does not exist; fix workspace.runs_root, or create the folder if the value is right",
+            )
+        if not path.is_dir():
+            raise GovernError("E_NOT_A_DIRECTORY", f"{where}: {path} is not a directory")
 
 
 def parse_config(text: str, source: Path) -> WorkspaceConfig:
@@ -148,11 +178,29 @@ def _check_values(config: WorkspaceConfig, source: Path) -> None:
         if registry.artifact is not None:
             reason = manifest_path_problem(registry.artifact)
             if reason:
-                raise GovernError("E_CONFIG_INVALID", f"{source}: registries.{registry_id}.artifact: {reason}")
+                raise GovernError("E_CONFIG_INVALID", f"{source}: registries.{registry_id}.artifact: {reason}{_path_advice(registry.artifact)}")
+    version = config.workspace.record_version
+    if version not in RECORD_VERSIONS:
+        expected = " or ".join(f'"{v}"' for v in RECORD_VERSIONS)
+        raise GovernError("E_CONFIG_INVALID", f"{source}: workspace.record_version: {version!r} is not a record version (expected {expected})")
     artifact = config.workspace.delta_log_artifact
     reason = manifest_path_problem(artifact)
     if reason:
         raise GovernError("E_CONFIG_INVALID", f"{source}: workspace.delta_log_artifact: {reason}")
+
+
+def folder_artifact(path: str) -> str | None:
+    """The folder artifact meant by a path written with a trailing '/' (``reports/`` →
+    ``reports``: a manifest path never ends with '/'), or None when ``path`` is not such a
+    path or is malformed otherwise."""
+    stripped = path.rstrip("/")
+    return stripped if stripped != path and stripped and manifest_path_problem(stripped) is None else None
+
+
+def _path_advice(path: str) -> str:
+    """Advice that works for the one malformed path with an obvious fix (a trailing '/')."""
+    folder = folder_artifact(path)
+    return "" if folder is None else f" (a folder artifact is written without it: artifact = {folder!r})"
 
 
 def load_workspace(start: Path | None = None, explicit: Path | None = None) -> Workspace:
@@ -170,12 +218,28 @@ def load_workspace(start: Path | None = None, explicit: Path | None = None) -> W
     return Workspace(root=root, config=parse_config(text, path))
 
 
-def check_registry_kinds(workspace: Workspace, kinds: Mapping[str, RegistryKind]) -> None:
-    """Every registry's kind must be declared by a plugin, with the keys that kind requires."""
+def check_registry_kinds(
+    workspace: Workspace, kinds: Mapping[str, RegistryKind], *, unknown_is_error: bool = True
+) -> list[str]:
+    """Every registry's kind must be declared by a plugin, with the keys that kind requires
+    and no option it does not declare.
+
+    A kind no plugin declares is E_CONFIG_UNKNOWN_KIND where the kind's code must run (a
+    build). Commands that only check seals and the log never run it (an auditor's machine
+    need not have the pipeline's plugins): with ``unknown_is_error=False`` each such registry
+    is a returned warning instead, naming the entry-point group to install it from.
+    """
+    warnings: list[str] = []
     for registry in workspace.registries():
         kind = kinds.get(registry.kind)
         where = f"{workspace.config_path}: registries.{registry.id}"
         if kind is None:
+            if not unknown_is_error:
+                warnings.append(
+                    f"{where}.kind: no installed plugin handles kind {registry.kind!r}; checking seals and the log "
+                    f"does not need it, building does (install the plugin that provides it: entry-point group {PROJECT_NAME!r})"
+                )
+                continue
             installed = ", ".join(sorted(kinds)) or "none"
             raise GovernError(
                 "E_CONFIG_UNKNOWN_KIND",
@@ -184,6 +248,20 @@ def check_registry_kinds(workspace: Workspace, kinds: Mapping[str, RegistryKind]
         for key in kind.requires:
             if required_value(registry.config, key) is None:
                 raise GovernError("E_CONFIG_INVALID", f"{where}.{key}: required for kind {registry.kind!r}")
+        check_registry_options(registry, kind, where)
+    return warnings
+
+
+def check_registry_options(registry: Registry, kind: RegistryKind, where: str) -> None:
+    """Every key of the registry's ``options`` table must be one its kind declares
+    (E_CONFIG_INVALID naming the option, the kind and the options it accepts)."""
+    accepted = kind.accepted_options()
+    for name in sorted(registry.config.options):
+        if name not in accepted:
+            accepts = f"accepts: {', '.join(accepted)}" if accepted else "accepts no options"
+            raise GovernError(
+                "E_CONFIG_INVALID", f"{where}.options.{name}: unknown option for kind {registry.kind!r} (it {accepts})"
+            )
 
 
 def required_value(config: RegistryConfig, key: str) -> Any:

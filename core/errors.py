@@ -21,6 +21,8 @@ class ExitCode(enum.IntEnum):
     USAGE = 2
     #: The workspace is locked by another govern process.
     LOCKED = 3
+    #: Interrupted (SIGINT or SIGTERM): 128 + SIGINT, as shells report a Ctrl-C.
+    INTERRUPTED = 130
 
 
 #: Every error code govern emits, with a one-line summary (the docs page expands on each).
@@ -33,13 +35,17 @@ ERROR_CODES: dict[str, str] = {
     "E_CONFIG_SYNTAX": "registry_config.toml is not valid TOML",
     "E_CONFIG_INVALID": "registry_config.toml has an unknown key, a missing key or a wrong type",
     "E_CONFIG_UNKNOWN_KIND": "a registry's kind is not handled by any installed plugin",
+    "E_RUNS_ROOT_MISSING": "the configured runs root (workspace.runs_root) does not exist",
     "E_CLOCK_INVALID": "--at or SOURCE_DATE_EPOCH is not a valid time",
     "E_NOT_A_DIRECTORY": "a path that must be a directory is not one",
     "E_JSON_INVALID": "a JSON or JSONL file is not strictly valid (syntax, duplicate key, NaN, depth, size, encoding)",
     "E_IO": "reading or writing a file failed (permission, disk full, I/O error)",
     "E_LOCKED": "another govern process holds the workspace lock",
+    "E_INTERRUPTED": "the command was interrupted (Ctrl-C, SIGTERM); exit 130, and nothing was written unless it says so",
+    "E_WORKER_FAILED": "a worker process (hashing, reading manifests) died before finishing its task",
     "E_PLUGIN_FAILED": "a plugin failed to load, failed validation, or raised inside a hook",
     "E_REGISTRY_EXISTS": "`govern registry add` named a registry id the configuration already has",
+    "E_REGISTRY_UNKNOWN": "a command named a registry id the configuration does not have",
     # sealing refusals
     "E_ALREADY_SEALED": "the run already has a seal (check it with 'govern verify RUN'; --reseal only for a run the delta log never recorded)",
     "E_RESEAL_REFUSED": "--reseal of a delta-log build, or of a snapshot the delta log records (it would rewrite history)",
@@ -72,7 +78,9 @@ ERROR_CODES: dict[str, str] = {
     "E_HISTORY_CONFLICT": "a recorded snapshot changed, a new snapshot is dated before the last recorded one, or the clock went backwards",
     "E_SNAPSHOT_MISSING": "a snapshot the delta log records no longer exists, and no build acknowledged its loss",
     "E_STRICT": "--strict: unsealed or late runs were found (listed above)",
-    "E_SNAPSHOT_UNVERIFIED": "a snapshot's seal does not verify (rerun with --allow-unknown to record it as 'unknown')",
+    "E_SNAPSHOT_UNVERIFIED": "a snapshot's seal does not verify, or a new snapshot's artifact files differ from its manifest (rerun with --allow-unknown to record it as 'unknown')",
+    "E_RECORD_INVALID": "a build planned a delta record that fails the record schema of its version; nothing written",
+    "E_BASIS_UNDECLARED": "a plugin answered govern_delta_basis with a basis no plugin declares (govern_delta_bases); nothing written",
     "E_LOG_TAMPERED": "a delta-log build's log or state differs from its seal, or an earlier build's log is not an exact prefix",
     "E_LOG_TORN": "the delta log ends with an incomplete line (see 'govern repair --log')",
     "E_LOG_INVALID": "a delta-log line is not a canonical, schema-valid record, or a registry's chain does not link",

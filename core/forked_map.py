@@ -14,11 +14,15 @@ unavailable every part runs here. ``function`` must be pure — its effects in a
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import signal
 from collections.abc import Callable, Sequence
 from typing import TypeVar
+
+from govern import interrupts
+from govern.worker_pool import enter_worker
 
 Part = TypeVar("Part")
 Result = TypeVar("Result")
@@ -27,11 +31,13 @@ Result = TypeVar("Result")
 CAN_FORK = hasattr(os, "fork")
 
 
-def _run_child(function: Callable[[Part], Result], part: Part, write_fd: int) -> None:
+def _run_child(function: Callable[[Part], Result], part: Part, write_fd: int, parent_pid: int) -> None:
     """In the child: compute, send the pickled result, and leave without running any of the
-    parent's clean-up (atexit handlers, buffered output): ``os._exit``."""
+    parent's clean-up (atexit handlers, buffered output): ``os._exit``. Like every govern
+    worker it dies with its parent and leaves interrupts to it (:func:`enter_worker`)."""
     status = 1
     try:
+        enter_worker(parent_pid)
         payload = pickle.dumps(function(part), pickle.HIGHEST_PROTOCOL)
         with os.fdopen(write_fd, "wb") as pipe:
             pipe.write(payload)
@@ -43,9 +49,11 @@ def _run_child(function: Callable[[Part], Result], part: Part, write_fd: int) ->
 
 
 def _collect(pid: int, read_fd: int) -> tuple[bool, object]:
-    """Read a child's result and reap it: ``(ok, result)``."""
-    with os.fdopen(read_fd, "rb") as pipe:
-        payload = pipe.read()
+    """Read a child's result and reap it: ``(ok, result)``. The caller closes ``read_fd``."""
+    chunks = []
+    while chunk := os.read(read_fd, 1 << 20):
+        chunks.append(chunk)
+    payload = b"".join(chunks)
     _, status = os.waitpid(pid, 0)
     if status != 0 or not payload:
         return False, None
@@ -58,24 +66,32 @@ def map_forked(function: Callable[[Part], Result], parts: Sequence[Part]) -> lis
     if len(parts) <= 1 or not CAN_FORK:
         return [function(part) for part in parts]
     running: list[tuple[int, int, Part]] = []  # (pid, read end of its pipe, its part)
+    parent_pid = os.getpid()
     try:
         for part in parts[1:]:
             read_fd, write_fd = os.pipe()
-            pid = os.fork()
-            if pid == 0:  # pragma: no cover - runs in the child, which never returns
-                os.close(read_fd)
-                _run_child(function, part, write_fd)
-            os.close(write_fd)
-            running.append((pid, read_fd, part))
+            with interrupts.blocked():  # an interrupt waits until the child is recorded
+                pid = os.fork()
+                if pid == 0:  # pragma: no cover - runs in the child, which never returns
+                    os.close(read_fd)
+                    for _, earlier_fd, _ in running:  # the pipes of the children forked before
+                        os.close(earlier_fd)
+                    _run_child(function, part, write_fd, parent_pid)
+                os.close(write_fd)
+                running.append((pid, read_fd, part))
         results = [function(parts[0])]
         while running:
-            pid, read_fd, part = running.pop(0)
+            pid, read_fd, part = running[0]
             ok, result = _collect(pid, read_fd)
+            running.pop(0)
+            os.close(read_fd)
             results.append(result if ok else function(part))
         return results
     finally:
         # Children are still running only when this process raised (or was interrupted).
         for pid, read_fd, _ in running:
             os.close(read_fd)
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)

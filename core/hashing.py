@@ -9,8 +9,9 @@ all are (:meth:`FileHasher.unchanged`): a file that changes at any moment in bet
 while or after its hash — is refused (``E_FILE_CHANGED``), as its digest could match neither
 its old nor its new content.
 
-Many files are hashed by forked worker processes, each taking contiguous ranges of the
-listing (Python threads would serialise on the per-file overhead; processes scale with the
+Many files are hashed by forked worker processes (:class:`govern.worker_pool.ForkedPool`:
+they die with this process, leave interrupts to it and never hold its lock), each taking
+contiguous ranges of the listing (Python threads would serialise on the per-file overhead; processes scale with the
 cores). Workers inherit the listing when they fork and send back one compact result per
 range — digests as one bytes blob, sizes and times as arrays — not an object per file.
 """
@@ -31,6 +32,7 @@ from govern.errors import Problem
 from govern.jobs import default_jobs
 from govern.progress import NO_PROGRESS, Progress
 from govern.tree import DiskFile, RunListing
+from govern.worker_pool import CAN_FORK, ForkedPool
 
 
 @attrs.frozen
@@ -268,23 +270,14 @@ class FileHasher:
     def __enter__(self) -> FileHasher:
         count = len(self.selection)
         _set_work(self.listing, self.selection)
-        if self._parallel():
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
-
+        if self._parallel() and CAN_FORK:
             # Many more ranges than workers: load balance on a busy machine, and progress.
             # Few files are parallel only because they are big: one task each.
             per_range = 1 if count < PARALLEL_MIN_FILES else min(max(count // (self.jobs * 16), 32), 4096)
             self._ranges = [(start, min(start + per_range, count)) for start in range(0, count, per_range)]
-            # fork: workers start in milliseconds and inherit the modules and the listing.
-            methods = multiprocessing.get_all_start_methods()
-            context = multiprocessing.get_context("fork") if "fork" in methods else None
-            self._pool = ProcessPoolExecutor(
-                max_workers=min(self.jobs, len(self._ranges)),
-                mp_context=context,
-                initializer=_set_work,
-                initargs=(self.listing, self.selection),
-            )
+            # Forked: workers start in milliseconds and inherit the modules and the listing
+            # (set just above); they die with this process and never hold its lock.
+            self._pool = ForkedPool(min(self.jobs, len(self._ranges)))
         else:
             # In this process: file by file while few (progress moves with each), else in ranges.
             step = 1 if count < PARALLEL_MIN_FILES else 256
@@ -292,10 +285,14 @@ class FileHasher:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+        try:
+            if self._pool is not None and exc_info[0] is None:
+                self._pool.close()
+            elif self._pool is not None:
+                self._pool.kill()  # an exception (an interrupt included): no worker outlives it
+        finally:
             self._pool = None
-        _set_work(None, ())
+            _set_work(None, ())
 
     def _map(self, function: Callable[[Any], Any], tasks: list) -> Iterator[Any]:
         return map(function, tasks) if self._pool is None else self._pool.map(function, tasks)
@@ -349,8 +346,8 @@ class FileHasher:
             for (start, _), result in zip(self._ranges, results):
                 progress.advance(store(start, result))
                 single.extend((p, self._pool.submit(_hash_range, task(p, p + 1, None))) for p in result[3])
-            for position, future in single:
-                store(position, future.result())
+            for position, ticket in single:
+                store(position, self._pool.result(ticket))
                 progress.advance(1)
             problems.sort()
             return Fingerprints(sizes, mtimes, tuple(problems), digests)
@@ -368,5 +365,5 @@ class FileHasher:
         if self._pool is None:
             answer = all(map(_range_unchanged, tasks))
             return lambda: answer
-        futures = [self._pool.submit(_range_unchanged, task) for task in tasks]
-        return lambda: all(future.result() for future in futures)
+        tickets = [self._pool.submit(_range_unchanged, task) for task in tasks]
+        return lambda: all([self._pool.result(ticket) for ticket in tickets])

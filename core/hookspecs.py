@@ -45,8 +45,13 @@ def govern_registry_kinds() -> list[RegistryKind]:
     both). A registry whose ``kind`` no plugin declares is a configuration error
     (E_CONFIG_UNKNOWN_KIND) naming the installed kinds.
 
+    A registry's ``options`` table may hold only the options its kind declares
+    (``RegistryKind.options``, name → meaning, plus any required ``options.NAME``): any other
+    key is refused by ``govern registry add`` and when the configuration is checked, so a
+    typo never passes. ``RegistryKind(name, summary)`` declares a kind with no options.
+
     :returns: a list of :class:`govern.models.RegistryKind` (name, summary, required config
-        keys, whether the kind is excluded from the delta log by design).
+        keys, whether the kind is excluded from the delta log by design, declared options).
     """
 
 
@@ -94,7 +99,26 @@ def govern_delta_basis(registry: Registry, before: Snapshot | None, after: Snaps
     record keys of a JSONL artifact) returns its :class:`~govern.models.Delta` first, and
     ``None`` for registries that are not its own.
 
+    Every record a build plans is checked before anything is written: its basis must be
+    declared (``govern_delta_bases``) and admitted by ``[workspace] record_version``, and the
+    record valid against its version's schema; otherwise the build stops (exit 2) naming the
+    plugin that answered.
+
     Stops at the first non-None result.
+    """
+
+
+@hookspec
+def govern_delta_bases() -> list[str]:
+    """Declare the delta bases this plugin's ``govern_delta_basis`` produces.
+
+    Called by ``govern delta build`` before anything is written. Every record a build plans must have a declared basis: a basis no plugin declares
+    stops the build (E_BASIS_UNDECLARED, exit 2, naming the plugin that answered), with
+    nothing written. A basis is a name matching ``[a-z][a-z0-9_]*``. The built-ins declare
+    ``manifest_diff`` and ``unknown``; record version 0.1 admits only those two, so a basis of
+    your own needs ``[workspace] record_version = "0.2"`` (E_RECORD_INVALID otherwise).
+
+    :returns: a list of basis names (several plugins may declare the same one).
     """
 
 

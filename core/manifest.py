@@ -393,7 +393,7 @@ def parse_manifest(data: bytes, run_id: str, where: str) -> tuple[Manifest | Non
     return _parse_entries(doc["files"], run_id, where, problems, plain), problems
 
 
-#: A seal line is 81 bytes; anything much longer is not a seal (and is not read whole).
+#: A seal line is 80 bytes; anything much longer is not a seal (and is not read whole).
 _MAX_SEAL_BYTES = 4096
 
 

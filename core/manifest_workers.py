@@ -1,7 +1,8 @@
 """Reading the seals of many runs at once, large manifests side by side in worker processes.
 
 A delta build reads every new snapshot's manifest, and a large one is a second or so of
-parsing on one core; :func:`read_seals` spreads them over the CPUs. A worker is forked, so it
+parsing on one core; :func:`read_seals` spreads them over the CPUs. A worker is forked
+(:class:`govern.worker_pool.ForkedPool`: it dies with this process and never holds its lock), so it
 starts in milliseconds with every module imported, and hands its result back through memory
 shared with this process: the manifest's paths, digests and sizes as three flat blocks, which
 this process turns back into columns. (A hundred megabytes pushed through the result pipe
@@ -55,26 +56,24 @@ def read_seals(run_dirs: Sequence[Path], jobs: int | None = None) -> list[SealCh
         jobs = default_jobs()
     if len(large) < 2 or jobs is None or jobs < 2:
         return [read_seal(run_dir) for run_dir in run_dirs]
-    import multiprocessing  # only here: it costs every command's start-up 8 ms
-    from concurrent.futures import ProcessPoolExecutor
-    from concurrent.futures.process import BrokenProcessPool
+    from govern.worker_pool import CAN_FORK, ForkedPool, WorkerDied
 
-    if "fork" not in multiprocessing.get_all_start_methods():
+    if not CAN_FORK:
         return [read_seal(run_dir) for run_dir in run_dirs]
     elsewhere = large[1:]
     checks: dict[int, SealCheck] = {}
     # A worker's payload (paths, digests, sizes) is smaller than the manifest text it came from.
     _SHARED.update((index, mmap.mmap(-1, sizes[index])) for index in elsewhere)
     try:
-        with ProcessPoolExecutor(min(jobs - 1, len(elsewhere)), mp_context=multiprocessing.get_context("fork")) as pool:
-            futures = {index: pool.submit(_read_seal_in_worker, run_dirs[index], index) for index in elsewhere}
+        with ForkedPool(min(jobs - 1, len(elsewhere))) as pool:
+            tickets = {index: pool.submit(_read_seal_in_worker, (run_dirs[index], index)) for index in elsewhere}
             for index, run_dir in enumerate(run_dirs):
-                if index not in futures:
+                if index not in tickets:
                     checks[index] = read_seal(run_dir)
-            for index, future in futures.items():
-                check, layout = future.result()
+            for index, ticket in tickets.items():
+                check, layout = pool.result(ticket)
                 checks[index] = check if layout is None else attrs.evolve(check, manifest=_take_shared(_SHARED[index], layout))
-    except BrokenProcessPool:
+    except WorkerDied:
         # A worker died (out of memory, killed): the rest of the work, slower, in this process.
         checks.update((index, read_seal(run_dirs[index])) for index in elsewhere if index not in checks)
     finally:
@@ -83,9 +82,11 @@ def read_seals(run_dirs: Sequence[Path], jobs: int | None = None) -> list[SealCh
     return [checks[index] for index in range(len(run_dirs))]
 
 
-def _read_seal_in_worker(run_dir: Path, index: int) -> tuple[SealCheck, _Layout | None]:
-    """In a worker: read the seal; leave a large manifest in the shared buffer (returning
-    the check without it, and where it lies), or return the whole check when it does not fit."""
+def _read_seal_in_worker(task: tuple[Path, int]) -> tuple[SealCheck, _Layout | None]:
+    """In a worker: read the seal of ``(run_dir, index)``; leave a large manifest in the
+    shared buffer (returning the check without it, and where it lies), or return the whole
+    check when it does not fit."""
+    run_dir, index = task
     check = read_seal(run_dir)
     manifest = check.manifest
     joined = None if manifest is None else manifest.joined_columns()

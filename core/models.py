@@ -9,18 +9,24 @@ from __future__ import annotations
 import bisect
 import functools
 import operator
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
 import attrs
 
+from govern.config import RECORD_VERSIONS  # noqa: F401  (re-exported: the record versions)
 from govern.manifest import Manifest, ManifestEntry, SealCheck, read_seal
 from govern.manifest_workers import read_seals
 
+#: The record version written unless ``[workspace] record_version`` says otherwise.
 DELTA_VERSION = "0.1"
-#: Bases a delta can have. ``unknown`` is the honest answer when sealed evidence is missing.
-DeltaBasis = Literal["manifest_diff", "unknown"]
+#: The bases of the built-in plugins, the only ones record v0.1 admits. ``unknown`` is the
+#: honest answer when sealed evidence is missing.
+BUILTIN_BASES = ("manifest_diff", "unknown")
+#: A delta's basis: one of :data:`BUILTIN_BASES`, or (from record v0.2 on) a name a plugin
+#: declares through ``govern_delta_bases``.
+DeltaBasis = str
 
 
 class RunView:
@@ -216,6 +222,8 @@ class DeltaRecord:
     delta: Delta
     created_utc: str
     derivation_run_id: str
+    #: The record version (``[workspace] record_version``).
+    delta_version: str = DELTA_VERSION
 
     @property
     def is_bootstrap(self) -> bool:
@@ -225,7 +233,7 @@ class DeltaRecord:
     def to_json(self) -> dict[str, Any]:
         """The record as a JSON object (DESIGN §5)."""
         record: dict[str, Any] = {
-            "delta_version": DELTA_VERSION,
+            "delta_version": self.delta_version,
             "registry_id": self.registry_id,
             "from_ref": None if self.from_ref is None else self.from_ref.to_json(),
             "to_ref": self.to_ref.to_json(),
@@ -248,7 +256,11 @@ class RegistryKind:
 
     ``requires`` names the config keys a registry of this kind must set (checked when the
     configuration is loaded): a registry key such as ``artifact``, or ``options.NAME`` for a
-    key of the registry's free-form ``options`` table. ``excluded`` says the kind is
+    key of the registry's ``options`` table. ``options`` declares every key that table may
+    hold, name → what it means (shown by ``govern registry show`` and in errors); an option a
+    registry sets that its kind does not declare is a configuration error, so a typo never
+    passes. A required ``options.NAME`` counts as declared. A kind built as
+    ``RegistryKind(name, summary)`` declares no options. ``excluded`` says the kind is
     excluded from the delta log by design.
     """
 
@@ -256,6 +268,13 @@ class RegistryKind:
     summary: str
     requires: tuple[str, ...] = ()
     excluded: bool = False
+    options: Mapping[str, str] = attrs.field(factory=dict, converter=dict, hash=False)
+
+    def accepted_options(self) -> tuple[str, ...]:
+        """The option names a registry of this kind may set, sorted: the declared ones and
+        the required ``options.NAME`` keys."""
+        required = (key.removeprefix("options.") for key in self.requires if key.startswith("options."))
+        return tuple(sorted({*self.options, *required}))
 
 
 @attrs.frozen

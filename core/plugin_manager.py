@@ -510,12 +510,62 @@ class PluginHost:
 
     def delta_basis(self, registry: Registry, before: Snapshot | None, after: Snapshot) -> Delta:
         """The delta between two snapshots (``unknown`` when nothing better is possible)."""
+        return self.answered_delta_basis(registry, before, after)[0]
+
+    def answered_delta_basis(self, registry: Registry, before: Snapshot | None, after: Snapshot) -> tuple[Delta, str | None]:
+        """:meth:`delta_basis` and the plugin that answered (None when a wrapper took part,
+        as the answer may then be the wrapper's)."""
         from govern.models import Delta
 
-        delta = self._call("govern_delta_basis", registry=registry, before=before, after=after)
+        delta, plugin_name = self._first_answer("govern_delta_basis", registry=registry, before=before, after=after)
         if not isinstance(delta, Delta):
             raise self._wrong_result("govern_delta_basis", delta, "a Delta")
-        return delta
+        return delta, plugin_name
+
+    def _first_answer(self, hook_name: str, **kwargs: Any) -> tuple[Any, str | None]:
+        """Call a *firstresult* hook and say which plugin answered.
+
+        pluggy does not tell, so the implementations are called here, in pluggy's order
+        (tryfirst first, trylast last), as pluggy would call them; a hook with wrappers is
+        left to pluggy (the answering plugin is then None). An exception is E_PLUGIN_FAILED
+        naming the plugin, a deliberate GovernError passes through.
+        """
+        caller = getattr(self.pm.hook, hook_name)
+        impls = caller.get_hookimpls()
+        if any(impl.wrapper or impl.hookwrapper for impl in impls):
+            return self._call(hook_name, **kwargs), None
+        for impl in reversed(impls):
+            args = [kwargs[name] for name in impl.argnames]
+            try:
+                result = impl.function(*args)
+            except GovernError:
+                raise
+            except Exception as exc:
+                raise self._hook_error(hook_name, exc, impl.plugin_name) from exc
+            if result is not None:
+                return result, impl.plugin_name
+        return None, None
+
+    def delta_bases(self) -> dict[str, tuple[str, ...]]:
+        """Every declared delta basis, with the plugins that declare it (sorted by basis).
+
+        A name that is not ``[a-z][a-z0-9_]*`` is E_PLUGIN_FAILED naming its plugin.
+        """
+        import re
+
+        declared: dict[str, list[str]] = {}
+        for plugin_name in self._plugin_order("govern_delta_bases"):
+            groups = self._call_plugin("govern_delta_bases", plugin_name)
+            for basis in self._collected("govern_delta_bases", groups, str, "str"):
+                if not re.fullmatch(r"[a-z][a-z0-9_]*", basis):
+                    raise GovernError(
+                        "E_PLUGIN_FAILED",
+                        f"plugin {plugin_name} ({self.source(plugin_name)}) declares delta basis {basis!r}: "
+                        "a basis is a name matching [a-z][a-z0-9_]*",
+                        exit_code=ExitCode.USAGE,
+                    )
+                declared.setdefault(basis, []).append(plugin_name)
+        return {basis: tuple(plugins) for basis, plugins in sorted(declared.items())}
 
     def seal(self, run_dir: Path, envelope: dict[str, Any], reseal: bool, progress: Progress) -> SealResult:
         """Seal a run folder."""

@@ -21,9 +21,18 @@ from typing import Any
 import attrs
 import tomli_w
 
+from govern import interrupts
 from govern.atomic import write_atomic
 from govern.build import registry_exclusion, skipped_reason
-from govern.config import REGISTRY_ID_PATTERN, Registry, RegistryConfig, Workspace, check_registry_kinds, parse_config
+from govern.config import (
+    REGISTRY_ID_PATTERN,
+    Registry,
+    RegistryConfig,
+    Workspace,
+    check_registry_kinds,
+    folder_artifact,
+    parse_config,
+)
 from govern.delta_log import BuildState, is_build_run, list_builds, parse_log_lines, read_sealed_file
 from govern.envelope import ENVELOPE_NAME
 from govern.errors import GovernError
@@ -235,8 +244,11 @@ def registry_table(
     description: str | None = None,
     options: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The ``[registries.ID]`` table for these settings (unset ones left out)."""
+    """The ``[registries.ID]`` table for these settings (unset ones left out); a folder
+    ``artifact`` may be given with a trailing '/' (:func:`govern.config.folder_artifact`)."""
     table: dict[str, Any] = {"kind": kind}
+    if artifact is not None:
+        artifact = folder_artifact(artifact) or artifact
     for key, value in (("description", description), ("artifact", artifact), ("schema", schema), ("reason", reason)):
         if value is not None:
             table[key] = value
@@ -275,6 +287,10 @@ def plan_addition(
             "edit the file to change it",
         )
     new_text, block = appended_config(text, registry_id, table)
+    try:
+        parse_config(block, config_path)  # the new table on its own: a bad value is the caller's to fix
+    except GovernError as error:
+        raise GovernError(error.code, f"{error.message}; nothing written") from None
     try:
         after = parse_config(new_text, config_path)
     except GovernError as error:
@@ -332,7 +348,8 @@ def add_registry(
         data = _read_config(path)
         new_text, block = plan_addition(data, path, kinds, registry_id, table)
         if not dry_run:
-            write_atomic(path, new_text.encode("utf-8"))
+            with interrupts.commit_point():
+                write_atomic(path, new_text.encode("utf-8"))
     warnings = tuple(_addition_warnings(workspace.root, table, kinds.get(str(table.get("kind")))))
     return RegistryAddition(registry_id, dict(table), block, path, not dry_run, warnings)
 

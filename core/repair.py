@@ -31,7 +31,7 @@ from typing import Any
 
 import attrs
 
-from govern import faults
+from govern import faults, interrupts
 from govern.__about__ import __version__
 from govern.atomic import io_error, write_atomic
 from govern.clock import format_utc
@@ -203,7 +203,8 @@ def apply_log_repair(workspace: Workspace, host: PluginHost, torn: TornTail, bac
         for directory in created:
             shutil.rmtree(directory, ignore_errors=True)
         raise
-    _truncate(torn)
+    with interrupts.commit_point():  # the cut is the repair: never interrupted half-way
+        _truncate(torn)
     crash_point("after-truncate:repair")
     check = host.verify_seal(torn.log_path.parent, True, NO_PROGRESS)
     if not check.ok:

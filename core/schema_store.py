@@ -25,8 +25,13 @@ BUILTIN_PACKAGE = "govern.schemas"
 BUILTIN_BASE_URI = "https://govern.invalid/schemas/"
 #: The workspace directory whose ``*.json`` files a ``$ref`` may name.
 WORKSPACE_SCHEMAS_DIR = "schemas"
-#: The built-in schema of the delta log's records (DESIGN §5).
+#: The built-in schema of the delta log's records (DESIGN §5), record version 0.1.
 DELTA_LOG_SCHEMA = "REGISTRY_registry_delta_log_v0_1.schema.json"
+#: The built-in schema of each delta-record version.
+DELTA_LOG_SCHEMAS = {"0.1": DELTA_LOG_SCHEMA, "0.2": "REGISTRY_registry_delta_log_v0_2.schema.json"}
+#: The built-in schema of a delta record of any version: each record is held to the schema of
+#: the version it states (what a build, ``govern validate`` and ``verify --log`` check).
+DELTA_RECORD_SCHEMA = "REGISTRY_registry_delta_log.schema.json"
 #: Largest schema file read.
 MAX_SCHEMA_BYTES = 16 << 20
 

@@ -166,6 +166,19 @@ def _refuse_retrieval(uri: str):
     raise GovernError("E_SCHEMA_REF", f"remote $ref {uri!r} is never fetched")
 
 
+def _without_draft_2020_12(contents: Any) -> Any:
+    """A referenced schema's contents without a ``$schema`` naming draft 2020-12 (the default
+    the explainer resolves with, so nothing changes in meaning).
+
+    jsonschema validates a ``$ref``'d schema with the validator class its ``$schema`` names —
+    the stock one, which would drop the explainer's keyword overrides (the fast engine's
+    ``pattern``, ``properties`` errors with paths) inside every referenced schema.
+    """
+    if isinstance(contents, dict) and contents.get("$schema") == "https://json-schema.org/draft/2020-12/schema":
+        return {key: value for key, value in contents.items() if key != "$schema"}
+    return contents
+
+
 class SchemaValidator:
     """A resolved schema compiled for the deciding engine (E_SCHEMA_MALFORMED if it is not a
     valid JSON Schema); jsonschema is imported and compiled only once a record needs
@@ -209,7 +222,7 @@ class SchemaValidator:
         except jsonschema.SchemaError as exc:
             raise GovernError("E_SCHEMA_MALFORMED", f"{self.source}: {json_path(exc.absolute_path)}: {exc.message}") from None
         registry = referencing.Registry(retrieve=_refuse_retrieval).with_resources(
-            (uri, referencing.Resource.from_contents(schema.contents, default_specification=DRAFT202012))
+            (uri, referencing.Resource.from_contents(_without_draft_2020_12(schema.contents), default_specification=DRAFT202012))
             for uri, schema in self._resolved.resources.items()
         )
         keywords = {"properties": _properties_with_paths}

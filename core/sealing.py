@@ -22,7 +22,7 @@ from typing import Any
 
 import attrs
 
-from govern import faults
+from govern import faults, interrupts
 from govern.atomic import TEMP_PREFIX, fsync_directory, io_error, remove_temp_leftovers, write_atomic
 from govern.envelope import ENVELOPE_NAME
 from govern.errors import ExitCode, GovernError, Problem
@@ -136,23 +136,27 @@ def seal_run(
             # seal does not verify either way; the new one lists the envelope.
             write_atomic(envelope_path, envelope_bytes)
             crash_point("after-envelope:seal")
-        _swap_seal(run_dir, manifest, line)
+        with interrupts.commit_point():  # the swap is the reseal: never cut in two by an interrupt
+            _swap_seal(run_dir, manifest, line)
         crash_point("after-seal:seal")
         return _result(run_id, root, len(paths), total_bytes, envelope_bytes)
     attempted: list[Path] = []
-    try:
-        if envelope_bytes is not None:
-            attempted.append(envelope_path)
-            write_atomic(envelope_path, envelope_bytes)
-            crash_point("after-envelope:seal")
-        attempted.append(run_dir / MANIFEST_NAME)
-        write_atomic(run_dir / MANIFEST_NAME, manifest)
-        crash_point("after-manifest:seal")
-        attempted.append(run_dir / SEAL_NAME)
-        write_atomic(run_dir / SEAL_NAME, line)
-    except BaseException:
-        _withdraw(attempted)
-        raise
+    # The writes are the commit: an interrupt waits for them (milliseconds), so the run is
+    # either left as it was or sealed — and the command says which.
+    with interrupts.commit_point():
+        try:
+            if envelope_bytes is not None:
+                attempted.append(envelope_path)
+                write_atomic(envelope_path, envelope_bytes)
+                crash_point("after-envelope:seal")
+            attempted.append(run_dir / MANIFEST_NAME)
+            write_atomic(run_dir / MANIFEST_NAME, manifest)
+            crash_point("after-manifest:seal")
+            attempted.append(run_dir / SEAL_NAME)
+            write_atomic(run_dir / SEAL_NAME, line)
+        except BaseException:
+            _withdraw(attempted)
+            raise
     crash_point("after-seal:seal")
     return _result(run_id, root, len(paths), total_bytes, envelope_bytes)
 

@@ -28,7 +28,7 @@ from govern.errors import GovernError, Problem
 from govern.jobs import default_jobs
 from govern.jsonio import StrictJSONError, load_json_file
 from govern.jsonl_reader import NOT_CANONICAL, batches, canonical_batch_parser, fast_parser, parse_line, read_lines, split_ranges
-from govern.schema_store import DELTA_LOG_SCHEMA, SchemaStore
+from govern.schema_store import DELTA_RECORD_SCHEMA, SchemaStore
 from govern.schema_validator import SchemaValidator
 
 #: The registry id under which the delta log's own records are validated.
@@ -84,7 +84,7 @@ def artifact_schemas(workspace: Workspace) -> list[ArtifactSchema]:
     delta_log = workspace.config.workspace.delta_log_artifact
     delta_name = PurePosixPath(delta_log).name
     if not any(entry.name == delta_name and entry.schema for entry in found):
-        found.append(ArtifactSchema(DELTA_LOG_REGISTRY_ID, delta_log, DELTA_LOG_SCHEMA))
+        found.append(ArtifactSchema(DELTA_LOG_REGISTRY_ID, delta_log, DELTA_RECORD_SCHEMA))
     return found
 
 
@@ -303,7 +303,8 @@ class RecordChecker:
 
 
 def delta_record_checker() -> RecordChecker:
-    """The checker of the built-in delta-log record schema — what ``govern verify --log``
-    needs for each line."""
+    """The checker of the built-in delta-log record schema, each record held to the schema of
+    the record version it states — what ``govern verify --log`` needs for each line, and what
+    a build checks each record it plans against."""
     store = SchemaStore()
-    return RecordChecker(SchemaValidator(store.resolve(store.load(DELTA_LOG_SCHEMA))))
+    return RecordChecker(SchemaValidator(store.resolve(store.load(DELTA_RECORD_SCHEMA))))

@@ -9,11 +9,12 @@ ever reached through the walk of the run folder itself — never by joining a ma
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from govern.errors import Problem
-from govern.hashing import FileHasher
-from govern.manifest import SEAL_NAME, SealCheck, read_seal
+from govern.hashing import FileHasher, Fingerprints
+from govern.manifest import SEAL_NAME, ManifestEntry, SealCheck, read_seal
 from govern.progress import NO_PROGRESS, Progress
 from govern.tree import list_run_tree
 
@@ -34,24 +35,58 @@ def verify_run(run_dir: Path, progress: Progress = NO_PROGRESS) -> SealCheck:
         progress.start(len(listing.paths), f"verifying {run_dir.name}")
         hashed = collect(progress)
     problems: list[Problem] = [*seal.problems, *listing.problems]
-    listed = seal.manifest.by_path()
-    on_disk = set(listing.paths)
+    problems.extend(_file_problems(listing.paths, listing.location, hashed, seal.manifest.by_path()))
+    return SealCheck(run_dir, seal.root_sha256, seal.manifest, tuple(problems))
+
+
+def verify_payload(run_dir: Path, listed: Mapping[str, ManifestEntry], relpath: str | None, progress: Progress = NO_PROGRESS) -> list[Problem]:
+    """The problems of the files of ``run_dir`` at or under ``relpath`` (every file when
+    None) against ``listed``, their manifest entries — :func:`verify_run`'s checks, restricted
+    to those paths: each listed file present, of its size and SHA-256; none unlisted.
+
+    The seal itself is the caller's to have read (a build reads each seal once).
+    """
+    from govern.models import artifact_bounds  # only a build needs it: `govern verify` stays light
+
+    listing = list_run_tree(Path(run_dir), include_seal_leftovers=True)
+    if relpath is None:
+        selection: Sequence[int] = range(len(listing.paths))
+    else:
+        exact, start, stop = artifact_bounds(listing.paths, relpath)
+        selection = [*([exact] if exact is not None else []), *range(start, stop)]
+    paths = [listing.paths[index] for index in selection]
+    with FileHasher(listing, selection) as hasher:
+        progress.start(len(paths), f"verifying {Path(run_dir).name}")
+        hashed = hasher.fingerprint(progress)
+    under = relpath is None or (lambda where: where == relpath or where.startswith(relpath + "/"))
+    problems = [p for p in listing.problems if under is True or under(p.where)]
+    problems.extend(_file_problems(paths, lambda position: listing.location(selection[position]), hashed, listed))
+    return problems
+
+
+def _file_problems(
+    paths: Sequence[str], location: Callable[[int], str], hashed: Fingerprints, listed: Mapping[str, ManifestEntry]
+) -> list[Problem]:
+    """The files ``paths`` found on disk (``location(i)`` is where ``paths[i]`` is; hashed in
+    that order) against the manifest entries ``listed``: missing, unlisted, then in path order
+    each size (told by the hash's fstat), then each digest."""
+    problems: list[Problem] = []
+    on_disk = set(paths)
     for path in sorted(listed.keys() - on_disk):
         problems.append(Problem("E_FILE_MISSING", path, "listed in the manifest, not on disk"))
     for path in sorted(on_disk - listed.keys()):
         problems.append(Problem("E_FILE_UNLISTED", path, "on disk, not listed in the manifest"))
-    # Files both listed and on disk, in path order: size (told by the hash's fstat), then digest.
     failed = {position: (code, message) for position, code, message in hashed.problems}
     size_problems: list[Problem] = []
     hash_problems: list[Problem] = []
     sizes = hashed.sizes
-    for position, (path, found) in enumerate(zip(listing.paths, hashed.hex_digests())):
+    for position, (path, found) in enumerate(zip(paths, hashed.hex_digests())):
         expected = listed.get(path)
         if expected is None:
             continue
         if failed and position in failed:
             code, message = failed[position]
-            size = _size_if_known(listing.location(position))
+            size = _size_if_known(location(position))
             if size is not None and size != expected.bytes:
                 size_problems.append(Problem("E_SIZE_MISMATCH", path, f"{size} bytes, the manifest says {expected.bytes}"))
             else:
@@ -62,7 +97,7 @@ def verify_run(run_dir: Path, progress: Progress = NO_PROGRESS) -> SealCheck:
             hash_problems.append(Problem("E_DIGEST_MISMATCH", path, f"sha256 {found}, the manifest says {expected.sha256}"))
     problems.extend(size_problems)
     problems.extend(hash_problems)
-    return SealCheck(run_dir, seal.root_sha256, seal.manifest, tuple(problems))
+    return problems
 
 
 def _size_if_known(location: str) -> int | None:

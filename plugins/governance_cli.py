@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 from govern.errors import ExitCode, GovernError
+from govern.plurals import plural
 
 if TYPE_CHECKING:
     from govern.cli.state import CliState
@@ -129,7 +130,7 @@ def sync(
             f"{item.entry.registry_id}: the registry catalog is frozen; add it with 'govern governance addendum --label L' (or sync --label L)"
         )
     summary = "up to date: nothing to add" if plan.update.empty else (
-        f"synced: {len(plan.operations)} operation(s), {len(plan.registries)} registr{'y' if len(plan.registries) == 1 else 'ies'} added"
+        f"synced: {plural(len(plan.operations), 'operation')} and {plural(len(plan.registries), 'registry', 'registries')} added"
     )
     data.update(
         {
@@ -263,12 +264,12 @@ def check(ctx: typer.Context) -> None:
         books = result.books
         assert books is not None
         lines = [
-            f"governance check passed: {len(books.documents())} documents agree "
-            f"({books.scorecard.figures.operations} operations, {books.scorecard.figures.sealed_text} sealed registries)"
+            f"governance check passed: {plural(len(books.documents()), 'document')} agree "
+            f"({plural(books.scorecard.figures.operations, 'operation')}, {books.scorecard.figures.sealed_text} sealed registries)"
         ]
     else:
         lines = [f"  {problem}" for problem in result.problems]
-        lines.append(f"governance check FAILED: {len(result.problems)} problem(s)")
+        lines.append(f"governance check FAILED: {plural(len(result.problems), 'problem')}")
     state.output.emit(data, lines, ExitCode.OK if result.ok else ExitCode.PROBLEMS)
 
 

@@ -18,6 +18,12 @@ if TYPE_CHECKING:
 
 
 @hookimpl
+def govern_delta_bases() -> list[str]:
+    """Declare basis ``manifest_diff``."""
+    return ["manifest_diff"]
+
+
+@hookimpl
 def govern_delta_basis(registry: Registry, before: Snapshot | None, after: Snapshot) -> Delta | None:
     """Diff the manifests when both snapshots are sealed; else abstain."""
     from govern.snapshots import manifest_delta

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from govern.errors import ExitCode
+from govern.plurals import plural
 
 if TYPE_CHECKING:
     from govern.cli.state import CliState
@@ -26,6 +27,7 @@ AT_OPTION = typer.Option("--at", metavar="T", help="The report's date, YYYY-MM-D
 
 
 def _report(ctx: typer.Context, name: str, out: Path | None, at: str | None) -> None:
+    from govern import interrupts
     from govern.atomic import write_atomic
     from govern.clock import resolve_clock
     from govern.governance.evidence import gather_evidence
@@ -44,7 +46,7 @@ def _report(ctx: typer.Context, name: str, out: Path | None, at: str | None) -> 
     report = build_report(name, workspace, host, evidence, clock)
     unproven = [c.name for c in report.criteria if c.status == NOT_PROVEN]
     if unproven:
-        state.output.warn(f"{len(unproven)} criteria not proven: {'; '.join(unproven)}")
+        state.output.warn(f"{plural(len(unproven), 'criterion', 'criteria')} not proven: {'; '.join(unproven)}")
     data = {
         "report": name,
         "status": report.status,
@@ -53,7 +55,8 @@ def _report(ctx: typer.Context, name: str, out: Path | None, at: str | None) -> 
         "context": report.data,
     }
     if out is not None:
-        write_atomic(out, report.markdown.encode("utf-8"))
+        with interrupts.commit_point():
+            write_atomic(out, report.markdown.encode("utf-8"))
         lines = [f"wrote {out}: {name} report, {report.status}"]
     else:
         data["markdown"] = report.markdown

@@ -20,6 +20,12 @@ def _why(snapshot: Snapshot, role: str) -> str | None:
     return f"{role} snapshot {snapshot.run_id}: {snapshot.problem or snapshot.status}"
 
 
+@hookimpl
+def govern_delta_bases() -> list[str]:
+    """Declare basis ``unknown``."""
+    return ["unknown"]
+
+
 @hookimpl(trylast=True)
 def govern_delta_basis(registry: Registry, before: Snapshot | None, after: Snapshot) -> Delta:
     """Basis ``unknown`` with the reason the delta cannot be derived from sealed evidence."""

@@ -4,7 +4,9 @@ Copies the reference workspace (registry_config.toml, schemas/, governance/, .co
 to a scratch directory — the git tree stays clean — then builds the registry delta log at the
 seed report's moment (2026-02-05T03:10:05Z, so the build run is named exactly as in the seed),
 verifies every seal and the log's append-only chain, and shows what was recorded.
-Every step is a real `govern` command, printed before it runs.
+Every step is a real `govern` command, printed before it runs. The scratch directory is
+deleted at the end, so the demo never prints a path into it: commands run inside the copy and
+name files relative to it.
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ def main() -> None:
         workspace = Path(scratch) / "workspace"
         workspace.mkdir()
         copy_reference_workspace(workspace)
-        print(f"reference workspace copied to {workspace}")
+        print("reference workspace copied to a scratch directory (deleted when the demo ends); every command runs there")
         step("Registries and how govern treats them", "registry", "list", workspace=workspace)
         step("Build the registry delta log at the seed's moment", "delta", "build", "--at", SEED_CLOCK, workspace=workspace)
         step("Building again changes nothing (idempotent)", "delta", "build", "--at", SEED_CLOCK, workspace=workspace)
@@ -60,13 +62,16 @@ def main() -> None:
         step("History of one registry", "delta", "show", "--registry", "drift_signals", workspace=workspace)
         step("The governance scorecard: derived, with the previous version's figures", "governance", "scorecard", workspace=workspace)
         step("Recompute every derived governance figure", "governance", "check", workspace=workspace)
-        reports = Path(scratch) / "reports"
-        reports.mkdir()
+        # Relative to the workspace copy (the commands' working directory), so what govern
+        # prints ("wrote reports/…") is not a path into the scratch directory.
+        reports = Path("reports")
+        (workspace / reports).mkdir()
         for name in ("validation", "completion"):
             out = reports / f"PHASE_2_2_3_{name.upper()}_REPORT.md"
             step(f"The {name} report (every number derived, every criterion with its evidence)", "report", name, "--out", str(out), workspace=workspace)
-        print(f"\n== The completion report ({reports.name}/PHASE_2_2_3_COMPLETION_REPORT.md)\n", flush=True)
-        print((reports / "PHASE_2_2_3_COMPLETION_REPORT.md").read_text(encoding="utf-8"))
+        completion = reports / "PHASE_2_2_3_COMPLETION_REPORT.md"
+        print(f"\n== The completion report ({completion})\n", flush=True)
+        print((workspace / completion).read_text(encoding="utf-8"))
         print("\nThe build run is sealed like any run; coreutils alone can check it:")
         build = next((workspace / ".codex/RUNS").glob("*__registry_delta_log_build"))
         print(f"$ (cd {build.name} && sha256sum -c --strict MANIFEST.sha256)", flush=True)

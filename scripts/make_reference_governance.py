@@ -41,6 +41,7 @@ try:
     from govern.clock import parse_utc
     from govern.config import CONFIG_NAME, load_workspace
     from govern.errors import GovernError
+    from govern.plurals import plural
     from govern.governance.defaults import DEFAULT_COVERAGE_LEVELS, DEFAULT_ENFORCEMENT_POINTS
     from govern.governance.documents import (
         CatalogOperation,
@@ -180,6 +181,9 @@ def generate(source_workspace: Path, scratch: Path) -> None:
         raise SystemExit(f"make_reference_governance: {config} is missing (run scripts/make_reference_workspace.py first)")
     scratch.mkdir(parents=True)
     shutil.copyfile(config, scratch / CONFIG_NAME)
+    # An empty runs root: the governance commands lock there, and govern refuses a runs root
+    # that does not exist (it only reads the registries' configuration here, no run).
+    load_workspace(explicit=scratch).runs_root.mkdir(parents=True)
     governance = scratch / GOVERNANCE_DIR
     governance.mkdir()
     for document in baseline_books(scratch):
@@ -259,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{out}: reference governance books are up to date ({len(OWNED)} files)")
             return 0
         written = install(fresh, out)
-    print(f"{out}: reference governance books written ({written} file(s) changed)")
+    print(f"{out}: reference governance books written ({plural(written, 'file')} changed)")
     return 0
 
 

@@ -44,6 +44,7 @@ try:
     from govern.errors import GovernError
     from govern.jsonio import dump_canonical, dump_jsonl_line
     from govern.paths import RUN_ID_PATTERN
+    from govern.plurals import plural
     from govern.sealing import seal_run
 except ImportError:  # pragma: no cover - run from a checkout without the package installed
     sys.exit("make_reference_workspace: cannot import govern; run it with the project's venv (.venv/bin/python)")
@@ -103,6 +104,9 @@ delta_log_artifact = "REGISTRY_DELTA_LOG_v0_1.jsonl"
 # Registry id -> run_id of its active snapshot. Every pointer is on the latest snapshot, so
 # nothing is pending.
 active_pointers = "{POINTERS_PATH}"
+# This is govern's reference workspace: reports word their criteria as the seed's Phase 2.2.3
+# completion report did ("Governance references the new op (OP-QA11)"). Leave it out of your own.
+reference = true
 
 [plugins]
 disable = []
@@ -963,7 +967,7 @@ def install(fresh: Path, out: Path, *, force: bool) -> list[str]:
         if clashing:
             raise SystemExit(
                 f"make_reference_workspace: refusing: {out} already holds a different workspace "
-                f"({len(clashing)} file(s) differ, e.g. {clashing[0]}); use --force to replace the files this script owns"
+                f"({plural(len(clashing), 'file')} differ, e.g. {clashing[0]}); use --force to replace the files this script owns"
             )
     changed = differences(fresh, out)
     for run_id in RUN_IDS:
@@ -1000,7 +1004,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.check:
             lines = differences(fresh, out)
             if lines:
-                print(f"{out}: differs from a fresh generation ({len(lines)} difference(s)):", file=sys.stderr)
+                print(f"{out}: differs from a fresh generation ({plural(len(lines), 'difference')}):", file=sys.stderr)
                 for line in lines:
                     print(f"  {line}", file=sys.stderr)
                 print("regenerate with: .venv/bin/python scripts/make_reference_workspace.py", file=sys.stderr)
@@ -1016,7 +1020,7 @@ def main(argv: list[str] | None = None) -> int:
         except SystemExit as exc:
             print(exc, file=sys.stderr)
             return 2
-    print(f"{out}: reference workspace written ({len(RUN_IDS)} runs, {len(changed)} file(s) changed)")
+    print(f"{out}: reference workspace written ({plural(len(RUN_IDS), 'run')}, {plural(len(changed), 'file')} changed)")
     return _governance_books(out, check=False)
 
 

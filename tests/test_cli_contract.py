@@ -314,7 +314,7 @@ def test_verify_tampered_exits_one_with_every_code(payload_run: Path):
 
     result = run_govern("verify", payload_run)
     assert result.returncode == 1
-    assert f"FAILED  {RUN_ID}  4 problem(s)" in result.stdout
+    assert f"FAILED  {RUN_ID}  4 problems" in result.stdout
     assert "E_DIGEST_MISMATCH z_last.txt" in result.stdout
     assert "E_FILE_MISSING nested/empty" in result.stdout
     assert "E_FILE_UNLISTED intruder.txt" in result.stdout
@@ -472,15 +472,16 @@ def test_errors_have_no_traceback_unless_asked(tmp_path: Path):
 
 
 def test_an_unanticipated_io_failure_is_one_e_io_line_naming_the_path(workspace: Path, runs_root: Path):
-    # The runs root is a regular file: the build's mkdir fails with an OSError no command
-    # code path anticipates; the CLI still prints one E_IO line naming the path.
-    shutil.rmtree(runs_root)
-    runs_root.write_bytes(b"not a folder")
+    # A folder where the lock file should be: opening it fails with an OSError no command
+    # code path anticipates; the CLI still prints one E_IO line naming the path. (A runs root
+    # that is a file is anticipated: E_NOT_A_DIRECTORY, tests/test_runs_root_missing.py.)
+    lock = runs_root / ".govern.lock"
+    lock.mkdir()
     result = run_govern("delta", "build", "-C", workspace)
     assert result.returncode == 2, result.stderr
     assert_one_error_line(result.stderr, "E_IO")
-    assert str(runs_root) in result.stderr
-    assert runs_root.read_bytes() == b"not a folder"  # nothing lost
+    assert str(lock) in result.stderr
+    assert lock.is_dir() and list(lock.iterdir()) == []  # nothing lost, nothing written
     verbose = run_govern("delta", "build", "-C", workspace, "-v")
     assert "Traceback (most recent call last)" in verbose.stderr
 
@@ -598,7 +599,7 @@ def test_verify_of_a_missing_run(tmp_path: Path, workspace: Path):
 def test_verify_all_of_an_empty_workspace_is_a_clean_answer(workspace: Path):
     result = run_govern("-C", workspace, "verify", "--all")
     assert result.returncode == 0, result.stderr
-    assert result.stdout == "0 run(s) verified, 0 failed\n"
+    assert result.stdout == "0 runs: 0 ok, 0 failed\n"
     # With nothing to verify at all, it is a usage error.
     nothing = run_govern("-C", workspace, "verify")
     assert nothing.returncode == 2

@@ -53,7 +53,7 @@ def test_eight_simultaneous_builds_make_exactly_one(tmp_path, clocked):
     args = ["delta", "build", *(["--at", clock(10)] if clocked else [])]
     results = _finish([_start(ws, *args) for _ in range(RIVALS)])
     assert [code for code, _, _ in results].count(0) == RIVALS, results
-    wrote = [out for _, out, _ in results if "appended 6 record(s)" in out]
+    wrote = [out for _, out, _ in results if "appended 6 records" in out]
     up_to_date = [out for _, out, _ in results if out.startswith("up to date")]
     assert len(wrote) == 1 and len(up_to_date) == RIVALS - 1, results
     _assert_one_build_no_duplicates(ws, 0, 3)
@@ -97,7 +97,7 @@ def test_a_held_lock_is_exit_3_with_the_holders_pid(tmp_path, command):
         os.close(fd)
     assert text.returncode == 3, text
     [line] = text.stderr_lines
-    assert line.startswith("govern: error: E_LOCKED: ") and f"(pid {os.getpid()})" in line and "--lock-timeout" in line
+    assert line.startswith("govern: error: E_LOCKED: ") and f"(pid {os.getpid()}, running)" in line and "--lock-timeout" in line
     assert as_json.returncode == 3 and json.loads(as_json.stdout)["error"]["code"] == "E_LOCKED"
     assert not (run_dir / "MANIFEST.sha256").exists() and ws.builds() == []
     # A lock that is free again (its holder gone) does not block: flock dies with its holder.

@@ -110,8 +110,17 @@ def test_unsafe_artifact_path(ws: Path, artifact: str):
 
 def test_unknown_registry_kind(ws: Path):
     write_config(ws, '[registries.run_registry]\nkind = "no_such_kind"\nartifact = "x.jsonl"\n')
-    line = config_error(ws, "E_CONFIG_UNKNOWN_KIND")
-    assert "registries.run_registry.kind" in line and "no_such_kind" in line
+    # An error where the kind's code must run (a build)…
+    result = run_govern("-C", ws, "delta", "build", "--at", DEFAULT_AT)
+    assert result.returncode == 2, result.stdout + result.stderr
+    (line,) = result.stderr_lines
+    assert line.startswith(f"govern: error: E_CONFIG_UNKNOWN_KIND: {ws / CONFIG_NAME}: registries.run_registry.kind: ")
+    assert "no_such_kind" in line
+    # …a warning where only seals are checked (issue 11, point 7).
+    checked = run_govern("-C", ws, "verify", "--all")
+    assert checked.returncode == 0
+    (warning,) = checked.stderr_lines
+    assert warning.startswith(f"govern: warning: {ws / CONFIG_NAME}: registries.run_registry.kind: ") and "'govern'" in warning
 
 
 def test_config_errors_in_json_mode(ws: Path):

@@ -209,7 +209,7 @@ def test_dry_run_writes_nothing_and_shows_what_it_would_append(ws: DeltaWorkspac
     before = ws.photograph_all()
     text = ws.build("--dry-run", at=build_at(2))
     assert text.returncode == 0, text.stderr
-    assert text.stdout.startswith(f"{build_id(build_at(2))}: would append 1 record(s); log holds 7")
+    assert text.stdout.startswith(f"{build_id(build_at(2))}: would append 1 record; the log would hold 7")
     assert ws.photograph_all() == before
 
 
@@ -233,29 +233,61 @@ def test_registry_option_builds_one_registry_and_a_full_build_catches_up(ws: Del
 
 def test_unknown_registry_option_is_a_usage_error(ws: DeltaWorkspace) -> None:
     result = ws.build("--registry", "gamma", at=build_at(1))
-    assert_refused(result, "E_CONFIG_INVALID", "gamma", "alpha, beta", exit_code=2)
+    assert_refused(result, "E_REGISTRY_UNKNOWN", "gamma", "alpha, beta", exit_code=2)
     assert ws.builds() == []
 
 
 # --------------------------------------------------------------------------- tamper
 
 
-def test_payload_edited_after_sealing_is_verifys_job_not_the_builds(ws: DeltaWorkspace) -> None:
-    """Builds read seals (manifest.json against MANIFEST.sha256), never payloads.
-
-    That is right per DESIGN §5: every record states what the *sealed manifests* say and
-    pins them by manifest_sha256, so an edited payload cannot change a record — the sealed
-    truth is still the manifest. Catching the edit is `govern verify --all`'s job (every
-    file's hash), and reading every payload would make a build's cost follow the data, not
-    the new work.
-    """
+def test_payload_edited_after_sealing_stops_the_build_naming_run_and_file(ws: DeltaWorkspace) -> None:
+    """Issue 11 point 4: a sealed run whose artifact was edited afterwards was recorded as
+    sealed truth (basis manifest_diff). A build hashes the artifact files of every snapshot it
+    is about to record: a mismatch stops it, naming the run and the file, nothing written."""
     (ws.runs / BOTH / ALPHA).write_text('{"v": 9}\n')  # same size: only the digest can tell
-    result = ws.build_ok(at=build_at(1))
-    assert len(ws.records()) == 6
-    assert "unknown" not in result.stdout
+    before = ws.photograph()
+    result = ws.build(at=build_at(1))
+    assert_refused(result, "E_SNAPSHOT_UNVERIFIED", f"alpha @ {BOTH}", ALPHA, "E_DIGEST_MISMATCH", "--allow-unknown")
+    assert ws.photograph() == before and ws.builds() == []
+    dry = ws.build("--dry-run", at=build_at(1))
+    assert_refused(dry, "E_SNAPSHOT_UNVERIFIED", f"alpha @ {BOTH}", ALPHA)
+
+
+def test_a_payload_file_missing_under_a_folder_artifact_stops_the_build(ws: DeltaWorkspace) -> None:
+    (ws.runs / BOTH / BETA / "c.txt").unlink()
+    before = ws.photograph()
+    assert_refused(ws.build(at=build_at(1)), "E_SNAPSHOT_UNVERIFIED", f"beta @ {BOTH}", f"{BETA}/c.txt", "E_FILE_MISSING")
+    assert ws.photograph() == before
+
+
+def test_an_edited_payload_is_recorded_unknown_with_the_reason_under_allow_unknown(ws: DeltaWorkspace) -> None:
+    (ws.runs / BOTH / ALPHA).write_text('{"v": 9}\n')
+    result = ws.build_ok("--allow-unknown", "--json", at=build_at(1))
+    by_id = {r["registry_id"]: r for r in result.json()["result"]["registries"]}
+    assert by_id["alpha"]["appended"] == {"bootstrap": 1, "transitions": 2, "unknown": 2}
+    assert by_id["beta"]["appended"]["unknown"] == 0  # the same run's beta_dir was not touched
+    alpha = [r for r in ws.records() if r["registry_id"] == "alpha"]
+    assert [r["delta_basis"] for r in alpha] == ["manifest_diff", "unknown", "unknown"]
+    assert alpha[1]["unknown_reason"].startswith(f"to snapshot {BOTH}: payload differs from its seal: {ALPHA}: E_DIGEST_MISMATCH")
+    assert alpha[2]["unknown_reason"].startswith(f"from snapshot {BOTH}: payload differs from its seal: {ALPHA}")
+    # 6 records; the two whose snapshot failed the payload check are not counted as hashed
+    assert ws.envelope()["outputs"]["payloads_hashed"] == 5
+    assert ws.govern("verify", "--log").returncode == 0
+
+
+def test_files_outside_the_artifact_and_recorded_snapshots_are_not_hashed_by_a_build(ws: DeltaWorkspace) -> None:
+    """Only the artifact's files of new snapshots are hashed: a run's other files are
+    ``govern verify``'s business, and a recorded snapshot is held to its recorded manifest
+    hash (the build stays incremental)."""
+    (ws.runs / BOTH / "notes.md").write_text("edited, but no registry's artifact\n")
+    ws.build_ok(at=build_at(1))
+    assert ws.envelope()["outputs"]["payloads_hashed"] == 6
+    (ws.runs / ALPHA_TWO / ALPHA).write_text('{"v": 8}\n')  # recorded already: not re-hashed
+    ws.run("2024-01-07__000000__alpha_three", {ALPHA: '{"v": 3}\n'})
+    ws.build_ok(at=build_at(2))
+    assert ws.envelope()["outputs"]["payloads_hashed"] == 1
     verify = ws.govern("verify", "--all")
-    assert verify.returncode == 1
-    assert f"FAILED  {BOTH}" in verify.stdout and "E_DIGEST_MISMATCH" in verify.stdout
+    assert verify.returncode == 1 and "E_DIGEST_MISMATCH" in verify.stdout
 
 
 def edit_manifest_without_repinning(ws: DeltaWorkspace, run_id: str) -> None:
@@ -394,7 +426,7 @@ def test_a_build_clock_not_after_the_latest_build_is_refused(ws: DeltaWorkspace)
     same = ws.build(at=build_at(5))
     assert_refused(same, "E_RUN_EXISTS", build_id(build_at(5)))
     assert ws.photograph() == before
-    assert ws.build_ok(at=build_at(6)).stdout.startswith(f"{build_id(build_at(6))}: appended 1 record(s)")
+    assert ws.build_ok(at=build_at(6)).stdout.startswith(f"{build_id(build_at(6))}: appended 1 record; the log holds 7")
 
 
 def test_an_existing_entry_with_the_builds_name_is_never_overwritten(ws: DeltaWorkspace) -> None:

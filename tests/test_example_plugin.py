@@ -172,6 +172,29 @@ def test_govern_disable_plugins_blocks_it(installs: dict[str, Path], workspace: 
     assert workspace.latest_build() is None
 
 
+def test_checks_of_seals_and_the_log_need_no_plugin_only_a_build_does(installs: dict[str, Path], workspace: ScratchWorkspace):
+    # Issue 11, point 7: the pipeline's machine has the plugin and builds; the auditor's does
+    # not have it, and must still be able to check every seal and the log.
+    built = run_govern("-C", workspace.root, "delta", "build", "--at", BUILD_AT, env=env_for(installs["good"]))
+    assert built.returncode == 0, built.stderr
+    warning = (
+        f"govern: warning: {workspace.root.resolve() / 'registry_config.toml'}: registries.runs.kind: no installed plugin "
+        "handles kind 'jsonl_records'; checking seals and the log does not need it, building does "
+        "(install the plugin that provides it: entry-point group 'govern')"
+    )
+    for args in (["verify", "--all"], ["verify", "--log"], ["verify", "--all", "--log"], ["delta", "show"], ["validate"]):
+        checked = run_govern("-C", workspace.root, *args)  # no PYTHONPATH: the plugin is not installed here
+        assert (checked.returncode, checked.stderr_lines) == (0, [warning]), (args, checked.stdout + checked.stderr)
+    as_json = run_govern("-C", workspace.root, "--json", "verify", "--all", "--log").json()
+    assert (as_json["exit_code"], as_json["warnings"]) == (0, [warning.removeprefix("govern: warning: ")])
+    # Where the kind's code must run, it stays an error, and nothing is written.
+    workspace.run("2024-01-03__000000__third", {ARTIFACT: jsonl({"run_id": "r1", "ok": True})})
+    build = run_govern("-C", workspace.root, "delta", "build", "--at", "2024-03-02T00:00:00Z")
+    assert build.returncode == 2
+    assert build.stderr_lines[0].startswith("govern: error: E_CONFIG_UNKNOWN_KIND: ")
+    assert workspace.latest_build().name.startswith("2024-03-01__")
+
+
 @pytest.mark.parametrize(
     "broken,reason",
     [

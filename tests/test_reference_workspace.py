@@ -94,7 +94,7 @@ def test_generation_into_a_fresh_directory_matches_the_committed_tree(tmp_path: 
     # A second generation into the same directory is a no-op that still succeeds.
     again = _script("--out", str(out))
     assert again.returncode == 0, again.stderr
-    assert "0 file(s) changed" in again.stdout
+    assert "0 files changed" in again.stdout
 
 
 def test_refuses_to_overwrite_a_different_workspace(tmp_path: Path) -> None:
@@ -198,7 +198,7 @@ def test_every_run_verifies_with_govern(tmp_path: Path) -> None:
     shutil.copytree(RUNS, workspace / ".codex" / "RUNS", ignore=shutil.ignore_patterns(".govern.lock"))
     result = subprocess.run([str(GOVERN), "-C", str(workspace), "verify", "--all"], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert f"{len(_runs())} run(s) verified, 0 failed" in result.stdout
+    assert f"{len(_runs())} runs: {len(_runs())} ok, 0 failed" in result.stdout
 
 
 def test_the_config_loads_with_govern() -> None:

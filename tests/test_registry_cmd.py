@@ -110,7 +110,7 @@ def test_show_an_excluded_registry(reference: Path):
 def test_show_an_unknown_registry_names_the_configured_ones(reference: Path):
     result = run_govern("-C", reference, "registry", "show", "nope")
     assert result.returncode == 2
-    assert "E_CONFIG_INVALID" in result.stderr and "no registry 'nope'" in result.stderr and "run_registry" in result.stderr
+    assert "E_REGISTRY_UNKNOWN" in result.stderr and "no registry 'nope'" in result.stderr and "run_registry" in result.stderr
 
 
 def test_a_registry_no_plugin_discovers_is_skipped_and_says_why(tmp_path: Path):
@@ -171,12 +171,20 @@ def test_add_an_excluded_registry_gets_its_kinds_default_reason(reference: Path)
     )
 
 
+class KeyedKind:
+    """A kind declaring two options, one of them required."""
+
+    @hookimpl
+    def govern_registry_kinds(self):
+        return [RegistryKind("keyed", "sealed runs keyed by a field", requires=("artifact", "options.key"), options={"note": "free text"})]
+
+
 def test_add_writes_options_as_a_table(tmp_path: Path):
     workspace = ScratchWorkspace.create(tmp_path / "ws")
-    result = run_govern("-C", workspace.root, "--json", "registry", "add", "r", "--kind", "sealed", "--artifact", "R.jsonl",
-                        "--option", "key=run_id", "--option", "note=a = b")
+    result = invoke_cli("-C", workspace.root, "--json", "registry", "add", "r", "--kind", "keyed", "--artifact", "R.jsonl",
+                        "--option", "key=run_id", "--option", "note=a = b", plugins={"keyed": KeyedKind()})
     assert result.returncode == 0, result.stderr
-    assert result.json()["result"]["table"] == {"kind": "sealed", "artifact": "R.jsonl", "options": {"key": "run_id", "note": "a = b"}}
+    assert result.json()["result"]["table"] == {"kind": "keyed", "artifact": "R.jsonl", "options": {"key": "run_id", "note": "a = b"}}
     config = tomllib.loads((workspace.root / "registry_config.toml").read_text(encoding="utf-8"))
     assert config["registries"]["r"]["options"] == {"key": "run_id", "note": "a = b"}
 
@@ -201,6 +209,63 @@ def test_add_refuses_and_writes_nothing(reference: Path, args: list[str], code: 
     assert result.returncode == 2
     assert len(result.stderr_lines) == 1 and code in result.stderr and message in result.stderr, result.stderr
     assert config.read_bytes() == before
+
+
+# Issue 11 point 9: `--option tpyo=1` was written although unknown keys are errors.
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--kind", "sealed", "--artifact", "X.json", "--option", "tpyo=1"],
+         "registries.new_one.options.tpyo: unknown option for kind 'sealed' (it accepts no options); nothing written"),
+        (["--kind", "keyed", "--artifact", "X.json", "--option", "key=id", "--option", "nite=x"],
+         "registries.new_one.options.nite: unknown option for kind 'keyed' (it accepts: key, note); nothing written"),
+    ],
+    ids=["kind-without-options", "kind-with-options"],
+)
+def test_add_refuses_an_option_the_kind_does_not_declare(tmp_path: Path, args: list[str], message: str):
+    workspace = ScratchWorkspace.create(tmp_path / "ws")
+    config = workspace.root / "registry_config.toml"
+    before = config.read_bytes()
+    result = invoke_cli("-C", workspace.root, "registry", "add", "new_one", *args, plugins={"keyed": KeyedKind()})
+    assert result.returncode == 2
+    assert result.stderr_lines == [f"govern: error: E_CONFIG_INVALID: {config}: {message}"]
+    assert config.read_bytes() == before
+
+
+def test_an_undeclared_option_in_the_config_stops_commands_that_run_the_kind(tmp_path: Path):
+    workspace = ScratchWorkspace.create(tmp_path / "ws", {"r": {"kind": "sealed", "artifact": "R.jsonl", "options": {"tpyo": "1"}}})
+    for command in (["registry", "list"], ["delta", "build", "--dry-run"]):
+        result = run_govern("-C", workspace.root, *command)
+        assert result.returncode == 2, command
+        assert "registries.r.options.tpyo: unknown option for kind 'sealed' (it accepts no options)" in result.stderr
+
+
+def test_add_takes_a_folder_artifact_with_a_trailing_slash(tmp_path: Path):
+    """`--artifact reports/` was refused with "add it by hand", which failed the same way."""
+    workspace = ScratchWorkspace.create(tmp_path / "ws")
+    workspace.run("2026-01-01__000000__report", {"reports/a.md": "a", "reports/b.md": "b"})
+    result = run_govern("-C", workspace.root, "registry", "add", "reports", "--kind", "sealed", "--artifact", "reports/")
+    assert result.returncode == 0, result.stderr
+    assert 'artifact = "reports"' in result.stdout
+    config = tomllib.loads((workspace.root / "registry_config.toml").read_text(encoding="utf-8"))
+    assert config["registries"]["reports"]["artifact"] == "reports"
+    (reports,) = listing(workspace.root)["registries"]
+    assert (reports["status"], reports["snapshots"]) == ("covered", 1)
+
+
+def test_a_hand_written_trailing_slash_gets_advice_that_works(tmp_path: Path):
+    workspace = ScratchWorkspace.create(tmp_path / "ws")
+    config = workspace.root / "registry_config.toml"
+    config.write_text(config.read_text(encoding="utf-8") + '\n[registries.reports]\nkind = "sealed"\nartifact = "reports/"\n', encoding="utf-8")
+    refused = run_govern("-C", workspace.root, "registry", "list")
+    assert refused.returncode == 2
+    assert refused.stderr_lines == [
+        f"govern: error: E_CONFIG_INVALID: {config}: registries.reports.artifact: path ends with '/' "
+        "(a folder artifact is written without it: artifact = 'reports')"
+    ]
+    advice = refused.stderr.split("written without it: ")[1].rstrip(")\n")
+    config.write_text(config.read_text(encoding="utf-8").replace('artifact = "reports/"', advice), encoding="utf-8")
+    assert listing(workspace.root)["registries"][0]["artifact"] == "reports"
 
 
 def test_add_dry_run_checks_and_writes_nothing(reference: Path):
@@ -263,4 +328,4 @@ def test_a_registry_added_is_built(reference: Path):
 
 def test_json_output_is_one_document(reference: Path):
     result = run_govern("-C", reference, "--json", "registry", "list")
-    assert json.loads(result.stdout)["command"] == "registry"
+    assert json.loads(result.stdout)["command"] == "registry list"

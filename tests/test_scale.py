@@ -49,4 +49,4 @@ def test_a_registry_with_1000_snapshots_builds_and_verifies(tmp_path: Path) -> N
     assert built.json()["result"]["records_appended"] == SNAPSHOTS
     verified = ws.govern("verify", "--log")
     assert verified.returncode == 0, verified.stdout
-    assert verified.stdout.splitlines()[-1] == f"delta log intact: 1 build(s), {SNAPSHOTS} record(s)"
+    assert verified.stdout.splitlines()[-1] == f"delta log intact: 1 build, {SNAPSHOTS} records"

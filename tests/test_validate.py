@@ -131,7 +131,7 @@ VALID = {
 
 # name -> (record, the JSON path its first problem must name)
 INVALID = {
-    "delta_version": (transition(delta_version="0.2"), "$.delta_version"),
+    "delta_version": (transition(delta_version="0.3"), "$.delta_version"),
     "unknown_top_level_key": (transition(extra=1), "$"),
     "missing_to_ref": (without(transition(), "to_ref"), "$"),
     "uppercase_sha": (transition(to_ref={**sealed_ref(2), "manifest_sha256": "A" * 64}), "$.to_ref.manifest_sha256"),
@@ -457,7 +457,7 @@ def test_a_valid_log_passes(tmp_path: Path) -> None:
     (ws / DELTA_LOG).write_bytes(jsonl(*VALID.values()))
     result = run_govern(ws, "validate", DELTA_LOG)
     assert result.returncode == 0, result.stderr
-    assert f"OK       {DELTA_LOG}  {len(VALID)} record(s)  registry registry_delta_log" in result.stdout
+    assert f"OK       {DELTA_LOG}  {len(VALID)} records  registry registry_delta_log" in result.stdout
     assert result.stderr == ""
 
 
@@ -506,7 +506,7 @@ def test_jsonl_framing_problems_carry_line_numbers(tmp_path: Path) -> None:
     assert f"E_JSON_INVALID {DELTA_LOG}:6: blank line" in out
     assert f"E_JSON_INVALID {DELTA_LOG}:8: the last line has no newline" in out
     assert f"{DELTA_LOG}:1" not in out and f"{DELTA_LOG}:4" not in out and f"{DELTA_LOG}:7" not in out
-    assert "1 invalid, 8 record(s)" in out
+    assert "1 invalid (8 records)" in out
 
 
 def test_a_file_matching_no_registry_is_a_clear_error(tmp_path: Path) -> None:
@@ -518,7 +518,7 @@ def test_a_file_matching_no_registry_is_a_clear_error(tmp_path: Path) -> None:
     assert result.stdout == ""
     first, second = result.stderr.splitlines()
     assert first.startswith("govern: error: E_NO_SCHEMA: mystery.jsonl: the name matches no registry artifact")
-    assert "RUN_REGISTRY_v0_1.jsonl" in first and "(and 1 more file(s) without a schema)" in first
+    assert "RUN_REGISTRY_v0_1.jsonl" in first and "(and 1 more file without a schema)" in first
     assert "NOTES.json: registry notes has no schema" in second
 
 
@@ -603,13 +603,13 @@ def test_with_no_file_every_sealed_runs_artifacts_are_validated(tmp_path: Path) 
     result = run_govern(ws, "validate")
     assert result.returncode == 1, result.stderr
     out = result.stdout
-    assert "OK       .codex/RUNS/2024-01-02__030405__a/RUN_REGISTRY_v0_1.jsonl  1 record(s)" in out
-    assert "INVALID  .codex/RUNS/2024-01-03__030405__b/RUN_REGISTRY_v0_1.jsonl  1 problem(s)" in out
+    assert "OK       .codex/RUNS/2024-01-02__030405__a/RUN_REGISTRY_v0_1.jsonl  1 record  registry run_registry" in out
+    assert "INVALID  .codex/RUNS/2024-01-03__030405__b/RUN_REGISTRY_v0_1.jsonl  1 problem  registry run_registry" in out
     assert "E_SCHEMA_INVALID .codex/RUNS/2024-01-03__030405__b/RUN_REGISTRY_v0_1.jsonl:2 $.run_id: 'nope' does not match" in out
-    assert f"OK       .codex/RUNS/2024-01-04__030405__registry_delta_log_build/{DELTA_LOG}  2 record(s)  registry registry_delta_log" in out
+    assert f"OK       .codex/RUNS/2024-01-04__030405__registry_delta_log_build/{DELTA_LOG}  2 records  registry registry_delta_log" in out
     assert "in_progress" not in out
     assert "2024-01-05__030405__in_progress: unsealed (no MANIFEST.sha256); not validated" in result.stderr
-    assert "3 file(s) validated, 1 invalid, 5 record(s)" in out
+    assert "3 files checked: 2 valid, 1 invalid (5 records)" in out
 
 
 def test_a_directory_artifact_and_an_explicit_schema(tmp_path: Path) -> None:

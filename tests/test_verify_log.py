@@ -71,7 +71,7 @@ def canonical(record: dict) -> bytes:
 def test_an_intact_history_verifies(ws: DeltaWorkspace) -> None:
     text = ws.govern("verify", "--log")
     assert text.returncode == 0, text.stdout + text.stderr
-    assert text.stdout.splitlines()[-1] == "delta log intact: 3 build(s), 6 record(s)"
+    assert text.stdout.splitlines()[-1] == "delta log intact: 3 builds, 6 records"
     code, per_build, snapshots = verify_log(ws)
     assert code == 0 and per_build == {B1: [], B2: [], B3: []} and snapshots == []
 

@@ -1,15 +1,19 @@
 """A delta build over two sealed snapshots of ``manifest_files`` files each, against GNU ``diff``.
 
-The two snapshots are synthetic sealed runs (manifests written directly, no payload): the
-second modifies 1% of the files, removes 0.5% and adds 0.5%. ``govern delta build`` (the
-bootstrap record and one transition) is compared with ``diff`` of the same two manifests
-written as path-sorted text lines ``path sha256 bytes``. Targets: ≤ 3× diff, ≤ 1.5 GiB peak.
-Each round deletes the build run the previous one made, so every round does the same build.
+The two snapshots are sealed runs with manifests written directly, and a payload of tiny files
+(a build hashes the artifact files of every snapshot it records for the first time, issue 11;
+the second snapshot's unchanged files are hard links to the first's): the second modifies 1%
+of the files, removes 0.5% and adds 0.5%. ``govern delta build`` (the bootstrap record and one
+transition, both snapshots' payloads hashed) is compared with ``diff`` of the same two
+manifests written as path-sorted text lines ``path sha256 bytes``. Targets: ≤ 3× diff, ≤ 1.5 GiB
+peak (set before builds hashed payloads). Each round deletes the build run the previous one
+made, so every round does the same build.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 
 from benchmarks.context import BenchContext, Sizes
@@ -24,24 +28,39 @@ PER_FOLDER = 1000
 CONFIG = '[registries.bulk]\nkind = "sealed"\nartifact = "data"\n'
 
 
-def snapshot_entries(files: int) -> tuple[list[Entry], list[Entry]]:
-    """The two snapshots' manifest entries (sorted): the second with 1% modified, 0.5% removed
+def _entry(path: str, content: bytes) -> Entry:
+    return path, hashlib.sha256(content).hexdigest(), len(content)
+
+
+def snapshot_contents(files: int) -> tuple[dict[str, bytes], dict[str, bytes]]:
+    """The two snapshots' files (path -> content): the second with 1% modified, 0.5% removed
     and 0.5% added."""
-    first: list[Entry] = []
-    second: list[Entry] = []
+    first: dict[str, bytes] = {}
+    second: dict[str, bytes] = {}
     for i in range(files):
         path = f"data/d{i // PER_FOLDER:04d}/f{i % PER_FOLDER:04d}.bin"
-        digest = hashlib.sha256(str(i).encode()).hexdigest()
-        first.append((path, digest, 4096))
+        first[path] = content = f"{i}\n".encode()
         if i % 200 == 1:
             continue  # removed
-        if i % 100 == 0:
-            digest = hashlib.sha256(f"{i} modified".encode()).hexdigest()
-        second.append((path, digest, 4096))
+        second[path] = f"{i} modified\n".encode() if i % 100 == 0 else content
         if i % 200 == 2:
-            second.append((path.replace(".bin", "a.bin"), hashlib.sha256(f"{i} added".encode()).hexdigest(), 4096))
-    second.sort()
+            second[path.replace(".bin", "a.bin")] = f"{i} added\n".encode()
     return first, second
+
+
+def write_payload(run_dir, contents: dict[str, bytes], same_as=None, earlier: dict[str, bytes] | None = None) -> None:
+    """The files of a snapshot; those with the same content as in ``earlier`` (the run
+    ``same_as``) are hard links to it (cheap to make, and hashed like any file)."""
+    made: set[str] = set()
+    for path, content in contents.items():
+        folder = path.rpartition("/")[0]
+        if folder not in made:
+            (run_dir / folder).mkdir(parents=True, exist_ok=True)
+            made.add(folder)
+        if earlier is not None and earlier.get(path) == content:
+            os.link(same_as / path, run_dir / path)
+        else:
+            (run_dir / path).write_bytes(content)
 
 
 def _write_lines(path, entries: list[Entry]) -> None:
@@ -54,9 +73,15 @@ def _run(ctx: BenchContext) -> WorkloadReport:
     root = ctx.workdir(WORKLOAD.name)
     workspace = root / "workspace"
     runs_root = write_workspace(ctx, workspace, CONFIG)
-    first, second = snapshot_entries(sizes.manifest_files)
-    write_seal(runs_root / run_id(0, 0, "snapshot_a"), first)
-    write_seal(runs_root / run_id(1, 0, "snapshot_b"), second)
+    first_files, second_files = snapshot_contents(sizes.manifest_files)
+    run_a, run_b = runs_root / run_id(0, 0, "snapshot_a"), runs_root / run_id(1, 0, "snapshot_b")
+    write_payload(run_a, first_files)
+    write_payload(run_b, second_files, run_a, first_files)
+    first = sorted(_entry(path, content) for path, content in first_files.items())
+    second = sorted(_entry(path, content) for path, content in second_files.items())
+    del first_files, second_files
+    write_seal(run_a, first)
+    write_seal(run_b, second)
     _write_lines(root / "a.txt", first)
     _write_lines(root / "b.txt", second)
     report = WorkloadReport(

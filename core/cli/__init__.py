@@ -89,7 +89,34 @@ def describe_os_error(error: OSError) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run govern with ``argv`` (default ``sys.argv[1:]``) and return the exit code."""
+    """Run govern with ``argv`` (default ``sys.argv[1:]``) and return the exit code.
+
+    SIGINT and SIGTERM end the command at once (:mod:`govern.interrupts`): one line,
+    ``govern: interrupted; nothing written``, exit 130 (``E_INTERRUPTED``)."""
+    from govern import interrupts
+
+    with interrupts.handling_interrupts():
+        try:
+            return _run(argv)
+        except KeyboardInterrupt:
+            # Arrived before the command's own handling started (parsing the options).
+            interrupts.hold_interrupts()
+            output = Output(json_mode="--json" in (sys.argv[1:] if argv is None else argv))
+            output.fail(interrupted_error())
+            return output.render()
+
+
+def interrupted_error() -> GovernError:
+    """E_INTERRUPTED (exit 130), saying whether the command's change had been written."""
+    from govern import interrupts
+
+    what = "the change was already written" if interrupts.committed() else "nothing written"
+    return GovernError("E_INTERRUPTED", f"interrupted; {what}", exit_code=ExitCode.INTERRUPTED)
+
+
+def _run(argv: list[str] | None) -> int:
+    from govern import interrupts
+
     args = hoist_global_options(list(sys.argv[1:] if argv is None else argv))
     output = Output(
         json_mode="--json" in args,
@@ -120,6 +147,8 @@ def main(argv: list[str] | None = None) -> int:
         # In non-standalone mode an Exit (e.g. from --help) comes back as its exit code.
         if isinstance(returned, int) and not isinstance(returned, bool):
             output.exit_code = returned
+        if interrupts.interrupted():
+            raise KeyboardInterrupt  # typer turned it into a bare exit code 130
     except GovernError as error:
         output.fail(error)
         if output.verbose:
@@ -140,11 +169,13 @@ def main(argv: list[str] | None = None) -> int:
             _print_traceback()
         output.fail(GovernError("E_IO", describe_os_error(failure)))
     except KeyboardInterrupt:
-        output.fail(GovernError("E_USAGE", "interrupted", exit_code=ExitCode.USAGE))
+        interrupts.hold_interrupts()  # a second Ctrl-C must not cut the rendering short
+        output.fail(interrupted_error())
     except Exception as crash:  # a bug: still one line, the traceback behind -v
         if output.verbose:
             _print_traceback()
         output.fail(GovernError("E_INTERNAL", f"internal error: {type(crash).__name__}: {crash} (run with -v for the traceback)"))
+    interrupts.hold_interrupts()  # the outcome is decided: render it whole
     if captured.getvalue() and output.data is None:
         output.data = {"text": captured.getvalue()}
     return output.render()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -14,7 +14,7 @@ HELP = """Seal run folders, keep a sealed append-only delta log of every registr
 governance books from that evidence.
 
 Exit codes: 0 success; 1 a check found problems; 2 usage, configuration or input error;
-3 the workspace is locked by another govern process.
+3 the workspace is locked by another govern process; 130 interrupted (Ctrl-C, SIGTERM).
 """
 
 
@@ -37,7 +37,30 @@ def _root(
     state: CliState = ctx.obj
     state.workspace_dir = workspace
     state.lock_timeout = lock_timeout
-    state.output.command = ctx.invoked_subcommand
+
+
+class _CommandContext(typer.Context):
+    """The context of every command below the root: it names the command in the output as
+    soon as the command is chosen — its full path (``registry show``, ``governance add-op``),
+    which ``--json`` reports as ``command`` — before its arguments are parsed, so a usage
+    error in them is reported under the right name too."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.parent is not None and isinstance(self.obj, CliState):
+            names = []
+            context: typer.Context | None = self
+            while context is not None and context.parent is not None:
+                names.append(context.info_name or "")
+                context = context.parent
+            self.obj.output.command = " ".join(reversed(names))
+
+
+def _name_commands(command: Any) -> None:
+    """Make ``command`` and every command below it (plugins' included) use :class:`_CommandContext`."""
+    for sub in getattr(command, "commands", {}).values():
+        sub.context_class = _CommandContext
+        _name_commands(sub)
 
 
 def build_app(output: Output, workspace_dir: Path | None = None, strict_plugins: bool = False):
@@ -64,5 +87,6 @@ def build_app(output: Output, workspace_dir: Path | None = None, strict_plugins:
     state = CliState(output, workspace_dir, strict_plugins)
     state.register_plugin_commands(app)
     command = typer.main.get_command(app)
+    _name_commands(command)
     command.context_settings = {**(command.context_settings or {}), "obj": state}
     return command

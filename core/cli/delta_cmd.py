@@ -9,6 +9,7 @@ import typer
 
 from govern.cli.state import CliState
 from govern.errors import ExitCode, GovernError
+from govern.plurals import plural
 
 delta_app = typer.Typer(help="The append-only, sealed registry delta log.", no_args_is_help=True)
 
@@ -18,8 +19,8 @@ def _summary_lines(plan: Any, root: str | None, dry_run: bool) -> list[str]:
     if plan.up_to_date:
         lines.append(f"up to date: nothing new since {plan.previous.run_id if plan.previous else 'the start'}; no run created")
     else:
-        verb = "would append" if dry_run else "appended"
-        lines.append(f"{plan.run_id}: {verb} {len(plan.records)} record(s); log holds {plan.state.records_total}")
+        appended, holds = ("would append", "would hold") if dry_run else ("appended", "holds")
+        lines.append(f"{plan.run_id}: {appended} {plural(len(plan.records), 'record')}; the log {holds} {plan.state.records_total}")
     for decision in plan.accepted_late:
         lines.append(f"accepted late snapshot {decision.run_id} for {decision.registry_id}: {decision.reason}")
     for decision in plan.acknowledged_missing:
@@ -27,14 +28,14 @@ def _summary_lines(plan: Any, root: str | None, dry_run: bool) -> list[str]:
     covered = [o for o in plan.outcomes if o.status == "covered"]
     excluded = [o for o in plan.outcomes if o.status == "excluded"]
     skipped = [o for o in plan.outcomes if o.status == "skipped"]
-    lines.append(f"registries: {len(covered)} covered, {len(skipped)} skipped, {len(excluded)} excluded by design")
+    lines.append(f"{plural(len(plan.outcomes), 'registry', 'registries')}: {len(covered)} covered, {len(skipped)} skipped, {len(excluded)} excluded by design")
     for outcome in covered:
         unknown = f", {outcome.unknown} unknown" if outcome.unknown else ""
         pending = f", {len(outcome.pending)} pending behind the active pointer" if outcome.pending else ""
         late = f", {len(outcome.late)} late (not recorded)" if outcome.late else ""
         lines.append(
-            f"  {outcome.registry_id:<28} {outcome.records_total:>4} records  "
-            f"(+{outcome.bootstrap} bootstrap, +{outcome.transitions} transitions{unknown}{pending}{late})"
+            f"  {outcome.registry_id:<28} {plural(outcome.records_total, 'record'):>12}  "
+            f"(+{outcome.bootstrap} bootstrap, +{plural(outcome.transitions, 'transition')}{unknown}{pending}{late})"
         )
     for outcome in skipped:
         lines.append(f"  {outcome.registry_id:<28} skipped: {outcome.reason}")
@@ -170,7 +171,8 @@ def show(
     from govern.progress import NO_PROGRESS
 
     state: CliState = ctx.obj
-    workspace = state.workspace()
+    # Reading the log runs no registry kind's code: an auditor needs no pipeline plugin.
+    workspace = state.workspace(needs_kind_plugins=False)
     if registry is not None:
         workspace.registry(registry)
     builds = list_builds(workspace.runs_root)

@@ -16,15 +16,25 @@ def init(
 ) -> None:
     """Create registry_config.toml (commented), governance/, schemas/ and the runs root.
 
-    Refuses to touch a directory that already holds a registry_config.toml.
+    The governance books start in sync with the installed plugins (as 'govern governance
+    sync' would leave them). Refuses to touch a directory that already holds a registry_config.toml.
     """
-    from govern.scaffold import init_workspace
+    from govern.scaffold import scaffold_workspace
 
     state: CliState = ctx.obj
-    created = init_workspace(directory)
+    made = scaffold_workspace(directory, state.plugins())
+    lines = [f"initialised workspace {directory}"] + [f"  created {path}" for path in made.created]
+    if made.operations_synced or made.registries_synced:
+        synced = ", ".join((*made.operations_synced, *made.registries_synced))
+        lines.append(f"  governance books synced with the installed plugins: {synced}")
     state.output.emit(
-        {"workspace": str(directory.resolve()), "created": created},
-        [f"initialised workspace {directory}"] + [f"  created {path}" for path in created],
+        {
+            "workspace": str(directory.resolve()),
+            "created": list(made.created),
+            "operations_synced": list(made.operations_synced),
+            "registries_synced": list(made.registries_synced),
+        },
+        lines,
     )
 
 

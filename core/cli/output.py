@@ -18,6 +18,13 @@ from govern.errors import ExitCode, GovernError
 from govern.progress import NO_PROGRESS, Progress, ThrottledProgress
 
 
+class OkLine(str):
+    """A result line saying something checked out (``OK  RUN …``).
+
+    ``-q`` leaves these out, so a quiet run prints only its problems (and its summary when it
+    failed); a quiet run that passed prints nothing."""
+
+
 class Output:
     """Collects one command's result, warnings and error, then renders them."""
 
@@ -78,8 +85,11 @@ class Output:
             }
             sys.stdout.write(json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
         else:
-            if self.lines and not (self.quiet and self.exit_code == ExitCode.OK):
-                sys.stdout.write("\n".join(self.lines) + "\n")
+            lines = self.lines
+            if self.quiet:
+                lines = [] if self.exit_code == ExitCode.OK else [line for line in lines if not isinstance(line, OkLine)]
+            if lines:
+                sys.stdout.write("\n".join(lines) + "\n")
             if self.error is not None:
                 for line in error_lines(self.error):
                     print(line, file=sys.stderr)
@@ -97,7 +107,11 @@ def error_json(error: GovernError) -> dict[str, Any]:
 
 
 def error_lines(error: GovernError) -> list[str]:
-    """``govern: error: CODE: message``, then one indented line per further problem."""
+    """``govern: error: CODE: message``, then one indented line per further problem.
+
+    An interrupt is not an error of the command: ``govern: interrupted; nothing written``."""
+    if error.exit_code == ExitCode.INTERRUPTED:
+        return [f"govern: {error.message}"]
     lines = [f"govern: error: {error.code}: {error.message}"]
     lines.extend(f"  {problem}" for problem in error.problems[1:])
     return lines

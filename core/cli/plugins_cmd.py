@@ -8,6 +8,7 @@ import typer
 
 from govern.cli.state import CliState
 from govern.errors import GovernError
+from govern.plurals import plural
 
 plugins_app = typer.Typer(help="Installed plugins: built-in and third-party, their hooks, load failures.", no_args_is_help=True)
 
@@ -39,7 +40,7 @@ def list_plugins(
     ]
     failures = [f for f in host.failures if hook is None]
     skipped = [s for s in host.skipped if hook is None]
-    lines = [f"{len(rows)} plugin{'s' if len(rows) != 1 else ''}" + (f" implementing {hook}" if hook else "") + ":"]
+    lines = [plural(len(rows), "plugin") + (f" implementing {hook}" if hook else "") + ":"]
     for row in rows:
         kinds_text = f"  kinds: {', '.join(row['kinds'])}" if row["kinds"] else ""
         lines.append(f"  {row['name']:<22} {row['source']:<28} {', '.join(row['hooks'])}{kinds_text}")

@@ -9,6 +9,7 @@ import typer
 
 from govern.cli.state import CliState
 from govern.errors import GovernError
+from govern.plurals import plural
 
 if TYPE_CHECKING:
     from govern.registry_admin import RegistryOverview, RegistryStatus
@@ -30,15 +31,14 @@ def _snapshot_summary(status: RegistryStatus) -> str:
     snapshots = status.snapshots or ()
     counts = status.status_counts()
     odd = [f"{counts[s]} {s}" for s in ("broken", "unsealed") if counts[s]]
-    text = f"{len(snapshots)} snapshot{'s' if len(snapshots) != 1 else ''}" + (f" ({', '.join(odd)})" if odd else "")
+    text = plural(len(snapshots), "snapshot") + (f" ({', '.join(odd)})" if odd else "")
     history = status.history
     if history is None or history.last_recorded is None:
         return f"{text}; not recorded yet"
     new = len(status.new_snapshots)
     late = len(status.late_snapshots)
-    records = f"{history.records} record{'s' if history.records != 1 else ''}"
     late_text = f", {late} late" if late else ""
-    return f"{text}; last recorded {history.last_recorded.run_id} ({records}, {new} new{late_text})"
+    return f"{text}; last recorded {history.last_recorded.run_id} ({plural(history.records, 'record')}, {new} new{late_text})"
 
 
 def _status_line(status: RegistryStatus) -> str:
@@ -73,7 +73,7 @@ def list_registries(
     _log_problem(state, overview)
     counts = {status: overview.count(status) for status in ("covered", "excluded", "skipped")}
     lines = [
-        f"{len(overview.registries)} registries: {counts['covered']} covered, {counts['skipped']} skipped, "
+        f"{plural(len(overview.registries), 'registry', 'registries')}: {counts['covered']} covered, {counts['skipped']} skipped, "
         f"{counts['excluded']} excluded by design"
         + (f" (delta log: {overview.latest_build})" if overview.latest_build else " (no delta log yet)")
     ]
@@ -126,7 +126,7 @@ def show(
     else:
         rows.append(("status", f"covered: {_snapshot_summary(status)}"))
     history = status.history
-    rows.append(("recorded", f"{history.records} record{'s' if history.records != 1 else ''} in {history.build}" if history else "no records"))
+    rows.append(("recorded", f"{plural(history.records, 'record')} in {history.build}" if history else "no records"))
     lines.extend(f"  {label:<12} {value}" for label, value in rows if value is not None)
     if status.snapshots:
         lines.append("  snapshots:")

@@ -9,6 +9,7 @@ import typer
 
 from govern.cli.state import CliState
 from govern.errors import GovernError
+from govern.plurals import plural
 
 
 def repair(
@@ -41,7 +42,8 @@ def repair(
     if not log:
         raise GovernError("E_USAGE", "nothing to repair: say what, e.g. 'govern repair --log'")
     state: CliState = ctx.obj
-    workspace = state.workspace()
+    # Cutting a torn tail checks seals only: no registry kind's code runs.
+    workspace = state.workspace(needs_kind_plugins=False)
     host = state.plugins()
     clock = resolve_clock(None)
     with exclusive_lock(workspace.runs_root / LOCK_NAME, state.lock_timeout):
@@ -61,7 +63,7 @@ def repair(
     state.output.emit(
         {"repaired": True, "dry_run": False, "reason": plan.reason, "repair": record, "backup_dir": str(backup)},
         [
-            f"repaired {torn.run_id}/{torn.artifact}: cut {len(torn.tail)} bytes (torn line {torn.line}); "
+            f"repaired {torn.run_id}/{torn.artifact}: cut {plural(len(torn.tail), 'byte')} (torn line {torn.line}); "
             "the log matches its seal again",
             f"backup of the torn file and REPAIR.json: {backup}",
         ],

@@ -9,6 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from govern.cli.state import CliState
+from govern.plurals import plural
 
 
 def seal(
@@ -73,7 +74,10 @@ def seal(
             "bytes": result.total_bytes,
             "wrote_run_json": result.wrote_envelope,
         },
-        [f"sealed {result.run_id}: {result.files} files, {result.total_bytes} bytes", f"ROOT_SHA256 {result.root_sha256}"],
+        [
+            f"sealed {result.run_id}: {plural(result.files, 'file')}, {plural(result.total_bytes, 'byte')}",
+            f"ROOT_SHA256 {result.root_sha256}",
+        ],
     )
 
 

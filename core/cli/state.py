@@ -25,6 +25,8 @@ class CliState:
         self.lock_timeout: float = DEFAULT_LOCK_TIMEOUT
         self.strict_plugins = strict_plugins
         self._workspace: Workspace | None = None
+        #: None: kinds not checked yet; False: unknown kinds were warnings; True: they were errors.
+        self._kinds_checked: bool | None = None
         self._plugins: PluginHost | None = None
 
     def plugins(self) -> PluginHost:
@@ -62,12 +64,38 @@ class CliState:
         disable = raw.get("plugins", {}).get("disable", [])
         return [name for name in disable if isinstance(name, str)] if isinstance(disable, list) else []
 
-    def workspace(self) -> Workspace:
-        """The workspace (``-C DIR`` or found by walking up), loaded and checked once."""
-        if self._workspace is None:
-            from govern.config import check_registry_kinds, load_workspace
+    def workspace(self, *, needs_kind_plugins: bool = True, uses_runs_root: bool = True) -> Workspace:
+        """The workspace (``-C DIR`` or found by walking up), loaded once, checked per command.
 
-            workspace = load_workspace(explicit=self.workspace_dir)
-            check_registry_kinds(workspace, self.plugins().registry_kinds())
-            self._workspace = workspace
-        return self._workspace
+        Each command says what it needs, because that decides which problems stop it:
+
+        ``needs_kind_plugins``
+            The command runs registry kinds' code (a build discovers snapshots and computes
+            deltas through the kind's plugin): a kind no plugin claims is E_CONFIG_UNKNOWN_KIND.
+            False for commands that only check seals and the log (``verify``, ``delta show``,
+            ``validate``, ``repair``): there such a kind is a warning, so an auditor can check
+            a workspace without the pipeline's plugins.
+        ``uses_runs_root``
+            The command reads or locks the runs root: it must exist (E_RUNS_ROOT_MISSING), so
+            a typo'd ``runs_root`` is never an empty history that passes every check, and the
+            lock never creates the typo'd folder. False only where the runs root is not used
+            (``validate FILE…``).
+        """
+        if self._workspace is None:
+            from govern.config import load_workspace
+
+            self._workspace = load_workspace(explicit=self.workspace_dir)
+        workspace = self._workspace
+        if uses_runs_root:
+            workspace.check_runs_root()
+        # Checked once per strictness: a command asks the same question each time it needs the
+        # workspace, and its warnings are said once.
+        if self._kinds_checked is None or (needs_kind_plugins and not self._kinds_checked):
+            from govern.config import check_registry_kinds
+
+            warnings = check_registry_kinds(workspace, self.plugins().registry_kinds(), unknown_is_error=needs_kind_plugins)
+            if self._kinds_checked is None:
+                for warning in warnings:
+                    self.output.warn(warning)
+            self._kinds_checked = needs_kind_plugins
+        return workspace

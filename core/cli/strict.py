@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from govern.errors import ExitCode, GovernError
+from govern.plurals import plural
 
 
 def fail_if_strict(unsealed: int, late: int) -> None:
@@ -11,7 +12,7 @@ def fail_if_strict(unsealed: int, late: int) -> None:
     if unsealed or late:
         raise GovernError(
             "E_STRICT",
-            f"--strict: {unsealed} unsealed run(s) and {late} late snapshot(s) (listed above): "
+            f"--strict: {plural(unsealed, 'unsealed run')} and {plural(late, 'late snapshot')} (listed above): "
             "seal the unsealed runs; record late ones with 'govern delta build --accept-late RUN --reason TEXT'",
             exit_code=ExitCode.PROBLEMS,
         )

@@ -7,18 +7,24 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
+from govern.cli.output import OkLine
 from govern.cli.state import CliState
 from govern.errors import ExitCode, GovernError, Problem
+from govern.plurals import plural
 
 if TYPE_CHECKING:
     from govern.config import Workspace
     from govern.validation import ArtifactSchema, ArtifactValidator
 
 
-def _workspace_if_any(state: CliState, required: bool) -> Workspace | None:
-    """The workspace; with --schema a file can be validated outside any workspace."""
+def _workspace_if_any(state: CliState, required: bool, uses_runs_root: bool) -> Workspace | None:
+    """The workspace; with --schema a file can be validated outside any workspace.
+
+    Validation reads artifacts and schemas, never runs a registry kind's code: a kind whose
+    plugin is not installed is a warning. The runs root must exist only when the sealed runs
+    are what is validated (no FILE given)."""
     try:
-        return state.workspace()
+        return state.workspace(needs_kind_plugins=False, uses_runs_root=uses_runs_root)
     except GovernError as error:
         if required or error.code != "E_WORKSPACE_NOT_FOUND":
             raise
@@ -45,7 +51,7 @@ def _targets_from_arguments(validator: ArtifactValidator, files: list[Path]) -> 
         members = documents_under(given) if given.is_dir() else [given]
         targets.extend((member, artifact) for member in members)
     if unmapped:
-        more = f" (and {len(unmapped) - 1} more file(s) without a schema)" if len(unmapped) > 1 else ""
+        more = f" (and {plural(len(unmapped) - 1, 'more file')} without a schema)" if len(unmapped) > 1 else ""
         raise GovernError("E_NO_SCHEMA", unmapped[0].message + more, problems=tuple(unmapped))
     return targets
 
@@ -98,7 +104,7 @@ def validate(
     files = list(files or [])
     if schema is not None and not files:
         raise GovernError("E_USAGE", "--schema needs FILE arguments")
-    workspace = _workspace_if_any(state, required=schema is None)
+    workspace = _workspace_if_any(state, required=schema is None, uses_runs_root=not files)
     validator = ArtifactValidator(workspace, schema=schema)
     if files:
         targets = [(path, artifact, str(path)) for path, artifact in _targets_from_arguments(validator, files)]
@@ -115,13 +121,13 @@ def validate(
             reports.append(report)
             progress.advance(1)
             if report.ok:
-                lines.append(f"OK       {report.path}  {report.records} record(s)  registry {report.registry_id}")
+                lines.append(OkLine(f"OK       {report.path}  {plural(report.records, 'record')}  registry {report.registry_id}"))
             else:
-                lines.append(f"INVALID  {report.path}  {len(report.problems)} problem(s)  registry {report.registry_id}")
+                lines.append(f"INVALID  {report.path}  {plural(len(report.problems), 'problem')}  registry {report.registry_id}")
                 lines.extend(f"  {problem}" for problem in report.problems)
     invalid = sum(1 for report in reports if not report.ok)
     records = sum(report.records for report in reports)
-    lines.append(f"{len(reports)} file(s) validated, {invalid} invalid, {records} record(s)")
+    lines.append(f"{plural(len(reports), 'file')} checked: {len(reports) - invalid} valid, {invalid} invalid ({plural(records, 'record')})")
     data = {
         "files": [
             {

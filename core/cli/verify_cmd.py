@@ -4,16 +4,28 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
+from govern.cli.output import OkLine
 from govern.cli.state import CliState
 from govern.errors import ExitCode, GovernError
+from govern.plurals import plural
+
+if TYPE_CHECKING:
+    from govern.config import Workspace
+
+
+def _workspace(state: CliState) -> Workspace:
+    """The workspace as verify needs it: checking seals and the log never runs a registry
+    kind's code, so a kind whose plugin is not installed is only a warning (issue 11)."""
+    return state.workspace(needs_kind_plugins=False)
 
 
 def _resolve_run_dirs(state: CliState, run_dirs: list[Path], all_runs: bool) -> tuple[list[Path], list[str]]:
     """The run folders to verify, and warnings about folders passed over."""
+    from govern.paths import is_run_id
     from govern.runs import list_runs
 
     warnings: list[str] = []
@@ -21,19 +33,27 @@ def _resolve_run_dirs(state: CliState, run_dirs: list[Path], all_runs: bool) -> 
     for given in run_dirs:
         if given.is_dir():
             # Normalised, because the run id is the folder's name: "." or "sub/.." have none.
-            targets.append(Path(os.path.abspath(given)))
+            run_dir = Path(os.path.abspath(given))
+            if not is_run_id(run_dir.name):
+                # No sealed run can have this name (the manifest's run_id is the folder's
+                # name): `verify /etc` is a wrong argument, not a run missing its seal.
+                raise GovernError(
+                    "E_NOT_A_RUN",
+                    f"{run_dir}: not a run folder; a run is named YYYY-MM-DD__HHMMSS__slug (slug: a-z, 0-9, _)",
+                )
+            targets.append(run_dir)
             continue
         if len(given.parts) != 1:
             # A path, not a bare run id: no workspace lookup (and no confusing "no workspace").
             raise GovernError("E_NOT_A_DIRECTORY", f"{given}: no such run folder")
         # A bare run id is looked up in the workspace's runs root.
-        candidate = state.workspace().runs_root / str(given)
+        candidate = _workspace(state).runs_root / str(given)
         if candidate.is_dir():
             targets.append(candidate)
         else:
             raise GovernError("E_NOT_A_DIRECTORY", f"{given}: no such run folder")
     if all_runs:
-        listing = list_runs(state.workspace().runs_root)
+        listing = list_runs(_workspace(state).runs_root)
         targets.extend(listing.runs)
         warnings.extend(f"{name}: not a run folder name (YYYY-MM-DD__HHMMSS__slug); not verified" for name in listing.ignored)
     return targets, warnings
@@ -93,14 +113,18 @@ def verify(
                 }
             )
             if check.ok:
-                lines.append(f"OK      {run_dir.name}  {files} files  ROOT_SHA256 {check.root_sha256}")
+                lines.append(OkLine(f"OK      {run_dir.name}  {plural(files, 'file')}  ROOT_SHA256 {check.root_sha256}"))
             else:
-                lines.append(f"FAILED  {run_dir.name}  {len(check.problems)} problem(s)")
+                lines.append(f"FAILED  {run_dir.name}  {plural(len(check.problems), 'problem')}")
                 lines.extend(f"  {p}" for p in check.problems)
+    # "verified" (the JSON key, kept for compatibility) counts the runs checked, passed or not;
+    # people read "verified" as "passed", so the text says how many passed and how many failed.
     verified = sum(1 for r in reports if r["status"] != "unsealed")
-    data: dict = {"runs": reports, "verified": verified, "failed": failed}
+    unsealed = len(reports) - verified
+    data: dict = {"runs": reports, "verified": verified, "ok": verified - failed, "failed": failed, "unsealed": unsealed}
     if targets or all_runs:
-        lines.append(f"{verified} run(s) verified, {failed} failed")
+        skipped = f", {unsealed} unsealed (not checked)" if unsealed else ""
+        lines.append(f"{plural(len(reports), 'run')}: {verified - failed} ok, {failed} failed{skipped}")
     if all_runs:
         recorded_ok, recorded_data, recorded_lines = _verify_recorded_snapshots(state)
         data["recorded_snapshots"] = recorded_data
@@ -120,7 +144,7 @@ def _verify_recorded_snapshots(state: CliState) -> tuple[bool, dict, list[str]]:
     (a deleted or re-sealed one fails; a loss a build acknowledged is listed, not a failure)."""
     from govern.recorded_snapshots import check_recorded_snapshots
 
-    workspace = state.workspace()
+    workspace = _workspace(state)
     problems, lost = check_recorded_snapshots(workspace.runs_root, state.plugins(), workspace.config.workspace.delta_log_artifact)
     lines = [f"FAILED  recorded snapshot {p.where}: {p.code}: {p.message}" for p in problems]
     lines.extend(f"LOST    recorded snapshot {where}: no longer exists (loss acknowledged by a delta-log build)" for where in lost)
@@ -137,18 +161,18 @@ def _verify_log(state: CliState) -> tuple[dict, list[str], bool]:
     from govern.validation import delta_record_checker
 
     with state.output.progress() as progress:
-        result = verify_log(state.workspace(), state.plugins(), validate=delta_record_checker(), progress=progress)
+        result = verify_log(_workspace(state), state.plugins(), validate=delta_record_checker(), progress=progress)
     lines = []
     for build in result.builds:
         if build.problems:
-            lines.append(f"FAILED  {build.run_id}  {len(build.problems)} problem(s)")
+            lines.append(f"FAILED  {build.run_id}  {plural(len(build.problems), 'problem')}")
             lines.extend(f"  {p}" for p in build.problems)
         else:
-            lines.append(f"OK      {build.run_id}  {build.records} records  ROOT_SHA256 {build.root_sha256}")
+            lines.append(OkLine(f"OK      {build.run_id}  {plural(build.records, 'record')}  ROOT_SHA256 {build.root_sha256}"))
     lines.extend(f"  {p}" for p in result.snapshot_problems)
     lines.extend(f"  lost (acknowledged): {where}" for where in result.acknowledged_missing)
     status = "intact" if result.ok else "NOT intact"
-    lines.append(f"delta log {status}: {len(result.builds)} build(s), {result.records} record(s)")
+    lines.append(f"delta log {status}: {plural(len(result.builds), 'build')}, {plural(result.records, 'record')}")
     data = {
         "ok": result.ok,
         "records": result.records,

@@ -2,8 +2,10 @@
 
 Nothing here is taken on trust from a previous claim. For the latest delta-log build:
 its seal (and every earlier build's) is verified file by file; ``verify --log``'s chain
-check runs over every build; every record of the log is validated against the delta-log
-schema; the build is *rebuilt* — in a temporary copy holding the runs it examined and the
+check runs over every build, and re-checks each recorded snapshot's manifest hash (not its
+payload files: those were hashed once, when a build recorded the snapshot, and each build's
+sealed run.json says how many it hashed — which is all a report can say of them); every
+record of the log is validated against the delta-log schema; the build is *rebuilt* — in a temporary copy holding the runs it examined and the
 builds before it, at its own clock and parameters — and the bytes compared; the per-registry
 counts of the log are reconciled with the build's run.json; and ``governance check`` runs.
 Each result is a :class:`CheckOutcome` — passed, failed (with the problems) or not run (with
@@ -18,6 +20,7 @@ import shutil
 import tempfile
 from collections import Counter
 from pathlib import Path
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import attrs
@@ -26,14 +29,16 @@ from govern.clock import parse_utc
 from govern.config import CONFIG_NAME, Workspace, load_workspace
 from govern.delta_log import BUILD_OP_ID, DELTA_LOG_REGISTRY_ID, is_build_run, list_builds, read_sealed_file
 from govern.envelope import ENVELOPE_NAME
-from govern.errors import GovernError
+from govern.errors import GovernError, Problem
 from govern.governance.check import check_books
 from govern.governance.registries import known_registries
 from govern.governance.store import Books
 from govern.jsonio import StrictJSONError, loads_strict
+from govern.models import RunView
 from govern.plugin_manager import PluginHost
 from govern.progress import NO_PROGRESS
 from govern.runs import list_runs
+from govern.schema_store import DELTA_LOG_SCHEMAS
 
 Status = Literal["passed", "failed", "not_run"]
 #: The delta-log record schema, shipped as package data (``govern.schemas``).
@@ -42,12 +47,15 @@ DELTA_LOG_SCHEMA = "REGISTRY_registry_delta_log_v0_1.schema.json"
 
 @attrs.frozen
 class CheckOutcome:
-    """One check: whether it ran and passed, a one-line summary, and each problem found."""
+    """One check: whether it ran and passed, a one-line summary, each problem found and, when
+    it failed, the command that fixes it (or that names what to restore, when nothing can
+    rewrite sealed history)."""
 
     name: str
     status: Status
     summary: str
     problems: tuple[str, ...] = ()
+    fix: str | None = None
 
     @property
     def passed(self) -> bool:
@@ -55,8 +63,18 @@ class CheckOutcome:
         return self.status == "passed"
 
 
-def _outcome(name: str, ok: bool, passed: str, failed: str, problems: list[str] | tuple[str, ...] = ()) -> CheckOutcome:
-    return CheckOutcome(name, "passed" if ok else "failed", passed if ok else failed, tuple(problems))
+def _outcome(
+    name: str, ok: bool, passed: str, failed: str, problems: list[str] | tuple[str, ...] = (), *, fix: str
+) -> CheckOutcome:
+    if ok:
+        return CheckOutcome(name, "passed", passed, tuple(problems))
+    return CheckOutcome(name, "failed", failed, tuple(problems), fix)
+
+
+#: What to run when the log's history or a seal is damaged: nothing rewrites sealed history,
+#: so the fix is to find what changed and restore it (docs/reliability.md).
+RESTORE_FIX = "'govern verify --log' names each damaged build or snapshot; restore it from a copy (docs/reliability.md)"
+CONFIGURED_SINCE_FIX = "'govern delta build' (records the registries configured since the latest build)"
 
 
 def not_run(name: str, why: str) -> CheckOutcome:
@@ -128,6 +146,7 @@ class Evidence:
     seals: CheckOutcome
     chain: CheckOutcome
     snapshots: CheckOutcome
+    payloads: CheckOutcome
     schema_check: CheckOutcome
     determinism: CheckOutcome
     reconciliation: CheckOutcome
@@ -141,6 +160,7 @@ class Evidence:
             self.seals,
             self.chain,
             self.snapshots,
+            self.payloads,
             self.schema_check,
             self.determinism,
             self.reconciliation,
@@ -210,6 +230,7 @@ def _check_seals(workspace: Workspace, host: PluginHost, builds: list[Path]) -> 
         f"{len(builds)}/{len(builds)} build(s) verify: every file matches its SHA-256, the manifest matches ROOT_SHA256",
         f"{len(problems)} seal problem(s) in {len(builds)} build(s)",
         problems,
+        fix=RESTORE_FIX,
     )
 
 
@@ -232,6 +253,7 @@ def _check_chain(
         f"previous build's byte for byte, every line canonical and linked to its registry's previous record{note}",
         f"failed: {len(chain_problems)} problem(s) in the log's history",
         chain_problems,
+        fix=f"{RESTORE_FIX}; a torn last line: 'govern repair --log'",
     )
     recorded = {(r.get("registry_id"), (r.get("to_ref") or {}).get("run_id")) for r in records}
     unsealed = sum(1 for r in records if (r.get("to_ref") or {}).get("manifest_sha256") is None)
@@ -240,11 +262,62 @@ def _check_chain(
     snapshots = _outcome(
         "recorded snapshots",
         not snapshot_problems,
-        f"{len(recorded)} recorded snapshot(s) re-verified: each still carries the manifest_sha256 recorded for it{legacy}",
+        f"manifest hashes of {len(recorded)} recorded snapshot(s) re-checked: each still carries the manifest_sha256 "
+        f"recorded for it (their payload files were not re-hashed for this report){legacy}",
         f"{len(snapshot_problems)} recorded snapshot(s) changed after they were recorded",
         snapshot_problems,
+        fix=RESTORE_FIX,
     )
     return chain, snapshots, rows
+
+
+def _check_payloads(host: PluginHost, builds: list[Path], records: tuple[dict[str, Any], ...]) -> CheckOutcome:
+    """Each build's sealed run.json says how many snapshots' payloads it hashed when it
+    recorded them; every record claiming a sealed derivation (any basis but unknown) needs
+    one. Builds made before builds hashed payloads say nothing: then this is not proven."""
+    name = "payloads at record time"
+    if not builds:
+        return not_run(name, "no delta-log build yet ('govern delta build')")
+    claiming = Counter(r.get("derivation_run_id") for r in records if r.get("delta_basis") != "unknown")
+    unknown = sum(1 for r in records if r.get("delta_basis") == "unknown")
+    hashed = 0
+    silent: list[str] = []
+    problems: list[str] = []
+    for build in builds:
+        try:
+            envelope = loads_strict(read_sealed_file(host.verify_seal(build, False, NO_PROGRESS), ENVELOPE_NAME))
+            said = envelope["outputs"].get("payloads_hashed")
+        except (GovernError, StrictJSONError, KeyError, TypeError, AttributeError) as exc:
+            problems.append(f"{build.name}/{ENVELOPE_NAME}: unreadable ({getattr(exc, 'message', exc)})")
+            continue
+        if said is None:
+            silent.append(build.name)
+        elif not isinstance(said, int) or said < claiming[build.name]:
+            problems.append(
+                f"{build.name}: says it hashed {said!r} snapshot payload(s), but appended {claiming[build.name]} record(s) derived from sealed evidence"
+            )
+        else:
+            hashed += said
+    if problems:
+        return CheckOutcome(
+            name, "failed", f"{len(problems)} build(s) cannot account for their snapshots' payloads", tuple(problems), RESTORE_FIX
+        )
+    note = f"; {unknown} record(s) with basis unknown claim no sealed derivation" if unknown else ""
+    if silent:
+        return CheckOutcome(
+            name,
+            "not_run",
+            f"{len(silent)} of {len(builds)} build(s) do not say whether they hashed their snapshots' payloads "
+            f"(made before builds did): {', '.join(silent[:3])}{' …' if len(silent) > 3 else ''}",
+        )
+    return _outcome(
+        name,
+        True,
+        f"payload of {hashed} snapshot(s) hashed against their manifests when they were recorded, as the sealed run.json "
+        f"of each build states ({len(builds)} build(s); not re-hashed for this report){note}",
+        "",
+        fix=RESTORE_FIX,
+    )
 
 
 def _check_schema(latest: LatestBuild | None, schema_file: str) -> CheckOutcome:
@@ -253,14 +326,19 @@ def _check_schema(latest: LatestBuild | None, schema_file: str) -> CheckOutcome:
     name = "schema validation"
     if latest is None:
         return not_run(name, "no readable delta-log build")
-    check = delta_record_checker()
+    check = delta_record_checker()  # each record against the schema of the version it states
     problems = [f"line {number}: {message}" for number, record in enumerate(latest.records, start=1) for message in check(record)]
+    later = sorted({str(r.get("delta_version")) for r in latest.records} - {"0.1"})
+    schemas = schema_file + "".join(f" and schemas/{DELTA_LOG_SCHEMAS[v]} (v{v} records)" for v in later if v in DELTA_LOG_SCHEMAS)
     return _outcome(
         name,
         not problems and bool(latest.records),
-        f"{len(latest.records)}/{len(latest.records)} record(s) of {latest.run_id} valid against {schema_file}",
+        f"{len(latest.records)}/{len(latest.records)} record(s) of {latest.run_id} valid against {schemas}",
         f"{len(problems)} violation(s) in {len(latest.records)} record(s)" if latest.records else "the log holds no records",
         problems,
+        fix="'govern validate' names each violation; records come only from a build: restore the build from a copy"
+        if latest.records
+        else "'govern delta build' once a sealed run holds a configured registry's artifact",
     )
 
 
@@ -309,7 +387,7 @@ def _check_determinism(workspace: Workspace, host: PluginHost, latest: LatestBui
                 only=params.get("registries"),
             )
         except GovernError as error:
-            return CheckOutcome(name, "failed", f"the rebuild on a copy failed: {error.message}", (error.message,))
+            return CheckOutcome(name, "failed", f"the rebuild on a copy failed: {error.message}", (error.message,), RESTORE_FIX)
         rebuilt = plan.log_bytes()
     rebuilt_sha = hashlib.sha256(rebuilt).hexdigest()
     return _outcome(
@@ -319,10 +397,32 @@ def _check_determinism(workspace: Workspace, host: PluginHost, latest: LatestBui
         f"bytes: sha256 {rebuilt_sha} = {latest.log_sha256}",
         f"a rebuild on a copy gives different bytes: sha256 {rebuilt_sha} ≠ {latest.log_sha256}",
         () if rebuilt_sha == latest.log_sha256 else (f"rebuilt {len(rebuilt)} bytes, recorded log differs",),
+        # The rebuild reads today's configuration: registries configured since the build
+        # change its bytes, and a new build is what brings the log up to them.
+        fix=CONFIGURED_SINCE_FIX if set(workspace.config.registries) - set(latest.outcomes) else RESTORE_FIX,
     )
 
 
-def _check_reconciliation(workspace: Workspace, latest: LatestBuild | None, per_registry: list[RegistryRecords]) -> CheckOutcome:
+def _with_snapshots(workspace: Workspace, host: PluginHost, registry_ids: list[str]) -> list[str]:
+    """Of ``registry_ids`` (configured after the latest build), those a build would record now:
+    not excluded, with snapshots. The others have nothing to record yet, so a build would be
+    "up to date" and they are no gap in the log."""
+    if not registry_ids:
+        return []
+    from govern.build import registry_exclusion
+
+    runs = [RunView(path) for path in list_runs(workspace.runs_root).runs if not is_build_run(path.name)]
+    pending = []
+    for registry_id in registry_ids:
+        registry = workspace.registry(registry_id)
+        if registry_exclusion(registry, workspace, host) is None and host.discover_snapshots(registry, workspace, runs):
+            pending.append(registry_id)
+    return pending
+
+
+def _check_reconciliation(
+    workspace: Workspace, host: PluginHost, latest: LatestBuild | None, per_registry: list[RegistryRecords]
+) -> CheckOutcome:
     """Every total equals the sum of its rows; every configured registry is accounted for."""
     name = "reconciliation"
     if latest is None:
@@ -343,17 +443,24 @@ def _check_reconciliation(workspace: Workspace, latest: LatestBuild | None, per_
             problems.append(f"{registry_id}: {outcome.get('status')} without a reason")
     for registry_id in sorted(set(in_log) - set(outcomes)):
         problems.append(f"{registry_id}: records in the log but no outcome in run.json")
-    missing = sorted({r.id for r in workspace.registries()} - set(outcomes))
-    problems.extend(f"{registry_id}: configured, but not in the latest build (configured after it?)" for registry_id in missing)
+    configured_since = sorted({r.id for r in workspace.registries()} - set(outcomes))
+    unrecorded = _with_snapshots(workspace, host, configured_since)
+    problems.extend(f"{registry_id}: has snapshots, but is not in the latest build (configured after it?)" for registry_id in unrecorded)
+    waiting = len(configured_since) - len(unrecorded)
+    not_yet = f"; {waiting} configured since with nothing to record yet" if waiting else ""
     statuses = Counter(o.get("status") for o in outcomes.values())
     return _outcome(
         name,
         not problems,
         f"{len(latest.records)} records = sum of {len(per_registry)} registries' rows = run.json's total; "
         f"{len(outcomes)} registries accounted for ({statuses.get('covered', 0)} covered, {statuses.get('excluded', 0)} "
-        f"excluded with reasons, {statuses.get('skipped', 0)} skipped)",
+        f"excluded with reasons, {statuses.get('skipped', 0)} skipped){not_yet}",
         f"{len(problems)} disagreement(s) between the log, run.json and the configuration",
         problems,
+        # Registries configured after the build only need a new build; anything else is damage.
+        fix=CONFIGURED_SINCE_FIX
+        if problems == [p for p in problems if p.endswith("(configured after it?)")]
+        else RESTORE_FIX,
     )
 
 
@@ -368,7 +475,7 @@ def _check_no_active_pointer(workspace: Workspace, latest: LatestBuild | None) -
         try:
             data = loads_strict(pointers_path.read_bytes())
         except StrictJSONError as exc:
-            return CheckOutcome(name, "failed", f"{shown}: unreadable ({exc.reason})", (exc.reason,))
+            return CheckOutcome(name, "failed", f"{shown}: unreadable ({exc.reason})", (exc.reason,), f"repair {shown} (canonical JSON)")
         pointers = data.get("pointers", data) if isinstance(data, dict) else {}
         if DELTA_LOG_REGISTRY_ID in pointers:
             problems.append(f"{shown} has an active pointer for {DELTA_LOG_REGISTRY_ID}")
@@ -383,6 +490,7 @@ def _check_no_active_pointer(workspace: Workspace, latest: LatestBuild | None) -
         f"{where}; no record's snapshot is a delta-log build (the latest build is found by scanning the runs root)",
         f"{len(problems)} active-semantics problem(s)",
         problems,
+        fix=f"remove the {DELTA_LOG_REGISTRY_ID} pointer from {shown}" if pointers_path is not None else RESTORE_FIX,
     )
 
 
@@ -407,7 +515,10 @@ def _check_op(books: Books | None, latest: LatestBuild | None) -> CheckOutcome:
         f"{row.coverage if row else ''} ({', '.join(row.enforcement) if row else ''}); {DELTA_LOG_REGISTRY_ID} in "
         f"{', '.join(registry_places)}"
     )
-    return _outcome(name, not problems, passed, "; ".join(problems), problems)
+    label = " --label L" if books.registry_catalog.frozen and not registry_places else ""
+    return _outcome(
+        name, not problems, passed, f"{len(problems)} problem(s) in the governance books", problems, fix=f"'govern governance sync{label}'"
+    )
 
 
 def _check_governance(workspace: Workspace, host: PluginHost) -> tuple[CheckOutcome, Books | None]:
@@ -419,8 +530,17 @@ def _check_governance(workspace: Workspace, host: PluginHost) -> tuple[CheckOutc
         f"{len(result.books.documents()) if result.books else 0} documents agree: every derived figure recomputed",
         f"{len(problems)} disagreement(s)",
         problems,
+        fix=_governance_fix(result.problems, result.books),
     )
     return outcome, result.books
+
+
+def _governance_fix(problems: Sequence[Problem], books: Books | None) -> str:
+    """The command that fixes what ``governance check`` found: ``sync`` adds what the books
+    lack; a hand-edited document is restored, as nothing re-derives it behind its back."""
+    if problems and books is not None and all(p.code == "E_REGISTRY_UNCATALOGUED" for p in problems):
+        return "'govern governance addendum --label L'" if books.registry_catalog.frozen else "'govern governance sync'"
+    return "'govern governance check' names each disagreement; restore the named document from version control"
 
 
 def gather_evidence(workspace: Workspace, host: PluginHost) -> Evidence:
@@ -453,9 +573,10 @@ def gather_evidence(workspace: Workspace, host: PluginHost) -> Evidence:
         seals=_check_seals(workspace, host, builds),
         chain=chain,
         snapshots=snapshots,
+        payloads=_check_payloads(host, builds, latest.records if latest else ()),
         schema_check=_check_schema(latest, schema_file),
         determinism=_check_determinism(workspace, host, latest, builds),
-        reconciliation=_check_reconciliation(workspace, latest, per_registry),
+        reconciliation=_check_reconciliation(workspace, host, latest, per_registry),
         governance=governance,
         op_catalogued=_check_op(books, latest),
         no_active_pointer=_check_no_active_pointer(workspace, latest),

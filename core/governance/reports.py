@@ -63,37 +63,61 @@ def criterion(name: str, checks: Sequence[CheckOutcome]) -> Criterion:
         status = PROVEN
     else:
         status = NOT_PROVEN
-    parts = []
-    for check in checks:
-        text = f"{check.name}: {check.summary}"
-        if check.problems:
-            shown = "; ".join(check.problems[:3])
-            more = f" (and {len(check.problems) - 3} more)" if len(check.problems) > 3 else ""
+    return Criterion(name, status, " · ".join(f"{check.name}: {check_evidence(check)}" for check in checks))
+
+
+def check_evidence(check: CheckOutcome, *, listed_below: bool = False) -> str:
+    """What a check found, said once: its summary; its first problems (unless the summary
+    already says them) or, when ``listed_below``, how many are listed further down; and, when
+    it failed, the command that fixes it."""
+    text = check.summary
+    if check.problems and listed_below:
+        text += f" — {len(check.problems)} problem(s), listed below"
+    elif check.problems:
+        shown = "; ".join(check.problems[:3])
+        more = f" (and {len(check.problems) - 3} more)" if len(check.problems) > 3 else ""
+        if shown not in text:
             text += f" — {shown}{more}"
-        parts.append(text)
-    return Criterion(name, status, " · ".join(parts))
+    if check.status == "failed" and check.fix:
+        text += f" — fix: {check.fix}"
+    return text
 
 
-def success_criteria(evidence: Evidence) -> list[Criterion]:
-    """The seed's success criteria, each with the checks that prove it."""
+def _wording(reference: bool, seed: str, general: str) -> str:
+    """A criterion's name: as the seed's Phase 2.2.3 report worded it, in the reference
+    workspace that reproduces that report; in any other workspace, words true of it."""
+    return seed if reference else general
+
+
+def success_criteria(evidence: Evidence, *, reference: bool = False) -> list[Criterion]:
+    """The success criteria (the seed's, worded for this workspace), each with the checks that prove it."""
     e = evidence
     return [
-        criterion("registry_delta_log exists as append-only JSONL registry", [e.op_catalogued, e.chain]),
+        criterion(
+            _wording(reference, "registry_delta_log exists as append-only JSONL registry", "The delta log is a catalogued, append-only JSONL registry"),
+            [e.op_catalogued, e.chain],
+        ),
         criterion("Records derived only from sealed manifests and ordered snapshots", [e.snapshots, e.chain]),
         criterion("Each delta-log build is sealed (manifest + MANIFEST.sha256)", [e.seals]),
         criterion("Schema validation passes", [e.schema_check]),
-        criterion("Governance references the new op (OP-QA11)", [e.op_catalogued, e.governance]),
-        criterion("Reports prove coverage and gaps without inventing certainty", [e.reconciliation]),
+        criterion(
+            _wording(reference, "Governance references the new op (OP-QA11)", "The governance books catalogue the delta-log build operation"),
+            [e.op_catalogued, e.governance],
+        ),
+        criterion(
+            _wording(reference, "Reports prove coverage and gaps without inventing certainty", "Every configured registry is accounted for, with its reason"),
+            [e.reconciliation],
+        ),
     ]
 
 
-def hard_constraints(evidence: Evidence) -> list[Criterion]:
-    """The seed's hard constraints, each with the checks that prove it."""
+def hard_constraints(evidence: Evidence, *, reference: bool = False) -> list[Criterion]:
+    """The hard constraints (the seed's, worded for this workspace), each with the checks that prove it."""
     e = evidence
     return [
         criterion("Append-only", [e.chain]),
-        criterion("Derived from sealed truth only", [e.seals, e.snapshots]),
-        criterion('No new "active" semantics', [e.no_active_pointer]),
+        criterion("Derived from sealed truth only", [e.seals, e.snapshots, e.payloads]),
+        criterion(_wording(reference, 'No new "active" semantics', 'No "active" semantics'), [e.no_active_pointer]),
         criterion("Deterministic", [e.determinism]),
     ]
 
@@ -338,8 +362,9 @@ def completion_report(workspace: Workspace, host: PluginHost, evidence: Evidence
     """The completion report: artifacts, build summary, governance updates, schema summary,
     success criteria and hard constraints, each with its evidence."""
     date = format_utc(clock)
-    criteria = success_criteria(evidence)
-    constraints = hard_constraints(evidence)
+    reference = workspace.config.workspace.reference
+    criteria = success_criteria(evidence, reference=reference)
+    constraints = hard_constraints(evidence, reference=reference)
     everything = [*criteria, *constraints]
     status = _status_line(everything, "COMPLETE")
     proven = sum(c.status == PROVEN for c in everything)
@@ -376,7 +401,7 @@ def validation_report(workspace: Workspace, host: PluginHost, evidence: Evidence
     lines = _header("Registry Delta Log — Validation Report", date, evidence, status)
     lines += ["## 1. Checks Run", "", f"Each check below ran when this report was generated ({len(checks)} checks).", ""]
     labels = {"passed": "✅ passed", "failed": "❌ failed", "not_run": "⬜ not run"}
-    rows = [(c.name, labels[c.status], c.summary + (f" — {len(c.problems)} problem(s), listed below" if c.problems else "")) for c in checks]
+    rows = [(c.name, labels[c.status], check_evidence(c, listed_below=True)) for c in checks]
     lines += [*table(("Check", "Status", "Evidence"), rows), ""]
     lines += ["## 2. Builds", ""]
     if evidence.builds:

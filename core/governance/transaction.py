@@ -37,7 +37,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from govern import faults
+from govern import faults, interrupts
 from govern.atomic import TEMP_PREFIX, fsync_directory, write_atomic
 from govern.errors import GovernError
 from govern.jsonio import StrictJSONError, dump_canonical, loads_strict
@@ -109,13 +109,24 @@ def commit_files(root: Path, changes: Mapping[str, bytes]) -> list[str]:
                 }
             )
         fsync_directory(txn)
-        _write_journal(txn, "forward", entries)  # the commit point
-        faults.crash_point("after-journal:governance")
-    except (OSError, GovernError) as exc:
+    except BaseException as exc:  # an interrupt included: the staging goes, nothing changed
         _discard(txn, created_dirs)
-        if isinstance(exc, GovernError):
+        if not isinstance(exc, OSError):
             raise
         raise GovernError("E_IO", f"{root}: staging the change failed: {exc.strerror or exc}; nothing was changed") from exc
+    # From the journal to the end, an interrupt waits: the change is made whole, then reported.
+    with interrupts.commit_point():
+        return _commit(root, txn, entries, created_dirs, relpaths)
+
+
+def _commit(root: Path, txn: Path, entries: list[dict[str, Any]], created_dirs: list[Path], relpaths: list[str]) -> list[str]:
+    """Write the journal (the commit point), apply it, and remove the transaction folder."""
+    try:
+        _write_journal(txn, "forward", entries)
+    except GovernError:
+        _discard(txn, created_dirs)
+        raise
+    faults.crash_point("after-journal:governance")
     try:
         _apply(root, txn, entries)
     except (OSError, GovernError) as exc:
