@@ -153,7 +153,7 @@ def test_a_late_run_blocks_no_build_and_stays_reported_until_accepted(ws: DeltaW
     later = ws.build("--strict", at=build_at(3))
     assert later.returncode == 1 and "up to date" in later.stdout
     assert f"{LATE}: late snapshot of alpha" in later.stderr
-    assert error_line(later).startswith("govern: error: E_STRICT: --strict: 0 unsealed run(s) and 1 late")
+    assert error_line(later).startswith("govern: error: E_STRICT: --strict: 0 unsealed runs and 1 late")
     assert "1 late" in ws.govern("registry", "list").stdout
 
     # Recorded only on an operator's explicit word, as the next transition, the reason kept.
@@ -180,7 +180,7 @@ def test_strict_fails_on_unsealed_runs_after_listing_them(ws: DeltaWorkspace) ->
     strict = ws.build("--strict", at=build_at(2))
     assert strict.returncode == 1
     assert "2024-02-01__000000__in_progress: unsealed" in strict.stderr
-    assert error_line(strict).startswith("govern: error: E_STRICT: --strict: 1 unsealed run(s) and 0 late")
+    assert error_line(strict).startswith("govern: error: E_STRICT: --strict: 1 unsealed run and 0 late")
     assert ws.govern("registry", "list").returncode == 0
     assert_refused(ws.govern("registry", "list", "--strict"), "E_STRICT", "1 unsealed")
 
