@@ -16,7 +16,13 @@ def seal(
     ctx: typer.Context,
     run_dir: Annotated[Path, typer.Argument(help="The run folder to seal.", show_default=False)],
     op: Annotated[Optional[str], typer.Option("--op", metavar="OP-ID", help="Operation id recorded in a new run.json.")] = None,
-    reseal: Annotated[bool, typer.Option("--reseal", help="Replace an existing seal.")] = False,
+    reseal: Annotated[
+        bool,
+        typer.Option(
+            "--reseal",
+            help="Replace an existing seal (refused for delta-log builds and for snapshots the delta log records).",
+        ),
+    ] = False,
     at: Annotated[
         Optional[str], typer.Option("--at", metavar="T", help="Clock, YYYY-MM-DDTHH:MM:SSZ (default SOURCE_DATE_EPOCH, else now).")
     ] = None,
@@ -26,6 +32,11 @@ def seal(
     Refuses (exit 2, nothing written) symlinks, FIFOs, sockets, devices, names with a
     backslash, NUL, CR or LF, names that collide after NFC or case-folding, files that change
     while being hashed, and runs that are already sealed (unless --reseal).
+
+    --reseal is refused (exit 1, E_RESEAL_REFUSED) for a delta-log build and for a run the
+    delta log records as a snapshot (naming the build that recorded it): re-sealing either
+    rewrites history. The new seal is staged beside the run and swapped in, so the run is
+    never without a valid seal.
     """
     from govern.clock import resolve_clock
     from govern.envelope import make_envelope
@@ -47,6 +58,10 @@ def seal(
             "E_NOT_A_RUN", f"{run_dir}: not a run folder name; a run is named YYYY-MM-DD__HHMMSS__slug (slug: a-z, 0-9, _)"
         )
     with exclusive_lock(run_dir.parent / LOCK_NAME, state.lock_timeout):
+        if reseal:
+            from govern.recorded_snapshots import refuse_reseal_of_history
+
+            refuse_reseal_of_history(run_dir, state.plugins())
         with state.output.progress() as progress:
             envelope = make_envelope(run_dir.name, op_id=op, clock=clock)
             result = state.plugins().seal(run_dir, envelope, reseal, progress)
