@@ -24,6 +24,8 @@ from govern.atomic import TEMP_PREFIX, fsync_directory, io_error, write_atomic
 from govern.clock import format_utc
 from govern.config import Registry, Workspace
 from govern.delta_log import (
+    ACCEPT_LATE_PARAM,
+    ACKNOWLEDGE_MISSING_PARAM,
     BUILD_OP_ID,
     BuildContents,
     BuildState,
@@ -36,11 +38,12 @@ from govern.envelope import make_envelope
 from govern.errors import ExitCode, GovernError, Problem
 from govern.faults import crash_point
 from govern.jsonio import dump_jsonl_line, load_json_file
-from govern.models import DeltaRecord, RunView, SealedRef, Snapshot, read_run_seals
+from govern.models import Delta, DeltaRecord, RunView, SealedRef, Snapshot, read_run_seals
 from govern.planned_records import check_planned_records, check_record_version
 from govern.plugin_manager import PluginHost
 from govern.progress import NO_PROGRESS, Progress
 from govern.runs import list_runs, staging_names
+from govern.sealing import RESEAL_STAGING_PREFIX, finish_interrupted_reseal
 from govern.snapshot_payloads import payload_checked
 
 
@@ -59,6 +62,8 @@ class RegistryOutcome:
     transitions: int = 0
     unknown: int = 0
     pending: tuple[str, ...] = ()
+    #: Late snapshots: sealed, ordered before the last recorded one, reported and not recorded.
+    late: tuple[str, ...] = ()
 
     @property
     def appended(self) -> int:
@@ -75,7 +80,22 @@ class RegistryOutcome:
             "records_total": self.records_total,
             "appended": {"bootstrap": self.bootstrap, "transitions": self.transitions, "unknown": self.unknown},
             "pending": list(self.pending),
+            "late": list(self.late),
         }
+
+
+@attrs.frozen
+class OperatorDecision:
+    """An operator's explicit decision a build records in its run.json ``params``: a late
+    snapshot accepted (``--accept-late``) or a lost one acknowledged (``--acknowledge-missing``)."""
+
+    registry_id: str
+    run_id: str
+    reason: str
+
+    def to_json(self) -> dict[str, str]:
+        """``{"registry_id", "run_id", "reason"}``."""
+        return {"registry_id": self.registry_id, "run_id": self.run_id, "reason": self.reason}
 
 
 @attrs.frozen
@@ -91,13 +111,21 @@ class BuildPlan:
     unsealed_runs: tuple[str, ...]
     allow_unknown: bool
     selected: tuple[str, ...] | None
+    accepted_late: tuple[OperatorDecision, ...] = ()
+    acknowledged_missing: tuple[OperatorDecision, ...] = ()
     #: Records whose snapshot's artifact files were hashed against its manifest when planned.
     payloads_hashed: int = 0
 
     @property
     def up_to_date(self) -> bool:
-        """True when there is nothing to append."""
-        return not self.records
+        """True when there is nothing to write: no record to append and no loss to acknowledge
+        (an acknowledgement is written even when it appends nothing: never silent)."""
+        return not self.records and not self.acknowledged_missing
+
+    @property
+    def late_runs(self) -> tuple[str, ...]:
+        """Every late snapshot reported (not recorded), sorted."""
+        return tuple(sorted({run_id for outcome in self.outcomes for run_id in outcome.late}))
 
     def log_bytes(self) -> bytes:
         """The new log: the previous log's bytes, then one canonical line per new record."""
@@ -140,7 +168,16 @@ def _active_pointers(workspace: Workspace) -> dict[str, str]:
 class _Planner:
     """One build's planning pass (holds the per-run seal cache shared by all registries)."""
 
-    def __init__(self, workspace: Workspace, host: PluginHost, clock: dt.datetime, allow_unknown: bool) -> None:
+    def __init__(
+        self,
+        workspace: Workspace,
+        host: PluginHost,
+        clock: dt.datetime,
+        allow_unknown: bool,
+        accept_late: frozenset[str] = frozenset(),
+        acknowledged: dict[str, frozenset[str]] | None = None,
+        reason: str | None = None,
+    ) -> None:
         self.workspace = workspace
         self.host = host
         self.allow_unknown = allow_unknown
@@ -150,6 +187,14 @@ class _Planner:
         self.artifact = workspace.config.workspace.delta_log_artifact
         self.pointers = _active_pointers(workspace)
         self.broken: list[Problem] = []
+        #: Recorded snapshots that no longer exist, their loss not acknowledged.
+        self.missing: list[Problem] = []
+        #: Late runs the operator asked to record, the reason, and those found late and accepted.
+        self.accept_late = accept_late
+        self.reason = reason
+        self.accepted: list[OperatorDecision] = []
+        #: registry id -> runs of it whose loss this build acknowledges.
+        self.acknowledged = acknowledged or {}
         #: The runs of the runs root by id, each seal read at most once for the whole plan.
         self.views: dict[str, RunView] = {}
         self.record_version = workspace.config.workspace.record_version
@@ -194,11 +239,12 @@ class _Planner:
                 "a build never lands before an existing one"
             )
 
-    def snapshot_at(self, registry: Registry, ref: SealedRef) -> Snapshot:
-        """The last recorded snapshot, re-read; it must still carry the recorded manifest hash."""
+    def snapshot_at(self, registry: Registry, ref: SealedRef) -> Snapshot | None:
+        """The last recorded snapshot, re-read; it must still carry the recorded manifest hash.
+        None when it no longer exists (the caller decides whether that loss is acknowledged)."""
         run = self.views.get(ref.run_id) or RunView(self.workspace.runs_root / ref.run_id)
         if not run.path.is_dir():
-            raise _conflict(f"{registry.id}: recorded snapshot {ref.run_id} no longer exists")
+            return None
         if ref.manifest_sha256 is None:
             # Recorded as an unsealed legacy folder: there was no seal to hold it to, and a seal
             # added since cannot tell what it held when recorded. It stays what it was recorded
@@ -212,6 +258,24 @@ class _Planner:
             )
         return found[0]
 
+    def lost_reason(self, registry: Registry, state: RegistryState, last: SealedRef) -> str | None:
+        """Why the transition from the missing snapshot ``last`` is unknown, when its loss is
+        acknowledged (by this build or an earlier one); else None, the loss noted as a problem."""
+        if last.run_id in self.acknowledged.get(registry.id, ()):
+            return f"from snapshot {last.run_id} was lost (no longer exists; loss acknowledged by this build: {self.reason})"
+        if last.run_id in state.acknowledged_missing:
+            return f"from snapshot {last.run_id} was lost (no longer exists; loss acknowledged by an earlier build)"
+        self.missing.append(Problem("E_SNAPSHOT_MISSING", f"{registry.id} @ {last.run_id}", "recorded snapshot no longer exists"))
+        return None
+
+    def refused(self, registry: Registry, snapshot: Snapshot) -> bool:
+        """True (the problem noted, to stop the build) for a snapshot to record whose seal does
+        not verify, unless ``--allow-unknown`` records it as 'unknown'."""
+        if snapshot.status == "broken" and not self.allow_unknown:
+            self.broken.append(Problem("E_SNAPSHOT_UNVERIFIED", f"{registry.id} @ {snapshot.run_id}", snapshot.problem or "broken"))
+            return True
+        return False
+
     def ref(self, snapshot: Snapshot) -> SealedRef:
         return SealedRef(snapshot.run_id, self.run_root, snapshot.relpath, snapshot.manifest_sha256)
 
@@ -223,34 +287,54 @@ class _Planner:
             return [], RegistryOutcome(registry.id, registry.kind, "skipped", skipped_reason(registry)), state
         pointer = self.pointers.get(registry.id)
         pending = tuple(s.run_id for s in snapshots if pointer is not None and s.run_id > pointer)
-        usable = []
+        last = state.last_recorded if state else None
+        usable: list[Snapshot] = []
+        # A snapshot ordered before the last recorded one arrived late (a retried job): it is
+        # never inserted into history behind the operator's back, and never blocks anything —
+        # other registries, or this one's later snapshots. It is reported until an operator
+        # records it (--accept-late).
+        late: list[Snapshot] = []
         for snapshot in snapshots:
             if snapshot.run_id in pending:
                 continue
-            snapshot = payload_checked(snapshot)  # a snapshot about to be recorded: its files hashed
             if snapshot.status == "unsealed" and not self.allow_unknown:
                 continue  # possibly still being written: listed as unsealed, never frozen into history
-            if snapshot.status == "broken" and not self.allow_unknown:
-                self.broken.append(Problem("E_SNAPSHOT_UNVERIFIED", f"{registry.id} @ {snapshot.run_id}", snapshot.problem or "broken"))
+            if last is not None and snapshot.run_id <= last.run_id:
+                if snapshot.run_id < last.run_id:
+                    late.append(snapshot)
+                continue
+            snapshot = payload_checked(snapshot)  # a snapshot about to be recorded: its files hashed
+            if self.refused(registry, snapshot):
                 continue
             usable.append(snapshot)
         before: Snapshot | None = None
-        last = state.last_recorded if state else None
-        if last is not None:
+        lost: str | None = None
+        if state is not None and last is not None:
             before = self.snapshot_at(registry, last)
-            backdated = [s.run_id for s in usable if s.run_id <= last.run_id]
-            if backdated:
-                raise _conflict(
-                    f"{registry.id}: new snapshot {backdated[0]} is ordered before the last recorded one "
-                    f"{last.run_id} (backdated history is never inserted)"
-                )
+            if before is None:
+                lost = self.lost_reason(registry, state, last)
+                if lost is None:
+                    # Stopped at the end of planning, with every registry's loss named.
+                    return [], RegistryOutcome(registry.id, registry.kind, "covered", records_total=state.records), state
+        # Late snapshots are judged only when accepted: then their files are hashed like any new one's.
+        accepted = [payload_checked(s) for s in late if s.run_id in self.accept_late]
+        for snapshot in accepted:
+            self.refused(registry, snapshot)
+        self.accepted.extend(OperatorDecision(registry.id, s.run_id, self.reason or "") for s in accepted)
+        still_late = tuple(s.run_id for s in late if s.run_id not in self.accept_late)
         records = []
         unknown = 0
         # The chain links to the ref as recorded, never as re-read (a legacy snapshot recorded
-        # with no seal keeps its null hash even if it has been sealed since).
+        # with no seal keeps its null hash even if it has been sealed since). Accepted late
+        # snapshots come first: each is "the next transition" from the last recorded one.
         before_ref = last
-        for snapshot in usable:
-            delta, self.producers[registry.id, snapshot.run_id] = self.host.answered_delta_basis(registry, before, snapshot)
+        for snapshot in [*accepted, *usable]:
+            if lost is not None:
+                # govern itself says why (no plugin answered): the snapshot it would diff against is gone.
+                delta, lost = Delta("unknown", unknown_reason=lost), None
+                self.producers[registry.id, snapshot.run_id] = None
+            else:
+                delta, self.producers[registry.id, snapshot.run_id] = self.host.answered_delta_basis(registry, before, snapshot)
             unknown += delta.basis == "unknown"
             self.payloads_hashed += snapshot.status == "sealed"
             records.append(
@@ -273,6 +357,8 @@ class _Planner:
             last_recorded=before_ref,
             records=previous_total + len(records),
             backlog=pending,
+            late=still_late,
+            acknowledged_missing=_with_acknowledged(state, self.acknowledged.get(registry.id, frozenset())),
         )
         outcome = RegistryOutcome(
             registry.id,
@@ -283,8 +369,47 @@ class _Planner:
             transitions=len(records) - bootstrap,
             unknown=unknown,
             pending=pending,
+            late=still_late,
         )
         return records, outcome, new_state
+
+
+def _with_acknowledged(state: RegistryState | None, runs: Iterable[str]) -> tuple[str, ...]:
+    """A registry's acknowledged losses: those of its state, and ``runs`` acknowledged now."""
+    return tuple(sorted(set(state.acknowledged_missing if state else ()) | set(runs)))
+
+
+def _losses_to_acknowledge(
+    workspace: Workspace, previous: BuildContents | None, runs: Iterable[str]
+) -> dict[str, frozenset[str]]:
+    """registry id -> the runs of it whose loss is acknowledged now: each run must be a
+    snapshot the log records, for any registry, and must no longer exist (E_USAGE otherwise)."""
+    from govern.recorded_snapshots import log_records, recorded_snapshots
+
+    wanted = sorted(set(runs))
+    if not wanted:
+        return {}
+    recorded = recorded_snapshots(log_records(previous)) if previous is not None else {}
+    by_registry: dict[str, set[str]] = {}
+    for run_id in wanted:
+        if run_id not in recorded:
+            raise GovernError("E_USAGE", f"--acknowledge-missing {run_id}: not a snapshot the delta log records; nothing to acknowledge")
+        if (workspace.runs_root / run_id).exists():
+            raise GovernError(
+                "E_USAGE", f"--acknowledge-missing {run_id}: {workspace.runs_root / run_id} still exists; only a lost snapshot is acknowledged"
+            )
+        for registry_id in recorded[run_id]:
+            by_registry.setdefault(registry_id, set()).add(run_id)
+    return {registry_id: frozenset(run_ids) for registry_id, run_ids in by_registry.items()}
+
+
+def _check_decisions(accept_late: frozenset[str], acknowledge_missing: Iterable[str], reason: str | None) -> None:
+    """An operator's decision needs a reason, and a reason needs a decision (E_USAGE)."""
+    deciding = bool(accept_late) or bool(list(acknowledge_missing))
+    if deciding and not (reason and reason.strip()):
+        raise GovernError("E_USAGE", "--accept-late and --acknowledge-missing need --reason TEXT (it is recorded in the build's run.json)")
+    if reason is not None and not deciding:
+        raise GovernError("E_USAGE", "--reason explains --accept-late RUN or --acknowledge-missing RUN; neither was given")
 
 
 def plan_build(
@@ -294,20 +419,35 @@ def plan_build(
     clock: dt.datetime,
     allow_unknown: bool = False,
     only: Iterable[str] | None = None,
+    accept_late: Iterable[str] = (),
+    acknowledge_missing: Iterable[str] = (),
+    reason: str | None = None,
 ) -> BuildPlan:
     """Decide what a build at ``clock`` appends. Reads; never writes.
 
+    Late snapshots (sealed, ordered before their registry's last recorded one) are reported in
+    the outcomes and the state, and recorded only when named in ``accept_late``; losses of
+    recorded snapshots named in ``acknowledge_missing`` are acknowledged (both with ``reason``,
+    recorded in the build's run.json).
+
     Raises E_SNAPSHOT_UNVERIFIED (a snapshot's seal fails and ``allow_unknown`` is off),
-    E_HISTORY_CONFLICT (recorded history changed, a backdated snapshot, a clock before the
-    latest build's), E_RUN_EXISTS (records to append at the latest build's own clock) and
-    E_LOG_* (the previous build is not intact). Nothing new at any clock is "up to date".
+    E_SNAPSHOT_MISSING (recorded snapshots that no longer exist, every one named, their loss
+    not acknowledged), E_HISTORY_CONFLICT (recorded history changed, a clock before the
+    latest build's), E_RUN_EXISTS (records to append at the latest build's own clock), E_USAGE
+    (a decision without a reason, or about a run it does not fit) and E_LOG_* (the previous
+    build is not intact). Nothing new at any clock is "up to date".
     """
     selected = None if only is None else tuple(sorted(set(only)))
     for registry_id in selected or ():
         workspace.registry(registry_id)  # unknown ids are an error naming the known ones
-    planner = _Planner(workspace, host, clock, allow_unknown)
+    accept = frozenset(accept_late)
+    acknowledge = tuple(acknowledge_missing)
+    _check_decisions(accept, acknowledge, reason)
+    reason = reason.strip() if reason else None
     run_dirs = list_runs(workspace.runs_root).runs
+    planner = _Planner(workspace, host, clock, allow_unknown, accept_late=accept, reason=reason)
     previous = planner.previous_build(run_dirs)
+    planner.acknowledged = _losses_to_acknowledge(workspace, previous, acknowledge)
     previous_state = previous.state if previous else BuildState()
     examined_before = set(previous_state.runs_examined)
     runs = [RunView(path) for path in run_dirs if not is_build_run(path.name)]
@@ -331,21 +471,38 @@ def plan_build(
             )
         if selected is not None and registry.id not in selected:
             if state is not None:
-                states[registry.id] = attrs.evolve(state, backlog=tuple(sorted(set(state.backlog) | newly_examined)))
+                states[registry.id] = attrs.evolve(
+                    state,
+                    backlog=tuple(sorted(set(state.backlog) | newly_examined)),
+                    acknowledged_missing=_with_acknowledged(state, planner.acknowledged.get(registry.id, ())),
+                )
             outcomes.append(
-                RegistryOutcome(registry.id, registry.kind, "not_selected", records_total=state.records if state else 0)
+                RegistryOutcome(
+                    registry.id, registry.kind, "not_selected", records_total=state.records if state else 0, late=state.late if state else ()
+                )
             )
             continue
         if state is None:
             candidates = runs  # a registry new to the log: its whole history
         else:
-            wanted = set(state.backlog)
+            # Late runs were examined, and are read again so that they stay reported (and can
+            # be accepted) until recorded.
+            wanted = set(state.backlog) | set(state.late)
             candidates = [run for run in runs if run.run_id not in examined_before or run.run_id in wanted]
         new_records, outcome, new_state = planner.plan_registry(registry, candidates, state)
         records.extend(new_records)
         outcomes.append(outcome)
         if new_state is not None:
             states[registry.id] = new_state
+    if planner.missing:
+        listed = ", ".join(problem.where for problem in planner.missing)
+        raise GovernError(
+            "E_SNAPSHOT_MISSING",
+            f"recorded snapshots no longer exist: {listed}; nothing written (restore them, or if lost for good: "
+            "'govern delta build --acknowledge-missing RUN --reason TEXT')",
+            exit_code=ExitCode.PROBLEMS,
+            problems=tuple(planner.missing),
+        )
     if planner.broken:
         first = planner.broken[0]
         more = f" (and {len(planner.broken) - 1} more)" if len(planner.broken) > 1 else ""
@@ -355,7 +512,20 @@ def plan_build(
             exit_code=ExitCode.PROBLEMS,
             problems=tuple(planner.broken),
         )
-    if records:
+    not_late = sorted(accept - {decision.run_id for decision in planner.accepted})
+    if not_late:
+        late = sorted({run_id for outcome in outcomes for run_id in outcome.late})
+        raise GovernError(
+            "E_USAGE",
+            f"--accept-late {', '.join(not_late)}: not a late snapshot of any registry built here "
+            f"(late now: {', '.join(late) or 'none'})",
+        )
+    acknowledged = tuple(
+        OperatorDecision(registry_id, run_id, reason or "")
+        for registry_id, run_ids in sorted(planner.acknowledged.items())
+        for run_id in sorted(run_ids)
+    )
+    if records or acknowledged:
         planner.check_lands_after(previous)
         # Every record is held to its schema before anything is written (dry runs too).
         check_record_version(workspace, previous.log_bytes if previous else b"", previous.run_id if previous else None)
@@ -379,6 +549,8 @@ def plan_build(
         unsealed_runs=unsealed,
         allow_unknown=allow_unknown,
         selected=selected,
+        accepted_late=tuple(sorted(planner.accepted, key=lambda d: (d.registry_id, d.run_id))),
+        acknowledged_missing=acknowledged,
         payloads_hashed=planner.payloads_hashed,
     )
 
@@ -398,15 +570,30 @@ def build_envelope(plan: BuildPlan, workspace: Workspace, clock: dt.datetime) ->
             "records_total": plan.state.records_total,
             "registries": {o.registry_id: o.to_json() for o in plan.outcomes},
         },
-        params={"allow_unknown": plan.allow_unknown, "registries": None if plan.selected is None else list(plan.selected)},
+        params=_params(plan),
     )
 
 
+def _params(plan: BuildPlan) -> dict[str, Any]:
+    """How the build was asked; an operator's decisions only when made (docs/delta-log.md)."""
+    params: dict[str, Any] = {"allow_unknown": plan.allow_unknown, "registries": None if plan.selected is None else list(plan.selected)}
+    if plan.accepted_late:
+        params[ACCEPT_LATE_PARAM] = [decision.to_json() for decision in plan.accepted_late]
+    if plan.acknowledged_missing:
+        params[ACKNOWLEDGE_MISSING_PARAM] = [decision.to_json() for decision in plan.acknowledged_missing]
+    return params
+
+
 def remove_stale_staging(runs_root: Path) -> list[str]:
-    """Delete staging folders a crashed build left behind. Call only while holding the lock."""
+    """Delete staging folders a crashed build left behind, and finish (or discard) what a
+    crashed ``seal --reseal`` staged beside its run. Call only while holding the lock."""
     removed = []
     for name in staging_names(runs_root):
         path = runs_root / name
+        if name.startswith(RESEAL_STAGING_PREFIX):
+            finish_interrupted_reseal(runs_root / name[len(RESEAL_STAGING_PREFIX) :])
+            removed.append(name)
+            continue
         if path.is_dir() and not path.is_symlink():
             shutil.rmtree(path)
         else:

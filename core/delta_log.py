@@ -29,6 +29,23 @@ BUILD_OP_TITLE = "Registry Delta Log Build"
 #: Registry id of the delta log itself in the registry catalog.
 DELTA_LOG_REGISTRY_ID = "registry_delta_log"
 STATE_VERSION = "0.1"
+#: run.json ``params`` keys recording an operator's decisions (docs/delta-log.md, "Retention
+#: and recovery"): each a list of ``{"registry_id", "run_id", "reason"}``, present only when
+#: the build was asked to make one.
+ACCEPT_LATE_PARAM = "accept_late"
+ACKNOWLEDGE_MISSING_PARAM = "acknowledge_missing"
+
+
+def acknowledged_in(envelope: Any) -> set[tuple[str, str]]:
+    """(registry id, run id) of each loss a build's run.json acknowledges
+    (``params.acknowledge_missing``); nothing for anything malformed."""
+    params = envelope.get("params") if isinstance(envelope, dict) else None
+    items = params.get(ACKNOWLEDGE_MISSING_PARAM) if isinstance(params, dict) else None
+    return {
+        (item["registry_id"], item["run_id"])
+        for item in (items if isinstance(items, list) else ())
+        if isinstance(item, dict) and isinstance(item.get("registry_id"), str) and isinstance(item.get("run_id"), str)
+    }
 
 
 def is_build_run(run_id: str) -> bool:
@@ -57,16 +74,28 @@ class RegistryState:
     records: int
     #: Runs examined globally but not yet for this registry (pending or not selected).
     backlog: tuple[str, ...] = ()
+    #: Late snapshots reported and not recorded: sealed runs ordered before the last recorded
+    #: snapshot (a retried job). Kept so they stay visible until accepted (``--accept-late``).
+    late: tuple[str, ...] = ()
+    #: Recorded snapshots of this registry that no longer exist and whose loss an operator
+    #: acknowledged (``--acknowledge-missing``).
+    acknowledged_missing: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        """JSON form for run.json."""
-        return {
+        """JSON form for run.json (``late`` and ``acknowledged_missing`` only when not empty,
+        so a workspace that never needed them keeps the state it always had)."""
+        data: dict[str, Any] = {
             "kind": self.kind,
             "artifact": self.artifact,
             "last_recorded": None if self.last_recorded is None else self.last_recorded.to_json(),
             "records": self.records,
             "backlog": list(self.backlog),
         }
+        if self.late:
+            data["late"] = list(self.late)
+        if self.acknowledged_missing:
+            data["acknowledged_missing"] = list(self.acknowledged_missing)
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RegistryState:
@@ -78,6 +107,8 @@ class RegistryState:
             last_recorded=None if last is None else SealedRef.from_json(last),
             records=data["records"],
             backlog=tuple(data["backlog"]),
+            late=tuple(data.get("late", ())),
+            acknowledged_missing=tuple(data.get("acknowledged_missing", ())),
         )
 
 

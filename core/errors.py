@@ -48,7 +48,8 @@ ERROR_CODES: dict[str, str] = {
     "E_PATH_OUTSIDE": "a --path argument is an absolute path outside the workspace",
     "E_REGISTRY_UNKNOWN": "a command named a registry id the configuration does not have",
     # sealing refusals
-    "E_ALREADY_SEALED": "the run already has a seal (use --reseal to replace it)",
+    "E_ALREADY_SEALED": "the run already has a seal (check it with 'govern verify RUN'; --reseal only for a run the delta log never recorded)",
+    "E_RESEAL_REFUSED": "--reseal of a delta-log build, or of a snapshot the delta log records (it would rewrite history)",
     "E_SYMLINK": "a symbolic link inside a run (never followed)",
     "E_SPECIAL_FILE": "a FIFO, socket or device inside a run",
     "E_UNSAFE_NAME": "a file name with a backslash, NUL, CR or LF, or not valid UTF-8",
@@ -76,6 +77,8 @@ ERROR_CODES: dict[str, str] = {
     # delta log
     "E_RUN_EXISTS": "a run folder of that name already exists; it is never overwritten",
     "E_HISTORY_CONFLICT": "a recorded snapshot changed, a new snapshot is dated before the last recorded one, or the clock went backwards",
+    "E_SNAPSHOT_MISSING": "a snapshot the delta log records no longer exists, and no build acknowledged its loss",
+    "E_STRICT": "--strict: unsealed or late runs were found (listed above)",
     "E_SNAPSHOT_UNVERIFIED": "a snapshot's seal does not verify, or a new snapshot's artifact files differ from its manifest (rerun with --allow-unknown to record it as 'unknown')",
     "E_RECORD_INVALID": "a build planned a delta record that fails the record schema of its version; nothing written",
     "E_BASIS_UNDECLARED": "a plugin answered govern_delta_basis with a basis no plugin declares (govern_delta_bases); nothing written",

@@ -134,7 +134,9 @@ def govern_seal(run_dir: Path, envelope: dict[str, Any], reseal: bool, progress:
     Called by ``govern seal`` and by every command that creates a run (the delta-log build).
     ``envelope`` is the run.json document to write if the run has none; its ``run_id`` is the
     run's id (which differs from ``run_dir``'s name while a run is being staged). ``reseal``
-    allows replacing an existing seal. Report hashing progress in bytes through ``progress``.
+    allows replacing an existing seal (``govern seal`` has already refused it for a delta-log
+    build or a recorded snapshot); replace it without leaving the run unsealed at any instant,
+    as the built-in does. Report hashing progress in bytes through ``progress``.
 
     Raise :class:`govern.errors.GovernError` to refuse (nothing may be written then). Return a
     :class:`govern.sealing.SealResult`.

@@ -6,7 +6,8 @@ manifest entry, so a rewrite, truncation or reordering anywhere is caught); it n
 previous build and its ROOT_SHA256 (so a deleted build breaks the chain); each line it appends
 is one canonical JSON object, schema-valid, derived by this build, and links to the previous
 record of its registry. Finally every recorded snapshot must still carry the manifest hash
-recorded for it: a snapshot re-sealed after it was recorded is rewritten history.
+recorded for it: a snapshot re-sealed after it was recorded is rewritten history, and one
+deleted is a failure unless a build acknowledged its loss (``--acknowledge-missing``).
 
 Each check is made once. Lines are checked in batches (:func:`_check_part`): canonical form
 and the schema decision once per batch, the chain checks per record, and line by line only
@@ -31,7 +32,7 @@ import attrs
 
 from govern import collector, forked_map
 from govern.config import Workspace
-from govern.delta_log import list_builds
+from govern.delta_log import acknowledged_in, list_builds
 from govern.envelope import ENVELOPE_NAME
 from govern.errors import Problem
 from govern.jobs import default_jobs
@@ -40,6 +41,7 @@ from govern.jsonl_reader import NOT_CANONICAL, batches, canonical_batch_parser, 
 from govern.manifest import ManifestEntry, SealCheck
 from govern.plugin_manager import PluginHost
 from govern.progress import NO_PROGRESS, Progress
+from govern.recorded_snapshots import missing_acknowledged, recorded_snapshot_problems, snapshot_roots
 
 #: Checks one record against the delta-log schema; returns messages (empty when valid). One
 #: with an ``is_valid(record) -> bool`` attribute (:class:`govern.validation.RecordChecker`)
@@ -64,6 +66,9 @@ class LogVerification:
     builds: tuple[BuildCheck, ...]
     snapshot_problems: tuple[Problem, ...]
     records: int
+    #: ``registry @ run`` of each recorded snapshot that no longer exists, its loss
+    #: acknowledged by a build (``--acknowledge-missing``): known, not a failure.
+    acknowledged_missing: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -87,6 +92,9 @@ class _Chain:
         #: found missing. Each run's seal is read once.
         self.roots: dict[str, str | None] = {}
         self.looked_at: set[str] = set()
+        #: (registry id, run id) of recorded snapshots whose loss a build acknowledged
+        #: (its run.json ``params.acknowledge_missing``).
+        self.acknowledged: set[tuple[str, str]] = set()
 
 
 def _first_difference(old: bytes, new: bytes) -> int:
@@ -400,6 +408,7 @@ def _check_envelope(chain: _Chain, run_dir: Path, where: str, lines: int, proble
     except (OSError, StrictJSONError, KeyError, TypeError) as exc:
         problems.append(Problem("E_LOG_INVALID", f"{where}/{ENVELOPE_NAME}", f"no readable inputs.previous_build and outputs.records_total ({exc})"))
         return
+    chain.acknowledged.update(acknowledged_in(envelope))
     if pointer != chain.previous_build:
         problems.append(
             Problem("E_LOG_TAMPERED", f"{where}/{ENVELOPE_NAME}", f"names previous build {pointer!r}, but the history holds {chain.previous_build!r}")
@@ -468,7 +477,7 @@ def verify_log(
 ) -> LogVerification:
     """Check every build of the workspace's delta log and every recorded snapshot."""
     artifact = workspace.config.workspace.delta_log_artifact
-    chain = _Chain(functools.partial(_snapshot_roots, workspace.runs_root, host))
+    chain = _Chain(functools.partial(snapshot_roots, workspace.runs_root, host))
     checks: list[BuildCheck] = []
     records = 0
     for run_dir in list_builds(workspace.runs_root):
@@ -481,27 +490,18 @@ def verify_log(
         chain.previous_bytes = data
         chain.previous_build = {"run_id": check.run_id, "manifest_sha256": check.root_sha256 or ""}
     snapshot_problems = _check_recorded_snapshots(chain)
-    return LogVerification(tuple(checks), tuple(snapshot_problems), records)
+    lost = missing_acknowledged(chain.recorded, chain.roots, chain.acknowledged)
+    return LogVerification(tuple(checks), tuple(snapshot_problems), records, tuple(lost))
 
 
 #: The recorded snapshots' seals are shared with a forked process only from this many runs on.
 PARALLEL_MIN_SNAPSHOTS = 200
 
 
-def _snapshot_roots(runs_root: Path, host: PluginHost, run_ids: list[str]) -> dict[str, str | None]:
-    """Each run's current ROOT_SHA256 (None: unsealed); runs that no longer exist are left out."""
-    roots: dict[str, str | None] = {}
-    for run_id in run_ids:
-        run_dir = runs_root / run_id
-        if run_dir.is_dir():
-            roots[run_id] = host.verify_seal(run_dir, False, NO_PROGRESS).root_sha256
-    return roots
-
-
 def _check_recorded_snapshots(chain: _Chain) -> list[Problem]:
-    """Every recorded snapshot still carries the manifest hash recorded for it; problems sorted
-    by registry, then run. Roots not read alongside the lines are read now (by two processes
-    when there are many)."""
+    """Every recorded snapshot still carries the manifest hash recorded for it, or its loss was
+    acknowledged by a build (:func:`govern.recorded_snapshots.recorded_snapshot_problems`).
+    Roots not read alongside the lines are read now (by two processes when there are many)."""
     run_ids = _runs_to_read(chain.recorded, chain.looked_at)
     parts = [run_ids]
     if forked_map.CAN_FORK and default_jobs() >= 2 and len(run_ids) >= PARALLEL_MIN_SNAPSHOTS:
@@ -509,17 +509,4 @@ def _check_recorded_snapshots(chain: _Chain) -> list[Problem]:
     for found in forked_map.map_forked(chain.read_roots, parts):
         chain.roots.update(found)
     chain.looked_at.update(run_ids)
-    problems: list[tuple[str, str, Problem]] = []
-    for run_id, by_registry in chain.recorded.items():
-        for registry_id, manifest_sha256 in by_registry.items():
-            if manifest_sha256 is None:
-                continue  # a legacy snapshot recorded as unknown: there was no seal to hold it to
-            where = f"{registry_id} @ {run_id}"
-            if run_id not in chain.roots:
-                problems.append((registry_id, run_id, Problem("E_HISTORY_CONFLICT", where, "recorded snapshot no longer exists")))
-                continue
-            now = chain.roots[run_id]
-            if now != manifest_sha256:
-                message = f"recorded with manifest {manifest_sha256}, now {now or 'unsealed'} (re-sealed after it was recorded)"
-                problems.append((registry_id, run_id, Problem("E_HISTORY_CONFLICT", where, message)))
-    return [problem for *_, problem in sorted(problems, key=lambda item: item[:2])]
+    return recorded_snapshot_problems(chain.recorded, chain.roots, chain.acknowledged)

@@ -61,6 +61,9 @@ class RecordedHistory:
     last_recorded: SealedRef | None
     #: Run ids of the snapshots the log records (only when read in detail).
     recorded_runs: tuple[str, ...] | None = None
+    #: Runs the log has already examined for this registry (recorded, or seen and passed
+    #: over); a snapshot ordered before the last recorded one and not among them is late too.
+    examined: frozenset[str] = frozenset()
 
 
 @attrs.frozen
@@ -84,6 +87,19 @@ class RegistryStatus:
         last = self.history.last_recorded if self.history else None
         return tuple(s for s in self.snapshots or () if last is None or s.run_id > last.run_id)
 
+    @property
+    def late_snapshots(self) -> tuple[Snapshot, ...]:
+        """Snapshots with a seal (sealed, or broken) ordered before the last recorded one and
+        never recorded: reported by a build (or to be, by the next one), recorded only with
+        ``--accept-late``. (An unsealed folder is not a snapshot yet.)"""
+        history = self.history
+        last = history.last_recorded if history else None
+        if history is None or last is None:
+            return ()
+        return tuple(
+            s for s in self.snapshots or () if s.status != "unsealed" and s.run_id < last.run_id and s.run_id not in history.examined
+        )
+
     def status_counts(self) -> dict[str, int]:
         """How many snapshots are sealed, broken and unsealed."""
         counts = {"sealed": 0, "broken": 0, "unsealed": 0}
@@ -103,6 +119,7 @@ class RegistryStatus:
             "snapshots": None if self.snapshots is None else len(self.snapshots),
             "snapshot_status": None if self.snapshots is None else self.status_counts(),
             "new_snapshots": None if self.snapshots is None else len(self.new_snapshots),
+            "late_snapshots": None if self.snapshots is None else [s.run_id for s in self.late_snapshots],
             "records": self.history.records if self.history else 0,
             "last_recorded": None if last is None else last.to_json(),
         }
@@ -196,7 +213,8 @@ def registry_overview(workspace: Workspace, host: PluginHost, *, only: str | Non
                     recorded_runs = _recorded_runs(workspace, host, build, registry.id)
                 except GovernError as error:
                     problem = error.message
-            history = RecordedHistory(build, recorded.records, recorded.last_recorded, recorded_runs)
+            examined = frozenset(state.runs_examined) - set(recorded.backlog) - set(recorded.late) if state is not None else frozenset()
+            history = RecordedHistory(build, recorded.records, recorded.last_recorded, recorded_runs, examined)
         exclusion = registry_exclusion(registry, workspace, host)
         if exclusion is not None:
             statuses.append(RegistryStatus(registry, kind, provider, "excluded", exclusion, None, history))

@@ -86,7 +86,7 @@ REPAIR_RANDOM_KILLS = 4
 
 def test_the_suite_kills_at_least_one_hundred_times():
     """The shares asserted by the tests below add up to the promised minimum."""
-    deterministic = len(BUILD_POINTS) + len(SEAL_POINTS) + 1 + len(REPAIR_POINTS) + len(ADD_OP_POINTS)
+    deterministic = len(BUILD_POINTS) + len(SEAL_POINTS) + len(RESEAL_POINTS) + len(REPAIR_POINTS) + len(ADD_OP_POINTS)
     random_kills = 3 * BUILD_RANDOM_KILLS + 3 * SEAL_RANDOM_KILLS + REPAIR_RANDOM_KILLS + ADD_OP_RANDOM_KILLS
     assert deterministic + random_kills >= MINIMUM_KILLS
 
@@ -204,18 +204,75 @@ def test_seal_killed_at_every_crash_point(tmp_path):
         outcome = _kill_seal(ws, run_dir, 10 * index, fault=point)
         assert outcome.killed, f"crash point {point} was never reached: {outcome}"
         _complete_seal(ws, run_dir, 10 * index, _context(f"after a kill at {point}", outcome))
-    # --reseal withdraws the old seal first: a crash there leaves the run unsealed, never
-    # an old seal over a new manifest; sealing again finishes the job.
-    run_dir = ws.add_snapshot(500, extra={"late.txt": b"added before the reseal\n"})
-    (run_dir / "late.txt").write_bytes(b"changed after the seal\n")
-    outcome = start_and_kill(ws.command("seal", "--reseal", str(run_dir)), fault="after-withdraw:seal")
-    assert outcome.killed
-    assert not (run_dir / "MANIFEST.sha256").exists()
-    assert ws.problems() == []
-    _complete_seal(ws, run_dir, 500, "after a kill at after-withdraw:seal")
     # Everything sealed composes: a build records every snapshot, and the whole verifies.
     assert ws.govern("delta", "build", "--at", clock(1000)).returncode == 0
     _assert_verify_all_log(ws)
+
+
+#: Every crash point of ``seal --reseal`` of a sealed run: the new manifest.json and
+#: MANIFEST.sha256 staged beside the run (atomic writes 1-2), then the two renames.
+RESEAL_POINTS = [
+    "after-create:atomic@1",
+    "after-write:atomic@1",
+    "after-replace:atomic@1",
+    "after-create:atomic@2",
+    "after-write:atomic@2",
+    "after-replace:atomic@2",
+    "after-stage:reseal",
+    "after-swap-manifest:reseal",
+    "after-seal:seal",
+]
+
+
+def test_reseal_killed_at_every_crash_point(tmp_path):
+    """``--reseal`` never passes through an unsealed state (issue 11, point 5): killed before
+    the first rename the old seal stands, after the second the new one; killed between the two
+    renames the staged seal pinning the new manifest is moved in by the next ``govern seal``
+    (or ``delta build``) — the run is never left without a seal to finish it with."""
+    ws = ReliabilityWorkspace(tmp_path / "ws")
+    run_dir = ws.add_snapshot(0, extra={"late.txt": b"version 0\n"})
+    staging = ws.runs_root / f"{TEMP_PREFIX}reseal-{run_dir.name}"
+    for index, point in enumerate(RESEAL_POINTS, start=1):
+        old_root = _root(run_dir)
+        (run_dir / "late.txt").write_bytes(b"version %d\n" % index)
+        outcome = start_and_kill(ws.command("seal", "--reseal", str(run_dir)), fault=point)
+        context = _context(f"reseal killed at {point}", outcome)
+        assert outcome.killed, f"crash point {point} was never reached: {outcome}"
+        assert (run_dir / "MANIFEST.sha256").is_file(), context  # never unsealed
+        if point == "after-swap-manifest:reseal":
+            # Between the renames: the new manifest is in, the staged seal pins exactly it.
+            assert (staging / "MANIFEST.sha256").is_file() and not (staging / "manifest.json").exists(), context
+            finish = ws.govern("seal", str(run_dir))
+            assert finish.returncode == 0, context + finish.stderr
+            assert _root(run_dir) != old_root, context
+        elif point == "after-seal:seal":
+            assert _root(run_dir) != old_root, context
+        else:
+            # Before the first rename the old seal stands, untouched, and nothing stray is in
+            # the run: only the payload changed since sealing is reported.
+            assert _root(run_dir) == old_root, context
+            stale = ws.govern("verify", str(run_dir))
+            assert stale.returncode == 1 and "E_DIGEST_MISMATCH late.txt" in stale.stdout, context + stale.stdout
+            assert "E_FILE_UNLISTED" not in stale.stdout and "E_SEAL" not in stale.stdout, context + stale.stdout
+            again = ws.govern("seal", "--reseal", str(run_dir))
+            assert again.returncode == 0, context + again.stderr
+            assert _root(run_dir) != old_root, context
+        result = ws.govern("verify", str(run_dir))
+        assert result.returncode == 0, context + result.stdout
+        assert ws.leftovers() == [], context
+        assert ws.problems(allow_unsealed=False) == [], context
+    # A crash between the renames is also finished by the next build (it cleans the runs root).
+    (run_dir / "late.txt").write_bytes(b"version last\n")
+    outcome = start_and_kill(ws.command("seal", "--reseal", str(run_dir)), fault="after-swap-manifest:reseal")
+    assert outcome.killed
+    build = ws.govern("delta", "build", "--at", clock(1000))
+    assert build.returncode == 0, build.stderr
+    assert ws.leftovers() == []
+    _assert_verify_all_log(ws)
+
+
+def _root(run_dir: Path) -> str:
+    return (run_dir / "MANIFEST.sha256").read_text(encoding="ascii").split()[0]
 
 
 @pytest.mark.parametrize("batch", range(3))
@@ -389,8 +446,8 @@ def test_every_crash_point_is_listed_and_killed_at():
         name for path in core.rglob("*.py") for name in re.findall(r'crash_point\("([^"]+)"\)', path.read_text(encoding="utf-8"))
     }
     assert in_code == set(CRASH_POINTS)
-    killed_at = {point.split("@")[0] for point in BUILD_POINTS + SEAL_POINTS + REPAIR_POINTS + ADD_OP_POINTS}
-    assert set(CRASH_POINTS) - killed_at == {"after-withdraw:seal"}  # killed at in the seal test
+    killed_at = {point.split("@")[0] for point in BUILD_POINTS + SEAL_POINTS + RESEAL_POINTS + REPAIR_POINTS + ADD_OP_POINTS}
+    assert set(CRASH_POINTS) == killed_at
     docs = (core.parent / "docs" / "reliability.md").read_text(encoding="utf-8")
     assert all(f"| `{point}` |" in docs for point in CRASH_POINTS)
 

@@ -161,21 +161,21 @@ def test_reports_say_what_was_checked_manifest_hashes_now_payloads_at_record_tim
     checks = {row[0]: (row[1], row[2]) for row in table_after(validation, "Checks Run")}
     assert checks["recorded snapshots"] == (
         "✅ passed",
-        "manifest hashes of 24 recorded snapshot(s) re-checked: each still carries the manifest_sha256 recorded for it "
+        "manifest hashes of 24 recorded snapshots re-checked: each still carries the manifest_sha256 recorded for it "
         "(their payload files were not re-hashed for this report)",
     )
     assert checks["payloads at record time"] == (
         "✅ passed",
-        "payload of 24 snapshot(s) hashed against their manifests when they were recorded, as the sealed run.json of "
-        "each build states (1 build(s); not re-hashed for this report)",
+        "payload of 24 snapshots hashed against their manifests when they were recorded, as the sealed run.json of "
+        "each build states (1 build; not re-hashed for this report)",
     )
     for report in (validation, completion):
         assert "re-verified" not in report
     constraints = {row[0]: (row[1], row[2]) for row in table_after(completion, "Hard Constraints")}
     status, evidence = constraints["Derived from sealed truth only"]
     assert status == "✅ proven"
-    assert "manifest hashes of 24 recorded snapshot(s) re-checked" in evidence
-    assert "payloads at record time: payload of 24 snapshot(s) hashed" in evidence
+    assert "manifest hashes of 24 recorded snapshots re-checked" in evidence
+    assert "payloads at record time: payload of 24 snapshots hashed" in evidence
 
 
 def test_a_build_that_does_not_say_it_hashed_payloads_leaves_sealed_truth_not_proven(tmp_path: Path):
@@ -197,7 +197,7 @@ def test_a_build_that_does_not_say_it_hashed_payloads_leaves_sealed_truth_not_pr
     assert validation.returncode == 0, validation.stderr
     checks = {row[0]: (row[1], row[2]) for row in table_after(validation.stdout, "Checks Run")}
     assert checks["payloads at record time"][0] == "⬜ not run"
-    assert checks["payloads at record time"][1].startswith("1 of 1 build(s) do not say whether they hashed their snapshots' payloads")
+    assert checks["payloads at record time"][1].startswith("builds that do not say whether they hashed their snapshots' payloads (made before builds did): 1 of 1")
     assert checks["recorded snapshots"][0] == "✅ passed"
     completion = gov(root, "report", "completion", "--at", REPORT_AT)
     constraints = {row[0]: row[1] for row in table_after(completion.stdout, "Hard Constraints")}
@@ -314,10 +314,18 @@ def test_books_that_lack_the_delta_log_operation_say_so_once_and_how_to_fix_it(t
     checks = {row[0]: (row[1], row[2]) for row in table_after(result.stdout, "Checks Run")}
     status, evidence = checks["operation catalogued"]
     assert status == "❌ failed"
-    assert evidence == "3 problem(s) in the governance books — 3 problem(s), listed below — fix: 'govern governance sync'"
+    assert evidence == "3 problems in the governance books — listed below — fix: 'govern governance sync'"
     assert "- operation catalogued: OP-QA11 is not in ALLOWED_OPERATIONS_CATALOG.json" in result.stdout
     completion = gov(workspace.root, "report", "completion", "--at", REPORT_AT).stdout
     for _, (status, evidence) in criteria_of(completion).items():
         evidence_is_said_once(evidence)
     assert gov(workspace.root, "governance", "sync").returncode == 0  # the advice, as written
     assert gov(workspace.root, "report", "validation", "--at", REPORT_AT).returncode == 0
+
+
+def test_reports_count_in_the_right_number(completion: str, validation: str):
+    """Issue 11 point 10: no "build(s)" or "1 records" in a report; one build is "1 build"."""
+    for report in (completion, validation):
+        assert not re.search(r"\w\(s\)", report), re.findall(r".{30}\w\(s\).{10}", report)
+        assert not re.search(r"\b1 (builds|records|snapshots|problems)\b", report)
+    assert "passed on 1 build, 24 records" in completion

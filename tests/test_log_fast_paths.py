@@ -373,7 +373,7 @@ def hold_no_log(ws) -> None:
     """B2's log taken out of its seal, then put back: listed nowhere, present all the same."""
     log = (ws.runs / B2 / LOG_NAME).read_bytes()
     (ws.runs / B2 / LOG_NAME).unlink()
-    assert ws.govern("seal", "--reseal", str(ws.runs / B2)).returncode == 0
+    ws.reseal(B2)  # as a forger's tool would: govern refuses to re-seal a build
     (ws.runs / B2 / LOG_NAME).write_bytes(log)
 
 

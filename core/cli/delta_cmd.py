@@ -21,6 +21,10 @@ def _summary_lines(plan: Any, root: str | None, dry_run: bool) -> list[str]:
     else:
         appended, holds = ("would append", "would hold") if dry_run else ("appended", "holds")
         lines.append(f"{plan.run_id}: {appended} {plural(len(plan.records), 'record')}; the log {holds} {plan.state.records_total}")
+    for decision in plan.accepted_late:
+        lines.append(f"accepted late snapshot {decision.run_id} for {decision.registry_id}: {decision.reason}")
+    for decision in plan.acknowledged_missing:
+        lines.append(f"acknowledged lost snapshot {decision.run_id} of {decision.registry_id}: {decision.reason}")
     covered = [o for o in plan.outcomes if o.status == "covered"]
     excluded = [o for o in plan.outcomes if o.status == "excluded"]
     skipped = [o for o in plan.outcomes if o.status == "skipped"]
@@ -28,9 +32,10 @@ def _summary_lines(plan: Any, root: str | None, dry_run: bool) -> list[str]:
     for outcome in covered:
         unknown = f", {outcome.unknown} unknown" if outcome.unknown else ""
         pending = f", {len(outcome.pending)} pending behind the active pointer" if outcome.pending else ""
+        late = f", {len(outcome.late)} late (not recorded)" if outcome.late else ""
         lines.append(
             f"  {outcome.registry_id:<28} {plural(outcome.records_total, 'record'):>12}  "
-            f"(+{outcome.bootstrap} bootstrap, +{plural(outcome.transitions, 'transition')}{unknown}{pending})"
+            f"(+{outcome.bootstrap} bootstrap, +{plural(outcome.transitions, 'transition')}{unknown}{pending}{late})"
         )
     for outcome in skipped:
         lines.append(f"  {outcome.registry_id:<28} skipped: {outcome.reason}")
@@ -56,17 +61,43 @@ def build(
         ),
     ] = False,
     at: Annotated[Optional[str], typer.Option("--at", metavar="T", help="Build clock, YYYY-MM-DDTHH:MM:SSZ.")] = None,
+    accept_late: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            "--accept-late",
+            metavar="RUN",
+            help="Record this late snapshot (ordered before its registry's last recorded one) as the next transition (repeatable; needs --reason).",
+        ),
+    ] = None,
+    acknowledge_missing: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            "--acknowledge-missing",
+            metavar="RUN",
+            help="Acknowledge that this recorded snapshot is lost for good, so the log can continue (repeatable; needs --reason).",
+        ),
+    ] = None,
+    reason: Annotated[
+        Optional[str], typer.Option("--reason", metavar="TEXT", help="Why: recorded in the build's run.json with the decision.")
+    ] = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Exit 1 (E_STRICT, after the summary) when there are unsealed or late runs (for CI).")
+    ] = False,
 ) -> None:
     """Append the records of every new snapshot transition to the delta log, as a new sealed run.
 
     Nothing new: "up to date", exit 0, no run. A snapshot whose seal fails stops the build
-    (exit 1) unless --allow-unknown. A recorded snapshot that changed, or a new snapshot dated
-    before the last recorded one, is a history conflict (exit 1); nothing is written.
+    (exit 1) unless --allow-unknown. A recorded snapshot that changed is a history conflict,
+    and one that no longer exists stops the build naming every such snapshot, unless its loss
+    is acknowledged (--acknowledge-missing RUN --reason TEXT); exit 1, nothing written. A late
+    snapshot (ordered before its registry's last recorded one) is reported, not recorded,
+    and blocks nothing; --accept-late RUN --reason TEXT records it as the next transition.
     """
     from govern.build import plan_build, remove_stale_staging, write_build
     from govern.clock import resolve_clock
     from govern.locking import exclusive_lock
     from govern.runs import LOCK_NAME
+    from govern.sealing import RESEAL_STAGING_PREFIX
 
     state: CliState = ctx.obj
     workspace = state.workspace()
@@ -79,13 +110,29 @@ def build(
     with lock:
         if not dry_run:
             for name in remove_stale_staging(workspace.runs_root):
-                state.output.warn(f"removed {name}: staging folder left by an interrupted build")
-        plan = plan_build(workspace, host, clock=clock, allow_unknown=allow_unknown, only=registry)
+                what = "reseal" if name.startswith(RESEAL_STAGING_PREFIX) else "build"
+                state.output.warn(f"removed {name}: staging folder left by an interrupted {what}")
+        plan = plan_build(
+            workspace,
+            host,
+            clock=clock,
+            allow_unknown=allow_unknown,
+            only=registry,
+            accept_late=accept_late or (),
+            acknowledge_missing=acknowledge_missing or (),
+            reason=reason,
+        )
         if not plan.up_to_date and not dry_run:
             with state.output.progress() as progress:
                 root = write_build(plan, workspace, host, clock, progress)
     for run_id in plan.unsealed_runs:
         state.output.warn(f"{run_id}: unsealed (no MANIFEST.sha256): not a snapshot yet; seal it, or --allow-unknown for legacy folders")
+    for outcome in plan.outcomes:
+        for run_id in outcome.late:
+            state.output.warn(
+                f"{run_id}: late snapshot of {outcome.registry_id} (ordered before its last recorded snapshot): not recorded; "
+                f"'govern delta build --accept-late {run_id} --reason TEXT' records it"
+            )
     data = {
         "run_id": None if plan.up_to_date or dry_run else plan.run_id,
         "dry_run": dry_run,
@@ -98,10 +145,17 @@ def build(
         "excluded": sum(o.status == "excluded" for o in plan.outcomes),
         "registries": [o.to_json() for o in plan.outcomes],
         "unsealed_runs": list(plan.unsealed_runs),
+        "late_runs": list(plan.late_runs),
+        "accepted_late": [decision.to_json() for decision in plan.accepted_late],
+        "acknowledged_missing": [decision.to_json() for decision in plan.acknowledged_missing],
     }
     if dry_run:
         data["would_append"] = [record.to_json() for record in plan.records]
     state.output.emit(data, _summary_lines(plan, root, dry_run))
+    if strict:
+        from govern.cli.strict import fail_if_strict
+
+        fail_if_strict(len(plan.unsealed_runs), len(plan.late_runs))
 
 
 @delta_app.command("show", short_help="Show recorded history: changed paths per transition, filtered")

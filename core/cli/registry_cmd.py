@@ -36,7 +36,9 @@ def _snapshot_summary(status: RegistryStatus) -> str:
     if history is None or history.last_recorded is None:
         return f"{text}; not recorded yet"
     new = len(status.new_snapshots)
-    return f"{text}; last recorded {history.last_recorded.run_id} ({plural(history.records, 'record')}, {new} new)"
+    late = len(status.late_snapshots)
+    late_text = f", {late} late" if late else ""
+    return f"{text}; last recorded {history.last_recorded.run_id} ({plural(history.records, 'record')}, {new} new{late_text})"
 
 
 def _status_line(status: RegistryStatus) -> str:
@@ -54,9 +56,15 @@ def _log_problem(state: CliState, overview: RegistryOverview) -> None:
 
 
 @registry_app.command("list", short_help="Every registry: kind, covered or excluded, snapshots")
-def list_registries(ctx: typer.Context) -> None:
+def list_registries(
+    ctx: typer.Context,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Exit 1 (E_STRICT, after the list) when there are unsealed or late snapshots (for CI).")
+    ] = False,
+) -> None:
     """Every configured registry: kind, covered / excluded by design / skipped (and why),
-    snapshot count, and the last snapshot the delta log records."""
+    snapshot count, and the last snapshot the delta log records (with how many are new, and
+    how many late: ordered before it and not recorded — see 'delta build --accept-late')."""
     from govern.registry_admin import registry_overview
 
     state: CliState = ctx.obj
@@ -79,6 +87,12 @@ def list_registries(ctx: typer.Context) -> None:
         },
         lines,
     )
+    if strict:
+        from govern.cli.strict import fail_if_strict
+
+        unsealed = {s.run_id for status in overview.registries for s in status.snapshots or () if s.status == "unsealed"}
+        late = {(status.registry.id, s.run_id) for status in overview.registries for s in status.late_snapshots}
+        fail_if_strict(len(unsealed), len(late))
 
 
 @registry_app.command("show", short_help="One registry in detail, with its snapshots")
@@ -117,8 +131,9 @@ def show(
     if status.snapshots:
         lines.append("  snapshots:")
         width = max(len(snapshot["run_id"]) for snapshot in data["snapshot_list"])
+        late = set(data["late_snapshots"] or ())
         for snapshot in data["snapshot_list"]:
-            mark = "recorded" if snapshot["recorded"] else "new"
+            mark = "recorded" if snapshot["recorded"] else "late" if snapshot["run_id"] in late else "new"
             problem = f"  {snapshot['problem']}" if snapshot["problem"] else ""
             lines.append(f"    {snapshot['run_id']:<{width}}  {snapshot['status']:<8} {mark:<8}{problem}".rstrip())
     state.output.emit(data, lines)

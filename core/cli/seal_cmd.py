@@ -47,7 +47,13 @@ def seal(
         Optional[list[str]],
         typer.Option("--param", metavar="KEY=VALUE", help="An entry of run.json's params (repeatable; only when govern writes run.json)."),
     ] = None,
-    reseal: Annotated[bool, typer.Option("--reseal", help="Replace an existing seal.")] = False,
+    reseal: Annotated[
+        bool,
+        typer.Option(
+            "--reseal",
+            help="Replace an existing seal (refused for delta-log builds and for snapshots the delta log records).",
+        ),
+    ] = False,
     at: Annotated[
         Optional[str], typer.Option("--at", metavar="T", help="Clock, YYYY-MM-DDTHH:MM:SSZ (default SOURCE_DATE_EPOCH, else now).")
     ] = None,
@@ -60,6 +66,11 @@ def seal(
 
     --input/--param KEY=VALUE fill the inputs/params of the run.json govern writes; they are
     refused (exit 2) when the run already has a run.json, which is never rewritten.
+
+    --reseal is refused (exit 1, E_RESEAL_REFUSED) for a delta-log build and for a run the
+    delta log records as a snapshot (naming the build that recorded it): re-sealing either
+    rewrites history. The new seal is staged beside the run and swapped in, so the run is
+    never without a valid seal.
     """
     from govern.cli.key_values import parse_key_values
     from govern.clock import resolve_clock
@@ -92,6 +103,10 @@ def seal(
             "(put them in the existing run.json before sealing); nothing was sealed",
         )
     with exclusive_lock(run_dir.parent / LOCK_NAME, state.lock_timeout):
+        if reseal:
+            from govern.recorded_snapshots import refuse_reseal_of_history
+
+            refuse_reseal_of_history(run_dir, state.plugins())
         with state.output.progress() as progress:
             envelope = make_envelope(run_dir.name, op_id=op, clock=clock, inputs=inputs, params=params)
             result = state.plugins().seal(run_dir, envelope, reseal, progress)

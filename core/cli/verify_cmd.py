@@ -71,7 +71,9 @@ def verify(
 
     Every problem is reported with a stable code (docs/errors.md). Exit 1 if any run fails.
     With --all, folders without a seal are listed as unsealed (a warning: they may still be
-    being written) and are not failures.
+    being written) and are not failures; and every snapshot the delta log records must still
+    exist with its recorded manifest hash (E_SNAPSHOT_MISSING, E_HISTORY_CONFLICT), unless a
+    build acknowledged its loss.
 
     With --log, also prove the delta log was never rewritten: every build's log begins with
     the previous build's log byte for byte, every line is a canonical, schema-valid record
@@ -123,6 +125,11 @@ def verify(
     if targets or all_runs:
         skipped = f", {unsealed} unsealed (not checked)" if unsealed else ""
         lines.append(f"{plural(len(reports), 'run')}: {verified - failed} ok, {failed} failed{skipped}")
+    if all_runs:
+        recorded_ok, recorded_data, recorded_lines = _verify_recorded_snapshots(state)
+        data["recorded_snapshots"] = recorded_data
+        lines.extend(recorded_lines)
+        failed += not recorded_ok
     if log:
         log_data, log_lines, log_ok = _verify_log(state)
         data["log"] = log_data
@@ -130,6 +137,22 @@ def verify(
         failed += not log_ok
     exit_code = ExitCode.PROBLEMS if failed else ExitCode.OK
     state.output.emit(data, lines, exit_code)
+
+
+def _verify_recorded_snapshots(state: CliState) -> tuple[bool, dict, list[str]]:
+    """--all: every snapshot the delta log records still exists with its recorded manifest hash
+    (a deleted or re-sealed one fails; a loss a build acknowledged is listed, not a failure)."""
+    from govern.recorded_snapshots import check_recorded_snapshots
+
+    workspace = _workspace(state)
+    problems, lost = check_recorded_snapshots(workspace.runs_root, state.plugins(), workspace.config.workspace.delta_log_artifact)
+    lines = [f"FAILED  recorded snapshot {p.where}: {p.code}: {p.message}" for p in problems]
+    lines.extend(f"LOST    recorded snapshot {where}: no longer exists (loss acknowledged by a delta-log build)" for where in lost)
+    data = {
+        "problems": [{"code": p.code, "where": p.where, "message": p.message} for p in problems],
+        "acknowledged_missing": lost,
+    }
+    return not problems, data, lines
 
 
 def _verify_log(state: CliState) -> tuple[dict, list[str], bool]:
@@ -147,6 +170,7 @@ def _verify_log(state: CliState) -> tuple[dict, list[str], bool]:
         else:
             lines.append(OkLine(f"OK      {build.run_id}  {plural(build.records, 'record')}  ROOT_SHA256 {build.root_sha256}"))
     lines.extend(f"  {p}" for p in result.snapshot_problems)
+    lines.extend(f"  lost (acknowledged): {where}" for where in result.acknowledged_missing)
     status = "intact" if result.ok else "NOT intact"
     lines.append(f"delta log {status}: {plural(len(result.builds), 'build')}, {plural(result.records, 'record')}")
     data = {
@@ -162,6 +186,7 @@ def _verify_log(state: CliState) -> tuple[dict, list[str], bool]:
             for b in result.builds
         ],
         "snapshot_problems": [{"code": p.code, "where": p.where, "message": p.message} for p in result.snapshot_problems],
+        "acknowledged_missing": list(result.acknowledged_missing),
     }
     return data, lines, result.ok
 

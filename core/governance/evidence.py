@@ -39,6 +39,7 @@ from govern.plugin_manager import PluginHost
 from govern.progress import NO_PROGRESS
 from govern.runs import list_runs
 from govern.schema_store import DELTA_LOG_SCHEMAS
+from govern.plurals import plural
 
 Status = Literal["passed", "failed", "not_run"]
 #: The delta-log record schema, shipped as package data (``govern.schemas``).
@@ -227,8 +228,8 @@ def _check_seals(workspace: Workspace, host: PluginHost, builds: list[Path]) -> 
     return _outcome(
         name,
         not problems,
-        f"{len(builds)}/{len(builds)} build(s) verify: every file matches its SHA-256, the manifest matches ROOT_SHA256",
-        f"{len(problems)} seal problem(s) in {len(builds)} build(s)",
+        f"{plural(len(builds), 'build')} checked, all verify: every file matches its SHA-256, the manifest matches ROOT_SHA256",
+        f"{plural(len(problems), 'seal problem')} in {plural(len(builds), 'build')}",
         problems,
         fix=RESTORE_FIX,
     )
@@ -249,22 +250,22 @@ def _check_chain(
     chain = _outcome(
         "verify --log",
         not chain_problems,
-        f"passed on {len(result.builds)} build(s), {result.records} record(s): each build's log begins with the "
+        f"passed on {plural(len(result.builds), 'build')}, {plural(result.records, 'record')}: each build's log begins with the "
         f"previous build's byte for byte, every line canonical and linked to its registry's previous record{note}",
-        f"failed: {len(chain_problems)} problem(s) in the log's history",
+        f"failed: {plural(len(chain_problems), 'problem')} in the log's history",
         chain_problems,
         fix=f"{RESTORE_FIX}; a torn last line: 'govern repair --log'",
     )
     recorded = {(r.get("registry_id"), (r.get("to_ref") or {}).get("run_id")) for r in records}
     unsealed = sum(1 for r in records if (r.get("to_ref") or {}).get("manifest_sha256") is None)
-    legacy = f"; {unsealed} legacy snapshot(s) had no seal to hold them to" if unsealed else ""
+    legacy = f"; {plural(unsealed, 'legacy snapshot')} had no seal to hold them to" if unsealed else ""
     snapshot_problems = [str(p) for p in result.snapshot_problems]
     snapshots = _outcome(
         "recorded snapshots",
         not snapshot_problems,
-        f"manifest hashes of {len(recorded)} recorded snapshot(s) re-checked: each still carries the manifest_sha256 "
+        f"manifest hashes of {plural(len(recorded), 'recorded snapshot')} re-checked: each still carries the manifest_sha256 "
         f"recorded for it (their payload files were not re-hashed for this report){legacy}",
-        f"{len(snapshot_problems)} recorded snapshot(s) changed after they were recorded",
+        f"{plural(len(snapshot_problems), 'recorded snapshot')} changed after they were recorded",
         snapshot_problems,
         fix=RESTORE_FIX,
     )
@@ -294,27 +295,27 @@ def _check_payloads(host: PluginHost, builds: list[Path], records: tuple[dict[st
             silent.append(build.name)
         elif not isinstance(said, int) or said < claiming[build.name]:
             problems.append(
-                f"{build.name}: says it hashed {said!r} snapshot payload(s), but appended {claiming[build.name]} record(s) derived from sealed evidence"
+                f"{build.name}: says it hashed {said!r} snapshot payloads, but appended {plural(claiming[build.name], 'record')} derived from sealed evidence"
             )
         else:
             hashed += said
     if problems:
         return CheckOutcome(
-            name, "failed", f"{len(problems)} build(s) cannot account for their snapshots' payloads", tuple(problems), RESTORE_FIX
+            name, "failed", f"{plural(len(problems), 'build')} cannot account for their snapshots' payloads", tuple(problems), RESTORE_FIX
         )
-    note = f"; {unknown} record(s) with basis unknown claim no sealed derivation" if unknown else ""
+    note = f"; {plural(unknown, 'record')} with basis unknown claim no sealed derivation" if unknown else ""
     if silent:
         return CheckOutcome(
             name,
             "not_run",
-            f"{len(silent)} of {len(builds)} build(s) do not say whether they hashed their snapshots' payloads "
-            f"(made before builds did): {', '.join(silent[:3])}{' …' if len(silent) > 3 else ''}",
+            f"builds that do not say whether they hashed their snapshots' payloads (made before builds did): "
+            f"{len(silent)} of {len(builds)}, {', '.join(silent[:3])}{' …' if len(silent) > 3 else ''}",
         )
     return _outcome(
         name,
         True,
-        f"payload of {hashed} snapshot(s) hashed against their manifests when they were recorded, as the sealed run.json "
-        f"of each build states ({len(builds)} build(s); not re-hashed for this report){note}",
+        f"payload of {plural(hashed, 'snapshot')} hashed against their manifests when they were recorded, as the sealed run.json "
+        f"of each build states ({plural(len(builds), 'build')}; not re-hashed for this report){note}",
         "",
         fix=RESTORE_FIX,
     )
@@ -333,8 +334,8 @@ def _check_schema(latest: LatestBuild | None, schema_file: str) -> CheckOutcome:
     return _outcome(
         name,
         not problems and bool(latest.records),
-        f"{len(latest.records)}/{len(latest.records)} record(s) of {latest.run_id} valid against {schemas}",
-        f"{len(problems)} violation(s) in {len(latest.records)} record(s)" if latest.records else "the log holds no records",
+        f"{plural(len(latest.records), 'record')} of {latest.run_id} checked, all valid against {schemas}",
+        f"{plural(len(problems), 'violation')} in {plural(len(latest.records), 'record')}" if latest.records else "the log holds no records",
         problems,
         fix="'govern validate' names each violation; records come only from a build: restore the build from a copy"
         if latest.records
@@ -455,7 +456,7 @@ def _check_reconciliation(
         f"{len(latest.records)} records = sum of {len(per_registry)} registries' rows = run.json's total; "
         f"{len(outcomes)} registries accounted for ({statuses.get('covered', 0)} covered, {statuses.get('excluded', 0)} "
         f"excluded with reasons, {statuses.get('skipped', 0)} skipped){not_yet}",
-        f"{len(problems)} disagreement(s) between the log, run.json and the configuration",
+        f"{plural(len(problems), 'disagreement')} between the log, run.json and the configuration",
         problems,
         # Registries configured after the build only need a new build; anything else is damage.
         fix=CONFIGURED_SINCE_FIX
@@ -488,7 +489,7 @@ def _check_no_active_pointer(workspace: Workspace, latest: LatestBuild | None) -
         name,
         not problems,
         f"{where}; no record's snapshot is a delta-log build (the latest build is found by scanning the runs root)",
-        f"{len(problems)} active-semantics problem(s)",
+        f"{plural(len(problems), 'active-semantics problem')}",
         problems,
         fix=f"remove the {DELTA_LOG_REGISTRY_ID} pointer from {shown}" if pointers_path is not None else RESTORE_FIX,
     )
@@ -517,7 +518,7 @@ def _check_op(books: Books | None, latest: LatestBuild | None) -> CheckOutcome:
     )
     label = " --label L" if books.registry_catalog.frozen and not registry_places else ""
     return _outcome(
-        name, not problems, passed, f"{len(problems)} problem(s) in the governance books", problems, fix=f"'govern governance sync{label}'"
+        name, not problems, passed, f"{plural(len(problems), 'problem')} in the governance books", problems, fix=f"'govern governance sync{label}'"
     )
 
 
@@ -528,7 +529,7 @@ def _check_governance(workspace: Workspace, host: PluginHost) -> tuple[CheckOutc
         "governance check",
         result.ok,
         f"{len(result.books.documents()) if result.books else 0} documents agree: every derived figure recomputed",
-        f"{len(problems)} disagreement(s)",
+        f"{plural(len(problems), 'disagreement')}",
         problems,
         fix=_governance_fix(result.problems, result.books),
     )

@@ -25,6 +25,7 @@ from govern.governance.figures import delta_points, format_percent, share_percen
 from govern.governance.markdown import code, first_sentence, table
 from govern.governance.schema_summary import schema_summary
 from govern.plugin_manager import PluginHost
+from govern.plurals import plural
 
 REPORTS = ("validation", "completion")
 PROVEN, FAILED, NOT_PROVEN = "✅ proven", "❌ failed", "⬜ not proven"
@@ -72,7 +73,7 @@ def check_evidence(check: CheckOutcome, *, listed_below: bool = False) -> str:
     it failed, the command that fixes it."""
     text = check.summary
     if check.problems and listed_below:
-        text += f" — {len(check.problems)} problem(s), listed below"
+        text += " — listed below"
     elif check.problems:
         shown = "; ".join(check.problems[:3])
         more = f" (and {len(check.problems) - 3} more)" if len(check.problems) > 3 else ""
@@ -372,7 +373,7 @@ def completion_report(workspace: Workspace, host: PluginHost, evidence: Evidence
     covered = covered_rows(workspace, evidence)
     summary = (
         f"The registry delta log holds {sum(r[2] for r in covered)} records of {len(covered)} registries in "
-        f"{len(evidence.builds)} sealed build(s); {proven} of {len(everything)} criteria and constraints are proven by "
+        f"{plural(len(evidence.builds), 'sealed build')}; {proven} of {len(everything)} criteria and constraints are proven by "
         "checks run for this report."
         if latest
         else f"There is no readable delta-log build; {proven} of {len(everything)} criteria and constraints are proven."
