@@ -45,6 +45,7 @@ ERROR_CODES: dict[str, str] = {
     "E_WORKER_FAILED": "a worker process (hashing, reading manifests) died before finishing its task",
     "E_PLUGIN_FAILED": "a plugin failed to load, failed validation, or raised inside a hook",
     "E_REGISTRY_EXISTS": "`govern registry add` named a registry id the configuration already has",
+    "E_PATH_OUTSIDE": "a --path argument is an absolute path outside the workspace",
     "E_REGISTRY_UNKNOWN": "a command named a registry id the configuration does not have",
     # sealing refusals
     "E_ALREADY_SEALED": "the run already has a seal (check it with 'govern verify RUN'; --reseal only for a run the delta log never recorded)",
@@ -105,6 +106,9 @@ ERROR_CODES: dict[str, str] = {
     "E_LEVEL_UNMET": "the enforcement points do not meet every requirement of the coverage level",
     "E_MATRIX_ORPHAN_ROW": "a coverage matrix row for an operation that is not in the catalog",
     "E_MATRIX_ROW_MISSING": "a catalogued operation without a row in the coverage matrix",
+    "E_OP_UNKNOWN": "`governance remove-op` named an operation that is neither in the catalog nor in the matrix",
+    "E_OP_IN_USE": "`governance remove-op` named an operation a plugin declares or sealed runs were made by",
+    "E_OP_UNCATALOGUED": "a sealed run was made by an operation that is not in the allowed-operations catalog",
     "E_REGISTRY_UNCATALOGUED": "a configured registry is absent from the registry catalog and its addenda",
 }
 

@@ -592,6 +592,17 @@ class PluginHost:
         ops = self._collected("govern_operations", self._call("govern_operations"), Operation, "Operation")
         return sorted(ops, key=lambda op: op.op_id)
 
+    def operation_providers(self) -> dict[str, str]:
+        """``op id -> name of the plugin declaring it``, for every operation plugins declare."""
+        from govern.models import Operation
+
+        providers: dict[str, str] = {}
+        for plugin_name in self._plugin_order("govern_operations"):
+            groups = self._call_plugin("govern_operations", plugin_name)
+            for op in self._collected("govern_operations", groups, Operation, "Operation"):
+                providers.setdefault(op.op_id, plugin_name)
+        return dict(sorted(providers.items()))
+
     def catalog_addenda(self, workspace: Workspace) -> list[CatalogEntry]:
         """Every registry plugins contribute to the catalog, sorted by id."""
         from govern.models import CatalogEntry

@@ -5,6 +5,10 @@ snapshots), *excluded* by design (its kind's plugin says why), or *skipped* (no 
 discovers it) — with its snapshots among the runs and what the latest delta-log build
 recorded for it (read from that build's sealed run.json).
 
+Removing one cuts its table out of the file the same way (everything else kept byte for
+byte) and takes it out of the governance books, in one journaled transaction; the delta log
+keeps whatever it recorded for it.
+
 Adding a registry appends a new ``[registries.ID]`` table to ``registry_config.toml`` (written
 with tomli-w): the rest of the file — comments, order, formatting — is kept byte for byte.
 The new file is parsed and checked (structure, kinds, required keys) before it replaces the
@@ -14,6 +18,9 @@ old one atomically, under the workspace lock.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
+import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -36,7 +43,8 @@ from govern.config import (
 from govern.delta_log import BuildState, is_build_run, list_builds, parse_log_lines, read_sealed_file
 from govern.envelope import ENVELOPE_NAME
 from govern.errors import GovernError
-from govern.jsonio import StrictJSONError, loads_strict
+from govern.governance.documents import Document
+from govern.jsonio import StrictJSONError, dump_canonical, loads_strict
 from govern.locking import DEFAULT_LOCK_TIMEOUT, exclusive_lock
 from govern.models import RegistryKind, RunView, SealedRef, Snapshot
 from govern.plugin_manager import PluginHost
@@ -364,3 +372,140 @@ def _read_config(path: Path) -> str:
     except UnicodeDecodeError as exc:
         raise GovernError("E_CONFIG_SYNTAX", f"{path}: invalid UTF-8 at byte {exc.start}") from None
 
+
+
+# -------------------------------------------------------------------------------- removing
+
+_TABLE_HEADER = re.compile(r"^\s*\[\[?\s*([^\]]*?)\s*\]\]?\s*(?:#.*)?$")
+_COMMENT_OR_BLANK = re.compile(r"^\s*(?:#.*)?$")
+
+
+def _header_names_registry(header: str, registry_id: str) -> bool:
+    """True when a table header's dotted key is ``registries.ID`` or a subtable of it."""
+    parts = [part.strip().strip("\"'") for part in header.split(".")]
+    return len(parts) >= 2 and parts[0] == "registries" and parts[1] == registry_id
+
+
+def removed_config(text: str, registry_id: str) -> tuple[str, str]:
+    """``text`` without the ``[registries.ID]`` table (and its subtables); and the removed text.
+
+    A table runs from its header to the last key line before the next header. Comments
+    outside that span — above its header, or after its last key (they may introduce the next
+    table) — are kept, as is everything else, byte for byte; the blank lines separating it
+    from what precedes go with it, so removing what ``registry add`` appended restores the file.
+    """
+    lines = text.splitlines(keepends=True)
+    remove = [False] * len(lines)
+    index = 0
+    while index < len(lines):
+        header = _TABLE_HEADER.match(lines[index])
+        if not header or not _header_names_registry(header.group(1), registry_id):
+            index += 1
+            continue
+        start = index
+        while start > 0 and not lines[start - 1].strip():
+            start -= 1  # the blank separator 'registry add' puts before a table it appends
+        stop = index + 1
+        last_content = index
+        while stop < len(lines) and not _TABLE_HEADER.match(lines[stop]):
+            if not _COMMENT_OR_BLANK.match(lines[stop]):
+                last_content = stop
+            stop += 1
+        for position in range(start, last_content + 1):
+            remove[position] = True
+        index = stop
+    kept = [line for line, gone in zip(lines, remove) if not gone]
+    removed = "".join(line for line, gone in zip(lines, remove) if gone)
+    # A blank line left on both sides of the gap becomes one.
+    tidy: list[str] = []
+    for line in kept:
+        if tidy and not line.strip() and not tidy[-1].strip():
+            continue
+        tidy.append(line)
+    return "".join(tidy), removed
+
+
+def plan_removal(text: str, config_path: Path, registry_id: str) -> tuple[str, str]:
+    """The new config text without ``registry_id``, checked; and the removed text.
+
+    Refuses (nothing to write) an id not configured (the error :meth:`Workspace.registry`
+    gives), and any result that would not read back as exactly the old configuration minus
+    this registry (E_CONFIG_INVALID: then remove it by hand).
+    """
+    before = parse_config(text, config_path)
+    Workspace(config_path.parent, before).registry(registry_id)
+    new_text, removed = removed_config(text, registry_id)
+    expected = {rid: cfg for rid, cfg in before.registries.items() if rid != registry_id}
+    try:
+        after = parse_config(new_text, config_path)
+    except GovernError:
+        after = None
+    if after is None or after.registries != expected or (after.workspace, after.plugins) != (before.workspace, before.plugins):
+        raise GovernError(
+            "E_CONFIG_INVALID",
+            f"{config_path}: removing [registries.{registry_id}] as a table would not read back as this one registry removed "
+            "(the file defines it in a form govern does not edit); nothing written — remove it by hand",
+        )
+    return new_text, removed
+
+
+@attrs.frozen
+class RegistryRemovalResult:
+    """A registry removed from ``registry_config.toml`` and from the books."""
+
+    registry_id: str
+    config_path: Path
+    removed: str
+    #: Governance documents written (relative to the governance folder), and their changes.
+    documents: tuple[Document, ...]
+    #: Frozen documents that keep listing the registry.
+    kept_in: tuple[str, ...]
+    #: Records the delta log holds for it (kept: history is never modified).
+    recorded: int
+    latest_build: str | None
+    written: bool
+
+
+def remove_registry(
+    workspace: Workspace,
+    host: PluginHost,
+    registry_id: str,
+    clock: dt.datetime,
+    *,
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+    dry_run: bool = False,
+) -> RegistryRemovalResult:
+    """Remove a registry from ``registry_config.toml`` and re-derive the books, all or none.
+
+    Under the workspace lock (after recovering an interrupted change) the config is read
+    again, its table cut out (:func:`plan_removal`), and the registry taken out of the
+    unfrozen catalog or its addendum (:func:`govern.governance.registries.removal_update`);
+    the config and every document are then replaced in one journaled transaction
+    (:func:`govern.governance.transaction.commit_files`). The delta log and sealed runs are
+    never touched: records already made for the registry stay in the log.
+    """
+    from govern.governance.registries import removal_update
+    from govern.governance.store import load_books, open_books
+    from govern.governance.transaction import commit_files
+
+    workspace.registry(registry_id)  # an unknown id is refused before locking: nothing written, not even the lock
+    build, state, _problem = _latest_state(workspace, host)
+    recorded = state.registries[registry_id].records if state is not None and registry_id in state.registries else 0
+    path = workspace.config_path
+    governance_dir = workspace.governance_dir
+    with open_books(workspace, lock_timeout) if not dry_run else contextlib.nullcontext([]):
+        new_text, removed = plan_removal(_read_config(path), path, registry_id)
+        books = load_books(governance_dir) if governance_dir.is_dir() else None
+        removal = removal_update(books, registry_id, clock) if books is not None else None
+        documents = removal.update.documents if removal is not None else ()
+        if not dry_run:
+            # One transaction for the config and the books: a crash leaves both old or both new.
+            changes = {os.path.relpath(path, governance_dir): new_text.encode("utf-8")}
+            changes.update({document.relpath: dump_canonical(document.to_json()) for document in documents})
+            if governance_dir.is_dir():
+                commit_files(governance_dir, changes)
+            else:
+                write_atomic(path, new_text.encode("utf-8"))
+    return RegistryRemovalResult(
+        registry_id, path, removed, tuple(documents), removal.kept_in if removal is not None else (), recorded, build, not dry_run
+    )

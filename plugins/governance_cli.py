@@ -1,4 +1,4 @@
-"""``govern governance add-op | sync | freeze | addendum | scorecard | check``.
+"""``govern governance add-op | remove-op | sync | freeze | addendum | scorecard | check``.
 
 Parse, call :mod:`govern.governance`, report through ``ctx.obj.output`` — nothing else. Every
 command holds the workspace lock while it reads and writes the books (and first completes or
@@ -97,6 +97,41 @@ def add_op(
         update = plan_add_op(load_books(workspace.governance_dir), operation, clock)
         data, lines = _write(workspace, update)
     state.output.emit({"op_id": op_id, **data}, [f"added {op_id} ({operation.title.strip()})", *lines])
+
+
+@governance_app.command("remove-op", short_help="Remove an operation (catalog, matrix, scorecard); history untouched")
+def remove_op(
+    ctx: typer.Context,
+    op_id: Annotated[str, typer.Argument(metavar="OP-ID", help="The operation to remove, e.g. OP-QA12.", show_default=False)],
+    at: Annotated[Optional[str], AT_OPTION] = None,
+) -> None:
+    """Remove an operation: catalog, matrix and scorecard are re-derived together, all or none
+    (each a new version whose changelog records before -> after).
+
+    History is untouched: sealed runs and the delta log are never modified. So an operation
+    still referenced is refused (exit 2, nothing written): one a loaded plugin declares
+    (OP-QA11 comes from the delta_log plugin), or one sealed runs were made by. An unknown op
+    id is refused too (E_OP_UNKNOWN).
+    """
+    from govern.clock import resolve_clock
+    from govern.governance.operations import remove_op as plan_remove_op
+    from govern.governance.run_operations import runs_by_operation
+    from govern.governance.store import load_books, open_books
+
+    state: CliState = ctx.obj
+    workspace = state.workspace()
+    host = state.plugins()
+    clock = resolve_clock(at)
+    declared_by = host.operation_providers().get(op_id)
+    with open_books(workspace, state.lock_timeout) as notes:
+        _warn_all(state, notes)
+        made_runs = tuple(runs_by_operation(workspace.runs_root).get(op_id, ()))
+        update = plan_remove_op(load_books(workspace.governance_dir), op_id, clock, declared_by=declared_by, made_runs=made_runs)
+        data, lines = _write(workspace, update)
+    state.output.emit(
+        {"op_id": op_id, **data},
+        [f"removed {op_id}; sealed runs and the delta log are untouched", *lines],
+    )
 
 
 @governance_app.command("sync", short_help="Add what govern knows but the books lack")
@@ -254,7 +289,7 @@ def check(ctx: typer.Context) -> None:
     host = state.plugins()
     with open_books(workspace, state.lock_timeout) as notes:
         _warn_all(state, notes)
-        result = check_books(workspace.governance_dir, known_registries(workspace, host), host.operations())
+        result = check_books(workspace.governance_dir, known_registries(workspace, host), host.operations(), workspace.runs_root)
     _warn_all(state, list(result.warnings))
     problems = [{"code": p.code, "where": p.where, "message": p.message} for p in result.problems]
     data: dict[str, Any] = {"ok": result.ok, "problems": problems, "warnings": list(result.warnings)}

@@ -545,13 +545,16 @@ def test_delta_show_by_registry_and_by_path(ws: DeltaWorkspace) -> None:
     assert shown == [r for r in ws.records() if r["registry_id"] == "beta"] and len(shown) == 4
     history = ws.govern("delta", "show", "--path", f"{BETA}/a.txt")
     assert history.returncode == 0, history.stderr
-    lines = history.stdout.splitlines()
+    lines = [line for line in history.stdout.splitlines() if line]
     assert lines[1:-1] == [
-        f"{'beta':<28} (bootstrap) -> {BETA_ONE}  added",
-        f"{'beta':<28} {BETA_ONE} -> {BOTH}  modified",
-        f"{'beta':<28} {BETA_THREE} -> 2024-01-09__000000__beta_four  removed",
+        f"beta: (bootstrap) → {BETA_ONE}  [manifest_diff]  2 added, 0 removed, 0 modified; 1 under {BETA}/a.txt",
+        f"A\t{BETA}/a.txt",
+        f"beta: {BETA_ONE} → {BOTH}  [manifest_diff]  1 added, 1 removed, 1 modified; 1 under {BETA}/a.txt",
+        f"M\t{BETA}/a.txt",
+        f"beta: {BETA_THREE} → 2024-01-09__000000__beta_four  [manifest_diff]  0 added, 1 removed, 0 modified; 1 under {BETA}/a.txt",
+        f"D\t{BETA}/a.txt",
     ]
-    assert lines[-1] == "3 record(s) shown"
+    assert lines[-1] == "3 transitions shown"
     untouched = ws.govern("delta", "show", "--path", "beta_dir_extra/x.txt", "--json")
     assert untouched.json()["result"]["records"] == []
     folder = ws.govern("delta", "show", "--path", BETA, "--json")
@@ -562,13 +565,19 @@ def test_delta_show_by_registry_and_by_path(ws: DeltaWorkspace) -> None:
     assert len(folder_records) >= 3
     bootstrap = folder_records[0]
     assert bootstrap["from_ref"] is None
-    folder_text = ws.govern("delta", "show", "--path", BETA).stdout.splitlines()
-    assert folder_text[1].endswith(f"(bootstrap) -> {bootstrap['to_ref']['run_id']}  added {len(bootstrap['added_paths'])}")
+    folder_text = [line for line in ws.govern("delta", "show", "--path", BETA).stdout.splitlines() if line]
+    assert folder_text[1].startswith(f"beta: (bootstrap) → {bootstrap['to_ref']['run_id']}  [manifest_diff]  ")
+    assert folder_text[2 : 2 + len(bootstrap["added_paths"])] == [f"A\t{p}" for p in bootstrap["added_paths"]]
 
 
-def test_delta_show_without_a_log_says_so(ws: DeltaWorkspace) -> None:
+def test_delta_show_without_a_log_says_so_and_succeeds(ws: DeltaWorkspace) -> None:
+    """Issue 11 point 10: no build yet is not tampering — "no delta log yet", exit 0."""
     result = ws.govern("delta", "show")
-    assert_refused(result, "E_LOG_INVALID", "no delta log yet")
+    assert (result.returncode, result.stderr) == (0, ""), result.stderr
+    assert result.stdout.startswith("no delta log yet under ")
+    as_json = ws.govern("delta", "show", "--json")
+    assert as_json.returncode == 0 and as_json.json()["result"]["build"] is None
+    assert as_json.json()["result"]["transitions"] == [] and as_json.json()["error"] is None
 
 
 def test_delta_show_names_a_tail_torn_after_sealing_as_torn(ws: DeltaWorkspace) -> None:

@@ -68,7 +68,7 @@ def build_app(output: Output, workspace_dir: Path | None = None, strict_plugins:
 
     Plugins are loaded here because they may add commands (``govern_register_commands``).
     """
-    from govern.cli import delta_cmd, init_cmd, plugins_cmd, registry_cmd, repair_cmd, seal_cmd, validate_cmd, verify_cmd
+    from govern.cli import delta_cmd, diff_cmd, init_cmd, plugins_cmd, registry_cmd, repair_cmd, seal_cmd, validate_cmd, verify_cmd
 
     app = typer.Typer(
         name="govern",
@@ -82,7 +82,7 @@ def build_app(output: Output, workspace_dir: Path | None = None, strict_plugins:
         context_settings={"help_option_names": ["-h", "--help"]},
     )
     app.callback()(_root)
-    for module in (init_cmd, seal_cmd, verify_cmd, registry_cmd, delta_cmd, validate_cmd, repair_cmd, plugins_cmd):
+    for module in (init_cmd, seal_cmd, verify_cmd, registry_cmd, delta_cmd, diff_cmd, validate_cmd, repair_cmd, plugins_cmd):
         module.register(app)
     state = CliState(output, workspace_dir, strict_plugins)
     state.register_plugin_commands(app)

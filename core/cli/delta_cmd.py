@@ -158,16 +158,42 @@ def build(
         fail_if_strict(len(plan.unsealed_runs), len(plan.late_runs))
 
 
-@delta_app.command("show", short_help="Show recorded history: all, a registry, a file or folder")
+@delta_app.command("show", short_help="Show recorded history: changed paths per transition, filtered")
 def show(
     ctx: typer.Context,
     registry: Annotated[Optional[str], typer.Option("--registry", metavar="ID", help="Only this registry.")] = None,
     path: Annotated[
-        Optional[str], typer.Option("--path", metavar="P", help="Only transitions touching this path (a file, or a folder).")
+        Optional[str],
+        typer.Option(
+            "--path",
+            metavar="P",
+            help="Only transitions touching this path (a file, or a folder): x, ./x, x/, RUNS_ROOT/RUN/x, or absolute inside the workspace.",
+        ),
+    ] = None,
+    since: Annotated[
+        Optional[str],
+        typer.Option("--since", metavar="T", help="Only transitions to snapshots at or after T: YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ or a run id."),
+    ] = None,
+    until: Annotated[
+        Optional[str],
+        typer.Option("--until", metavar="T", help="Only transitions to snapshots at or before T (a date covers the whole day)."),
+    ] = None,
+    run: Annotated[Optional[str], typer.Option("--run", metavar="RUN", help="Only transitions to or from this run (a run id).")] = None,
+    limit: Annotated[
+        Optional[int], typer.Option("--limit", metavar="N", min=1, help="Only the latest N of the transitions the other filters keep.")
     ] = None,
 ) -> None:
-    """Show the recorded history: every record, one registry's, or one path's across transitions."""
+    """Show the recorded history, git log --name-status style: a header per transition
+    (registry, from -> to run, basis, counts) and an A/D/M line per changed path.
+
+    A transition's time is its snapshot's (the time in the run id it leads to), not the
+    build's. An 'unknown' transition says so, with its reason, never "no changes". Before the
+    first build there is no log: "no delta log yet", exit 0.
+    """
     from govern.delta_log import list_builds, parse_log_lines, read_build
+    from govern.delta_query import select_transitions, time_bound, transition_lines
+    from govern.path_argument import in_run_path
+    from govern.paths import is_run_id
     from govern.progress import NO_PROGRESS
 
     state: CliState = ctx.obj
@@ -175,64 +201,43 @@ def show(
     workspace = state.workspace(needs_kind_plugins=False)
     if registry is not None:
         workspace.registry(registry)
+    query_path = None if path is None else in_run_path(path, workspace_root=workspace.root, runs_root=workspace.runs_root)
+    since_key = None if since is None else time_bound("--since", since, upper=False)
+    until_key = None if until is None else time_bound("--until", until, upper=True)
+    if run is not None and not is_run_id(run):
+        raise GovernError("E_USAGE", f"--run {run!r}: not a run id (YYYY-MM-DD__HHMMSS__slug)")
+    filters = {"registry": registry, "path": query_path, "since": since, "until": until, "run": run, "limit": limit}
     builds = list_builds(workspace.runs_root)
     if not builds:
-        raise GovernError("E_LOG_INVALID", f"{workspace.runs_root}: no delta log yet (run 'govern delta build')", exit_code=ExitCode.PROBLEMS)
+        # Not tampering: nothing has been built yet (exit 0, like 'git log' in a new repository
+        # says so rather than failing a check).
+        state.output.emit(
+            {"build": None, "records": [], "transitions": [], "filters": filters},
+            [f"no delta log yet under {workspace.runs_root} (run 'govern delta build')"],
+        )
+        return
     latest = builds[-1]
     artifact = workspace.config.workspace.delta_log_artifact
     seal = state.plugins().verify_seal(latest, False, NO_PROGRESS)
     records = parse_log_lines(read_build(seal, artifact).log_bytes, f"{latest.name}/{artifact}")
-    shown = []
-    lines = [f"delta log {latest.name} ({len(records)} records)"]
-    for record in records:
-        if registry is not None and record["registry_id"] != registry:
-            continue
-        change = _path_change(record, path) if path is not None else None
-        if path is not None and change is None:
-            continue
-        shown.append(record)
-        lines.append(_record_line(record, change))
-    lines.append(f"{len(shown)} record(s) shown")
-    state.output.emit({"build": latest.name, "records": shown}, lines)
-
-
-def _under(candidate: str, path: str) -> bool:
-    """True when ``candidate`` is ``path`` or lies in the folder ``path``."""
-    return candidate == path or candidate.startswith(path.rstrip("/") + "/")
-
-
-def _path_change(record: dict[str, Any], path: str) -> str | None:
-    """How ``path`` (a file, or a folder: anything under it) changed in ``record``, or None.
-
-    ``added 2, modified 1`` for a folder; ``unknown`` when the record's basis is unknown and
-    the path is at or under its artifact (or the artifact lies under the path).
-    """
-    if record["delta_basis"] == "unknown":
-        relpath = record["to_ref"]["relpath"]
-        if relpath is None or _under(path, relpath) or _under(relpath, path):
-            return "unknown"
-        return None
-    changes = []
-    for change in ("added", "removed", "modified"):
-        hits = [p for p in record[f"{change}_paths"] if _under(p, path)]
-        if hits == [path]:
-            return change
-        if hits:
-            changes.append(f"{change} {len(hits)}")
-    return ", ".join(changes) or None
-
-
-def _record_line(record: dict[str, Any], change: str | None) -> str:
-    to = record["to_ref"]["run_id"]
-    source = record["from_ref"]["run_id"] if record["from_ref"] else "(bootstrap)"
-    if change is not None:
-        what = change
-    elif record["delta_basis"] == "unknown":
-        what = f"unknown: {record['unknown_reason']}"
-    else:
-        counts = record["counts"]
-        what = f"+{counts['added']} -{counts['removed']} ~{counts['modified']}"
-    return f"{record['registry_id']:<28} {source} -> {to}  {what}"
+    shown = select_transitions(
+        records, registry=registry, path=query_path, since=since_key, until=until_key, run=run, limit=limit
+    )
+    lines = [f"delta log {latest.name} ({plural(len(records), 'record')})"]
+    for transition in shown:
+        lines.append("")
+        lines.extend(transition_lines(transition, query_path))
+    lines.append("")
+    lines.append(f"{plural(len(shown), 'transition')} shown")
+    state.output.emit(
+        {
+            "build": latest.name,
+            "filters": filters,
+            "records": [transition.record for transition in shown],
+            "transitions": [transition.to_json() for transition in shown],
+        },
+        lines,
+    )
 
 
 def register(app: typer.Typer) -> None:

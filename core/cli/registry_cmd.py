@@ -1,5 +1,5 @@
-"""``govern registry list | show ID | add ID``: the configured registries, their evidence, and
-adding one. Parse, call :mod:`govern.registry_admin`, report — nothing else."""
+"""``govern registry list | show ID | add ID | remove ID``: the configured registries, their
+evidence, adding and removing one. Parse, call :mod:`govern.registry_admin`, report — nothing else."""
 
 from __future__ import annotations
 
@@ -140,15 +140,9 @@ def show(
 
 
 def _parse_options(values: list[str]) -> dict[str, str]:
-    options: dict[str, str] = {}
-    for value in values:
-        key, sep, text = value.partition("=")
-        if not sep or not key.strip():
-            raise GovernError("E_USAGE", f"--option {value!r}: expected KEY=VALUE")
-        if key.strip() in options:
-            raise GovernError("E_USAGE", f"--option {key.strip()!r} given twice")
-        options[key.strip()] = text
-    return options
+    from govern.cli.key_values import parse_key_values
+
+    return parse_key_values("--option", values)
 
 
 @registry_app.command("add", help=ADD_HELP, short_help="Add a registry to registry_config.toml")
@@ -193,6 +187,68 @@ def add(
     )
 
 
+REMOVE_HELP = (
+    "Remove a registry: cut its registries.ID table out of registry_config.toml and take it out of the governance books.\n\n"
+    "The rest of the file (comments, order, formatting) is kept exactly as it is. "
+    "The registry catalog (unless frozen: a frozen document is never modified) or its addendum gets a new version whose changelog "
+    "records the removal, the scorecard is re-derived, and the config and the books are written in one journaled transaction, "
+    "all or none. History is untouched: sealed runs and the delta log are never modified, so the records the log already holds "
+    "for the registry stay in it; later builds simply no longer add any. An id that is not configured is refused."
+)
+
+
+@registry_app.command("remove", help=REMOVE_HELP, short_help="Remove a registry from registry_config.toml and the books")
+def remove(
+    ctx: typer.Context,
+    registry_id: Annotated[str, typer.Argument(metavar="ID", help="The registry's id.", show_default=False)],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check and show what would change; write nothing.")] = False,
+    at: Annotated[
+        Optional[str], typer.Option("--at", metavar="T", help="Changelog date, YYYY-MM-DDTHH:MM:SSZ (default SOURCE_DATE_EPOCH, else now).")
+    ] = None,
+) -> None:
+    from govern.clock import resolve_clock
+    from govern.registry_admin import remove_registry
+
+    state: CliState = ctx.obj
+    # No kind's code runs: removing the registry of a plugin that was uninstalled is exactly
+    # when an unknown kind is expected (a warning, not an error).
+    workspace = state.workspace(needs_kind_plugins=False)
+    result = remove_registry(
+        workspace, state.plugins(), registry_id, resolve_clock(at), lock_timeout=state.lock_timeout, dry_run=dry_run
+    )
+    governance = workspace.config.workspace.governance_dir
+    verb = "would remove" if dry_run else "removed"
+    lines = [f"{verb} [registries.{registry_id}] from {result.config_path}:"]
+    lines.extend(f"  - {line}" for line in result.removed.splitlines() if line.strip())
+    for document in result.documents:
+        entry = document.changelog[-1]
+        lines.append(f"{'would write' if dry_run else 'wrote'} {governance}/{document.relpath} v{document.version}")
+        lines.extend(f"  {change.change}: {change.details}" for change in entry.changes)
+    for place in result.kept_in:
+        lines.append(f"still listed in {governance}/{place}: a frozen document is never modified")
+    if result.recorded:
+        lines.append(
+            f"the delta log keeps its {plural(result.recorded, 'record')} for {registry_id} "
+            f"(latest build {result.latest_build}): history is never modified; later builds add none"
+        )
+    state.output.emit(
+        {
+            "registry_id": registry_id,
+            "config": str(result.config_path),
+            "removed": result.removed,
+            "documents": {
+                f"{governance}/{d.relpath}": {"version": d.version, "changes": [c.to_json() for c in d.changelog[-1].changes]}
+                for d in result.documents
+            },
+            "kept_in": [f"{governance}/{place}" for place in result.kept_in],
+            "records_kept": result.recorded,
+            "written": result.written,
+            "dry_run": dry_run,
+        },
+        lines,
+    )
+
+
 def register(app: typer.Typer) -> None:
     """Mount the group on the root app."""
-    app.add_typer(registry_app, name="registry", short_help="Configured registries: list, show, add")
+    app.add_typer(registry_app, name="registry", short_help="Configured registries: list, show, add, remove")

@@ -12,10 +12,41 @@ from govern.cli.state import CliState
 from govern.plurals import plural
 
 
+def _op_catalog_warning(state: CliState, run_dir: Path, op_id: str) -> str | None:
+    """The warning for an --op the workspace's allowed-operations catalog lacks (None when it
+    has it, or when the run is in no workspace: then there is no catalog to check against)."""
+    from govern.config import load_workspace
+    from govern.errors import GovernError
+    from govern.governance.documents import CATALOG_FILE, OperationsCatalog
+    from govern.governance.run_operations import op_catalog_note
+    from govern.governance.store import read_document
+
+    try:
+        workspace = load_workspace(start=run_dir, explicit=state.workspace_dir)
+        path = workspace.governance_dir / CATALOG_FILE
+        catalog = read_document(path, OperationsCatalog)
+    except GovernError as error:
+        if error.code == "E_WORKSPACE_NOT_FOUND":
+            return None
+        return f"--op {op_id} not checked against the allowed-operations catalog: {error.message}"
+    return op_catalog_note(catalog, op_id, path.relative_to(workspace.root) if path.is_relative_to(workspace.root) else path)
+
+
 def seal(
     ctx: typer.Context,
     run_dir: Annotated[Path, typer.Argument(help="The run folder to seal.", show_default=False)],
-    op: Annotated[Optional[str], typer.Option("--op", metavar="OP-ID", help="Operation id recorded in a new run.json.")] = None,
+    op: Annotated[
+        Optional[str],
+        typer.Option("--op", metavar="OP-ID", help="Operation id recorded in a new run.json (warns when the catalog does not allow it)."),
+    ] = None,
+    input_: Annotated[
+        Optional[list[str]],
+        typer.Option("--input", metavar="KEY=VALUE", help="An entry of run.json's inputs (repeatable; only when govern writes run.json)."),
+    ] = None,
+    param: Annotated[
+        Optional[list[str]],
+        typer.Option("--param", metavar="KEY=VALUE", help="An entry of run.json's params (repeatable; only when govern writes run.json)."),
+    ] = None,
     reseal: Annotated[
         bool,
         typer.Option(
@@ -33,13 +64,17 @@ def seal(
     backslash, NUL, CR or LF, names that collide after NFC or case-folding, files that change
     while being hashed, and runs that are already sealed (unless --reseal).
 
+    --input/--param KEY=VALUE fill the inputs/params of the run.json govern writes; they are
+    refused (exit 2) when the run already has a run.json, which is never rewritten.
+
     --reseal is refused (exit 1, E_RESEAL_REFUSED) for a delta-log build and for a run the
     delta log records as a snapshot (naming the build that recorded it): re-sealing either
     rewrites history. The new seal is staged beside the run and swapped in, so the run is
     never without a valid seal.
     """
+    from govern.cli.key_values import parse_key_values
     from govern.clock import resolve_clock
-    from govern.envelope import make_envelope
+    from govern.envelope import ENVELOPE_NAME, make_envelope
     from govern.errors import GovernError
     from govern.locking import exclusive_lock
     from govern.paths import is_run_id
@@ -47,6 +82,8 @@ def seal(
 
     state: CliState = ctx.obj
     clock = resolve_clock(at)
+    inputs = parse_key_values("--input", input_ or [])
+    params = parse_key_values("--param", param or [])
     # abspath, not .absolute(): ".." must become the folder's real name (it is the run id).
     run_dir = Path(os.path.abspath(run_dir))
     # Checked before locking, so a refusal writes nothing (not even the lock or its folders).
@@ -57,14 +94,26 @@ def seal(
         raise GovernError(
             "E_NOT_A_RUN", f"{run_dir}: not a run folder name; a run is named YYYY-MM-DD__HHMMSS__slug (slug: a-z, 0-9, _)"
         )
+    envelope_path = run_dir / ENVELOPE_NAME
+    if (inputs or params) and (envelope_path.exists() or envelope_path.is_symlink()):
+        given = ", ".join(option for option, values in (("--input", inputs), ("--param", params)) if values)
+        raise GovernError(
+            "E_USAGE",
+            f"{envelope_path}: exists, and a run's run.json is never rewritten; {given} only fill the run.json govern writes "
+            "(put them in the existing run.json before sealing); nothing was sealed",
+        )
     with exclusive_lock(run_dir.parent / LOCK_NAME, state.lock_timeout):
         if reseal:
             from govern.recorded_snapshots import refuse_reseal_of_history
 
             refuse_reseal_of_history(run_dir, state.plugins())
         with state.output.progress() as progress:
-            envelope = make_envelope(run_dir.name, op_id=op, clock=clock)
+            envelope = make_envelope(run_dir.name, op_id=op, clock=clock, inputs=inputs, params=params)
             result = state.plugins().seal(run_dir, envelope, reseal, progress)
+    if op is not None:
+        warning = _op_catalog_warning(state, run_dir, op)
+        if warning is not None:
+            state.output.warn(warning)
     state.output.emit(
         {
             "run_id": result.run_id,

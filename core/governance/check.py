@@ -4,7 +4,8 @@ Every finding is a :class:`govern.errors.Problem` with a stable code; all are re
 only the first (bagit-python style). What is *derivable*: the scorecard's figures, percent,
 deltas and previous figures; each document's version history; matrix rows against the
 catalog (one per operation, no others) and against the levels' requirements; registries of
-the configuration against the catalog and its addenda. Operations and registries a plugin
+the configuration against the catalog and its addenda; the operations sealed runs were made
+by against the catalog. Operations and registries a plugin
 declares but the books lack are warnings (``governance sync`` adds them): a plugin declaring
 something is not yet a decision to allow it.
 """
@@ -31,6 +32,7 @@ from govern.governance.documents import (
     Scorecard,
 )
 from govern.governance.registries import KnownRegistry, catalogued_ids
+from govern.governance.run_operations import uncatalogued_run_problems
 from govern.governance.scorecard import derive_figures
 from govern.governance.store import Books, addendum_paths, read_document
 from govern.governance.versioning import changelog_problems
@@ -221,8 +223,11 @@ def _check_plugin_operations(books: Books, declared: list[Operation], warnings: 
             warnings.append(f"{op.op_id} ({op.title}) is declared by a plugin but not in the catalog yet ('govern governance sync' adds it)")
 
 
-def check_books(governance_dir: Path, known: Mapping[str, KnownRegistry], declared: list[Operation]) -> CheckResult:
-    """Check the books in ``governance_dir`` against themselves and what govern knows."""
+def check_books(
+    governance_dir: Path, known: Mapping[str, KnownRegistry], declared: list[Operation], runs_root: Path | None = None
+) -> CheckResult:
+    """Check the books in ``governance_dir`` against themselves and what govern knows; with
+    ``runs_root``, also that every sealed run there was made by a catalogued operation."""
     problems: list[Problem] = []
     warnings: list[str] = []
     books = _load(governance_dir, problems, warnings)
@@ -233,4 +238,6 @@ def check_books(governance_dir: Path, known: Mapping[str, KnownRegistry], declar
     _check_registries(books, known, problems, warnings)
     _check_scorecard(books, problems)
     _check_plugin_operations(books, declared, warnings)
+    if runs_root is not None:
+        problems.extend(uncatalogued_run_problems(books.catalog, runs_root, {op.op_id for op in declared}))
     return CheckResult(tuple(problems), tuple(warnings), books)

@@ -523,7 +523,7 @@ def _check_op(books: Books | None, latest: LatestBuild | None) -> CheckOutcome:
 
 
 def _check_governance(workspace: Workspace, host: PluginHost) -> tuple[CheckOutcome, Books | None]:
-    result = check_books(workspace.governance_dir, known_registries(workspace, host), host.operations())
+    result = check_books(workspace.governance_dir, known_registries(workspace, host), host.operations(), workspace.runs_root)
     problems = [str(p) for p in result.problems]
     outcome = _outcome(
         "governance check",

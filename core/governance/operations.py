@@ -1,4 +1,5 @@
-"""``governance add-op``: allow a new operation — catalog, matrix and scorecard together.
+"""``governance add-op`` / ``remove-op``: allow a new operation, or take one away — catalog,
+matrix and scorecard together.
 
 Everything is checked before anything is built: the op id's form, that it is new (in the
 catalog *and* in the matrix), a title, at least one executable, a coverage level and
@@ -88,3 +89,47 @@ def add_op(books: Books, op: Operation, clock: dt.datetime) -> Update:
     ensure_scorecard_current(books)
     checked = check_new_operation(books, op)
     return complete_update(books, add_operations(books, [checked], clock), clock)
+
+
+def remove_op(
+    books: Books, op_id: str, clock: dt.datetime, *, declared_by: str | None = None, made_runs: tuple[str, ...] = ()
+) -> Update:
+    """The update removing an operation from catalog and matrix, with the re-derived scorecard.
+
+    Refuses (exit 2, nothing written) an op id neither document has (E_OP_UNKNOWN), and one
+    still referenced (E_OP_IN_USE): declared by the plugin ``declared_by`` (a sync would add it
+    straight back), or recorded as the operation of the sealed runs ``made_runs`` (sealed runs
+    are never rewritten, so the catalog must keep allowing what they were made by).
+    """
+    catalog, matrix = books.catalog, books.matrix
+    operation, row = catalog.get(op_id), matrix.row(op_id)
+    if operation is None and row is None:
+        raise GovernError(
+            "E_OP_UNKNOWN",
+            f"{op_id} is not in {catalog.relpath} nor in {matrix.relpath} (check the id); nothing was written",
+        )
+    if declared_by is not None:
+        raise GovernError(
+            "E_OP_IN_USE",
+            f"{op_id} is declared by plugin {declared_by}; it cannot be removed while that plugin is loaded "
+            "(disable the plugin first: [plugins] disable in registry_config.toml); nothing was written",
+        )
+    if made_runs:
+        more = f" and {len(made_runs) - 1} more" if len(made_runs) > 1 else ""
+        raise GovernError(
+            "E_OP_IN_USE",
+            f"{op_id} made sealed run {made_runs[0]}{more}; sealed runs are never rewritten, so the catalog keeps "
+            "allowing their operation (removing it would make 'govern governance check' flag them); nothing was written",
+        )
+    ensure_scorecard_current(books)
+    documents: list[Document] = []
+    if operation is not None:
+        kept = tuple(op for op in catalog.operations if op.op_id != op_id)
+        documents.append(revise(catalog, attrs.evolve(catalog, operations=kept), [Change(f"REMOVE {op_id}", operation.title)], clock))
+    if row is not None:
+        rows = tuple(r for r in matrix.rows if r.op_id != op_id)
+        points = ", ".join(row.enforcement) or "no enforcement points"
+        documents.append(
+            revise(matrix, attrs.evolve(matrix, rows=rows), [Change("REMOVE row", f"{op_id} at {row.coverage} coverage ({points})")], clock)
+        )
+    return complete_update(books, documents, clock)

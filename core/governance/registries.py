@@ -17,7 +17,7 @@ import attrs
 
 from govern.config import Workspace
 from govern.errors import GovernError
-from govern.governance.documents import LABEL_PATTERN, CatalogAddendum, RegistryCatalog
+from govern.governance.documents import LABEL_PATTERN, CatalogAddendum, Document, RegistryCatalog
 from govern.governance.revision import Update, first_version, revise
 from govern.governance.scorecard import complete_update, ensure_scorecard_current
 from govern.governance.store import Books
@@ -162,3 +162,42 @@ def freeze_update(books: Books, clock: dt.datetime) -> Update:
     )
     return complete_update(books, [frozen], clock)
 
+
+
+@attrs.frozen
+class RegistryRemoval:
+    """What removing a registry does to the books: the update, and where it stays listed."""
+
+    update: Update
+    #: Documents that keep listing the registry because they are frozen (never modified).
+    kept_in: tuple[str, ...]
+
+
+def removal_update(books: Books, registry_id: str, clock: dt.datetime) -> RegistryRemoval:
+    """The update taking ``registry_id`` out of the unfrozen registry catalog and of any
+    addendum, with the re-derived scorecard.
+
+    A frozen catalog is never modified: a registry it lists stays listed there (``kept_in``
+    says so). A registry the books never listed gives an empty update.
+    """
+    documents: list[Document] = []
+    kept_in: list[str] = []
+    catalog = books.registry_catalog
+    if registry_id in catalog.ids():
+        if catalog.frozen:
+            kept_in.append(f"{catalog.relpath} v{catalog.version} (frozen)")
+        else:
+            entries = tuple(e for e in catalog.registries if e.registry_id != registry_id)
+            documents.append(revise(catalog, attrs.evolve(catalog, registries=entries), registry_changes(catalog.registries, entries), clock))
+    for addendum in books.addenda:
+        if registry_id not in addendum.ids():
+            continue
+        if addendum.frozen:
+            kept_in.append(f"{addendum.relpath} v{addendum.version} (frozen)")
+            continue
+        entries = tuple(e for e in addendum.registries if e.registry_id != registry_id)
+        documents.append(revise(addendum, attrs.evolve(addendum, registries=entries), registry_changes(addendum.registries, entries), clock))
+    if not documents:
+        return RegistryRemoval(Update((), books), tuple(kept_in))
+    ensure_scorecard_current(books)
+    return RegistryRemoval(complete_update(books, documents, clock), tuple(kept_in))
