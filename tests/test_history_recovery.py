@@ -134,7 +134,7 @@ def test_a_late_run_blocks_no_build_and_stays_reported_until_accepted(ws: DeltaW
     ws.run(BETA_NEW, {f"{BETA}/a.txt": "a3\n"})
     listed = ws.govern("registry", "list")
     assert listed.returncode == 0
-    assert "1 new, 1 late" in next(line for line in listed.stdout.splitlines() if line.strip().startswith("alpha"))
+    assert f"1 new, 1 late: {LATE}" in next(line for line in listed.stdout.splitlines() if line.strip().startswith("alpha"))
     assert_refused(ws.govern("registry", "list", "--strict"), "E_STRICT", "1 late")
 
     # Other registries, and alpha's later snapshots, are recorded; the late run is not.

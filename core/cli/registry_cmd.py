@@ -36,8 +36,9 @@ def _snapshot_summary(status: RegistryStatus) -> str:
     if history is None or history.last_recorded is None:
         return f"{text}; not recorded yet"
     new = len(status.new_snapshots)
-    late = len(status.late_snapshots)
-    late_text = f", {late} late" if late else ""
+    late = [snapshot.run_id for snapshot in status.late_snapshots]
+    # Named (a few), so that --strict's "listed above" is true and the operator knows what to accept.
+    late_text = f", {len(late)} late: {', '.join(late[:3])}{' …' if len(late) > 3 else ''}" if late else ""
     return f"{text}; last recorded {history.last_recorded.run_id} ({plural(history.records, 'record')}, {new} new{late_text})"
 
 
