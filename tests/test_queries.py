@@ -303,6 +303,18 @@ def test_seal_refuses_input_when_run_json_exists(runs_root: Path) -> None:
     assert tree_state(runs_root) == before
 
 
+def test_seal_refuses_an_op_its_existing_run_json_would_not_record(runs_root: Path) -> None:
+    """--op is recorded only in a run.json govern writes: with one already naming another
+    operation, sealing would silently drop it."""
+    run = make_run(runs_root, "2024-02-01__000000__nightly", {"a.txt": b"a\n", "run.json": b'{"op_id": "OP-QA03"}\n'})
+    before = tree_state(runs_root)
+    result = run_govern("seal", run, "--op", "OP-QA04")
+    assert_refused(result, "E_USAGE", "run.json", "'OP-QA03'", "--op OP-QA04 would not be recorded", exit_code=2)
+    assert tree_state(runs_root) == before
+    same = run_govern("seal", run, "--op", "OP-QA03")  # the operation it records: nothing dropped
+    assert same.returncode == 0, same.stderr
+
+
 # --------------------------------------------------------------------------- governance remove-op
 
 

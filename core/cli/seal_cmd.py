@@ -32,6 +32,26 @@ def _op_catalog_warning(state: CliState, run_dir: Path, op_id: str) -> str | Non
     return op_catalog_note(catalog, op_id, path.relative_to(workspace.root) if path.is_relative_to(workspace.root) else path)
 
 
+def _refuse_op_not_recorded(envelope_path: Path, op_id: str) -> None:
+    """--op is recorded only in a run.json govern writes: a run whose existing run.json names
+    another operation (or none) would be sealed without it, silently — refused (E_USAGE)."""
+    from govern.errors import GovernError
+    from govern.jsonio import StrictJSONError, loads_strict
+
+    if not (envelope_path.exists() or envelope_path.is_symlink()):
+        return
+    try:
+        recorded = loads_strict(envelope_path.read_bytes()).get("op_id")
+    except (OSError, StrictJSONError, AttributeError):
+        return  # the seal itself reports an unreadable run.json, with its own code
+    if recorded != op_id:
+        raise GovernError(
+            "E_USAGE",
+            f"{envelope_path}: exists and names op_id {recorded!r}, and a run's run.json is never rewritten; "
+            f"--op {op_id} would not be recorded (set op_id in run.json before sealing, or leave --op out); nothing was sealed",
+        )
+
+
 def seal(
     ctx: typer.Context,
     run_dir: Annotated[Path, typer.Argument(help="The run folder to seal.", show_default=False)],
@@ -102,6 +122,8 @@ def seal(
             f"{envelope_path}: exists, and a run's run.json is never rewritten; {given} only fill the run.json govern writes "
             "(put them in the existing run.json before sealing); nothing was sealed",
         )
+    if op is not None:
+        _refuse_op_not_recorded(envelope_path, op)
     with exclusive_lock(run_dir.parent / LOCK_NAME, state.lock_timeout):
         if reseal:
             from govern.recorded_snapshots import refuse_reseal_of_history
