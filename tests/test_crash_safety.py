@@ -242,6 +242,8 @@ def test_reseal_killed_at_every_crash_point(tmp_path):
         if point == "after-swap-manifest:reseal":
             # Between the renames: the new manifest is in, the staged seal pins exactly it.
             assert (staging / "MANIFEST.sha256").is_file() and not (staging / "manifest.json").exists(), context
+            caught = ws.govern("verify", str(run_dir))  # says how to finish it, not only that it fails
+            assert caught.returncode == 1 and "an interrupted --reseal is staged beside it" in caught.stdout, context + caught.stdout
             finish = ws.govern("seal", str(run_dir))
             assert finish.returncode == 0, context + finish.stderr
             assert _root(run_dir) != old_root, context

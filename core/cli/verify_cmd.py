@@ -117,6 +117,11 @@ def verify(
             else:
                 lines.append(f"FAILED  {run_dir.name}  {plural(len(check.problems), 'problem')}")
                 lines.extend(f"  {p}" for p in check.problems)
+                from govern.sealing import reseal_staging
+
+                if reseal_staging(run_dir).exists():
+                    # A --reseal killed between its two renames: the staged seal pins the new manifest.
+                    lines.append(f"  note: an interrupted --reseal is staged beside it; 'govern seal {run_dir}' finishes it")
     # "verified" (the JSON key, kept for compatibility) counts the runs checked, passed or not;
     # people read "verified" as "passed", so the text says how many passed and how many failed.
     verified = sum(1 for r in reports if r["status"] != "unsealed")
