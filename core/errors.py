@@ -127,6 +127,11 @@ class Problem:
         return f"{self.code} {self.where}: {self.message}"
 
 
+def problem_json(problem: Problem) -> dict[str, str]:
+    """The JSON form of a problem in every ``--json`` document: ``{"code", "where", "message"}``."""
+    return {"code": problem.code, "where": problem.where, "message": problem.message}
+
+
 class GovernError(Exception):
     """A failure with a stable code, a one-line message and the exit code it maps to.
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
-from govern.errors import ExitCode, GovernError
+from govern.errors import ExitCode, GovernError, problem_json
 from govern.plurals import plural
 
 if TYPE_CHECKING:
@@ -291,7 +291,7 @@ def check(ctx: typer.Context) -> None:
         _warn_all(state, notes)
         result = check_books(workspace.governance_dir, known_registries(workspace, host), host.operations(), workspace.runs_root)
     _warn_all(state, list(result.warnings))
-    problems = [{"code": p.code, "where": p.where, "message": p.message} for p in result.problems]
+    problems = [problem_json(p) for p in result.problems]
     data: dict[str, Any] = {"ok": result.ok, "problems": problems, "warnings": list(result.warnings)}
     if result.books is not None:
         data["documents"] = {_relative(workspace, d.relpath): d.version for d in result.books.documents()}

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from govern.errors import ExitCode, GovernError
+from govern.errors import ExitCode, GovernError, problem_json
 from govern.progress import NO_PROGRESS, Progress, ThrottledProgress
 
 
@@ -102,7 +102,7 @@ def error_json(error: GovernError) -> dict[str, Any]:
     return {
         "code": error.code,
         "message": error.message,
-        "problems": [{"code": p.code, "where": p.where, "message": p.message} for p in error.problems],
+        "problems": [problem_json(p) for p in error.problems],
     }
 
 

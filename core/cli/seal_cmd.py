@@ -32,24 +32,24 @@ def _op_catalog_warning(state: CliState, run_dir: Path, op_id: str) -> str | Non
     return op_catalog_note(catalog, op_id, path.relative_to(workspace.root) if path.is_relative_to(workspace.root) else path)
 
 
-def _refuse_op_not_recorded(envelope_path: Path, op_id: str) -> None:
-    """--op is recorded only in a run.json govern writes: a run whose existing run.json names
-    another operation (or none) would be sealed without it, silently — refused (E_USAGE)."""
-    from govern.errors import GovernError
+def _op_not_recorded_warning(envelope_path: Path, op_id: str) -> str | None:
+    """--op is recorded only in a run.json govern writes. When the run's existing run.json
+    names another operation (or none), the seal keeps that run.json byte for byte, so --op
+    is dropped: say so rather than drop it silently. None when nothing is dropped."""
     from govern.jsonio import StrictJSONError, loads_strict
 
     if not (envelope_path.exists() or envelope_path.is_symlink()):
-        return
+        return None
     try:
         recorded = loads_strict(envelope_path.read_bytes()).get("op_id")
     except (OSError, StrictJSONError, AttributeError):
-        return  # the seal itself reports an unreadable run.json, with its own code
-    if recorded != op_id:
-        raise GovernError(
-            "E_USAGE",
-            f"{envelope_path}: exists and names op_id {recorded!r}, and a run's run.json is never rewritten; "
-            f"--op {op_id} would not be recorded (set op_id in run.json before sealing, or leave --op out); nothing was sealed",
-        )
+        return None  # the seal itself reports an unreadable run.json, with its own code
+    if recorded == op_id:
+        return None
+    return (
+        f"--op {op_id} not recorded: {envelope_path} exists and names op_id {recorded!r}, and a run's run.json is "
+        "kept as it is (set op_id in it before sealing)"
+    )
 
 
 def seal(
@@ -122,8 +122,7 @@ def seal(
             f"{envelope_path}: exists, and a run's run.json is never rewritten; {given} only fill the run.json govern writes "
             "(put them in the existing run.json before sealing); nothing was sealed",
         )
-    if op is not None:
-        _refuse_op_not_recorded(envelope_path, op)
+    dropped_op = None if op is None else _op_not_recorded_warning(envelope_path, op)
     with exclusive_lock(run_dir.parent / LOCK_NAME, state.lock_timeout):
         if reseal:
             from govern.recorded_snapshots import refuse_reseal_of_history
@@ -132,7 +131,9 @@ def seal(
         with state.output.progress() as progress:
             envelope = make_envelope(run_dir.name, op_id=op, clock=clock, inputs=inputs, params=params)
             result = state.plugins().seal(run_dir, envelope, reseal, progress)
-    if op is not None:
+    if dropped_op is not None:
+        state.output.warn(dropped_op)
+    elif op is not None:
         warning = _op_catalog_warning(state, run_dir, op)
         if warning is not None:
             state.output.warn(warning)

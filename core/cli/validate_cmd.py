@@ -9,7 +9,7 @@ import typer
 
 from govern.cli.output import OkLine
 from govern.cli.state import CliState
-from govern.errors import ExitCode, GovernError, Problem
+from govern.errors import ExitCode, GovernError, Problem, problem_json
 from govern.plurals import plural
 
 if TYPE_CHECKING:
@@ -136,7 +136,7 @@ def validate(
                 "schema": report.schema,
                 "records": report.records,
                 "ok": report.ok,
-                "problems": [{"code": p.code, "where": p.where, "message": p.message} for p in report.problems],
+                "problems": [problem_json(p) for p in report.problems],
             }
             for report in reports
         ],

@@ -10,7 +10,7 @@ import typer
 
 from govern.cli.output import OkLine
 from govern.cli.state import CliState
-from govern.errors import ExitCode, GovernError
+from govern.errors import ExitCode, GovernError, problem_json
 from govern.plurals import plural
 
 if TYPE_CHECKING:
@@ -109,7 +109,7 @@ def verify(
                     "status": status,
                     "root_sha256": check.root_sha256,
                     "files": files,
-                    "problems": [{"code": p.code, "where": p.where, "message": p.message} for p in check.problems],
+                    "problems": [problem_json(p) for p in check.problems],
                 }
             )
             if check.ok:
@@ -154,7 +154,7 @@ def _verify_recorded_snapshots(state: CliState) -> tuple[bool, dict, list[str]]:
     lines = [f"FAILED  recorded snapshot {p.where}: {p.code}: {p.message}" for p in problems]
     lines.extend(f"LOST    recorded snapshot {where}: no longer exists (loss acknowledged by a delta-log build)" for where in lost)
     data = {
-        "problems": [{"code": p.code, "where": p.where, "message": p.message} for p in problems],
+        "problems": [problem_json(p) for p in problems],
         "acknowledged_missing": lost,
     }
     return not problems, data, lines
@@ -186,11 +186,11 @@ def _verify_log(state: CliState) -> tuple[dict, list[str], bool]:
                 "run_id": b.run_id,
                 "root_sha256": b.root_sha256,
                 "records": b.records,
-                "problems": [{"code": p.code, "where": p.where, "message": p.message} for p in b.problems],
+                "problems": [problem_json(p) for p in b.problems],
             }
             for b in result.builds
         ],
-        "snapshot_problems": [{"code": p.code, "where": p.where, "message": p.message} for p in result.snapshot_problems],
+        "snapshot_problems": [problem_json(p) for p in result.snapshot_problems],
         "acknowledged_missing": list(result.acknowledged_missing),
     }
     return data, lines, result.ok
