@@ -423,6 +423,23 @@ def _log_entry(seal: SealCheck, artifact: str) -> ManifestEntry | None:
     return seal.manifest.by_path().get(artifact) if seal.manifest else None
 
 
+def _check_version_order(data: bytes, start: int, where: str, problems: list[Problem]) -> None:
+    """The lines a build appended (from byte ``start``) never go back to an older record
+    version than a record before them (each line is also held to its own version's schema)."""
+    from govern.planned_records import record_version_regression
+
+    regression = record_version_regression(data, start)
+    if regression is not None:
+        line, older, later = regression
+        problems.append(
+            Problem(
+                "E_LOG_INVALID",
+                f"{where}: line {line}",
+                f"record version {older} after version {later} (a log moves to a later record version, never back)",
+            )
+        )
+
+
 def _check_build(
     chain: _Chain, run_dir: Path, artifact: str, host: PluginHost, validate: RecordValidator | None, progress: Progress
 ) -> tuple[BuildCheck, ManifestEntry | None, bytes]:
@@ -442,7 +459,9 @@ def _check_build(
     def check_log(data: bytes, before: Callable[[], bool] = lambda: True) -> tuple[list[Problem], int | None]:
         found: list[Problem] = []
         start = _check_prefix(chain, run_id, data, where, found)
-        return found, _check_lines(chain, run_id, data, start, where, validate, found, before=before)
+        complete = _check_lines(chain, run_id, data, start, where, validate, found, before=before)
+        _check_version_order(data, start, where, found)
+        return found, complete
 
     try:
         data: bytes | None = (run_dir / artifact).read_bytes()

@@ -53,6 +53,25 @@ def latest_record_version(log_bytes: bytes) -> str | None:
     return version if isinstance(version, str) else None
 
 
+def record_version_regression(log_bytes: bytes, start: int = 0) -> tuple[int, str, str] | None:
+    """The first line at or after byte ``start`` whose record version is older than a record
+    before it — (1-based line number, its version, the later version it follows) — or None.
+
+    A log moves to a later record version, never back. Canonical lines are compact, so a
+    record's version is the bytes ``"delta_version":"X"``; inside a string value those quotes
+    would be escaped, so the pattern matches only the key itself.
+    """
+    for index, later in enumerate(RECORD_VERSIONS[1:], start=1):
+        first_later = log_bytes.find(b'"delta_version":"%s"' % later.encode("ascii"))
+        if first_later < 0:
+            continue
+        for older in RECORD_VERSIONS[:index]:
+            at = log_bytes.find(b'"delta_version":"%s"' % older.encode("ascii"), max(first_later, start))
+            if at >= 0:
+                return log_bytes.count(b"\n", 0, at) + 1, older, later
+    return None
+
+
 def check_record_version(workspace: Workspace, previous_log: bytes, previous_run_id: str | None) -> None:
     """A build never writes an older record version than the log's latest record (E_CONFIG_INVALID)."""
     configured = workspace.config.workspace.record_version

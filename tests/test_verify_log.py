@@ -188,3 +188,22 @@ def test_a_canonical_but_schema_invalid_line_is_invalid(ws: DeltaWorkspace) -> N
     assert per_build[B3] == [("E_LOG_INVALID", f"{B3}/{LOG_NAME}: line 6")]
     detail = ws.govern("verify", "--log").stdout
     assert "schema: $.counts.added" in detail
+
+
+def test_a_log_that_goes_back_to_an_older_record_version_is_invalid(tmp_path: Path) -> None:
+    """A build refuses to write v0.1 records after v0.2 ones; a forged build that does is
+    caught by verify --log, in the build that appended the older line (each line alone is
+    valid against its own version's schema)."""
+    ws = DeltaWorkspace.create(tmp_path / "ws", REGISTRIES)
+    config = ws.root / "registry_config.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace("[workspace]\n", '[workspace]\nrecord_version = "0.2"\n', 1), encoding="utf-8")
+    ws.run("2024-01-01__000000__alpha_one", {"ALPHA_v0_1.json": "1\n"})
+    ws.build_ok(at=build_at(1))
+    ws.run(A2, {"ALPHA_v0_1.json": "2\n"})
+    ws.build_ok(at=build_at(2))
+    assert ws.govern("verify", "--log").returncode == 0
+    rewrite_log(ws, build_id(build_at(2)), lambda lines: [*lines[:-1], lines[-1].replace(b'"delta_version":"0.2"', b'"delta_version":"0.1"')])
+    code, per_build, _ = verify_log(ws)
+    assert code == 1
+    assert per_build[build_id(build_at(2))] == [("E_LOG_INVALID", f"{build_id(build_at(2))}/{LOG_NAME}: line 2")]
+    assert per_build[build_id(build_at(1))] == []
