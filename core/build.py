@@ -35,7 +35,7 @@ from govern.delta_log import (
     read_build,
 )
 from govern.envelope import make_envelope
-from govern.errors import ExitCode, GovernError, Problem
+from govern.errors import GovernError, Problem
 from govern.faults import crash_point
 from govern.jsonio import dump_jsonl_line, load_json_file
 from govern.models import Delta, DeltaRecord, RunView, SealedRef, Snapshot, read_run_seals
@@ -135,7 +135,7 @@ class BuildPlan:
 
 
 def _conflict(message: str) -> GovernError:
-    return GovernError("E_HISTORY_CONFLICT", message, exit_code=ExitCode.PROBLEMS)
+    return GovernError("E_HISTORY_CONFLICT", message)
 
 
 def registry_exclusion(registry: Registry, workspace: Workspace, host: PluginHost) -> str | None:
@@ -231,7 +231,6 @@ class _Planner:
                 "E_RUN_EXISTS",
                 f"{previous.run_id}: the latest build already has this build's name (clock {self.created_utc}); "
                 "it is never overwritten (build again with a later clock)",
-                exit_code=ExitCode.PROBLEMS,
             )
         if previous.run_id > self.run_id:
             raise _conflict(
@@ -500,7 +499,6 @@ def plan_build(
             "E_SNAPSHOT_MISSING",
             f"recorded snapshots no longer exist: {listed}; nothing written (restore them, or if lost for good: "
             "'govern delta build --acknowledge-missing RUN --reason TEXT')",
-            exit_code=ExitCode.PROBLEMS,
             problems=tuple(planner.missing),
         )
     if planner.broken:
@@ -509,7 +507,6 @@ def plan_build(
         raise GovernError(
             "E_SNAPSHOT_UNVERIFIED",
             f"snapshot {first.where}: {first.message}{more}; nothing written (--allow-unknown records it as 'unknown')",
-            exit_code=ExitCode.PROBLEMS,
             problems=tuple(planner.broken),
         )
     not_late = sorted(accept - {decision.run_id for decision in planner.accepted})
@@ -614,9 +611,7 @@ def write_build(plan: BuildPlan, workspace: Workspace, host: PluginHost, clock: 
     runs_root = workspace.runs_root
     final = runs_root / plan.run_id
     if final.exists():
-        raise GovernError(
-            "E_RUN_EXISTS", f"{final}: a run of that name already exists; it is never overwritten", exit_code=ExitCode.PROBLEMS
-        )
+        raise GovernError("E_RUN_EXISTS", f"{final}: a run of that name already exists; it is never overwritten")
     staging = runs_root / f"{TEMP_PREFIX}{plan.run_id}"
     try:
         # Sealing the staging folder is not the build's commit (interrupts.staging): an

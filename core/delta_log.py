@@ -16,7 +16,7 @@ from typing import Any
 import attrs
 
 from govern.envelope import ENVELOPE_NAME
-from govern.errors import ExitCode, GovernError
+from govern.errors import GovernError
 from govern.jsonio import StrictJSONError, loads_strict
 from govern.manifest import ManifestEntry, SealCheck
 from govern.models import SealedRef
@@ -160,13 +160,13 @@ def read_sealed_file(seal: SealCheck, relpath: str) -> bytes:
     assert seal.manifest is not None
     entry = seal.manifest.by_path().get(relpath)
     if entry is None:
-        raise GovernError("E_LOG_TAMPERED", f"{run_id}: {relpath} is not in the run's manifest", exit_code=ExitCode.PROBLEMS)
+        raise GovernError("E_LOG_TAMPERED", f"{run_id}: {relpath} is not in the run's manifest")
     try:
         data = (seal.run_dir / relpath).read_bytes()
     except OSError as exc:
-        raise GovernError("E_LOG_TAMPERED", f"{run_id}/{relpath}: cannot read: {exc.strerror}", exit_code=ExitCode.PROBLEMS) from None
+        raise GovernError("E_LOG_TAMPERED", f"{run_id}/{relpath}: cannot read: {exc.strerror}") from None
     if len(data) != entry.bytes or hashlib.sha256(data).hexdigest() != entry.sha256:
-        raise GovernError("E_LOG_TAMPERED", f"{run_id}/{relpath}: content differs from its sealed hash", exit_code=ExitCode.PROBLEMS)
+        raise GovernError("E_LOG_TAMPERED", f"{run_id}/{relpath}: content differs from its sealed hash")
     return data
 
 
@@ -193,7 +193,6 @@ def _torn_after_sealing(seal: SealCheck, artifact: str) -> GovernError | None:
         "E_LOG_TORN",
         f"{seal.run_dir.name}/{artifact}: a torn last line (no newline) was added after the build was sealed; "
         "nothing will be appended ('govern repair --log' cuts it, keeping a backup)",
-        exit_code=ExitCode.PROBLEMS,
     )
 
 
@@ -206,7 +205,7 @@ def read_build(seal: SealCheck, artifact: str) -> BuildContents:
     run_id = seal.run_dir.name
     if not seal.ok or seal.manifest is None or seal.root_sha256 is None:
         first = seal.problems[0] if seal.problems else "no manifest"
-        raise GovernError("E_LOG_TAMPERED", f"delta-log build {run_id}: seal does not verify: {first}", exit_code=ExitCode.PROBLEMS)
+        raise GovernError("E_LOG_TAMPERED", f"delta-log build {run_id}: seal does not verify: {first}")
     try:
         log_bytes = read_sealed_file(seal, artifact)
     except GovernError as error:
@@ -216,14 +215,13 @@ def read_build(seal: SealCheck, artifact: str) -> BuildContents:
             "E_LOG_TORN",
             f"{run_id}/{artifact}: the last line has no newline (a torn tail), and the build's seal covers it; "
             "nothing will be appended (no crash seals a torn log: inspect it — see docs/reliability.md)",
-            exit_code=ExitCode.PROBLEMS,
         )
     envelope_bytes = read_sealed_file(seal, ENVELOPE_NAME)
     try:
         envelope = loads_strict(envelope_bytes)
         state = BuildState.from_json(envelope["inputs"]["state"])
     except (StrictJSONError, KeyError, TypeError, ValueError) as exc:
-        raise GovernError("E_LOG_INVALID", f"{run_id}/{ENVELOPE_NAME}: no readable build state ({exc})", exit_code=ExitCode.PROBLEMS) from None
+        raise GovernError("E_LOG_INVALID", f"{run_id}/{ENVELOPE_NAME}: no readable build state ({exc})") from None
     return BuildContents(run_id, seal.root_sha256, log_bytes, state)
 
 
@@ -233,7 +231,7 @@ def parse_log_lines(data: bytes, where: str) -> list[dict[str, Any]]:
     if not data:
         return records
     if not data.endswith(b"\n"):
-        raise GovernError("E_LOG_TORN", f"{where}: the last line has no newline (a torn tail)", exit_code=ExitCode.PROBLEMS)
+        raise GovernError("E_LOG_TORN", f"{where}: the last line has no newline (a torn tail)")
     for number, line in enumerate(data[:-1].split(b"\n"), start=1):
         problem = None
         if not line.strip():
@@ -251,5 +249,5 @@ def parse_log_lines(data: bytes, where: str) -> list[dict[str, Any]]:
                 else:
                     records.append(value)
         if problem:
-            raise GovernError("E_LOG_INVALID", f"{where}: line {number}: {problem}", exit_code=ExitCode.PROBLEMS)
+            raise GovernError("E_LOG_INVALID", f"{where}: line {number}: {problem}")
     return records

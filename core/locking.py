@@ -25,7 +25,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from govern.errors import ExitCode, GovernError
+from govern.errors import GovernError
 
 DEFAULT_LOCK_TIMEOUT = 10.0
 _POLL_SECONDS = 0.05
@@ -139,7 +139,6 @@ def exclusive_lock(lock_path: Path, timeout: float = DEFAULT_LOCK_TIMEOUT) -> It
                         "E_LOCKED",
                         f"{lock_path.parent}: workspace is locked by another govern process{describe_holder(fd)}; "
                         f"waited {timeout:g}s (--lock-timeout)",
-                        exit_code=ExitCode.LOCKED,
                     ) from None
                 time.sleep(_POLL_SECONDS)
         # Write, then cut: a rival reading the holder's pid never finds the file empty.

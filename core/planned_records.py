@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from govern.config import RECORD_VERSIONS, Workspace
-from govern.errors import ExitCode, GovernError
+from govern.errors import GovernError
 from govern.jsonio import StrictJSONError, loads_strict
 from govern.models import BUILTIN_BASES, DeltaRecord
 from govern.plugin_manager import PluginHost
@@ -108,7 +108,6 @@ def check_planned_records(
                 "E_BASIS_UNDECLARED",
                 f"{who} answered basis {basis!r} for {_where(record)}, but no plugin declares it "
                 f"(govern_delta_bases; declared: {known}); nothing written (build {record.derivation_run_id} not created)",
-                exit_code=ExitCode.USAGE,
             )
         if version == "0.1" and basis not in BUILTIN_BASES:
             raise GovernError(
@@ -117,7 +116,6 @@ def check_planned_records(
                 f"(only {', '.join(BUILTIN_BASES)}; {basis!r} is declared by {', '.join(declared[basis])}); "
                 f'set [workspace] record_version = "0.2" in {workspace.config_path} to record plugin-declared bases; '
                 f"nothing written (build {record.derivation_run_id} not created)",
-                exit_code=ExitCode.USAGE,
             )
         violations = check(record.to_json())
         if violations:
@@ -126,5 +124,4 @@ def check_planned_records(
                 "E_RECORD_INVALID",
                 f"{who} answered a delta for {_where(record)} that makes a record the delta-record schema "
                 f"v{record.delta_version} refuses: {violations[0]}{more}; nothing written (build {record.derivation_run_id} not created)",
-                exit_code=ExitCode.USAGE,
             )

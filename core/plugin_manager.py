@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 from govern import PROJECT_NAME, hookspecs
-from govern.errors import ExitCode, GovernError
+from govern.errors import GovernError
 
 if TYPE_CHECKING:
     import typer
@@ -336,7 +336,7 @@ class PluginHost:
 
     def _fail(self, failure: PluginFailure) -> None:
         if self.strict:
-            raise GovernError("E_PLUGIN_FAILED", failure.message(), exit_code=ExitCode.USAGE)
+            raise GovernError("E_PLUGIN_FAILED", failure.message())
         self.failures.append(failure)
 
     def source(self, name: str) -> str:
@@ -379,7 +379,6 @@ class PluginHost:
         return GovernError(
             "E_PLUGIN_FAILED",
             f"{who} raised in {hook_name}: {type(exc).__name__}: {_one_line(str(exc))}{hint}",
-            exit_code=ExitCode.USAGE,
         )
 
     def _culprit(self, hook_name: str, tb: TracebackType | None) -> str | None:
@@ -408,7 +407,6 @@ class PluginHost:
             "E_PLUGIN_FAILED",
             f"{hook_name} returned {_describe(value)}, not {expected} "
             f"(implemented by: {', '.join(self._implementers(hook_name))})",
-            exit_code=ExitCode.USAGE,
         )
 
     def _collected(self, hook_name: str, groups: Any, item_type: type, expected: str) -> list[Any]:
@@ -562,7 +560,6 @@ class PluginHost:
                         "E_PLUGIN_FAILED",
                         f"plugin {plugin_name} ({self.source(plugin_name)}) declares delta basis {basis!r}: "
                         "a basis is a name matching [a-z][a-z0-9_]*",
-                        exit_code=ExitCode.USAGE,
                     )
                 declared.setdefault(basis, []).append(plugin_name)
         return {basis: tuple(plugins) for basis, plugins in sorted(declared.items())}

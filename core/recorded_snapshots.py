@@ -16,7 +16,7 @@ from typing import Any
 
 from govern.delta_log import BuildContents, is_build_run, list_builds, parse_log_lines, read_build, read_sealed_file
 from govern.envelope import ENVELOPE_NAME
-from govern.errors import ExitCode, GovernError, Problem
+from govern.errors import GovernError, Problem
 from govern.jsonio import StrictJSONError, loads_strict
 from govern.plugin_manager import PluginHost
 from govern.progress import NO_PROGRESS
@@ -32,13 +32,13 @@ def _declared_artifact(build: Path, host: PluginHost) -> str:
     seal = host.verify_seal(build, False, NO_PROGRESS)
     if not seal.ok or seal.manifest is None:
         first = seal.problems[0] if seal.problems else "no manifest"
-        raise GovernError("E_LOG_TAMPERED", f"delta-log build {build.name}: seal does not verify: {first}", exit_code=ExitCode.PROBLEMS)
+        raise GovernError("E_LOG_TAMPERED", f"delta-log build {build.name}: seal does not verify: {first}")
     try:
         artifact = loads_strict(read_sealed_file(seal, ENVELOPE_NAME))["outputs"]["artifact"]
     except (StrictJSONError, KeyError, TypeError) as exc:
-        raise GovernError("E_LOG_INVALID", f"{build.name}/{ENVELOPE_NAME}: no readable outputs.artifact ({exc})", exit_code=ExitCode.PROBLEMS) from None
+        raise GovernError("E_LOG_INVALID", f"{build.name}/{ENVELOPE_NAME}: no readable outputs.artifact ({exc})") from None
     if not isinstance(artifact, str):
-        raise GovernError("E_LOG_INVALID", f"{build.name}/{ENVELOPE_NAME}: outputs.artifact is not a file name", exit_code=ExitCode.PROBLEMS)
+        raise GovernError("E_LOG_INVALID", f"{build.name}/{ENVELOPE_NAME}: outputs.artifact is not a file name")
     return artifact
 
 
@@ -153,7 +153,6 @@ def refuse_reseal_of_history(run_dir: Path, host: PluginHost) -> None:
         raise GovernError(
             "E_RESEAL_REFUSED",
             f"{run_dir}: a delta-log build ({run_dir.name}) is never re-sealed: its seal is what proves the log's history",
-            exit_code=ExitCode.PROBLEMS,
         )
     latest = read_latest_build(run_dir.parent, host)
     build = None if latest is None else recording_build(log_records(latest), run_dir.name)
@@ -162,7 +161,6 @@ def refuse_reseal_of_history(run_dir: Path, host: PluginHost) -> None:
             "E_RESEAL_REFUSED",
             f"{run_dir}: recorded as a snapshot by delta-log build {build}; re-sealing it would rewrite history "
             f"('govern verify {run_dir}' names what changed; seal new content as a new run)",
-            exit_code=ExitCode.PROBLEMS,
         )
 
 

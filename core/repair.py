@@ -37,7 +37,7 @@ from govern.atomic import io_error, write_atomic
 from govern.clock import format_utc
 from govern.config import Workspace
 from govern.delta_log import list_builds, torn_tail_offset
-from govern.errors import ExitCode, GovernError
+from govern.errors import GovernError
 from govern.faults import crash_point
 from govern.jsonio import dump_canonical
 from govern.manifest import ManifestEntry
@@ -94,7 +94,7 @@ class LogRepairPlan:
 
 
 def _refuse(message: str) -> GovernError:
-    return GovernError("E_REPAIR_REFUSED", f"{message}; nothing was changed", exit_code=ExitCode.PROBLEMS)
+    return GovernError("E_REPAIR_REFUSED", f"{message}; nothing was changed")
 
 
 def _matches(data: bytes, entry: ManifestEntry) -> bool:
@@ -211,7 +211,6 @@ def apply_log_repair(workspace: Workspace, host: PluginHost, torn: TornTail, bac
         raise GovernError(
             "E_LOG_TAMPERED",
             f"{torn.run_id}: still does not verify after the repair ({check.problems[0]}); the original is in {backup}",
-            exit_code=ExitCode.PROBLEMS,
         )
     return record
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import attrs
 
-from govern.errors import ExitCode, GovernError
+from govern.errors import GovernError
 from govern.manifest import SealCheck
 from govern.models import Delta, artifact_columns
 from govern.snapshots import diff_sorted_columns
@@ -34,11 +34,8 @@ def require_sealed(check: SealCheck) -> SealCheck:
     code = first.code if first is not None else "E_MANIFEST_MISSING"
     what = f"{first.where}: {first.message}" if first is not None else "no manifest"
     more = f" (+{len(check.problems) - 1} more; 'govern verify {check.run_dir.name}' lists them)" if len(check.problems) > 1 else ""
-    raise GovernError(
-        code,
-        f"{check.run_dir.name}: seal does not verify: {what}{more}; nothing compared",
-        exit_code=ExitCode.PROBLEMS,
-    )
+    # A finding of the seal check, even a code that refuses a seal with exit 2 (E_SYMLINK).
+    raise GovernError.found(code, f"{check.run_dir.name}: seal does not verify: {what}{more}; nothing compared")
 
 
 def diff_runs(before: SealCheck, after: SealCheck, path: str | None = None) -> RunDiff:

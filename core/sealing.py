@@ -25,7 +25,7 @@ import attrs
 from govern import faults, interrupts
 from govern.atomic import TEMP_PREFIX, fsync_directory, io_error, remove_temp_leftovers, write_atomic
 from govern.envelope import ENVELOPE_NAME
-from govern.errors import ExitCode, GovernError, Problem
+from govern.errors import GovernError, Problem
 from govern.faults import crash_point
 from govern.hashing import FileHasher
 from govern.jsonio import dump_canonical
@@ -52,7 +52,6 @@ def _refuse(run_dir: Path, problems: tuple[Problem, ...] | list[Problem]) -> Gov
     return GovernError(
         first.code,
         f"cannot seal {run_dir}: {first.where}: {first.message}{more}",
-        exit_code=ExitCode.USAGE,
         problems=tuple(problems),
     )
 

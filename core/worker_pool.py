@@ -33,7 +33,7 @@ import struct
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from govern.errors import ExitCode, GovernError
+from govern.errors import GovernError
 from govern.interrupts import INTERRUPT_SIGNALS, blocked
 
 #: Whether this platform can fork (not Windows).
@@ -80,7 +80,7 @@ class WorkerDied(GovernError):
             how = f"exited with status {os.WEXITSTATUS(status)}"
         else:
             how = "closed its pipe"
-        super().__init__("E_WORKER_FAILED", f"worker process {pid} {how} before finishing its task", exit_code=ExitCode.USAGE)
+        super().__init__("E_WORKER_FAILED", f"worker process {pid} {how} before finishing its task")
 
 
 def _read_exactly(fd: int, count: int) -> bytes:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from govern.errors import ERROR_CODES
+from govern.errors import ERROR_CODES, ErrorCode
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 CODE_TOKEN = re.compile(r"\bE_[A-Z][A-Z0-9_]*\b")
@@ -48,9 +48,23 @@ def test_no_undocumented_code_is_mentioned(errors_md: str, formats_md: str):
     assert sorted(mentioned - set(ERROR_CODES)) == [], "docs mention codes govern does not have"
 
 
-def test_table_exit_codes_are_valid(errors_md: str):
-    for code, exit_column in re.findall(r"^\| `(E_[A-Z0-9_]+)` \| ([^|]+) \|", errors_md, flags=re.MULTILINE):
-        assert re.fullmatch(r"([0-3]|130)( seal · 1 verify)?", exit_column.strip()), (code, exit_column)
+def _documented_exit(entry: ErrorCode) -> str:
+    """The exit column docs/errors.md's summary table must show for ``entry``."""
+    return f"{entry.exit_code:d} seal · 1 verify" if entry.sealing_refusal else f"{entry.exit_code:d}"
+
+
+def test_the_summary_table_is_exactly_the_code_table_with_its_exit_codes(errors_md: str):
+    """Issue 12 point 6: the table in govern.errors is the one source of each code's exit code;
+    the page lists exactly its codes, each with the same exit code (row and section)."""
+    rows = re.findall(r"^\| `(E_[A-Z0-9_]+)` \| ([^|]+) \|", errors_md, flags=re.MULTILINE)
+    assert len(rows) == len({code for code, _ in rows}), "a code has two rows in the summary table"
+    assert {code: column.strip() for code, column in rows} == {code: _documented_exit(entry) for code, entry in ERROR_CODES.items()}
+    for section in re.split(r"^### ", errors_md, flags=re.MULTILINE)[1:]:
+        code, body = section.split("\n", 1)
+        entry = ERROR_CODES[code]
+        said = re.search(r"^Exit ([0-9]+)( when sealing, 1 when verifying)?\b", body, flags=re.MULTILINE)
+        assert said is not None, code
+        assert (int(said[1]), bool(said[2])) == (entry.exit_code, entry.sealing_refusal), code
 
 
 def _code_blocks(markdown: str, language: str) -> list[str]:

@@ -111,7 +111,7 @@ def interrupted_error() -> GovernError:
     from govern import interrupts
 
     what = "the change was already written" if interrupts.committed() else "nothing written"
-    return GovernError("E_INTERRUPTED", f"interrupted; {what}", exit_code=ExitCode.INTERRUPTED)
+    return GovernError("E_INTERRUPTED", f"interrupted; {what}")
 
 
 def _run(argv: list[str] | None) -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from govern.errors import ExitCode, GovernError
+from govern.errors import GovernError
 from govern.plurals import plural
 
 
@@ -14,5 +14,4 @@ def fail_if_strict(unsealed: int, late: int) -> None:
             "E_STRICT",
             f"--strict: {plural(unsealed, 'unsealed run')} and {plural(late, 'late snapshot')} (listed above): "
             "seal the unsealed runs; record late ones with 'govern delta build --accept-late RUN --reason TEXT'",
-            exit_code=ExitCode.PROBLEMS,
         )

@@ -12,7 +12,7 @@ import functools
 import importlib.resources
 from typing import Any
 
-from govern.errors import ExitCode, GovernError, Problem
+from govern.errors import GovernError, Problem
 from govern.jsonio import loads_strict
 
 SCHEMA_PACKAGE = "govern.schemas"
@@ -68,7 +68,6 @@ def validate_document(data: Any, where: str, expected: str | None = None) -> str
         raise GovernError(
             "E_GOVERNANCE_INVALID",
             f"{first.where}: {first.message}{more}",
-            exit_code=ExitCode.USAGE,
             problems=tuple(problems),
         )
     return name

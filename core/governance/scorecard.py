@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 import attrs
 
-from govern.errors import ExitCode, GovernError
+from govern.errors import GovernError
 from govern.governance.documents import CoverageMatrix, Document, OperationsCatalog, Scorecard, distinct_executables
 from govern.governance.figures import Figures, changed_figure_rows
 from govern.governance.revision import Update, revise
@@ -98,7 +98,6 @@ def ensure_scorecard_current(books: Books) -> None:
             "E_GOVERNANCE_MISMATCH",
             f"{books.scorecard.relpath}: the scorecard disagrees with the books before this change: {text}; "
             "restore it (e.g. from version control) and see 'govern governance check'; nothing was written",
-            exit_code=ExitCode.PROBLEMS,
         )
 
 

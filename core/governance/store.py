@@ -16,7 +16,7 @@ from typing import Any
 import attrs
 
 from govern.config import Workspace
-from govern.errors import ExitCode, GovernError, Problem
+from govern.errors import GovernError, Problem
 from govern.governance.documents import (
     ADDENDA_DIR,
     ADDENDUM_FILE_PATTERN,
@@ -168,7 +168,6 @@ def write_documents(governance_dir: Path, documents: list[Document]) -> list[str
                 raise GovernError(
                     "E_GOVERNANCE_FROZEN",
                     f"{path}: {current.NAME} v{current.version} is frozen and is never modified; nothing was written",
-                    exit_code=ExitCode.USAGE,
                 )
         changes[document.relpath] = dump_canonical(document.to_json())
     return commit_files(governance_dir, changes)
