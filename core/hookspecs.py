@@ -7,7 +7,9 @@ give them no default values (pluggy never passes a defaulted argument). Built-in
 
 Hooks marked *firstresult* stop at the first implementation that returns something other than
 ``None``; use ``tryfirst``/``trylast`` on the ``hookimpl`` to take a place in that order. The
-others *collect* every implementation's return value.
+two per-registry hooks, :func:`govern_discover_snapshots` and :func:`govern_delta_basis`, are
+*dispatched by kind*: the plugin that declares the registry's kind is asked first (for
+discovery, it alone). The others *collect* every implementation's return value.
 
 ``docs/plugins.md`` documents the same hooks for readers; a test keeps the two in step.
 """
@@ -68,9 +70,12 @@ def govern_discover_snapshots(registry: Registry, workspace: Workspace, runs: Se
     :class:`~govern.models.Snapshot` objects whose ``status`` says how far the evidence can
     be trusted (``sealed``, ``broken`` with a ``problem``, or ``unsealed``). The host decides
     what to do with broken and unsealed ones (stop, or record ``unknown`` with
-    ``--allow-unknown``). Return ``None`` if the registry's kind is not yours.
+    ``--allow-unknown``).
 
-    Stops at the first non-None result.
+    Dispatched by kind: only the plugin that declares the registry's kind
+    (:func:`govern_registry_kinds`) is called, whatever ``tryfirst`` or load order says;
+    another plugin's answer (even ``[]``) is never consulted. A registry whose kind's plugin
+    does not implement this hook, or returns ``None``, is reported as skipped.
     """
 
 
@@ -96,15 +101,20 @@ def govern_delta_basis(registry: Registry, before: Snapshot | None, after: Snaps
     snapshots are sealed and verified, with the added, removed and modified paths at or under
     the artifact; the built-in ``unknown_basis`` plugin (``trylast``) answers every other case
     with basis ``unknown`` and the reason. A plugin with a finer basis for its own kind (e.g.
-    record keys of a JSONL artifact) returns its :class:`~govern.models.Delta` first, and
-    ``None`` for registries that are not its own.
+    record keys of a JSONL artifact) returns its :class:`~govern.models.Delta`, or ``None`` to
+    leave the record to the basis plugins.
+
+    Dispatched by kind, the first non-None answer winning: first the plugin that declares the
+    registry's kind (:func:`govern_registry_kinds`); then the *basis plugins* — those that
+    declare no kind at all, such as ``manifest_diff`` (which serves every kind whose snapshots
+    are sealed runs) and ``unknown_basis`` — in pluggy's order (``tryfirst``, ``trylast``). A
+    plugin that declares other kinds is never asked about this registry; a basis for every
+    kind therefore lives in a plugin of its own that declares no kind.
 
     Every record a build plans is checked before anything is written: its basis must be
     declared (``govern_delta_bases``) and admitted by ``[workspace] record_version``, and the
     record valid against its version's schema; otherwise the build stops (exit 2) naming the
     plugin that answered.
-
-    Stops at the first non-None result.
     """
 
 

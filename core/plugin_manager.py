@@ -181,6 +181,9 @@ class PluginHost:
         #: Warnings about the selection itself (a disabled name no plugin has, …).
         self.notes: list[str] = []
         self._sources: dict[str, str] = {}
+        #: :meth:`registry_kind_providers` for the plugins registered when it was computed
+        #: (see :meth:`_kind_providers`).
+        self._kinds_seen: tuple[tuple[tuple[str, int], ...], dict[str, tuple[RegistryKind, str]]] | None = None
 
     @classmethod
     def from_environment(
@@ -365,8 +368,12 @@ class PluginHost:
 
         A :class:`GovernError` a plugin raises (a deliberate refusal) passes through as is.
         """
+        return self._invoke(getattr(self.pm.hook, hook_name), hook_name, kwargs)
+
+    def _invoke(self, caller: Any, hook_name: str, kwargs: Mapping[str, Any]) -> Any:
+        """Call ``caller`` (the hook, or a subset of its plugins) as :meth:`_call` does."""
         try:
-            return getattr(self.pm.hook, hook_name)(**kwargs)
+            return caller(**kwargs)
         except GovernError:
             raise
         except Exception as exc:
@@ -490,11 +497,33 @@ class PluginHost:
                 kinds[kind.name] = (kind, plugin_name)
         return dict(sorted(kinds.items()))
 
+    def _kind_providers(self) -> dict[str, tuple[RegistryKind, str]]:
+        """:meth:`registry_kind_providers`, computed again only when the registered plugins change.
+
+        Dispatching by kind asks it once per registry and once per record of a build; the
+        kinds a plugin declares do not change while it is registered.
+        """
+        registered = tuple((name, id(plugin)) for name, plugin in self.pm.list_name_plugin() if plugin is not None)
+        if self._kinds_seen is None or self._kinds_seen[0] != registered:
+            self._kinds_seen = (registered, self.registry_kind_providers())
+        return self._kinds_seen[1]
+
+    def kind_plugin(self, kind: str) -> str | None:
+        """The plugin that declares registry kind ``kind`` (None when no plugin declares it)."""
+        provider = self._kind_providers().get(kind)
+        return None if provider is None else provider[1]
+
     def discover_snapshots(self, registry: Registry, workspace: Workspace, runs: Sequence[RunView]) -> list[Snapshot] | None:
-        """Snapshots of ``registry`` among ``runs``, or None when no plugin handles its kind."""
+        """Snapshots of ``registry`` among ``runs``, or None when no plugin handles its kind.
+
+        Only the plugin that declares the registry's kind is asked: another plugin's answer
+        (an empty list from a plugin that meant "not mine") never hides a kind's snapshots.
+        """
         from govern.models import Snapshot
 
-        found = self._call("govern_discover_snapshots", registry=registry, workspace=workspace, runs=runs)
+        owner = self.kind_plugin(registry.kind)
+        groups = [[owner]] if owner is not None else []
+        found, _plugin = self._first_answer("govern_discover_snapshots", groups, registry=registry, workspace=workspace, runs=runs)
         if found is not None and (not isinstance(found, list) or not all(isinstance(s, Snapshot) for s in found)):
             raise self._wrong_result("govern_discover_snapshots", found, "a list of Snapshot")
         return found
@@ -512,36 +541,55 @@ class PluginHost:
 
     def answered_delta_basis(self, registry: Registry, before: Snapshot | None, after: Snapshot) -> tuple[Delta, str | None]:
         """:meth:`delta_basis` and the plugin that answered (None when a wrapper took part,
-        as the answer may then be the wrapper's)."""
+        as the answer may then be the wrapper's).
+
+        Asked in this order, the first non-None answer winning: the plugin that declares the
+        registry's kind; then the *basis plugins*, those that declare no kind (the built-in
+        ``manifest_diff``, which serves every kind whose snapshots are sealed runs, and the
+        ``trylast`` ``unknown`` fallback), in pluggy's order. A plugin that declares other
+        kinds is never asked about this registry.
+        """
         from govern.models import Delta
 
-        delta, plugin_name = self._first_answer("govern_delta_basis", registry=registry, before=before, after=after)
+        providers = self._kind_providers()
+        kind_plugins = {plugin for _kind, plugin in providers.values()}
+        owner = providers.get(registry.kind)
+        basis_plugins = [name for name in self._plugin_order("govern_delta_basis") if name not in kind_plugins]
+        groups = [[owner[1]], basis_plugins] if owner is not None else [basis_plugins]
+        delta, plugin_name = self._first_answer("govern_delta_basis", groups, registry=registry, before=before, after=after)
         if not isinstance(delta, Delta):
             raise self._wrong_result("govern_delta_basis", delta, "a Delta")
         return delta, plugin_name
 
-    def _first_answer(self, hook_name: str, **kwargs: Any) -> tuple[Any, str | None]:
-        """Call a *firstresult* hook and say which plugin answered.
+    def _first_answer(self, hook_name: str, groups: Sequence[Sequence[str]], **kwargs: Any) -> tuple[Any, str | None]:
+        """Call a *firstresult* hook on the plugins of ``groups``, group after group, and say
+        which plugin answered (plugins in no group are not called).
 
-        pluggy does not tell, so the implementations are called here, in pluggy's order
-        (tryfirst first, trylast last), as pluggy would call them; a hook with wrappers is
-        left to pluggy (the answering plugin is then None). An exception is E_PLUGIN_FAILED
-        naming the plugin, a deliberate GovernError passes through.
+        pluggy does not tell, so within a group the implementations are called here, in
+        pluggy's order (tryfirst first, trylast last), as pluggy would call them; a group with
+        a wrapper is left to pluggy (``subset_hook_caller``; the answering plugin is then
+        None). An exception is E_PLUGIN_FAILED naming the plugin, a deliberate GovernError
+        passes through.
         """
         caller = getattr(self.pm.hook, hook_name)
-        impls = caller.get_hookimpls()
-        if any(impl.wrapper or impl.hookwrapper for impl in impls):
-            return self._call(hook_name, **kwargs), None
-        for impl in reversed(impls):
-            args = [kwargs[name] for name in impl.argnames]
-            try:
-                result = impl.function(*args)
-            except GovernError:
-                raise
-            except Exception as exc:
-                raise self._hook_error(hook_name, exc, impl.plugin_name) from exc
-            if result is not None:
-                return result, impl.plugin_name
+        for group in groups:
+            impls = [impl for impl in caller.get_hookimpls() if impl.plugin_name in group]
+            if any(impl.wrapper or impl.hookwrapper for impl in impls):
+                others = [plugin for name, plugin in self.pm.list_name_plugin() if plugin is not None and name not in group]
+                result = self._invoke(self.pm.subset_hook_caller(hook_name, others), hook_name, kwargs)
+                if result is not None:
+                    return result, None
+                continue
+            for impl in reversed(impls):
+                args = [kwargs[name] for name in impl.argnames]
+                try:
+                    result = impl.function(*args)
+                except GovernError:
+                    raise
+                except Exception as exc:
+                    raise self._hook_error(hook_name, exc, impl.plugin_name) from exc
+                if result is not None:
+                    return result, impl.plugin_name
         return None, None
 
     def delta_bases(self) -> dict[str, tuple[str, ...]]:

@@ -231,3 +231,68 @@ def test_the_examples_own_test_suite_passes_with_govern_testing(installs: dict[s
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert " passed" in completed.stdout
+
+
+# Issue 12 point 3: a third-party plugin answering `[]` for every registry (instead of None for
+# the kinds it does not declare) used to hide the snapshots of every other kind.
+DISCOVERS_NOTHING = '''
+from govern import hookimpl
+from govern.models import RegistryKind
+
+
+@hookimpl
+def govern_registry_kinds():
+    return [RegistryKind("acme_db", "a kind of the acme plugin")]
+
+
+@hookimpl(tryfirst=True)
+def govern_discover_snapshots(registry, workspace, runs):
+    return []
+'''
+
+DISCOVERS_NOTHING_PROJECT = '''
+[build-system]
+requires = ["setuptools>=61"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "acme-discovers-nothing"
+version = "1.0"
+
+[project.entry-points.govern]
+discovers_nothing = "acme_discovers_nothing"
+
+[tool.setuptools]
+py-modules = ["acme_discovers_nothing"]
+'''
+
+
+def test_an_installed_plugin_discovering_nothing_hides_neither_sealed_nor_the_examples_snapshots(
+    installs: dict[str, Path], tmp_path: Path
+):
+    project = tmp_path / "acme-discovers-nothing"
+    project.mkdir()
+    (project / "pyproject.toml").write_text(DISCOVERS_NOTHING_PROJECT, encoding="utf-8")
+    (project / "acme_discovers_nothing.py").write_text(DISCOVERS_NOTHING, encoding="utf-8")
+    pip_install(project, tmp_path / "site_nothing")
+    env = {"PYTHONPATH": os.pathsep.join([str(installs["good"]), str(tmp_path / "site_nothing")])}
+    workspace = ScratchWorkspace.create(
+        tmp_path / "ws",
+        {
+            "books": {"kind": "sealed", "artifact": "BOOKS.json"},
+            "runs": {"kind": "jsonl_records", "artifact": ARTIFACT, "options": {"key": "run_id"}},
+        },
+    )
+    workspace.run("2024-01-01__000000__first", {"BOOKS.json": "{}\n", ARTIFACT: jsonl({"run_id": "r1"})})
+    workspace.run("2024-01-02__000000__second", {"BOOKS.json": '{"v": 2}\n', ARTIFACT: jsonl({"run_id": "r1"}, {"run_id": "r2"})})
+    listed = run_govern("--json", "plugins", "list", cwd=tmp_path, env=env)
+    assert {"discovers_nothing", "jsonl_records"} <= {p["name"] for p in listed.json()["result"]["plugins"]}, listed.stderr
+    built = run_govern("-C", workspace.root, "delta", "build", "--at", BUILD_AT, env=env)
+    assert (built.returncode, built.stderr) == (0, ""), built.stdout + built.stderr
+    recorded = [(r["registry_id"], r["to_ref"]["run_id"], r["added_paths"], r["modified_paths"]) for r in workspace.log_records()]
+    assert sorted(recorded) == [
+        ("books", "2024-01-01__000000__first", ["BOOKS.json"], []),
+        ("books", "2024-01-02__000000__second", [], ["BOOKS.json"]),
+        ("runs", "2024-01-01__000000__first", [ARTIFACT, f"{ARTIFACT}#r1"], []),
+        ("runs", "2024-01-02__000000__second", [f"{ARTIFACT}#r2"], [ARTIFACT]),
+    ]

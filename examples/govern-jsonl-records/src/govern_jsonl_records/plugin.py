@@ -4,7 +4,8 @@
   ``options.key``;
 - ``govern_discover_snapshots``: the same snapshots a ``sealed`` registry would have — govern's
   own discovery (:func:`govern.snapshots.discover_artifact_snapshots`), not a copy of it;
-- ``govern_delta_basis`` (``tryfirst``, so it answers before the built-in ``manifest_diff``):
+- ``govern_delta_basis`` (govern asks the plugin declaring a registry's kind before the
+  built-in ``manifest_diff``; ``tryfirst`` keeps that order among pluggy's implementations too):
   for its own registries, when both snapshots are sealed, the manifest diff of the artifact
   *plus* one ``ARTIFACT#key`` entry per added, removed or modified record.
 
