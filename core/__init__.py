@@ -1,8 +1,9 @@
 """govern — seal run folders, keep a sealed append-only delta log of every registry, and
 derive the governance books from that evidence.
 
-Plugin authors import :data:`hookimpl` from here (``from govern import hookimpl``); the hook
-specifications, with their documentation, are in :mod:`govern.hookspecs`.
+Plugin authors import from :mod:`govern.api`, the supported public API (``from govern.api
+import hookimpl``; ``from govern import hookimpl`` keeps working); the hook specifications,
+with their documentation, are in :mod:`govern.hookspecs`, and the guide is ``docs/plugins.md``.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Hook specifications: the plugin author's reference.
 
 Every hook's name starts with ``govern_``. Implement a hook by defining a function (or method)
-of the same name decorated with ``govern.hookimpl``; take only the arguments you need, and
+of the same name decorated with ``govern.api.hookimpl``; take only the arguments you need, and
 give them no default values (pluggy never passes a defaulted argument). Built-in plugins
 (``govern.plugins.*``) implement these hooks exactly as third-party plugins do.
 

@@ -175,9 +175,9 @@ def public_members(cls: type) -> dict[str, str]:
 
 @pytest.mark.parametrize("class_name", ["RunView", "Snapshot", "Delta", "RegistryKind"])
 def test_every_member_of_the_models_is_documented_with_its_type(class_name: str, tmp_path: Path):
-    from govern import models
+    from govern import api
 
-    cls = getattr(models, class_name)
+    cls = getattr(api, class_name)
     expected = public_members(cls)
     if class_name == "RunView":  # plain class: its attributes are set in __init__
         expected.update(path="Path", run_id="str")
@@ -191,7 +191,7 @@ def test_every_member_of_the_models_is_documented_with_its_type(class_name: str,
 
 @pytest.mark.parametrize("name", ["discover_artifact_snapshots", "sealed_file_bytes", "manifest_delta"])
 def test_each_recommended_helper_is_documented_with_its_exact_signature(name: str):
-    from govern import snapshots
+    from govern import api
 
     text = DOC.read_text(encoding="utf-8")
-    assert f"#### `{signature_text(getattr(snapshots, name))}`\n" in text
+    assert f"#### `{signature_text(getattr(api, name))}`\n" in text

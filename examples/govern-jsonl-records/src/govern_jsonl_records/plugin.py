@@ -3,7 +3,7 @@
 - ``govern_registry_kinds``: declares ``jsonl_records``, requiring ``artifact`` and
   ``options.key``;
 - ``govern_discover_snapshots``: the same snapshots a ``sealed`` registry would have — govern's
-  own discovery (:func:`govern.snapshots.discover_artifact_snapshots`), not a copy of it;
+  own discovery (:func:`govern.api.discover_artifact_snapshots`), not a copy of it;
 - ``govern_delta_basis`` (govern asks the plugin declaring a registry's kind before the
   built-in ``manifest_diff``; ``tryfirst`` keeps that order among pluggy's implementations too):
   for its own registries, when both snapshots are sealed, the manifest diff of the artifact
@@ -23,11 +23,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from govern import hookimpl
-from govern.config import Registry, Workspace
-from govern.errors import GovernError
-from govern.models import Delta, RegistryKind, RunView, Snapshot
-from govern.snapshots import discover_artifact_snapshots, manifest_delta, sealed_file_bytes
+from govern.api import (
+    Delta,
+    GovernError,
+    Registry,
+    RegistryKind,
+    RunView,
+    Snapshot,
+    Workspace,
+    discover_artifact_snapshots,
+    hookimpl,
+    manifest_delta,
+    sealed_file_bytes,
+)
 
 from govern_jsonl_records.records import keyed_records, record_changes
 

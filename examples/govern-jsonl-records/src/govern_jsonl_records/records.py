@@ -14,8 +14,7 @@ from collections.abc import Mapping
 
 import attrs
 
-from govern.jsonio import StrictJSONError, dump_canonical
-from govern.jsonl_reader import parse_line
+from govern.api import StrictJSONError, dump_canonical, parse_line
 
 
 def keyed_records(data: bytes, key: str) -> dict[str, bytes] | None:

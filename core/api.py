@@ -1,0 +1,69 @@
+"""The public API for plugin authors: everything a govern plugin needs, from one module.
+
+A plugin imports from here only (and its tests from :mod:`govern.testing`)::
+
+    from govern.api import Delta, RegistryKind, Snapshot, discover_artifact_snapshots, hookimpl
+
+It holds the :data:`hookimpl` marker, every model a hook receives or returns (the
+configuration, runs, snapshots, deltas, seals, the catalog entries…), the errors a hook
+refuses with, the helpers for registries whose snapshots are an artifact in a sealed run
+(discovering them, reading a sealed file hash-checked, the manifest diff) and strict JSON.
+
+Stability: the names in ``__all__`` are the supported API and keep their meaning from
+release to release. The modules they are defined in (``govern.models``, ``govern.config``,
+``govern.snapshots``, …) are govern's internals and may move or be split; import from them
+and a plugin may break. The plugin author's guide, with every hook and every member of these
+models, is ``docs/plugins.md``.
+
+Importing this module costs what govern itself loads to run its built-in hooks (attrs,
+pluggy, the models); it never imports the command line (typer, click).
+"""
+
+from __future__ import annotations
+
+from govern.config import Registry, RegistryConfig, Workspace
+from govern.errors import GovernError, Problem
+from govern.jsonio import StrictJSONError, dump_canonical, loads_strict
+from govern.jsonl_reader import parse_line
+from govern.manifest import Manifest, ManifestEntry, SealCheck
+from govern.markers import hookimpl
+from govern.models import CatalogEntry, Delta, Operation, RegistryKind, ReportSection, RunView, Snapshot
+from govern.progress import Progress
+from govern.sealing import SealResult
+from govern.snapshots import discover_artifact_snapshots, manifest_delta, sealed_file_bytes
+
+__all__ = [
+    # implementing hooks
+    "hookimpl",
+    # the configuration hooks receive
+    "Registry",
+    "RegistryConfig",
+    "Workspace",
+    # runs, snapshots and deltas
+    "RunView",
+    "Snapshot",
+    "Delta",
+    "RegistryKind",
+    # seals
+    "SealCheck",
+    "SealResult",
+    "Manifest",
+    "ManifestEntry",
+    "Progress",
+    # governance books and reports
+    "Operation",
+    "CatalogEntry",
+    "ReportSection",
+    # refusing
+    "GovernError",
+    "Problem",
+    # helpers for artifact registries
+    "discover_artifact_snapshots",
+    "sealed_file_bytes",
+    "manifest_delta",
+    # strict JSON and JSONL
+    "StrictJSONError",
+    "dump_canonical",
+    "loads_strict",
+    "parse_line",
+]
