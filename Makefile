@@ -20,8 +20,9 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python scripts/demo.py
 
-## make test: the whole suite.
+## make test: the linter (ruff, configured in pyproject.toml), then the whole suite.
 test: $(STAMP)
+	$(BIN)/ruff check
 	$(BIN)/python -m pytest -n 2 -q
 
 ## make bench: govern against named peers at issue 7's sizes (minutes; see docs/performance.md).

@@ -38,7 +38,7 @@ class Sizes:
     warmup: int = 1  # untimed rounds first (fills the page cache, imports .pyc)
 
     @classmethod
-    def quick(cls) -> "Sizes":
+    def quick(cls) -> Sizes:
         """Tiny sizes: the whole harness end to end in seconds (a smoke run, not a measurement)."""
         return cls(
             big_file_mib=4,
@@ -57,7 +57,7 @@ class Sizes:
             warmup=0,
         )
 
-    def override(self, assignments: list[str]) -> "Sizes":
+    def override(self, assignments: list[str]) -> Sizes:
         """A copy with ``NAME=VALUE`` assignments applied (integers)."""
         changes = {}
         names = {f.name for f in dataclasses.fields(self)}

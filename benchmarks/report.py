@@ -8,7 +8,6 @@ for a memory target.
 from __future__ import annotations
 
 from collections.abc import Callable
-
 from dataclasses import dataclass, field
 from typing import Any
 

@@ -39,12 +39,12 @@ class Command:
     env: dict[str, str] | None = None
 
     @classmethod
-    def single(cls, label: str, argv: Sequence[str], **options) -> "Command":
+    def single(cls, label: str, argv: Sequence[str], **options) -> Command:
         """A command of one process."""
         return cls(label, (tuple(str(a) for a in argv),), **options)
 
     @classmethod
-    def parallel(cls, label: str, argvs: Sequence[Sequence[str]], **options) -> "Command":
+    def parallel(cls, label: str, argvs: Sequence[Sequence[str]], **options) -> Command:
         """Several processes started together; the sample lasts until all have ended."""
         return cls(label, tuple(tuple(str(a) for a in argv) for argv in argvs), **options)
 
@@ -147,7 +147,7 @@ class Measurement:
         return max(s.peak_bytes for s in self.samples) if self.ok else None
 
     @classmethod
-    def skip(cls, label: str, reason: str) -> "Measurement":
+    def skip(cls, label: str, reason: str) -> Measurement:
         """A command that was not run, and why (with the command that would install it)."""
         return cls(label, skipped=reason)
 

@@ -19,7 +19,7 @@ _AT_PATTERN = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})Z", re
 
 def format_utc(moment: dt.datetime) -> str:
     """Format as ``YYYY-MM-DDTHH:MM:SSZ``."""
-    return moment.astimezone(dt.timezone.utc).strftime(_UTC_FORMAT)
+    return moment.astimezone(dt.UTC).strftime(_UTC_FORMAT)
 
 
 def parse_utc(text: str) -> dt.datetime:
@@ -30,7 +30,7 @@ def parse_utc(text: str) -> dt.datetime:
     try:
         # Built from the fields, not strptime: its errors quote "%Y-%m-%dT%H:%M:%SZ", while
         # datetime's own say what is wrong ("month must be in 1..12").
-        return dt.datetime(*(int(field) for field in match.groups()), tzinfo=dt.timezone.utc)
+        return dt.datetime(*(int(field) for field in match.groups()), tzinfo=dt.UTC)
     except ValueError as exc:
         raise ValueError(f"{text!r} is not a real moment: {exc} (expected YYYY-MM-DDTHH:MM:SSZ, in UTC)") from None
 
@@ -52,7 +52,7 @@ def resolve_clock(at: str | None = None, environ: dict[str, str] | None = None) 
         if not epoch.isdigit():
             raise GovernError("E_CLOCK_INVALID", f"SOURCE_DATE_EPOCH={epoch!r} is not a whole number of seconds")
         try:
-            return dt.datetime.fromtimestamp(int(epoch), tz=dt.timezone.utc)
+            return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC)
         except (OverflowError, OSError, ValueError):
             raise GovernError("E_CLOCK_INVALID", f"SOURCE_DATE_EPOCH={epoch!r} is out of range") from None
-    return dt.datetime.now(tz=dt.timezone.utc).replace(microsecond=0)
+    return dt.datetime.now(tz=dt.UTC).replace(microsecond=0)

@@ -16,8 +16,8 @@ discovery, it alone). The others *collect* every implementation's return value.
 
 from __future__ import annotations
 
-from pathlib import Path
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from govern.markers import hookspec

@@ -41,7 +41,6 @@ try:
     from govern.clock import parse_utc
     from govern.config import CONFIG_NAME, load_workspace
     from govern.errors import GovernError
-    from govern.plurals import plural
     from govern.governance.defaults import DEFAULT_COVERAGE_LEVELS, DEFAULT_ENFORCEMENT_POINTS
     from govern.governance.documents import (
         CatalogOperation,
@@ -57,9 +56,10 @@ try:
     from govern.governance.scorecard import DEFAULT_THRESHOLD, figures_of
     from govern.governance.store import load_books
     from govern.governance.versioning import Change
-    from govern.testing import run_cli
     from govern.jsonio import dump_canonical
     from govern.plugin_manager import PluginHost
+    from govern.plurals import plural
+    from govern.testing import run_cli
 except ImportError:  # pragma: no cover - run from a checkout without the package installed
     sys.exit("make_reference_governance: cannot import govern; run it with the project's venv (.venv/bin/python)")
 

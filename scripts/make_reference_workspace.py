@@ -415,7 +415,7 @@ def run_moment(run_id: str) -> dt.datetime:
     if not match:
         raise ValueError(f"{run_id!r} is not a run id")
     y, mo, d, h, mi, s = (int(g) for g in match.groups()[:6])
-    return dt.datetime(y, mo, d, h, mi, s, tzinfo=dt.timezone.utc)
+    return dt.datetime(y, mo, d, h, mi, s, tzinfo=dt.UTC)
 
 
 def utc(run_id: str, seconds: int = 0) -> str:

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from helpers import RUN_ID, GovernResult, make_run as _make_run, run_govern as _run_govern
+from helpers import RUN_ID, GovernResult
+from helpers import make_run as _make_run
+from helpers import run_govern as _run_govern
 
 
 @pytest.fixture

@@ -45,7 +45,7 @@ def build_id(at: str) -> str:
 
 def epoch(at: str) -> str:
     """``at`` as SOURCE_DATE_EPOCH."""
-    moment = dt.datetime.strptime(at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc)
+    moment = dt.datetime.strptime(at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
     return str(int(moment.timestamp()))
 
 

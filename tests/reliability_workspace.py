@@ -26,7 +26,7 @@ from helpers import clean_env, govern_executable, make_run, run_govern, seal_in_
 LOG_NAME = "REGISTRY_DELTA_LOG_v0_1.jsonl"
 BUILD_SUFFIX = "__registry_delta_log_build"
 TEMP_PREFIX = ".govern-tmp-"
-EPOCH = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
+EPOCH = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
 
 
 def clock(step: int) -> str:

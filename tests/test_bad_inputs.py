@@ -75,7 +75,7 @@ class Kit:
         """A delta-log build at clock ``step``, written in-process; returns its folder."""
         from govern.build import plan_build, write_build
 
-        at = dt.datetime.strptime(clock(step), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc)
+        at = dt.datetime.strptime(clock(step), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
         plan = plan_build(ws.workspace(), ws.host(), clock=at)
         assert plan.records, "nothing to build"
         write_build(plan, ws.workspace(), ws.host(), at)

@@ -18,14 +18,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from govern import manifest as manifest_module
-from govern.jsonio import dump_jsonl_line
 from govern import manifest_workers
+from govern.jsonio import dump_jsonl_line
 from govern.manifest import Manifest, ManifestEntry, parse_manifest, read_seal
 from govern.manifest_workers import read_seals
 from govern.models import artifact_columns, artifact_entries
 from govern.paths import (
-    MAX_PATH_BYTES,
     _PLAIN_PATH,
+    MAX_PATH_BYTES,
     all_plain_paths,
     file_directory_conflicts,
     manifest_path_problem,
@@ -292,7 +292,7 @@ def test_the_fast_line_writer_gives_the_standard_library_bytes(value):
 
 def test_the_fast_line_writer_falls_back_for_what_orjson_cannot_write():
     big = {"n": 2**70, "s": "caf\u00e9\u2028\x7f\x1f"}
-    expected = ('{"n":%d,"s":"caf\u00e9\u2028\x7f\\u001f"}\n' % 2**70).encode()
+    expected = ('{"n":' + str(2**70) + ',"s":"caf\u00e9\u2028\x7f\\u001f"}\n').encode()
     assert dump_jsonl_line(big, floats=False) == dump_jsonl_line(big) == expected
     with pytest.raises(UnicodeEncodeError):
         dump_jsonl_line({"s": "\ud800"}, floats=False)

@@ -6,7 +6,19 @@ from pathlib import Path
 
 import pytest
 
-from governance_books import CATALOG, CHANGE_AT, MATRIX, OP_QA11, REPO, SCORECARD, baseline_workspace, gov, governance_state, read, write
+from governance_books import (
+    CATALOG,
+    CHANGE_AT,
+    MATRIX,
+    OP_QA11,
+    REPO,
+    SCORECARD,
+    baseline_workspace,
+    gov,
+    governance_state,
+    read,
+    write,
+)
 
 
 @pytest.fixture

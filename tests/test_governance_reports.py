@@ -317,7 +317,7 @@ def test_books_that_lack_the_delta_log_operation_say_so_once_and_how_to_fix_it(t
     assert evidence == "3 problems in the governance books — listed below — fix: 'govern governance sync'"
     assert "- operation catalogued: OP-QA11 is not in ALLOWED_OPERATIONS_CATALOG.json" in result.stdout
     completion = gov(workspace.root, "report", "completion", "--at", REPORT_AT).stdout
-    for _, (status, evidence) in criteria_of(completion).items():
+    for _status, evidence in criteria_of(completion).values():
         evidence_is_said_once(evidence)
     assert gov(workspace.root, "governance", "sync").returncode == 0  # the advice, as written
     assert gov(workspace.root, "report", "validation", "--at", REPORT_AT).returncode == 0

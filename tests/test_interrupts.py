@@ -16,7 +16,6 @@ takes half a second rather than twenty on a busy disk); ``GOVERN_JOBS=2`` forces
 from __future__ import annotations
 
 import contextlib
-
 import fcntl
 import json
 import os

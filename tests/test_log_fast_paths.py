@@ -25,7 +25,8 @@ from govern.jsonio import MAX_DEPTH
 from govern.jsonl_reader import NOT_CANONICAL, canonical_batch_parser, fast_parser, lines_between
 from govern.schema_store import DELTA_LOG_SCHEMA, SchemaStore
 from govern.schema_validator import SchemaValidator
-from test_validate import INVALID, VALID, lines as single_lines
+from test_validate import INVALID, VALID
+from test_validate import lines as single_lines
 
 RUN_ID = "2024-01-02__030405__registry_delta_log_build"
 
@@ -354,7 +355,8 @@ def test_a_schema_taken_as_self_contained_resolves_to_itself_alone(tmp_path: Pat
 
 # --- verify_log end to end: one process against two ----------------------------------------------
 
-from test_verify_log import A2, B1, B2, B3, LOG_NAME, canonical as log_line, history, rewrite_log, ws  # noqa: E402, F401
+from test_verify_log import A2, B1, B2, B3, LOG_NAME, history, rewrite_log, ws  # noqa: E402, F401
+from test_verify_log import canonical as log_line  # noqa: E402
 
 
 def verify_in_process(ws, monkeypatch: pytest.MonkeyPatch, *, split: bool):

@@ -25,7 +25,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from delta_workspace import DeltaWorkspace, assert_refused, build_at
-from governance_books import CATALOG, MATRIX, OP_QA11, REGISTRY_CATALOG, SCORECARD, gov, governance_state, read
+from governance_books import CATALOG, MATRIX, REGISTRY_CATALOG, SCORECARD, gov, governance_state, read
 from helpers import make_run, run_govern, seal_in_process, tree_state
 
 ALPHA = "ALPHA.json"

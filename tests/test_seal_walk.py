@@ -19,9 +19,11 @@ import unicodedata
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from govern import hashing, manifest as manifest_module
+from govern import hashing
+from govern import manifest as manifest_module
 from govern.hashing import FileHasher
 from govern.manifest import Manifest, ManifestEntry, manifest_bytes
 from govern.progress import ThrottledProgress
@@ -220,8 +222,7 @@ def test_throttled_progress_passes_on_every_unit():
 @SETTINGS
 @given(st.lists(st.text("aZ0_.~ -+\\\r\n\u00e9\t/", min_size=0, max_size=5), min_size=1, max_size=6))
 def test_plain_names_shortcut_passes_only_names_the_full_check_passes(names: list[str]):
-    from govern.paths import _PLAIN_NAME, name_problem
-    from govern.paths import all_plain_names
+    from govern.paths import _PLAIN_NAME, all_plain_names, name_problem
 
     each_plain = all(_PLAIN_NAME.fullmatch(name) for name in names)
     assert all_plain_names(names) == each_plain

@@ -28,7 +28,6 @@ from govern.schema_store import DELTA_LOG_SCHEMA, SchemaStore
 from govern.schema_validator import SchemaValidator, is_rfc3339_date_time, json_path
 from govern.validation import validate_jsonl
 
-
 GOVERN = Path(sys.executable).with_name("govern")
 AT = "2024-01-02T03:04:05Z"
 DELTA_LOG = "REGISTRY_DELTA_LOG_v0_1.jsonl"

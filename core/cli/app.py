@@ -68,7 +68,17 @@ def build_app(output: Output, workspace_dir: Path | None = None, strict_plugins:
 
     Plugins are loaded here because they may add commands (``govern_register_commands``).
     """
-    from govern.cli import delta_cmd, diff_cmd, init_cmd, plugins_cmd, registry_cmd, repair_cmd, seal_cmd, validate_cmd, verify_cmd
+    from govern.cli import (
+        delta_cmd,
+        diff_cmd,
+        init_cmd,
+        plugins_cmd,
+        registry_cmd,
+        repair_cmd,
+        seal_cmd,
+        validate_cmd,
+        verify_cmd,
+    )
 
     app = typer.Typer(
         name="govern",

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from govern.cli.state import CliState
-from govern.errors import ExitCode, GovernError
+from govern.errors import GovernError
 from govern.plurals import plural
 
 delta_app = typer.Typer(help="The append-only, sealed registry delta log.", no_args_is_help=True)

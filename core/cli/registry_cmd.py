@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 from govern.cli.state import CliState
-from govern.errors import GovernError
 from govern.plurals import plural
 
 if TYPE_CHECKING:

@@ -53,8 +53,8 @@ class CliState:
 
         Errors are ignored here on purpose: the full load reports them properly.
         """
-        from govern.workspace_root import CONFIG_NAME, find_workspace_root
         from govern.errors import GovernError
+        from govern.workspace_root import CONFIG_NAME, find_workspace_root
 
         try:
             root = find_workspace_root(explicit=self.workspace_dir)

@@ -19,8 +19,8 @@ import os
 import shutil
 import tempfile
 from collections import Counter
-from pathlib import Path
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, Literal
 
 import attrs
@@ -36,10 +36,10 @@ from govern.governance.store import Books
 from govern.jsonio import StrictJSONError, loads_strict
 from govern.models import RunView
 from govern.plugin_manager import PluginHost
+from govern.plurals import plural
 from govern.progress import NO_PROGRESS
 from govern.runs import list_runs
 from govern.schema_store import DELTA_LOG_SCHEMAS
-from govern.plurals import plural
 
 Status = Literal["passed", "failed", "not_run"]
 #: The delta-log record schema, shipped as package data (``govern.schemas``).

@@ -36,7 +36,6 @@ from govern.api import (
     manifest_delta,
     sealed_file_bytes,
 )
-
 from govern_jsonl_records.records import keyed_records, record_changes
 
 KIND = "jsonl_records"
