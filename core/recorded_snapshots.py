@@ -10,7 +10,7 @@ was deleted or re-sealed, and ``govern verify --log`` judges the same way
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from govern.delta_log import BuildContents, is_build_run, list_builds, parse_log
 from govern.envelope import ENVELOPE_NAME
 from govern.errors import GovernError, Problem
 from govern.jsonio import StrictJSONError, loads_strict
+from govern.manifest import SealCheck
 from govern.plugin_manager import PluginHost
 from govern.progress import NO_PROGRESS
 
@@ -26,10 +27,10 @@ from govern.progress import NO_PROGRESS
 RecordedSnapshots = dict[str, dict[str, "str | None"]]
 
 
-def _declared_artifact(build: Path, host: PluginHost) -> str:
+def _declared_artifact(seal: SealCheck) -> str:
     """The log file a build holds, as its sealed run.json says (``outputs.artifact``): a build
     is read without the workspace's configuration (``govern seal`` needs none)."""
-    seal = host.verify_seal(build, False, NO_PROGRESS)
+    build = seal.run_dir
     if not seal.ok or seal.manifest is None:
         first = seal.problems[0] if seal.problems else "no manifest"
         raise GovernError("E_LOG_TAMPERED", f"delta-log build {build.name}: seal does not verify: {first}")
@@ -51,10 +52,8 @@ def read_latest_build(runs_root: Path, host: PluginHost, artifact: str | None = 
     builds = list_builds(runs_root)
     if not builds:
         return None
-    latest = builds[-1]
-    if artifact is None:
-        artifact = _declared_artifact(latest, host)
-    return read_build(host.verify_seal(latest, False, NO_PROGRESS), artifact)
+    seal = host.verify_seal(builds[-1], False, NO_PROGRESS)  # read once: run.json and the log are both checked against it
+    return read_build(seal, _declared_artifact(seal) if artifact is None else artifact)
 
 
 def log_records(build: BuildContents) -> list[dict[str, Any]]:
@@ -164,10 +163,13 @@ def refuse_reseal_of_history(run_dir: Path, host: PluginHost) -> None:
         )
 
 
-def check_recorded_snapshots(runs_root: Path, host: PluginHost, artifact: str) -> tuple[list[Problem], list[str]]:
+def check_recorded_snapshots(
+    runs_root: Path, host: PluginHost, artifact: str, known_roots: Mapping[str, str | None] | None = None
+) -> tuple[list[Problem], list[str]]:
     """Every snapshot the latest build's log records still exists with its recorded manifest
     hash (``govern verify --all``): the problems (a log that cannot be read is one), and
-    ``registry @ run`` of the acknowledged losses."""
+    ``registry @ run`` of the acknowledged losses. ``known_roots`` are runs' ROOT_SHA256 the
+    caller has just read (verify's own checks), so their seals are not read again."""
     try:
         latest = read_latest_build(runs_root, host, artifact)
         if latest is None:
@@ -175,7 +177,10 @@ def check_recorded_snapshots(runs_root: Path, host: PluginHost, artifact: str) -
         recorded = recorded_snapshots(log_records(latest))
     except GovernError as error:
         return [Problem(error.code, "delta log", f"recorded snapshots not checked: {error.message}")], []
-    to_read = sorted(run_id for run_id, by_registry in recorded.items() if any(h is not None for h in by_registry.values()))
-    roots = snapshot_roots(runs_root, host, to_read)
+    known = known_roots or {}
+    to_read = sorted(
+        run_id for run_id, by_registry in recorded.items() if run_id not in known and any(h is not None for h in by_registry.values())
+    )
+    roots = {**{run_id: root for run_id, root in known.items() if run_id in recorded}, **snapshot_roots(runs_root, host, to_read)}
     acknowledged = acknowledged_losses(latest)
     return recorded_snapshot_problems(recorded, roots, acknowledged), missing_acknowledged(recorded, roots, acknowledged)

@@ -190,11 +190,11 @@ def show(
     build's. An 'unknown' transition says so, with its reason, never "no changes". Before the
     first build there is no log: "no delta log yet", exit 0.
     """
-    from govern.delta_log import list_builds, parse_log_lines, read_build
+    from govern.delta_log import parse_log_lines
     from govern.delta_query import select_transitions, time_bound, transition_lines
     from govern.path_argument import in_run_path
     from govern.paths import is_run_id
-    from govern.progress import NO_PROGRESS
+    from govern.recorded_snapshots import read_latest_build
 
     state: CliState = ctx.obj
     # Reading the log runs no registry kind's code: an auditor needs no pipeline plugin.
@@ -207,8 +207,9 @@ def show(
     if run is not None and not is_run_id(run):
         raise GovernError("E_USAGE", f"--run {run!r}: not a run id (YYYY-MM-DD__HHMMSS__slug)")
     filters = {"registry": registry, "path": query_path, "since": since, "until": until, "run": run, "limit": limit}
-    builds = list_builds(workspace.runs_root)
-    if not builds:
+    artifact = workspace.config.workspace.delta_log_artifact
+    latest = read_latest_build(workspace.runs_root, state.plugins(), artifact)
+    if latest is None:
         # Not tampering: nothing has been built yet (exit 0, like 'git log' in a new repository
         # says so rather than failing a check).
         state.output.emit(
@@ -216,14 +217,11 @@ def show(
             [f"no delta log yet under {workspace.runs_root} (run 'govern delta build')"],
         )
         return
-    latest = builds[-1]
-    artifact = workspace.config.workspace.delta_log_artifact
-    seal = state.plugins().verify_seal(latest, False, NO_PROGRESS)
-    records = parse_log_lines(read_build(seal, artifact).log_bytes, f"{latest.name}/{artifact}")
+    records = parse_log_lines(latest.log_bytes, f"{latest.run_id}/{artifact}")
     shown = select_transitions(
         records, registry=registry, path=query_path, since=since_key, until=until_key, run=run, limit=limit
     )
-    lines = [f"delta log {latest.name} ({plural(len(records), 'record')})"]
+    lines = [f"delta log {latest.run_id} ({plural(len(records), 'record')})"]
     for transition in shown:
         lines.append("")
         lines.extend(transition_lines(transition, query_path))
@@ -231,7 +229,7 @@ def show(
     lines.append(f"{plural(len(shown), 'transition')} shown")
     state.output.emit(
         {
-            "build": latest.name,
+            "build": latest.run_id,
             "filters": filters,
             "records": [transition.record for transition in shown],
             "transitions": [transition.to_json() for transition in shown],

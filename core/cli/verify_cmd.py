@@ -131,7 +131,9 @@ def verify(
         skipped = f", {unsealed} unsealed (not checked)" if unsealed else ""
         lines.append(f"{plural(len(reports), 'run')}: {verified - failed} ok, {failed} failed{skipped}")
     if all_runs:
-        recorded_ok, recorded_data, recorded_lines = _verify_recorded_snapshots(state)
+        # The seals just checked are not read again: their roots are handed over.
+        roots = {report["run_id"]: report["root_sha256"] for report in reports}
+        recorded_ok, recorded_data, recorded_lines = _verify_recorded_snapshots(state, roots)
         data["recorded_snapshots"] = recorded_data
         lines.extend(recorded_lines)
         failed += not recorded_ok
@@ -144,13 +146,14 @@ def verify(
     state.output.emit(data, lines, exit_code)
 
 
-def _verify_recorded_snapshots(state: CliState) -> tuple[bool, dict, list[str]]:
+def _verify_recorded_snapshots(state: CliState, roots: dict[str, str | None]) -> tuple[bool, dict, list[str]]:
     """--all: every snapshot the delta log records still exists with its recorded manifest hash
     (a deleted or re-sealed one fails; a loss a build acknowledged is listed, not a failure)."""
     from govern.recorded_snapshots import check_recorded_snapshots
 
     workspace = _workspace(state)
-    problems, lost = check_recorded_snapshots(workspace.runs_root, state.plugins(), workspace.config.workspace.delta_log_artifact)
+    artifact = workspace.config.workspace.delta_log_artifact
+    problems, lost = check_recorded_snapshots(workspace.runs_root, state.plugins(), artifact, roots)
     lines = [f"FAILED  recorded snapshot {p.where}: {p.code}: {p.message}" for p in problems]
     lines.extend(f"LOST    recorded snapshot {where}: no longer exists (loss acknowledged by a delta-log build)" for where in lost)
     data = {
