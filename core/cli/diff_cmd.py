@@ -2,33 +2,17 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
+from govern.cli.run_argument import run_folder
 from govern.cli.state import CliState
 from govern.errors import GovernError
 
 if TYPE_CHECKING:
     from govern.manifest import SealCheck
-
-
-def _run_folder(state: CliState, given: str) -> Path:
-    """The run folder ``given`` names: a path to one, or a run id under the runs root."""
-    from govern.paths import is_run_id
-
-    candidate = Path(given)
-    if candidate.is_dir():
-        run_dir = Path(os.path.abspath(candidate))
-    elif len(candidate.parts) == 1 and (state.workspace(needs_kind_plugins=False).runs_root / given).is_dir():
-        run_dir = state.workspace(needs_kind_plugins=False).runs_root / given
-    else:
-        raise GovernError("E_NOT_A_DIRECTORY", f"{given}: no such run folder (a path, or a run id under the workspace's runs root)")
-    if not is_run_id(run_dir.name):
-        raise GovernError("E_NOT_A_RUN", f"{run_dir}: not a run folder (its name is not YYYY-MM-DD__HHMMSS__slug)")
-    return run_dir
 
 
 def _workspace_roots(state: CliState) -> tuple[Path | None, Path | None]:
@@ -70,7 +54,7 @@ def diff(
     from govern.run_diff import diff_runs
 
     state: CliState = ctx.obj
-    before_dir, after_dir = _run_folder(state, run_a), _run_folder(state, run_b)
+    before_dir, after_dir = run_folder(state, Path(run_a)), run_folder(state, Path(run_b))
     query_path = None
     if path is not None:
         workspace_root, runs_root = _workspace_roots(state)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
@@ -25,33 +24,11 @@ def _workspace(state: CliState) -> Workspace:
 
 def _resolve_run_dirs(state: CliState, run_dirs: list[Path], all_runs: bool) -> tuple[list[Path], list[str]]:
     """The run folders to verify, and warnings about folders passed over."""
-    from govern.paths import is_run_id
+    from govern.cli.run_argument import run_folder
     from govern.runs import list_runs
 
     warnings: list[str] = []
-    targets: list[Path] = []
-    for given in run_dirs:
-        if given.is_dir():
-            # Normalised, because the run id is the folder's name: "." or "sub/.." have none.
-            run_dir = Path(os.path.abspath(given))
-            if not is_run_id(run_dir.name):
-                # No sealed run can have this name (the manifest's run_id is the folder's
-                # name): `verify /etc` is a wrong argument, not a run missing its seal.
-                raise GovernError(
-                    "E_NOT_A_RUN",
-                    f"{run_dir}: not a run folder; a run is named YYYY-MM-DD__HHMMSS__slug (slug: a-z, 0-9, _)",
-                )
-            targets.append(run_dir)
-            continue
-        if len(given.parts) != 1:
-            # A path, not a bare run id: no workspace lookup (and no confusing "no workspace").
-            raise GovernError("E_NOT_A_DIRECTORY", f"{given}: no such run folder")
-        # A bare run id is looked up in the workspace's runs root.
-        candidate = _workspace(state).runs_root / str(given)
-        if candidate.is_dir():
-            targets.append(candidate)
-        else:
-            raise GovernError("E_NOT_A_DIRECTORY", f"{given}: no such run folder")
+    targets = [run_folder(state, given) for given in run_dirs]
     if all_runs:
         listing = list_runs(_workspace(state).runs_root)
         targets.extend(listing.runs)
