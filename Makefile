@@ -20,9 +20,11 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python scripts/demo.py
 
-## make test: the linter (ruff, configured in pyproject.toml), then the whole suite.
+## make test: the static checks (ruff; import-linter's layer contract), then the whole suite.
+## Both are configured in pyproject.toml.
 test: $(STAMP)
 	$(BIN)/ruff check
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -n 2 -q
 
 ## make bench: govern against named peers at issue 7's sizes (minutes; see docs/performance.md).

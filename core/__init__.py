@@ -3,25 +3,22 @@ derive the governance books from that evidence.
 
 Plugin authors import from :mod:`govern.api`, the supported public API (``from govern.api
 import hookimpl``; ``from govern import hookimpl`` keeps working); the hook specifications,
-with their documentation, are in :mod:`govern.hookspecs`, and the guide is ``docs/plugins.md``.
+with their documentation, are in :mod:`govern.host.hookspecs`, and the guide is ``docs/plugins.md``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from govern.__about__ import __version__
+from govern.__about__ import PROJECT_NAME, __version__
 
 __all__ = ["__version__", "hookimpl", "hookspec", "PROJECT_NAME"]
-
-#: pluggy project name and entry-point group.
-PROJECT_NAME = "govern"
 
 
 def __getattr__(name: str) -> Any:
     # pluggy is imported on first use so `govern --version` stays fast.
     if name in ("hookimpl", "hookspec"):
-        from govern import markers
+        from govern.host import markers
 
         return getattr(markers, name)
     raise AttributeError(f"module 'govern' has no attribute {name!r}")

@@ -10,8 +10,8 @@ refuses with, the helpers for registries whose snapshots are an artifact in a se
 (discovering them, reading a sealed file hash-checked, the manifest diff) and strict JSON.
 
 Stability: the names in ``__all__`` are the supported API and keep their meaning from
-release to release. The modules they are defined in (``govern.models``, ``govern.config``,
-``govern.snapshots``, …) are govern's internals and may move or be split; import from them
+release to release. The modules they are defined in (``govern.format.models``, ``govern.config.workspace``,
+``govern.runs.snapshots``, …) are govern's internals and may move or be split; import from them
 and a plugin may break. The plugin author's guide, with every hook and every member of these
 models, is ``docs/plugins.md``.
 
@@ -21,16 +21,17 @@ pluggy, the models); it never imports the command line (typer, click).
 
 from __future__ import annotations
 
-from govern.config import Registry, RegistryConfig, Workspace
+from govern.config.workspace import Registry, RegistryConfig, Workspace
 from govern.errors import GovernError, Problem
-from govern.jsonio import StrictJSONError, dump_canonical, loads_strict
-from govern.jsonl_reader import parse_line
-from govern.manifest import Manifest, ManifestEntry, SealCheck
-from govern.markers import hookimpl
-from govern.models import CatalogEntry, Delta, Operation, RegistryKind, ReportSection, RunView, Snapshot
-from govern.progress import Progress
-from govern.sealing import SealResult
-from govern.snapshots import discover_artifact_snapshots, manifest_delta, sealed_file_bytes
+from govern.format.jsonio import StrictJSONError, dump_canonical, loads_strict
+from govern.format.jsonl import parse_line
+from govern.format.manifest import Manifest, ManifestEntry, SealCheck
+from govern.format.models import CatalogEntry, Delta, Operation, RegistryKind, ReportSection
+from govern.host.markers import hookimpl
+from govern.runs.snapshots import discover_artifact_snapshots, manifest_delta, sealed_file_bytes
+from govern.runs.views import RunView, Snapshot
+from govern.runtime.progress import Progress
+from govern.seal.sealing import SealResult
 
 __all__ = [
     # implementing hooks

@@ -1,8 +1,5 @@
-"""pluggy markers for the ``govern`` project: decorate hook implementations with :data:`hookimpl`."""
+"""Deprecated path: moved to govern.host.markers (see :mod:`govern._moved`); goes in govern 0.2."""
 
-from __future__ import annotations
+from govern._moved import forwarding
 
-import pluggy
-
-hookspec = pluggy.HookspecMarker("govern")
-hookimpl = pluggy.HookimplMarker("govern")
+__getattr__ = forwarding(__name__, "govern.host.markers")

@@ -9,7 +9,7 @@ The helpers work without pytest too. Everything uses real files in a temporary d
 - :class:`ScratchWorkspace` — a workspace (``govern init`` done) whose registries you
   configure, with run folders you lay down and seal, and the CLI run on it;
 - :func:`make_run`, :func:`seal_run`, :func:`make_sealed_run` — run folders and seals;
-- :func:`plugin_host` — a fresh :class:`~govern.plugin_manager.PluginHost` with the
+- :func:`plugin_host` — a fresh :class:`~govern.host.manager.PluginHost` with the
   built-ins and your plugin object registered (installed plugins left out unless asked);
 - :func:`invoke_cli` — ``govern`` in this process, with your plugin object registered as if
   it were installed (fast; ``plugins``); :func:`run_cli` — the installed ``govern`` console
@@ -35,8 +35,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
-    from govern.config import Workspace
-    from govern.plugin_manager import PluginHost
+    from govern.config.workspace import Workspace
+    from govern.host.manager import PluginHost
 
 #: The clock runs are sealed with unless a test says otherwise.
 DEFAULT_AT = "2024-01-02T03:04:05Z"
@@ -79,9 +79,9 @@ def make_run(runs_root: str | os.PathLike[str], run_id: str, files: Mapping[str,
 
 def seal_run(run_dir: str | os.PathLike[str], *, at: str = DEFAULT_AT, op_id: str | None = None, reseal: bool = False) -> str:
     """Seal ``run_dir`` as ``govern seal --at AT`` does (in-process); return its ROOT_SHA256."""
-    from govern.clock import parse_utc
-    from govern.envelope import make_envelope
-    from govern.sealing import seal_run as seal
+    from govern.format.envelope import make_envelope
+    from govern.runtime.clock import parse_utc
+    from govern.seal.sealing import seal_run as seal
 
     run_dir = Path(run_dir)
     envelope = make_envelope(run_dir.name, op_id=op_id, clock=parse_utc(at))
@@ -111,7 +111,7 @@ def plugin_host(
     The built-ins are loaded unless ``builtins`` is False; installed entry points only with
     ``installed``. A plugin that fails validation raises E_PLUGIN_FAILED naming it.
     """
-    from govern.plugin_manager import PluginHost
+    from govern.host.manager import PluginHost
 
     host = PluginHost(disable=disable)
     if builtins:
@@ -196,7 +196,7 @@ def invoke_cli(
     for the call (this process's ``os.environ`` is swapped, so do not run it in threads).
     """
     from govern.cli import main
-    from govern.plugin_manager import EXTRA_PLUGINS
+    from govern.host.manager import EXTRA_PLUGINS
 
     named = (
         tuple(plugins.items())
@@ -246,7 +246,7 @@ class ScratchWorkspace:
         disable: Iterable[str] = (),
     ) -> ScratchWorkspace:
         """``govern init`` in ``root``, then a config with ``registries`` (id -> table)."""
-        from govern.scaffold import init_workspace
+        from govern.governance.scaffold import init_workspace
 
         init_workspace(Path(root))
         workspace = cls(root, registries, disable=disable)
@@ -283,7 +283,7 @@ class ScratchWorkspace:
 
     def load(self) -> Workspace:
         """The workspace as govern loads it."""
-        from govern.config import load_workspace
+        from govern.config.workspace import load_workspace
 
         return load_workspace(explicit=self.root)
 
@@ -297,7 +297,7 @@ class ScratchWorkspace:
 
     def latest_build(self) -> Path | None:
         """The latest delta-log build run, or None."""
-        from govern.delta_log import list_builds
+        from govern.log.delta_log import list_builds
 
         builds = list_builds(self.runs_root)
         return builds[-1] if builds else None

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 from govern import hookimpl
 
 if TYPE_CHECKING:
-    from govern.config import Registry, Workspace
-    from govern.models import RegistryKind
+    from govern.config.workspace import Registry, Workspace
+    from govern.format.models import RegistryKind
 
 DEFAULT_REASONS = {
     "external": "External system — cannot compute manifest diffs from repo evidence",
@@ -26,7 +26,7 @@ DEFAULT_REASONS = {
 @hookimpl
 def govern_registry_kinds() -> list[RegistryKind]:
     """Declare kinds ``external``, ``collection`` and ``presentation``."""
-    from govern.models import RegistryKind
+    from govern.format.models import RegistryKind
 
     return [RegistryKind(name, reason, excluded=True) for name, reason in DEFAULT_REASONS.items()]
 

@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 from govern.errors import ExitCode, GovernError, problem_json
-from govern.plurals import plural
+from govern.format.plurals import plural
 
 if TYPE_CHECKING:
     from govern.cli.state import CliState
-    from govern.config import Workspace
+    from govern.config.workspace import Workspace
     from govern.governance.revision import Update
 
 governance_app = typer.Typer(
@@ -82,10 +82,10 @@ def add_op(
 
     Refuses (exit 2, nothing written) a duplicate op id, an unknown coverage level or enforcement point, and a level whose required enforcement points are not all given.
     """
-    from govern.clock import resolve_clock
+    from govern.format.models import Operation
     from govern.governance.operations import add_op as plan_add_op
     from govern.governance.store import load_books, open_books
-    from govern.models import Operation
+    from govern.runtime.clock import resolve_clock
 
     state: CliState = ctx.obj
     workspace = state.workspace()
@@ -113,10 +113,10 @@ def remove_op(
     (OP-QA11 comes from the delta_log plugin), or one sealed runs were made by. An unknown op
     id is refused too (E_OP_UNKNOWN).
     """
-    from govern.clock import resolve_clock
     from govern.governance.operations import remove_op as plan_remove_op
     from govern.governance.run_operations import runs_by_operation
     from govern.governance.store import load_books, open_books
+    from govern.runtime.clock import resolve_clock
 
     state: CliState = ctx.obj
     workspace = state.workspace()
@@ -148,9 +148,9 @@ def sync(
     Operations plugins declare, and registries configured or contributed by plugins: into an
     unfrozen registry catalog, or with --label into an addendum of a frozen one.
     """
-    from govern.clock import resolve_clock
     from govern.governance.store import load_books, open_books
     from govern.governance.sync import plan_sync
+    from govern.runtime.clock import resolve_clock
 
     state: CliState = ctx.obj
     workspace = state.workspace()
@@ -180,9 +180,9 @@ def sync(
 @governance_app.command("freeze", short_help="Freeze the registry catalog; later registries go to addenda")
 def freeze(ctx: typer.Context, at: Annotated[Optional[str], AT_OPTION] = None) -> None:
     """Freeze the registry catalog: it is never modified again; later registries go into addenda."""
-    from govern.clock import resolve_clock
     from govern.governance.registries import freeze_update
     from govern.governance.store import load_books, open_books
+    from govern.runtime.clock import resolve_clock
 
     state: CliState = ctx.obj
     workspace = state.workspace()
@@ -213,9 +213,9 @@ def addendum(
     catalog and the other addenda lack. Regenerating an up-to-date addendum writes nothing
     (identical bytes).
     """
-    from govern.clock import resolve_clock
     from govern.governance.registries import addendum_update, default_label, known_registries
     from govern.governance.store import load_books, open_books
+    from govern.runtime.clock import resolve_clock
 
     state: CliState = ctx.obj
     workspace = state.workspace()

@@ -1,7 +1,7 @@
 """Built-in plugin: delta basis ``manifest_diff`` — compare two sealed manifests.
 
 Paths at or under the artifact are compared by SHA-256: present only after → added, only
-before → removed, in both with different digests → modified (:func:`govern.snapshots.diff_entries`).
+before → removed, in both with different digests → modified (:func:`govern.runs.snapshots.diff_entries`).
 Both snapshots must be sealed and verified; otherwise this plugin abstains and the ``unknown``
 basis answers.
 """
@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING
 from govern import hookimpl
 
 if TYPE_CHECKING:
-    from govern.config import Registry
-    from govern.models import Delta, Snapshot
+    from govern.config.workspace import Registry
+    from govern.format.models import Delta
+    from govern.runs.views import Snapshot
 
 
 @hookimpl
@@ -26,6 +27,6 @@ def govern_delta_bases() -> list[str]:
 @hookimpl
 def govern_delta_basis(registry: Registry, before: Snapshot | None, after: Snapshot) -> Delta | None:
     """Diff the manifests when both snapshots are sealed; else abstain."""
-    from govern.snapshots import manifest_delta
+    from govern.runs.snapshots import manifest_delta
 
     return manifest_delta(before, after)

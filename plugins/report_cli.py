@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from govern.errors import ExitCode
-from govern.plurals import plural
+from govern.format.plurals import plural
 
 if TYPE_CHECKING:
     from govern.cli.state import CliState
@@ -27,12 +27,12 @@ AT_OPTION = typer.Option("--at", metavar="T", help="The report's date, YYYY-MM-D
 
 
 def _report(ctx: typer.Context, name: str, out: Path | None, at: str | None) -> None:
-    from govern import interrupts
-    from govern.atomic import write_atomic
-    from govern.clock import resolve_clock
     from govern.governance.evidence import gather_evidence
     from govern.governance.reports import NOT_PROVEN, build_report
     from govern.governance.store import open_books
+    from govern.runtime import interrupts
+    from govern.runtime.clock import resolve_clock
+    from govern.store.atomic import write_atomic
 
     state: CliState = ctx.obj
     workspace = state.workspace()

@@ -2,7 +2,7 @@
 
 A run is a snapshot of a sealed registry when its manifest lists the artifact (a file) or any
 file under it (a folder); runs whose seal is broken or missing are marked ``broken`` or
-``unsealed`` (:func:`govern.snapshots.classify_run`) for the host to stop on or record as
+``unsealed`` (:func:`govern.runs.snapshots.classify_run`) for the host to stop on or record as
 ``unknown``. The optional active-pointers file (``[workspace] active_pointers``) caps what a
 build records; that is the host's business, not this plugin's.
 """
@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING
 from govern import hookimpl
 
 if TYPE_CHECKING:
-    from govern.config import Registry, Workspace
-    from govern.models import RegistryKind, RunView, Snapshot
+    from govern.config.workspace import Registry, Workspace
+    from govern.format.models import RegistryKind
+    from govern.runs.views import RunView, Snapshot
 
 KIND = "sealed"
 
@@ -24,7 +25,7 @@ KIND = "sealed"
 @hookimpl
 def govern_registry_kinds() -> list[RegistryKind]:
     """Declare kind ``sealed``."""
-    from govern.models import RegistryKind
+    from govern.format.models import RegistryKind
 
     return [RegistryKind(KIND, "snapshots are sealed runs holding the artifact (file or folder)", requires=("artifact",))]
 
@@ -36,6 +37,6 @@ def govern_discover_snapshots(registry: Registry, workspace: Workspace, runs: Se
         return None
     artifact = registry.config.artifact
     assert artifact is not None  # the kind requires it; checked when the config is loaded
-    from govern.snapshots import discover_artifact_snapshots
+    from govern.runs.snapshots import discover_artifact_snapshots
 
     return discover_artifact_snapshots(registry.id, artifact, runs)

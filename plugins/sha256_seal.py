@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Any
 from govern import hookimpl
 
 if TYPE_CHECKING:
-    from govern.manifest import SealCheck
-    from govern.progress import Progress
-    from govern.sealing import SealResult
+    from govern.format.manifest import SealCheck
+    from govern.runtime.progress import Progress
+    from govern.seal.sealing import SealResult
 
 # Built-ins import their machinery inside the hooks: loading plugins happens on every command,
 # even `govern --help`, and should not pay for code the command never runs.
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 @hookimpl
 def govern_seal(run_dir: Path, envelope: dict[str, Any], reseal: bool, progress: Progress) -> SealResult:
     """Seal with manifest.json and a sha256sum-compatible MANIFEST.sha256."""
-    from govern.sealing import seal_run
+    from govern.seal.sealing import seal_run
 
     return seal_run(run_dir, envelope=envelope, reseal=reseal, progress=progress)
 
@@ -27,7 +27,7 @@ def govern_seal(run_dir: Path, envelope: dict[str, Any], reseal: bool, progress:
 @hookimpl
 def govern_verify_seal(run_dir: Path, deep: bool, progress: Progress) -> SealCheck:
     """Check the seal; with ``deep``, every payload file too."""
-    from govern.manifest import read_seal
-    from govern.verification import verify_run
+    from govern.seal.seal_file import read_seal
+    from govern.seal.verification import verify_run
 
     return verify_run(run_dir, progress) if deep else read_seal(run_dir)

@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING
 from govern import hookimpl
 
 if TYPE_CHECKING:
-    from govern.config import Registry
-    from govern.models import Delta, Snapshot
+    from govern.config.workspace import Registry
+    from govern.format.models import Delta
+    from govern.runs.views import Snapshot
 
 
 def _why(snapshot: Snapshot, role: str) -> str | None:
@@ -29,7 +30,7 @@ def govern_delta_bases() -> list[str]:
 @hookimpl(trylast=True)
 def govern_delta_basis(registry: Registry, before: Snapshot | None, after: Snapshot) -> Delta:
     """Basis ``unknown`` with the reason the delta cannot be derived from sealed evidence."""
-    from govern.models import Delta
+    from govern.format.models import Delta
 
     reasons = [r for r in (_why(before, "from") if before else None, _why(after, "to")) if r]
     reason = "; ".join(reasons) or f"no plugin can compute a delta for registry kind {registry.kind!r}"

@@ -37,10 +37,10 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 try:
-    from govern.atomic import write_atomic
-    from govern.clock import parse_utc
-    from govern.config import CONFIG_NAME, load_workspace
+    from govern.config.workspace import CONFIG_NAME, load_workspace
     from govern.errors import GovernError
+    from govern.format.jsonio import dump_canonical
+    from govern.format.plurals import plural
     from govern.governance.defaults import DEFAULT_COVERAGE_LEVELS, DEFAULT_ENFORCEMENT_POINTS
     from govern.governance.documents import (
         CatalogOperation,
@@ -56,9 +56,9 @@ try:
     from govern.governance.scorecard import DEFAULT_THRESHOLD, figures_of
     from govern.governance.store import load_books
     from govern.governance.versioning import Change
-    from govern.jsonio import dump_canonical
-    from govern.plugin_manager import PluginHost
-    from govern.plurals import plural
+    from govern.host.manager import PluginHost
+    from govern.runtime.clock import parse_utc
+    from govern.store.atomic import write_atomic
     from govern.testing import run_cli
 except ImportError:  # pragma: no cover - run from a checkout without the package installed
     sys.exit("make_reference_governance: cannot import govern; run it with the project's venv (.venv/bin/python)")

@@ -16,7 +16,7 @@ the seed's reasons. It writes, under ``--out`` (default: the repository root):
   snapshot (every pointer on the latest snapshot, so nothing is pending).
 
 Everything is deterministic: every time comes from the run ids (never the wall clock), every
-JSON file is canonical, and the runs are sealed with :func:`govern.sealing.seal_run`, so the
+JSON file is canonical, and the runs are sealed with :func:`govern.seal.sealing.seal_run`, so the
 output is byte-identical on every machine. ``--check`` regenerates into a temporary directory
 and compares byte for byte with ``--out`` (exit 1, listing the differences).
 
@@ -40,12 +40,12 @@ from typing import Any
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 try:
-    from govern.envelope import make_envelope
     from govern.errors import GovernError
-    from govern.jsonio import dump_canonical, dump_jsonl_line
-    from govern.paths import RUN_ID_PATTERN
-    from govern.plurals import plural
-    from govern.sealing import seal_run
+    from govern.format.envelope import make_envelope
+    from govern.format.jsonio import dump_canonical, dump_jsonl_line
+    from govern.format.paths import RUN_ID_PATTERN
+    from govern.format.plurals import plural
+    from govern.seal.sealing import seal_run
 except ImportError:  # pragma: no cover - run from a checkout without the package installed
     sys.exit("make_reference_workspace: cannot import govern; run it with the project's venv (.venv/bin/python)")
 

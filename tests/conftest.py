@@ -32,10 +32,10 @@ def make_run() -> Callable[..., Path]:
 def workspace(tmp_path: Path) -> Path:
     """A fresh workspace (``govern init`` done) in a temporary directory.
 
-    Made with :func:`govern.scaffold.init_workspace`, the function ``govern init`` runs,
+    Made with :func:`govern.governance.scaffold.init_workspace`, the function ``govern init`` runs,
     to keep hundreds of tests fast; ``test_cli_contract`` tests the command itself.
     """
-    from govern.scaffold import init_workspace
+    from govern.governance.scaffold import init_workspace
 
     root = tmp_path / "ws"
     init_workspace(root)
@@ -45,7 +45,7 @@ def workspace(tmp_path: Path) -> Path:
 @pytest.fixture
 def runs_root(workspace: Path) -> Path:
     """The runs root of :func:`workspace` (``.codex/RUNS``, as ``govern init`` writes it)."""
-    from govern.config import load_workspace
+    from govern.config.workspace import load_workspace
 
     return load_workspace(explicit=workspace).runs_root
 

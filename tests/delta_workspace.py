@@ -108,7 +108,7 @@ class DeltaWorkspace:
         active_pointers: Mapping[str, str] | None = None,
     ) -> DeltaWorkspace:
         """A workspace at ``root`` configuring ``registries`` (id -> table)."""
-        from govern.scaffold import init_workspace
+        from govern.governance.scaffold import init_workspace
 
         init_workspace(root)
         workspace = cls(root)

@@ -41,8 +41,8 @@ def reference_script():
 
 def baseline_workspace(root: Path) -> Path:
     """A workspace at ``root`` with the reference config and the v0.1 baseline books (no runs)."""
-    from govern.atomic import write_atomic
-    from govern.jsonio import dump_canonical
+    from govern.format.jsonio import dump_canonical
+    from govern.store.atomic import write_atomic
 
     root.mkdir(parents=True)
     shutil.copyfile(REPO / "registry_config.toml", root / "registry_config.toml")

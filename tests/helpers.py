@@ -46,17 +46,17 @@ def seal_in_process(
     run_dir: Path, *, at: str = DEFAULT_AT, op_id: str | None = None, reseal: bool = False
 ):
     """Seal ``run_dir`` through the library, as ``govern seal --at AT`` does (fast)."""
-    from govern.clock import parse_utc
-    from govern.envelope import make_envelope
-    from govern.sealing import seal_run
+    from govern.format.envelope import make_envelope
+    from govern.runtime.clock import parse_utc
+    from govern.seal.sealing import seal_run
 
     envelope = make_envelope(Path(run_dir).name, op_id=op_id, clock=parse_utc(at))
     return seal_run(Path(run_dir), envelope=envelope, reseal=reseal)
 
 
 def verify_in_process(run_dir: Path):
-    """Deep-verify ``run_dir`` through the library; returns a :class:`govern.manifest.SealCheck`."""
-    from govern.verification import verify_run
+    """Deep-verify ``run_dir`` through the library; returns a :class:`govern.format.manifest.SealCheck`."""
+    from govern.seal.verification import verify_run
 
     return verify_run(Path(run_dir))
 

@@ -48,7 +48,7 @@ class ReliabilityWorkspace:
     """A workspace in ``root`` with registries ``reg_0 … reg_{n-1}`` (artifact ``REG_<i>.jsonl``)."""
 
     def __init__(self, root: Path, registries: int = 1) -> None:
-        from govern.scaffold import init_workspace
+        from govern.governance.scaffold import init_workspace
 
         self.root = Path(root)
         init_workspace(self.root)
@@ -96,7 +96,7 @@ class ReliabilityWorkspace:
     def host(self):
         """An in-process plugin host (built-ins and installed plugins), loaded once."""
         if self._host is None:
-            from govern.plugin_manager import PluginHost
+            from govern.host.manager import PluginHost
 
             self._host = PluginHost.from_environment()
             self._host.load_plugins()
@@ -104,13 +104,13 @@ class ReliabilityWorkspace:
 
     def workspace(self):
         """The loaded workspace."""
-        from govern.config import load_workspace
+        from govern.config.workspace import load_workspace
 
         return load_workspace(explicit=self.root)
 
     def log_records(self) -> list[dict]:
         """The records of the latest build's log (strictly parsed), or [] without a build."""
-        from govern.delta_log import parse_log_lines
+        from govern.log.delta_log import parse_log_lines
 
         builds = self.builds()
         if not builds:
@@ -125,11 +125,11 @@ class ReliabilityWorkspace:
         seal of a run that was never sealed) or sealed and deep-verified; every build's log
         ends with a complete line and parses strictly; the log's history verifies.
         """
-        from govern.delta_log import parse_log_lines
         from govern.errors import GovernError
-        from govern.log_verification import verify_log
-        from govern.runs import list_runs
-        from govern.verification import verify_run
+        from govern.log.delta_log import parse_log_lines
+        from govern.log.verification import verify_log
+        from govern.runs.listing import list_runs
+        from govern.seal.verification import verify_run
 
         found: list[str] = []
         listing = list_runs(self.runs_root)

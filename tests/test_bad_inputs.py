@@ -73,7 +73,7 @@ class Kit:
     @staticmethod
     def build(ws: ReliabilityWorkspace, step: int) -> Path:
         """A delta-log build at clock ``step``, written in-process; returns its folder."""
-        from govern.build import plan_build, write_build
+        from govern.log.build import plan_build, write_build
 
         at = dt.datetime.strptime(clock(step), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
         plan = plan_build(ws.workspace(), ws.host(), clock=at)

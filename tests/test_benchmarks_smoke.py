@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from govern.jsonio import dump_canonical
+from govern.format.jsonio import dump_canonical
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # `benchmarks` is a folder of the repository, not an installed package

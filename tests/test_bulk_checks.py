@@ -17,13 +17,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from govern import manifest as manifest_module
-from govern import manifest_workers
-from govern.jsonio import dump_jsonl_line
-from govern.manifest import Manifest, ManifestEntry, parse_manifest, read_seal
-from govern.manifest_workers import read_seals
-from govern.models import artifact_columns, artifact_entries
-from govern.paths import (
+from govern.format import manifest as manifest_module
+from govern.format.artifact_paths import artifact_columns, artifact_entries
+from govern.format.jsonio import dump_jsonl_line
+from govern.format.manifest import Manifest, ManifestEntry, parse_manifest
+from govern.format.paths import (
     _PLAIN_PATH,
     MAX_PATH_BYTES,
     all_plain_paths,
@@ -32,7 +30,10 @@ from govern.paths import (
     plain_paths_joined,
     sorted_file_directory_conflicts,
 )
-from govern.snapshots import diff_entries, diff_sorted_columns
+from govern.runs.snapshots import diff_entries, diff_sorted_columns
+from govern.seal import manifest_workers
+from govern.seal.manifest_workers import read_seals
+from govern.seal.seal_file import read_seal
 from helpers import make_run, seal_in_process
 
 # --- plain paths ---------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from govern.plurals import plural
+from govern.format.plurals import plural
 from helpers import DEFAULT_AT, make_run, run_govern, seal_in_process
 
 REPO = Path(__file__).resolve().parent.parent

@@ -2,7 +2,7 @@
 
 Each configuration error is checked through the CLI: exit 2 and exactly one
 ``govern: error: E_CONFIG_…`` line naming the file and the key path. A few extra cases run
-in-process through :func:`govern.config.parse_config` for speed.
+in-process through :func:`govern.config.workspace.parse_config` for speed.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from govern.config import CONFIG_NAME, find_workspace_root, load_workspace, parse_config
+from govern.config.workspace import CONFIG_NAME, find_workspace_root, load_workspace, parse_config
 from govern.errors import GovernError
 from helpers import DEFAULT_AT, RUN_ID, make_run, run_govern, seal_in_process
 

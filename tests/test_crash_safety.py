@@ -441,7 +441,7 @@ def test_every_crash_point_is_listed_and_killed_at():
     the harness kills at every one of them."""
     import re
 
-    from govern.faults import CRASH_POINTS
+    from govern.runtime.faults import CRASH_POINTS
 
     core = Path(__file__).resolve().parent.parent / "core"
     in_code = {

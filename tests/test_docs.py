@@ -137,7 +137,7 @@ def test_the_readme_names_the_distribution():
 
 @pytest.fixture(scope="module")
 def configuration_md() -> str:
-    from govern.scaffold import STARTER_CONFIG
+    from govern.governance.scaffold import STARTER_CONFIG
 
     # The generated config sends its reader here.
     assert "docs/configuration.md" in STARTER_CONFIG
@@ -158,7 +158,7 @@ def _section_keys(markdown: str, heading: str) -> set[str]:
 def test_every_configuration_key_is_documented(configuration_md: str, heading: str, settings: str):
     import attrs
 
-    from govern import config
+    from govern.config import workspace as config
 
     keys = {field.name for field in attrs.fields(getattr(config, settings))}
     assert _section_keys(configuration_md, heading) == keys

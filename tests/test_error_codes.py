@@ -127,7 +127,7 @@ def test_a_plugin_refusing_with_a_code_of_its_own_is_a_plugin_failure():
         def govern_exclusion(self, registry, workspace):  # noqa: ANN001
             raise GovernError("E_ACME_BROKEN", "nope")
 
-    from govern.config import Registry, RegistryConfig
+    from govern.config.workspace import Registry, RegistryConfig
 
     host = plugin_host(("acme", OwnCode()))
     with pytest.raises(GovernError) as raised:

@@ -237,7 +237,7 @@ def test_the_examples_own_test_suite_passes_with_govern_testing(installs: dict[s
 # the kinds it does not declare) used to hide the snapshots of every other kind.
 DISCOVERS_NOTHING = '''
 from govern import hookimpl
-from govern.models import RegistryKind
+from govern.format.models import RegistryKind
 
 
 @hookimpl

@@ -1,6 +1,6 @@
 """add-op writes catalog, matrix and scorecard all or none (docs/governance.md, "All or nothing").
 
-Faults are injected into the real console script through :mod:`govern.faults`:
+Faults are injected into the real console script through :mod:`govern.runtime.faults`:
 ``GOVERN_FAULT_IO`` makes one rename fail with EIO (the in-process rollback), ``GOVERN_FAULT``
 SIGKILLs the process at a crash point (recovery by the next governance command).
 """

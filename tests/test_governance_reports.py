@@ -183,7 +183,7 @@ def test_a_build_that_does_not_say_it_hashed_payloads_leaves_sealed_truth_not_pr
     nothing about them: "Derived from sealed truth only" is not proven, never ticked."""
     import json
 
-    from govern.jsonio import dump_canonical
+    from govern.format.jsonio import dump_canonical
     from helpers import seal_in_process
 
     root = reference_copy(tmp_path / "ws")
@@ -207,12 +207,12 @@ def test_a_build_that_does_not_say_it_hashed_payloads_leaves_sealed_truth_not_pr
 
 def test_plugins_add_sections_with_the_reports_figures(built: Path):
     from govern import hookimpl
-    from govern.clock import parse_utc
-    from govern.config import load_workspace
+    from govern.config.workspace import load_workspace
+    from govern.format.models import ReportSection
     from govern.governance.evidence import gather_evidence
     from govern.governance.reports import build_report
-    from govern.models import ReportSection
-    from govern.plugin_manager import PluginHost
+    from govern.host.manager import PluginHost
+    from govern.runtime.clock import parse_utc
 
     seen = {}
 

@@ -310,7 +310,7 @@ def test_e_locked_names_the_real_holder_when_the_recorded_pid_is_dead(tmp_path):
 def test_a_forked_child_never_holds_the_workspace_lock(tmp_path):
     """Any fork — not only govern's pools — drops the lock descriptor in the child: once the
     parent lets go, the lock is free although the child still runs."""
-    from govern.locking import exclusive_lock
+    from govern.store.locking import exclusive_lock
 
     lock = tmp_path / ".govern.lock"
     ready, told = os.pipe()
@@ -346,7 +346,7 @@ def _square(number: int) -> int:
 
 
 def test_a_worker_that_dies_is_an_error_not_a_hang():
-    from govern.worker_pool import ForkedPool, WorkerDied
+    from govern.runtime.worker_pool import ForkedPool, WorkerDied
 
     with ForkedPool(2) as pool:
         assert list(pool.map(_square, range(20))) == [n * n for n in range(20)]

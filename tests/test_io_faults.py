@@ -111,7 +111,7 @@ def test_repair_io_fault_leaves_the_torn_log_or_finishes_the_cut(tmp_path, call)
 @pytest.fixture
 def fresh_faults(monkeypatch):
     """The fault module with its counts reset, and no fault armed."""
-    from govern import faults
+    from govern.runtime import faults
 
     monkeypatch.delenv("GOVERN_FAULT", raising=False)
     monkeypatch.delenv("GOVERN_FAULT_IO", raising=False)
@@ -122,8 +122,8 @@ def fresh_faults(monkeypatch):
 
 @pytest.mark.parametrize("spec", ["write", "write:1", "write:x:EIO", "chmod:1:EIO", "write:1:ENOTANERRNO", "write:1:EIO:x"])
 def test_a_malformed_io_fault_spec_is_a_usage_error(tmp_path, monkeypatch, fresh_faults, spec):
-    from govern.atomic import write_atomic
     from govern.errors import GovernError
+    from govern.store.atomic import write_atomic
 
     monkeypatch.setenv("GOVERN_FAULT_IO", spec)
     with pytest.raises(GovernError) as raised:
@@ -132,8 +132,8 @@ def test_a_malformed_io_fault_spec_is_a_usage_error(tmp_path, monkeypatch, fresh
 
 
 def test_an_injected_fault_fails_the_nth_call_only(tmp_path, monkeypatch, fresh_faults):
-    from govern.atomic import write_atomic
     from govern.errors import GovernError
+    from govern.store.atomic import write_atomic
 
     monkeypatch.setenv("GOVERN_FAULT_IO", "fsync:3:EIO")
     write_atomic(tmp_path / "a", b"1")  # fsync 1 (file), 2 (directory)
@@ -147,8 +147,8 @@ def test_an_injected_fault_fails_the_nth_call_only(tmp_path, monkeypatch, fresh_
 
 
 def test_a_write_never_leaves_its_temporary_file(tmp_path, monkeypatch, fresh_faults):
-    from govern.atomic import write_atomic
     from govern.errors import GovernError
+    from govern.store.atomic import write_atomic
 
     (tmp_path / "doc.json").write_bytes(b"old\n")
     for call in CALLS:

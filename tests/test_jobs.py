@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from govern import jobs, log_verification, validation
+from govern.log import validation
+from govern.log import verification as log_verification
+from govern.runtime import jobs
 
 
 @pytest.mark.parametrize("value, expected", [("1", 1), ("3", 3)])

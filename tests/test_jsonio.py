@@ -1,4 +1,4 @@
-"""Strict JSON input and canonical JSON output (:mod:`govern.jsonio`)."""
+"""Strict JSON input and canonical JSON output (:mod:`govern.format.jsonio`)."""
 
 from __future__ import annotations
 
@@ -11,16 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from govern.errors import GovernError
-from govern.jsonio import (
-    MAX_DEPTH,
-    StrictJSONError,
-    canonical_value,
-    dump_canonical,
-    dump_jsonl_line,
-    load_json_file,
-    loads_strict,
-    read_bytes_capped,
-)
+from govern.format.jsonio import MAX_DEPTH, StrictJSONError, canonical_value, dump_canonical, dump_jsonl_line, loads_strict
+from govern.store.files import load_json_file, read_bytes_capped
 
 # --- strict input ------------------------------------------------------------------------------
 

@@ -18,9 +18,10 @@ from pathlib import Path
 import pytest
 
 from govern import hookimpl
-from govern.config import Registry, RegistryConfig
-from govern.models import Delta, RegistryKind, RunView, Snapshot
-from govern.snapshots import discover_artifact_snapshots
+from govern.config.workspace import Registry, RegistryConfig
+from govern.format.models import Delta, RegistryKind
+from govern.runs.snapshots import discover_artifact_snapshots
+from govern.runs.views import RunView, Snapshot
 from govern.testing import ScratchWorkspace, plugin_host
 
 ARTIFACT = "RUN_REGISTRY_v0_1.jsonl"

@@ -18,13 +18,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import govern.log_verification as log_verification
-import govern.validation as validation
-from govern import forked_map
-from govern.jsonio import MAX_DEPTH
-from govern.jsonl_reader import NOT_CANONICAL, canonical_batch_parser, fast_parser, lines_between
-from govern.schema_store import DELTA_LOG_SCHEMA, SchemaStore
-from govern.schema_validator import SchemaValidator
+import govern.log.validation as validation
+import govern.log.verification as log_verification
+from govern.format.jsonio import MAX_DEPTH
+from govern.format.jsonl import NOT_CANONICAL, canonical_batch_parser, fast_parser, lines_between
+from govern.runtime import forked_map
+from govern.schema.store import DELTA_LOG_SCHEMA, SchemaStore
+from govern.schema.validator import SchemaValidator
 from test_validate import INVALID, VALID
 from test_validate import lines as single_lines
 
@@ -80,7 +80,7 @@ def test_the_serialiser_bounds_the_depth_the_batch_path_relies_on() -> None:
 
 
 def test_lines_between_yields_every_line_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    import govern.jsonl_reader as jsonl_reader
+    import govern.format.jsonl as jsonl_reader
 
     monkeypatch.setattr(jsonl_reader, "_READ_CHUNK", 7)
     data = b"a\nbb\n" + b"x" * 20 + b"\n\nccc\n"
@@ -330,7 +330,7 @@ ODD_SCHEMAS = [
 @pytest.mark.parametrize("index", range(len(ODD_SCHEMAS) + len(SchemaStore().builtin_names())))
 def test_a_schema_taken_as_self_contained_resolves_to_itself_alone(tmp_path: Path, index: int) -> None:
     from govern.errors import GovernError
-    from govern.schema_store import _self_contained
+    from govern.schema.store import _self_contained
 
     store = SchemaStore(tmp_path)
     builtins = store.builtin_names()
@@ -341,7 +341,7 @@ def test_a_schema_taken_as_self_contained_resolves_to_itself_alone(tmp_path: Pat
         schema = store.load(builtins[index - len(ODD_SCHEMAS)])
     if not _self_contained(schema):
         return
-    import govern.schema_store as schema_store
+    import govern.schema.store as schema_store
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(schema_store, "_self_contained", lambda schema: False)  # the full walk
@@ -360,8 +360,8 @@ from test_verify_log import canonical as log_line  # noqa: E402
 
 
 def verify_in_process(ws, monkeypatch: pytest.MonkeyPatch, *, split: bool):
-    from govern.config import load_workspace
-    from govern.plugin_manager import PluginHost
+    from govern.config.workspace import load_workspace
+    from govern.host.manager import PluginHost
 
     host = PluginHost.from_environment(config_disable=(), strict=False)
     host.load_plugins()

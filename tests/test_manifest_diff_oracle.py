@@ -17,9 +17,9 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from govern.manifest import read_seal
-from govern.models import artifact_entries
-from govern.snapshots import diff_entries
+from govern.format.artifact_paths import artifact_entries
+from govern.runs.snapshots import diff_entries
+from govern.seal.seal_file import read_seal
 from helpers import make_run, seal_in_process
 
 #: Lower-case only: sealing refuses names that collide after case-folding.

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from govern import hookimpl
-from govern.models import Delta
+from govern.format.models import Delta
 from govern.testing import ScratchWorkspace
 from helpers import tree_state
 

@@ -1,6 +1,6 @@
 """docs/plugins.md documents every hook, with the exact signature and kind of its hookspec
 (datasette's ``tests/test_docs.py`` habit): a hook added, renamed or re-typed in
-``govern.hookspecs`` without the docs following fails here."""
+``govern.host.hookspecs`` without the docs following fails here."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from govern import hookspecs
-from govern.plugin_manager import PluginHost
+from govern.host import hookspecs
+from govern.host.manager import PluginHost
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "plugins.md"
 HEADING = re.compile(r"^### `(govern_\w+)\((.*)\) -> (.+)`$", re.MULTILINE)

@@ -20,8 +20,8 @@ import typer
 
 from govern import hookimpl
 from govern.errors import GovernError
-from govern.models import RegistryKind
-from govern.plugin_manager import DEFAULT_PLUGINS, ESSENTIAL_PLUGINS, PluginHost
+from govern.format.models import RegistryKind
+from govern.host.manager import DEFAULT_PLUGINS, ESSENTIAL_PLUGINS, PluginHost
 from govern.testing import ScratchWorkspace, invoke_cli, plugin_host
 from helpers import run_govern, tree_state
 
@@ -247,7 +247,7 @@ class Abstainer:
 
 
 def _registry():
-    from govern.config import Registry, RegistryConfig
+    from govern.config.workspace import Registry, RegistryConfig
 
     return Registry("r", RegistryConfig(kind="sealed", artifact="R.json"))
 
@@ -373,7 +373,7 @@ def install_plugin(site: Path, dist: str, version: str, entry_name: str, module:
 GREETER = '''
     import typer
     from govern import hookimpl
-    from govern.models import RegistryKind
+    from govern.format.models import RegistryKind
 
     @hookimpl
     def govern_registry_kinds():
@@ -532,7 +532,7 @@ def test_in_process_helpers_register_a_plugin_object_like_an_installed_one():
     plugins = {p["name"]: p for p in result.json()["result"]["plugins"]}
     assert plugins["acme"]["source"] == "test plugin"
     assert plugins["acme"]["kinds"] == ["acme"]
-    assert sys.modules.get("govern.plugin_manager").EXTRA_PLUGINS.get() == ()  # reset after the call
+    assert sys.modules.get("govern.host.manager").EXTRA_PLUGINS.get() == ()  # reset after the call
 
 
 def test_plugins_list_still_lists_when_a_plugin_fails_to_declare_its_kinds():

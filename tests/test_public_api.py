@@ -22,7 +22,7 @@ import govern.api
 
 REPO = Path(__file__).resolve().parent.parent
 DOC = REPO / "docs" / "plugins.md"
-HOOKSPECS = REPO / "core" / "hookspecs.py"
+HOOKSPECS = REPO / "core" / "host" / "hookspecs.py"
 EXAMPLE = REPO / "examples" / "govern-jsonl-records"
 #: The modules a plugin (and its tests) may import govern through.
 PUBLIC_MODULES = {"govern.api", "govern.testing"}
@@ -69,7 +69,7 @@ def _names_in_annotation(node: ast.expr | None) -> set[str]:
 
 def hookspec_types() -> dict[str, str]:
     """Every type name in a hookspec signature (parameters and return) -> the module
-    ``core/hookspecs.py`` imports it from (read from its source: several are imported only
+    ``core/host/hookspecs.py`` imports it from (read from its source: several are imported only
     for type checking)."""
     tree = ast.parse(HOOKSPECS.read_text(encoding="utf-8"))
     origins = {}

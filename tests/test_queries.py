@@ -179,7 +179,7 @@ def test_path_outside_the_workspace_is_refused_naming_it(ws: DeltaWorkspace, tmp
 @settings(max_examples=60, deadline=None)
 @given(parts=st.lists(st.from_regex(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,8}", fullmatch=True), min_size=1, max_size=4))
 def test_every_accepted_form_of_a_path_normalises_to_the_same_in_run_path(parts: list[str]) -> None:
-    from govern.path_argument import in_run_path
+    from govern.cli.path_argument import in_run_path
 
     root = Path("/srv/ws")
     runs = root / ".codex" / "RUNS"

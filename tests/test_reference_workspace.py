@@ -202,7 +202,7 @@ def test_every_run_verifies_with_govern(tmp_path: Path) -> None:
 
 
 def test_the_config_loads_with_govern() -> None:
-    from govern.config import load_workspace
+    from govern.config.workspace import load_workspace
 
     workspace = load_workspace(explicit=REPO)
     assert len(workspace.registries()) == 12
@@ -276,7 +276,7 @@ def test_schemas_reject_a_bad_record() -> None:
 
 
 def test_generated_json_is_canonical() -> None:
-    from govern.jsonio import dump_canonical, dump_jsonl_line
+    from govern.format.jsonio import dump_canonical, dump_jsonl_line
 
     for path in [*RUNS.rglob("*.json"), *RUNS.rglob("*.jsonl"), *(REPO / "schemas").glob("REGISTRY_*_v0_1.schema.json")]:
         if path.name == "REGISTRY_registry_delta_log_v0_1.schema.json":

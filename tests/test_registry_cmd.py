@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from govern import hookimpl
-from govern.locking import exclusive_lock
-from govern.models import RegistryKind
+from govern.format.models import RegistryKind
+from govern.store.locking import exclusive_lock
 from govern.testing import ScratchWorkspace, invoke_cli, make_sealed_run
 from helpers import run_govern
 from test_reference_workspace import SEED_EXCLUDED, SEED_SNAPSHOTS

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from govern.errors import GovernError
-from govern.hashing import hash_disk_file
-from govern.tree import DiskFile, scan_run_tree
+from govern.seal.hashing import hash_disk_file
+from govern.seal.tree import DiskFile, scan_run_tree
 from helpers import DEFAULT_AT, RUN_ID, codes, make_run, run_govern, seal_in_process, tree_state, verify_in_process
 
 SEAL_OUTPUTS = ("run.json", "manifest.json", "MANIFEST.sha256")
@@ -334,9 +334,9 @@ class _MutateOnFirstAdvance:
 
 
 def _seal_with_progress(run_dir: Path, progress) -> None:
-    from govern.clock import parse_utc
-    from govern.envelope import make_envelope
-    from govern.sealing import seal_run
+    from govern.format.envelope import make_envelope
+    from govern.runtime.clock import parse_utc
+    from govern.seal.sealing import seal_run
 
     envelope = make_envelope(run_dir.name, op_id=None, clock=parse_utc(DEFAULT_AT))
     seal_run(run_dir, envelope=envelope, progress=progress)

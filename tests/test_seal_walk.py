@@ -22,12 +22,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from govern import hashing
-from govern import manifest as manifest_module
-from govern.hashing import FileHasher
-from govern.manifest import Manifest, ManifestEntry, manifest_bytes
-from govern.progress import ThrottledProgress
-from govern.tree import _name_collisions, list_run_tree, name_collisions, scan_run_tree
+from govern.format import manifest as manifest_module
+from govern.format.manifest import Manifest, ManifestEntry, manifest_bytes
+from govern.runtime.progress import ThrottledProgress
+from govern.seal import hashing
+from govern.seal.hashing import FileHasher
+from govern.seal.tree import _name_collisions, list_run_tree, name_collisions, scan_run_tree
 from helpers import RUN_ID, make_run, run_govern
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -222,7 +222,7 @@ def test_throttled_progress_passes_on_every_unit():
 @SETTINGS
 @given(st.lists(st.text("aZ0_.~ -+\\\r\n\u00e9\t/", min_size=0, max_size=5), min_size=1, max_size=6))
 def test_plain_names_shortcut_passes_only_names_the_full_check_passes(names: list[str]):
-    from govern.paths import _PLAIN_NAME, all_plain_names, name_problem
+    from govern.format.paths import _PLAIN_NAME, all_plain_names, name_problem
 
     each_plain = all(_PLAIN_NAME.fullmatch(name) for name in names)
     assert all_plain_names(names) == each_plain
@@ -236,7 +236,7 @@ def test_every_commands_bars_are_throttled_on_a_terminal(monkeypatch: pytest.Mon
     import pty
 
     from govern.cli.output import Output
-    from govern.progress import NO_PROGRESS
+    from govern.runtime.progress import NO_PROGRESS
 
     leader, follower = pty.openpty()
     try:

@@ -22,11 +22,11 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from govern.errors import GovernError
-from govern.jsonio import StrictJSONError, loads_strict
-from govern.jsonl_reader import NOT_CANONICAL, fast_parser
-from govern.schema_store import DELTA_LOG_SCHEMA, SchemaStore
-from govern.schema_validator import SchemaValidator, is_rfc3339_date_time, json_path
-from govern.validation import validate_jsonl
+from govern.format.jsonio import StrictJSONError, loads_strict
+from govern.format.jsonl import NOT_CANONICAL, fast_parser
+from govern.log.validation import validate_jsonl
+from govern.schema.store import DELTA_LOG_SCHEMA, SchemaStore
+from govern.schema.validator import SchemaValidator, is_rfc3339_date_time, json_path
 
 GOVERN = Path(sys.executable).with_name("govern")
 AT = "2024-01-02T03:04:05Z"

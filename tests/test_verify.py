@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from govern.manifest import read_seal
+from govern.seal.seal_file import read_seal
 from helpers import (
     RUN_ID,
     codes,
@@ -431,7 +431,7 @@ def test_cli_escapes_hostile_paths_in_its_one_line_per_problem(run: Path):
 def test_the_bulk_path_check_never_accepts_a_path_the_single_check_refuses(paths):
     """all_plain_paths (one regex over a whole manifest) may only say yes when every path is
     acceptable one by one."""
-    from govern.paths import all_plain_paths, manifest_path_problem
+    from govern.format.paths import all_plain_paths, manifest_path_problem
 
     if all_plain_paths(paths):
         assert all(manifest_path_problem(path) is None for path in paths)

@@ -91,9 +91,9 @@ def describe_os_error(error: OSError) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Run govern with ``argv`` (default ``sys.argv[1:]``) and return the exit code.
 
-    SIGINT and SIGTERM end the command at once (:mod:`govern.interrupts`): one line,
+    SIGINT and SIGTERM end the command at once (:mod:`govern.runtime.interrupts`): one line,
     ``govern: interrupted; nothing written``, exit 130 (``E_INTERRUPTED``)."""
-    from govern import interrupts
+    from govern.runtime import interrupts
 
     with interrupts.handling_interrupts():
         try:
@@ -108,14 +108,14 @@ def main(argv: list[str] | None = None) -> int:
 
 def interrupted_error() -> GovernError:
     """E_INTERRUPTED (exit 130), saying whether the command's change had been written."""
-    from govern import interrupts
+    from govern.runtime import interrupts
 
     what = "the change was already written" if interrupts.committed() else "nothing written"
     return GovernError("E_INTERRUPTED", f"interrupted; {what}")
 
 
 def _run(argv: list[str] | None) -> int:
-    from govern import interrupts
+    from govern.runtime import interrupts
 
     args = hoist_global_options(list(sys.argv[1:] if argv is None else argv))
     output = Output(

@@ -9,7 +9,7 @@ import typer
 
 from govern.cli.state import CliState
 from govern.errors import GovernError
-from govern.plurals import plural
+from govern.format.plurals import plural
 
 delta_app = typer.Typer(help="The append-only, sealed registry delta log.", no_args_is_help=True)
 
@@ -93,11 +93,11 @@ def build(
     snapshot (ordered before its registry's last recorded one) is reported, not recorded,
     and blocks nothing; --accept-late RUN --reason TEXT records it as the next transition.
     """
-    from govern.build import plan_build, remove_stale_staging, write_build
-    from govern.clock import resolve_clock
-    from govern.locking import exclusive_lock
-    from govern.runs import LOCK_NAME
-    from govern.sealing import RESEAL_STAGING_PREFIX
+    from govern.log.build import plan_build, remove_stale_staging, write_build
+    from govern.runs.listing import LOCK_NAME
+    from govern.runtime.clock import resolve_clock
+    from govern.seal.sealing import RESEAL_STAGING_PREFIX
+    from govern.store.locking import exclusive_lock
 
     state: CliState = ctx.obj
     workspace = state.workspace()
@@ -190,11 +190,11 @@ def show(
     build's. An 'unknown' transition says so, with its reason, never "no changes". Before the
     first build there is no log: "no delta log yet", exit 0.
     """
-    from govern.delta_log import parse_log_lines
-    from govern.delta_query import select_transitions, time_bound, transition_lines
-    from govern.path_argument import in_run_path
-    from govern.paths import is_run_id
-    from govern.recorded_snapshots import read_latest_build
+    from govern.cli.path_argument import in_run_path
+    from govern.format.paths import is_run_id
+    from govern.log.delta_log import parse_log_lines
+    from govern.log.query import select_transitions, time_bound, transition_lines
+    from govern.log.recorded_snapshots import read_latest_build
 
     state: CliState = ctx.obj
     # Reading the log runs no registry kind's code: an auditor needs no pipeline plugin.

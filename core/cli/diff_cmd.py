@@ -12,7 +12,7 @@ from govern.cli.state import CliState
 from govern.errors import GovernError
 
 if TYPE_CHECKING:
-    from govern.manifest import SealCheck
+    from govern.format.manifest import SealCheck
 
 
 def _workspace_roots(state: CliState) -> tuple[Path | None, Path | None]:
@@ -49,9 +49,9 @@ def diff(
     whose seal fails stops the comparison (exit 1). The comparison is the delta log's
     manifest_diff: by path and SHA-256, from the sealed manifests.
     """
-    from govern.delta_query import count_text, name_status
-    from govern.path_argument import in_run_path
-    from govern.run_diff import diff_runs
+    from govern.cli.path_argument import in_run_path
+    from govern.log.query import count_text, name_status
+    from govern.runs.run_diff import diff_runs
 
     state: CliState = ctx.obj
     before_dir, after_dir = run_folder(state, Path(run_a)), run_folder(state, Path(run_b))

@@ -19,7 +19,7 @@ def init(
     The governance books start in sync with the installed plugins (as 'govern governance
     sync' would leave them). Refuses to touch a directory that already holds a registry_config.toml.
     """
-    from govern.scaffold import scaffold_workspace
+    from govern.governance.scaffold import scaffold_workspace
 
     state: CliState = ctx.obj
     made = scaffold_workspace(directory, state.plugins())

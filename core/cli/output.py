@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from govern.errors import ExitCode, GovernError, problem_json
-from govern.progress import NO_PROGRESS, Progress, ThrottledProgress
+from govern.runtime.progress import NO_PROGRESS, Progress, ThrottledProgress
 
 
 class OkLine(str):
@@ -60,7 +60,7 @@ class Output:
     def progress(self) -> Iterator[Progress]:
         """A :class:`Progress` drawing bars on a terminal; silent when piped, quiet or --json.
 
-        Every command's bars are throttled (:class:`~govern.progress.ThrottledProgress`): a few
+        Every command's bars are throttled (:class:`~govern.runtime.progress.ThrottledProgress`): a few
         redraws a second, however often the work reports (issue 7: bars cost < 2%)."""
         if self.json_mode or self.quiet or not sys.stderr.isatty():
             yield NO_PROGRESS

@@ -8,7 +8,7 @@ import typer
 
 from govern.cli.state import CliState
 from govern.errors import GovernError
-from govern.plurals import plural
+from govern.format.plurals import plural
 
 plugins_app = typer.Typer(help="Installed plugins: built-in and third-party, their hooks, load failures.", no_args_is_help=True)
 

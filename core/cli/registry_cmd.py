@@ -1,5 +1,5 @@
 """``govern registry list | show ID | add ID | remove ID``: the configured registries, their
-evidence, adding and removing one. Parse, call :mod:`govern.registry_admin`, report — nothing else."""
+evidence, adding and removing one. Parse, call :mod:`govern.governance.registry_admin`, report — nothing else."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 from govern.cli.state import CliState
-from govern.plurals import plural
+from govern.format.plurals import plural
 
 if TYPE_CHECKING:
-    from govern.registry_admin import RegistryOverview, RegistryStatus
+    from govern.governance.registry_admin import RegistryOverview, RegistryStatus
 
 registry_app = typer.Typer(help="Configured registries: kind, snapshots, covered or excluded and why; add one.", no_args_is_help=True)
 
@@ -65,7 +65,7 @@ def list_registries(
     """Every configured registry: kind, covered / excluded by design / skipped (and why),
     snapshot count, and the last snapshot the delta log records (with how many are new, and
     how many late: ordered before it and not recorded — see 'delta build --accept-late')."""
-    from govern.registry_admin import registry_overview
+    from govern.governance.registry_admin import registry_overview
 
     state: CliState = ctx.obj
     workspace = state.workspace()
@@ -102,7 +102,7 @@ def show(
 ) -> None:
     """One registry in detail: its configuration, kind and plugin, status, every snapshot
     (and whether the delta log records it) and its recorded history."""
-    from govern.registry_admin import registry_overview
+    from govern.governance.registry_admin import registry_overview
 
     state: CliState = ctx.obj
     workspace = state.workspace()
@@ -161,7 +161,7 @@ def add(
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Check and show the table; write nothing.")] = False,
 ) -> None:
-    from govern.registry_admin import add_registry, registry_table
+    from govern.governance.registry_admin import add_registry, registry_table
 
     state: CliState = ctx.obj
     workspace = state.workspace()
@@ -206,8 +206,8 @@ def remove(
         Optional[str], typer.Option("--at", metavar="T", help="Changelog date, YYYY-MM-DDTHH:MM:SSZ (default SOURCE_DATE_EPOCH, else now).")
     ] = None,
 ) -> None:
-    from govern.clock import resolve_clock
-    from govern.registry_admin import remove_registry
+    from govern.governance.registry_admin import remove_registry
+    from govern.runtime.clock import resolve_clock
 
     state: CliState = ctx.obj
     # No kind's code runs: removing the registry of a plugin that was uninstalled is exactly

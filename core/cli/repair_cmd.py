@@ -9,7 +9,7 @@ import typer
 
 from govern.cli.state import CliState
 from govern.errors import GovernError
-from govern.plurals import plural
+from govern.format.plurals import plural
 
 
 def repair(
@@ -34,10 +34,10 @@ def repair(
     torn tail the seal itself covers — is refused (exit 1, E_REPAIR_REFUSED, nothing written).
     An intact log: "nothing to repair", exit 0. See docs/reliability.md.
     """
-    from govern.clock import resolve_clock
-    from govern.locking import exclusive_lock
-    from govern.repair import apply_log_repair, backup_directory, plan_log_repair
-    from govern.runs import LOCK_NAME
+    from govern.log.repair import apply_log_repair, backup_directory, plan_log_repair
+    from govern.runs.listing import LOCK_NAME
+    from govern.runtime.clock import resolve_clock
+    from govern.store.locking import exclusive_lock
 
     if not log:
         raise GovernError("E_USAGE", "nothing to repair: say what, e.g. 'govern repair --log'")

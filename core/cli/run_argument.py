@@ -18,7 +18,7 @@ def run_folder(state: CliState, given: Path) -> Path:
     its name is not a run id, and a sealed run's manifest names its folder — so ``verify
     /etc`` is a wrong argument, not a run missing its seal.
     """
-    from govern.paths import is_run_id
+    from govern.format.paths import is_run_id
 
     if given.is_dir():
         run_dir = Path(os.path.abspath(given))

@@ -9,13 +9,13 @@ from typing import Annotated, Optional
 import typer
 
 from govern.cli.state import CliState
-from govern.plurals import plural
+from govern.format.plurals import plural
 
 
 def _op_catalog_warning(state: CliState, run_dir: Path, op_id: str) -> str | None:
     """The warning for an --op the workspace's allowed-operations catalog lacks (None when it
     has it, or when the run is in no workspace: then there is no catalog to check against)."""
-    from govern.config import load_workspace
+    from govern.config.workspace import load_workspace
     from govern.errors import GovernError
     from govern.governance.documents import CATALOG_FILE, OperationsCatalog
     from govern.governance.run_operations import op_catalog_note
@@ -36,7 +36,7 @@ def _op_not_recorded_warning(envelope_path: Path, op_id: str) -> str | None:
     """--op is recorded only in a run.json govern writes. When the run's existing run.json
     names another operation (or none), the seal keeps that run.json byte for byte, so --op
     is dropped: say so rather than drop it silently. None when nothing is dropped."""
-    from govern.jsonio import StrictJSONError, loads_strict
+    from govern.format.jsonio import StrictJSONError, loads_strict
 
     if not (envelope_path.exists() or envelope_path.is_symlink()):
         return None
@@ -93,12 +93,12 @@ def seal(
     never without a valid seal.
     """
     from govern.cli.key_values import parse_key_values
-    from govern.clock import resolve_clock
-    from govern.envelope import ENVELOPE_NAME, make_envelope
     from govern.errors import GovernError
-    from govern.locking import exclusive_lock
-    from govern.paths import is_run_id
-    from govern.runs import LOCK_NAME
+    from govern.format.envelope import ENVELOPE_NAME, make_envelope
+    from govern.format.paths import is_run_id
+    from govern.runs.listing import LOCK_NAME
+    from govern.runtime.clock import resolve_clock
+    from govern.store.locking import exclusive_lock
 
     state: CliState = ctx.obj
     clock = resolve_clock(at)
@@ -125,7 +125,7 @@ def seal(
     dropped_op = None if op is None else _op_not_recorded_warning(envelope_path, op)
     with exclusive_lock(run_dir.parent / LOCK_NAME, state.lock_timeout):
         if reseal:
-            from govern.recorded_snapshots import refuse_reseal_of_history
+            from govern.log.recorded_snapshots import refuse_reseal_of_history
 
             refuse_reseal_of_history(run_dir, state.plugins())
         with state.output.progress() as progress:

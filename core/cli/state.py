@@ -7,13 +7,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from govern.cli.output import Output
-from govern.locking import DEFAULT_LOCK_TIMEOUT
+from govern.store.locking import DEFAULT_LOCK_TIMEOUT
 
 if TYPE_CHECKING:
     import typer
 
-    from govern.config import Workspace
-    from govern.plugin_manager import PluginHost
+    from govern.config.workspace import Workspace
+    from govern.host.manager import PluginHost
 
 
 class CliState:
@@ -32,7 +32,7 @@ class CliState:
     def plugins(self) -> PluginHost:
         """The plugin host, loaded once; load failures become warnings (or errors if strict)."""
         if self._plugins is None:
-            from govern.plugin_manager import PluginHost
+            from govern.host.manager import PluginHost
 
             host = PluginHost.from_environment(config_disable=self._configured_disable(), strict=self.strict_plugins)
             host.load_plugins()
@@ -53,8 +53,8 @@ class CliState:
 
         Errors are ignored here on purpose: the full load reports them properly.
         """
+        from govern.config.root import CONFIG_NAME, find_workspace_root
         from govern.errors import GovernError
-        from govern.workspace_root import CONFIG_NAME, find_workspace_root
 
         try:
             root = find_workspace_root(explicit=self.workspace_dir)
@@ -82,7 +82,7 @@ class CliState:
             (``validate FILE…``).
         """
         if self._workspace is None:
-            from govern.config import load_workspace
+            from govern.config.workspace import load_workspace
 
             self._workspace = load_workspace(explicit=self.workspace_dir)
         workspace = self._workspace
@@ -91,7 +91,7 @@ class CliState:
         # Checked once per strictness: a command asks the same question each time it needs the
         # workspace, and its warnings are said once.
         if self._kinds_checked is None or (needs_kind_plugins and not self._kinds_checked):
-            from govern.config import check_registry_kinds
+            from govern.config.workspace import check_registry_kinds
 
             warnings = check_registry_kinds(workspace, self.plugins().registry_kinds(), unknown_is_error=needs_kind_plugins)
             if self._kinds_checked is None:

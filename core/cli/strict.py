@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from govern.errors import GovernError
-from govern.plurals import plural
+from govern.format.plurals import plural
 
 
 def fail_if_strict(unsealed: int, late: int) -> None:

@@ -10,11 +10,11 @@ import typer
 from govern.cli.output import OkLine
 from govern.cli.state import CliState
 from govern.errors import ExitCode, GovernError, Problem, problem_json
-from govern.plurals import plural
+from govern.format.plurals import plural
 
 if TYPE_CHECKING:
-    from govern.config import Workspace
-    from govern.validation import ArtifactSchema, ArtifactValidator
+    from govern.config.workspace import Workspace
+    from govern.log.validation import ArtifactSchema, ArtifactValidator
 
 
 def _workspace_if_any(state: CliState, required: bool, uses_runs_root: bool) -> Workspace | None:
@@ -34,7 +34,7 @@ def _workspace_if_any(state: CliState, required: bool, uses_runs_root: bool) -> 
 def _targets_from_arguments(validator: ArtifactValidator, files: list[Path]) -> list[tuple[Path, ArtifactSchema]]:
     """Each FILE (a directory: its JSON/JSONL files) with its artifact; every file that has
     no schema is named in one E_NO_SCHEMA error before anything is validated."""
-    from govern.validation import documents_under
+    from govern.log.validation import documents_under
 
     targets: list[tuple[Path, ArtifactSchema]] = []
     unmapped: list[Problem] = []
@@ -60,7 +60,7 @@ def _targets_from_sealed_runs(state: CliState, workspace: Workspace) -> list[tup
     """Every schema-bearing registry artifact in the sealed runs, labelled relative to the workspace."""
     import os
 
-    from govern.validation import sealed_artifacts
+    from govern.log.validation import sealed_artifacts
 
     return [
         (found.path, found.artifact, os.path.relpath(found.path, workspace.root))
@@ -98,7 +98,7 @@ def validate(
     Exit 0 when every record is valid; 1 when any is not (every problem listed, with file,
     line and JSON path); 2 when a file has no schema, a schema is broken, or on usage errors.
     """
-    from govern.validation import ArtifactValidator
+    from govern.log.validation import ArtifactValidator
 
     state: CliState = ctx.obj
     files = list(files or [])

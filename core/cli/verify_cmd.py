@@ -10,10 +10,10 @@ import typer
 from govern.cli.output import OkLine
 from govern.cli.state import CliState
 from govern.errors import ExitCode, GovernError, problem_json
-from govern.plurals import plural
+from govern.format.plurals import plural
 
 if TYPE_CHECKING:
-    from govern.config import Workspace
+    from govern.config.workspace import Workspace
 
 
 def _workspace(state: CliState) -> Workspace:
@@ -25,7 +25,7 @@ def _workspace(state: CliState) -> Workspace:
 def _resolve_run_dirs(state: CliState, run_dirs: list[Path], all_runs: bool) -> tuple[list[Path], list[str]]:
     """The run folders to verify, and warnings about folders passed over."""
     from govern.cli.run_argument import run_folder
-    from govern.runs import list_runs
+    from govern.runs.listing import list_runs
 
     warnings: list[str] = []
     targets = [run_folder(state, given) for given in run_dirs]
@@ -57,7 +57,7 @@ def verify(
     linking to its registry's previous record, and every recorded snapshot still carries the
     manifest hash recorded for it.
     """
-    from govern.progress import NO_PROGRESS
+    from govern.runtime.progress import NO_PROGRESS
 
     state: CliState = ctx.obj
     host = state.plugins()
@@ -94,7 +94,7 @@ def verify(
             else:
                 lines.append(f"FAILED  {run_dir.name}  {plural(len(check.problems), 'problem')}")
                 lines.extend(f"  {p}" for p in check.problems)
-                from govern.sealing import reseal_staging
+                from govern.seal.sealing import reseal_staging
 
                 if reseal_staging(run_dir).exists():
                     # A --reseal killed between its two renames: the staged seal pins the new manifest.
@@ -126,7 +126,7 @@ def verify(
 def _verify_recorded_snapshots(state: CliState, roots: dict[str, str | None]) -> tuple[bool, dict, list[str]]:
     """--all: every snapshot the delta log records still exists with its recorded manifest hash
     (a deleted or re-sealed one fails; a loss a build acknowledged is listed, not a failure)."""
-    from govern.recorded_snapshots import check_recorded_snapshots
+    from govern.log.recorded_snapshots import check_recorded_snapshots
 
     workspace = _workspace(state)
     artifact = workspace.config.workspace.delta_log_artifact
@@ -142,8 +142,8 @@ def _verify_recorded_snapshots(state: CliState, roots: dict[str, str | None]) ->
 
 def _verify_log(state: CliState) -> tuple[dict, list[str], bool]:
     """Run the delta-log chain check; its JSON, its text lines, and whether it passed."""
-    from govern.log_verification import verify_log
-    from govern.validation import delta_record_checker
+    from govern.log.validation import delta_record_checker
+    from govern.log.verification import verify_log
 
     with state.output.progress() as progress:
         result = verify_log(_workspace(state), state.plugins(), validate=delta_record_checker(), progress=progress)

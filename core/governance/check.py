@@ -20,6 +20,8 @@ from typing import Any
 import attrs
 
 from govern.errors import GovernError, Problem
+from govern.format.jsonio import dump_canonical, loads_strict
+from govern.format.models import CatalogEntry, Operation
 from govern.governance.documents import (
     CATALOG_FILE,
     MATRIX_FILE,
@@ -36,8 +38,6 @@ from govern.governance.run_operations import uncatalogued_run_problems
 from govern.governance.scorecard import derive_figures
 from govern.governance.store import Books, addendum_paths, read_document
 from govern.governance.versioning import changelog_problems
-from govern.jsonio import dump_canonical, loads_strict
-from govern.models import CatalogEntry, Operation
 
 
 @attrs.frozen

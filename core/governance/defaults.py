@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from govern.atomic import write_atomic
+from govern.format.jsonio import dump_canonical
 from govern.governance.documents import (
     CoverageLevel,
     CoverageMatrix,
@@ -22,7 +22,7 @@ from govern.governance.documents import (
 from govern.governance.figures import Figures
 from govern.governance.revision import first_version
 from govern.governance.versioning import Change
-from govern.jsonio import dump_canonical
+from govern.store.atomic import write_atomic
 
 DEFAULT_ENFORCEMENT_POINTS: tuple[EnforcementPoint, ...] = (
     EnforcementPoint("E1", "Sealed output", "Outputs are written into a run folder sealed by manifest.json and MANIFEST.sha256."),

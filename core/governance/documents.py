@@ -15,9 +15,9 @@ from typing import Any, ClassVar
 
 import attrs
 
+from govern.format.models import CatalogEntry
 from govern.governance.figures import Figures, figure_deltas
 from govern.governance.versioning import ChangelogEntry
-from govern.models import CatalogEntry
 
 #: File names inside the governance directory.
 CATALOG_FILE = "ALLOWED_OPERATIONS_CATALOG.json"

@@ -25,21 +25,21 @@ from typing import Any, Literal
 
 import attrs
 
-from govern.clock import parse_utc
-from govern.config import CONFIG_NAME, Workspace, load_workspace
-from govern.delta_log import BUILD_OP_ID, DELTA_LOG_REGISTRY_ID, is_build_run, list_builds, read_sealed_file
-from govern.envelope import ENVELOPE_NAME
+from govern.config.workspace import CONFIG_NAME, Workspace, load_workspace
 from govern.errors import GovernError, Problem
+from govern.format.envelope import ENVELOPE_NAME
+from govern.format.jsonio import StrictJSONError, loads_strict
+from govern.format.plurals import plural
 from govern.governance.check import check_books
 from govern.governance.registries import known_registries
 from govern.governance.store import Books
-from govern.jsonio import StrictJSONError, loads_strict
-from govern.models import RunView
-from govern.plugin_manager import PluginHost
-from govern.plurals import plural
-from govern.progress import NO_PROGRESS
-from govern.runs import list_runs
-from govern.schema_store import DELTA_LOG_SCHEMAS
+from govern.host.manager import PluginHost
+from govern.log.delta_log import BUILD_OP_ID, DELTA_LOG_REGISTRY_ID, is_build_run, list_builds, read_sealed_file
+from govern.runs.listing import list_runs
+from govern.runs.views import RunView
+from govern.runtime.clock import parse_utc
+from govern.runtime.progress import NO_PROGRESS
+from govern.schema.store import DELTA_LOG_SCHEMAS
 
 Status = Literal["passed", "failed", "not_run"]
 #: The delta-log record schema, shipped as package data (``govern.schemas``).
@@ -238,7 +238,7 @@ def _check_seals(workspace: Workspace, host: PluginHost, builds: list[Path]) -> 
 def _check_chain(
     workspace: Workspace, host: PluginHost, builds: list[Path], records: tuple[dict[str, Any], ...]
 ) -> tuple[CheckOutcome, CheckOutcome, tuple[BuildRow, ...]]:
-    from govern.log_verification import verify_log
+    from govern.log.verification import verify_log
 
     if not builds:
         why = "no delta-log build yet ('govern delta build')"
@@ -322,7 +322,7 @@ def _check_payloads(host: PluginHost, builds: list[Path], records: tuple[dict[st
 
 
 def _check_schema(latest: LatestBuild | None, schema_file: str) -> CheckOutcome:
-    from govern.validation import delta_record_checker
+    from govern.log.validation import delta_record_checker
 
     name = "schema validation"
     if latest is None:
@@ -353,7 +353,7 @@ def _link_or_copy(source: str, destination: str) -> None:
 
 def _check_determinism(workspace: Workspace, host: PluginHost, latest: LatestBuild | None, builds: list[Path]) -> CheckOutcome:
     """Rebuild the latest build in a temporary copy and compare the log's bytes."""
-    from govern.build import plan_build
+    from govern.log.build import plan_build
 
     name = "determinism"
     if latest is None:
@@ -410,7 +410,7 @@ def _with_snapshots(workspace: Workspace, host: PluginHost, registry_ids: list[s
     "up to date" and they are no gap in the log."""
     if not registry_ids:
         return []
-    from govern.build import registry_exclusion
+    from govern.log.build import registry_exclusion
 
     runs = [RunView(path) for path in list_runs(workspace.runs_root).runs if not is_build_run(path.name)]
     pending = []

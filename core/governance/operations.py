@@ -14,12 +14,12 @@ import datetime as dt
 import attrs
 
 from govern.errors import GovernError
+from govern.format.models import Operation
 from govern.governance.documents import OP_ID_PATTERN, CatalogOperation, Document, MatrixRow
 from govern.governance.revision import Update, revise
 from govern.governance.scorecard import complete_update, ensure_scorecard_current
 from govern.governance.store import Books
 from govern.governance.versioning import Change
-from govern.models import Operation
 
 
 def check_new_operation(books: Books, op: Operation, source: str = "") -> Operation:

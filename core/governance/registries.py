@@ -15,15 +15,15 @@ from collections.abc import Mapping
 
 import attrs
 
-from govern.config import Workspace
+from govern.config.workspace import Workspace
 from govern.errors import GovernError
+from govern.format.models import CatalogEntry, RegistryKind
 from govern.governance.documents import LABEL_PATTERN, CatalogAddendum, Document, RegistryCatalog
 from govern.governance.revision import Update, first_version, revise
 from govern.governance.scorecard import complete_update, ensure_scorecard_current
 from govern.governance.store import Books
 from govern.governance.versioning import Change
-from govern.models import CatalogEntry, RegistryKind
-from govern.plugin_manager import PluginHost
+from govern.host.manager import PluginHost
 
 
 @attrs.frozen

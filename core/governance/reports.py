@@ -17,15 +17,15 @@ from typing import Any
 
 import attrs
 
-from govern.clock import format_utc
-from govern.config import Workspace
+from govern.config.workspace import Workspace
+from govern.format.plurals import plural
 from govern.governance.documents import ChangelogEntry, CoverageMatrix, Document
 from govern.governance.evidence import CheckOutcome, Evidence
 from govern.governance.figures import delta_points, format_percent, share_percent
 from govern.governance.markdown import code, first_sentence, table
 from govern.governance.schema_summary import schema_summary
-from govern.plugin_manager import PluginHost
-from govern.plurals import plural
+from govern.host.manager import PluginHost
+from govern.runtime.clock import format_utc
 
 REPORTS = ("validation", "completion")
 PROVEN, FAILED, NOT_PROVEN = "✅ proven", "❌ failed", "⬜ not proven"

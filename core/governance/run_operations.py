@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from govern.envelope import ENVELOPE_NAME
 from govern.errors import Problem
+from govern.format.envelope import ENVELOPE_NAME
+from govern.format.jsonio import StrictJSONError, loads_strict
+from govern.format.manifest import SEAL_NAME
 from govern.governance.documents import CATALOG_FILE, OperationsCatalog
-from govern.jsonio import StrictJSONError, loads_strict
-from govern.manifest import SEAL_NAME
-from govern.runs import list_runs
+from govern.runs.listing import list_runs
 
 
 def runs_by_operation(runs_root: Path) -> dict[str, list[str]]:

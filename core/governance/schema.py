@@ -13,7 +13,7 @@ import importlib.resources
 from typing import Any
 
 from govern.errors import GovernError, Problem
-from govern.jsonio import loads_strict
+from govern.format.jsonio import loads_strict
 
 SCHEMA_PACKAGE = "govern.schemas"
 COMMON_SCHEMA = "GOVERNANCE_common_v0_1.schema.json"

@@ -15,12 +15,12 @@ from collections.abc import Iterable
 import attrs
 
 from govern.errors import GovernError
+from govern.format.models import CatalogEntry
 from govern.governance.documents import CoverageMatrix, Document, OperationsCatalog, Scorecard, distinct_executables
 from govern.governance.figures import Figures, changed_figure_rows
 from govern.governance.revision import Update, revise
 from govern.governance.store import Books
 from govern.governance.versioning import Change
-from govern.models import CatalogEntry
 
 #: The default threshold of the "at or above" share.
 DEFAULT_THRESHOLD = "C3"

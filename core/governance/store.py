@@ -15,8 +15,10 @@ from typing import Any
 
 import attrs
 
-from govern.config import Workspace
+from govern.config.workspace import Workspace
 from govern.errors import GovernError, Problem
+from govern.format.jsonio import dump_canonical
+from govern.format.models import CatalogEntry
 from govern.governance.documents import (
     ADDENDA_DIR,
     ADDENDUM_FILE_PATTERN,
@@ -34,10 +36,9 @@ from govern.governance.documents import (
 )
 from govern.governance.schema import validate_document
 from govern.governance.transaction import commit_files, recover
-from govern.jsonio import dump_canonical, load_json_file
-from govern.locking import DEFAULT_LOCK_TIMEOUT, exclusive_lock
-from govern.models import CatalogEntry
-from govern.runs import LOCK_NAME
+from govern.runs.listing import LOCK_NAME
+from govern.store.files import load_json_file
+from govern.store.locking import DEFAULT_LOCK_TIMEOUT, exclusive_lock
 
 #: Largest governance document read.
 MAX_DOCUMENT_BYTES = 64 << 20

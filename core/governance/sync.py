@@ -14,8 +14,9 @@ import datetime as dt
 
 import attrs
 
-from govern.config import Workspace
+from govern.config.workspace import Workspace
 from govern.errors import GovernError
+from govern.format.models import Operation
 from govern.governance.documents import Document
 from govern.governance.operations import add_operations, check_new_operation
 from govern.governance.registries import (
@@ -29,8 +30,7 @@ from govern.governance.registries import (
 from govern.governance.revision import Update
 from govern.governance.scorecard import complete_update, ensure_scorecard_current
 from govern.governance.store import Books
-from govern.models import Operation
-from govern.plugin_manager import PluginHost
+from govern.host.manager import PluginHost
 
 
 @attrs.frozen

@@ -4,7 +4,7 @@ POSIX renames one file atomically, never several. So a change to catalog, matrix
 scorecard is made in phases, every file fsynced before the next phase:
 
 1. **stage** — inside a private folder next to the documents (``.govern-tmp-txn``), write
-   each new content (through :func:`govern.atomic.write_atomic`) and hard-link each current
+   each new content (through :func:`govern.store.atomic.write_atomic`) and hard-link each current
    file as its backup. Targets are checked first (a directory or a symlink in the way is
    refused). A failure here removes the folder: nothing changed.
 2. **commit point** — write ``JOURNAL.json`` in that folder (atomically): which target gets
@@ -21,7 +21,7 @@ files were never committed and are simply discarded. So between commands the doc
 always all-old or all-new; a reader other than govern can only see a mix while a crashed
 transaction waits for the next govern command.
 
-The renames go through :mod:`govern.faults`, so tests drive both paths through the real
+The renames go through :mod:`govern.runtime.faults`, so tests drive both paths through the real
 console script: ``GOVERN_FAULT=apply:governance@N`` kills the process just before the N-th
 replacement (``after-journal:governance`` right after the commit point), and
 ``GOVERN_FAULT_IO=replace:N:EIO`` makes the N-th rename of the process fail.
@@ -37,10 +37,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from govern import faults, interrupts
-from govern.atomic import TEMP_PREFIX, fsync_directory, write_atomic
 from govern.errors import GovernError
-from govern.jsonio import StrictJSONError, dump_canonical, loads_strict
+from govern.format.jsonio import StrictJSONError, dump_canonical, loads_strict
+from govern.runtime import faults, interrupts
+from govern.store.atomic import TEMP_PREFIX, fsync_directory, write_atomic
 
 #: The transaction folder, inside the directory whose files it replaces.
 TXN_DIR = f"{TEMP_PREFIX}txn"

@@ -13,7 +13,7 @@ from typing import Any
 
 import attrs
 
-from govern.clock import format_utc
+from govern.runtime.clock import format_utc
 
 #: The version a document is created with.
 INITIAL_VERSION = "0.1"

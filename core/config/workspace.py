@@ -1,0 +1,272 @@
+"""``registry_config.toml`` (DESIGN §3).
+
+A workspace is a directory holding ``registry_config.toml``, found by
+:func:`govern.config.root.find_workspace_root` (re-exported here). The file is
+read with :mod:`tomllib` and structured into frozen attrs models by the strict converter, so
+every error names the file, the key path and what was expected.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from govern.__about__ import PROJECT_NAME
+from govern.config.root import CONFIG_NAME, find_workspace_root
+from govern.errors import GovernError
+from govern.format.paths import manifest_path_problem
+
+if TYPE_CHECKING:
+    from govern.format.models import RegistryKind
+
+REGISTRY_ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+#: Every delta-record version a log may hold, oldest first (``[workspace] record_version``);
+#: a workspace may move to a later one, never back.
+RECORD_VERSIONS = ("0.1", "0.2")
+
+
+@attrs.frozen
+class WorkspaceSettings:
+    """The ``[workspace]`` table."""
+
+    runs_root: str = ".codex/RUNS"
+    delta_log_artifact: str = "REGISTRY_DELTA_LOG_v0_1.jsonl"
+    active_pointers: str | None = None
+    governance_dir: str = "governance"
+    #: The version of the delta records a build writes: "0.1", or "0.2" (plugin-declared
+    #: bases). A log may move from 0.1 to 0.2, never back.
+    record_version: str = "0.1"
+    #: True only in govern's reference workspace (the seed's Phase 2.2.3 registries): its
+    #: reports word their criteria as the seed's completion report did.
+    reference: bool = False
+
+
+@attrs.frozen
+class PluginSettings:
+    """The ``[plugins]`` table."""
+
+    disable: list[str] = attrs.Factory(list)
+
+
+@attrs.frozen
+class RegistryConfig:
+    """One ``[registries.<id>]`` table. ``options`` is for the kind's plugin: its keys are the
+    ones the kind declares (checked by :func:`check_registry_kinds`, which knows the kinds)."""
+
+    kind: str
+    artifact: str | None = None
+    schema: str | None = None
+    reason: str | None = None
+    description: str | None = None
+    options: dict[str, Any] = attrs.Factory(dict)
+
+
+@attrs.frozen
+class WorkspaceConfig:
+    """The whole of ``registry_config.toml``."""
+
+    workspace: WorkspaceSettings = attrs.Factory(WorkspaceSettings)
+    plugins: PluginSettings = attrs.Factory(PluginSettings)
+    registries: dict[str, RegistryConfig] = attrs.Factory(dict)
+
+
+@attrs.frozen
+class Registry:
+    """A configured registry: its id and its configuration."""
+
+    id: str
+    config: RegistryConfig
+
+    @property
+    def kind(self) -> str:
+        """The registry kind (``sealed``, ``external``, … or a plugin's)."""
+        return self.config.kind
+
+
+@attrs.frozen
+class Workspace:
+    """A loaded workspace: where it is and what it configures."""
+
+    root: Path
+    config: WorkspaceConfig
+
+    @property
+    def config_path(self) -> Path:
+        """The ``registry_config.toml`` file."""
+        return self.root / CONFIG_NAME
+
+    @property
+    def runs_root(self) -> Path:
+        """Where run folders live."""
+        return self.root / self.config.workspace.runs_root
+
+    @property
+    def governance_dir(self) -> Path:
+        """Where the governance documents live."""
+        return self.root / self.config.workspace.governance_dir
+
+    @property
+    def active_pointers_path(self) -> Path | None:
+        """The optional active-pointers file."""
+        pointers = self.config.workspace.active_pointers
+        return None if pointers is None else self.root / pointers
+
+    def registries(self) -> list[Registry]:
+        """Every configured registry, sorted by id."""
+        return [Registry(rid, cfg) for rid, cfg in sorted(self.config.registries.items())]
+
+    def registry(self, registry_id: str) -> Registry:
+        """One registry by id; E_REGISTRY_UNKNOWN naming the configured ids if absent."""
+        cfg = self.config.registries.get(registry_id)
+        if cfg is None:
+            known = ", ".join(sorted(self.config.registries)) or "none"
+            raise GovernError("E_REGISTRY_UNKNOWN", f"{self.config_path}: no registry {registry_id!r} (configured: {known})")
+        return Registry(registry_id, cfg)
+
+    def check_runs_root(self) -> None:
+        """The configured runs root must be an existing folder (E_RUNS_ROOT_MISSING,
+        E_NOT_A_DIRECTORY), naming the configured value, the resolved path and the key.
+
+        Called before anything reads or locks the runs root: a typo (``.codex/RUN``) would
+        otherwise read as an empty history that "verifies", and the lock would create the
+        typo'd folder.
+        """
+        configured = self.config.workspace.runs_root
+        where = f"{self.config_path}: workspace.runs_root = {configured!r}"
+        path = self.runs_root
+        if not path.exists():
+            raise GovernError(
+                "E_RUNS_ROOT_MISSING",
+                f"{where}: {path} does not exist; fix workspace.runs_root, or create the folder if the value is right",
+            )
+        if not path.is_dir():
+            raise GovernError("E_NOT_A_DIRECTORY", f"{where}: {path} is not a directory")
+
+
+def parse_config(text: str, source: Path) -> WorkspaceConfig:
+    """Parse and check the text of a config file; errors name ``source`` and the key."""
+    if text.startswith("\ufeff"):
+        raise GovernError("E_CONFIG_SYNTAX", f"{source}: starts with a byte-order mark (BOM); save it as plain UTF-8")
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        # tomllib's message already ends "(at line L, column C)".
+        raise GovernError("E_CONFIG_SYNTAX", f"{source}: {exc}") from None
+    # cattrs is imported here, not at module level: finding a workspace (done on every
+    # command, to read [plugins] disable early) must not pay for it.
+    from govern.config.converter import describe_structure_error, make_converter
+
+    try:
+        config = make_converter().structure(raw, WorkspaceConfig)
+    except Exception as exc:  # cattrs raises ClassValidationError / BaseValidationError groups
+        messages = describe_structure_error(exc)
+        raise GovernError("E_CONFIG_INVALID", f"{source}: {'; '.join(messages)}") from None
+    _check_values(config, source)
+    return config
+
+
+def _check_values(config: WorkspaceConfig, source: Path) -> None:
+    for registry_id, registry in config.registries.items():
+        if not REGISTRY_ID_PATTERN.fullmatch(registry_id):
+            # repr: the id is hostile until checked (a quoted TOML key may hold a newline).
+            raise GovernError("E_CONFIG_INVALID", f"{source}: registries[{registry_id!r}]: id must match [a-z][a-z0-9_]*")
+        if registry.artifact is not None:
+            reason = manifest_path_problem(registry.artifact)
+            if reason:
+                raise GovernError("E_CONFIG_INVALID", f"{source}: registries.{registry_id}.artifact: {reason}{_path_advice(registry.artifact)}")
+    version = config.workspace.record_version
+    if version not in RECORD_VERSIONS:
+        expected = " or ".join(f'"{v}"' for v in RECORD_VERSIONS)
+        raise GovernError("E_CONFIG_INVALID", f"{source}: workspace.record_version: {version!r} is not a record version (expected {expected})")
+    artifact = config.workspace.delta_log_artifact
+    reason = manifest_path_problem(artifact)
+    if reason:
+        raise GovernError("E_CONFIG_INVALID", f"{source}: workspace.delta_log_artifact: {reason}")
+
+
+def folder_artifact(path: str) -> str | None:
+    """The folder artifact meant by a path written with a trailing '/' (``reports/`` →
+    ``reports``: a manifest path never ends with '/'), or None when ``path`` is not such a
+    path or is malformed otherwise."""
+    stripped = path.rstrip("/")
+    return stripped if stripped != path and stripped and manifest_path_problem(stripped) is None else None
+
+
+def _path_advice(path: str) -> str:
+    """Advice that works for the one malformed path with an obvious fix (a trailing '/')."""
+    folder = folder_artifact(path)
+    return "" if folder is None else f" (a folder artifact is written without it: artifact = {folder!r})"
+
+
+def load_workspace(start: Path | None = None, explicit: Path | None = None) -> Workspace:
+    """Find and load the workspace (E_WORKSPACE_NOT_FOUND, E_CONFIG_SYNTAX, E_CONFIG_INVALID)."""
+    root = find_workspace_root(start, explicit)
+    path = root / CONFIG_NAME
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise GovernError("E_IO", f"{path}: cannot read: {exc.strerror}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise GovernError("E_CONFIG_SYNTAX", f"{path}: invalid UTF-8 at byte {exc.start}") from None
+    return Workspace(root=root, config=parse_config(text, path))
+
+
+def check_registry_kinds(
+    workspace: Workspace, kinds: Mapping[str, RegistryKind], *, unknown_is_error: bool = True
+) -> list[str]:
+    """Every registry's kind must be declared by a plugin, with the keys that kind requires
+    and no option it does not declare.
+
+    A kind no plugin declares is E_CONFIG_UNKNOWN_KIND where the kind's code must run (a
+    build). Commands that only check seals and the log never run it (an auditor's machine
+    need not have the pipeline's plugins): with ``unknown_is_error=False`` each such registry
+    is a returned warning instead, naming the entry-point group to install it from.
+    """
+    warnings: list[str] = []
+    for registry in workspace.registries():
+        kind = kinds.get(registry.kind)
+        where = f"{workspace.config_path}: registries.{registry.id}"
+        if kind is None:
+            if not unknown_is_error:
+                warnings.append(
+                    f"{where}.kind: no installed plugin handles kind {registry.kind!r}; checking seals and the log "
+                    f"does not need it, building does (install the plugin that provides it: entry-point group {PROJECT_NAME!r})"
+                )
+                continue
+            installed = ", ".join(sorted(kinds)) or "none"
+            raise GovernError(
+                "E_CONFIG_UNKNOWN_KIND",
+                f"{where}.kind: no installed plugin handles kind {registry.kind!r} (installed kinds: {installed})",
+            )
+        for key in kind.requires:
+            if required_value(registry.config, key) is None:
+                raise GovernError("E_CONFIG_INVALID", f"{where}.{key}: required for kind {registry.kind!r}")
+        check_registry_options(registry, kind, where)
+    return warnings
+
+
+def check_registry_options(registry: Registry, kind: RegistryKind, where: str) -> None:
+    """Every key of the registry's ``options`` table must be one its kind declares
+    (E_CONFIG_INVALID naming the option, the kind and the options it accepts)."""
+    accepted = kind.accepted_options()
+    for name in sorted(registry.config.options):
+        if name not in accepted:
+            accepts = f"accepts: {', '.join(accepted)}" if accepted else "accepts no options"
+            raise GovernError(
+                "E_CONFIG_INVALID", f"{where}.options.{name}: unknown option for kind {registry.kind!r} (it {accepts})"
+            )
+
+
+def required_value(config: RegistryConfig, key: str) -> Any:
+    """The value of a key a kind requires: a registry key (``artifact``) or one of its
+    ``options`` (``options.key``); None when it is not set."""
+    if key.startswith("options."):
+        return config.options.get(key.removeprefix("options."))
+    return getattr(config, key, None)

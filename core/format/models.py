@@ -1,0 +1,169 @@
+"""The value objects plugins and the host exchange: snapshots, deltas, records, kinds, ops.
+
+All are frozen attrs classes. JSON shapes (``to_json``) are the external contract of
+DESIGN §5; the JSON Schema in ``schemas/`` is its formal statement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+#: The record version written unless ``[workspace] record_version`` says otherwise.
+DELTA_VERSION = "0.1"
+#: The bases of the built-in plugins, the only ones record v0.1 admits. ``unknown`` is the
+#: honest answer when sealed evidence is missing.
+BUILTIN_BASES = ("manifest_diff", "unknown")
+#: A delta's basis: one of :data:`BUILTIN_BASES`, or (from record v0.2 on) a name a plugin
+#: declares through ``govern_delta_bases``.
+DeltaBasis = str
+
+
+@attrs.frozen
+class SealedRef:
+    """A pointer to a snapshot: which run, where, which artifact, which manifest."""
+
+    run_id: str
+    run_root: str
+    relpath: str | None
+    manifest_sha256: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``sealed_ref`` JSON object."""
+        return {
+            "run_id": self.run_id,
+            "run_root": self.run_root,
+            "relpath": self.relpath,
+            "manifest_sha256": self.manifest_sha256,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SealedRef:
+        """Rebuild from a record's ``from_ref``/``to_ref`` object."""
+        return cls(data["run_id"], data["run_root"], data["relpath"], data["manifest_sha256"])
+
+
+def _sorted_tuple(paths: Any) -> tuple[str, ...]:
+    return tuple(sorted(paths))
+
+
+@attrs.frozen
+class Delta:
+    """What changed between two snapshots, or why it cannot be known."""
+
+    basis: DeltaBasis
+    added: tuple[str, ...] = attrs.field(default=(), converter=_sorted_tuple)
+    removed: tuple[str, ...] = attrs.field(default=(), converter=_sorted_tuple)
+    modified: tuple[str, ...] = attrs.field(default=(), converter=_sorted_tuple)
+    unknown_reason: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if self.basis == "unknown":
+            if not self.unknown_reason or self.added or self.removed or self.modified:
+                raise ValueError("an unknown delta has a reason and no paths")
+        elif self.unknown_reason is not None:
+            raise ValueError("only an unknown delta has an unknown_reason")
+
+    def counts(self) -> dict[str, int | None]:
+        """Tri-state counts: integers when known, None when the basis is unknown."""
+        if self.basis == "unknown":
+            return {"added": None, "removed": None, "modified": None}
+        return {"added": len(self.added), "removed": len(self.removed), "modified": len(self.modified)}
+
+
+@attrs.frozen
+class DeltaRecord:
+    """One line of the delta log."""
+
+    registry_id: str
+    from_ref: SealedRef | None
+    to_ref: SealedRef
+    delta: Delta
+    created_utc: str
+    derivation_run_id: str
+    #: The record version (``[workspace] record_version``).
+    delta_version: str = DELTA_VERSION
+
+    @property
+    def is_bootstrap(self) -> bool:
+        """True for a registry's first record."""
+        return self.from_ref is None
+
+    def to_json(self) -> dict[str, Any]:
+        """The record as a JSON object (DESIGN §5)."""
+        record: dict[str, Any] = {
+            "delta_version": self.delta_version,
+            "registry_id": self.registry_id,
+            "from_ref": None if self.from_ref is None else self.from_ref.to_json(),
+            "to_ref": self.to_ref.to_json(),
+            "delta_basis": self.delta.basis,
+            "added_paths": list(self.delta.added),
+            "removed_paths": list(self.delta.removed),
+            "modified_paths": list(self.delta.modified),
+            "counts": self.delta.counts(),
+            "created_utc": self.created_utc,
+            "derivation_run_id": self.derivation_run_id,
+        }
+        if self.delta.unknown_reason is not None:
+            record["unknown_reason"] = self.delta.unknown_reason
+        return record
+
+
+@attrs.frozen
+class RegistryKind:
+    """A registry kind a plugin handles, e.g. ``sealed`` or ``external``.
+
+    ``requires`` names the config keys a registry of this kind must set (checked when the
+    configuration is loaded): a registry key such as ``artifact``, or ``options.NAME`` for a
+    key of the registry's ``options`` table. ``options`` declares every key that table may
+    hold, name → what it means (shown by ``govern registry show`` and in errors); an option a
+    registry sets that its kind does not declare is a configuration error, so a typo never
+    passes. A required ``options.NAME`` counts as declared. A kind built as
+    ``RegistryKind(name, summary)`` declares no options. ``excluded`` says the kind is
+    excluded from the delta log by design.
+    """
+
+    name: str
+    summary: str
+    requires: tuple[str, ...] = ()
+    excluded: bool = False
+    options: Mapping[str, str] = attrs.field(factory=dict, converter=dict, hash=False)
+
+    def accepted_options(self) -> tuple[str, ...]:
+        """The option names a registry of this kind may set, sorted: the declared ones and
+        the required ``options.NAME`` keys."""
+        required = (key.removeprefix("options.") for key in self.requires if key.startswith("options."))
+        return tuple(sorted({*self.options, *required}))
+
+
+@attrs.frozen
+class Operation:
+    """An operation a plugin provides, for the allowed-operations catalog."""
+
+    op_id: str
+    title: str
+    executables: tuple[str, ...]
+    coverage: str
+    enforcement: tuple[str, ...]
+
+
+@attrs.frozen
+class CatalogEntry:
+    """A registry a plugin contributes to the registry catalog (or its addendum)."""
+
+    registry_id: str
+    kind: str
+    sealed: bool
+    artifact: str | None = None
+    description: str | None = None
+
+
+@attrs.frozen
+class ReportSection:
+    """A Markdown section a plugin adds to a report; ``order`` sorts sections."""
+
+    title: str
+    markdown: str
+    order: int = 500

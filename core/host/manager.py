@@ -1,0 +1,756 @@
+"""The plugin host: loads built-in and third-party plugins and calls their hooks.
+
+Built-ins are registered by module name from :data:`DEFAULT_PLUGINS` through the same path as
+entry points (group ``govern``). Entry points are loaded one by one, so one broken plugin is
+reported ("plugin NAME (DIST VERSION) failed to load: …") and skipped instead of taking
+govern down (llm issue #1280) — unless strict mode makes it fatal. Every plugin is checked
+when it is registered: a hook name no hookspec declares (``pm.check_pending()``) or an
+argument govern never passes rejects the plugin, by name, with the closest real hook.
+
+Choosing what loads: ``GOVERN_LOAD_PLUGINS`` is an allow-list of entry-point names (set but
+empty: no third-party plugin at all), ``GOVERN_DISABLE_PLUGINS`` and ``[plugins] disable`` a
+block-list of plugin names (built-in or not) — except :data:`ESSENTIAL_PLUGINS`, which govern
+cannot work without. ``GOVERN_STRICT_PLUGINS=1`` (``--strict-plugins``) makes every plugin
+failure fatal (exit 2).
+
+Nothing happens at import time: a test builds a fresh :class:`PluginHost`.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import difflib
+import importlib
+import inspect
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+from govern.__about__ import PROJECT_NAME
+from govern.errors import GovernError
+from govern.host import hookspecs
+
+if TYPE_CHECKING:
+    import typer
+
+    from govern.config.workspace import Registry, Workspace
+    from govern.format.manifest import SealCheck
+    from govern.format.models import CatalogEntry, Delta, Operation, RegistryKind, ReportSection
+    from govern.runs.views import RunView, Snapshot
+    from govern.runtime.progress import Progress
+    from govern.seal.sealing import SealResult
+
+#: Built-in plugins, by module; registered under their last name part.
+DEFAULT_PLUGINS: tuple[str, ...] = (
+    "govern.plugins.sha256_seal",
+    "govern.plugins.sealed_registry",
+    "govern.plugins.excluded_kinds",
+    "govern.plugins.manifest_diff",
+    "govern.plugins.unknown_basis",
+    "govern.plugins.delta_log",
+    "govern.plugins.governance",
+)
+#: Built-ins govern cannot work without (seals, the honest ``unknown`` fallback, OP-QA11);
+#: they cannot be disabled.
+ESSENTIAL_PLUGINS = frozenset({"sha256_seal", "unknown_basis", "delta_log"})
+
+ENV_LOAD = "GOVERN_LOAD_PLUGINS"
+ENV_DISABLE = "GOVERN_DISABLE_PLUGINS"
+ENV_STRICT = "GOVERN_STRICT_PLUGINS"
+CONFIG_DISABLE = "[plugins] disable"
+#: Every hook's name starts with this; a function so named is a hook implementation.
+HOOK_PREFIX = "govern_"
+_TRUE = frozenset({"1", "true", "yes", "on"})
+
+#: Plugin objects (name, object) that :meth:`PluginHost.load_plugins` registers after the
+#: built-ins, as if they were installed — how :mod:`govern.testing` runs the CLI in-process
+#: with a plugin under test. Empty outside such a block.
+EXTRA_PLUGINS: contextvars.ContextVar[tuple[tuple[str, object], ...]] = contextvars.ContextVar(
+    "govern_extra_plugins", default=()
+)
+EXTRA_SOURCE = "test plugin"
+
+
+# Dataclasses, not attrs: plugins load on every command (`--help` too) and attrs would be
+# its most expensive import (issue 7's start-up target).
+@dataclass(frozen=True, slots=True)
+class PluginInfo:
+    """A loaded plugin: its name, where it came from, and the hooks it implements."""
+
+    name: str
+    source: str
+    hooks: tuple[str, ...]
+
+    @property
+    def builtin(self) -> bool:
+        """True for govern's own plugins."""
+        return self.source == "built-in"
+
+
+@dataclass(frozen=True, slots=True)
+class PluginFailure:
+    """A plugin that could not be loaded (or could not add its commands), and why."""
+
+    name: str
+    source: str
+    reason: str
+    #: What failed: ``load`` (import, validation) or ``add its commands``.
+    action: str = "load"
+
+    def message(self) -> str:
+        """The one-line report, with the hint to disable it."""
+        return (
+            f"plugin {self.name} ({self.source}) failed to {self.action}: {self.reason} "
+            f"(disable it with {ENV_DISABLE}={self.name})"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PluginSkip:
+    """A plugin deliberately not loaded: blocked, or not on the allow-list."""
+
+    name: str
+    source: str
+    reason: str
+
+
+class PluginRejected(Exception):
+    """A plugin object failed validation (unknown hook, wrong arguments, name taken)."""
+
+
+class _GovernPluginManager(pluggy.PluginManager):
+    """pluggy's manager, taking every function named ``govern_*`` as a hook implementation.
+
+    As pytest does with ``pytest_*``: a hook whose ``@hookimpl`` was forgotten still runs, and
+    a misspelt one is still seen — and rejected by ``check_pending`` — instead of being
+    silently ignored.
+    """
+
+    def parse_hookimpl_opts(self, plugin: object, name: str) -> Any:
+        opts = super().parse_hookimpl_opts(plugin, name)
+        if opts is None and name.startswith(HOOK_PREFIX):
+            value = inspect.getattr_static(plugin, name, None)
+            if isinstance(value, (staticmethod, classmethod)) or inspect.isfunction(value) or inspect.ismethod(value):
+                return {}
+        return opts
+
+
+def split_names(value: str | None) -> set[str] | None:
+    """Names of a comma-separated list (None stays None: the variable is not set)."""
+    if value is None:
+        return None
+    return {name.strip() for name in value.split(",") if name.strip()}
+
+
+def _one_line(text: str) -> str:
+    """Multi-line messages (pluggy's, exceptions') as one line."""
+    return "; ".join(part.strip() for part in str(text).splitlines() if part.strip()) or "(no message)"
+
+
+def _entry_point_source(entry_point: Any) -> str:
+    dist = getattr(entry_point, "dist", None)
+    if dist is None:
+        return f"entry point {getattr(entry_point, 'value', '?')}"
+    return f"{dist.name} {dist.version}"
+
+
+class PluginHost:
+    """Owns the pluggy manager; one typed method per hook."""
+
+    def __init__(
+        self,
+        *,
+        disable: Iterable[str] | Mapping[str, str] = (),
+        load_only: Iterable[str] | None = None,
+        strict: bool = False,
+    ) -> None:
+        """``disable``: names not to load (a mapping gives where each name was configured);
+        ``load_only``: the entry points allowed (None: all); ``strict``: failures are fatal."""
+        self.pm = _GovernPluginManager(PROJECT_NAME)
+        self.pm.add_hookspecs(hookspecs)
+        self.disable: dict[str, str] = (
+            dict(disable) if isinstance(disable, Mapping) else {name: "the disable list" for name in disable}
+        )
+        self.load_only = None if load_only is None else set(load_only)
+        self.strict = strict
+        self.failures: list[PluginFailure] = []
+        self.skipped: list[PluginSkip] = []
+        #: Warnings about the selection itself (a disabled name no plugin has, …).
+        self.notes: list[str] = []
+        self._sources: dict[str, str] = {}
+        #: :meth:`registry_kind_providers` for the plugins registered when it was computed
+        #: (see :meth:`_kind_providers`).
+        self._kinds_seen: tuple[tuple[tuple[str, int], ...], dict[str, tuple[RegistryKind, str]]] | None = None
+
+    @classmethod
+    def from_environment(
+        cls,
+        *,
+        config_disable: Iterable[str] = (),
+        strict: bool = False,
+        environ: Mapping[str, str] | None = None,
+    ) -> PluginHost:
+        """A host honouring ``GOVERN_LOAD_PLUGINS``, ``GOVERN_DISABLE_PLUGINS``,
+        ``GOVERN_STRICT_PLUGINS`` and the config's ``[plugins] disable``."""
+        env = os.environ if environ is None else environ
+        disable = {name: CONFIG_DISABLE for name in config_disable}
+        disable.update({name: ENV_DISABLE for name in split_names(env.get(ENV_DISABLE)) or ()})
+        return cls(
+            disable=disable,
+            load_only=split_names(env.get(ENV_LOAD)),
+            strict=strict or env.get(ENV_STRICT, "").strip().lower() in _TRUE,
+        )
+
+    # ---------------------------------------------------------------------------- loading
+
+    def load_plugins(self, entry_points: Iterable[Any] | None = None) -> None:
+        """Register the built-ins, then every entry point of group ``govern``.
+
+        ``entry_points`` replaces the installed ones (tests pass fakes: objects with
+        ``.name``, ``.load()`` and ``.dist``). Refuses to disable an essential built-in
+        (E_PLUGIN_FAILED, exit 2). A plugin that fails is recorded in :attr:`failures`, or
+        raises E_PLUGIN_FAILED in strict mode.
+        """
+        blocked_essentials = sorted(set(self.disable) & ESSENTIAL_PLUGINS)
+        if blocked_essentials:
+            where = sorted({self.disable[name] for name in blocked_essentials})
+            raise GovernError(
+                "E_PLUGIN_FAILED",
+                f"cannot disable {', '.join(blocked_essentials)} (named in {' and '.join(where)}): "
+                f"govern cannot work without {'it' if len(blocked_essentials) == 1 else 'them'} "
+                f"(essential built-ins: {', '.join(sorted(ESSENTIAL_PLUGINS))})",
+            )
+        seen: set[str] = set()
+        for module_name in DEFAULT_PLUGINS:
+            name = module_name.rsplit(".", 1)[1]
+            seen.add(name)
+            if self._blocked(name, "built-in"):
+                continue
+            self._register_safely(name, "built-in", lambda m=module_name: importlib.import_module(m))
+        for name, plugin in EXTRA_PLUGINS.get():
+            seen.add(name)
+            if not self._blocked(name, EXTRA_SOURCE):
+                self._register_safely(name, EXTRA_SOURCE, lambda p=plugin: p)
+        if entry_points is None:
+            from importlib.metadata import entry_points as installed
+
+            entry_points = installed(group=PROJECT_NAME)
+        loaded_values: dict[str, str] = {}
+        for entry_point in sorted(entry_points, key=lambda ep: ep.name):
+            name = entry_point.name
+            source = _entry_point_source(entry_point)
+            seen.add(name)
+            value = getattr(entry_point, "value", None)
+            if value is not None and loaded_values.get(name) == value:
+                continue  # the same distribution found twice on sys.path
+            if value is not None:
+                loaded_values.setdefault(name, value)
+            if self._blocked(name, source):
+                continue
+            if self.load_only is not None and name not in self.load_only:
+                self.skipped.append(PluginSkip(name, source, f"not in {ENV_LOAD}"))
+                continue
+            self._register_safely(name, source, entry_point.load)
+        for name in sorted(set(self.disable) - seen):
+            self.notes.append(f"{self.disable[name]} names {name!r}, but no plugin of that name is installed")
+        for name in sorted((self.load_only or set()) - seen):
+            self.notes.append(f"{ENV_LOAD} names {name!r}, but no installed entry point has that name")
+
+    def _blocked(self, name: str, source: str) -> bool:
+        where = self.disable.get(name)
+        if where is None:
+            return False
+        self.skipped.append(PluginSkip(name, source, f"disabled by {where}"))
+        return True
+
+    def register(self, plugin: object, name: str, source: str = "registered object") -> None:
+        """Register a plugin object (a module, class instance, …) and validate its hooks.
+
+        Raises E_PLUGIN_FAILED naming the plugin when the name is taken, a hook name is
+        unknown (caught by ``check_pending``) or a hook asks for an argument govern never
+        passes; the manager is then left as it was.
+        """
+        try:
+            self._add(plugin, name, source)
+        except PluginRejected as rejected:
+            raise GovernError("E_PLUGIN_FAILED", f"plugin {name} ({source}): {rejected}") from None
+
+    def _add(self, plugin: object, name: str, source: str) -> None:
+        if self.pm.has_plugin(name):
+            raise PluginRejected(f"the name {name!r} is already taken by {self._sources.get(name, 'another plugin')}")
+        if self.pm.is_registered(plugin):
+            raise PluginRejected(f"the same object is already registered as {self.pm.get_name(plugin)!r}")
+        try:
+            self.pm.register(plugin, name=name)
+        except pluggy.PluginValidationError as exc:
+            raise PluginRejected(self._explain(plugin, exc)) from None
+        except ValueError as exc:
+            raise PluginRejected(_one_line(str(exc))) from None
+        try:
+            self.pm.check_pending()
+        except pluggy.PluginValidationError as exc:
+            explanation = self._explain(plugin, exc)
+            self.pm.unregister(plugin)
+            raise PluginRejected(explanation) from None
+        self._sources[name] = source
+
+    def _explain(self, plugin: object, exc: pluggy.PluginValidationError) -> str:
+        """Why pluggy refused ``plugin``, in one line naming the hook (and the closest real one)."""
+        problems = []
+        known = self.hook_names()
+        for attr in sorted(dir(plugin)):
+            opts = self.pm.parse_hookimpl_opts(plugin, attr)
+            if opts is None:
+                continue
+            hook_name = opts.get("specname") or attr
+            if hook_name not in known:
+                if opts.get("optionalhook"):
+                    continue
+                close = difflib.get_close_matches(hook_name, known, n=1)
+                hint = f" (did you mean {close[0]}?)" if close else f" (no hookspec of that name in {hookspecs.__name__})"
+                problems.append(f"unknown hook {hook_name}{hint}")
+                continue
+            passed = getattr(self.pm.hook, hook_name).spec.argnames
+            wanted = _required_arguments(getattr(plugin, attr, None))
+            extra = [arg for arg in wanted if arg not in passed]
+            if extra:
+                problems.append(
+                    f"{hook_name} asks for {', '.join(extra)}, which govern never passes "
+                    f"(it passes: {', '.join(passed) or 'nothing'})"
+                )
+        return "; ".join(problems) or _one_line(str(exc))
+
+    def unregister(self, name: str) -> None:
+        """Remove a plugin by name."""
+        self.pm.unregister(name=name)
+        self._sources.pop(name, None)
+
+    def _register_safely(self, name: str, source: str, load: Callable[[], object]) -> None:
+        try:
+            plugin = load()
+            self._add(plugin, name, source)
+        except PluginRejected as rejected:
+            self._fail(PluginFailure(name, source, str(rejected)))
+        except (Exception, SystemExit) as exc:  # an import-time crash (or sys.exit) in a plugin
+            self._fail(PluginFailure(name, source, f"{type(exc).__name__}: {_one_line(str(exc))}"))
+
+    def _fail(self, failure: PluginFailure) -> None:
+        if self.strict:
+            raise GovernError("E_PLUGIN_FAILED", failure.message())
+        self.failures.append(failure)
+
+    def source(self, name: str) -> str:
+        """Where a registered plugin came from: ``built-in``, ``DIST VERSION``, …"""
+        return self._sources.get(name, "registered object")
+
+    def plugins(self) -> list[PluginInfo]:
+        """Every registered plugin with its source and hooks, sorted by name."""
+        infos = []
+        for name, plugin in self.pm.list_name_plugin():
+            if plugin is None:
+                continue
+            hooks = tuple(sorted(caller.name for caller in self.pm.get_hookcallers(plugin) or ()))
+            infos.append(PluginInfo(name, self.source(name), hooks))
+        return sorted(infos, key=lambda info: info.name)
+
+    @staticmethod
+    def hook_names() -> list[str]:
+        """Every hook govern defines (the functions of :mod:`govern.host.hookspecs`), sorted."""
+        return sorted(name for name in dir(hookspecs) if name.startswith(HOOK_PREFIX))
+
+    # ---------------------------------------------------------------------------- calling
+
+    def _call(self, hook_name: str, **kwargs: Any) -> Any:
+        """Call a hook; an exception from a plugin becomes E_PLUGIN_FAILED naming it.
+
+        A :class:`GovernError` a plugin raises (a deliberate refusal) passes through as is.
+        """
+        return self._invoke(getattr(self.pm.hook, hook_name), hook_name, kwargs)
+
+    def _invoke(self, caller: Any, hook_name: str, kwargs: Mapping[str, Any]) -> Any:
+        """Call ``caller`` (the hook, or a subset of its plugins) as :meth:`_call` does."""
+        try:
+            return caller(**kwargs)
+        except GovernError:
+            raise
+        except Exception as exc:
+            raise self._hook_error(hook_name, exc) from exc
+
+    def _hook_error(self, hook_name: str, exc: BaseException, culprit: str | None = None) -> GovernError:
+        culprit = culprit or self._culprit(hook_name, exc.__traceback__)
+        who = f"plugin {culprit} ({self.source(culprit)})" if culprit else "a plugin"
+        hint = f" (disable it with {ENV_DISABLE}={culprit})" if culprit and culprit not in ESSENTIAL_PLUGINS else ""
+        return GovernError(
+            "E_PLUGIN_FAILED",
+            f"{who} raised in {hook_name}: {type(exc).__name__}: {_one_line(str(exc))}{hint}",
+        )
+
+    def _culprit(self, hook_name: str, tb: TracebackType | None) -> str | None:
+        """The plugin whose hook implementation is the innermost frame of ``tb``.
+
+        Frames are matched by code object, so two plugins defined in one file are told apart
+        and a plugin that fails inside a helper it calls is still named.
+        """
+        caller = getattr(self.pm.hook, hook_name, None)
+        codes: dict[Any, str] = {}
+        for impl in caller.get_hookimpls() if caller is not None else ():
+            for code in _code_objects(impl.function):
+                codes[code] = impl.plugin_name
+        culprit = None
+        while tb is not None:
+            culprit = codes.get(tb.tb_frame.f_code, culprit)
+            tb = tb.tb_next
+        return culprit
+
+    def _implementers(self, hook_name: str) -> list[str]:
+        caller = getattr(self.pm.hook, hook_name)
+        return sorted({impl.plugin_name for impl in caller.get_hookimpls()})
+
+    def _wrong_result(self, hook_name: str, value: Any, expected: str) -> GovernError:
+        return GovernError(
+            "E_PLUGIN_FAILED",
+            f"{hook_name} returned {_describe(value)}, not {expected} "
+            f"(implemented by: {', '.join(self._implementers(hook_name))})",
+        )
+
+    def _collected(self, hook_name: str, groups: Any, item_type: type, expected: str) -> list[Any]:
+        """Flatten a collect hook's results, checking each plugin returned a list of ``item_type``."""
+        items = []
+        for group in groups:
+            if group is None:
+                continue
+            if not isinstance(group, (list, tuple)) or not all(isinstance(item, item_type) for item in group):
+                raise self._wrong_result(hook_name, group, f"a list of {expected}")
+            items.extend(group)
+        return items
+
+    def _call_plugin(self, hook_name: str, plugin_name: str, **kwargs: Any) -> list[Any]:
+        """Call one plugin's implementations of a *collect* hook, as pluggy would (its
+        arguments by name), so that the results and any failure are that plugin's. Wrappers
+        are not called: these hooks are collected plugin by plugin.
+
+        An exception (other than a deliberate GovernError) is E_PLUGIN_FAILED naming the plugin.
+        """
+        results = []
+        for impl in reversed(getattr(self.pm.hook, hook_name).get_hookimpls()):
+            if impl.plugin_name != plugin_name or impl.wrapper or impl.hookwrapper:
+                continue
+            args = [kwargs[name] for name in impl.argnames]
+            extra = {name: kwargs[name] for name in impl.kwargnames if name in kwargs}
+            try:
+                result = impl.function(*args, **extra)
+            except GovernError:
+                raise
+            except Exception as exc:
+                raise self._hook_error(hook_name, exc, plugin_name) from exc
+            if result is not None:
+                results.append(result)
+        return results
+
+    def _add_commands(self, name: str, app: typer.Typer, commands: int, groups: int, taken: set[str]) -> set[str]:
+        """Call one plugin's ``govern_register_commands``; the names it added (raises if any
+        is taken already, or typer cannot build its commands)."""
+        for impl in reversed(self.pm.hook.govern_register_commands.get_hookimpls()):
+            if impl.plugin_name == name and not (impl.wrapper or impl.hookwrapper):
+                impl.function(*[{"app": app}[arg] for arg in impl.argnames])
+        new_commands, new_groups = app.registered_commands[commands:], app.registered_groups[groups:]
+        # A third-party plugin's commands are built now, so one typer cannot build is this
+        # plugin's failure rather than a crash of every govern command later.
+        if self.source(name) == "built-in":
+            added = _declared_command_names(new_commands, new_groups)
+        else:
+            added = _built_command_names(new_commands, new_groups)
+        clash = sorted(added & taken)
+        if clash:
+            raise PluginRejected(f"command {', '.join(clash)} already exists; a plugin never replaces a command")
+        return added
+
+    def _plugin_order(self, hook_name: str) -> list[str]:
+        """The plugins implementing a hook, in the order pluggy calls them (tryfirst first)."""
+        order: list[str] = []
+        for impl in reversed(getattr(self.pm.hook, hook_name).get_hookimpls()):
+            if impl.plugin_name not in order:
+                order.append(impl.plugin_name)
+        return order
+
+    def registry_kinds(self) -> dict[str, RegistryKind]:
+        """Every declared kind by name (E_PLUGIN_FAILED if two plugins claim one name)."""
+        return {name: kind for name, (kind, _plugin) in self.registry_kind_providers().items()}
+
+    def registry_kind_providers(self) -> dict[str, tuple[RegistryKind, str]]:
+        """Every declared kind by name, with the plugin that declares it."""
+        from govern.format.models import RegistryKind
+
+        kinds: dict[str, tuple[RegistryKind, str]] = {}
+        for plugin_name in self._plugin_order("govern_registry_kinds"):
+            groups = self._call_plugin("govern_registry_kinds", plugin_name)
+            for kind in self._collected("govern_registry_kinds", groups, RegistryKind, "RegistryKind"):
+                if kind.name in kinds:
+                    raise GovernError(
+                        "E_PLUGIN_FAILED",
+                        f"registry kind {kind.name!r} is declared by two plugins: {kinds[kind.name][1]} and {plugin_name} "
+                        f"(disable one with {ENV_DISABLE})",
+                    )
+                kinds[kind.name] = (kind, plugin_name)
+        return dict(sorted(kinds.items()))
+
+    def _kind_providers(self) -> dict[str, tuple[RegistryKind, str]]:
+        """:meth:`registry_kind_providers`, computed again only when the registered plugins change.
+
+        Dispatching by kind asks it once per registry and once per record of a build; the
+        kinds a plugin declares do not change while it is registered.
+        """
+        registered = tuple((name, id(plugin)) for name, plugin in self.pm.list_name_plugin() if plugin is not None)
+        if self._kinds_seen is None or self._kinds_seen[0] != registered:
+            self._kinds_seen = (registered, self.registry_kind_providers())
+        return self._kinds_seen[1]
+
+    def kind_plugin(self, kind: str) -> str | None:
+        """The plugin that declares registry kind ``kind`` (None when no plugin declares it)."""
+        provider = self._kind_providers().get(kind)
+        return None if provider is None else provider[1]
+
+    def discover_snapshots(self, registry: Registry, workspace: Workspace, runs: Sequence[RunView]) -> list[Snapshot] | None:
+        """Snapshots of ``registry`` among ``runs``, or None when no plugin handles its kind.
+
+        Only the plugin that declares the registry's kind is asked: another plugin's answer
+        (an empty list from a plugin that meant "not mine") never hides a kind's snapshots.
+        """
+        from govern.runs.views import Snapshot
+
+        owner = self.kind_plugin(registry.kind)
+        groups = [[owner]] if owner is not None else []
+        found, _plugin = self._first_answer("govern_discover_snapshots", groups, registry=registry, workspace=workspace, runs=runs)
+        if found is not None and (not isinstance(found, list) or not all(isinstance(s, Snapshot) for s in found)):
+            raise self._wrong_result("govern_discover_snapshots", found, "a list of Snapshot")
+        return found
+
+    def exclusion(self, registry: Registry, workspace: Workspace) -> str | None:
+        """Why ``registry`` is excluded by design, or None."""
+        reason = self._call("govern_exclusion", registry=registry, workspace=workspace)
+        if reason is not None and (not isinstance(reason, str) or not reason.strip()):
+            raise self._wrong_result("govern_exclusion", reason, "a non-empty reason (str)")
+        return reason
+
+    def delta_basis(self, registry: Registry, before: Snapshot | None, after: Snapshot) -> Delta:
+        """The delta between two snapshots (``unknown`` when nothing better is possible)."""
+        return self.answered_delta_basis(registry, before, after)[0]
+
+    def answered_delta_basis(self, registry: Registry, before: Snapshot | None, after: Snapshot) -> tuple[Delta, str | None]:
+        """:meth:`delta_basis` and the plugin that answered (None when a wrapper took part,
+        as the answer may then be the wrapper's).
+
+        Asked in this order, the first non-None answer winning: the plugin that declares the
+        registry's kind; then the *basis plugins*, those that declare no kind (the built-in
+        ``manifest_diff``, which serves every kind whose snapshots are sealed runs, and the
+        ``trylast`` ``unknown`` fallback), in pluggy's order. A plugin that declares other
+        kinds is never asked about this registry.
+        """
+        from govern.format.models import Delta
+
+        providers = self._kind_providers()
+        kind_plugins = {plugin for _kind, plugin in providers.values()}
+        owner = providers.get(registry.kind)
+        basis_plugins = [name for name in self._plugin_order("govern_delta_basis") if name not in kind_plugins]
+        groups = [[owner[1]], basis_plugins] if owner is not None else [basis_plugins]
+        delta, plugin_name = self._first_answer("govern_delta_basis", groups, registry=registry, before=before, after=after)
+        if not isinstance(delta, Delta):
+            raise self._wrong_result("govern_delta_basis", delta, "a Delta")
+        return delta, plugin_name
+
+    def _first_answer(self, hook_name: str, groups: Sequence[Sequence[str]], **kwargs: Any) -> tuple[Any, str | None]:
+        """Call a *firstresult* hook on the plugins of ``groups``, group after group, and say
+        which plugin answered (plugins in no group are not called).
+
+        pluggy does not tell, so within a group the implementations are called here, in
+        pluggy's order (tryfirst first, trylast last), as pluggy would call them; a group with
+        a wrapper is left to pluggy (``subset_hook_caller``; the answering plugin is then
+        None). An exception is E_PLUGIN_FAILED naming the plugin, a deliberate GovernError
+        passes through.
+        """
+        caller = getattr(self.pm.hook, hook_name)
+        for group in groups:
+            impls = [impl for impl in caller.get_hookimpls() if impl.plugin_name in group]
+            if any(impl.wrapper or impl.hookwrapper for impl in impls):
+                others = [plugin for name, plugin in self.pm.list_name_plugin() if plugin is not None and name not in group]
+                result = self._invoke(self.pm.subset_hook_caller(hook_name, others), hook_name, kwargs)
+                if result is not None:
+                    return result, None
+                continue
+            for impl in reversed(impls):
+                args = [kwargs[name] for name in impl.argnames]
+                try:
+                    result = impl.function(*args)
+                except GovernError:
+                    raise
+                except Exception as exc:
+                    raise self._hook_error(hook_name, exc, impl.plugin_name) from exc
+                if result is not None:
+                    return result, impl.plugin_name
+        return None, None
+
+    def delta_bases(self) -> dict[str, tuple[str, ...]]:
+        """Every declared delta basis, with the plugins that declare it (sorted by basis).
+
+        A name that is not ``[a-z][a-z0-9_]*`` is E_PLUGIN_FAILED naming its plugin.
+        """
+        import re
+
+        declared: dict[str, list[str]] = {}
+        for plugin_name in self._plugin_order("govern_delta_bases"):
+            groups = self._call_plugin("govern_delta_bases", plugin_name)
+            for basis in self._collected("govern_delta_bases", groups, str, "str"):
+                if not re.fullmatch(r"[a-z][a-z0-9_]*", basis):
+                    raise GovernError(
+                        "E_PLUGIN_FAILED",
+                        f"plugin {plugin_name} ({self.source(plugin_name)}) declares delta basis {basis!r}: "
+                        "a basis is a name matching [a-z][a-z0-9_]*",
+                    )
+                declared.setdefault(basis, []).append(plugin_name)
+        return {basis: tuple(plugins) for basis, plugins in sorted(declared.items())}
+
+    def seal(self, run_dir: Path, envelope: dict[str, Any], reseal: bool, progress: Progress) -> SealResult:
+        """Seal a run folder."""
+        from govern.seal.sealing import SealResult
+
+        result = self._call("govern_seal", run_dir=run_dir, envelope=envelope, reseal=reseal, progress=progress)
+        if not isinstance(result, SealResult):
+            raise self._wrong_result("govern_seal", result, "a SealResult")
+        return result
+
+    def verify_seal(self, run_dir: Path, deep: bool, progress: Progress) -> SealCheck:
+        """Check a run's seal (``deep``: every payload file too)."""
+        from govern.format.manifest import SealCheck
+
+        check = self._call("govern_verify_seal", run_dir=run_dir, deep=deep, progress=progress)
+        if not isinstance(check, SealCheck):
+            raise self._wrong_result("govern_verify_seal", check, "a SealCheck")
+        return check
+
+    def operations(self) -> list[Operation]:
+        """Every operation plugins declare, sorted by op id."""
+        from govern.format.models import Operation
+
+        ops = self._collected("govern_operations", self._call("govern_operations"), Operation, "Operation")
+        return sorted(ops, key=lambda op: op.op_id)
+
+    def operation_providers(self) -> dict[str, str]:
+        """``op id -> name of the plugin declaring it``, for every operation plugins declare."""
+        from govern.format.models import Operation
+
+        providers: dict[str, str] = {}
+        for plugin_name in self._plugin_order("govern_operations"):
+            groups = self._call_plugin("govern_operations", plugin_name)
+            for op in self._collected("govern_operations", groups, Operation, "Operation"):
+                providers.setdefault(op.op_id, plugin_name)
+        return dict(sorted(providers.items()))
+
+    def catalog_addenda(self, workspace: Workspace) -> list[CatalogEntry]:
+        """Every registry plugins contribute to the catalog, sorted by id."""
+        from govern.format.models import CatalogEntry
+
+        groups = self._call("govern_catalog_addenda", workspace=workspace)
+        return sorted(self._collected("govern_catalog_addenda", groups, CatalogEntry, "CatalogEntry"), key=lambda e: e.registry_id)
+
+    def report_sections(self, report: str, context: dict[str, Any]) -> list[ReportSection]:
+        """Sections plugins add to ``report``, sorted by (order, title)."""
+        from govern.format.models import ReportSection
+
+        groups = self._call("govern_report_sections", report=report, context=context)
+        sections = self._collected("govern_report_sections", groups, ReportSection, "ReportSection")
+        return sorted(sections, key=lambda s: (s.order, s.title))
+
+    def register_commands(self, app: typer.Typer) -> list[PluginFailure]:
+        """Let each plugin add its commands to ``app``; return the plugins that failed to.
+
+        Plugins are called one at a time. One that raises, whose commands typer cannot build,
+        or that would replace a command govern (or an earlier plugin) already has, has all its
+        additions taken back and is reported — the others' commands stay (strict mode: fatal).
+        """
+        taken = _declared_command_names(app.registered_commands, app.registered_groups)
+        failures = []
+        for name in self._plugin_order("govern_register_commands"):
+            commands, groups = len(app.registered_commands), len(app.registered_groups)
+            try:
+                taken |= self._add_commands(name, app, commands, groups, taken)
+                continue
+            except PluginRejected as rejected:
+                reason = str(rejected)
+            except GovernError as error:
+                reason = error.message
+            except (Exception, SystemExit) as exc:
+                reason = f"{type(exc).__name__}: {_one_line(str(exc))}"
+            del app.registered_commands[commands:]
+            del app.registered_groups[groups:]
+            failure = PluginFailure(name, self.source(name), reason, action="add its commands")
+            self._fail(failure)
+            failures.append(failure)
+        return failures
+
+
+def _required_arguments(function: Any) -> list[str]:
+    """The arguments pluggy passes to ``function``: positional ones without a default."""
+    try:
+        signature = inspect.signature(function)
+    except (TypeError, ValueError):
+        return []
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return [p.name for p in signature.parameters.values() if p.kind in positional and p.default is inspect.Parameter.empty]
+
+
+def _code_objects(function: Any) -> set[Any]:
+    """The code objects a hook implementation runs as (through bound methods and decorators)."""
+    codes = set()
+    for candidate in (function, getattr(function, "__func__", None)):
+        while candidate is not None:
+            code = getattr(candidate, "__code__", None)
+            if code is not None:
+                codes.add(code)
+            candidate = getattr(candidate, "__wrapped__", None)
+    return codes
+
+
+def _describe(value: Any) -> str:
+    text = repr(value)
+    if len(text) > 60:
+        text = text[:57] + "..."
+    return f"{text} (a {type(value).__name__})"
+
+
+def _declared_command_names(commands: list[Any], groups: list[Any]) -> set[str]:
+    """The names typer will give registered commands and groups, read from their declarations."""
+    from typer.main import get_command_name
+    from typer.models import DefaultPlaceholder
+
+    def given(value: Any) -> Any:
+        return None if isinstance(value, DefaultPlaceholder) else value
+
+    names = set()
+    for info in commands:
+        callback = info.callback
+        names.add(info.name or get_command_name(getattr(callback, "__name__", "")))
+    for info in groups:
+        instance = given(info.typer_instance)
+        callback = given(info.callback) or (given(instance.info.callback) if instance is not None else None)
+        name = given(info.name) or (given(instance.info.name) if instance is not None else None)
+        names.add(name or get_command_name(getattr(callback, "__name__", "")))
+    return names
+
+
+def _built_command_names(commands: list[Any], groups: list[Any]) -> set[str]:
+    """The names typer gives registered commands and groups, by building them (which raises,
+    early, on a command typer cannot build)."""
+    import typer
+
+    if not commands and not groups:
+        return set()
+    scratch = typer.Typer()
+    scratch.callback()(lambda: None)  # always a group, even with a single command
+    scratch.registered_commands = list(commands)
+    scratch.registered_groups = list(groups)
+    return set(typer.main.get_command(scratch).commands)

@@ -1,0 +1,664 @@
+"""``govern delta build``: plan the records a build appends, then write the build atomically.
+
+Planning reads only sealed evidence, and only what is new since the previous build: the runs
+that build had not examined, plus each registry's backlog (snapshots pending behind an active
+pointer, or registries not selected with ``--registry``). Writing copies the previous log byte
+for byte, appends the new lines, and seals the result as a new run — staged in a hidden
+folder, fsynced, then renamed into place, all under the workspace lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import shutil
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from govern.config.workspace import Registry, Workspace
+from govern.errors import GovernError, Problem
+from govern.format.envelope import make_envelope
+from govern.format.jsonio import dump_jsonl_line
+from govern.format.models import Delta, DeltaRecord, SealedRef
+from govern.host.manager import PluginHost
+from govern.log.delta_log import (
+    ACCEPT_LATE_PARAM,
+    ACKNOWLEDGE_MISSING_PARAM,
+    BUILD_OP_ID,
+    BuildContents,
+    BuildState,
+    RegistryState,
+    build_run_id,
+    is_build_run,
+    read_build,
+)
+from govern.log.planned_records import check_planned_records, check_record_version
+from govern.runs.listing import list_runs, staging_names
+from govern.runs.payloads import payload_checked
+from govern.runs.views import RunView, Snapshot, read_run_seals
+from govern.runtime import faults, interrupts
+from govern.runtime.clock import format_utc
+from govern.runtime.faults import crash_point
+from govern.runtime.progress import NO_PROGRESS, Progress
+from govern.seal.sealing import RESEAL_STAGING_PREFIX, finish_interrupted_reseal
+from govern.store.atomic import TEMP_PREFIX, fsync_directory, io_error, write_atomic
+from govern.store.files import load_json_file
+
+
+@attrs.frozen
+class RegistryOutcome:
+    """What a build did (or would do) for one registry."""
+
+    registry_id: str
+    kind: str
+    #: ``covered``, ``excluded`` (by design), ``skipped`` (no plugin could discover it) or
+    #: ``not_selected`` (``--registry`` named others).
+    status: str
+    reason: str | None = None
+    records_total: int = 0
+    bootstrap: int = 0
+    transitions: int = 0
+    unknown: int = 0
+    pending: tuple[str, ...] = ()
+    #: Late snapshots: sealed, ordered before the last recorded one, reported and not recorded.
+    late: tuple[str, ...] = ()
+
+    @property
+    def appended(self) -> int:
+        """Records this build appends for the registry."""
+        return self.bootstrap + self.transitions
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON form for summaries."""
+        return {
+            "registry_id": self.registry_id,
+            "kind": self.kind,
+            "status": self.status,
+            "reason": self.reason,
+            "records_total": self.records_total,
+            "appended": {"bootstrap": self.bootstrap, "transitions": self.transitions, "unknown": self.unknown},
+            "pending": list(self.pending),
+            "late": list(self.late),
+        }
+
+
+@attrs.frozen
+class OperatorDecision:
+    """An operator's explicit decision a build records in its run.json ``params``: a late
+    snapshot accepted (``--accept-late``) or a lost one acknowledged (``--acknowledge-missing``)."""
+
+    registry_id: str
+    run_id: str
+    reason: str
+
+    def to_json(self) -> dict[str, str]:
+        """``{"registry_id", "run_id", "reason"}``."""
+        return {"registry_id": self.registry_id, "run_id": self.run_id, "reason": self.reason}
+
+
+@attrs.frozen
+class BuildPlan:
+    """Everything a build will write, decided before anything is written."""
+
+    run_id: str
+    created_utc: str
+    previous: BuildContents | None
+    records: tuple[DeltaRecord, ...]
+    state: BuildState
+    outcomes: tuple[RegistryOutcome, ...]
+    unsealed_runs: tuple[str, ...]
+    allow_unknown: bool
+    selected: tuple[str, ...] | None
+    accepted_late: tuple[OperatorDecision, ...] = ()
+    acknowledged_missing: tuple[OperatorDecision, ...] = ()
+    #: Records whose snapshot's artifact files were hashed against its manifest when planned.
+    payloads_hashed: int = 0
+
+    @property
+    def up_to_date(self) -> bool:
+        """True when there is nothing to write: no record to append and no loss to acknowledge
+        (an acknowledgement is written even when it appends nothing: never silent)."""
+        return not self.records and not self.acknowledged_missing
+
+    @property
+    def late_runs(self) -> tuple[str, ...]:
+        """Every late snapshot reported (not recorded), sorted."""
+        return tuple(sorted({run_id for outcome in self.outcomes for run_id in outcome.late}))
+
+    def log_bytes(self) -> bytes:
+        """The new log: the previous log's bytes, then one canonical line per new record."""
+        previous = self.previous.log_bytes if self.previous else b""
+        # A record holds strings, integers and nulls only (no floats), so orjson may write it.
+        return previous + b"".join(dump_jsonl_line(record.to_json(), floats=False) for record in self.records)
+
+
+def _conflict(message: str) -> GovernError:
+    return GovernError("E_HISTORY_CONFLICT", message)
+
+
+def registry_exclusion(registry: Registry, workspace: Workspace, host: PluginHost) -> str | None:
+    """Why ``registry`` gets no delta-log records by design (its kind's plugin says why, or it
+    is the delta log itself), or None."""
+    exclusion = host.exclusion(registry, workspace)
+    if exclusion is None and registry.config.artifact == workspace.config.workspace.delta_log_artifact:
+        exclusion = "the delta log never records itself"
+    return exclusion
+
+
+def skipped_reason(registry: Registry) -> str:
+    """Why a registry that is not excluded is skipped: no plugin discovers its snapshots."""
+    return f"no installed plugin discovers snapshots of kind {registry.kind!r}"
+
+
+def _active_pointers(workspace: Workspace) -> dict[str, str]:
+    path = workspace.active_pointers_path
+    if path is None:
+        return {}
+    if not path.is_file():
+        raise GovernError("E_CONFIG_INVALID", f"{workspace.config_path}: workspace.active_pointers: {path} does not exist")
+    data = load_json_file(path)
+    pointers = data.get("pointers", data) if isinstance(data, dict) else None
+    if not isinstance(pointers, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in pointers.items()):
+        raise GovernError("E_JSON_INVALID", f"{path}: expected an object mapping registry id to run id")
+    return pointers
+
+
+class _Planner:
+    """One build's planning pass (holds the per-run seal cache shared by all registries)."""
+
+    def __init__(
+        self,
+        workspace: Workspace,
+        host: PluginHost,
+        clock: dt.datetime,
+        allow_unknown: bool,
+        accept_late: frozenset[str] = frozenset(),
+        acknowledged: dict[str, frozenset[str]] | None = None,
+        reason: str | None = None,
+    ) -> None:
+        self.workspace = workspace
+        self.host = host
+        self.allow_unknown = allow_unknown
+        self.created_utc = format_utc(clock)
+        self.run_id = build_run_id(self.created_utc)
+        self.run_root = workspace.config.workspace.runs_root
+        self.artifact = workspace.config.workspace.delta_log_artifact
+        self.pointers = _active_pointers(workspace)
+        self.broken: list[Problem] = []
+        #: Recorded snapshots that no longer exist, their loss not acknowledged.
+        self.missing: list[Problem] = []
+        #: Late runs the operator asked to record, the reason, and those found late and accepted.
+        self.accept_late = accept_late
+        self.reason = reason
+        self.accepted: list[OperatorDecision] = []
+        #: registry id -> runs of it whose loss this build acknowledges.
+        self.acknowledged = acknowledged or {}
+        #: The runs of the runs root by id, each seal read at most once for the whole plan.
+        self.views: dict[str, RunView] = {}
+        self.record_version = workspace.config.workspace.record_version
+        #: The plugin whose govern_delta_basis answered, by (registry id, snapshot run id).
+        self.producers: dict[tuple[str, str], str | None] = {}
+        self.payloads_hashed = 0
+
+    def read_seals(self, new_runs: list[RunView], state: BuildState, selected: tuple[str, ...] | None) -> None:
+        """Read, all at once, the seals the plan will need: every new run's, and the last
+        recorded snapshot of each registry to plan (large manifests are read side by side)."""
+        recorded = []
+        for registry_id, registry_state in state.registries.items():
+            last = registry_state.last_recorded
+            if last is not None and last.manifest_sha256 is not None and (selected is None or registry_id in selected):
+                recorded.extend(run for run in [self.views.get(last.run_id)] if run is not None)
+        read_run_seals([*new_runs, *recorded])
+
+    def previous_build(self, runs: Iterable[Path]) -> BuildContents | None:
+        builds = [run for run in runs if is_build_run(run.name)]
+        if not builds:
+            return None
+        return read_build(self.host.verify_seal(builds[-1], False, NO_PROGRESS), self.artifact)
+
+    def check_lands_after(self, previous: BuildContents | None) -> None:
+        """A build that appends must land after the latest build: never on it, never before it.
+
+        Checked only when there is something to append, so that re-running a build at a fixed
+        clock (``SOURCE_DATE_EPOCH``) with nothing new stays "up to date" (idempotence).
+        """
+        if previous is None:
+            return
+        if previous.run_id == self.run_id:
+            raise GovernError(
+                "E_RUN_EXISTS",
+                f"{previous.run_id}: the latest build already has this build's name (clock {self.created_utc}); "
+                "it is never overwritten (build again with a later clock)",
+            )
+        if previous.run_id > self.run_id:
+            raise _conflict(
+                f"the build clock {self.created_utc} is not after the latest build {previous.run_id}; "
+                "a build never lands before an existing one"
+            )
+
+    def snapshot_at(self, registry: Registry, ref: SealedRef) -> Snapshot | None:
+        """The last recorded snapshot, re-read; it must still carry the recorded manifest hash.
+        None when it no longer exists (the caller decides whether that loss is acknowledged)."""
+        run = self.views.get(ref.run_id) or RunView(self.workspace.runs_root / ref.run_id)
+        if not run.path.is_dir():
+            return None
+        if ref.manifest_sha256 is None:
+            # Recorded as an unsealed legacy folder: there was no seal to hold it to, and a seal
+            # added since cannot tell what it held when recorded. It stays what it was recorded
+            # as, so the transition from it is "unknown" rather than a diff against new evidence.
+            return Snapshot(registry.id, run, ref.relpath, "unsealed", "recorded as an unsealed legacy snapshot")
+        found = self.host.discover_snapshots(registry, self.workspace, [run]) or []
+        if len(found) != 1 or found[0].manifest_sha256 != ref.manifest_sha256:
+            raise _conflict(
+                f"{registry.id}: recorded snapshot {ref.run_id} has changed since it was recorded "
+                f"(manifest {ref.manifest_sha256}, now {found[0].manifest_sha256 if found else 'not a snapshot'})"
+            )
+        return found[0]
+
+    def lost_reason(self, registry: Registry, state: RegistryState, last: SealedRef) -> str | None:
+        """Why the transition from the missing snapshot ``last`` is unknown, when its loss is
+        acknowledged (by this build or an earlier one); else None, the loss noted as a problem."""
+        if last.run_id in self.acknowledged.get(registry.id, ()):
+            return f"from snapshot {last.run_id} was lost (no longer exists; loss acknowledged by this build: {self.reason})"
+        if last.run_id in state.acknowledged_missing:
+            return f"from snapshot {last.run_id} was lost (no longer exists; loss acknowledged by an earlier build)"
+        self.missing.append(Problem("E_SNAPSHOT_MISSING", f"{registry.id} @ {last.run_id}", "recorded snapshot no longer exists"))
+        return None
+
+    def refused(self, registry: Registry, snapshot: Snapshot) -> bool:
+        """True (the problem noted, to stop the build) for a snapshot to record whose seal does
+        not verify, unless ``--allow-unknown`` records it as 'unknown'."""
+        if snapshot.status == "broken" and not self.allow_unknown:
+            self.broken.append(Problem("E_SNAPSHOT_UNVERIFIED", f"{registry.id} @ {snapshot.run_id}", snapshot.problem or "broken"))
+            return True
+        return False
+
+    def ref(self, snapshot: Snapshot) -> SealedRef:
+        return SealedRef(snapshot.run_id, self.run_root, snapshot.relpath, snapshot.manifest_sha256)
+
+    def plan_registry(
+        self, registry: Registry, candidates: list[RunView], state: RegistryState | None
+    ) -> tuple[list[DeltaRecord], RegistryOutcome, RegistryState | None]:
+        snapshots = self.host.discover_snapshots(registry, self.workspace, candidates)
+        if snapshots is None:
+            return [], RegistryOutcome(registry.id, registry.kind, "skipped", skipped_reason(registry)), state
+        pointer = self.pointers.get(registry.id)
+        pending = tuple(s.run_id for s in snapshots if pointer is not None and s.run_id > pointer)
+        last = state.last_recorded if state else None
+        usable: list[Snapshot] = []
+        # A snapshot ordered before the last recorded one arrived late (a retried job): it is
+        # never inserted into history behind the operator's back, and never blocks anything —
+        # other registries, or this one's later snapshots. It is reported until an operator
+        # records it (--accept-late).
+        late: list[Snapshot] = []
+        for snapshot in snapshots:
+            if snapshot.run_id in pending:
+                continue
+            if snapshot.status == "unsealed" and not self.allow_unknown:
+                continue  # possibly still being written: listed as unsealed, never frozen into history
+            if last is not None and snapshot.run_id <= last.run_id:
+                if snapshot.run_id < last.run_id:
+                    late.append(snapshot)
+                continue
+            snapshot = payload_checked(snapshot)  # a snapshot about to be recorded: its files hashed
+            if self.refused(registry, snapshot):
+                continue
+            usable.append(snapshot)
+        before: Snapshot | None = None
+        lost: str | None = None
+        if state is not None and last is not None:
+            before = self.snapshot_at(registry, last)
+            if before is None:
+                lost = self.lost_reason(registry, state, last)
+                if lost is None:
+                    # Stopped at the end of planning, with every registry's loss named.
+                    return [], RegistryOutcome(registry.id, registry.kind, "covered", records_total=state.records), state
+        # Late snapshots are judged only when accepted: then their files are hashed like any new one's.
+        accepted = [payload_checked(s) for s in late if s.run_id in self.accept_late]
+        for snapshot in accepted:
+            self.refused(registry, snapshot)
+        self.accepted.extend(OperatorDecision(registry.id, s.run_id, self.reason or "") for s in accepted)
+        still_late = tuple(s.run_id for s in late if s.run_id not in self.accept_late)
+        records = []
+        unknown = 0
+        # The chain links to the ref as recorded, never as re-read (a legacy snapshot recorded
+        # with no seal keeps its null hash even if it has been sealed since). Accepted late
+        # snapshots come first: each is "the next transition" from the last recorded one.
+        before_ref = last
+        for snapshot in [*accepted, *usable]:
+            if lost is not None:
+                # govern itself says why (no plugin answered): the snapshot it would diff against is gone.
+                delta, lost = Delta("unknown", unknown_reason=lost), None
+                self.producers[registry.id, snapshot.run_id] = None
+            else:
+                delta, self.producers[registry.id, snapshot.run_id] = self.host.answered_delta_basis(registry, before, snapshot)
+            unknown += delta.basis == "unknown"
+            self.payloads_hashed += snapshot.status == "sealed"
+            records.append(
+                DeltaRecord(
+                    registry_id=registry.id,
+                    from_ref=before_ref,
+                    to_ref=self.ref(snapshot),
+                    delta=delta,
+                    created_utc=self.created_utc,
+                    derivation_run_id=self.run_id,
+                    delta_version=self.record_version,
+                )
+            )
+            before, before_ref = snapshot, self.ref(snapshot)
+        previous_total = state.records if state else 0
+        bootstrap = 1 if records and last is None else 0
+        new_state = RegistryState(
+            kind=registry.kind,
+            artifact=registry.config.artifact,
+            last_recorded=before_ref,
+            records=previous_total + len(records),
+            backlog=pending,
+            late=still_late,
+            acknowledged_missing=_with_acknowledged(state, self.acknowledged.get(registry.id, frozenset())),
+        )
+        outcome = RegistryOutcome(
+            registry.id,
+            registry.kind,
+            "covered",
+            records_total=new_state.records,
+            bootstrap=bootstrap,
+            transitions=len(records) - bootstrap,
+            unknown=unknown,
+            pending=pending,
+            late=still_late,
+        )
+        return records, outcome, new_state
+
+
+def _with_acknowledged(state: RegistryState | None, runs: Iterable[str]) -> tuple[str, ...]:
+    """A registry's acknowledged losses: those of its state, and ``runs`` acknowledged now."""
+    return tuple(sorted(set(state.acknowledged_missing if state else ()) | set(runs)))
+
+
+def _losses_to_acknowledge(
+    workspace: Workspace, previous: BuildContents | None, runs: Iterable[str]
+) -> dict[str, frozenset[str]]:
+    """registry id -> the runs of it whose loss is acknowledged now: each run must be a
+    snapshot the log records, for any registry, and must no longer exist (E_USAGE otherwise)."""
+    from govern.log.recorded_snapshots import log_records, recorded_snapshots
+
+    wanted = sorted(set(runs))
+    if not wanted:
+        return {}
+    recorded = recorded_snapshots(log_records(previous)) if previous is not None else {}
+    by_registry: dict[str, set[str]] = {}
+    for run_id in wanted:
+        if run_id not in recorded:
+            raise GovernError("E_USAGE", f"--acknowledge-missing {run_id}: not a snapshot the delta log records; nothing to acknowledge")
+        if (workspace.runs_root / run_id).exists():
+            raise GovernError(
+                "E_USAGE", f"--acknowledge-missing {run_id}: {workspace.runs_root / run_id} still exists; only a lost snapshot is acknowledged"
+            )
+        for registry_id in recorded[run_id]:
+            by_registry.setdefault(registry_id, set()).add(run_id)
+    return {registry_id: frozenset(run_ids) for registry_id, run_ids in by_registry.items()}
+
+
+def _check_decisions(accept_late: frozenset[str], acknowledge_missing: Iterable[str], reason: str | None) -> None:
+    """An operator's decision needs a reason, and a reason needs a decision (E_USAGE)."""
+    deciding = bool(accept_late) or bool(list(acknowledge_missing))
+    if deciding and not (reason and reason.strip()):
+        raise GovernError("E_USAGE", "--accept-late and --acknowledge-missing need --reason TEXT (it is recorded in the build's run.json)")
+    if reason is not None and not deciding:
+        raise GovernError("E_USAGE", "--reason explains --accept-late RUN or --acknowledge-missing RUN; neither was given")
+
+
+def plan_build(
+    workspace: Workspace,
+    host: PluginHost,
+    *,
+    clock: dt.datetime,
+    allow_unknown: bool = False,
+    only: Iterable[str] | None = None,
+    accept_late: Iterable[str] = (),
+    acknowledge_missing: Iterable[str] = (),
+    reason: str | None = None,
+) -> BuildPlan:
+    """Decide what a build at ``clock`` appends. Reads; never writes.
+
+    Late snapshots (sealed, ordered before their registry's last recorded one) are reported in
+    the outcomes and the state, and recorded only when named in ``accept_late``; losses of
+    recorded snapshots named in ``acknowledge_missing`` are acknowledged (both with ``reason``,
+    recorded in the build's run.json).
+
+    Raises E_SNAPSHOT_UNVERIFIED (a snapshot's seal fails and ``allow_unknown`` is off),
+    E_SNAPSHOT_MISSING (recorded snapshots that no longer exist, every one named, their loss
+    not acknowledged), E_HISTORY_CONFLICT (recorded history changed, a clock before the
+    latest build's), E_RUN_EXISTS (records to append at the latest build's own clock), E_USAGE
+    (a decision without a reason, or about a run it does not fit) and E_LOG_* (the previous
+    build is not intact). Nothing new at any clock is "up to date".
+    """
+    selected = None if only is None else tuple(sorted(set(only)))
+    for registry_id in selected or ():
+        workspace.registry(registry_id)  # unknown ids are an error naming the known ones
+    accept = frozenset(accept_late)
+    acknowledge = tuple(acknowledge_missing)
+    _check_decisions(accept, acknowledge, reason)
+    reason = reason.strip() if reason else None
+    run_dirs = list_runs(workspace.runs_root).runs
+    planner = _Planner(workspace, host, clock, allow_unknown, accept_late=accept, reason=reason)
+    previous = planner.previous_build(run_dirs)
+    planner.acknowledged = _losses_to_acknowledge(workspace, previous, acknowledge)
+    previous_state = previous.state if previous else BuildState()
+    examined_before = set(previous_state.runs_examined)
+    runs = [RunView(path) for path in run_dirs if not is_build_run(path.name)]
+    new_runs = [run for run in runs if run.run_id not in examined_before]
+    planner.views = {run.run_id: run for run in runs}
+    planner.read_seals(new_runs, previous_state, selected)
+    newly_examined = {run.run_id for run in new_runs if run.seal.sealed}
+    records: list[DeltaRecord] = []
+    outcomes: list[RegistryOutcome] = []
+    states: dict[str, RegistryState] = {}
+    for registry in workspace.registries():
+        state = previous_state.registries.get(registry.id)
+        exclusion = registry_exclusion(registry, workspace, host)
+        if exclusion is not None:
+            outcomes.append(RegistryOutcome(registry.id, registry.kind, "excluded", exclusion))
+            continue
+        if state is not None and (state.kind, state.artifact) != (registry.kind, registry.config.artifact):
+            raise _conflict(
+                f"{registry.id}: configured as kind {registry.kind!r}, artifact {registry.config.artifact!r}, but "
+                f"recorded as kind {state.kind!r}, artifact {state.artifact!r}; a registry's identity cannot change"
+            )
+        if selected is not None and registry.id not in selected:
+            if state is not None:
+                states[registry.id] = attrs.evolve(
+                    state,
+                    backlog=tuple(sorted(set(state.backlog) | newly_examined)),
+                    acknowledged_missing=_with_acknowledged(state, planner.acknowledged.get(registry.id, ())),
+                )
+            outcomes.append(
+                RegistryOutcome(
+                    registry.id, registry.kind, "not_selected", records_total=state.records if state else 0, late=state.late if state else ()
+                )
+            )
+            continue
+        if state is None:
+            candidates = runs  # a registry new to the log: its whole history
+        else:
+            # Late runs were examined, and are read again so that they stay reported (and can
+            # be accepted) until recorded.
+            wanted = set(state.backlog) | set(state.late)
+            candidates = [run for run in runs if run.run_id not in examined_before or run.run_id in wanted]
+        new_records, outcome, new_state = planner.plan_registry(registry, candidates, state)
+        records.extend(new_records)
+        outcomes.append(outcome)
+        if new_state is not None:
+            states[registry.id] = new_state
+    if planner.missing:
+        listed = ", ".join(problem.where for problem in planner.missing)
+        raise GovernError(
+            "E_SNAPSHOT_MISSING",
+            f"recorded snapshots no longer exist: {listed}; nothing written (restore them, or if lost for good: "
+            "'govern delta build --acknowledge-missing RUN --reason TEXT')",
+            problems=tuple(planner.missing),
+        )
+    if planner.broken:
+        first = planner.broken[0]
+        more = f" (and {len(planner.broken) - 1} more)" if len(planner.broken) > 1 else ""
+        raise GovernError(
+            "E_SNAPSHOT_UNVERIFIED",
+            f"snapshot {first.where}: {first.message}{more}; nothing written (--allow-unknown records it as 'unknown')",
+            problems=tuple(planner.broken),
+        )
+    not_late = sorted(accept - {decision.run_id for decision in planner.accepted})
+    if not_late:
+        late = sorted({run_id for outcome in outcomes for run_id in outcome.late})
+        raise GovernError(
+            "E_USAGE",
+            f"--accept-late {', '.join(not_late)}: not a late snapshot of any registry built here "
+            f"(late now: {', '.join(late) or 'none'})",
+        )
+    acknowledged = tuple(
+        OperatorDecision(registry_id, run_id, reason or "")
+        for registry_id, run_ids in sorted(planner.acknowledged.items())
+        for run_id in sorted(run_ids)
+    )
+    if records or acknowledged:
+        planner.check_lands_after(previous)
+        # Every record is held to its schema before anything is written (dry runs too).
+        check_record_version(workspace, previous.log_bytes if previous else b"", previous.run_id if previous else None)
+        producers = [planner.producers[record.registry_id, record.to_ref.run_id] for record in records]
+        check_planned_records(records, producers, workspace, host)
+    recorded_unsealed = {r.to_ref.run_id for r in records if r.to_ref.manifest_sha256 is None}
+    # Folders taken as legacy snapshots (--allow-unknown) are recorded, not "not a snapshot yet".
+    unsealed = tuple(run.run_id for run in new_runs if not run.seal.sealed and run.run_id not in recorded_unsealed)
+    state = BuildState(
+        runs_examined=tuple(sorted(examined_before | newly_examined | recorded_unsealed)),
+        registries=states,
+        records_total=previous_state.records_total + len(records),
+    )
+    return BuildPlan(
+        run_id=planner.run_id,
+        created_utc=planner.created_utc,
+        previous=previous,
+        records=tuple(records),
+        state=state,
+        outcomes=tuple(outcomes),
+        unsealed_runs=unsealed,
+        allow_unknown=allow_unknown,
+        selected=selected,
+        accepted_late=tuple(sorted(planner.accepted, key=lambda d: (d.registry_id, d.run_id))),
+        acknowledged_missing=acknowledged,
+        payloads_hashed=planner.payloads_hashed,
+    )
+
+
+def build_envelope(plan: BuildPlan, workspace: Workspace, clock: dt.datetime) -> dict[str, Any]:
+    """The build run's run.json: what it saw (inputs.state), what it wrote, how it was asked."""
+    previous = None if plan.previous is None else {"run_id": plan.previous.run_id, "manifest_sha256": plan.previous.root_sha256}
+    return make_envelope(
+        plan.run_id,
+        op_id=BUILD_OP_ID,
+        clock=clock,
+        inputs={"runs_root": workspace.config.workspace.runs_root, "previous_build": previous, "state": plan.state.to_json()},
+        outputs={
+            "artifact": workspace.config.workspace.delta_log_artifact,
+            "records_appended": len(plan.records),
+            "payloads_hashed": plan.payloads_hashed,
+            "records_total": plan.state.records_total,
+            "registries": {o.registry_id: o.to_json() for o in plan.outcomes},
+        },
+        params=_params(plan),
+    )
+
+
+def _params(plan: BuildPlan) -> dict[str, Any]:
+    """How the build was asked; an operator's decisions only when made (docs/delta-log.md)."""
+    params: dict[str, Any] = {"allow_unknown": plan.allow_unknown, "registries": None if plan.selected is None else list(plan.selected)}
+    if plan.accepted_late:
+        params[ACCEPT_LATE_PARAM] = [decision.to_json() for decision in plan.accepted_late]
+    if plan.acknowledged_missing:
+        params[ACKNOWLEDGE_MISSING_PARAM] = [decision.to_json() for decision in plan.acknowledged_missing]
+    return params
+
+
+def remove_stale_staging(runs_root: Path) -> list[str]:
+    """Delete staging folders a crashed build left behind, and finish (or discard) what a
+    crashed ``seal --reseal`` staged beside its run. Call only while holding the lock."""
+    removed = []
+    for name in staging_names(runs_root):
+        path = runs_root / name
+        if name.startswith(RESEAL_STAGING_PREFIX):
+            finish_interrupted_reseal(runs_root / name[len(RESEAL_STAGING_PREFIX) :])
+            removed.append(name)
+            continue
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+        removed.append(name)
+    return removed
+
+
+def write_build(plan: BuildPlan, workspace: Workspace, host: PluginHost, clock: dt.datetime, progress: Progress = NO_PROGRESS) -> str:
+    """Write the planned build as a sealed run; return its ROOT_SHA256. Call under the lock.
+
+    The build is assembled in a hidden staging folder, sealed, fsynced, and renamed into place:
+    the rename is the instant it appears, complete. A failure before the end (E_IO, a plugin
+    error) takes it back — the staging folder, or the renamed build when only the last fsync
+    failed — so the runs root is left as it was; a crash leaves at most a staging folder,
+    which the next build removes (:func:`remove_stale_staging`).
+    """
+    runs_root = workspace.runs_root
+    final = runs_root / plan.run_id
+    if final.exists():
+        raise GovernError("E_RUN_EXISTS", f"{final}: a run of that name already exists; it is never overwritten")
+    staging = runs_root / f"{TEMP_PREFIX}{plan.run_id}"
+    try:
+        # Sealing the staging folder is not the build's commit (interrupts.staging): an
+        # interrupt up to the rename takes the staging folder back.
+        with interrupts.staging():
+            with _io_step("create", staging):
+                staging.mkdir(parents=True)
+            crash_point("after-staging:build")
+            write_atomic(staging / workspace.config.workspace.delta_log_artifact, plan.log_bytes())
+            crash_point("after-write:build")
+            result = host.seal(staging, build_envelope(plan, workspace, clock), False, progress)
+            with _io_step("fsync", staging):
+                fsync_directory(staging)
+            crash_point("before-rename:build")
+    except BaseException:
+        _discard_build(staging, None)
+        raise
+    published = False
+    with interrupts.commit_point():  # the rename and its fsync, never cut in two by an interrupt
+        try:
+            with _io_step("rename", final):
+                faults.replace(staging, final)
+            published = True
+            crash_point("after-rename:build")
+            with _io_step("fsync of directory", runs_root):
+                fsync_directory(runs_root)
+        except BaseException:
+            # Nothing is reported written unless all of it is durable: take the build back.
+            _discard_build(staging, final if published else None)
+            raise
+    return result.root_sha256
+
+
+@contextlib.contextmanager
+def _io_step(action: str, path: Path) -> Iterator[None]:
+    """Turn an OSError of one step of writing a build into E_IO naming the path."""
+    try:
+        yield
+    except OSError as exc:
+        raise io_error(action, path, exc, "the build was not written") from exc
+
+
+def _discard_build(staging: Path, published: Path | None) -> None:
+    """Best-effort removal of a build that failed half way (the next build retries it)."""
+    with contextlib.suppress(OSError):
+        if published is not None:
+            os.rename(published, staging)
+        shutil.rmtree(staging)

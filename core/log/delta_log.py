@@ -1,0 +1,253 @@
+"""The delta log as stored: build runs, their log file, their recorded state (DESIGN §5).
+
+Each build of the log is a sealed run named ``YYYY-MM-DD__HHMMSS__registry_delta_log_build``
+holding the log (JSONL) and a run.json whose ``inputs`` record what the build saw — the
+state the next build continues from, so that it reads only what is new. Everything read here
+is checked against the build's seal first: the log is derived from sealed truth only, and so
+is its continuation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from govern.errors import GovernError
+from govern.format.envelope import ENVELOPE_NAME
+from govern.format.jsonio import StrictJSONError, loads_strict
+from govern.format.manifest import ManifestEntry, SealCheck
+from govern.format.models import SealedRef
+from govern.runs.listing import list_runs
+
+BUILD_SLUG = "registry_delta_log_build"
+#: The operation a build runs as (declared to governance by the ``delta_log`` plugin).
+BUILD_OP_ID = "OP-QA11"
+BUILD_OP_TITLE = "Registry Delta Log Build"
+#: Registry id of the delta log itself in the registry catalog.
+DELTA_LOG_REGISTRY_ID = "registry_delta_log"
+STATE_VERSION = "0.1"
+#: run.json ``params`` keys recording an operator's decisions (docs/delta-log.md, "Retention
+#: and recovery"): each a list of ``{"registry_id", "run_id", "reason"}``, present only when
+#: the build was asked to make one.
+ACCEPT_LATE_PARAM = "accept_late"
+ACKNOWLEDGE_MISSING_PARAM = "acknowledge_missing"
+
+
+def acknowledged_in(envelope: Any) -> set[tuple[str, str]]:
+    """(registry id, run id) of each loss a build's run.json acknowledges
+    (``params.acknowledge_missing``); nothing for anything malformed."""
+    params = envelope.get("params") if isinstance(envelope, dict) else None
+    items = params.get(ACKNOWLEDGE_MISSING_PARAM) if isinstance(params, dict) else None
+    return {
+        (item["registry_id"], item["run_id"])
+        for item in (items if isinstance(items, list) else ())
+        if isinstance(item, dict) and isinstance(item.get("registry_id"), str) and isinstance(item.get("run_id"), str)
+    }
+
+
+def is_build_run(run_id: str) -> bool:
+    """True for a delta-log build run (which is never a snapshot of anything)."""
+    return run_id.endswith("__" + BUILD_SLUG)
+
+
+def build_run_id(clock_text: str) -> str:
+    """The run id of a build at ``clock_text`` (``YYYY-MM-DDTHH:MM:SSZ``)."""
+    date, time = clock_text.rstrip("Z").split("T")
+    return f"{date}__{time.replace(':', '')}__{BUILD_SLUG}"
+
+
+def list_builds(runs_root: Path) -> list[Path]:
+    """Every build run under ``runs_root``, oldest first."""
+    return [run for run in list_runs(runs_root).runs if is_build_run(run.name)]
+
+
+@attrs.frozen
+class RegistryState:
+    """What the log holds for one registry after a build."""
+
+    kind: str
+    artifact: str | None
+    last_recorded: SealedRef | None
+    records: int
+    #: Runs examined globally but not yet for this registry (pending or not selected).
+    backlog: tuple[str, ...] = ()
+    #: Late snapshots reported and not recorded: sealed runs ordered before the last recorded
+    #: snapshot (a retried job). Kept so they stay visible until accepted (``--accept-late``).
+    late: tuple[str, ...] = ()
+    #: Recorded snapshots of this registry that no longer exist and whose loss an operator
+    #: acknowledged (``--acknowledge-missing``).
+    acknowledged_missing: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON form for run.json (``late`` and ``acknowledged_missing`` only when not empty,
+        so a workspace that never needed them keeps the state it always had)."""
+        data: dict[str, Any] = {
+            "kind": self.kind,
+            "artifact": self.artifact,
+            "last_recorded": None if self.last_recorded is None else self.last_recorded.to_json(),
+            "records": self.records,
+            "backlog": list(self.backlog),
+        }
+        if self.late:
+            data["late"] = list(self.late)
+        if self.acknowledged_missing:
+            data["acknowledged_missing"] = list(self.acknowledged_missing)
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RegistryState:
+        """Rebuild from run.json."""
+        last = data["last_recorded"]
+        return cls(
+            kind=data["kind"],
+            artifact=data["artifact"],
+            last_recorded=None if last is None else SealedRef.from_json(last),
+            records=data["records"],
+            backlog=tuple(data["backlog"]),
+            late=tuple(data.get("late", ())),
+            acknowledged_missing=tuple(data.get("acknowledged_missing", ())),
+        )
+
+
+@attrs.frozen
+class BuildState:
+    """What a build saw: the runs it examined and each registry's state."""
+
+    runs_examined: tuple[str, ...] = ()
+    registries: dict[str, RegistryState] = attrs.Factory(dict)
+    records_total: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON form for run.json ``inputs.state``."""
+        return {
+            "state_version": STATE_VERSION,
+            "runs_examined": list(self.runs_examined),
+            "registries": {rid: state.to_json() for rid, state in sorted(self.registries.items())},
+            "records_total": self.records_total,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> BuildState:
+        """Rebuild from run.json ``inputs.state``."""
+        if data.get("state_version") != STATE_VERSION:
+            raise ValueError(f"state_version {data.get('state_version')!r} is not {STATE_VERSION!r}")
+        return cls(
+            runs_examined=tuple(data["runs_examined"]),
+            registries={rid: RegistryState.from_json(state) for rid, state in data["registries"].items()},
+            records_total=data["records_total"],
+        )
+
+
+@attrs.frozen
+class BuildContents:
+    """A build run's log bytes and state, both checked against its seal."""
+
+    run_id: str
+    root_sha256: str
+    log_bytes: bytes
+    state: BuildState
+
+
+def read_sealed_file(seal: SealCheck, relpath: str) -> bytes:
+    """Read a file of a run whose seal verified, refusing bytes that differ from the manifest.
+
+    Raises E_LOG_TAMPERED (exit 1) when the file is missing or its hash differs.
+    """
+    run_id = seal.run_dir.name
+    assert seal.manifest is not None
+    entry = seal.manifest.by_path().get(relpath)
+    if entry is None:
+        raise GovernError("E_LOG_TAMPERED", f"{run_id}: {relpath} is not in the run's manifest")
+    try:
+        data = (seal.run_dir / relpath).read_bytes()
+    except OSError as exc:
+        raise GovernError("E_LOG_TAMPERED", f"{run_id}/{relpath}: cannot read: {exc.strerror}") from None
+    if len(data) != entry.bytes or hashlib.sha256(data).hexdigest() != entry.sha256:
+        raise GovernError("E_LOG_TAMPERED", f"{run_id}/{relpath}: content differs from its sealed hash")
+    return data
+
+
+def torn_tail_offset(data: bytes, entry: ManifestEntry) -> int | None:
+    """Where a torn tail starts when ``data`` is exactly the sealed bytes of ``entry`` plus a
+    last line without its newline (what an append cut short leaves); None otherwise."""
+    keep = data.rfind(b"\n") + 1
+    if keep == len(data) or keep != entry.bytes:
+        return None
+    return keep if hashlib.sha256(data[:keep]).hexdigest() == entry.sha256 else None
+
+
+def _torn_after_sealing(seal: SealCheck, artifact: str) -> GovernError | None:
+    """E_LOG_TORN when the log differs from its seal only by a torn tail added since."""
+    assert seal.manifest is not None
+    entry = seal.manifest.by_path().get(artifact)
+    try:
+        data = (seal.run_dir / artifact).read_bytes()
+    except OSError:
+        return None
+    if entry is None or torn_tail_offset(data, entry) is None:
+        return None
+    return GovernError(
+        "E_LOG_TORN",
+        f"{seal.run_dir.name}/{artifact}: a torn last line (no newline) was added after the build was sealed; "
+        "nothing will be appended ('govern repair --log' cuts it, keeping a backup)",
+    )
+
+
+def read_build(seal: SealCheck, artifact: str) -> BuildContents:
+    """The log and state of a build run whose seal has been read (not deep-verified).
+
+    The seal must verify and the log and run.json must hash to their manifest entries; the
+    log must end with a complete line (else E_LOG_TORN: ``govern repair --log``).
+    """
+    run_id = seal.run_dir.name
+    if not seal.ok or seal.manifest is None or seal.root_sha256 is None:
+        first = seal.problems[0] if seal.problems else "no manifest"
+        raise GovernError("E_LOG_TAMPERED", f"delta-log build {run_id}: seal does not verify: {first}")
+    try:
+        log_bytes = read_sealed_file(seal, artifact)
+    except GovernError as error:
+        raise _torn_after_sealing(seal, artifact) or error from None
+    if log_bytes and not log_bytes.endswith(b"\n"):
+        raise GovernError(
+            "E_LOG_TORN",
+            f"{run_id}/{artifact}: the last line has no newline (a torn tail), and the build's seal covers it; "
+            "nothing will be appended (no crash seals a torn log: inspect it — see docs/reliability.md)",
+        )
+    envelope_bytes = read_sealed_file(seal, ENVELOPE_NAME)
+    try:
+        envelope = loads_strict(envelope_bytes)
+        state = BuildState.from_json(envelope["inputs"]["state"])
+    except (StrictJSONError, KeyError, TypeError, ValueError) as exc:
+        raise GovernError("E_LOG_INVALID", f"{run_id}/{ENVELOPE_NAME}: no readable build state ({exc})") from None
+    return BuildContents(run_id, seal.root_sha256, log_bytes, state)
+
+
+def parse_log_lines(data: bytes, where: str) -> list[dict[str, Any]]:
+    """Parse a log's JSONL strictly (no blank lines, no CR, complete lines); E_LOG_INVALID."""
+    records: list[dict[str, Any]] = []
+    if not data:
+        return records
+    if not data.endswith(b"\n"):
+        raise GovernError("E_LOG_TORN", f"{where}: the last line has no newline (a torn tail)")
+    for number, line in enumerate(data[:-1].split(b"\n"), start=1):
+        problem = None
+        if not line.strip():
+            problem = "blank line"
+        elif line.endswith(b"\r"):
+            problem = "CRLF line ending"
+        else:
+            try:
+                value = loads_strict(line)
+            except StrictJSONError as exc:
+                problem = exc.reason
+            else:
+                if not isinstance(value, dict):
+                    problem = "not a JSON object"
+                else:
+                    records.append(value)
+        if problem:
+            raise GovernError("E_LOG_INVALID", f"{where}: line {number}: {problem}")
+    return records

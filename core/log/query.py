@@ -1,0 +1,172 @@
+"""Querying the delta log: which transitions to show, and what changed in each (``delta show``).
+
+A transition is one record of the log. Its *time* is the time of the snapshot it leads to —
+the ``YYYY-MM-DD__HHMMSS`` its ``to_ref`` run id starts with — never the build's clock, so the
+answer does not depend on when the log happened to be built. Filters:
+
+- ``registry``: one registry's records;
+- ``path`` (in manifest form, see :func:`govern.cli.path_argument.in_run_path`): records touching
+  that file or anything under that folder — and ``unknown`` records whose artifact overlaps it,
+  since an unknown transition may have touched it;
+- ``since`` / ``until``: a date ``YYYY-MM-DD``, a time ``YYYY-MM-DDTHH:MM:SSZ`` or a run id;
+  both bounds are inclusive (a date as ``until`` covers that whole day; a run id bound compares
+  by run id, which orders by time);
+- ``run``: transitions to or from that run;
+- ``limit``: the latest N of what the other filters keep, still shown oldest first.
+
+Changes are listed like ``git log --name-status``: ``A`` added, ``D`` removed (deleted), ``M``
+modified, one path each, sorted by path.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import attrs
+
+from govern.errors import GovernError
+from govern.format.paths import is_run_id
+
+#: The letter ``git log --name-status`` uses for each kind of change.
+CHANGE_LETTERS = (("added", "A"), ("removed", "D"), ("modified", "M"))
+
+_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})$")
+_TIME = re.compile(r"^(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2}):(\d{2})Z$")
+# Sorts after every slug character ([a-z0-9_]), so "<time>~" is above every run id of that time.
+_AFTER_ANY_SLUG = "~"
+
+
+def time_bound(option: str, text: str, *, upper: bool) -> str:
+    """A run-id-ordered key for ``--since``/``--until`` ``text``: records whose ``to_ref`` run id
+    is >= (``upper`` False) or <= (``upper`` True) it are kept.
+
+    E_USAGE naming the option and the accepted forms when ``text`` is none of them.
+    """
+    if is_run_id(text):
+        return text
+    problem = GovernError("E_USAGE", f"{option} {text!r}: expected a date YYYY-MM-DD, a time YYYY-MM-DDTHH:MM:SSZ or a run id")
+    try:
+        # The patterns check the form; the calendar checks the values (no 2024-13-45).
+        if _DATE.match(text):
+            dt.datetime.strptime(text, "%Y-%m-%d")
+        elif _TIME.match(text):
+            dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ")
+    except ValueError:
+        raise problem from None
+    date = _DATE.match(text)
+    if date:
+        return f"{date.group(1)}__235959{_AFTER_ANY_SLUG}" if upper else f"{date.group(1)}__000000"
+    moment = _TIME.match(text)
+    if moment:
+        key = f"{moment.group(1)}__{moment.group(2)}{moment.group(3)}{moment.group(4)}"
+        return key + _AFTER_ANY_SLUG if upper else key
+    raise problem
+
+
+def _under(candidate: str, path: str) -> bool:
+    """True when ``candidate`` is ``path`` or lies in the folder ``path``."""
+    return candidate == path or candidate.startswith(path + "/")
+
+
+@attrs.frozen
+class Transition:
+    """One record of the log as shown: the record, and its changes (only those under the
+    queried path, when there is one)."""
+
+    record: dict[str, Any]
+    changes: tuple[tuple[str, str], ...]
+
+    @property
+    def unknown(self) -> bool:
+        """True when the record's basis is ``unknown``: what changed is not known."""
+        return self.record["delta_basis"] == "unknown"
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON form ``delta show --json`` lists under ``transitions``."""
+        record = self.record
+        return {
+            "registry_id": record["registry_id"],
+            "from_run_id": None if record["from_ref"] is None else record["from_ref"]["run_id"],
+            "to_run_id": record["to_ref"]["run_id"],
+            "delta_basis": record["delta_basis"],
+            "counts": record["counts"],
+            "unknown_reason": record.get("unknown_reason"),
+            "changes": [{"status": letter, "path": path} for letter, path in self.changes],
+        }
+
+
+def name_status(record: dict[str, Any], path: str | None = None) -> tuple[tuple[str, str], ...]:
+    """``(letter, path)`` for every change of ``record`` (at or under ``path`` if given), by path."""
+    changes = [
+        (letter, changed)
+        for field, letter in CHANGE_LETTERS
+        for changed in record[f"{field}_paths"]
+        if path is None or _under(changed, path)
+    ]
+    return tuple(sorted(changes, key=lambda change: change[1]))
+
+
+def _touches(record: dict[str, Any], path: str) -> tuple[tuple[str, str], ...] | None:
+    """The record's changes under ``path``; None when it does not touch ``path``."""
+    if record["delta_basis"] == "unknown":
+        relpath = record["to_ref"]["relpath"]
+        return () if relpath is None or _under(path, relpath) or _under(relpath, path) else None
+    return name_status(record, path) or None
+
+
+def select_transitions(
+    records: Iterable[dict[str, Any]],
+    *,
+    registry: str | None = None,
+    path: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    run: str | None = None,
+    limit: int | None = None,
+) -> list[Transition]:
+    """The transitions among ``records`` (log order) that every given filter keeps.
+
+    ``since``/``until`` are keys from :func:`time_bound`; ``run`` a run id.
+    """
+    kept: list[Transition] = []
+    for record in records:
+        to_run = record["to_ref"]["run_id"]
+        from_run = None if record["from_ref"] is None else record["from_ref"]["run_id"]
+        if registry is not None and record["registry_id"] != registry:
+            continue
+        if since is not None and to_run < since:
+            continue
+        if until is not None and to_run > until:
+            continue
+        if run is not None and run not in (to_run, from_run):
+            continue
+        if path is None:
+            kept.append(Transition(record, name_status(record)))
+            continue
+        changes = _touches(record, path)
+        if changes is not None:
+            kept.append(Transition(record, changes))
+    return kept[-limit:] if limit is not None else kept
+
+
+def count_text(counts: dict[str, int | None]) -> str:
+    """``2 added, 0 removed, 1 modified`` (or ``no changes``) for a known basis."""
+    if not any(counts.values()):
+        return "no changes"
+    return ", ".join(f"{counts[field]} {field}" for field, _ in CHANGE_LETTERS)
+
+
+def transition_lines(transition: Transition, path: str | None = None) -> Sequence[str]:
+    """The header line of a transition and its ``A``/``D``/``M`` lines (``git log --name-status``)."""
+    record = transition.record
+    source = record["from_ref"]["run_id"] if record["from_ref"] else "(bootstrap)"
+    head = f"{record['registry_id']}: {source} → {record['to_ref']['run_id']}  [{record['delta_basis']}]"
+    if transition.unknown:
+        # Never "0 changes": what changed is not known, and the reason says why.
+        where = f" (may touch {path})" if path is not None else ""
+        return [f"{head}  changes unknown{where}: {record['unknown_reason']}"]
+    shown = f"; {len(transition.changes)} under {path}" if path is not None else ""
+    return [f"{head}  {count_text(record['counts'])}{shown}", *(f"{letter}\t{changed}" for letter, changed in transition.changes)]

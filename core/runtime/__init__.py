@@ -1,0 +1,1 @@
+"""Process plumbing every layer may use: the clock, interrupts, progress, job counts, parallel workers, fault injection."""

@@ -1,0 +1,1 @@
+"""The JSON Schemas of govern's documents and their validators."""

@@ -1,0 +1,99 @@
+"""The one write path: every file govern writes goes through :func:`write_atomic`.
+
+temp file in the same directory → write → flush → fsync → ``os.replace`` → fsync the
+directory (git's lockfile + rename). A reader, or a crash at any instant, sees the old file
+or the new one, never a mix. An fsync failure is fatal and never retried: after a failed
+fsync the kernel may have dropped the dirty pages, so a retry could "succeed" on lost data
+(the PostgreSQL fsyncgate lesson).
+
+The system calls go through :mod:`govern.runtime.faults`, so tests can crash the process between
+any two of them or make one fail (``GOVERN_FAULT``, ``GOVERN_FAULT_IO``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+from govern.errors import GovernError
+from govern.runtime import faults
+
+#: Prefix of govern's temporary files and staging folders; never a valid run id or artifact.
+TEMP_PREFIX = ".govern-tmp-"
+
+
+def io_error(action: str, path: os.PathLike[str] | str, exc: OSError, outcome: str = "") -> GovernError:
+    """E_IO naming the path, what failed (``write``, ``fsync``, ``rename``, …) and, when
+    known, what state that leaves."""
+    tail = f" ({outcome})" if outcome else ""
+    return GovernError("E_IO", f"{path}: {action} failed: {exc.strerror or exc}{tail}")
+
+
+def fsync_directory(directory: Path) -> None:
+    """fsync a directory so a rename or create inside it is durable (raises OSError)."""
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        faults.fsync(fd, directory)
+    finally:
+        os.close(fd)
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` atomically and durably; raise E_IO naming the path."""
+    path = Path(path)
+    directory = path.parent
+    temp = directory / f"{TEMP_PREFIX}{os.getpid()}-{path.name}"
+    try:
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
+    except OSError as exc:
+        raise io_error("create", temp, exc) from exc
+    faults.crash_point("after-create:atomic")
+    action = "write"
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                written = faults.write(fd, view, temp)
+                view = view[written:]
+            faults.crash_point("after-write:atomic")
+            action = "fsync"
+            faults.fsync(fd, temp)
+        finally:
+            os.close(fd)
+        action = "rename"
+        faults.replace(temp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise io_error(action, path, exc, "the file is unchanged") from exc
+    except BaseException:  # an interrupt: the temporary file goes too
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+    faults.crash_point("after-replace:atomic")
+    try:
+        fsync_directory(directory)
+    except OSError as exc:
+        raise io_error("fsync of directory", directory, exc) from exc
+
+
+_LEFTOVER = re.compile(re.escape(TEMP_PREFIX) + r"\d+-(.+)\Z", re.DOTALL)
+
+
+def remove_temp_leftovers(directory: Path, names: Iterable[str]) -> list[str]:
+    """Delete the temporary files an interrupted :func:`write_atomic` of ``names`` left in
+    ``directory``; return what was removed. Call only while holding the workspace lock (a
+    writer that holds it may be using its temporary file right now otherwise)."""
+    wanted = set(names)
+    removed = []
+    with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+        for entry in os.scandir(directory):
+            match = _LEFTOVER.match(entry.name)
+            if match and match.group(1) in wanted and entry.is_file(follow_symlinks=False):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(entry.path)
+                removed.append(entry.name)
+    return sorted(removed)
