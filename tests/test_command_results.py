@@ -154,7 +154,7 @@ def shown(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
 
 def _scenarios(root: Path, ws: ScratchWorkspace) -> list[tuple[str, list[str], bool]]:
     """(command, argv after ``govern -C ROOT``, read-only) in an order that makes each meaningful."""
-    run_a, run_b = ws.runs_root / RUN_A, ws.runs_root / RUN_B
+    run_b = ws.runs_root / RUN_B
     return [
         ("seal", ["seal", str(run_b), "--at", AT], False),
         ("verify", ["verify", "--all", "--log"], True),
