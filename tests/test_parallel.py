@@ -36,7 +36,8 @@ def _stall_in_a_worker(shared: tuple[int, Path], number: int) -> int:
     killed; in the parent: just the answer."""
     parent, pid_file = shared
     if os.getpid() != parent:
-        pid_file.write_text(str(os.getpid()))
+        pid_file.with_suffix(".tmp").write_text(str(os.getpid()))
+        os.replace(pid_file.with_suffix(".tmp"), pid_file)  # never seen half-written
         time.sleep(60)
     return number * 10
 
@@ -72,7 +73,7 @@ def test_a_worker_sigkilled_mid_way_has_its_part_redone_here(tmp_path: Path) -> 
     began = time.monotonic()
     with Parallel(1, shared=(os.getpid(), pid_file)) as pool:
         ticket = pool.submit(_stall_in_a_worker, 7)
-        while not pid_file.exists() or not pid_file.read_text():
+        while not pid_file.exists():
             assert time.monotonic() - began < 10, "the worker never started its task"
             time.sleep(0.005)
         worker = int(pid_file.read_text())
