@@ -204,6 +204,16 @@ def test_block_list_from_environment_and_config_with_where_each_name_came_from()
     assert reasons == {"acme": "disabled by GOVERN_DISABLE_PLUGINS", "excluded_kinds": "disabled by [plugins] disable"}
 
 
+def test_a_disabled_name_is_blocked_in_pluggy_and_cannot_be_registered_later():
+    host = PluginHost.from_environment(config_disable=["excluded_kinds"], environ={"GOVERN_DISABLE_PLUGINS": "acme"})
+    host.load_plugins([])
+    assert host.pm.is_blocked("acme") and host.pm.is_blocked("excluded_kinds")
+    with pytest.raises(GovernError) as raised:
+        host.register(KindPlugin(), "acme", "test plugin")
+    assert raised.value.message == "plugin acme (test plugin): the name 'acme' is disabled by GOVERN_DISABLE_PLUGINS"
+    assert "acme" not in names(host)
+
+
 @pytest.mark.parametrize("essential", sorted(ESSENTIAL_PLUGINS))
 def test_an_essential_builtin_cannot_be_disabled(essential: str):
     host = PluginHost.from_environment(environ={"GOVERN_DISABLE_PLUGINS": essential})

@@ -33,7 +33,7 @@ import pluggy
 from govern.__about__ import PROJECT_NAME
 from govern.errors import GovernError
 from govern.host import hookspecs
-from govern.host.tracing import trace_hook_calls
+from govern.host.tracing import is_firstresult, trace_hook_calls
 
 if TYPE_CHECKING:
     from govern.config.workspace import Registry, Workspace
@@ -229,6 +229,10 @@ class PluginHost:
                 f"govern cannot work without {'it' if len(blocked_essentials) == 1 else 'them'} "
                 f"(essential built-ins: {', '.join(sorted(ESSENTIAL_PLUGINS))})",
             )
+        # Blocked in pluggy itself: a blocked name can never be registered afterwards, by this
+        # loader or by anyone calling register().
+        for name in self.disable:
+            self.pm.set_blocked(name)
         seen: set[str] = set()
         for module_name in DEFAULT_PLUGINS:
             name = module_name.rsplit(".", 1)[1]
@@ -266,13 +270,11 @@ class PluginHost:
             self.notes.append(f"{ENV_LOAD} names {name!r}, but no installed entry point has that name")
 
     def _blocked(self, name: str, source: str) -> bool:
-        """Whether ``name`` is on the block-list; if so it is blocked in pluggy (so no later
-        registration under that name can slip in) and recorded in :attr:`skipped`."""
-        where = self.disable.get(name)
-        if where is None:
+        """Whether pluggy blocks ``name`` (see :meth:`load_plugins`); if so it is recorded in
+        :attr:`skipped`, for ``govern plugins list``."""
+        if not self.pm.is_blocked(name):
             return False
-        self.pm.set_blocked(name)
-        self.skipped.append(PluginSkip(name, source, f"disabled by {where}"))
+        self.skipped.append(PluginSkip(name, source, f"disabled by {self.disable[name]}"))
         return True
 
     def register(self, plugin: object, name: str, source: str = "registered object") -> None:
@@ -596,10 +598,9 @@ class PluginHost:
         attribute (the CLI does, adding a plugin's commands)."""
         caller = getattr(self.pm.hook, hook_name)
         impls = [impl for impl in caller.get_hookimpls() if impl.plugin_name == plugin_name]
-        firstresult = bool(caller.spec is not None and caller.spec.opts.get("firstresult"))
         # What pluggy's own subset_hook_caller does when called, without its set of the other
         # plugin objects (which refuses unhashable plugins, e.g. a SimpleNamespace).
-        return self.pm._hookexec(hook_name, impls, kwargs, firstresult)
+        return self.pm._hookexec(hook_name, impls, kwargs, is_firstresult(self.pm, hook_name))
 
     def delta_bases(self) -> dict[str, tuple[str, ...]]:
         """Every declared delta basis, with the plugins that declare it (sorted by basis).

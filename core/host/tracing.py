@@ -37,6 +37,13 @@ def trace_line(hook_name: str, plugin_names: Sequence[str], outcome: str) -> str
     return f"{TRACE_PREFIX}{hook_name} <- {', '.join(plugin_names) or '(no plugin)'}: {outcome}"
 
 
+def is_firstresult(pm: pluggy.PluginManager, hook_name: str) -> bool:
+    """Whether ``hook_name`` is a *firstresult* hook (one answer, not a list of them)."""
+    caller = getattr(pm.hook, hook_name, None)
+    spec = getattr(caller, "spec", None)
+    return bool(spec is not None and spec.opts.get("firstresult"))
+
+
 def trace_hook_calls(pm: pluggy.PluginManager, write: Callable[[str], None]) -> Callable[[], None]:
     """Write :func:`trace_line` for every hook call ``pm`` makes; return the function that stops it."""
 
@@ -50,8 +57,10 @@ def trace_hook_calls(pm: pluggy.PluginManager, write: Callable[[str], None]) -> 
         plugins = [impl.plugin_name for impl in reversed(hook_impls)]
         if outcome.exception is not None:
             summary = f"raised {type(outcome.exception).__name__}: {' '.join(str(outcome.exception).split())}"
-        else:
+        elif is_firstresult(pm, hook_name):
             summary = summarize(outcome.get_result())
+        else:  # a collect hook: the list of each implementation's non-None answer
+            summary = "; ".join(summarize(answer) for answer in outcome.get_result()) or "None"
         write(trace_line(hook_name, plugins, summary))
 
     return pm.add_hookcall_monitoring(before, after)
