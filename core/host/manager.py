@@ -9,9 +9,14 @@ argument govern never passes rejects the plugin, by name, with the closest real 
 
 Choosing what loads: ``GOVERN_LOAD_PLUGINS`` is an allow-list of entry-point names (set but
 empty: no third-party plugin at all), ``GOVERN_DISABLE_PLUGINS`` and ``[plugins] disable`` a
-block-list of plugin names (built-in or not) — except :data:`ESSENTIAL_PLUGINS`, which govern
-cannot work without. ``GOVERN_STRICT_PLUGINS=1`` (``--strict-plugins``) makes every plugin
-failure fatal (exit 2).
+block-list of plugin names (built-in or not), blocked in pluggy (``set_blocked``) — except
+:data:`ESSENTIAL_PLUGINS`, which govern cannot work without. ``GOVERN_STRICT_PLUGINS=1``
+(``--strict-plugins``) makes every plugin failure fatal (exit 2); ``GOVERN_TRACE_PLUGINS=1``
+traces every hook call (:mod:`govern.host.tracing`).
+
+A registry's hooks (discovery, exclusion, delta basis) go to the plugin that declared its
+kind (:meth:`PluginHost.kind_plugin`). The host never imports typer or click: adding plugins'
+commands is the CLI's (``govern.cli.plugin_commands``).
 
 Nothing happens at import time: a test builds a fresh :class:`PluginHost`.
 """
