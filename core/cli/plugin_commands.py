@@ -50,8 +50,7 @@ def register_plugin_commands(host: PluginHost, app: typer.Typer) -> list[PluginF
 def _add_commands(host: PluginHost, name: str, app: typer.Typer, commands: int, groups: int, taken: set[str]) -> set[str]:
     """Call one plugin's ``govern_register_commands``; the names it added (raises if any
     is taken already, or typer cannot build its commands)."""
-    if not any(impl.wrapper or impl.hookwrapper for impl in host.pm.hook.govern_register_commands.get_hookimpls() if impl.plugin_name == name):
-        host.call_plugin(HOOK, name, app=app)
+    host.call_plugin(HOOK, name, app=app)
     new_commands, new_groups = app.registered_commands[commands:], app.registered_groups[groups:]
     # A third-party plugin's commands are built now, so one typer cannot build is this
     # plugin's failure rather than a crash of every govern command later.

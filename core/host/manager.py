@@ -279,7 +279,7 @@ class PluginHost:
         :attr:`skipped`, for ``govern plugins list``."""
         if not self.pm.is_blocked(name):
             return False
-        self.skipped.append(PluginSkip(name, source, f"disabled by {self.disable[name]}"))
+        self.skipped.append(PluginSkip(name, source, f"disabled by {self.disable.get(name, 'the disable list')}"))
         return True
 
     def register(self, plugin: object, name: str, source: str = "registered object") -> None:
@@ -453,9 +453,6 @@ class PluginHost:
 
         An exception (other than a deliberate GovernError) is E_PLUGIN_FAILED naming the plugin.
         """
-        impls = [impl for impl in getattr(self.pm.hook, hook_name).get_hookimpls() if impl.plugin_name == plugin_name]
-        if not impls or any(impl.wrapper or impl.hookwrapper for impl in impls):
-            return []
         return list(self._call_one(hook_name, plugin_name, kwargs))
 
     def plugin_order(self, hook_name: str) -> list[str]:
@@ -599,10 +596,16 @@ class PluginHost:
 
     def call_plugin(self, hook_name: str, plugin_name: str, **kwargs: Any) -> Any:
         """Call plugin ``plugin_name``'s implementation of ``hook_name`` alone, through pluggy
-        (traced like every hook call); an exception propagates as raised, for the caller to
-        attribute (the CLI does, adding a plugin's commands)."""
+        (traced like every hook call): its answer for a *firstresult* hook, the list of its
+        non-None answers otherwise. Wrappers are not called (alone, they would wrap nothing).
+        An exception propagates as raised, for the caller to attribute (the CLI does, adding
+        a plugin's commands)."""
         caller = getattr(self.pm.hook, hook_name)
-        impls = [impl for impl in caller.get_hookimpls() if impl.plugin_name == plugin_name]
+        impls = [
+            impl
+            for impl in caller.get_hookimpls()
+            if impl.plugin_name == plugin_name and not (impl.wrapper or impl.hookwrapper)
+        ]
         # What pluggy's own subset_hook_caller does when called, without its set of the other
         # plugin objects (which refuses unhashable plugins, e.g. a SimpleNamespace).
         return self.pm._hookexec(hook_name, impls, kwargs, is_firstresult(self.pm, hook_name))
