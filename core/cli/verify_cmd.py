@@ -130,7 +130,7 @@ def _verify_recorded_snapshots(state: CliState, roots: dict[str, str | None]) ->
 
     workspace = _workspace(state)
     artifact = workspace.config.workspace.delta_log_artifact
-    problems, lost = check_recorded_snapshots(workspace.runs_root, state.plugins(), artifact, roots)
+    problems, lost = check_recorded_snapshots(workspace.runs_root, artifact, roots)
     lines = [f"FAILED  recorded snapshot {p.where}: {p.code}: {p.message}" for p in problems]
     lines.extend(f"LOST    recorded snapshot {where}: no longer exists (loss acknowledged by a delta-log build)" for where in lost)
     data = {

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
 import shutil
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -61,11 +62,12 @@ class RunStore:
         return runs_listing(root, self.backend.list_level(""))
 
     def exists(self, run_id: str) -> bool:
-        """True when anything of run ``run_id`` is stored (sealed or not)."""
+        """True when anything is stored under the name ``run_id`` (a run, sealed or not, or
+        anything else taking its name)."""
         folder = self.local_dir(run_id)
         if folder is not None:
-            return folder.is_dir()
-        return next(iter(self.backend.list(run_id + "/")), None) is not None
+            return os.path.lexists(folder)
+        return self.backend.stat(run_id) is not None or next(iter(self.backend.list(run_id + "/")), None) is not None
 
     def is_sealed(self, run_id: str) -> bool:
         """True when ``run_id`` carries a seal file: the one mark of a committed run."""
