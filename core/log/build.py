@@ -636,11 +636,16 @@ def write_build(plan: BuildPlan, workspace: Workspace, host: PluginHost, clock: 
     log_bytes = plan.log_bytes()
     staging = runs_root / f"{TEMP_PREFIX}{plan.run_id}"
     try:
+        with _io_step("create", staging):
+            staging.mkdir(parents=True)
+    except GovernError as error:
+        if isinstance(error.__cause__, FileExistsError):  # stale ones are removed under the lock first
+            raise GovernError("E_RUN_EXISTS", f"{staging}: another writer is writing a build of that name") from None
+        raise
+    try:
         # Sealing the staging folder is not the build's commit (interrupts.staging): an
         # interrupt up to the publish takes the staging folder back.
         with interrupts.staging():
-            with _io_step("create", staging):
-                staging.mkdir(parents=True)
             crash_point("after-staging:build")
             write_atomic(staging / artifact, log_bytes)
             crash_point("after-write:build")
