@@ -124,14 +124,64 @@ def batches(lines: list[bytes], size: int) -> Iterator[tuple[int, list[bytes]]]:
         yield first, lines[first : first + size]
 
 
+#: Why a JSONL file's last line without a newline is refused (every reader says the same).
+TORN_LAST_LINE = "the last line has no newline (a torn write?)"
+
+
+class TornLineError(StrictJSONError):
+    """The last line of a JSONL file has no newline: a torn write. ``line`` is its number.
+
+    A reader refuses it like any bad line; ``govern repair --log`` alone treats it as the
+    tail it may cut (docs/delta-log.md, "Retention and recovery")."""
+
+
 def parse_line(line: bytes) -> Any:
     """One line (without its ``\\n``), strictly: StrictJSONError for a blank line, a CRLF
-    ending, or anything :func:`loads_strict` refuses."""
+    ending, or anything :func:`loads_strict` refuses (a byte-order mark included)."""
     if not line or line.isspace():
         raise StrictJSONError("blank line (each line of a JSONL file holds one JSON value)")
     if line.endswith(b"\r"):
         raise StrictJSONError("CRLF line ending (lines end with LF only)")
     return loads_strict(line)
+
+
+def complete_length(data: bytes) -> int:
+    """How many bytes of ``data`` are complete lines (up to and with its last ``\\n``); what
+    follows is a torn last line."""
+    return data.rfind(b"\n") + 1
+
+
+def split_lines(data: bytes) -> tuple[list[bytes], bytes | None]:
+    """The complete lines of ``data`` without their ``\\n``, and the bytes after the last
+    newline (a torn last line), or None when ``data`` ends with a complete line."""
+    end = complete_length(data)
+    lines = data[: end - 1].split(b"\n") if end else []
+    return lines, (data[end:] or None)
+
+
+def parse_jsonl(data: bytes) -> Iterator[tuple[int, Any]]:
+    """``(line number, value)`` for each line of a JSONL file, strictly, in order: the one
+    reading rule every caller shares (:func:`parse_line` for each line; a last line without
+    its newline is :class:`TornLineError`). A bad line raises :class:`StrictJSONError` whose
+    ``line`` is its 1-based number in the file and ``column`` the column within it."""
+    lines, torn = split_lines(data)
+    for number, line in enumerate(lines, start=1):
+        try:
+            value = parse_line(line)
+        except StrictJSONError as exc:
+            raise StrictJSONError(exc.reason, number, exc.column) from None
+        yield number, value
+    if torn is not None:
+        raise TornLineError(TORN_LAST_LINE, len(lines) + 1)
+
+
+def last_line(data: bytes) -> bytes | None:
+    """The last complete line of ``data`` (without its ``\\n``), None when there is none —
+    without splitting the rest of a large file."""
+    end = complete_length(data)
+    if not end:
+        return None
+    return data[data.rfind(b"\n", 0, end - 1) + 1 : end - 1]
 
 
 def split_ranges(path: Path, parts: int) -> list[tuple[int, int]]:

@@ -18,6 +18,7 @@ import attrs
 from govern.errors import GovernError
 from govern.format.envelope import ENVELOPE_NAME
 from govern.format.jsonio import StrictJSONError, loads_strict
+from govern.format.jsonl import TORN_LAST_LINE, TornLineError, complete_length, parse_jsonl
 from govern.format.manifest import ManifestEntry, SealCheck
 from govern.format.models import SealedRef
 from govern.runs.listing import list_runs
@@ -173,7 +174,7 @@ def read_sealed_file(seal: SealCheck, relpath: str) -> bytes:
 def torn_tail_offset(data: bytes, entry: ManifestEntry) -> int | None:
     """Where a torn tail starts when ``data`` is exactly the sealed bytes of ``entry`` plus a
     last line without its newline (what an append cut short leaves); None otherwise."""
-    keep = data.rfind(b"\n") + 1
+    keep = complete_length(data)
     if keep == len(data) or keep != entry.bytes:
         return None
     return keep if hashlib.sha256(data[:keep]).hexdigest() == entry.sha256 else None
@@ -189,9 +190,10 @@ def _torn_after_sealing(seal: SealCheck, artifact: str) -> GovernError | None:
         return None
     if entry is None or torn_tail_offset(data, entry) is None:
         return None
+    line = data.count(b"\n") + 1
     return GovernError(
         "E_LOG_TORN",
-        f"{seal.run_dir.name}/{artifact}: a torn last line (no newline) was added after the build was sealed; "
+        f"{seal.run_dir.name}/{artifact}: line {line}: {TORN_LAST_LINE}, added after the build was sealed; "
         "nothing will be appended ('govern repair --log' cuts it, keeping a backup)",
     )
 
@@ -211,9 +213,10 @@ def read_build(seal: SealCheck, artifact: str) -> BuildContents:
     except GovernError as error:
         raise _torn_after_sealing(seal, artifact) or error from None
     if log_bytes and not log_bytes.endswith(b"\n"):
+        line = log_bytes.count(b"\n") + 1
         raise GovernError(
             "E_LOG_TORN",
-            f"{run_id}/{artifact}: the last line has no newline (a torn tail), and the build's seal covers it; "
+            f"{run_id}/{artifact}: line {line}: {TORN_LAST_LINE}, and the build's seal covers it; "
             "nothing will be appended (no crash seals a torn log: inspect it — see docs/reliability.md)",
         )
     envelope_bytes = read_sealed_file(seal, ENVELOPE_NAME)
@@ -226,10 +229,20 @@ def read_build(seal: SealCheck, artifact: str) -> BuildContents:
 
 
 def parse_log_lines(data: bytes, where: str) -> list[dict[str, Any]]:
-    """Parse a log's JSONL strictly (no blank lines, no CR, complete lines); E_LOG_INVALID."""
+    """Parse a log's JSONL by the one JSONL rule (:func:`govern.format.jsonl.parse_jsonl`), each
+    line a JSON object: E_LOG_TORN for a last line without its newline, E_LOG_INVALID naming
+    the line for anything else."""
     records: list[dict[str, Any]] = []
-    if not data:
-        return records
+    try:
+        for number, value in parse_jsonl(data):
+            if not isinstance(value, dict):
+                raise GovernError("E_LOG_INVALID", f"{where}: line {number}: not a JSON object")
+            records.append(value)
+    except TornLineError as exc:
+        raise GovernError("E_LOG_TORN", f"{where}: line {exc.line}: {exc.reason}") from None
+    except StrictJSONError as exc:
+        raise GovernError("E_LOG_INVALID", f"{where}: line {exc.line}: {exc.reason}") from None
+    return records
     if not data.endswith(b"\n"):
         raise GovernError("E_LOG_TORN", f"{where}: the last line has no newline (a torn tail)")
     for number, line in enumerate(data[:-1].split(b"\n"), start=1):

@@ -25,7 +25,16 @@ import attrs
 from govern.config.workspace import Workspace
 from govern.errors import GovernError, Problem
 from govern.format.jsonio import StrictJSONError
-from govern.format.jsonl import NOT_CANONICAL, batches, canonical_batch_parser, fast_parser, parse_line, read_lines, split_ranges
+from govern.format.jsonl import (
+    NOT_CANONICAL,
+    TORN_LAST_LINE,
+    batches,
+    canonical_batch_parser,
+    fast_parser,
+    parse_line,
+    read_lines,
+    split_ranges,
+)
 from govern.runtime import forked_map
 from govern.runtime import gc_pause as collector
 from govern.runtime.jobs import default_jobs
@@ -206,7 +215,7 @@ def _validate_range(compiled: SchemaValidator, path: Path, bounds: tuple[int, in
             number += len(lines)
             if torn is not None:
                 number += 1
-                problems.append((number, "E_JSON_INVALID", "", "the last line has no newline (a torn write?)"))
+                problems.append((number, "E_JSON_INVALID", "", TORN_LAST_LINE))
     return number, problems
 
 

@@ -34,7 +34,15 @@ from govern.config.workspace import Workspace
 from govern.errors import Problem
 from govern.format.envelope import ENVELOPE_NAME
 from govern.format.jsonio import StrictJSONError, dump_jsonl_line, loads_strict
-from govern.format.jsonl import NOT_CANONICAL, batches, canonical_batch_parser, fast_parser, lines_between
+from govern.format.jsonl import (
+    NOT_CANONICAL,
+    TORN_LAST_LINE,
+    batches,
+    canonical_batch_parser,
+    fast_parser,
+    lines_between,
+    parse_line,
+)
 from govern.format.manifest import ManifestEntry, SealCheck
 from govern.host.manager import PluginHost
 from govern.log.delta_log import acknowledged_in, list_builds
@@ -155,7 +163,7 @@ def _record_of_line(
     record = NOT_CANONICAL if parse_canonical is None else parse_canonical(line)
     if record is NOT_CANONICAL:
         try:
-            record = loads_strict(line)
+            record = parse_line(line)
         except StrictJSONError as exc:
             found.append((number, Problem("E_LOG_INVALID", at, exc.reason)))
             return None
@@ -395,7 +403,7 @@ def _check_lines(
         first.join(part)
     complete = first.first_line - 1 + first.lines
     if end < len(data):
-        problems.append(Problem("E_LOG_TORN", f"{where}: line {complete + 1}", "the last line has no newline"))
+        problems.append(Problem("E_LOG_TORN", f"{where}: line {complete + 1}", TORN_LAST_LINE))
     problems.extend(problem for _, problem in first.found)
     return complete
 
