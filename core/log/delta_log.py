@@ -243,24 +243,3 @@ def parse_log_lines(data: bytes, where: str) -> list[dict[str, Any]]:
     except StrictJSONError as exc:
         raise GovernError("E_LOG_INVALID", f"{where}: line {exc.line}: {exc.reason}") from None
     return records
-    if not data.endswith(b"\n"):
-        raise GovernError("E_LOG_TORN", f"{where}: the last line has no newline (a torn tail)")
-    for number, line in enumerate(data[:-1].split(b"\n"), start=1):
-        problem = None
-        if not line.strip():
-            problem = "blank line"
-        elif line.endswith(b"\r"):
-            problem = "CRLF line ending"
-        else:
-            try:
-                value = loads_strict(line)
-            except StrictJSONError as exc:
-                problem = exc.reason
-            else:
-                if not isinstance(value, dict):
-                    problem = "not a JSON object"
-                else:
-                    records.append(value)
-        if problem:
-            raise GovernError("E_LOG_INVALID", f"{where}: line {number}: {problem}")
-    return records
