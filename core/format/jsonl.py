@@ -1,11 +1,12 @@
 """Reading JSON Lines strictly — and fast when the lines are canonical.
 
 Every line of a JSONL file holds one strict JSON value (:func:`govern.format.jsonio.loads_strict`) and
-ends with a single ``\\n``. A blank line, a CRLF ending and a last line without its newline (a
-torn write) are problems of that line.
+ends with a single ``\\n``. A blank line, a CRLF ending, a byte-order mark and a last line
+without its newline (a torn write) are problems of that line: :func:`parse_jsonl` is the one
+reader every caller uses (docs/formats.md, "Reading JSONL").
 
 Speed without loosening: a line that is already canonical (what govern writes) is parsed with
-orjson when it is installed, and accepted only if re-serialising the value gives back the
+orjson, and accepted only if re-serialising the value gives back the
 very same bytes. That proves the line had no duplicate key (one would have been dropped), no
 NaN or out-of-range number, no byte-order mark, no invalid UTF-8 — nothing the strict parser
 refuses — and the value is the one ``loads_strict`` returns. Nesting is bounded by orjson's
@@ -29,12 +30,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from govern.format.jsonio import MAX_DEPTH, StrictJSONError, loads_strict
+import orjson
 
-try:  # optional accelerator; strictness never depends on it
-    import orjson
-except ImportError:  # pragma: no cover - exercised only where orjson is not installed
-    orjson = None
+from govern.format.jsonio import MAX_DEPTH, StrictJSONError, loads_strict
 
 #: Returned by a fast parser for a line it cannot vouch for (the strict parser decides).
 NOT_CANONICAL = object()
@@ -55,7 +53,7 @@ def _serialiser_bounds_depth() -> bool:
     return False
 
 
-_DEPTH_BOUNDED = orjson is not None and _serialiser_bounds_depth()
+_DEPTH_BOUNDED = _serialiser_bounds_depth()
 
 
 def _too_deep(line: bytes) -> bool:
@@ -63,11 +61,8 @@ def _too_deep(line: bytes) -> bool:
     return line.count(b"{") + line.count(b"[") > MAX_DEPTH
 
 
-def fast_parser() -> Callable[[bytes], Any] | None:
-    """A parser for canonical lines returning :data:`NOT_CANONICAL` for any other line, or
-    None when orjson is not installed."""
-    if orjson is None:
-        return None
+def fast_parser() -> Callable[[bytes], Any]:
+    """A parser for canonical lines returning :data:`NOT_CANONICAL` for any other line."""
     loads, dumps, sort_keys, decode_error = orjson.loads, orjson.dumps, orjson.OPT_SORT_KEYS, orjson.JSONDecodeError
     count_brackets = not _DEPTH_BOUNDED
 
@@ -87,18 +82,15 @@ def fast_parser() -> Callable[[bytes], Any] | None:
     return parse_canonical
 
 
-def canonical_batch_parser() -> Callable[[list[bytes]], list[Any] | None] | None:
+def canonical_batch_parser() -> Callable[[list[bytes]], list[Any] | None]:
     """``parse_batch(lines) -> values``, each the value the :func:`fast_parser` gives its line,
-    or None when the batch cannot vouch for every line (the caller then takes them one by one);
-    None instead of a parser when orjson is not installed.
+    or None when the batch cannot vouch for every line (the caller then takes them one by one).
 
     Each line is parsed on its own, so a line holds exactly one value, and a JSON value never
     ends in the middle of another; hence ``[v1,v2,…]`` re-serialised equal to ``[line1,line2,…]``
     means each value re-serialises to its own line, byte for byte. The check costs one
     ``dumps`` and one comparison per batch instead of one per line.
     """
-    if orjson is None:
-        return None
     loads, dumps, sort_keys = orjson.loads, orjson.dumps, orjson.OPT_SORT_KEYS
     refused = (orjson.JSONDecodeError, orjson.JSONEncodeError)
     count_brackets = not _DEPTH_BOUNDED

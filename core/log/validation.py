@@ -188,7 +188,7 @@ def _explain_lines(compiled: SchemaValidator, lines: list[bytes], first: int, pr
     slow path, taken only by a batch holding a line that is not canonical or not valid."""
     parse_canonical = fast_parser()
     for number, line in enumerate(lines, start=first):
-        value = NOT_CANONICAL if parse_canonical is None else parse_canonical(line)
+        value = parse_canonical(line)
         if value is NOT_CANONICAL:
             try:
                 value = parse_line(line)
@@ -209,7 +209,7 @@ def _validate_range(compiled: SchemaValidator, path: Path, bounds: tuple[int, in
     with collector.paused():
         for lines, torn in read_lines(path, *bounds):
             for first, batch in batches(lines, BATCH_LINES):
-                values = None if parse_batch is None else parse_batch(batch)
+                values = parse_batch(batch)
                 if values is None or not all(map(is_valid, values)):
                     _explain_lines(compiled, batch, number + first + 1, problems)
             number += len(lines)

@@ -160,7 +160,7 @@ def _record_of_line(
     a line: the record, or None when the line holds no JSON object (the problem is recorded)."""
     at = f"{where}: line {number}"
     parse_canonical = fast_parser()
-    record = NOT_CANONICAL if parse_canonical is None else parse_canonical(line)
+    record = parse_canonical(line)
     if record is NOT_CANONICAL:
         try:
             record = parse_line(line)
@@ -304,7 +304,7 @@ def _check_part(links: _Links, data: bytes, part: _Part, validate: RecordValidat
     with collector.paused():
         for lines in lines_between(data, start, end):
             for offset, batch in batches(lines, BATCH_LINES):
-                records = None if parse_batch is None else parse_batch(batch)
+                records = parse_batch(batch)
                 if records is not None and all(map(ok, records)):
                     for at, record in enumerate(records, start=number + offset):
                         link(record, at)

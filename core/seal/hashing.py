@@ -28,22 +28,10 @@ from typing import Any
 
 import attrs
 
-from govern.errors import Problem
 from govern.runtime.jobs import default_jobs
 from govern.runtime.progress import NO_PROGRESS, Progress
 from govern.runtime.worker_pool import CAN_FORK, ForkedPool
-from govern.seal.tree import DiskFile, RunListing
-
-
-@attrs.frozen
-class FileDigest:
-    """The outcome of hashing one file: its digest and size, or the problem met."""
-
-    path: str
-    sha256: str | None
-    size: int | None
-    problem: Problem | None = None
-
+from govern.seal.tree import RunListing
 
 #: Files up to this size are read in one call (cheaper than a buffered reader per file).
 SMALL_FILE_BYTES = 1 << 20
@@ -112,19 +100,6 @@ def fingerprint(location: str, own_task_bytes: int | None = None) -> tuple[bytes
     finally:
         os.close(fd)
     return digest, size, info.st_mtime_ns
-
-
-def hash_disk_file(file: DiskFile) -> FileDigest:
-    """Hash one file found by :func:`govern.seal.tree.scan_run_tree`; a stamp that differs from
-    the scan's is a change (``E_FILE_CHANGED``)."""
-    outcome = fingerprint(os.fspath(file.location))
-    assert outcome is not None
-    if len(outcome) == 2:
-        return FileDigest(file.path, None, None, Problem(outcome[0], file.path, outcome[1]))  # type: ignore[arg-type]
-    digest, size, mtime_ns = outcome  # type: ignore[misc]
-    if (size, mtime_ns) != (file.size, file.mtime_ns):
-        return FileDigest(file.path, None, None, Problem(_CHANGED[0], file.path, _CHANGED[1]))
-    return FileDigest(file.path, digest.hex(), size)
 
 
 @attrs.frozen
