@@ -27,7 +27,7 @@ from govern.errors import GovernError
 from govern.format.jsonio import StrictJSONError, loads_strict
 from govern.format.jsonl import NOT_CANONICAL, fast_parser
 from govern.log.validation import validate_jsonl
-from govern.schema.store import DELTA_LOG_SCHEMA, SchemaStore
+from govern.schema.store import DELTA_LOG_SCHEMA, SchemaStore, builtin_schemas
 from govern.schema.validator import SchemaValidator, json_path
 
 GOVERN = Path(sys.executable).with_name("govern")
@@ -214,8 +214,8 @@ def plain_jsonschema_valid(record: Any) -> bool:
 
 def test_every_builtin_schema_has_its_id_and_compiles_offline() -> None:
     store = SchemaStore()
-    assert DELTA_LOG_SCHEMA in store.builtin_names()
-    for name in store.builtin_names():
+    assert DELTA_LOG_SCHEMA in builtin_schemas()
+    for name in builtin_schemas():
         schema = store.load(name)
         assert schema.contents["$id"] == f"https://govern.invalid/schemas/{name}"
         jsonschema.Draft202012Validator.check_schema(schema.contents)

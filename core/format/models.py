@@ -86,11 +86,6 @@ class DeltaRecord:
     #: The record version (``[workspace] record_version``).
     delta_version: str = DELTA_VERSION
 
-    @property
-    def is_bootstrap(self) -> bool:
-        """True for a registry's first record."""
-        return self.from_ref is None
-
     def to_json(self) -> dict[str, Any]:
         """The record as a JSON object (DESIGN §5)."""
         record: dict[str, Any] = {

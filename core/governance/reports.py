@@ -27,7 +27,6 @@ from govern.governance.schema_summary import schema_summary
 from govern.host.manager import PluginHost
 from govern.runtime.clock import format_utc
 
-REPORTS = ("validation", "completion")
 PROVEN, FAILED, NOT_PROVEN = "✅ proven", "❌ failed", "⬜ not proven"
 
 

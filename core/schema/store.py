@@ -239,10 +239,6 @@ class SchemaStore:
             self._by_uri.setdefault(path.as_uri(), schema)
             self._by_uri.setdefault(schema.uri, schema)
 
-    def builtin_names(self) -> list[str]:
-        """File names of the built-in schemas."""
-        return sorted(self._builtins)
-
     def load(self, name: str, *, relative_to: Path | None = None) -> Schema:
         """The schema ``name`` names: a path (relative to ``relative_to``, default the
         workspace), else a built-in's file name or ``$id`` (E_SCHEMA_NOT_FOUND)."""
