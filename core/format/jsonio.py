@@ -1,6 +1,6 @@
 """Canonical JSON output and strict JSON input.
 
-Output (DESIGN §4): UTF-8, sorted keys, 2-space indent, trailing newline; JSONL lines are
+Output (docs/formats.md, "6. Canonical JSON"): UTF-8, sorted keys, 2-space indent, trailing newline; JSONL lines are
 compact sorted-key objects. Same value → same bytes, whatever the dict insertion order.
 
 Input is strict because evidence must not be ambiguous: duplicate keys (which one wins?),

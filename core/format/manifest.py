@@ -1,4 +1,4 @@
-"""The manifest and the seal: their models, their bytes, and reading them back (DESIGN §4).
+"""The manifest and the seal: their models, their bytes, and reading them back (docs/formats.md, "3. `manifest.json`" and "4. `MANIFEST.sha256` — the seal").
 
 ``manifest.json`` lists every file of a run but the two seal files, sorted by path, each with
 its SHA-256 and size. ``MANIFEST.sha256`` holds one ``sha256sum``-compatible line pinning

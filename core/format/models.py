@@ -1,7 +1,7 @@
 """The value objects plugins and the host exchange: snapshots, deltas, records, kinds, ops.
 
 All are frozen attrs classes. JSON shapes (``to_json``) are the external contract of
-DESIGN §5; the JSON Schema in ``schemas/`` is its formal statement.
+docs/delta-log.md, "Records"; the JSON Schema in ``schemas/`` is its formal statement.
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ class DeltaRecord:
     delta_version: str = DELTA_VERSION
 
     def to_json(self) -> dict[str, Any]:
-        """The record as a JSON object (DESIGN §5)."""
+        """The record as a JSON object (docs/delta-log.md, "Records")."""
         record: dict[str, Any] = {
             "delta_version": self.delta_version,
             "registry_id": self.registry_id,

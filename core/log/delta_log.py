@@ -1,4 +1,4 @@
-"""The delta log as stored: build runs, their log file, their recorded state (DESIGN §5).
+"""The delta log as stored: build runs, their log file, their recorded state (docs/delta-log.md, "Where it lives" and "The build").
 
 Each build of the log is a sealed run named ``YYYY-MM-DD__HHMMSS__registry_delta_log_build``
 holding the log (JSONL) and a run.json whose ``inputs`` record what the build saw — the

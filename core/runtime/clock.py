@@ -1,4 +1,4 @@
-"""The build clock: ``--at``, else ``SOURCE_DATE_EPOCH``, else now (DESIGN §4).
+"""The build clock: ``--at``, else ``SOURCE_DATE_EPOCH``, else now (docs/formats.md, "7. The clock").
 
 Sealed output never reads the wall clock directly: everything that writes a time asks for a
 :class:`datetime` from :func:`resolve_clock` once and passes it down.

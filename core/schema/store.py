@@ -25,7 +25,7 @@ BUILTIN_PACKAGE = "govern.schemas"
 BUILTIN_BASE_URI = "https://govern.invalid/schemas/"
 #: The workspace directory whose ``*.json`` files a ``$ref`` may name.
 WORKSPACE_SCHEMAS_DIR = "schemas"
-#: The built-in schema of the delta log's records (DESIGN §5), record version 0.1.
+#: The built-in schema of the delta log's records (docs/delta-log.md, "Records"), record version 0.1.
 DELTA_LOG_SCHEMA = "REGISTRY_registry_delta_log_v0_1.schema.json"
 #: The built-in schema of each delta-record version.
 DELTA_LOG_SCHEMAS = {"0.1": DELTA_LOG_SCHEMA, "0.2": "REGISTRY_registry_delta_log_v0_2.schema.json"}

@@ -1,7 +1,7 @@
 """Walking a run folder: what files it holds, under which manifest paths.
 
 The walk never follows a symbolic link and never descends outside the run. Names found on
-disk are recorded NFC-normalised (DESIGN §4); two names that collide after NFC or after
+disk are recorded NFC-normalised (docs/formats.md, "5. Paths"); two names that collide after NFC or after
 case-folding would be ambiguous on another filesystem, so they are a problem, as are
 symlinks, FIFOs, sockets, devices and names no manifest may hold. Output is sorted by path,
 so nothing depends on directory listing order.
