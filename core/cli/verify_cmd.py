@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
@@ -67,7 +67,7 @@ def verify(
     # --all over a runs root with no runs is a clean answer ("0 runs"), not a usage error.
     if not targets and not log and not all_runs:
         raise GovernError("E_USAGE", "nothing to verify: give RUN_DIR..., --all or --log")
-    reports = []
+    reports: list[dict[str, Any]] = []
     lines: list[str] = []
     failed = 0
     with state.output.progress() as progress:

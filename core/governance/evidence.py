@@ -221,7 +221,7 @@ def _check_seals(workspace: Workspace, host: PluginHost, builds: list[Path]) -> 
     name = "seal verification"
     if not builds:
         return not_run(name, "no delta-log build yet ('govern delta build')")
-    problems = []
+    problems: list[str] = []
     for build in builds:
         check = host.verify_seal(build, True, NO_PROGRESS)
         problems.extend(f"{build.name}: {p}" for p in check.problems)
@@ -483,7 +483,8 @@ def _check_no_active_pointer(workspace: Workspace, latest: LatestBuild | None) -
         where = f"no active pointer names {DELTA_LOG_REGISTRY_ID} in {shown}"
     else:
         where = "no active-pointers file is configured"
-    self_recorded = sorted({(r.get("to_ref") or {}).get("run_id") for r in latest.records if is_build_run(str((r.get("to_ref") or {}).get("run_id")))})
+    snapshot_ids = ((r.get("to_ref") or {}).get("run_id") for r in latest.records)
+    self_recorded = sorted({run_id for run_id in snapshot_ids if isinstance(run_id, str) and is_build_run(run_id)})
     problems.extend(f"a record's snapshot is the delta-log build {run_id} (the log recorded itself)" for run_id in self_recorded)
     return _outcome(
         name,

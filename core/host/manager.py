@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextvars
 import difflib
+import functools
 import importlib
 import inspect
 import os
@@ -74,6 +75,11 @@ EXTRA_PLUGINS: contextvars.ContextVar[tuple[tuple[str, object], ...]] = contextv
     "govern_extra_plugins", default=()
 )
 EXTRA_SOURCE = "test plugin"
+
+
+def _as_given(plugin: object) -> object:
+    """A plugin object handed over already loaded (:data:`EXTRA_PLUGINS`)."""
+    return plugin
 
 
 # Dataclasses, not attrs: plugins load on every command (`--help` too) and attrs would be
@@ -231,11 +237,11 @@ class PluginHost:
             seen.add(name)
             if self._blocked(name, "built-in"):
                 continue
-            self._register_safely(name, "built-in", lambda m=module_name: importlib.import_module(m))
+            self._register_safely(name, "built-in", functools.partial(importlib.import_module, module_name))
         for name, plugin in EXTRA_PLUGINS.get():
             seen.add(name)
             if not self._blocked(name, EXTRA_SOURCE):
-                self._register_safely(name, EXTRA_SOURCE, lambda p=plugin: p)
+                self._register_safely(name, EXTRA_SOURCE, functools.partial(_as_given, plugin))
         if entry_points is None:
             from importlib.metadata import entry_points as installed
 
@@ -420,7 +426,7 @@ class PluginHost:
 
     def _collected(self, hook_name: str, groups: Any, item_type: type, expected: str) -> list[Any]:
         """Flatten a collect hook's results, checking each plugin returned a list of ``item_type``."""
-        items = []
+        items: list[Any] = []
         for group in groups:
             if group is None:
                 continue
@@ -753,4 +759,5 @@ def _built_command_names(commands: list[Any], groups: list[Any]) -> set[str]:
     scratch.callback()(lambda: None)  # always a group, even with a single command
     scratch.registered_commands = list(commands)
     scratch.registered_groups = list(groups)
-    return set(typer.main.get_command(scratch).commands)
+    # A Typer with a callback is always a click Group (typer does not export that vendored type).
+    return set(typer.main.get_command(scratch).commands)  # type: ignore[attr-defined]

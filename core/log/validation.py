@@ -148,10 +148,13 @@ class ArtifactValidator:
 
     def compiled(self, artifact: ArtifactSchema) -> SchemaValidator:
         """The artifact's schema, loaded (relative to the workspace), resolved and compiled."""
-        compiled = self._compiled.get(artifact.schema)
+        schema = artifact.schema
+        if schema is None:
+            raise GovernError("E_NO_SCHEMA", f"{artifact.artifact}: registry {artifact.registry_id} configures no schema")
+        compiled = self._compiled.get(schema)
         if compiled is None:
-            compiled = SchemaValidator(self.store.resolve(self.store.load(artifact.schema)))
-            self._compiled[artifact.schema] = compiled
+            compiled = SchemaValidator(self.store.resolve(self.store.load(schema)))
+            self._compiled[schema] = compiled
         return compiled
 
     def validate(self, path: Path, artifact: ArtifactSchema, label: str | None = None) -> FileReport:
@@ -252,7 +255,7 @@ def validate_jsonl(
 
 def documents_under(directory: Path) -> list[Path]:
     """The JSON and JSONL files under a directory artifact, sorted by path."""
-    found = []
+    found: list[Path] = []
     for root, dirs, files in os.walk(directory):
         dirs.sort()
         found.extend(Path(root) / name for name in sorted(files) if name.lower().endswith(DOCUMENT_SUFFIXES))

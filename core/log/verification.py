@@ -381,7 +381,7 @@ def _check_lines(
         run_id, where, chain.last_ref, chain.recorded, roots=chain.roots, looked_at=chain.looked_at, first_line=first_line
     )
 
-    def check(part: _Part) -> _Links:
+    def check(part: _Part) -> _Links | None:
         # The first part continues the chain (here); a later one is checked apart (forked).
         # Each then reads its share of the recorded snapshots' seals, as the two are busy
         # at the same time now and no second fork is needed at the end.
@@ -393,7 +393,8 @@ def _check_lines(
             _read_share_of_roots(checked, chain.read_roots, share)
         return checked
 
-    first, *later = forked_map.map_forked(check, parts)
+    first, *others = forked_map.map_forked(check, parts)
+    later = [part for part in others if part is not None]  # only the first part can stop short
     if first is None:
         for part in later:  # the seals it read meanwhile are facts all the same: never read twice
             chain.roots.update(part.roots)

@@ -30,7 +30,8 @@ def parse_utc(text: str) -> dt.datetime:
     try:
         # Built from the fields, not strptime: its errors quote "%Y-%m-%dT%H:%M:%SZ", while
         # datetime's own say what is wrong ("month must be in 1..12").
-        return dt.datetime(*(int(field) for field in match.groups()), tzinfo=dt.UTC)
+        year, month, day, hour, minute, second = (int(field) for field in match.groups())
+        return dt.datetime(year, month, day, hour, minute, second, tzinfo=dt.UTC)
     except ValueError as exc:
         raise ValueError(f"{text!r} is not a real moment: {exc} (expected YYYY-MM-DDTHH:MM:SSZ, in UTC)") from None
 

@@ -19,7 +19,7 @@ import os
 import pickle
 import signal
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from govern.runtime import interrupts
 from govern.runtime.worker_pool import enter_worker
@@ -85,7 +85,8 @@ def map_forked(function: Callable[[Part], Result], parts: Sequence[Part]) -> lis
             ok, result = _collect(pid, read_fd)
             running.pop(0)
             os.close(read_fd)
-            results.append(result if ok else function(part))
+            # A child that succeeded sent back what ``function`` returned: a Result.
+            results.append(cast(Result, result) if ok else function(part))
         return results
     finally:
         # Children are still running only when this process raised (or was interrupted).

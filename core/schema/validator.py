@@ -147,7 +147,7 @@ class SchemaValidator:
         self.source = resolved.root.source
         self.uri = resolved.root.uri
         self._resolved = resolved
-        self._explainer = None
+        self._explainer: Any = None  # a jsonschema validator (jsonschema has no type information)
         contents = resolved.root.contents
         # Passing a registry also stops jsonschema_rs from retrieving anything: a second lock.
         registry = jsonschema_rs.Registry(
@@ -176,7 +176,9 @@ class SchemaValidator:
             validator_class.check_schema(contents)
         except jsonschema.SchemaError as exc:
             raise GovernError("E_SCHEMA_MALFORMED", f"{self.source}: {json_path(exc.absolute_path)}: {exc.message}") from None
-        registry = referencing.Registry(retrieve=_refuse_retrieval).with_resources(
+        # referencing's attrs field is _retrieve, whose __init__ argument is retrieve (attrs
+        # strips the underscore); mypy's reading of referencing's types misses that.
+        registry = referencing.Registry(retrieve=_refuse_retrieval).with_resources(  # type: ignore[call-arg]
             (uri, referencing.Resource.from_contents(_without_draft_2020_12(schema.contents), default_specification=DRAFT202012))
             for uri, schema in self._resolved.resources.items()
         )

@@ -186,7 +186,7 @@ def _hash_range(task: tuple[int, int, int | None, bytes, bytes]) -> tuple[bytes,
     for offset, location in enumerate(_locations(start, stop)):
         outcome = fingerprint(location, own_task_bytes)
         if outcome is not None and len(outcome) == 3:
-            digest, size, mtime_ns = outcome  # type: ignore[misc]
+            digest, size, mtime_ns = outcome
             if not expected_sizes or (size == expected_sizes[offset] and mtime_ns == expected_mtimes[offset]):
                 digests += digest
                 sizes.append(size)
@@ -196,7 +196,7 @@ def _hash_range(task: tuple[int, int, int | None, bytes, bytes]) -> tuple[bytes,
         if outcome is None:
             deferred.append(start + offset)
         else:
-            problems.append((start + offset, *outcome))  # type: ignore[arg-type]
+            problems.append((start + offset, *outcome))
         digests += zeros
         sizes.append(0)
         mtimes.append(0)
@@ -317,7 +317,7 @@ class FileHasher:
         results = self._map(_hash_range, tasks)  # workers (if any) start on every range now
 
         def collect(progress: Progress = NO_PROGRESS) -> Fingerprints:
-            single = []
+            single: list[tuple[int, Any]] = []  # (position, the worker pool's ticket for it)
             for (start, _), result in zip(self._ranges, results):
                 progress.advance(store(start, result))
                 single.extend((p, self._pool.submit(_hash_range, task(p, p + 1, None))) for p in result[3])
