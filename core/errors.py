@@ -70,7 +70,6 @@ ERROR_CODES: Mapping[str, ErrorCode] = _by_code(
     ErrorCode("E_IO", ExitCode.USAGE, "reading or writing a file failed (permission, disk full, I/O error)"),
     ErrorCode("E_LOCKED", ExitCode.LOCKED, "another govern process holds the workspace lock"),
     ErrorCode("E_INTERRUPTED", ExitCode.INTERRUPTED, "the command was interrupted (Ctrl-C, SIGTERM); exit 130, and nothing was written unless it says so"),
-    ErrorCode("E_WORKER_FAILED", ExitCode.USAGE, "a worker process (hashing, reading manifests) died before finishing its task"),
     ErrorCode("E_PLUGIN_FAILED", ExitCode.USAGE, "a plugin failed to load, failed validation, or raised inside a hook"),
     ErrorCode("E_REGISTRY_EXISTS", ExitCode.USAGE, "`govern registry add` named a registry id the configuration already has"),
     ErrorCode("E_PATH_OUTSIDE", ExitCode.USAGE, "a --path argument is an absolute path outside the workspace"),

@@ -30,7 +30,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -170,18 +170,6 @@ def run_cli(
     return CliResult(completed.returncode, completed.stdout, completed.stderr)
 
 
-@contextlib.contextmanager
-def _environment(env: dict[str, str]) -> Iterator[None]:
-    saved = dict(os.environ)
-    os.environ.clear()
-    os.environ.update(env)
-    try:
-        yield
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-
-
 def invoke_cli(
     *args: str | os.PathLike[str],
     plugins: Mapping[str, object] | Iterable[object] = (),
@@ -192,11 +180,12 @@ def invoke_cli(
 
     ``plugins`` (name -> object, or objects named after their module/class) are registered
     after the built-ins, as if installed — installed entry points still load too, unless
-    ``env`` sets ``GOVERN_LOAD_PLUGINS``. The environment is isolated as in :func:`run_cli`
-    for the call (this process's ``os.environ`` is swapped, so do not run it in threads).
+    ``env`` sets ``GOVERN_LOAD_PLUGINS``. The command sees the environment of :func:`run_cli`
+    (handed to ``main(…, environ=…)``; ``os.environ`` is left alone). ``sys.stdout``,
+    ``sys.stderr`` and, with ``cwd``, the working directory are this process's: redirected
+    for the call, so do not run it in threads (call ``govern.cli.main`` there).
     """
     from govern.cli import main
-    from govern.host.manager import EXTRA_PLUGINS
 
     named = (
         tuple(plugins.items())
@@ -204,17 +193,14 @@ def invoke_cli(
         else tuple((_plugin_name(plugin), plugin) for plugin in plugins)
     )
     stdout, stderr = io.StringIO(), io.StringIO()
-    token = EXTRA_PLUGINS.set(named)
     previous_cwd = os.getcwd()
     try:
-        with _environment(isolated_environment(env)):
-            if cwd is not None:
-                os.chdir(cwd)
-            with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
-                code = main([str(arg) for arg in args])
+        if cwd is not None:
+            os.chdir(cwd)
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            code = main([str(arg) for arg in args], plugins=named, environ=isolated_environment(env))
     finally:
         os.chdir(previous_cwd)
-        EXTRA_PLUGINS.reset(token)
     return CliResult(int(code), stdout.getvalue(), stderr.getvalue())
 
 

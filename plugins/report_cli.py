@@ -10,15 +10,18 @@ warned about, exit 0.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
+import attrs
 import typer
 
+from govern.cli.rendering import CommandResult, json_renderer, text_renderer
 from govern.errors import ExitCode
 from govern.format.plurals import plural
 
 if TYPE_CHECKING:
     from govern.cli.state import CliState
+    from govern.governance.reports import Report
 
 report_app = typer.Typer(help="Generated reports: every number derived, every criterion with its evidence.", no_args_is_help=True)
 
@@ -47,21 +50,48 @@ def _report(ctx: typer.Context, name: str, out: Path | None, at: str | None) -> 
     unproven = [c.name for c in report.criteria if c.status == NOT_PROVEN]
     if unproven:
         state.output.warn(f"{plural(len(unproven), 'criterion', 'criteria')} not proven: {'; '.join(unproven)}")
-    data = {
-        "report": name,
-        "status": report.status,
-        "out": None if out is None else str(out),
-        "criteria": [{"name": c.name, "status": c.status, "evidence": c.evidence} for c in report.criteria],
-        "context": report.data,
-    }
     if out is not None:
         with interrupts.commit_point():
             write_atomic(out, report.markdown.encode("utf-8"))
-        lines = [f"wrote {out}: {name} report, {report.status}"]
-    else:
+    state.output.show(ReportResult(name, report, out))
+
+
+@attrs.frozen
+class ReportResult(CommandResult):
+    """``govern report NAME``: the report built, and the file it was written to (None: stdout)."""
+
+    name: str
+    report: Report
+    out: Path | None
+
+    @property
+    def exit_code(self) -> int:
+        """1 when a check behind a criterion failed."""
+        return ExitCode.PROBLEMS if self.report.failed else ExitCode.OK
+
+
+@text_renderer(ReportResult)
+def report_text(result: ReportResult) -> list[str]:
+    """The Markdown itself, or (with --out) where it was written."""
+    if result.out is not None:
+        return [f"wrote {result.out}: {result.name} report, {result.report.status}"]
+    return result.report.markdown.rstrip("\n").split("\n")
+
+
+@json_renderer(ReportResult)
+def report_json(result: ReportResult) -> dict[str, Any]:
+    """The report's status, each criterion with its evidence, its data; the Markdown unless --out."""
+    report = result.report
+    data = {
+        "report": result.name,
+        "status": report.status,
+        "out": None if result.out is None else str(result.out),
+        "criteria": [{"name": c.name, "status": c.status, "evidence": c.evidence} for c in report.criteria],
+        "context": report.data,
+    }
+    if result.out is None:
         data["markdown"] = report.markdown
-        lines = report.markdown.rstrip("\n").split("\n")
-    state.output.emit(data, lines, ExitCode.PROBLEMS if report.failed else ExitCode.OK)
+    return data
 
 
 @report_app.command("validation", short_help="The validation report: every check, per build")

@@ -17,6 +17,7 @@ import pytest
 
 from govern import hookimpl
 from govern.errors import ERROR_CODES, ExitCode, GovernError, Problem
+from govern.format.models import RegistryKind
 from govern.testing import invoke_cli, plugin_host
 from helpers import make_run, seal_in_process
 
@@ -123,6 +124,10 @@ def test_an_unknown_code_is_refused_at_construction():
 
 def test_a_plugin_refusing_with_a_code_of_its_own_is_a_plugin_failure():
     class OwnCode:
+        @hookimpl
+        def govern_registry_kinds(self) -> list[RegistryKind]:
+            return [RegistryKind("acme", "the acme kind")]
+
         @hookimpl(tryfirst=True)
         def govern_exclusion(self, registry, workspace):  # noqa: ANN001
             raise GovernError("E_ACME_BROKEN", "nope")
@@ -131,7 +136,7 @@ def test_a_plugin_refusing_with_a_code_of_its_own_is_a_plugin_failure():
 
     host = plugin_host(("acme", OwnCode()))
     with pytest.raises(GovernError) as raised:
-        host.exclusion(Registry("r", RegistryConfig(kind="sealed", artifact="R.json")), None)
+        host.exclusion(Registry("r", RegistryConfig(kind="acme", artifact="R.json")), None)
     assert raised.value.code == "E_PLUGIN_FAILED"
     assert raised.value.exit_code == ExitCode.USAGE
     assert "undocumented error code 'E_ACME_BROKEN'" in raised.value.message

@@ -1,4 +1,4 @@
-"""Issue 12 point 3: the plugin host dispatches discovery and the delta basis by kind.
+"""Issue 12 point 3: the plugin host dispatches discovery, exclusion and the delta basis by kind.
 
 ``govern_discover_snapshots`` and ``govern_delta_basis`` are *firstresult* hooks; the host
 used to take the first plugin that answered. A third-party plugin returning ``[]`` (instead of
@@ -82,6 +82,18 @@ class Greedy:
         return Delta("manifest_diff", added=[f"{registry.config.artifact}#acme"])
 
 
+class Excluder:
+    """Declares kind ``acme_db`` and answers ``govern_exclusion`` for *every* registry, first."""
+
+    @hookimpl
+    def govern_registry_kinds(self) -> list[RegistryKind]:
+        return [RegistryKind("acme_db", "a database of the acme plugin")]
+
+    @hookimpl(tryfirst=True)
+    def govern_exclusion(self, registry: Registry, workspace) -> str:  # noqa: ANN001
+        return f"excluded by acme ({registry.kind})"
+
+
 class AbstainingKind:
     """Declares kind ``acme_rows`` and discovers its runs, but computes no delta of its own."""
 
@@ -140,6 +152,23 @@ def test_a_plugin_discovering_nothing_for_every_registry_hides_no_sealed_snapsho
     assert [(r["registry_id"], r["status"]) for r in registries] == [("run_registry", "covered")]
     verified = ws.cli("verify", "--log", plugins={"acme": plugin})
     assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
+def test_a_plugin_answering_govern_exclusion_for_every_registry_does_not_exclude_a_sealed_one(ws: ScratchWorkspace):
+    ws.add_registry("threshold_db", kind="external", reason="lives in a database")
+    ws.add_registry("acme", kind="acme_db")
+    plugins = {"excluder": Excluder()}
+    built = ws.cli("--json", "delta", "build", "--at", BUILD_AT, plugins=plugins)
+    assert built.returncode == 0, built.stdout + built.stderr
+    assert records_by_registry(ws) == {"run_registry": SEALED_RECORDS}
+    listed = ws.cli("--json", "registry", "list", plugins=plugins)
+    assert listed.returncode == 0, listed.stderr
+    statuses = {r["registry_id"]: (r["status"], r.get("reason")) for r in listed.json()["result"]["registries"]}
+    assert statuses["run_registry"][0] == "covered"
+    # Each kind's own plugin still answers for its registries: the built-in for ``external``
+    # (its configured reason, not the third party's), the third party for its own kind.
+    assert statuses["threshold_db"] == ("excluded", "lives in a database")
+    assert statuses["acme"] == ("excluded", "excluded by acme (acme_db)")
 
 
 # ---------------------------------------------------------------------------- only the kind's plugin is asked

@@ -9,7 +9,6 @@ both random mixes of good and broken lines, and the outcomes must be identical.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,7 @@ import govern.log.validation as validation
 import govern.log.verification as log_verification
 from govern.format.jsonio import MAX_DEPTH
 from govern.format.jsonl import NOT_CANONICAL, canonical_batch_parser, fast_parser, lines_between
-from govern.runtime import forked_map
+from govern.runtime import parallel
 from govern.schema.store import DELTA_LOG_SCHEMA, SchemaStore, builtin_schemas
 from govern.schema.validator import SchemaValidator
 from test_validate import INVALID, VALID
@@ -226,7 +225,7 @@ def test_a_log_checked_in_two_processes_reports_what_one_piece_does(
         assert one_piece[0] == []
 
 
-@pytest.mark.skipif(not forked_map.CAN_FORK, reason="a log is shared between processes only where they can fork")
+@pytest.mark.skipif(not parallel.CAN_FORK, reason="a log is shared between processes only where they can fork")
 @pytest.mark.parametrize(
     ("registries", "change", "expected"),
     [
@@ -245,35 +244,6 @@ def test_a_split_log_still_catches_a_break_at_the_cut(monkeypatch: pytest.Monkey
     assert [data.count(b"\n", 0, start) + 1 for start, _ in log_verification._halves(data, 0, len(data))] == [1, 5]
     problems, _, _ = check_log(data, 0, monkeypatch, split=True)
     assert [(p.where, p.message.split(" (")[0]) for p in problems] == expected
-
-
-# --- forked_map ----------------------------------------------------------------------------------
-
-
-def test_forked_map_returns_results_in_order() -> None:
-    parent = os.getpid()
-    assert forked_map.map_forked(lambda n: (n * n, os.getpid() == parent), [1, 2, 3]) == [(1, True), (4, False), (9, False)]
-
-
-def test_a_child_that_dies_has_its_part_redone_here() -> None:
-    parent = os.getpid()
-
-    def die_in_a_child(n: int) -> int:
-        if os.getpid() != parent:
-            os._exit(3)
-        return n + 1
-
-    assert forked_map.map_forked(die_in_a_child, [1, 2]) == [2, 3]
-
-
-def test_an_error_in_a_part_surfaces_as_it_would_without_forking() -> None:
-    def fail_on_two(n: int) -> int:
-        if n == 2:
-            raise ValueError("two")
-        return n
-
-    with pytest.raises(ValueError, match="two"):
-        forked_map.map_forked(fail_on_two, [1, 2])
 
 
 # --- recorded snapshots: each seal read once, whichever process reads it -------------------------

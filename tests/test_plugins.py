@@ -9,7 +9,6 @@ which is exactly what ``importlib.metadata`` finds for a pip-installed distribut
 
 from __future__ import annotations
 
-import sys
 import textwrap
 import types
 from pathlib import Path
@@ -205,6 +204,16 @@ def test_block_list_from_environment_and_config_with_where_each_name_came_from()
     assert reasons == {"acme": "disabled by GOVERN_DISABLE_PLUGINS", "excluded_kinds": "disabled by [plugins] disable"}
 
 
+def test_a_disabled_name_is_blocked_in_pluggy_and_cannot_be_registered_later():
+    host = PluginHost.from_environment(config_disable=["excluded_kinds"], environ={"GOVERN_DISABLE_PLUGINS": "acme"})
+    host.load_plugins([])
+    assert host.pm.is_blocked("acme") and host.pm.is_blocked("excluded_kinds")
+    with pytest.raises(GovernError) as raised:
+        host.register(KindPlugin(), "acme", "test plugin")
+    assert raised.value.message == "plugin acme (test plugin): the name 'acme' is disabled by GOVERN_DISABLE_PLUGINS"
+    assert "acme" not in names(host)
+
+
 @pytest.mark.parametrize("essential", sorted(ESSENTIAL_PLUGINS))
 def test_an_essential_builtin_cannot_be_disabled(essential: str):
     host = PluginHost.from_environment(environ={"GOVERN_DISABLE_PLUGINS": essential})
@@ -231,8 +240,11 @@ def test_strict_from_the_environment(value: str, strict: bool):
 # ------------------------------------------------------------------------------ calling
 
 
-class Raiser:
+class Raiser(KindPlugin):
+    """Declares kind ``acme`` and raises when asked whether an acme registry is excluded."""
+
     def __init__(self, error: Exception) -> None:
+        super().__init__("acme")
         self.error = error
 
     @hookimpl
@@ -240,16 +252,21 @@ class Raiser:
         raise self.error
 
 
-class Abstainer:
+class Abstainer(KindPlugin):
+    """Declares kind ``quiet`` and never excludes anything."""
+
+    def __init__(self) -> None:
+        super().__init__("quiet")
+
     @hookimpl(tryfirst=True)
     def govern_exclusion(self, registry, workspace):  # noqa: ANN001
         return None
 
 
-def _registry():
+def _registry(kind: str = "acme"):
     from govern.config.workspace import Registry, RegistryConfig
 
-    return Registry("r", RegistryConfig(kind="sealed", artifact="R.json"))
+    return Registry("r", RegistryConfig(kind=kind, artifact="R.json"))
 
 
 def test_an_exception_in_a_hook_names_the_plugin_that_raised_it():
@@ -272,7 +289,7 @@ def test_a_deliberate_governerror_from_a_plugin_passes_through():
 
 
 def test_a_wrong_result_type_is_a_plugin_failure_naming_the_implementers():
-    class Wrong:
+    class Wrong(KindPlugin):
         @hookimpl(tryfirst=True)
         def govern_exclusion(self, registry, workspace):  # noqa: ANN001
             return 42
@@ -532,7 +549,8 @@ def test_in_process_helpers_register_a_plugin_object_like_an_installed_one():
     plugins = {p["name"]: p for p in result.json()["result"]["plugins"]}
     assert plugins["acme"]["source"] == "test plugin"
     assert plugins["acme"]["kinds"] == ["acme"]
-    assert sys.modules.get("govern.host.manager").EXTRA_PLUGINS.get() == ()  # reset after the call
+    later = invoke_cli("--json", "plugins", "list").json()["result"]["plugins"]
+    assert "acme" not in {p["name"] for p in later}  # handed to that one call only
 
 
 def test_plugins_list_still_lists_when_a_plugin_fails_to_declare_its_kinds():

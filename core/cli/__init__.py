@@ -13,6 +13,7 @@ import contextlib
 import io
 import os
 import sys
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from govern.cli.output import Output
@@ -88,16 +89,29 @@ def describe_os_error(error: OSError) -> str:
     return f"{where}: {reason}"
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(
+    argv: list[str] | None = None,
+    *,
+    plugins: Mapping[str, object] | Iterable[tuple[str, object]] = (),
+    environ: Mapping[str, str] | None = None,
+) -> int:
     """Run govern with ``argv`` (default ``sys.argv[1:]``) and return the exit code.
+
+    ``plugins`` (name -> plugin object, or ``(name, object)`` pairs) are registered after the
+    built-ins as if they were installed. ``environ`` is the invocation's environment (default:
+    this process's): every variable govern reads while the command runs (``GOVERN_*``,
+    ``SOURCE_DATE_EPOCH``) comes from it, so in-process invocations — tests, threads — each
+    see their own (:mod:`govern.runtime.environment`).
 
     SIGINT and SIGTERM end the command at once (:mod:`govern.runtime.interrupts`): one line,
     ``govern: interrupted; nothing written``, exit 130 (``E_INTERRUPTED``)."""
-    from govern.runtime import interrupts
+    from govern.runtime import environment, interrupts
 
-    with interrupts.handling_interrupts():
+    env = dict(os.environ) if environ is None else environ
+    named = tuple(plugins.items()) if isinstance(plugins, Mapping) else tuple(plugins)
+    with interrupts.handling_interrupts(), environment.binding(env):
         try:
-            return _run(argv)
+            return _run(argv, named, env)
         except KeyboardInterrupt:
             # Arrived before the command's own handling started (parsing the options).
             interrupts.hold_interrupts()
@@ -114,14 +128,14 @@ def interrupted_error() -> GovernError:
     return GovernError("E_INTERRUPTED", f"interrupted; {what}")
 
 
-def _run(argv: list[str] | None) -> int:
+def _run(argv: list[str] | None, plugins: tuple[tuple[str, object], ...], environ: Mapping[str, str]) -> int:
     from govern.runtime import interrupts
 
     args = hoist_global_options(list(sys.argv[1:] if argv is None else argv))
     output = Output(
         json_mode="--json" in args,
         quiet=bool({"-q", "--quiet"} & set(args)),
-        verbose=bool({"-v", "--verbose"} & set(args)) or os.environ.get("GOVERN_DEBUG") == "1",
+        verbose=bool({"-v", "--verbose"} & set(args)) or environ.get("GOVERN_DEBUG") == "1",
     )
     if _asks_for_version(args):
         from govern.__about__ import __version__
@@ -141,7 +155,7 @@ def _run(argv: list[str] | None) -> int:
     # the command runs (typer's --help text) is captured and put into that document.
     captured = io.StringIO()
     try:
-        command = build_app(output, _workspace_option(args), "--strict-plugins" in args)
+        command = build_app(output, _workspace_option(args), "--strict-plugins" in args, plugins=plugins, environ=environ)
         with contextlib.redirect_stdout(captured) if output.json_mode else contextlib.nullcontext():
             returned = command.main(args=args, prog_name="govern", standalone_mode=False)
         # In non-standalone mode an Exit (e.g. from --help) comes back as its exit code.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -64,10 +65,18 @@ def _name_commands(command: Any) -> None:
         _name_commands(sub)
 
 
-def build_app(output: Output, workspace_dir: Path | None = None, strict_plugins: bool = False):
+def build_app(
+    output: Output,
+    workspace_dir: Path | None = None,
+    strict_plugins: bool = False,
+    *,
+    plugins: Sequence[tuple[str, object]] = (),
+    environ: Mapping[str, str] | None = None,
+):
     """Build the click command for one invocation, with ``output`` as its sink.
 
-    Plugins are loaded here because they may add commands (``govern_register_commands``).
+    Plugins are loaded here because they may add commands (``govern_register_commands``);
+    ``plugins`` and ``environ`` are :func:`govern.cli.main`'s.
     """
     from govern.cli import (
         delta_cmd,
@@ -95,7 +104,7 @@ def build_app(output: Output, workspace_dir: Path | None = None, strict_plugins:
     app.callback()(_root)
     for module in (init_cmd, seal_cmd, verify_cmd, registry_cmd, delta_cmd, diff_cmd, validate_cmd, repair_cmd, plugins_cmd):
         module.register(app)
-    state = CliState(output, workspace_dir, strict_plugins)
+    state = CliState(output, workspace_dir, strict_plugins, plugins=plugins, environ=environ)
     state.register_plugin_commands(app)
     command = typer.main.get_command(app)
     _name_commands(command)

@@ -3,18 +3,38 @@
 from __future__ import annotations
 
 import contextlib
-from typing import Annotated, Any, Optional
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
+import attrs
 import typer
 
+from govern.cli.rendering import CommandResult, json_renderer, text_renderer
 from govern.cli.state import CliState
 from govern.errors import GovernError
 from govern.format.plurals import plural
 
+if TYPE_CHECKING:
+    from govern.log.build import BuildPlan
+    from govern.log.query import Transition
+
 delta_app = typer.Typer(help="The append-only, sealed registry delta log.", no_args_is_help=True)
 
 
-def _summary_lines(plan: Any, root: str | None, dry_run: bool) -> list[str]:
+@attrs.frozen
+class DeltaBuildResult(CommandResult):
+    """What ``delta build`` did (or, with --dry-run, would do): the plan, and the new build's
+    ROOT_SHA256 when one was written."""
+
+    plan: BuildPlan
+    dry_run: bool
+    root_sha256: str | None
+
+
+@text_renderer(DeltaBuildResult)
+def delta_build_text(result: DeltaBuildResult) -> list[str]:
+    """What was appended, the decisions recorded, one line per registry, the new root."""
+    plan, dry_run = result.plan, result.dry_run
     lines = []
     if plan.up_to_date:
         lines.append(f"up to date: nothing new since {plan.previous.run_id if plan.previous else 'the start'}; no run created")
@@ -41,9 +61,35 @@ def _summary_lines(plan: Any, root: str | None, dry_run: bool) -> list[str]:
         lines.append(f"  {outcome.registry_id:<28} skipped: {outcome.reason}")
     for outcome in excluded:
         lines.append(f"  {outcome.registry_id:<28} excluded by design: {outcome.reason}")
-    if root:
-        lines.append(f"ROOT_SHA256 {root}")
+    if result.root_sha256:
+        lines.append(f"ROOT_SHA256 {result.root_sha256}")
     return lines
+
+
+@json_renderer(DeltaBuildResult)
+def delta_build_json(result: DeltaBuildResult) -> dict[str, Any]:
+    """The build's run id and root, the counts, per registry outcome, the runs passed over;
+    with --dry-run the records that would be appended."""
+    plan, dry_run = result.plan, result.dry_run
+    data = {
+        "run_id": None if plan.up_to_date or dry_run else plan.run_id,
+        "dry_run": dry_run,
+        "up_to_date": plan.up_to_date,
+        "root_sha256": result.root_sha256,
+        "records_appended": len(plan.records),
+        "records_total": plan.state.records_total,
+        "covered": sum(o.status == "covered" for o in plan.outcomes),
+        "skipped": sum(o.status == "skipped" for o in plan.outcomes),
+        "excluded": sum(o.status == "excluded" for o in plan.outcomes),
+        "registries": [o.to_json() for o in plan.outcomes],
+        "unsealed_runs": list(plan.unsealed_runs),
+        "late_runs": list(plan.late_runs),
+        "accepted_late": [decision.to_json() for decision in plan.accepted_late],
+        "acknowledged_missing": [decision.to_json() for decision in plan.acknowledged_missing],
+    }
+    if dry_run:
+        data["would_append"] = [record.to_json() for record in plan.records]
+    return data
 
 
 @delta_app.command("build", short_help="Append the records of every new snapshot transition")
@@ -133,25 +179,7 @@ def build(
                 f"{run_id}: late snapshot of {outcome.registry_id} (ordered before its last recorded snapshot): not recorded; "
                 f"'govern delta build --accept-late {run_id} --reason TEXT' records it"
             )
-    data = {
-        "run_id": None if plan.up_to_date or dry_run else plan.run_id,
-        "dry_run": dry_run,
-        "up_to_date": plan.up_to_date,
-        "root_sha256": root,
-        "records_appended": len(plan.records),
-        "records_total": plan.state.records_total,
-        "covered": sum(o.status == "covered" for o in plan.outcomes),
-        "skipped": sum(o.status == "skipped" for o in plan.outcomes),
-        "excluded": sum(o.status == "excluded" for o in plan.outcomes),
-        "registries": [o.to_json() for o in plan.outcomes],
-        "unsealed_runs": list(plan.unsealed_runs),
-        "late_runs": list(plan.late_runs),
-        "accepted_late": [decision.to_json() for decision in plan.accepted_late],
-        "acknowledged_missing": [decision.to_json() for decision in plan.acknowledged_missing],
-    }
-    if dry_run:
-        data["would_append"] = [record.to_json() for record in plan.records]
-    state.output.emit(data, _summary_lines(plan, root, dry_run))
+    state.output.show(DeltaBuildResult(plan, dry_run, root))
     if strict:
         from govern.cli.strict import fail_if_strict
 
@@ -193,7 +221,7 @@ def show(
     from govern.cli.path_argument import in_run_path
     from govern.format.paths import is_run_id
     from govern.log.delta_log import parse_log_lines
-    from govern.log.query import select_transitions, time_bound, transition_lines
+    from govern.log.query import select_transitions, time_bound
     from govern.log.recorded_snapshots import read_latest_build
 
     state: CliState = ctx.obj
@@ -210,32 +238,54 @@ def show(
     artifact = workspace.config.workspace.delta_log_artifact
     latest = read_latest_build(workspace.runs_root, state.plugins(), artifact)
     if latest is None:
-        # Not tampering: nothing has been built yet (exit 0, like 'git log' in a new repository
-        # says so rather than failing a check).
-        state.output.emit(
-            {"build": None, "records": [], "transitions": [], "filters": filters},
-            [f"no delta log yet under {workspace.runs_root} (run 'govern delta build')"],
-        )
+        state.output.show(DeltaShowResult(workspace.runs_root, filters, query_path))
         return
     records = parse_log_lines(latest.log_bytes, f"{latest.run_id}/{artifact}")
     shown = select_transitions(
         records, registry=registry, path=query_path, since=since_key, until=until_key, run=run, limit=limit
     )
-    lines = [f"delta log {latest.run_id} ({plural(len(records), 'record')})"]
-    for transition in shown:
+    state.output.show(DeltaShowResult(workspace.runs_root, filters, query_path, latest.run_id, len(records), tuple(shown)))
+
+
+@attrs.frozen
+class DeltaShowResult(CommandResult):
+    """The transitions ``delta show`` kept from the latest build's log (``build`` None: no log yet)."""
+
+    runs_root: Path
+    filters: dict[str, Any]
+    path: str | None
+    build: str | None = None
+    records_total: int = 0
+    transitions: tuple[Transition, ...] = ()
+
+
+@text_renderer(DeltaShowResult)
+def delta_show_text(result: DeltaShowResult) -> list[str]:
+    """A header, then each transition ``git log --name-status`` style, then how many were shown."""
+    from govern.cli.change_text import transition_lines
+
+    if result.build is None:
+        return [f"no delta log yet under {result.runs_root} (run 'govern delta build')"]
+    lines = [f"delta log {result.build} ({plural(result.records_total, 'record')})"]
+    for transition in result.transitions:
         lines.append("")
-        lines.extend(transition_lines(transition, query_path))
+        lines.extend(transition_lines(transition, result.path))
     lines.append("")
-    lines.append(f"{plural(len(shown), 'transition')} shown")
-    state.output.emit(
-        {
-            "build": latest.run_id,
-            "filters": filters,
-            "records": [transition.record for transition in shown],
-            "transitions": [transition.to_json() for transition in shown],
-        },
-        lines,
-    )
+    lines.append(f"{plural(len(result.transitions), 'transition')} shown")
+    return lines
+
+
+@json_renderer(DeltaShowResult)
+def delta_show_json(result: DeltaShowResult) -> dict[str, Any]:
+    """The build read, the filters, and the kept records and transitions."""
+    # No log yet is not tampering: nothing has been built (exit 0, as 'git log' in a new
+    # repository says so rather than failing a check).
+    return {
+        "build": result.build,
+        "filters": result.filters,
+        "records": [transition.record for transition in result.transitions],
+        "transitions": [transition.to_json() for transition in result.transitions],
+    }
 
 
 def register(app: typer.Typer) -> None:

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
+import attrs
 import typer
 
+from govern.cli.rendering import CommandResult, json_renderer, text_renderer
 from govern.cli.run_argument import run_folder
 from govern.cli.state import CliState
 from govern.errors import GovernError
 
 if TYPE_CHECKING:
     from govern.format.manifest import SealCheck
+    from govern.runs.run_diff import RunDiff
 
 
 def _workspace_roots(state: CliState) -> tuple[Path | None, Path | None]:
@@ -50,7 +53,6 @@ def diff(
     manifest_diff: by path and SHA-256, from the sealed manifests.
     """
     from govern.cli.path_argument import in_run_path
-    from govern.log.query import count_text, name_status
     from govern.runs.run_diff import diff_runs
 
     state: CliState = ctx.obj
@@ -62,32 +64,59 @@ def diff(
     host = state.plugins()
     with state.output.progress() as progress:
         result = diff_runs(host.verify_seal(before_dir, deep, progress), host.verify_seal(after_dir, deep, progress), query_path)
-    delta = result.delta
-    counts = delta.counts()
+    state.output.show(DiffResult(result, deep))
+
+
+@attrs.frozen
+class DiffResult(CommandResult):
+    """Two runs compared: their seals, what was checked (``deep``: every payload file too), the changes."""
+
+    diff: RunDiff
+    deep: bool
+
+    @property
+    def changes(self) -> tuple[tuple[str, str], ...]:
+        """``(letter, path)`` per change, sorted by path (``git diff --name-status``)."""
+        from govern.log.query import name_status
+
+        delta = self.diff.delta
+        return name_status({"added_paths": delta.added, "removed_paths": delta.removed, "modified_paths": delta.modified})
+
+
+@text_renderer(DiffResult)
+def diff_text(result: DiffResult) -> list[str]:
+    """What was checked, an A/D/M line per change, and the counts."""
+    from govern.cli.change_text import count_text
+
     checked = (
         "both seals and every payload file (manifest.json hashes to MANIFEST.sha256; each file to its manifest entry)"
-        if deep
+        if result.deep
         else "both seals (manifest.json hashes to MANIFEST.sha256); payload files not re-hashed (--deep, or 'govern verify RUN')"
     )
-    changes = name_status({"added_paths": delta.added, "removed_paths": delta.removed, "modified_paths": delta.modified})
-    where = f" under {query_path}" if query_path is not None else ""
+    diff = result.diff
+    where = f" under {diff.path}" if diff.path is not None else ""
     lines = [f"checked: {checked}"]
-    lines.extend(f"{letter}\t{changed}" for letter, changed in changes)
-    lines.append(f"{before_dir.name} → {after_dir.name}{where}: {count_text(counts)}")
-    state.output.emit(
-        {
-            "from": _run_json(result.before),
-            "to": _run_json(result.after),
-            "checked": "seals_and_files" if deep else "seals",
-            "path": query_path,
-            "counts": counts,
-            "added": list(delta.added),
-            "removed": list(delta.removed),
-            "modified": list(delta.modified),
-            "changes": [{"status": letter, "path": changed} for letter, changed in changes],
-        },
-        lines,
-    )
+    lines.extend(f"{letter}\t{changed}" for letter, changed in result.changes)
+    lines.append(f"{diff.before.run_dir.name} → {diff.after.run_dir.name}{where}: {count_text(diff.delta.counts())}")
+    return lines
+
+
+@json_renderer(DiffResult)
+def diff_json(result: DiffResult) -> dict[str, Any]:
+    """Both runs, what was checked, the path filter, the counts and every change."""
+    diff = result.diff
+    delta = diff.delta
+    return {
+        "from": _run_json(diff.before),
+        "to": _run_json(diff.after),
+        "checked": "seals_and_files" if result.deep else "seals",
+        "path": diff.path,
+        "counts": delta.counts(),
+        "added": list(delta.added),
+        "removed": list(delta.removed),
+        "modified": list(delta.modified),
+        "changes": [{"status": letter, "path": changed} for letter, changed in result.changes],
+    }
 
 
 def register(app: typer.Typer) -> None:

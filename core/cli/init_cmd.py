@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
+import attrs
 import typer
 
+from govern.cli.rendering import CommandResult, json_renderer, text_renderer
 from govern.cli.state import CliState
+
+if TYPE_CHECKING:
+    from govern.governance.scaffold import Scaffold
 
 
 def init(
@@ -23,19 +28,39 @@ def init(
 
     state: CliState = ctx.obj
     made = scaffold_workspace(directory, state.plugins())
-    lines = [f"initialised workspace {directory}"] + [f"  created {path}" for path in made.created]
+    state.output.show(InitResult(directory, directory.resolve(), made))
+
+
+@attrs.frozen
+class InitResult(CommandResult):
+    """``govern init``: the workspace created (as given, and what was made in it)."""
+
+    directory: Path
+    resolved: Path
+    made: Scaffold
+
+
+@text_renderer(InitResult)
+def init_text(result: InitResult) -> list[str]:
+    """The workspace, each path created, and what the books were synced with."""
+    made = result.made
+    lines = [f"initialised workspace {result.directory}"] + [f"  created {path}" for path in made.created]
     if made.operations_synced or made.registries_synced:
         synced = ", ".join((*made.operations_synced, *made.registries_synced))
         lines.append(f"  governance books synced with the installed plugins: {synced}")
-    state.output.emit(
-        {
-            "workspace": str(directory.resolve()),
-            "created": list(made.created),
-            "operations_synced": list(made.operations_synced),
-            "registries_synced": list(made.registries_synced),
-        },
-        lines,
-    )
+    return lines
+
+
+@json_renderer(InitResult)
+def init_json(result: InitResult) -> dict[str, Any]:
+    """The workspace's absolute path, the paths created, the operations and registries synced."""
+    made = result.made
+    return {
+        "workspace": str(result.resolved),
+        "created": list(made.created),
+        "operations_synced": list(made.operations_synced),
+        "registries_synced": list(made.registries_synced),
+    }
 
 
 def register(app: typer.Typer) -> None:

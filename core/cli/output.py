@@ -1,7 +1,9 @@
 """How commands talk to people and machines: text on a terminal, one JSON document with --json.
 
-A command never prints. It hands its result to :class:`Output` once (``emit``) and may add
-warnings; :func:`govern.cli.main` renders everything at the end, so ``--json`` always yields
+A command never prints. It hands its typed result to :class:`Output` once (``show``; a
+plugin's command may hand over ready-made data and lines with ``emit``) and may add warnings;
+:func:`govern.cli.main` renders everything at the end, choosing the result type's one JSON or
+one text renderer (:mod:`govern.cli.rendering`) from ``--json``, so ``--json`` always yields
 exactly one document on stdout — including for errors — and text mode keeps data on stdout
 and diagnostics on stderr.
 """
@@ -14,6 +16,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from govern.cli.rendering import CommandResult, render_text, to_json
 from govern.errors import ExitCode, GovernError, problem_json
 from govern.runtime.progress import NO_PROGRESS, Progress, ThrottledProgress
 
@@ -33,14 +36,23 @@ class Output:
         self.quiet = quiet
         self.verbose = verbose
         self.command: str | None = None
+        self.result: CommandResult | None = None
         self.data: dict[str, Any] | None = None
         self.lines: list[str] = []
         self.exit_code: int = ExitCode.OK
         self.warnings: list[str] = []
         self.error: GovernError | None = None
 
+    def show(self, result: CommandResult) -> None:
+        """Record the command's typed result; ``render`` renders it as text or JSON, and its
+        ``exit_code`` becomes the command's."""
+        self.result = result
+        self.exit_code = result.exit_code
+
     def emit(self, data: dict[str, Any], lines: Iterable[str], exit_code: int = ExitCode.OK) -> None:
-        """Record the command's result: ``data`` for --json, ``lines`` for people."""
+        """Record a result already rendered: ``data`` for --json, ``lines`` for people.
+
+        For plugins' own commands; govern's commands hand a typed result to :meth:`show`."""
         self.data = data
         self.lines = list(lines)
         self.exit_code = exit_code
@@ -79,13 +91,13 @@ class Output:
                 "command": self.command,
                 "ok": self.error is None and self.exit_code == ExitCode.OK,
                 "exit_code": int(self.exit_code),
-                "result": self.data,
+                "result": to_json(self.result) if self.result is not None else self.data,
                 "warnings": self.warnings,
                 "error": None if self.error is None else error_json(self.error),
             }
             sys.stdout.write(json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
         else:
-            lines = self.lines
+            lines = render_text(self.result) if self.result is not None else self.lines
             if self.quiet:
                 lines = [] if self.exit_code == ExitCode.OK else [line for line in lines if not isinstance(line, OkLine)]
             if lines:

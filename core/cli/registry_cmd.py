@@ -3,15 +3,18 @@ evidence, adding and removing one. Parse, call :mod:`govern.governance.registry_
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
+import attrs
 import typer
 
+from govern.cli.rendering import CommandResult, json_renderer, text_renderer
 from govern.cli.state import CliState
 from govern.format.plurals import plural
 
 if TYPE_CHECKING:
-    from govern.governance.registry_admin import RegistryOverview, RegistryStatus
+    from govern.governance.registry_admin import RegistryAddition, RegistryOverview, RegistryRemovalResult, RegistryStatus
 
 registry_app = typer.Typer(help="Configured registries: kind, snapshots, covered or excluded and why; add one.", no_args_is_help=True)
 
@@ -71,22 +74,7 @@ def list_registries(
     workspace = state.workspace()
     overview = registry_overview(workspace, state.plugins())
     _log_problem(state, overview)
-    counts = {status: overview.count(status) for status in ("covered", "excluded", "skipped")}
-    lines = [
-        f"{plural(len(overview.registries), 'registry', 'registries')}: {counts['covered']} covered, {counts['skipped']} skipped, "
-        f"{counts['excluded']} excluded by design"
-        + (f" (delta log: {overview.latest_build})" if overview.latest_build else " (no delta log yet)")
-    ]
-    lines.extend(_status_line(status) for status in overview.registries)
-    state.output.emit(
-        {
-            "workspace": str(workspace.root),
-            "latest_build": overview.latest_build,
-            "counts": counts,
-            "registries": [status.to_json() for status in overview.registries],
-        },
-        lines,
-    )
+    state.output.show(RegistryListResult(workspace.root, overview))
     if strict:
         from govern.cli.strict import fail_if_strict
 
@@ -108,35 +96,7 @@ def show(
     workspace = state.workspace()
     overview = registry_overview(workspace, state.plugins(), only=registry_id)
     _log_problem(state, overview)
-    status = overview.registries[0]
-    data = status.to_json(detail=True)
-    config = status.registry.config
-    lines = [f"{status.registry.id}"]
-    rows: list[tuple[str, Any]] = [
-        ("kind", f"{status.registry.kind}" + (f" (plugin {status.provider}: {status.kind.summary})" if status.kind else "")),
-        ("description", config.description),
-        ("artifact", config.artifact),
-        ("schema", config.schema),
-        ("options", ", ".join(f"{k} = {v!r}" for k, v in sorted(config.options.items())) or None),
-    ]
-    if status.status == "excluded":
-        rows.append(("status", f"excluded by design: {status.reason}"))
-    elif status.status == "skipped":
-        rows.append(("status", f"skipped: {status.reason}"))
-    else:
-        rows.append(("status", f"covered: {_snapshot_summary(status)}"))
-    history = status.history
-    rows.append(("recorded", f"{plural(history.records, 'record')} in {history.build}" if history else "no records"))
-    lines.extend(f"  {label:<12} {value}" for label, value in rows if value is not None)
-    if status.snapshots:
-        lines.append("  snapshots:")
-        width = max(len(snapshot["run_id"]) for snapshot in data["snapshot_list"])
-        late = set(data["late_snapshots"] or ())
-        for snapshot in data["snapshot_list"]:
-            mark = "recorded" if snapshot["recorded"] else "late" if snapshot["run_id"] in late else "new"
-            problem = f"  {snapshot['problem']}" if snapshot["problem"] else ""
-            lines.append(f"    {snapshot['run_id']:<{width}}  {snapshot['status']:<8} {mark:<8}{problem}".rstrip())
-    state.output.emit(data, lines)
+    state.output.show(RegistryShowResult(overview.registries[0]))
 
 
 def _parse_options(values: list[str]) -> dict[str, str]:
@@ -171,20 +131,7 @@ def add(
     addition = add_registry(workspace, state.plugins(), registry_id, table, lock_timeout=state.lock_timeout, dry_run=dry_run)
     for warning in addition.warnings:
         state.output.warn(warning)
-    verb = "would append" if dry_run else "appended"
-    lines = [f"{verb} [registries.{registry_id}] to {addition.config_path}:"]
-    lines.extend(f"  {line}" for line in addition.appended.splitlines() if line.strip())
-    state.output.emit(
-        {
-            "registry_id": registry_id,
-            "config": str(addition.config_path),
-            "table": addition.table,
-            "appended": addition.appended,
-            "written": addition.written,
-            "dry_run": dry_run,
-        },
-        lines,
-    )
+    state.output.show(RegistryAddResult(addition, dry_run))
 
 
 REMOVE_HELP = (
@@ -216,37 +163,173 @@ def remove(
     result = remove_registry(
         workspace, state.plugins(), registry_id, resolve_clock(at), lock_timeout=state.lock_timeout, dry_run=dry_run
     )
-    governance = workspace.config.workspace.governance_dir
+    state.output.show(RegistryRemoveResult(result, workspace.config.workspace.governance_dir, dry_run))
+
+
+@attrs.frozen
+class RegistryListResult(CommandResult):
+    """``registry list``: every configured registry's status in the workspace."""
+
+    workspace_root: Path
+    overview: RegistryOverview
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """How many registries are covered, excluded by design and skipped."""
+        return {status: self.overview.count(status) for status in ("covered", "excluded", "skipped")}
+
+
+@text_renderer(RegistryListResult)
+def registry_list_text(result: RegistryListResult) -> list[str]:
+    """The counts and the latest build, then one line per registry."""
+    overview, counts = result.overview, result.counts
+    lines = [
+        f"{plural(len(overview.registries), 'registry', 'registries')}: {counts['covered']} covered, {counts['skipped']} skipped, "
+        f"{counts['excluded']} excluded by design"
+        + (f" (delta log: {overview.latest_build})" if overview.latest_build else " (no delta log yet)")
+    ]
+    lines.extend(_status_line(status) for status in overview.registries)
+    return lines
+
+
+@json_renderer(RegistryListResult)
+def registry_list_json(result: RegistryListResult) -> dict[str, Any]:
+    """The workspace, the latest build, the counts, and every registry's status."""
+    return {
+        "workspace": str(result.workspace_root),
+        "latest_build": result.overview.latest_build,
+        "counts": result.counts,
+        "registries": [status.to_json() for status in result.overview.registries],
+    }
+
+
+@attrs.frozen
+class RegistryShowResult(CommandResult):
+    """``registry show ID``: one registry's status in detail."""
+
+    status: RegistryStatus
+
+
+@text_renderer(RegistryShowResult)
+def registry_show_text(result: RegistryShowResult) -> list[str]:
+    """Its configuration, kind, status and recorded history, then one line per snapshot."""
+    status = result.status
+    data = status.to_json(detail=True)
+    config = status.registry.config
+    lines = [f"{status.registry.id}"]
+    rows: list[tuple[str, Any]] = [
+        ("kind", f"{status.registry.kind}" + (f" (plugin {status.provider}: {status.kind.summary})" if status.kind else "")),
+        ("description", config.description),
+        ("artifact", config.artifact),
+        ("schema", config.schema),
+        ("options", ", ".join(f"{k} = {v!r}" for k, v in sorted(config.options.items())) or None),
+    ]
+    if status.status == "excluded":
+        rows.append(("status", f"excluded by design: {status.reason}"))
+    elif status.status == "skipped":
+        rows.append(("status", f"skipped: {status.reason}"))
+    else:
+        rows.append(("status", f"covered: {_snapshot_summary(status)}"))
+    history = status.history
+    rows.append(("recorded", f"{plural(history.records, 'record')} in {history.build}" if history else "no records"))
+    lines.extend(f"  {label:<12} {value}" for label, value in rows if value is not None)
+    if status.snapshots:
+        lines.append("  snapshots:")
+        width = max(len(snapshot["run_id"]) for snapshot in data["snapshot_list"])
+        late = set(data["late_snapshots"] or ())
+        for snapshot in data["snapshot_list"]:
+            mark = "recorded" if snapshot["recorded"] else "late" if snapshot["run_id"] in late else "new"
+            problem = f"  {snapshot['problem']}" if snapshot["problem"] else ""
+            lines.append(f"    {snapshot['run_id']:<{width}}  {snapshot['status']:<8} {mark:<8}{problem}".rstrip())
+    return lines
+
+
+@json_renderer(RegistryShowResult)
+def registry_show_json(result: RegistryShowResult) -> dict[str, Any]:
+    """The registry's status with its snapshot list."""
+    return result.status.to_json(detail=True)
+
+
+@attrs.frozen
+class RegistryAddResult(CommandResult):
+    """``registry add``: the table appended (or, with --dry-run, that would be)."""
+
+    addition: RegistryAddition
+    dry_run: bool
+
+
+@text_renderer(RegistryAddResult)
+def registry_add_text(result: RegistryAddResult) -> list[str]:
+    """Where the table goes, then its lines."""
+    addition = result.addition
+    verb = "would append" if result.dry_run else "appended"
+    lines = [f"{verb} [registries.{addition.registry_id}] to {addition.config_path}:"]
+    lines.extend(f"  {line}" for line in addition.appended.splitlines() if line.strip())
+    return lines
+
+
+@json_renderer(RegistryAddResult)
+def registry_add_json(result: RegistryAddResult) -> dict[str, Any]:
+    """The registry, the config file, the table and its TOML text, whether it was written."""
+    addition = result.addition
+    return {
+        "registry_id": addition.registry_id,
+        "config": str(addition.config_path),
+        "table": addition.table,
+        "appended": addition.appended,
+        "written": addition.written,
+        "dry_run": result.dry_run,
+    }
+
+
+@attrs.frozen
+class RegistryRemoveResult(CommandResult):
+    """``registry remove``: the table cut out, the books rewritten, the history kept."""
+
+    removal: RegistryRemovalResult
+    #: The governance folder, as configured (documents are shown relative to the workspace).
+    governance_dir: str
+    dry_run: bool
+
+
+@text_renderer(RegistryRemoveResult)
+def registry_remove_text(result: RegistryRemoveResult) -> list[str]:
+    """The table's lines, each document written and its changes, what history keeps."""
+    removal, governance, dry_run = result.removal, result.governance_dir, result.dry_run
     verb = "would remove" if dry_run else "removed"
-    lines = [f"{verb} [registries.{registry_id}] from {result.config_path}:"]
-    lines.extend(f"  - {line}" for line in result.removed.splitlines() if line.strip())
-    for document in result.documents:
+    lines = [f"{verb} [registries.{removal.registry_id}] from {removal.config_path}:"]
+    lines.extend(f"  - {line}" for line in removal.removed.splitlines() if line.strip())
+    for document in removal.documents:
         entry = document.changelog[-1]
         lines.append(f"{'would write' if dry_run else 'wrote'} {governance}/{document.relpath} v{document.version}")
         lines.extend(f"  {change.change}: {change.details}" for change in entry.changes)
-    for place in result.kept_in:
+    for place in removal.kept_in:
         lines.append(f"still listed in {governance}/{place}: a frozen document is never modified")
-    if result.recorded:
+    if removal.recorded:
         lines.append(
-            f"the delta log keeps its {plural(result.recorded, 'record')} for {registry_id} "
-            f"(latest build {result.latest_build}): history is never modified; later builds add none"
+            f"the delta log keeps its {plural(removal.recorded, 'record')} for {removal.registry_id} "
+            f"(latest build {removal.latest_build}): history is never modified; later builds add none"
         )
-    state.output.emit(
-        {
-            "registry_id": registry_id,
-            "config": str(result.config_path),
-            "removed": result.removed,
-            "documents": {
-                f"{governance}/{d.relpath}": {"version": d.version, "changes": [c.to_json() for c in d.changelog[-1].changes]}
-                for d in result.documents
-            },
-            "kept_in": [f"{governance}/{place}" for place in result.kept_in],
-            "records_kept": result.recorded,
-            "written": result.written,
-            "dry_run": dry_run,
+    return lines
+
+
+@json_renderer(RegistryRemoveResult)
+def registry_remove_json(result: RegistryRemoveResult) -> dict[str, Any]:
+    """The registry, the config file and the table removed, the documents written, the records kept."""
+    removal, governance = result.removal, result.governance_dir
+    return {
+        "registry_id": removal.registry_id,
+        "config": str(removal.config_path),
+        "removed": removal.removed,
+        "documents": {
+            f"{governance}/{d.relpath}": {"version": d.version, "changes": [c.to_json() for c in d.changelog[-1].changes]}
+            for d in removal.documents
         },
-        lines,
-    )
+        "kept_in": [f"{governance}/{place}" for place in removal.kept_in],
+        "records_kept": removal.recorded,
+        "written": removal.written,
+        "dry_run": result.dry_run,
+    }
 
 
 def register(app: typer.Typer) -> None:

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
+import attrs
 import typer
 
+from govern.cli.rendering import CommandResult, json_renderer, text_renderer
 from govern.cli.state import CliState
 from govern.errors import GovernError
 from govern.format.plurals import plural
+
+if TYPE_CHECKING:
+    from govern.log.repair import TornTail
 
 
 def repair(
@@ -50,24 +55,56 @@ def repair(
         plan = plan_log_repair(workspace, host)
         torn = plan.torn
         if torn is None:
-            state.output.emit({"repaired": False, "dry_run": dry_run, "reason": plan.reason, "repair": None}, [f"nothing to repair: {plan.reason}"])
+            state.output.show(RepairResult(plan.reason, dry_run))
             return
         backup = backup_directory(workspace, torn, backup_dir)
         if dry_run:
-            state.output.emit(
-                {"repaired": False, "dry_run": True, "reason": plan.reason, "repair": torn.to_json(), "backup_dir": str(backup)},
-                [f"would cut {plan.reason}", f"  torn text: {torn.to_json()['removed']['text']!r}", f"  backup would go to {backup}"],
-            )
+            state.output.show(RepairResult(plan.reason, True, torn, backup))
             return
         record = apply_log_repair(workspace, host, torn, backup, clock)
-    state.output.emit(
-        {"repaired": True, "dry_run": False, "reason": plan.reason, "repair": record, "backup_dir": str(backup)},
-        [
-            f"repaired {torn.run_id}/{torn.artifact}: cut {plural(len(torn.tail), 'byte')} (torn line {torn.line}); "
-            "the log matches its seal again",
-            f"backup of the torn file and REPAIR.json: {backup}",
-        ],
-    )
+    state.output.show(RepairResult(plan.reason, False, torn, backup, record))
+
+
+@attrs.frozen
+class RepairResult(CommandResult):
+    """``repair --log``: nothing to repair (``torn`` None), what would be cut, or what was (``record``)."""
+
+    reason: str
+    dry_run: bool
+    torn: TornTail | None = None
+    backup_dir: Path | None = None
+    #: The REPAIR.json record of a repair made.
+    record: dict[str, Any] | None = None
+
+
+@text_renderer(RepairResult)
+def repair_text(result: RepairResult) -> list[str]:
+    """Nothing to repair; what would be cut and where the backup would go; or what was cut."""
+    torn = result.torn
+    if torn is None:
+        return [f"nothing to repair: {result.reason}"]
+    if result.record is None:
+        return [f"would cut {result.reason}", f"  torn text: {torn.to_json()['removed']['text']!r}", f"  backup would go to {result.backup_dir}"]
+    return [
+        f"repaired {torn.run_id}/{torn.artifact}: cut {plural(len(torn.tail), 'byte')} (torn line {torn.line}); "
+        "the log matches its seal again",
+        f"backup of the torn file and REPAIR.json: {result.backup_dir}",
+    ]
+
+
+@json_renderer(RepairResult)
+def repair_json(result: RepairResult) -> dict[str, Any]:
+    """Whether it was repaired, why, the torn tail (or the repair record), and the backup folder."""
+    if result.torn is None:
+        return {"repaired": False, "dry_run": result.dry_run, "reason": result.reason, "repair": None}
+    repaired = result.record is not None
+    return {
+        "repaired": repaired,
+        "dry_run": not repaired,
+        "reason": result.reason,
+        "repair": result.record if repaired else result.torn.to_json(),
+        "backup_dir": str(result.backup_dir),
+    }
 
 
 def register(app: typer.Typer) -> None:

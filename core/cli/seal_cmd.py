@@ -4,12 +4,49 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
+import attrs
 import typer
 
+from govern.cli.rendering import CommandResult, json_renderer, text_renderer
 from govern.cli.state import CliState
 from govern.format.plurals import plural
+
+if TYPE_CHECKING:
+    from govern.seal.sealing import SealResult
+
+
+@attrs.frozen
+class SealedRunResult(CommandResult):
+    """``govern seal``: the run folder sealed, and what sealing produced."""
+
+    run_dir: Path
+    seal: SealResult
+
+
+@text_renderer(SealedRunResult)
+def sealed_run_text(result: SealedRunResult) -> list[str]:
+    """The run, its files and bytes, and its ROOT_SHA256."""
+    seal = result.seal
+    return [
+        f"sealed {seal.run_id}: {plural(seal.files, 'file')}, {plural(seal.total_bytes, 'byte')}",
+        f"ROOT_SHA256 {seal.root_sha256}",
+    ]
+
+
+@json_renderer(SealedRunResult)
+def sealed_run_json(result: SealedRunResult) -> dict[str, Any]:
+    """The run, its root, its files and bytes, and whether govern wrote its run.json."""
+    seal = result.seal
+    return {
+        "run_id": seal.run_id,
+        "run_dir": str(result.run_dir),
+        "root_sha256": seal.root_sha256,
+        "files": seal.files,
+        "bytes": seal.total_bytes,
+        "wrote_run_json": seal.wrote_envelope,
+    }
 
 
 def _op_catalog_warning(state: CliState, run_dir: Path, op_id: str) -> str | None:
@@ -137,20 +174,7 @@ def seal(
         warning = _op_catalog_warning(state, run_dir, op)
         if warning is not None:
             state.output.warn(warning)
-    state.output.emit(
-        {
-            "run_id": result.run_id,
-            "run_dir": str(run_dir),
-            "root_sha256": result.root_sha256,
-            "files": result.files,
-            "bytes": result.total_bytes,
-            "wrote_run_json": result.wrote_envelope,
-        },
-        [
-            f"sealed {result.run_id}: {plural(result.files, 'file')}, {plural(result.total_bytes, 'byte')}",
-            f"ROOT_SHA256 {result.root_sha256}",
-        ],
-    )
+    state.output.show(SealedRunResult(run_dir, result))
 
 
 def register(app: typer.Typer) -> None:

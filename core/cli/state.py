@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import sys
 import tomllib
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,8 +22,20 @@ if TYPE_CHECKING:
 class CliState:
     """Global options of one ``govern`` invocation and the objects derived from them."""
 
-    def __init__(self, output: Output, workspace_dir: Path | None = None, strict_plugins: bool = False) -> None:
+    def __init__(
+        self,
+        output: Output,
+        workspace_dir: Path | None = None,
+        strict_plugins: bool = False,
+        *,
+        plugins: Sequence[tuple[str, object]] = (),
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        """``plugins``: ``(name, object)`` pairs registered after the built-ins as if installed;
+        ``environ``: the invocation's environment (None: this process's)."""
         self.output = output
+        self.extra_plugins = tuple(plugins)
+        self.environ: Mapping[str, str] = os.environ if environ is None else environ
         self.workspace_dir = workspace_dir
         self.lock_timeout: float = DEFAULT_LOCK_TIMEOUT
         self.strict_plugins = strict_plugins
@@ -34,8 +49,13 @@ class CliState:
         if self._plugins is None:
             from govern.host.manager import PluginHost
 
-            host = PluginHost.from_environment(config_disable=self._configured_disable(), strict=self.strict_plugins)
-            host.load_plugins()
+            host = PluginHost.from_environment(
+                config_disable=self._configured_disable(),
+                strict=self.strict_plugins,
+                environ=self.environ,
+                trace_to=_trace_to_stderr,
+            )
+            host.load_plugins(extra=self.extra_plugins)
             for note in host.notes:
                 self.output.warn(note)
             for failure in host.failures:
@@ -45,7 +65,9 @@ class CliState:
 
     def register_plugin_commands(self, app: typer.Typer) -> None:
         """Let plugins add their commands to ``app``; a plugin that cannot is one warning."""
-        for failure in self.plugins().register_commands(app):
+        from govern.cli.plugin_commands import register_plugin_commands
+
+        for failure in register_plugin_commands(self.plugins(), app):
             self.output.warn(failure.message())
 
     def _configured_disable(self) -> list[str]:
@@ -99,3 +121,9 @@ class CliState:
                     self.output.warn(warning)
             self._kinds_checked = needs_kind_plugins
         return workspace
+
+
+def _trace_to_stderr(line: str) -> None:
+    """Where ``GOVERN_TRACE_PLUGINS=1`` writes: stderr, at once (a trace that waits for the
+    command to end would miss the call that hangs or crashes)."""
+    print(line, file=sys.stderr, flush=True)

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
+import attrs
 import typer
 
 from govern.cli.output import OkLine
+from govern.cli.rendering import CommandResult, json_renderer, text_renderer
 from govern.cli.state import CliState
 from govern.errors import ExitCode, GovernError, Problem, problem_json
 from govern.format.plurals import plural
 
 if TYPE_CHECKING:
     from govern.config.workspace import Workspace
-    from govern.log.validation import ArtifactSchema, ArtifactValidator
+    from govern.log.validation import ArtifactSchema, ArtifactValidator, FileReport
 
 
 def _workspace_if_any(state: CliState, required: bool, uses_runs_root: bool) -> Workspace | None:
@@ -114,22 +116,55 @@ def validate(
         if not targets:
             state.output.warn(f"no registry artifact with a schema in any sealed run under {workspace.runs_root}")
     reports = []
-    lines: list[str] = []
     with state.output.progress() as progress:
         progress.start(len(targets), "validating")
         for path, artifact, label in targets:
-            report = validator.validate(path, artifact, label)
-            reports.append(report)
+            reports.append(validator.validate(path, artifact, label))
             progress.advance(1)
-            if report.ok:
-                lines.append(OkLine(f"OK       {report.path}  {plural(report.records, 'record')}  registry {report.registry_id}"))
-            else:
-                lines.append(f"INVALID  {report.path}  {plural(len(report.problems), 'problem')}  registry {report.registry_id}")
-                lines.extend(f"  {problem}" for problem in report.problems)
-    invalid = sum(1 for report in reports if not report.ok)
-    records = sum(report.records for report in reports)
-    lines.append(f"{plural(len(reports), 'file')} checked: {len(reports) - invalid} valid, {invalid} invalid ({plural(records, 'record')})")
-    data = {
+    state.output.show(ValidateResult(tuple(reports)))
+
+
+@attrs.frozen
+class ValidateResult(CommandResult):
+    """What ``govern validate`` found, one report per file."""
+
+    files: tuple[FileReport, ...]
+
+    @property
+    def invalid(self) -> int:
+        """How many files hold an invalid record."""
+        return sum(1 for report in self.files if not report.ok)
+
+    @property
+    def records(self) -> int:
+        """How many records were checked in all."""
+        return sum(report.records for report in self.files)
+
+    @property
+    def exit_code(self) -> int:
+        """1 when any record is invalid."""
+        return ExitCode.PROBLEMS if self.invalid else ExitCode.OK
+
+
+@text_renderer(ValidateResult)
+def validate_text(result: ValidateResult) -> list[str]:
+    """OK or INVALID per file (each problem indented), then the totals."""
+    lines: list[str] = []
+    for report in result.files:
+        if report.ok:
+            lines.append(OkLine(f"OK       {report.path}  {plural(report.records, 'record')}  registry {report.registry_id}"))
+        else:
+            lines.append(f"INVALID  {report.path}  {plural(len(report.problems), 'problem')}  registry {report.registry_id}")
+            lines.extend(f"  {problem}" for problem in report.problems)
+    checked, invalid = len(result.files), result.invalid
+    lines.append(f"{plural(checked, 'file')} checked: {checked - invalid} valid, {invalid} invalid ({plural(result.records, 'record')})")
+    return lines
+
+
+@json_renderer(ValidateResult)
+def validate_json(result: ValidateResult) -> dict[str, Any]:
+    """Per file its registry, schema, records and problems; then the totals."""
+    return {
         "files": [
             {
                 "path": report.path,
@@ -139,13 +174,12 @@ def validate(
                 "ok": report.ok,
                 "problems": [problem_json(p) for p in report.problems],
             }
-            for report in reports
+            for report in result.files
         ],
-        "validated": len(reports),
-        "invalid": invalid,
-        "records": records,
+        "validated": len(result.files),
+        "invalid": result.invalid,
+        "records": result.records,
     }
-    state.output.emit(data, lines, ExitCode.PROBLEMS if invalid else ExitCode.OK)
 
 
 def register(app: typer.Typer) -> None:

@@ -5,15 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
+import attrs
 import typer
 
 from govern.cli.output import OkLine
+from govern.cli.rendering import CommandResult, json_renderer, text_renderer
 from govern.cli.state import CliState
-from govern.errors import ExitCode, GovernError, problem_json
+from govern.errors import ExitCode, GovernError, Problem, problem_json
 from govern.format.plurals import plural
 
 if TYPE_CHECKING:
     from govern.config.workspace import Workspace
+    from govern.log.verification import LogVerification
 
 
 def _workspace(state: CliState) -> Workspace:
@@ -34,6 +37,60 @@ def _resolve_run_dirs(state: CliState, run_dirs: list[Path], all_runs: bool) -> 
         targets.extend(listing.runs)
         warnings.extend(f"{name}: not a run folder name (YYYY-MM-DD__HHMMSS__slug); not verified" for name in listing.ignored)
     return targets, warnings
+
+
+@attrs.frozen
+class RunVerification:
+    """One run as ``verify`` saw it: ok, failed (with its problems) or unsealed (not checked)."""
+
+    run_dir: Path
+    status: str
+    root_sha256: str | None = None
+    files: int = 0
+    problems: tuple[Problem, ...] = ()
+    #: A ``--reseal`` killed between its two renames left a staged seal beside the run.
+    reseal_staged: bool = False
+
+    @property
+    def run_id(self) -> str:
+        """The run's id (its folder's name)."""
+        return self.run_dir.name
+
+
+@attrs.frozen
+class RecordedSnapshotsCheck:
+    """``verify --all``: recorded snapshots that are missing or re-sealed, and acknowledged losses."""
+
+    problems: tuple[Problem, ...]
+    acknowledged_missing: tuple[str, ...]
+
+
+@attrs.frozen
+class VerifyResult(CommandResult):
+    """What ``govern verify`` found: per run, and with --all / --log the log's checks."""
+
+    runs: tuple[RunVerification, ...]
+    #: Whether runs were asked for (RUN_DIR… or --all): then a summary line is shown.
+    runs_asked: bool
+    recorded: RecordedSnapshotsCheck | None = None
+    log: LogVerification | None = None
+
+    @property
+    def verified(self) -> int:
+        """How many runs were checked, passed or not (unsealed runs are not)."""
+        return sum(1 for run in self.runs if run.status != "unsealed")
+
+    @property
+    def failed(self) -> int:
+        """How many runs failed their check."""
+        return sum(1 for run in self.runs if run.status == "failed")
+
+    @property
+    def exit_code(self) -> int:
+        """1 when a run, a recorded snapshot or the log failed."""
+        recorded_failed = self.recorded is not None and bool(self.recorded.problems)
+        log_failed = self.log is not None and not self.log.ok
+        return ExitCode.PROBLEMS if self.failed or recorded_failed or log_failed else ExitCode.OK
 
 
 def verify(
@@ -57,73 +114,48 @@ def verify(
     linking to its registry's previous record, and every recorded snapshot still carries the
     manifest hash recorded for it.
     """
-    from govern.runtime.progress import NO_PROGRESS
-
     state: CliState = ctx.obj
+    state.output.show(run_verify(state, list(run_dirs or []), all_runs, log))
+
+
+def run_verify(state: CliState, run_dirs: list[Path], all_runs: bool, log: bool) -> VerifyResult:
+    """Check the runs asked for (and with --all the recorded snapshots, with --log the log)."""
+    from govern.runtime.progress import NO_PROGRESS
+    from govern.seal.sealing import reseal_staging
+
     host = state.plugins()
-    targets, warnings = _resolve_run_dirs(state, list(run_dirs or []), all_runs)
+    targets, warnings = _resolve_run_dirs(state, run_dirs, all_runs)
     for warning in warnings:
         state.output.warn(warning)
     # --all over a runs root with no runs is a clean answer ("0 runs"), not a usage error.
     if not targets and not log and not all_runs:
         raise GovernError("E_USAGE", "nothing to verify: give RUN_DIR..., --all or --log")
-    reports: list[dict[str, Any]] = []
-    lines: list[str] = []
-    failed = 0
+    runs: list[RunVerification] = []
     with state.output.progress() as progress:
         for run_dir in targets:
             if all_runs and not host.verify_seal(run_dir, False, NO_PROGRESS).sealed:
                 state.output.warn(f"{run_dir.name}: unsealed (no MANIFEST.sha256); not verified")
-                reports.append({"run_id": run_dir.name, "status": "unsealed", "root_sha256": None, "problems": []})
+                runs.append(RunVerification(run_dir, "unsealed"))
                 continue
             check = host.verify_seal(run_dir, True, progress)
-            status = "ok" if check.ok else "failed"
-            failed += not check.ok
-            files = len(check.manifest.files) if check.manifest else 0
-            reports.append(
-                {
-                    "run_id": run_dir.name,
-                    "status": status,
-                    "root_sha256": check.root_sha256,
-                    "files": files,
-                    "problems": [problem_json(p) for p in check.problems],
-                }
+            runs.append(
+                RunVerification(
+                    run_dir,
+                    "ok" if check.ok else "failed",
+                    root_sha256=check.root_sha256,
+                    files=len(check.manifest.files) if check.manifest else 0,
+                    problems=tuple(check.problems),
+                    reseal_staged=not check.ok and reseal_staging(run_dir).exists(),
+                )
             )
-            if check.ok:
-                lines.append(OkLine(f"OK      {run_dir.name}  {plural(files, 'file')}  ROOT_SHA256 {check.root_sha256}"))
-            else:
-                lines.append(f"FAILED  {run_dir.name}  {plural(len(check.problems), 'problem')}")
-                lines.extend(f"  {p}" for p in check.problems)
-                from govern.seal.sealing import reseal_staging
-
-                if reseal_staging(run_dir).exists():
-                    # A --reseal killed between its two renames: the staged seal pins the new manifest.
-                    lines.append(f"  note: an interrupted --reseal is staged beside it; 'govern seal {run_dir}' finishes it")
-    # "verified" (the JSON key, kept for compatibility) counts the runs checked, passed or not;
-    # people read "verified" as "passed", so the text says how many passed and how many failed.
-    verified = sum(1 for r in reports if r["status"] != "unsealed")
-    unsealed = len(reports) - verified
-    data: dict = {"runs": reports, "verified": verified, "ok": verified - failed, "failed": failed, "unsealed": unsealed}
-    if targets or all_runs:
-        skipped = f", {unsealed} unsealed (not checked)" if unsealed else ""
-        lines.append(f"{plural(len(reports), 'run')}: {verified - failed} ok, {failed} failed{skipped}")
+    recorded = None
     if all_runs:
         # The seals just checked are not read again: their roots are handed over.
-        roots = {report["run_id"]: report["root_sha256"] for report in reports}
-        recorded_ok, recorded_data, recorded_lines = _verify_recorded_snapshots(state, roots)
-        data["recorded_snapshots"] = recorded_data
-        lines.extend(recorded_lines)
-        failed += not recorded_ok
-    if log:
-        log_data, log_lines, log_ok = _verify_log(state)
-        data["log"] = log_data
-        lines.extend(log_lines)
-        failed += not log_ok
-    exit_code = ExitCode.PROBLEMS if failed else ExitCode.OK
-    state.output.emit(data, lines, exit_code)
+        recorded = _verify_recorded_snapshots(state, {run.run_id: run.root_sha256 for run in runs})
+    return VerifyResult(tuple(runs), runs_asked=bool(targets or all_runs), recorded=recorded, log=_verify_log(state) if log else None)
 
 
-def _verify_recorded_snapshots(state: CliState, roots: dict[str, str | None]) -> tuple[bool, dict, list[str]]:
+def _verify_recorded_snapshots(state: CliState, roots: dict[str, str | None]) -> RecordedSnapshotsCheck:
     """--all: every snapshot the delta log records still exists with its recorded manifest hash
     (a deleted or re-sealed one fails; a loss a build acknowledged is listed, not a failure)."""
     from govern.log.recorded_snapshots import check_recorded_snapshots
@@ -131,49 +163,108 @@ def _verify_recorded_snapshots(state: CliState, roots: dict[str, str | None]) ->
     workspace = _workspace(state)
     artifact = workspace.config.workspace.delta_log_artifact
     problems, lost = check_recorded_snapshots(workspace.runs_root, state.plugins(), artifact, roots)
-    lines = [f"FAILED  recorded snapshot {p.where}: {p.code}: {p.message}" for p in problems]
-    lines.extend(f"LOST    recorded snapshot {where}: no longer exists (loss acknowledged by a delta-log build)" for where in lost)
-    data = {
-        "problems": [problem_json(p) for p in problems],
-        "acknowledged_missing": lost,
-    }
-    return not problems, data, lines
+    return RecordedSnapshotsCheck(tuple(problems), tuple(lost))
 
 
-def _verify_log(state: CliState) -> tuple[dict, list[str], bool]:
-    """Run the delta-log chain check; its JSON, its text lines, and whether it passed."""
+def _verify_log(state: CliState) -> LogVerification:
+    """Run the delta-log chain check."""
     from govern.log.validation import delta_record_checker
     from govern.log.verification import verify_log
 
     with state.output.progress() as progress:
-        result = verify_log(_workspace(state), state.plugins(), validate=delta_record_checker(), progress=progress)
-    lines = []
-    for build in result.builds:
+        return verify_log(_workspace(state), state.plugins(), validate=delta_record_checker(), progress=progress)
+
+
+@text_renderer(VerifyResult)
+def verify_text(result: VerifyResult) -> list[str]:
+    """One line per run checked (its problems indented), the summary, then the log's checks."""
+    lines: list[str] = []
+    for run in result.runs:
+        if run.status == "ok":
+            lines.append(OkLine(f"OK      {run.run_id}  {plural(run.files, 'file')}  ROOT_SHA256 {run.root_sha256}"))
+        elif run.status == "failed":
+            lines.append(f"FAILED  {run.run_id}  {plural(len(run.problems), 'problem')}")
+            lines.extend(f"  {p}" for p in run.problems)
+            if run.reseal_staged:
+                # A --reseal killed between its two renames: the staged seal pins the new manifest.
+                lines.append(f"  note: an interrupted --reseal is staged beside it; 'govern seal {run.run_dir}' finishes it")
+    if result.runs_asked:
+        # "verified" (the JSON key, kept for compatibility) counts the runs checked, passed or
+        # not; people read "verified" as "passed", so the text says how many passed and failed.
+        unsealed = len(result.runs) - result.verified
+        skipped = f", {unsealed} unsealed (not checked)" if unsealed else ""
+        lines.append(f"{plural(len(result.runs), 'run')}: {result.verified - result.failed} ok, {result.failed} failed{skipped}")
+    if result.recorded is not None:
+        lines.extend(f"FAILED  recorded snapshot {p.where}: {p.code}: {p.message}" for p in result.recorded.problems)
+        lines.extend(
+            f"LOST    recorded snapshot {where}: no longer exists (loss acknowledged by a delta-log build)"
+            for where in result.recorded.acknowledged_missing
+        )
+    if result.log is not None:
+        lines.extend(_log_text(result.log))
+    return lines
+
+
+def _log_text(log: LogVerification) -> list[str]:
+    lines: list[str] = []
+    for build in log.builds:
         if build.problems:
             lines.append(f"FAILED  {build.run_id}  {plural(len(build.problems), 'problem')}")
             lines.extend(f"  {p}" for p in build.problems)
         else:
             lines.append(OkLine(f"OK      {build.run_id}  {plural(build.records, 'record')}  ROOT_SHA256 {build.root_sha256}"))
-    lines.extend(f"  {p}" for p in result.snapshot_problems)
-    lines.extend(f"  lost (acknowledged): {where}" for where in result.acknowledged_missing)
-    status = "intact" if result.ok else "NOT intact"
-    lines.append(f"delta log {status}: {plural(len(result.builds), 'build')}, {plural(result.records, 'record')}")
-    data = {
-        "ok": result.ok,
-        "records": result.records,
-        "builds": [
-            {
-                "run_id": b.run_id,
-                "root_sha256": b.root_sha256,
-                "records": b.records,
-                "problems": [problem_json(p) for p in b.problems],
-            }
-            for b in result.builds
-        ],
-        "snapshot_problems": [problem_json(p) for p in result.snapshot_problems],
-        "acknowledged_missing": list(result.acknowledged_missing),
+    lines.extend(f"  {p}" for p in log.snapshot_problems)
+    lines.extend(f"  lost (acknowledged): {where}" for where in log.acknowledged_missing)
+    status = "intact" if log.ok else "NOT intact"
+    lines.append(f"delta log {status}: {plural(len(log.builds), 'build')}, {plural(log.records, 'record')}")
+    return lines
+
+
+@json_renderer(VerifyResult)
+def verify_json(result: VerifyResult) -> dict[str, Any]:
+    """``runs`` with the counts; ``recorded_snapshots`` with --all; ``log`` with --log."""
+    data: dict[str, Any] = {
+        "runs": [_run_json(run) for run in result.runs],
+        "verified": result.verified,
+        "ok": result.verified - result.failed,
+        "failed": result.failed,
+        "unsealed": len(result.runs) - result.verified,
     }
-    return data, lines, result.ok
+    if result.recorded is not None:
+        data["recorded_snapshots"] = {
+            "problems": [problem_json(p) for p in result.recorded.problems],
+            "acknowledged_missing": list(result.recorded.acknowledged_missing),
+        }
+    if result.log is not None:
+        log = result.log
+        data["log"] = {
+            "ok": log.ok,
+            "records": log.records,
+            "builds": [
+                {
+                    "run_id": b.run_id,
+                    "root_sha256": b.root_sha256,
+                    "records": b.records,
+                    "problems": [problem_json(p) for p in b.problems],
+                }
+                for b in log.builds
+            ],
+            "snapshot_problems": [problem_json(p) for p in log.snapshot_problems],
+            "acknowledged_missing": list(log.acknowledged_missing),
+        }
+    return data
+
+
+def _run_json(run: RunVerification) -> dict[str, Any]:
+    if run.status == "unsealed":
+        return {"run_id": run.run_id, "status": "unsealed", "root_sha256": None, "problems": []}
+    return {
+        "run_id": run.run_id,
+        "status": run.status,
+        "root_sha256": run.root_sha256,
+        "files": run.files,
+        "problems": [problem_json(p) for p in run.problems],
+    }
 
 
 def register(app: typer.Typer) -> None:

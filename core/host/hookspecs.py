@@ -90,7 +90,9 @@ def govern_exclusion(registry: Registry, workspace: Workspace) -> str | None:
     ``reason`` if set, else the kind's default. Excluded registries are reported as
     *excluded by design*, never as skipped or failed.
 
-    Stops at the first non-None result.
+    Dispatched by kind: only the plugin that declares the registry's kind is called, so no
+    plugin can exclude (or keep in) a registry of a kind it does not declare. Stops at the
+    first non-None result.
     """
 
 

@@ -9,16 +9,20 @@ argument govern never passes rejects the plugin, by name, with the closest real 
 
 Choosing what loads: ``GOVERN_LOAD_PLUGINS`` is an allow-list of entry-point names (set but
 empty: no third-party plugin at all), ``GOVERN_DISABLE_PLUGINS`` and ``[plugins] disable`` a
-block-list of plugin names (built-in or not) — except :data:`ESSENTIAL_PLUGINS`, which govern
-cannot work without. ``GOVERN_STRICT_PLUGINS=1`` (``--strict-plugins``) makes every plugin
-failure fatal (exit 2).
+block-list of plugin names (built-in or not), blocked in pluggy (``set_blocked``) — except
+:data:`ESSENTIAL_PLUGINS`, which govern cannot work without. ``GOVERN_STRICT_PLUGINS=1``
+(``--strict-plugins``) makes every plugin failure fatal (exit 2); ``GOVERN_TRACE_PLUGINS=1``
+traces every hook call (:mod:`govern.host.tracing`).
+
+A registry's hooks (discovery, exclusion, delta basis) go to the plugin that declared its
+kind (:meth:`PluginHost.kind_plugin`). The host never imports typer or click: adding plugins'
+commands is the CLI's (``govern.cli.plugin_commands``).
 
 Nothing happens at import time: a test builds a fresh :class:`PluginHost`.
 """
 
 from __future__ import annotations
 
-import contextvars
 import difflib
 import functools
 import importlib
@@ -35,10 +39,9 @@ import pluggy
 from govern.__about__ import PROJECT_NAME
 from govern.errors import GovernError
 from govern.host import hookspecs
+from govern.host.tracing import is_firstresult, trace_hook_calls
 
 if TYPE_CHECKING:
-    import typer
-
     from govern.config.workspace import Registry, Workspace
     from govern.format.manifest import SealCheck
     from govern.format.models import CatalogEntry, Delta, Operation, RegistryKind, ReportSection
@@ -63,17 +66,13 @@ ESSENTIAL_PLUGINS = frozenset({"sha256_seal", "unknown_basis", "delta_log"})
 ENV_LOAD = "GOVERN_LOAD_PLUGINS"
 ENV_DISABLE = "GOVERN_DISABLE_PLUGINS"
 ENV_STRICT = "GOVERN_STRICT_PLUGINS"
+ENV_TRACE = "GOVERN_TRACE_PLUGINS"
 CONFIG_DISABLE = "[plugins] disable"
 #: Every hook's name starts with this; a function so named is a hook implementation.
 HOOK_PREFIX = "govern_"
 _TRUE = frozenset({"1", "true", "yes", "on"})
 
-#: Plugin objects (name, object) that :meth:`PluginHost.load_plugins` registers after the
-#: built-ins, as if they were installed — how :mod:`govern.testing` runs the CLI in-process
-#: with a plugin under test. Empty outside such a block.
-EXTRA_PLUGINS: contextvars.ContextVar[tuple[tuple[str, object], ...]] = contextvars.ContextVar(
-    "govern_extra_plugins", default=()
-)
+#: Where a plugin object handed to :meth:`PluginHost.load_plugins` (``main(plugins=…)``) comes from.
 EXTRA_SOURCE = "test plugin"
 
 
@@ -153,7 +152,7 @@ def split_names(value: str | None) -> set[str] | None:
     return {name.strip() for name in value.split(",") if name.strip()}
 
 
-def _one_line(text: str) -> str:
+def one_line(text: str) -> str:
     """Multi-line messages (pluggy's, exceptions') as one line."""
     return "; ".join(part.strip() for part in str(text).splitlines() if part.strip()) or "(no message)"
 
@@ -174,11 +173,15 @@ class PluginHost:
         disable: Iterable[str] | Mapping[str, str] = (),
         load_only: Iterable[str] | None = None,
         strict: bool = False,
+        trace: Callable[[str], None] | None = None,
     ) -> None:
         """``disable``: names not to load (a mapping gives where each name was configured);
-        ``load_only``: the entry points allowed (None: all); ``strict``: failures are fatal."""
+        ``load_only``: the entry points allowed (None: all); ``strict``: failures are fatal;
+        ``trace``: where to write one ``govern: trace: …`` line per hook call (None: no trace)."""
         self.pm = _GovernPluginManager(PROJECT_NAME)
         self.pm.add_hookspecs(hookspecs)
+        if trace is not None:
+            trace_hook_calls(self.pm, trace)
         self.disable: dict[str, str] = (
             dict(disable) if isinstance(disable, Mapping) else {name: "the disable list" for name in disable}
         )
@@ -200,9 +203,12 @@ class PluginHost:
         config_disable: Iterable[str] = (),
         strict: bool = False,
         environ: Mapping[str, str] | None = None,
+        trace_to: Callable[[str], None] | None = None,
     ) -> PluginHost:
         """A host honouring ``GOVERN_LOAD_PLUGINS``, ``GOVERN_DISABLE_PLUGINS``,
-        ``GOVERN_STRICT_PLUGINS`` and the config's ``[plugins] disable``."""
+        ``GOVERN_STRICT_PLUGINS`` (read from ``environ``, the invocation's environment; None:
+        this process's) and the config's ``[plugins] disable``. With ``GOVERN_TRACE_PLUGINS=1``
+        every hook call is traced to ``trace_to``."""
         env = os.environ if environ is None else environ
         disable = {name: CONFIG_DISABLE for name in config_disable}
         disable.update({name: ENV_DISABLE for name in split_names(env.get(ENV_DISABLE)) or ()})
@@ -210,15 +216,18 @@ class PluginHost:
             disable=disable,
             load_only=split_names(env.get(ENV_LOAD)),
             strict=strict or env.get(ENV_STRICT, "").strip().lower() in _TRUE,
+            trace=trace_to if env.get(ENV_TRACE, "").strip().lower() in _TRUE else None,
         )
 
     # ---------------------------------------------------------------------------- loading
 
-    def load_plugins(self, entry_points: Iterable[Any] | None = None) -> None:
-        """Register the built-ins, then every entry point of group ``govern``.
+    def load_plugins(self, entry_points: Iterable[Any] | None = None, extra: Iterable[tuple[str, object]] = ()) -> None:
+        """Register the built-ins, then ``extra``, then every entry point of group ``govern``.
 
         ``entry_points`` replaces the installed ones (tests pass fakes: objects with
-        ``.name``, ``.load()`` and ``.dist``). Refuses to disable an essential built-in
+        ``.name``, ``.load()`` and ``.dist``). ``extra`` are ``(name, plugin object)`` pairs
+        registered as if installed (``main(argv, plugins=…)``: how :mod:`govern.testing` runs
+        the CLI in-process with a plugin under test). Refuses to disable an essential built-in
         (E_PLUGIN_FAILED, exit 2). A plugin that fails is recorded in :attr:`failures`, or
         raises E_PLUGIN_FAILED in strict mode.
         """
@@ -231,6 +240,10 @@ class PluginHost:
                 f"govern cannot work without {'it' if len(blocked_essentials) == 1 else 'them'} "
                 f"(essential built-ins: {', '.join(sorted(ESSENTIAL_PLUGINS))})",
             )
+        # Blocked in pluggy itself: a blocked name can never be registered afterwards, by this
+        # loader or by anyone calling register().
+        for name in self.disable:
+            self.pm.set_blocked(name)
         seen: set[str] = set()
         for module_name in DEFAULT_PLUGINS:
             name = module_name.rsplit(".", 1)[1]
@@ -238,7 +251,7 @@ class PluginHost:
             if self._blocked(name, "built-in"):
                 continue
             self._register_safely(name, "built-in", functools.partial(importlib.import_module, module_name))
-        for name, plugin in EXTRA_PLUGINS.get():
+        for name, plugin in extra:
             seen.add(name)
             if not self._blocked(name, EXTRA_SOURCE):
                 self._register_safely(name, EXTRA_SOURCE, functools.partial(_as_given, plugin))
@@ -268,10 +281,11 @@ class PluginHost:
             self.notes.append(f"{ENV_LOAD} names {name!r}, but no installed entry point has that name")
 
     def _blocked(self, name: str, source: str) -> bool:
-        where = self.disable.get(name)
-        if where is None:
+        """Whether pluggy blocks ``name`` (see :meth:`load_plugins`); if so it is recorded in
+        :attr:`skipped`, for ``govern plugins list``."""
+        if not self.pm.is_blocked(name):
             return False
-        self.skipped.append(PluginSkip(name, source, f"disabled by {where}"))
+        self.skipped.append(PluginSkip(name, source, f"disabled by {self.disable.get(name, 'the disable list')}"))
         return True
 
     def register(self, plugin: object, name: str, source: str = "registered object") -> None:
@@ -289,6 +303,8 @@ class PluginHost:
     def _add(self, plugin: object, name: str, source: str) -> None:
         if self.pm.has_plugin(name):
             raise PluginRejected(f"the name {name!r} is already taken by {self._sources.get(name, 'another plugin')}")
+        if self.pm.is_blocked(name):
+            raise PluginRejected(f"the name {name!r} is disabled by {self.disable.get(name, 'the disable list')}")
         if self.pm.is_registered(plugin):
             raise PluginRejected(f"the same object is already registered as {self.pm.get_name(plugin)!r}")
         try:
@@ -296,7 +312,7 @@ class PluginHost:
         except pluggy.PluginValidationError as exc:
             raise PluginRejected(self._explain(plugin, exc)) from None
         except ValueError as exc:
-            raise PluginRejected(_one_line(str(exc))) from None
+            raise PluginRejected(one_line(str(exc))) from None
         try:
             self.pm.check_pending()
         except pluggy.PluginValidationError as exc:
@@ -329,7 +345,7 @@ class PluginHost:
                     f"{hook_name} asks for {', '.join(extra)}, which govern never passes "
                     f"(it passes: {', '.join(passed) or 'nothing'})"
                 )
-        return "; ".join(problems) or _one_line(str(exc))
+        return "; ".join(problems) or one_line(str(exc))
 
     def unregister(self, name: str) -> None:
         """Remove a plugin by name."""
@@ -341,11 +357,12 @@ class PluginHost:
             plugin = load()
             self._add(plugin, name, source)
         except PluginRejected as rejected:
-            self._fail(PluginFailure(name, source, str(rejected)))
+            self.record_failure(PluginFailure(name, source, str(rejected)))
         except (Exception, SystemExit) as exc:  # an import-time crash (or sys.exit) in a plugin
-            self._fail(PluginFailure(name, source, f"{type(exc).__name__}: {_one_line(str(exc))}"))
+            self.record_failure(PluginFailure(name, source, f"{type(exc).__name__}: {one_line(str(exc))}"))
 
-    def _fail(self, failure: PluginFailure) -> None:
+    def record_failure(self, failure: PluginFailure) -> None:
+        """Record a plugin that failed (strict mode: raise E_PLUGIN_FAILED instead)."""
         if self.strict:
             raise GovernError("E_PLUGIN_FAILED", failure.message())
         self.failures.append(failure)
@@ -393,7 +410,7 @@ class PluginHost:
         hint = f" (disable it with {ENV_DISABLE}={culprit})" if culprit and culprit not in ESSENTIAL_PLUGINS else ""
         return GovernError(
             "E_PLUGIN_FAILED",
-            f"{who} raised in {hook_name}: {type(exc).__name__}: {_one_line(str(exc))}{hint}",
+            f"{who} raised in {hook_name}: {type(exc).__name__}: {one_line(str(exc))}{hint}",
         )
 
     def _culprit(self, hook_name: str, tb: TracebackType | None) -> str | None:
@@ -442,41 +459,9 @@ class PluginHost:
 
         An exception (other than a deliberate GovernError) is E_PLUGIN_FAILED naming the plugin.
         """
-        results = []
-        for impl in reversed(getattr(self.pm.hook, hook_name).get_hookimpls()):
-            if impl.plugin_name != plugin_name or impl.wrapper or impl.hookwrapper:
-                continue
-            args = [kwargs[name] for name in impl.argnames]
-            extra = {name: kwargs[name] for name in impl.kwargnames if name in kwargs}
-            try:
-                result = impl.function(*args, **extra)
-            except GovernError:
-                raise
-            except Exception as exc:
-                raise self._hook_error(hook_name, exc, plugin_name) from exc
-            if result is not None:
-                results.append(result)
-        return results
+        return list(self._call_one(hook_name, plugin_name, kwargs))
 
-    def _add_commands(self, name: str, app: typer.Typer, commands: int, groups: int, taken: set[str]) -> set[str]:
-        """Call one plugin's ``govern_register_commands``; the names it added (raises if any
-        is taken already, or typer cannot build its commands)."""
-        for impl in reversed(self.pm.hook.govern_register_commands.get_hookimpls()):
-            if impl.plugin_name == name and not (impl.wrapper or impl.hookwrapper):
-                impl.function(*[{"app": app}[arg] for arg in impl.argnames])
-        new_commands, new_groups = app.registered_commands[commands:], app.registered_groups[groups:]
-        # A third-party plugin's commands are built now, so one typer cannot build is this
-        # plugin's failure rather than a crash of every govern command later.
-        if self.source(name) == "built-in":
-            added = _declared_command_names(new_commands, new_groups)
-        else:
-            added = _built_command_names(new_commands, new_groups)
-        clash = sorted(added & taken)
-        if clash:
-            raise PluginRejected(f"command {', '.join(clash)} already exists; a plugin never replaces a command")
-        return added
-
-    def _plugin_order(self, hook_name: str) -> list[str]:
+    def plugin_order(self, hook_name: str) -> list[str]:
         """The plugins implementing a hook, in the order pluggy calls them (tryfirst first)."""
         order: list[str] = []
         for impl in reversed(getattr(self.pm.hook, hook_name).get_hookimpls()):
@@ -493,7 +478,7 @@ class PluginHost:
         from govern.format.models import RegistryKind
 
         kinds: dict[str, tuple[RegistryKind, str]] = {}
-        for plugin_name in self._plugin_order("govern_registry_kinds"):
+        for plugin_name in self.plugin_order("govern_registry_kinds"):
             groups = self._call_plugin("govern_registry_kinds", plugin_name)
             for kind in self._collected("govern_registry_kinds", groups, RegistryKind, "RegistryKind"):
                 if kind.name in kinds:
@@ -537,8 +522,14 @@ class PluginHost:
         return found
 
     def exclusion(self, registry: Registry, workspace: Workspace) -> str | None:
-        """Why ``registry`` is excluded by design, or None."""
-        reason = self._call("govern_exclusion", registry=registry, workspace=workspace)
+        """Why ``registry`` is excluded by design, or None.
+
+        Only the plugin that declares the registry's kind is asked, as for discovery: no
+        other plugin can exclude (or un-exclude) a registry of a kind it does not own.
+        """
+        owner = self.kind_plugin(registry.kind)
+        groups = [[owner]] if owner is not None else []
+        reason, _plugin = self._first_answer("govern_exclusion", groups, registry=registry, workspace=workspace)
         if reason is not None and (not isinstance(reason, str) or not reason.strip()):
             raise self._wrong_result("govern_exclusion", reason, "a non-empty reason (str)")
         return reason
@@ -562,7 +553,7 @@ class PluginHost:
         providers = self._kind_providers()
         kind_plugins = {plugin for _kind, plugin in providers.values()}
         owner = providers.get(registry.kind)
-        basis_plugins = [name for name in self._plugin_order("govern_delta_basis") if name not in kind_plugins]
+        basis_plugins = [name for name in self.plugin_order("govern_delta_basis") if name not in kind_plugins]
         groups = [[owner[1]], basis_plugins] if owner is not None else [basis_plugins]
         delta, plugin_name = self._first_answer("govern_delta_basis", groups, registry=registry, before=before, after=after)
         if not isinstance(delta, Delta):
@@ -589,16 +580,41 @@ class PluginHost:
                     return result, None
                 continue
             for impl in reversed(impls):
-                args = [kwargs[name] for name in impl.argnames]
-                try:
-                    result = impl.function(*args)
-                except GovernError:
-                    raise
-                except Exception as exc:
-                    raise self._hook_error(hook_name, exc, impl.plugin_name) from exc
+                result = self._call_one(hook_name, impl.plugin_name, kwargs)
                 if result is not None:
                     return result, impl.plugin_name
         return None, None
+
+    def _call_one(self, hook_name: str, plugin_name: str, kwargs: Mapping[str, Any]) -> Any:
+        """Call one plugin's implementation of a hook, through pluggy (so that hook-call
+        monitoring, ``GOVERN_TRACE_PLUGINS``, sees the call and the plugin that made it).
+
+        Returns what pluggy returns for that one plugin: its answer for a *firstresult* hook,
+        a list of its non-None answers otherwise. An exception (other than a deliberate
+        GovernError) is E_PLUGIN_FAILED naming the plugin.
+        """
+        try:
+            return self.call_plugin(hook_name, plugin_name, **kwargs)
+        except GovernError:
+            raise
+        except Exception as exc:
+            raise self._hook_error(hook_name, exc, plugin_name) from exc
+
+    def call_plugin(self, hook_name: str, plugin_name: str, **kwargs: Any) -> Any:
+        """Call plugin ``plugin_name``'s implementation of ``hook_name`` alone, through pluggy
+        (traced like every hook call): its answer for a *firstresult* hook, the list of its
+        non-None answers otherwise. Wrappers are not called (alone, they would wrap nothing).
+        An exception propagates as raised, for the caller to attribute (the CLI does, adding
+        a plugin's commands)."""
+        caller = getattr(self.pm.hook, hook_name)
+        impls = [
+            impl
+            for impl in caller.get_hookimpls()
+            if impl.plugin_name == plugin_name and not (impl.wrapper or impl.hookwrapper)
+        ]
+        # What pluggy's own subset_hook_caller does when called, without its set of the other
+        # plugin objects (which refuses unhashable plugins, e.g. a SimpleNamespace).
+        return self.pm._hookexec(hook_name, impls, kwargs, is_firstresult(self.pm, hook_name))
 
     def delta_bases(self) -> dict[str, tuple[str, ...]]:
         """Every declared delta basis, with the plugins that declare it (sorted by basis).
@@ -608,7 +624,7 @@ class PluginHost:
         import re
 
         declared: dict[str, list[str]] = {}
-        for plugin_name in self._plugin_order("govern_delta_bases"):
+        for plugin_name in self.plugin_order("govern_delta_bases"):
             groups = self._call_plugin("govern_delta_bases", plugin_name)
             for basis in self._collected("govern_delta_bases", groups, str, "str"):
                 if not re.fullmatch(r"[a-z][a-z0-9_]*", basis):
@@ -650,7 +666,7 @@ class PluginHost:
         from govern.format.models import Operation
 
         providers: dict[str, str] = {}
-        for plugin_name in self._plugin_order("govern_operations"):
+        for plugin_name in self.plugin_order("govern_operations"):
             groups = self._call_plugin("govern_operations", plugin_name)
             for op in self._collected("govern_operations", groups, Operation, "Operation"):
                 providers.setdefault(op.op_id, plugin_name)
@@ -670,33 +686,6 @@ class PluginHost:
         groups = self._call("govern_report_sections", report=report, context=context)
         sections = self._collected("govern_report_sections", groups, ReportSection, "ReportSection")
         return sorted(sections, key=lambda s: (s.order, s.title))
-
-    def register_commands(self, app: typer.Typer) -> list[PluginFailure]:
-        """Let each plugin add its commands to ``app``; return the plugins that failed to.
-
-        Plugins are called one at a time. One that raises, whose commands typer cannot build,
-        or that would replace a command govern (or an earlier plugin) already has, has all its
-        additions taken back and is reported — the others' commands stay (strict mode: fatal).
-        """
-        taken = _declared_command_names(app.registered_commands, app.registered_groups)
-        failures = []
-        for name in self._plugin_order("govern_register_commands"):
-            commands, groups = len(app.registered_commands), len(app.registered_groups)
-            try:
-                taken |= self._add_commands(name, app, commands, groups, taken)
-                continue
-            except PluginRejected as rejected:
-                reason = str(rejected)
-            except GovernError as error:
-                reason = error.message
-            except (Exception, SystemExit) as exc:
-                reason = f"{type(exc).__name__}: {_one_line(str(exc))}"
-            del app.registered_commands[commands:]
-            del app.registered_groups[groups:]
-            failure = PluginFailure(name, self.source(name), reason, action="add its commands")
-            self._fail(failure)
-            failures.append(failure)
-        return failures
 
 
 def _required_arguments(function: Any) -> list[str]:
@@ -726,38 +715,3 @@ def _describe(value: Any) -> str:
     if len(text) > 60:
         text = text[:57] + "..."
     return f"{text} (a {type(value).__name__})"
-
-
-def _declared_command_names(commands: list[Any], groups: list[Any]) -> set[str]:
-    """The names typer will give registered commands and groups, read from their declarations."""
-    from typer.main import get_command_name
-    from typer.models import DefaultPlaceholder
-
-    def given(value: Any) -> Any:
-        return None if isinstance(value, DefaultPlaceholder) else value
-
-    names = set()
-    for info in commands:
-        callback = info.callback
-        names.add(info.name or get_command_name(getattr(callback, "__name__", "")))
-    for info in groups:
-        instance = given(info.typer_instance)
-        callback = given(info.callback) or (given(instance.info.callback) if instance is not None else None)
-        name = given(info.name) or (given(instance.info.name) if instance is not None else None)
-        names.add(name or get_command_name(getattr(callback, "__name__", "")))
-    return names
-
-
-def _built_command_names(commands: list[Any], groups: list[Any]) -> set[str]:
-    """The names typer gives registered commands and groups, by building them (which raises,
-    early, on a command typer cannot build)."""
-    import typer
-
-    if not commands and not groups:
-        return set()
-    scratch = typer.Typer()
-    scratch.callback()(lambda: None)  # always a group, even with a single command
-    scratch.registered_commands = list(commands)
-    scratch.registered_groups = list(groups)
-    # A Typer with a callback is always a click Group (typer does not export that vendored type).
-    return set(typer.main.get_command(scratch).commands)  # type: ignore[attr-defined]

@@ -35,8 +35,8 @@ from govern.format.jsonl import (
     read_lines,
     split_ranges,
 )
-from govern.runtime import forked_map
 from govern.runtime import gc_pause as collector
+from govern.runtime import parallel
 from govern.runtime.jobs import default_jobs
 from govern.schema.store import DELTA_RECORD_SCHEMA, SchemaStore
 from govern.schema.validator import SchemaValidator
@@ -224,7 +224,7 @@ def _validate_range(compiled: SchemaValidator, path: Path, bounds: tuple[int, in
 
 def _process_count(path: Path) -> int:
     """How many processes to share ``path`` among: one unless it is large (and can fork)."""
-    if not forked_map.CAN_FORK:
+    if not parallel.CAN_FORK:
         return 1
     return max(1, min(default_jobs(), MAX_PROCESSES, path.stat().st_size // PARALLEL_SLICE_BYTES))
 
@@ -235,11 +235,11 @@ def validate_jsonl(
     """Validate a JSONL file line by line: ``(lines, problems)``, every problem reported.
 
     ``processes`` (default: by file size and CPUs) shares the file among that many processes
-    (:func:`govern.runtime.forked_map.map_forked`: this one and forked children).
+    (:func:`govern.runtime.parallel.parallel_map`: this one and forked children).
     """
     try:
         ranges = split_ranges(path, processes or _process_count(path))
-        results = forked_map.map_forked(functools.partial(_validate_range, compiled, path), ranges)
+        results = parallel.parallel_map(functools.partial(_validate_range, compiled, path), ranges)
     except OSError as exc:
         raise GovernError("E_IO", f"{path}: cannot read: {exc.strerror or exc}") from None
     problems: list[Problem] = []

@@ -47,8 +47,8 @@ from govern.format.manifest import ManifestEntry, SealCheck
 from govern.host.manager import PluginHost
 from govern.log.delta_log import acknowledged_in, list_builds
 from govern.log.recorded_snapshots import missing_acknowledged, recorded_snapshot_problems, snapshot_roots
-from govern.runtime import forked_map
 from govern.runtime import gc_pause as collector
+from govern.runtime import parallel
 from govern.runtime.jobs import default_jobs
 from govern.runtime.progress import NO_PROGRESS, Progress
 
@@ -347,7 +347,7 @@ def _halves(data: bytes, start: int, end: int) -> list[_Part]:
     also checks the build's seal (hashing the log: about a tenth of the work of its lines)."""
     middle = start + (end - start) * OWN_SHARE_PERCENT // 100
     cut = data.find(b"\n", max(start, middle - 1), end) + 1  # the first line start from there on
-    if not forked_map.CAN_FORK or default_jobs() < 2 or end - start < PARALLEL_MIN_BYTES or not start < cut < end:
+    if not parallel.CAN_FORK or default_jobs() < 2 or end - start < PARALLEL_MIN_BYTES or not start < cut < end:
         return [(start, end)]
     return [(start, cut), (cut, end)]
 
@@ -369,8 +369,8 @@ def _check_lines(
     already at work): when it returns False, nothing is checked after all, the chain is left
     as it was, and None is returned.
 
-    A long run of lines is shared with a forked process (:mod:`govern.runtime.forked_map`) that checks
-    the second half apart; this one joins the halves' chains. The children split their lines
+    A long run of lines is shared with a forked worker
+    (:func:`govern.runtime.parallel.parallel_map`) that checks the second half apart; this one joins the halves' chains. The children split their lines
     themselves: line objects made before forking would be copied page by page as both
     processes touch their reference counts.
     """
@@ -393,7 +393,7 @@ def _check_lines(
             _read_share_of_roots(checked, chain.read_roots, share)
         return checked
 
-    first, *others = forked_map.map_forked(check, parts)
+    first, *others = parallel.parallel_map(check, parts)
     later = [part for part in others if part is not None]  # only the first part can stop short
     if first is None:
         for part in later:  # the seals it read meanwhile are facts all the same: never read twice
@@ -533,9 +533,9 @@ def _check_recorded_snapshots(chain: _Chain) -> list[Problem]:
     Roots not read alongside the lines are read now (by two processes when there are many)."""
     run_ids = _runs_to_read(chain.recorded, chain.looked_at)
     parts = [run_ids]
-    if forked_map.CAN_FORK and default_jobs() >= 2 and len(run_ids) >= PARALLEL_MIN_SNAPSHOTS:
+    if parallel.CAN_FORK and default_jobs() >= 2 and len(run_ids) >= PARALLEL_MIN_SNAPSHOTS:
         parts = [run_ids[0::2], run_ids[1::2]]
-    for found in forked_map.map_forked(chain.read_roots, parts):
+    for found in parallel.parallel_map(chain.read_roots, parts):
         chain.roots.update(found)
     chain.looked_at.update(run_ids)
     return recorded_snapshot_problems(chain.recorded, chain.roots, chain.acknowledged)

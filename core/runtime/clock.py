@@ -7,10 +7,11 @@ Sealed output never reads the wall clock directly: everything that writes a time
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
+from collections.abc import Mapping
 
 from govern.errors import GovernError
+from govern.runtime import environment
 
 _UTC_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 # fullmatch and ASCII: "$" would let a trailing newline through, and \d other scripts' digits.
@@ -36,13 +37,14 @@ def parse_utc(text: str) -> dt.datetime:
         raise ValueError(f"{text!r} is not a real moment: {exc} (expected YYYY-MM-DDTHH:MM:SSZ, in UTC)") from None
 
 
-def resolve_clock(at: str | None = None, environ: dict[str, str] | None = None) -> dt.datetime:
+def resolve_clock(at: str | None = None, environ: Mapping[str, str] | None = None) -> dt.datetime:
     """The moment to stamp output with, to the second, in UTC.
 
     ``at`` (``YYYY-MM-DDTHH:MM:SSZ``) wins; else ``SOURCE_DATE_EPOCH`` (integer seconds, the
-    reproducible-builds convention); else the current time. Bad values raise E_CLOCK_INVALID.
+    reproducible-builds convention, read from ``environ``, by default the invocation's
+    environment); else the current time. Bad values raise E_CLOCK_INVALID.
     """
-    env = os.environ if environ is None else environ
+    env = environment.current() if environ is None else environ
     if at is not None:
         try:
             return parse_utc(at)

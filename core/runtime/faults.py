@@ -1,6 +1,7 @@
 """Test-only fault injection: crash points and failing system calls, armed by the environment.
 
-Two variables, read at the moment of each call (never at import):
+Two variables, read at the moment of each call (never at import), from the invocation's
+environment (:mod:`govern.runtime.environment`):
 
 ``GOVERN_FAULT=<point>[@N]``
     SIGKILL this process the Nth time (default: the first) it reaches the crash point
@@ -28,6 +29,7 @@ import os
 import signal
 
 from govern.errors import GovernError
+from govern.runtime import environment
 
 FAULT_ENV = "GOVERN_FAULT"
 FAULT_ACTION_ENV = "GOVERN_FAULT_ACTION"
@@ -75,7 +77,7 @@ def _bad_spec(variable: str, value: str, expected: str) -> GovernError:
 
 def crash_point(name: str) -> None:
     """SIGKILL (or SIGSTOP) this process if ``GOVERN_FAULT`` arms ``name`` (on its Nth pass)."""
-    spec = os.environ.get(FAULT_ENV)
+    spec = environment.current().get(FAULT_ENV)
     if not spec:
         return
     point, _, nth = spec.partition("@")
@@ -84,7 +86,7 @@ def crash_point(name: str) -> None:
     if nth and not nth.isdigit():
         raise _bad_spec(FAULT_ENV, spec, "<point>[@N]")
     if _count("crash:" + name) == int(nth or 1):
-        action = os.environ.get(FAULT_ACTION_ENV, "kill")
+        action = environment.current().get(FAULT_ACTION_ENV, "kill")
         if action not in ("kill", "stop"):
             raise _bad_spec(FAULT_ACTION_ENV, action, "kill or stop")
         os.kill(os.getpid(), signal.SIGSTOP if action == "stop" else signal.SIGKILL)
@@ -92,7 +94,7 @@ def crash_point(name: str) -> None:
 
 def _inject(call: str, filename: object) -> None:
     """Raise the OSError ``GOVERN_FAULT_IO`` arms for this pass through ``call``, if any."""
-    spec = os.environ.get(FAULT_IO_ENV)
+    spec = environment.current().get(FAULT_IO_ENV)
     if not spec:
         return
     parts = spec.split(":")

@@ -4,7 +4,7 @@ Ctrl-C (SIGINT, sent by a terminal to the whole process group) and SIGTERM (sent
 supervisor, ``timeout``, CI) both become :class:`KeyboardInterrupt` in the main thread while
 :func:`handling_interrupts` is in force (``govern.cli.main`` puts it around every command).
 The exception unwinds like any failure: workers are killed and reaped
-(:class:`govern.runtime.worker_pool.ForkedPool`), staging is taken back by the same ``except
+(:class:`govern.runtime.parallel.Parallel`), staging is taken back by the same ``except
 BaseException`` blocks that take it back after an I/O error, the lock is released — and the
 CLI prints one line, ``govern: interrupted; nothing written``, exit 130 (``E_INTERRUPTED``).
 

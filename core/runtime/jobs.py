@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import os
 
+from govern.runtime import environment
+
 #: Environment variable capping the processes (default: the CPUs this process may use).
 JOBS_ENV = "GOVERN_JOBS"
 
 
 def default_jobs() -> int:
-    """Processes to share parallel work among: ``GOVERN_JOBS`` if set, else the usable CPUs."""
-    configured = os.environ.get(JOBS_ENV, "")
+    """Processes to share parallel work among: ``GOVERN_JOBS`` (in the invocation's
+    environment) if set, else the usable CPUs."""
+    configured = environment.current().get(JOBS_ENV, "")
     if configured.isdigit() and int(configured) > 0:
         return int(configured)
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)

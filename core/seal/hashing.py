@@ -9,11 +9,13 @@ all are (:meth:`FileHasher.unchanged`): a file that changes at any moment in bet
 while or after its hash — is refused (``E_FILE_CHANGED``), as its digest could match neither
 its old nor its new content.
 
-Many files are hashed by forked worker processes (:class:`govern.runtime.worker_pool.ForkedPool`:
-they die with this process, leave interrupts to it and never hold its lock), each taking
-contiguous ranges of the listing (Python threads would serialise on the per-file overhead; processes scale with the
-cores). Workers inherit the listing when they fork and send back one compact result per
-range — digests as one bytes blob, sizes and times as arrays — not an object per file.
+Many files are hashed by forked worker processes (:class:`govern.runtime.parallel.Parallel`:
+they die with this process, leave interrupts to it, never hold its lock, and a range whose
+worker dies is hashed here instead), each taking contiguous ranges of the listing (Python
+threads would serialise on the per-file overhead; processes scale with the cores). Workers
+inherit the listing and the selection — the pool's shared :class:`_Work` — when they fork,
+and send back one compact result per range — digests as one bytes blob, sizes and times as
+arrays — not an object per file.
 """
 
 from __future__ import annotations
@@ -29,8 +31,8 @@ from typing import Any
 import attrs
 
 from govern.runtime.jobs import default_jobs
+from govern.runtime.parallel import CAN_FORK, Parallel
 from govern.runtime.progress import NO_PROGRESS, Progress
-from govern.runtime.worker_pool import CAN_FORK, ForkedPool
 from govern.seal.tree import RunListing
 
 #: Files up to this size are read in one call (cheaper than a buffered reader per file).
@@ -130,21 +132,18 @@ class Fingerprints(Stamps):
         return (text[start : start + width] for start in range(0, len(text), width))
 
 
-# What the worker processes hash: set before they fork, so they inherit it instead of
-# receiving it file by file through a pipe.
-_LISTING: RunListing | None = None
-_SELECTION: Sequence[int] = ()
+@attrs.frozen
+class _Work:
+    """What the workers hash: the pool's shared object, inherited when they fork instead of
+    received file by file through a pipe."""
+
+    listing: RunListing
+    selection: Sequence[int]
 
 
-def _set_work(listing: RunListing | None, selection: Sequence[int]) -> None:
-    global _LISTING, _SELECTION
-    _LISTING, _SELECTION = listing, selection
-
-
-def _locations(start: int, stop: int) -> Iterator[str]:
+def _locations(work: _Work, start: int, stop: int) -> Iterator[str]:
     """Where the files at selection positions ``start..stop`` are."""
-    listing, selection = _LISTING, _SELECTION
-    assert listing is not None
+    listing, selection = work.listing, work.selection
     directories, directory_of, names = listing.directories, listing.directory_of, listing.names
     for position in range(start, stop):
         index = selection[position]
@@ -154,12 +153,12 @@ def _locations(start: int, stop: int) -> Iterator[str]:
 _Found = list[tuple[int, str, str]]
 
 
-def _stamp_range(task: tuple[int, int]) -> tuple[bytes, bytes, _Found]:
+def _stamp_range(work: _Work, task: tuple[int, int]) -> tuple[bytes, bytes, _Found]:
     """lstat the files at positions ``start..stop``: sizes, mtimes, problems."""
     start, stop = task
     sizes, mtimes = array("q"), array("q")
     problems: _Found = []
-    for position, location in enumerate(_locations(start, stop), start):
+    for position, location in enumerate(_locations(work, start, stop), start):
         try:
             info = os.stat(location, follow_symlinks=False)
         except OSError as exc:
@@ -172,7 +171,7 @@ def _stamp_range(task: tuple[int, int]) -> tuple[bytes, bytes, _Found]:
     return sizes.tobytes(), mtimes.tobytes(), problems
 
 
-def _hash_range(task: tuple[int, int, int | None, bytes, bytes]) -> tuple[bytes, bytes, _Found, list[int], bytes]:
+def _hash_range(work: _Work, task: tuple[int, int, int | None, bytes, bytes]) -> tuple[bytes, bytes, _Found, list[int], bytes]:
     """Hash the files at positions ``start..stop``; each must still have its stamp from
     :func:`_stamp_range` (given as sizes and mtimes; empty: no stamps to match). Returns
     sizes, mtimes, problems, the positions left for tasks of their own, and the digests."""
@@ -183,7 +182,7 @@ def _hash_range(task: tuple[int, int, int | None, bytes, bytes]) -> tuple[bytes,
     problems: _Found = []
     deferred: list[int] = []
     zeros = bytes(_DIGEST_BYTES)
-    for offset, location in enumerate(_locations(start, stop)):
+    for offset, location in enumerate(_locations(work, start, stop)):
         outcome = fingerprint(location, own_task_bytes)
         if outcome is not None and len(outcome) == 3:
             digest, size, mtime_ns = outcome
@@ -203,12 +202,12 @@ def _hash_range(task: tuple[int, int, int | None, bytes, bytes]) -> tuple[bytes,
     return sizes.tobytes(), mtimes.tobytes(), problems, deferred, bytes(digests)
 
 
-def _range_unchanged(task: tuple[int, int, bytes, bytes]) -> bool:
+def _range_unchanged(work: _Work, task: tuple[int, int, bytes, bytes]) -> bool:
     """True when every file at positions ``start..stop`` still has the given sizes and mtimes."""
     start, stop, size_bytes, mtime_bytes = task
     sizes, mtimes = array("q", size_bytes), array("q", mtime_bytes)
     try:
-        for offset, location in enumerate(_locations(start, stop)):
+        for offset, location in enumerate(_locations(work, start, stop)):
             info = os.stat(location, follow_symlinks=False)
             if info.st_size != sizes[offset] or info.st_mtime_ns != mtimes[offset]:
                 return False
@@ -225,7 +224,7 @@ class FileHasher:
         self.listing = listing
         self.selection: Sequence[int] = range(len(listing.paths)) if selection is None else selection
         self.jobs = default_jobs() if jobs is None else jobs
-        self._pool: Any = None
+        self._pool = Parallel(0)
         self._ranges: list[tuple[int, int]] = []
 
     def _parallel(self) -> bool:
@@ -244,40 +243,32 @@ class FileHasher:
 
     def __enter__(self) -> FileHasher:
         count = len(self.selection)
-        _set_work(self.listing, self.selection)
+        work = _Work(self.listing, self.selection)
         if self._parallel() and CAN_FORK:
             # Many more ranges than workers: load balance on a busy machine, and progress.
             # Few files are parallel only because they are big: one task each.
             per_range = 1 if count < PARALLEL_MIN_FILES else min(max(count // (self.jobs * 16), 32), 4096)
             self._ranges = [(start, min(start + per_range, count)) for start in range(0, count, per_range)]
             # Forked: workers start in milliseconds and inherit the modules and the listing
-            # (set just above); they die with this process and never hold its lock.
-            self._pool = ForkedPool(min(self.jobs, len(self._ranges)))
+            # (the pool's shared work); they die with this process and never hold its lock.
+            self._pool = Parallel(min(self.jobs, len(self._ranges)), shared=work)
         else:
             # In this process: file by file while few (progress moves with each), else in ranges.
             step = 1 if count < PARALLEL_MIN_FILES else 256
             self._ranges = [(start, min(start + step, count)) for start in range(0, count, step)]
+            self._pool = Parallel(0, shared=work)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        try:
-            if self._pool is not None and exc_info[0] is None:
-                self._pool.close()
-            elif self._pool is not None:
-                self._pool.kill()  # an exception (an interrupt included): no worker outlives it
-        finally:
-            self._pool = None
-            _set_work(None, ())
-
-    def _map(self, function: Callable[[Any], Any], tasks: list) -> Iterator[Any]:
-        return map(function, tasks) if self._pool is None else self._pool.map(function, tasks)
+        # An exception (an interrupt included) kills the workers: none outlives it.
+        self._pool.__exit__(*exc_info)
 
     def stamps(self) -> Stamps:
         """Every selected file's size and modification time (an lstat each)."""
         count = len(self.selection)
         sizes, mtimes = array("q", bytes(8 * count)), array("q", bytes(8 * count))
         problems: _Found = []
-        for (start, stop), (size_bytes, mtime_bytes, found) in zip(self._ranges, self._map(_stamp_range, self._ranges)):
+        for (start, stop), (size_bytes, mtime_bytes, found) in zip(self._ranges, self._pool.map(_stamp_range, self._ranges)):
             sizes[start:stop] = array("q", size_bytes)
             mtimes[start:stop] = array("q", mtime_bytes)
             problems.extend(found)
@@ -312,9 +303,9 @@ class FileHasher:
             return start, stop, own_task_bytes, expected.sizes[start:stop].tobytes(), expected.mtimes[start:stop].tobytes()
 
         # A big file met in a range of many is left for a task of its own (in parallel only).
-        own_task = OWN_TASK_BYTES if self._pool is not None and self._ranges[0][1] - self._ranges[0][0] > 1 else None
+        own_task = OWN_TASK_BYTES if self._pool.processes and self._ranges[0][1] - self._ranges[0][0] > 1 else None
         tasks = [task(start, stop, own_task) for start, stop in self._ranges]
-        results = self._map(_hash_range, tasks)  # workers (if any) start on every range now
+        results = self._pool.map(_hash_range, tasks)  # workers (if any) start on every range now
 
         def collect(progress: Progress = NO_PROGRESS) -> Fingerprints:
             single: list[tuple[int, Any]] = []  # (position, the worker pool's ticket for it)
@@ -337,8 +328,5 @@ class FileHasher:
             (start, stop, stamps.sizes[start:stop].tobytes(), stamps.mtimes[start:stop].tobytes())
             for start, stop in self._ranges
         ]
-        if self._pool is None:
-            answer = all(map(_range_unchanged, tasks))
-            return lambda: answer
         tickets = [self._pool.submit(_range_unchanged, task) for task in tasks]
         return lambda: all([self._pool.result(ticket) for ticket in tickets])

@@ -2,9 +2,9 @@
 
 A delta build reads every new snapshot's manifest, and a large one is a second or so of
 parsing on one core; :func:`read_seals` spreads them over the CPUs. A worker is forked
-(:class:`govern.runtime.worker_pool.ForkedPool`: it dies with this process and never holds its lock), so it
-starts in milliseconds with every module imported, and hands its result back through memory
-shared with this process: the manifest's paths, digests and sizes as three flat blocks, which
+(:class:`govern.runtime.parallel.Parallel`: it dies with this process and never holds its
+lock; a manifest whose worker dies is read here instead), so it starts in milliseconds with
+every module imported, and hands its result back through memory shared with this process: the manifest's paths, digests and sizes as three flat blocks, which
 this process turns back into columns. (A hundred megabytes pushed through the result pipe
 instead cost more than the copy, on a busy machine several times more.)
 """
@@ -24,10 +24,6 @@ from govern.seal.seal_file import read_seal
 
 #: Manifests at least this large are worth a worker process of their own.
 PARALLEL_MANIFEST_BYTES = 16 << 20
-
-#: Per run (by index), the buffer its worker leaves the manifest in: mapped, shared, before
-#: the workers are forked, so that parent and worker see the same memory.
-_SHARED: dict[int, mmap.mmap] = {}
 
 #: Where a worker left a manifest: run id and the lengths of the paths, digests and sizes.
 _Layout = tuple[str, int, int, int]
@@ -57,35 +53,34 @@ def read_seals(run_dirs: Sequence[Path], jobs: int | None = None) -> list[SealCh
         jobs = default_jobs()
     if len(large) < 2 or jobs is None or jobs < 2:
         return [read_seal(run_dir) for run_dir in run_dirs]
-    from govern.runtime.worker_pool import CAN_FORK, ForkedPool, WorkerDied
+    from govern.runtime.parallel import CAN_FORK, Parallel
 
     if not CAN_FORK:
         return [read_seal(run_dir) for run_dir in run_dirs]
     elsewhere = large[1:]
     checks: dict[int, SealCheck] = {}
-    # A worker's payload (paths, digests, sizes) is smaller than the manifest text it came from.
-    _SHARED.update((index, mmap.mmap(-1, sizes[index])) for index in elsewhere)
+    # Per run (by index), the buffer its worker leaves the manifest in: mapped before the
+    # workers fork (they inherit them, as the pool's shared object), so both see the same
+    # memory. A worker's payload (paths, digests, sizes) is smaller than the manifest text.
+    buffers = {index: mmap.mmap(-1, sizes[index]) for index in elsewhere}
     try:
-        with ForkedPool(min(jobs - 1, len(elsewhere))) as pool:
+        with Parallel(min(jobs - 1, len(elsewhere)), shared=buffers) as pool:
             tickets = {index: pool.submit(_read_seal_in_worker, (run_dirs[index], index)) for index in elsewhere}
             for index, run_dir in enumerate(run_dirs):
                 if index not in tickets:
                     checks[index] = read_seal(run_dir)
             for index, ticket in tickets.items():
                 check, layout = pool.result(ticket)
-                checks[index] = check if layout is None else attrs.evolve(check, manifest=_take_shared(_SHARED[index], layout))
-    except WorkerDied:
-        # A worker died (out of memory, killed): the rest of the work, slower, in this process.
-        checks.update((index, read_seal(run_dirs[index])) for index in elsewhere if index not in checks)
+                checks[index] = check if layout is None else attrs.evolve(check, manifest=_take_shared(buffers[index], layout))
     finally:
-        for index in elsewhere:
-            _SHARED.pop(index).close()
+        for buffer in buffers.values():
+            buffer.close()
     return [checks[index] for index in range(len(run_dirs))]
 
 
-def _read_seal_in_worker(task: tuple[Path, int]) -> tuple[SealCheck, _Layout | None]:
-    """In a worker: read the seal of ``(run_dir, index)``; leave a large manifest in the
-    shared buffer (returning the check without it, and where it lies), or return the whole
+def _read_seal_in_worker(buffers: dict[int, mmap.mmap], task: tuple[Path, int]) -> tuple[SealCheck, _Layout | None]:
+    """In a worker: read the seal of ``(run_dir, index)``; leave a large manifest in its
+    buffer among the shared ``buffers`` (returning the check without it, and where it lies), or return the whole
     check when it does not fit."""
     run_dir, index = task
     check = read_seal(run_dir)
@@ -98,7 +93,7 @@ def _read_seal_in_worker(task: tuple[Path, int]) -> tuple[SealCheck, _Layout | N
         sizes = array.array("Q", manifest.sizes).tobytes()
     except OverflowError:  # a size beyond 64 bits
         return check, None
-    buffer = _SHARED[index]
+    buffer = buffers[index]
     end = len(paths) + len(digests) + len(sizes)
     if end > len(buffer):
         return check, None

@@ -6,7 +6,7 @@ stale lock — unless a process forked from it still holds a copy of the descrip
 would keep the lock after the parent is gone (issue 11: hashing workers held a dead seal's
 lock for minutes). So every descriptor of a held lock is listed in :data:`_CHILDREN_MUST_CLOSE`
 and closed in every forked child right after the fork (``os.register_at_fork``): whatever
-forks — a worker pool, :func:`govern.runtime.forked_map.map_forked`, a plugin — the lock stays the
+forks — govern's worker pool (:class:`govern.runtime.parallel.Parallel`), a plugin — the lock stays the
 parent's alone. (Exec-ed children never see it: ``os.open`` descriptors are close-on-exec.)
 
 The pid written into the file is only there to name the holder in the "locked" message, and

@@ -1,24 +1,33 @@
-"""Forked worker processes that die with their parent and never leave it waiting.
+"""Parallel work: one pool of forked workers, one failure policy.
 
-:class:`ForkedPool` is govern's process pool (hashing in ``seal`` and ``verify``, reading
-large manifests in ``delta build``). It replaced :class:`concurrent.futures.ProcessPoolExecutor`
-after issue 11: a Ctrl-C reached the workers too, one died holding the result queue's lock, and
-the parent waited on the others for good; after ``kill -9`` of the parent, its workers lived
-on (holding the workspace lock). Here:
+Every piece of govern's parallel work goes through :class:`Parallel` — hashing in ``seal`` and
+``verify``, reading large manifests in ``delta build``, checking large JSONL files in
+``validate`` and ``verify --log`` (those through :func:`parallel_map`, which does a share of
+the work in this process). It replaced three mechanisms after issue 12 (a process pool, a
+fork per part, and module globals set before forking); the pool itself replaced
+:class:`concurrent.futures.ProcessPoolExecutor` after issue 11, where a Ctrl-C reached the
+workers too, one died holding the result queue's lock and the parent waited for good.
 
-- every worker is forked (it inherits what the parent has built, so nothing is pickled on the
-  way in but the task) and runs :func:`enter_worker` first: it dies with its parent
-  (``PR_SET_PDEATHSIG``), ignores Ctrl-C (the parent decides, and kills it), and — through
-  :mod:`govern.store.locking`'s fork hook — holds no workspace lock;
-- each worker has its own pair of pipes and a few tasks handed to it ahead; the parent
-  writes tasks without ever blocking (what a pipe does not take waits in the parent), so
-  neither side ever waits on a lock or a pipe the other holds;
-- the parent waits in ``poll`` (an interrupt ends the wait at once) and a worker that dies
-  surfaces as :class:`WorkerDied` (``E_WORKER_FAILED``) naming it and its signal — never a hang;
-- leaving the pool normally stops the workers; leaving it by an exception (an interrupt
-  included) kills and reaps them before the exception goes on.
+**What the workers work on** is the pool's ``shared`` object: the workers are forked once it
+exists, so they inherit it (a run listing, a compiled schema, shared memory) and nothing but
+the task is pickled on the way in. A task is ``function(shared, argument)``; ``function`` is
+pickled by reference, so it must be module-level (:func:`parallel_map` takes any callable, as
+the shared object).
 
-Functions given to the pool are pickled by reference, so they must be module-level.
+**One failure policy.** A task whose worker dies (killed, out of memory) or that raises in
+its worker is redone in this process when its result is asked for, so a dead worker never
+loses a result and never becomes an error of its own; when the redo fails too, that error —
+the real one — surfaces, exactly as without workers. Where ``fork`` is unavailable, or with
+no workers asked for, every task runs in this process (at the moment its result is asked
+for, so progress moves with the work).
+
+**Workers never outlive govern.** Each runs :func:`enter_worker` first: it dies with its
+parent (``PR_SET_PDEATHSIG``), ignores Ctrl-C (the parent decides, and kills it), and —
+through :mod:`govern.store.locking`'s fork hook — holds no workspace lock. Each has its own
+pair of pipes and a few tasks handed to it ahead; the parent writes tasks without ever
+blocking and waits for results in ``poll`` (an interrupt ends the wait at once). Leaving the
+pool normally stops the workers; leaving it by an exception (an interrupt included) kills
+and reaps them before the exception goes on.
 """
 
 from __future__ import annotations
@@ -30,17 +39,23 @@ import pickle
 import select
 import signal
 import struct
-from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, TypeVar
 
-from govern.errors import GovernError
 from govern.runtime.interrupts import INTERRUPT_SIGNALS, blocked
+
+Part = TypeVar("Part")
+Result = TypeVar("Result")
 
 #: Whether this platform can fork (not Windows).
 CAN_FORK = hasattr(os, "fork")
 
 _PR_SET_PDEATHSIG = 1
 _HEADER = struct.Struct("<Q")
+
+#: Tasks handed to a worker ahead: enough to keep it busy while the parent works on
+#: something else, few enough that an idle worker can still take from the shared queue.
+_TASKS_AHEAD = 8
 
 
 def _set_parent_death_signal() -> None:
@@ -70,19 +85,6 @@ def enter_worker(parent_pid: int) -> None:
     signal.pthread_sigmask(signal.SIG_UNBLOCK, INTERRUPT_SIGNALS)
 
 
-class WorkerDied(GovernError):
-    """A worker process ended without sending the result of its task."""
-
-    def __init__(self, pid: int, status: int | None) -> None:
-        if status is not None and os.WIFSIGNALED(status):
-            how = f"killed by {signal.Signals(os.WTERMSIG(status)).name}"
-        elif status is not None and os.WIFEXITED(status):
-            how = f"exited with status {os.WEXITSTATUS(status)}"
-        else:
-            how = "closed its pipe"
-        super().__init__("E_WORKER_FAILED", f"worker process {pid} {how} before finishing its task")
-
-
 def _read_exactly(fd: int, count: int) -> bytes:
     chunks = []
     while count:
@@ -100,9 +102,10 @@ def _send(fd: int, payload: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
-def _serve(task_fd: int, result_fd: int) -> None:
-    """A worker's life: read a task, run it, send back ``(ok, result or exception)``; leave
-    when the parent closes the task pipe."""
+def _serve(shared: Any, task_fd: int, result_fd: int) -> None:
+    """A worker's life: read a task, run it on ``shared``, send back ``(True, result)`` — or
+    ``(False, None)`` when it raised (the parent redoes it and shows the error); leave when
+    the parent closes the task pipe."""
     while True:
         try:
             (length,) = _HEADER.unpack(_read_exactly(task_fd, _HEADER.size))
@@ -110,13 +113,9 @@ def _serve(task_fd: int, result_fd: int) -> None:
         except EOFError:
             return
         try:
-            payload = pickle.dumps((True, function(argument)), pickle.HIGHEST_PROTOCOL)
-        except Exception as exc:  # noqa: BLE001 - raised again in the parent
-            try:
-                payload = pickle.dumps((False, exc), pickle.HIGHEST_PROTOCOL)
-                pickle.loads(payload)  # some exceptions pickle but cannot be rebuilt
-            except Exception:  # noqa: BLE001 - sent as what it said
-                payload = pickle.dumps((False, RuntimeError(f"{type(exc).__name__}: {exc}")))
+            payload = pickle.dumps((True, function(shared, argument)), pickle.HIGHEST_PROTOCOL)
+        except Exception:  # noqa: BLE001 - redone in the parent, where the error surfaces
+            payload = pickle.dumps((False, None))
         _send(result_fd, payload)
 
 
@@ -139,27 +138,36 @@ class _Worker:
             self.outbox.clear()
 
 
-#: Tasks handed to a worker ahead: enough to keep it busy while the parent works on
-#: something else, few enough that an idle worker can still take from the shared queue.
-_TASKS_AHEAD = 8
+class Parallel:
+    """``processes`` forked workers running tasks ``function(shared, argument)``, results
+    asked for by ticket, in any order. Use as a context manager, and create it once
+    ``shared`` holds everything the workers need (they inherit it when they fork).
 
+    With ``processes`` below 1, or where ``fork`` is unavailable, there are no workers and
+    every task runs in this process when its result is asked for."""
 
-class ForkedPool:
-    """``processes`` forked workers taking tasks in order. Use as a context manager; create
-    it once everything the workers need is in place (they inherit it)."""
-
-    def __init__(self, processes: int) -> None:
+    def __init__(self, processes: int, shared: Any = None) -> None:
+        self.shared = shared
         self._workers: list[_Worker] = []
-        self._waiting: collections.deque[tuple[int, bytes]] = collections.deque()
-        self._done: dict[int, tuple[bool, Any]] = {}
+        self._tasks: dict[int, tuple[Callable[[Any, Any], Any], Any]] = {}  # not answered yet
+        self._waiting: collections.deque[tuple[int, bytes]] = collections.deque()  # no worker yet
+        self._done: dict[int, Any] = {}  # answered by a worker
+        self._redo: set[int] = set()  # failed in a worker, or lost with it: to run here
         self._next_ticket = 0
+        if processes < 1 or not CAN_FORK:
+            return
         parent = os.getpid()
         try:
-            for _ in range(max(processes, 1)):
+            for _ in range(processes):
                 self._fork(parent)
         except BaseException:
             self.kill()
             raise
+
+    @property
+    def processes(self) -> int:
+        """How many workers are alive (0: every task runs in this process)."""
+        return len(self._workers)
 
     def _fork(self, parent: int) -> None:
         task_read, task_write = os.pipe()
@@ -184,13 +192,13 @@ class ForkedPool:
                 os.close(worker.result_fd)
             os.close(task_write)
             os.close(result_read)
-            _serve(task_read, result_write)
-        except BaseException:  # noqa: BLE001 - the parent sees the closed pipe
+            _serve(self.shared, task_read, result_write)
+        except BaseException:  # noqa: BLE001 - the parent sees the closed pipe and redoes the task
             status = 1
         finally:
             os._exit(status)
 
-    def __enter__(self) -> ForkedPool:
+    def __enter__(self) -> Parallel:
         return self
 
     def __exit__(self, exc_type: object, *rest: object) -> None:
@@ -199,27 +207,32 @@ class ForkedPool:
         else:
             self.kill()
 
-    def submit(self, function: Callable[[Any], Any], argument: Any) -> int:
-        """Queue ``function(argument)``; return the ticket to ask :meth:`result` for."""
+    def submit(self, function: Callable[[Any, Any], Any], argument: Any) -> int:
+        """Queue ``function(shared, argument)``; return the ticket to ask :meth:`result` for."""
         ticket = self._next_ticket
         self._next_ticket += 1
-        self._waiting.append((ticket, pickle.dumps((function, argument), pickle.HIGHEST_PROTOCOL)))
-        self._dispatch()
+        self._tasks[ticket] = (function, argument)
+        if self._workers:
+            self._waiting.append((ticket, pickle.dumps((function, argument), pickle.HIGHEST_PROTOCOL)))
+            self._dispatch()
         return ticket
 
-    def map(self, function: Callable[[Any], Any], arguments: Iterable[Any]) -> Iterator[Any]:
-        """``function(argument)`` for each, results in order; all are queued at once."""
+    def map(self, function: Callable[[Any, Any], Any], arguments: Iterable[Any]) -> Iterator[Any]:
+        """``function(shared, argument)`` for each, results in order; all are queued at once."""
         tickets = [self.submit(function, argument) for argument in arguments]
         return (self.result(ticket) for ticket in tickets)
 
     def result(self, ticket: int) -> Any:
-        """Wait for the task's result (or raise its exception, or :class:`WorkerDied`)."""
-        while ticket not in self._done:
+        """The task's result: a worker's, or — when there is no worker for it, or its worker
+        failed or died — computed here now (its exception, if any, raised)."""
+        # While a worker is alive, every task not answered yet is held by one or waits for one.
+        while ticket not in self._done and ticket not in self._redo and self._workers:
             self._receive()
-        ok, value = self._done.pop(ticket)
-        if not ok:
-            raise value
-        return value
+        function, argument = self._tasks.pop(ticket)
+        if ticket in self._done:
+            return self._done.pop(ticket)
+        self._redo.discard(ticket)
+        return function(self.shared, argument)
 
     def _dispatch(self) -> None:
         """Hand waiting tasks to the workers with the fewest ahead of them."""
@@ -235,8 +248,6 @@ class ForkedPool:
 
     def _receive(self) -> None:
         """Wait until a busy worker sends a result (or dies), then give out more work."""
-        if not any(worker.tickets for worker in self._workers):
-            raise RuntimeError("no task is running")  # a ticket asked for twice: a bug
         poller = select.poll()
         by_fd = {}
         for worker in self._workers:
@@ -249,6 +260,8 @@ class ForkedPool:
         # poll is interrupted by a signal: a Ctrl-C ends this wait at once.
         for fd, _ in poller.poll():
             worker = by_fd[fd]
+            if worker not in self._workers:
+                continue  # lost a moment ago, through its other pipe
             if fd == worker.task_fd:
                 worker.flush()
                 continue
@@ -256,16 +269,26 @@ class ForkedPool:
                 (length,) = _HEADER.unpack(_read_exactly(fd, _HEADER.size))
                 ok, value = pickle.loads(_read_exactly(fd, length))
             except EOFError:
-                raise self._lost(worker) from None
-            self._done[worker.tickets.popleft()] = (ok, value)
+                self._lose(worker)
+                continue
+            ticket = worker.tickets.popleft()
+            if ok:
+                self._done[ticket] = value
+            else:
+                self._redo.add(ticket)
         self._dispatch()
 
-    def _lost(self, worker: _Worker) -> WorkerDied:
+    def _lose(self, worker: _Worker) -> None:
+        """A worker died: reap it; the tasks it held are redone here, the waiting ones go to
+        the other workers (or here, when none is left)."""
         self._workers.remove(worker)
+        self._redo.update(worker.tickets)
         os.close(worker.task_fd)
         os.close(worker.result_fd)
-        _, status = os.waitpid(worker.pid, 0)
-        return WorkerDied(worker.pid, status)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(worker.pid, 0)
+        if not self._workers:
+            self._waiting.clear()  # no one left to take them: each runs here when asked for
 
     def close(self) -> None:
         """Stop the workers (closing their task pipes) and reap them; workers still busy
@@ -283,6 +306,7 @@ class ForkedPool:
     def kill(self) -> None:
         """SIGKILL every worker and reap it: nothing of the pool is left running."""
         workers, self._workers = self._workers, []
+        self._waiting.clear()
         for worker in workers:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(worker.pid, signal.SIGKILL)
@@ -291,3 +315,22 @@ class ForkedPool:
             os.close(worker.result_fd)
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(worker.pid, 0)
+
+
+def _apply(function: Callable[[Part], Result], part: Part) -> Result:
+    """A :func:`parallel_map` task: the pool's shared object is the function itself."""
+    return function(part)
+
+
+def parallel_map(function: Callable[[Part], Result], parts: Sequence[Part]) -> list[Result]:
+    """``[function(part) for part in parts]``: the first part in this process, each other in a
+    forked worker of its own, all at once; a part whose worker fails is redone here.
+
+    ``function`` may be any callable (a closure, a partial): the workers inherit it. It must
+    be pure — its effects in a worker vanish — and the caller chooses how many parts to
+    make (usually by :func:`govern.runtime.jobs.default_jobs`)."""
+    if len(parts) <= 1:
+        return [function(part) for part in parts]
+    with Parallel(len(parts) - 1, shared=function) as pool:
+        tickets = [pool.submit(_apply, part) for part in parts[1:]]
+        return [function(parts[0]), *(pool.result(ticket) for ticket in tickets)]
