@@ -86,8 +86,17 @@ class ReliabilityWorkspace:
         return sorted(name for name in os.listdir(self.runs_root) if name != ".govern.lock")
 
     def builds(self) -> list[str]:
-        """The visible delta-log builds, oldest first."""
-        return [name for name in self.entries() if name.endswith(BUILD_SUFFIX) and not name.startswith(TEMP_PREFIX)]
+        """The delta-log builds, oldest first: build runs with their seal (a build is committed
+        by the put of its MANIFEST.sha256; one without it was never published in full)."""
+        return [
+            name
+            for name in self.entries()
+            if name.endswith(BUILD_SUFFIX) and not name.startswith(TEMP_PREFIX) and (self.runs_root / name / "MANIFEST.sha256").is_file()
+        ]
+
+    def half_published(self) -> list[str]:
+        """Build runs without their seal: a publish a crash cut short (the next build removes them)."""
+        return [name for name in self.entries() if name.endswith(BUILD_SUFFIX) and not name.startswith(TEMP_PREFIX) and name not in self.builds()]
 
     def leftovers(self) -> list[str]:
         """Hidden staging folders / temporary files in the runs root (crash debris)."""
@@ -136,8 +145,8 @@ class ReliabilityWorkspace:
         found.extend(f"not a run folder: {name}" for name in listing.ignored)
         for run_dir in listing.runs:
             check = verify_run(run_dir)
-            if not check.sealed and allow_unsealed and not run_dir.name.endswith(BUILD_SUFFIX):
-                continue
+            if not check.sealed and (allow_unsealed or run_dir.name.endswith(BUILD_SUFFIX)):
+                continue  # an unsealed run (a build without its seal was never committed: not a build)
             found.extend(f"{run_dir.name}: {problem}" for problem in check.problems)
             if run_dir.name.endswith(BUILD_SUFFIX):
                 data = (run_dir / LOG_NAME).read_bytes()

@@ -42,7 +42,9 @@ SEED = int(os.environ.get("GOVERN_CRASH_SEED", "0")) or random.SystemRandom().ra
 SCALE = max(1, int(os.environ.get("GOVERN_CRASH_ROUNDS", "1")))
 
 #: Every crash point a build passes, in order: the log, run.json, manifest.json and
-#: MANIFEST.sha256 written in the staging folder (atomic writes 1-4), then the rename.
+#: MANIFEST.sha256 written in the staging folder (atomic writes 1-4), then the build published
+#: through the run store: the log, run.json and manifest.json each put if-absent (exclusive
+#: creates 5-7), then MANIFEST.sha256 put if-absent last (8) — the commit point.
 BUILD_POINTS = [
     "after-staging:build",
     "after-create:atomic@1",
@@ -60,8 +62,14 @@ BUILD_POINTS = [
     "after-write:atomic@4",
     "after-replace:atomic@4",
     "after-seal:seal",
-    "before-rename:build",
-    "after-rename:build",
+    "before-publish:build",
+    "after-create:atomic@5",
+    "after-write:atomic@6",
+    "after-replace:atomic@7",
+    "after-create:atomic@8",
+    "after-write:atomic@8",
+    "after-replace:atomic@8",
+    "after-publish:build",
 ]
 #: Every crash point of sealing a run that has no run.json yet (atomic writes 1-3).
 SEAL_POINTS = [
@@ -121,6 +129,8 @@ def _kill_build(ws: ReliabilityWorkspace, step: int, snapshots: list[int], **kil
     # build's, or an earlier killed one's that no build has cleaned up yet).
     assert ws.builds() in (before, before + [build_id(step + 1)]), _context(what, outcome)
     assert set(ws.leftovers()) <= {TEMP_PREFIX + build_id(s + 1) for s in snapshots}, _context(what, outcome)
+    # A publish cut short before its seal leaves a build run without it: never a build.
+    assert set(ws.half_published()) <= {build_id(s + 1) for s in snapshots}, _context(what, outcome)
     assert ws.problems() == [], _context(what, outcome)
     return outcome
 
@@ -129,7 +139,7 @@ def _complete_build(ws: ReliabilityWorkspace, step: int, snapshots: list[int], c
     """The next build completes normally, cleans up, and every snapshot is recorded once."""
     result = ws.govern("delta", "build", "--at", clock(step))
     assert result.returncode == 0, context + result.stderr
-    assert ws.leftovers() == [], context
+    assert ws.leftovers() == [] and ws.half_published() == [], context
     assert ws.problems() == [], context
     records = ws.log_records()
     for registry in range(ws.registries):

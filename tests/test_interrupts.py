@@ -366,7 +366,7 @@ def test_a_hashing_worker_killed_during_a_seal_has_its_work_redone_and_the_seal_
 # ------------------------------------------------------------------------------ delta build, verify --all
 
 
-@pytest.mark.parametrize("point", ["after-write:build", "before-rename:build"])
+@pytest.mark.parametrize("point", ["after-write:build", "before-publish:build"])
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_an_interrupted_delta_build_writes_nothing(tmp_path, point, signum):
     """Stopped inside the write window — the log staged, or the staging folder sealed and

@@ -71,8 +71,9 @@ def test_delta_build_io_fault_leaves_the_runs_root_as_it_was(tmp_path, call):
     assert ws.govern("delta", "build", "--at", clock(1)).returncode == 0
     ws.add_snapshot(2)
     calls = _fail_each_call(ws.root, call, ["delta", "build", "--at", clock(3)])
-    # 4 files (log, run.json, manifest.json, MANIFEST.sha256), then the staging rename.
-    assert calls >= {"write": 4, "fsync": 8, "replace": 5}[call]
+    # 4 files (log, run.json, manifest.json, MANIFEST.sha256) sealed in the staging folder,
+    # then the same 4 published (put if-absent: a link, not a rename), the seal last.
+    assert calls >= {"write": 8, "fsync": 16, "replace": 4}[call]
     assert ws.problems() == [] and ws.leftovers() == []
     assert len(ws.builds()) == 2  # the last, fault-free run wrote the build
 

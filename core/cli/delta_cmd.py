@@ -236,7 +236,7 @@ def show(
         raise GovernError("E_USAGE", f"--run {run!r}: not a run id (YYYY-MM-DD__HHMMSS__slug)")
     filters = {"registry": registry, "path": query_path, "since": since, "until": until, "run": run, "limit": limit}
     artifact = workspace.config.workspace.delta_log_artifact
-    latest = read_latest_build(workspace.runs_root, state.plugins(), artifact)
+    latest = read_latest_build(workspace.runs_root, artifact)
     if latest is None:
         state.output.show(DeltaShowResult(workspace.runs_root, filters, query_path))
         return

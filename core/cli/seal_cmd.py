@@ -164,7 +164,7 @@ def seal(
         if reseal:
             from govern.log.recorded_snapshots import refuse_reseal_of_history
 
-            refuse_reseal_of_history(run_dir, state.plugins())
+            refuse_reseal_of_history(run_dir)
         with state.output.progress() as progress:
             envelope = make_envelope(run_dir.name, op_id=op, clock=clock, inputs=inputs, params=params)
             result = state.plugins().seal(run_dir, envelope, reseal, progress)

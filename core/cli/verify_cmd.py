@@ -162,7 +162,7 @@ def _verify_recorded_snapshots(state: CliState, roots: dict[str, str | None]) ->
 
     workspace = _workspace(state)
     artifact = workspace.config.workspace.delta_log_artifact
-    problems, lost = check_recorded_snapshots(workspace.runs_root, state.plugins(), artifact, roots)
+    problems, lost = check_recorded_snapshots(workspace.runs_root, artifact, roots)
     return RecordedSnapshotsCheck(tuple(problems), tuple(lost))
 
 

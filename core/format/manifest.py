@@ -227,12 +227,23 @@ def seal_line(manifest_bytes: bytes) -> tuple[str, bytes]:
 
 @attrs.frozen
 class SealCheck:
-    """What reading a run's seal found: the root hash, the parsed manifest, the problems."""
+    """What reading a run's seal found: the root hash, the parsed manifest, the problems.
 
-    run_dir: Path
+    ``run_id`` names the run; ``run_dir`` is its local folder when it was read from one (the
+    seal layer's callers), None when it was read through a store (:mod:`govern.runs.run_store`).
+    """
+
+    run_dir: Path | None
     root_sha256: str | None
     manifest: Manifest | None
     problems: tuple[Problem, ...]
+    run_id: str = attrs.field()
+
+    @run_id.default
+    def _run_id_of_folder(self) -> str:
+        if self.run_dir is None:
+            raise TypeError("SealCheck needs a run_id when it has no run_dir")
+        return self.run_dir.name
 
     @property
     def ok(self) -> bool:

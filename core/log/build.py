@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import os
 import shutil
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -21,8 +20,9 @@ import attrs
 
 from govern.config.workspace import Registry, Workspace
 from govern.errors import GovernError, Problem
-from govern.format.envelope import make_envelope
+from govern.format.envelope import ENVELOPE_NAME, make_envelope
 from govern.format.jsonio import dump_jsonl_line
+from govern.format.manifest import MANIFEST_NAME, SEAL_NAME
 from govern.format.models import Delta, DeltaRecord, SealedRef
 from govern.host.manager import PluginHost
 from govern.log.delta_log import (
@@ -33,19 +33,22 @@ from govern.log.delta_log import (
     BuildState,
     RegistryState,
     build_run_id,
+    half_published_builds,
     is_build_run,
     read_build,
+    sealed_builds,
 )
 from govern.log.planned_records import check_planned_records, check_record_version
-from govern.runs.listing import list_runs, staging_names
+from govern.runs.listing import staging_names
 from govern.runs.payloads import payload_checked
+from govern.runs.run_store import RunStore
 from govern.runs.views import RunView, Snapshot, read_run_seals
-from govern.runtime import faults, interrupts
+from govern.runtime import interrupts
 from govern.runtime.clock import format_utc
 from govern.runtime.faults import crash_point
 from govern.runtime.progress import NO_PROGRESS, Progress
 from govern.seal.sealing import RESEAL_STAGING_PREFIX, finish_interrupted_reseal
-from govern.store.atomic import TEMP_PREFIX, fsync_directory, io_error, write_atomic
+from govern.store.atomic import TEMP_PREFIX, io_error, write_atomic
 from govern.store.files import load_json_file
 
 
@@ -186,6 +189,7 @@ class _Planner:
         self.created_utc = format_utc(clock)
         self.run_id = build_run_id(self.created_utc)
         self.run_root = workspace.config.workspace.runs_root
+        self.runs = RunStore.local(workspace.runs_root)
         self.artifact = workspace.config.workspace.delta_log_artifact
         self.pointers = _active_pointers(workspace)
         self.broken: list[Problem] = []
@@ -214,11 +218,13 @@ class _Planner:
                 recorded.extend(run for run in [self.views.get(last.run_id)] if run is not None)
         read_run_seals([*new_runs, *recorded])
 
-    def previous_build(self, runs: Iterable[Path]) -> BuildContents | None:
-        builds = [run for run in runs if is_build_run(run.name)]
+    def previous_build(self, run_ids: Iterable[str]) -> BuildContents | None:
+        """The latest build among ``run_ids``: a sealed build run (one without its seal was
+        never committed, and is never taken for the latest build)."""
+        builds = [run_id for run_id in run_ids if is_build_run(run_id) and self.runs.is_sealed(run_id)]
         if not builds:
             return None
-        return read_build(self.host.verify_seal(builds[-1], False, NO_PROGRESS), self.artifact)
+        return read_build(self.runs.read_seal(builds[-1]), self.artifact, self.runs)
 
     def check_lands_after(self, previous: BuildContents | None) -> None:
         """A build that appends must land after the latest build: never on it, never before it.
@@ -243,8 +249,8 @@ class _Planner:
     def snapshot_at(self, registry: Registry, ref: SealedRef) -> Snapshot | None:
         """The last recorded snapshot, re-read; it must still carry the recorded manifest hash.
         None when it no longer exists (the caller decides whether that loss is acknowledged)."""
-        run = self.views.get(ref.run_id) or RunView(self.workspace.runs_root / ref.run_id)
-        if not run.path.is_dir():
+        run = self.views.get(ref.run_id) or RunView(ref.run_id, self.runs)
+        if not self.runs.exists(run.run_id):
             return None
         if ref.manifest_sha256 is None:
             # Recorded as an unsealed legacy folder: there was no seal to hold it to, and a seal
@@ -395,7 +401,7 @@ def _losses_to_acknowledge(
     for run_id in wanted:
         if run_id not in recorded:
             raise GovernError("E_USAGE", f"--acknowledge-missing {run_id}: not a snapshot the delta log records; nothing to acknowledge")
-        if (workspace.runs_root / run_id).exists():
+        if RunStore.local(workspace.runs_root).exists(run_id):
             raise GovernError(
                 "E_USAGE", f"--acknowledge-missing {run_id}: {workspace.runs_root / run_id} still exists; only a lost snapshot is acknowledged"
             )
@@ -445,13 +451,13 @@ def plan_build(
     acknowledge = tuple(acknowledge_missing)
     _check_decisions(accept, acknowledge, reason)
     reason = reason.strip() if reason else None
-    run_dirs = list_runs(workspace.runs_root).runs
     planner = _Planner(workspace, host, clock, allow_unknown, accept_late=accept, reason=reason)
-    previous = planner.previous_build(run_dirs)
+    run_ids = planner.runs.list_runs().names
+    previous = planner.previous_build(run_ids)
     planner.acknowledged = _losses_to_acknowledge(workspace, previous, acknowledge)
     previous_state = previous.state if previous else BuildState()
     examined_before = set(previous_state.runs_examined)
-    runs = [RunView(path) for path in run_dirs if not is_build_run(path.name)]
+    runs = [RunView(run_id, planner.runs) for run_id in run_ids if not is_build_run(run_id)]
     new_runs = [run for run in runs if run.run_id not in examined_before]
     planner.views = {run.run_id: run for run in runs}
     planner.read_seals(new_runs, previous_state, selected)
@@ -584,8 +590,11 @@ def _params(plan: BuildPlan) -> dict[str, Any]:
 
 
 def remove_stale_staging(runs_root: Path) -> list[str]:
-    """Delete staging folders a crashed build left behind, and finish (or discard) what a
-    crashed ``seal --reseal`` staged beside its run. Call only while holding the lock."""
+    """Delete what crashed writers left in the runs root: staging folders of builds, builds
+    published only in part (a build run without its seal, newer than the latest sealed build:
+    never committed), and finish (or discard) what a crashed ``seal --reseal`` staged beside
+    its run. Call only while holding the lock: it is what guarantees that no writer is
+    publishing one of those builds right now."""
     removed = []
     for name in staging_names(runs_root):
         path = runs_root / name
@@ -598,52 +607,67 @@ def remove_stale_staging(runs_root: Path) -> list[str]:
         else:
             path.unlink()
         removed.append(name)
+    runs = RunStore.local(runs_root)
+    latest = (sealed_builds(runs) or [""])[-1]
+    for run_id in half_published_builds(runs):
+        # An unsealed build older than the latest build is not a crashed publish (a build
+        # lands after the latest one): left for 'govern verify' to report, never deleted.
+        if run_id > latest and runs.remove_unsealed(run_id):
+            removed.append(run_id)
     return removed
 
 
 def write_build(plan: BuildPlan, workspace: Workspace, host: PluginHost, clock: dt.datetime, progress: Progress = NO_PROGRESS) -> str:
     """Write the planned build as a sealed run; return its ROOT_SHA256. Call under the lock.
 
-    The build is assembled in a hidden staging folder, sealed, fsynced, and renamed into place:
-    the rename is the instant it appears, complete. A failure before the end (E_IO, a plugin
-    error) takes it back — the staging folder, or the renamed build when only the last fsync
-    failed — so the runs root is left as it was; a crash leaves at most a staging folder,
-    which the next build removes (:func:`remove_stale_staging`).
+    The build is sealed in a hidden staging folder (the seal plugin seals a local folder),
+    then published through the run store (:meth:`RunStore.publish_run`): the log, run.json and
+    manifest.json, then MANIFEST.sha256 put ``if_absent`` — the commit. Of two writers
+    committing one build id exactly one succeeds; the other gets E_RUN_EXISTS and leaves
+    nothing. A failure before the end (E_IO, a plugin error) takes the build back, so the runs
+    root is left as it was; a crash leaves at most a staging folder or a build without its
+    seal (never a build), which the next build removes (:func:`remove_stale_staging`).
     """
     runs_root = workspace.runs_root
-    final = runs_root / plan.run_id
-    if final.exists():
-        raise GovernError("E_RUN_EXISTS", f"{final}: a run of that name already exists; it is never overwritten")
+    runs = RunStore.local(runs_root)
+    if runs.exists(plan.run_id):
+        raise GovernError("E_RUN_EXISTS", f"{runs_root / plan.run_id}: a run of that name already exists; it is never overwritten")
+    artifact = workspace.config.workspace.delta_log_artifact
+    log_bytes = plan.log_bytes()
     staging = runs_root / f"{TEMP_PREFIX}{plan.run_id}"
     try:
+        with _io_step("create", staging):
+            staging.mkdir(parents=True)
+    except GovernError as error:
+        if isinstance(error.__cause__, FileExistsError):  # stale ones are removed under the lock first
+            raise GovernError("E_RUN_EXISTS", f"{staging}: another writer is writing a build of that name") from None
+        raise
+    try:
         # Sealing the staging folder is not the build's commit (interrupts.staging): an
-        # interrupt up to the rename takes the staging folder back.
+        # interrupt up to the publish takes the staging folder back.
         with interrupts.staging():
-            with _io_step("create", staging):
-                staging.mkdir(parents=True)
             crash_point("after-staging:build")
-            write_atomic(staging / workspace.config.workspace.delta_log_artifact, plan.log_bytes())
+            write_atomic(staging / artifact, log_bytes)
             crash_point("after-write:build")
             result = host.seal(staging, build_envelope(plan, workspace, clock), False, progress)
-            with _io_step("fsync", staging):
-                fsync_directory(staging)
-            crash_point("before-rename:build")
-    except BaseException:
-        _discard_build(staging, None)
-        raise
-    published = False
-    with interrupts.commit_point():  # the rename and its fsync, never cut in two by an interrupt
+            with _io_step("read", staging):
+                envelope, manifest, seal = ((staging / name).read_bytes() for name in (ENVELOPE_NAME, MANIFEST_NAME, SEAL_NAME))
+            crash_point("before-publish:build")
+    finally:
+        with contextlib.suppress(OSError):
+            shutil.rmtree(staging)
+    with interrupts.commit_point():  # the publish, never cut in two by an interrupt
         try:
-            with _io_step("rename", final):
-                faults.replace(staging, final)
-            published = True
-            crash_point("after-rename:build")
-            with _io_step("fsync of directory", runs_root):
-                fsync_directory(runs_root)
+            runs.publish_run(plan.run_id, {artifact: log_bytes}, envelope, manifest, seal)
+        except GovernError as error:
+            if error.code != "E_RUN_EXISTS":  # another writer's build: never ours to take back
+                _discard_build(runs, plan.run_id)
+            raise
         except BaseException:
             # Nothing is reported written unless all of it is durable: take the build back.
-            _discard_build(staging, final if published else None)
+            _discard_build(runs, plan.run_id)
             raise
+        crash_point("after-publish:build")
     return result.root_sha256
 
 
@@ -656,9 +680,9 @@ def _io_step(action: str, path: Path) -> Iterator[None]:
         raise io_error(action, path, exc, "the build was not written") from exc
 
 
-def _discard_build(staging: Path, published: Path | None) -> None:
-    """Best-effort removal of a build that failed half way (the next build retries it)."""
-    with contextlib.suppress(OSError):
-        if published is not None:
-            os.rename(published, staging)
-        shutil.rmtree(staging)
+def _discard_build(runs: RunStore, run_id: str) -> None:
+    """Best-effort removal of this writer's own build that failed half way (the next build
+    retries it); its seal first, so that it is never seen as a build while it goes."""
+    with contextlib.suppress(OSError, GovernError):
+        runs.backend.delete(f"{run_id}/{SEAL_NAME}")
+        runs.remove_unsealed(run_id)

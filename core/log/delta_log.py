@@ -21,7 +21,8 @@ from govern.format.jsonio import StrictJSONError, loads_strict
 from govern.format.jsonl import TORN_LAST_LINE, TornLineError, complete_length, parse_jsonl
 from govern.format.manifest import ManifestEntry, SealCheck
 from govern.format.models import SealedRef
-from govern.runs.listing import list_runs
+from govern.runs.run_store import RunStore, as_run_store
+from govern.store.backend import KeyNotFound
 
 BUILD_SLUG = "registry_delta_log_build"
 #: The operation a build runs as (declared to governance by the ``delta_log`` plugin).
@@ -60,9 +61,24 @@ def build_run_id(clock_text: str) -> str:
     return f"{date}__{time.replace(':', '')}__{BUILD_SLUG}"
 
 
+def sealed_builds(runs: RunStore | Path) -> list[str]:
+    """The run ids of every build of the log, oldest first. A build is committed by the put of
+    its seal, so a build run without MANIFEST.sha256 — one whose publishing was cut short, or
+    is under way — is not a build: it is never taken for the latest build
+    (:func:`half_published_builds` names them)."""
+    store = as_run_store(runs)
+    return [run_id for run_id in store.list_runs().names if is_build_run(run_id) and store.is_sealed(run_id)]
+
+
+def half_published_builds(runs: RunStore | Path) -> list[str]:
+    """Build runs without a seal (never builds), oldest first."""
+    store = as_run_store(runs)
+    return [run_id for run_id in store.list_runs().names if is_build_run(run_id) and not store.is_sealed(run_id)]
+
+
 def list_builds(runs_root: Path) -> list[Path]:
-    """Every build run under ``runs_root``, oldest first."""
-    return [run for run in list_runs(runs_root).runs if is_build_run(run.name)]
+    """The folders of every build under the local ``runs_root``, oldest first (:func:`sealed_builds`)."""
+    return [Path(runs_root) / run_id for run_id in sealed_builds(runs_root)]
 
 
 @attrs.frozen
@@ -152,23 +168,21 @@ class BuildContents:
     state: BuildState
 
 
-def read_sealed_file(seal: SealCheck, relpath: str) -> bytes:
-    """Read a file of a run whose seal verified, refusing bytes that differ from the manifest.
-
-    Raises E_LOG_TAMPERED (exit 1) when the file is missing or its hash differs.
+def read_sealed_file(seal: SealCheck, relpath: str, runs: RunStore | None = None) -> bytes:
+    """Read a file of a run whose seal verified, refusing bytes that differ from the manifest
+    (:meth:`RunStore.read_sealed_file`; ``runs`` defaults to the local runs root of
+    ``seal.run_dir``). Raises E_LOG_TAMPERED (exit 1) when the file is missing or its hash differs.
     """
-    run_id = seal.run_dir.name
-    assert seal.manifest is not None
-    entry = seal.manifest.by_path().get(relpath)
-    if entry is None:
-        raise GovernError("E_LOG_TAMPERED", f"{run_id}: {relpath} is not in the run's manifest")
-    try:
-        data = (seal.run_dir / relpath).read_bytes()
-    except OSError as exc:
-        raise GovernError("E_LOG_TAMPERED", f"{run_id}/{relpath}: cannot read: {exc.strerror}") from None
-    if len(data) != entry.bytes or hashlib.sha256(data).hexdigest() != entry.sha256:
-        raise GovernError("E_LOG_TAMPERED", f"{run_id}/{relpath}: content differs from its sealed hash")
-    return data
+    return _runs_of(seal, runs).read_sealed_file(seal, relpath)
+
+
+def _runs_of(seal: SealCheck, runs: RunStore | None) -> RunStore:
+    """The run store ``seal`` was read from: ``runs``, or the local runs root of its folder."""
+    if runs is not None:
+        return runs
+    if seal.run_dir is None:
+        raise ValueError(f"{seal.run_id}: read through a store; pass it")
+    return RunStore.local(seal.run_dir.parent)
 
 
 def torn_tail_offset(data: bytes, entry: ManifestEntry) -> int | None:
@@ -180,38 +194,40 @@ def torn_tail_offset(data: bytes, entry: ManifestEntry) -> int | None:
     return keep if hashlib.sha256(data[:keep]).hexdigest() == entry.sha256 else None
 
 
-def _torn_after_sealing(seal: SealCheck, artifact: str) -> GovernError | None:
+def _torn_after_sealing(seal: SealCheck, artifact: str, runs: RunStore) -> GovernError | None:
     """E_LOG_TORN when the log differs from its seal only by a torn tail added since."""
     assert seal.manifest is not None
     entry = seal.manifest.by_path().get(artifact)
     try:
-        data = (seal.run_dir / artifact).read_bytes()
-    except OSError:
+        data = runs.read_file(seal.run_id, artifact)
+    except (KeyNotFound, OSError):
         return None
     if entry is None or torn_tail_offset(data, entry) is None:
         return None
     line = data.count(b"\n") + 1
     return GovernError(
         "E_LOG_TORN",
-        f"{seal.run_dir.name}/{artifact}: line {line}: {TORN_LAST_LINE}, added after the build was sealed; "
+        f"{seal.run_id}/{artifact}: line {line}: {TORN_LAST_LINE}, added after the build was sealed; "
         "nothing will be appended ('govern repair --log' cuts it, keeping a backup)",
     )
 
 
-def read_build(seal: SealCheck, artifact: str) -> BuildContents:
-    """The log and state of a build run whose seal has been read (not deep-verified).
+def read_build(seal: SealCheck, artifact: str, runs: RunStore | None = None) -> BuildContents:
+    """The log and state of a build run whose seal has been read (not deep-verified) from
+    ``runs`` (default: the local runs root of ``seal.run_dir``).
 
     The seal must verify and the log and run.json must hash to their manifest entries; the
     log must end with a complete line (else E_LOG_TORN: ``govern repair --log``).
     """
-    run_id = seal.run_dir.name
+    run_id = seal.run_id
     if not seal.ok or seal.manifest is None or seal.root_sha256 is None:
         first = seal.problems[0] if seal.problems else "no manifest"
         raise GovernError("E_LOG_TAMPERED", f"delta-log build {run_id}: seal does not verify: {first}")
+    runs = _runs_of(seal, runs)
     try:
-        log_bytes = read_sealed_file(seal, artifact)
+        log_bytes = runs.read_sealed_file(seal, artifact)
     except GovernError as error:
-        raise _torn_after_sealing(seal, artifact) or error from None
+        raise _torn_after_sealing(seal, artifact, runs) or error from None
     if log_bytes and not log_bytes.endswith(b"\n"):
         line = log_bytes.count(b"\n") + 1
         raise GovernError(
@@ -219,7 +235,7 @@ def read_build(seal: SealCheck, artifact: str) -> BuildContents:
             f"{run_id}/{artifact}: line {line}: {TORN_LAST_LINE}, and the build's seal covers it; "
             "nothing will be appended (no crash seals a torn log: inspect it — see docs/reliability.md)",
         )
-    envelope_bytes = read_sealed_file(seal, ENVELOPE_NAME)
+    envelope_bytes = runs.read_sealed_file(seal, ENVELOPE_NAME)
     try:
         envelope = loads_strict(envelope_bytes)
         state = BuildState.from_json(envelope["inputs"]["state"])

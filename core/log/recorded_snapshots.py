@@ -18,42 +18,44 @@ from govern.errors import GovernError, Problem
 from govern.format.envelope import ENVELOPE_NAME
 from govern.format.jsonio import StrictJSONError, loads_strict
 from govern.format.manifest import SealCheck
-from govern.host.manager import PluginHost
-from govern.log.delta_log import BuildContents, is_build_run, list_builds, parse_log_lines, read_build, read_sealed_file
-from govern.runtime.progress import NO_PROGRESS
+from govern.log.delta_log import BuildContents, is_build_run, parse_log_lines, read_build, sealed_builds
+from govern.runs.run_store import RunStore, as_run_store
 
 #: run id -> registry id -> the manifest hash recorded for that snapshot (None: recorded as an
 #: unsealed legacy folder, with no seal to hold it to).
 RecordedSnapshots = dict[str, dict[str, "str | None"]]
 
 
-def _declared_artifact(seal: SealCheck) -> str:
+def _declared_artifact(seal: SealCheck, runs: RunStore) -> str:
     """The log file a build holds, as its sealed run.json says (``outputs.artifact``): a build
     is read without the workspace's configuration (``govern seal`` needs none)."""
-    build = seal.run_dir
+    build = seal.run_id
     if not seal.ok or seal.manifest is None:
         first = seal.problems[0] if seal.problems else "no manifest"
-        raise GovernError("E_LOG_TAMPERED", f"delta-log build {build.name}: seal does not verify: {first}")
+        raise GovernError("E_LOG_TAMPERED", f"delta-log build {build}: seal does not verify: {first}")
     try:
-        artifact = loads_strict(read_sealed_file(seal, ENVELOPE_NAME))["outputs"]["artifact"]
+        artifact = loads_strict(runs.read_sealed_file(seal, ENVELOPE_NAME))["outputs"]["artifact"]
     except (StrictJSONError, KeyError, TypeError) as exc:
-        raise GovernError("E_LOG_INVALID", f"{build.name}/{ENVELOPE_NAME}: no readable outputs.artifact ({exc})") from None
+        raise GovernError("E_LOG_INVALID", f"{build}/{ENVELOPE_NAME}: no readable outputs.artifact ({exc})") from None
     if not isinstance(artifact, str):
-        raise GovernError("E_LOG_INVALID", f"{build.name}/{ENVELOPE_NAME}: outputs.artifact is not a file name")
+        raise GovernError("E_LOG_INVALID", f"{build}/{ENVELOPE_NAME}: outputs.artifact is not a file name")
     return artifact
 
 
-def read_latest_build(runs_root: Path, host: PluginHost, artifact: str | None = None) -> BuildContents | None:
+def read_latest_build(runs: RunStore | Path, artifact: str | None = None) -> BuildContents | None:
     """The latest build's log and state, checked against its seal; None before the first build.
 
-    ``artifact`` is the log's file name (default: the name the build's run.json declares).
-    Raises E_LOG_* when the latest build cannot be trusted.
+    ``runs`` is the run store (or the local runs root); ``artifact`` the log's file name
+    (default: the name the build's run.json declares). Only a sealed build counts: a build run
+    without its seal (half-published) is never the latest build. Raises E_LOG_* when the
+    latest build cannot be trusted.
     """
-    builds = list_builds(runs_root)
+    store = as_run_store(runs)
+    builds = sealed_builds(store)
     if not builds:
         return None
-    seal = host.verify_seal(builds[-1], False, NO_PROGRESS)  # read once: run.json and the log are both checked against it
-    return read_build(seal, _declared_artifact(seal) if artifact is None else artifact)
+    seal = store.read_seal(builds[-1])  # read once: run.json and the log are both checked against it
+    return read_build(seal, _declared_artifact(seal, store) if artifact is None else artifact, store)
 
 
 def log_records(build: BuildContents) -> list[dict[str, Any]]:
@@ -93,14 +95,10 @@ def acknowledged_losses(build: BuildContents) -> set[tuple[str, str]]:
     return {(registry_id, run_id) for registry_id, state in build.state.registries.items() for run_id in state.acknowledged_missing}
 
 
-def snapshot_roots(runs_root: Path, host: PluginHost, run_ids: list[str]) -> dict[str, str | None]:
+def snapshot_roots(runs: RunStore | Path, run_ids: list[str]) -> dict[str, str | None]:
     """Each run's current ROOT_SHA256 (None: unsealed); runs that no longer exist are left out."""
-    roots: dict[str, str | None] = {}
-    for run_id in run_ids:
-        run_dir = runs_root / run_id
-        if run_dir.is_dir():
-            roots[run_id] = host.verify_seal(run_dir, False, NO_PROGRESS).root_sha256
-    return roots
+    store = as_run_store(runs)
+    return {run_id: store.read_seal(run_id).root_sha256 for run_id in run_ids if store.exists(run_id)}
 
 
 def recorded_snapshot_problems(
@@ -141,7 +139,7 @@ def missing_acknowledged(recorded: RecordedSnapshots, roots: dict[str, str | Non
     )
 
 
-def refuse_reseal_of_history(run_dir: Path, host: PluginHost) -> None:
+def refuse_reseal_of_history(run_dir: Path) -> None:
     """Refuse (E_RESEAL_REFUSED, exit 1) to re-seal a delta-log build or a snapshot the log
     records: either would rewrite history that ``verify --log`` then fails on forever.
 
@@ -153,7 +151,7 @@ def refuse_reseal_of_history(run_dir: Path, host: PluginHost) -> None:
             "E_RESEAL_REFUSED",
             f"{run_dir}: a delta-log build ({run_dir.name}) is never re-sealed: its seal is what proves the log's history",
         )
-    latest = read_latest_build(run_dir.parent, host)
+    latest = read_latest_build(run_dir.parent)
     build = None if latest is None else recording_build(log_records(latest), run_dir.name)
     if build is not None:
         raise GovernError(
@@ -164,14 +162,14 @@ def refuse_reseal_of_history(run_dir: Path, host: PluginHost) -> None:
 
 
 def check_recorded_snapshots(
-    runs_root: Path, host: PluginHost, artifact: str, known_roots: Mapping[str, str | None] | None = None
+    runs: RunStore | Path, artifact: str, known_roots: Mapping[str, str | None] | None = None
 ) -> tuple[list[Problem], list[str]]:
     """Every snapshot the latest build's log records still exists with its recorded manifest
     hash (``govern verify --all``): the problems (a log that cannot be read is one), and
     ``registry @ run`` of the acknowledged losses. ``known_roots`` are runs' ROOT_SHA256 the
     caller has just read (verify's own checks), so their seals are not read again."""
     try:
-        latest = read_latest_build(runs_root, host, artifact)
+        latest = read_latest_build(runs, artifact)
         if latest is None:
             return [], []
         recorded = recorded_snapshots(log_records(latest))
@@ -181,6 +179,6 @@ def check_recorded_snapshots(
     to_read = sorted(
         run_id for run_id, by_registry in recorded.items() if run_id not in known and any(h is not None for h in by_registry.values())
     )
-    roots = {**{run_id: root for run_id, root in known.items() if run_id in recorded}, **snapshot_roots(runs_root, host, to_read)}
+    roots = {**{run_id: root for run_id, root in known.items() if run_id in recorded}, **snapshot_roots(runs, to_read)}
     acknowledged = acknowledged_losses(latest)
     return recorded_snapshot_problems(recorded, roots, acknowledged), missing_acknowledged(recorded, roots, acknowledged)

@@ -277,22 +277,23 @@ def sealed_artifacts(workspace: Workspace, warn: Callable[[str], None]) -> list[
     whose manifest cannot be read; a run whose seal does not verify is still validated,
     with a warning (validation is not verification: see ``govern verify``).
     """
-    from govern.runs.listing import list_runs
-    from govern.seal.seal_file import read_seal
+    from govern.runs.run_store import RunStore
 
+    runs = RunStore.local(workspace.runs_root)
     artifacts = [entry for entry in artifact_schemas(workspace) if entry.schema]
     found: list[SealedArtifact] = []
-    for run_dir in list_runs(workspace.runs_root).runs:
-        seal = read_seal(run_dir)
+    names = runs.list_runs().names
+    for run_id, seal in zip(names, runs.read_seals(names), strict=True):
         if not seal.sealed:
-            warn(f"{run_dir.name}: unsealed (no MANIFEST.sha256); not validated")
+            warn(f"{run_id}: unsealed (no MANIFEST.sha256); not validated")
             continue
         if seal.manifest is None:
-            warn(f"{run_dir.name}: manifest cannot be read ({seal.problems[0]}); not validated")
+            warn(f"{run_id}: manifest cannot be read ({seal.problems[0]}); not validated")
             continue
         if not seal.ok:
-            warn(f"{run_dir.name}: seal does not verify ({seal.problems[0].code}); validated anyway, see 'govern verify'")
+            warn(f"{run_id}: seal does not verify ({seal.problems[0].code}); validated anyway, see 'govern verify'")
         paths = [entry.path for entry in seal.manifest.files]
+        run_dir = workspace.runs_root / run_id  # the validator reads files by path (schema/ is local)
         for artifact in artifacts:
             prefix = artifact.artifact + "/"
             members = [p for p in paths if p == artifact.artifact or (p.startswith(prefix) and p.lower().endswith(DOCUMENT_SUFFIXES))]

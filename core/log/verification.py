@@ -24,7 +24,6 @@ import hashlib
 import heapq
 import zlib
 from collections.abc import Callable
-from pathlib import Path
 from sys import intern
 from typing import Any
 
@@ -45,12 +44,14 @@ from govern.format.jsonl import (
 )
 from govern.format.manifest import ManifestEntry, SealCheck
 from govern.host.manager import PluginHost
-from govern.log.delta_log import acknowledged_in, list_builds
+from govern.log.delta_log import acknowledged_in, sealed_builds
 from govern.log.recorded_snapshots import missing_acknowledged, recorded_snapshot_problems, snapshot_roots
+from govern.runs.run_store import RunStore
 from govern.runtime import gc_pause as collector
 from govern.runtime import parallel
 from govern.runtime.jobs import default_jobs
 from govern.runtime.progress import NO_PROGRESS, Progress
+from govern.store.backend import KeyNotFound
 
 #: Checks one record against the delta-log schema; returns messages (empty when valid). One
 #: with an ``is_valid(record) -> bool`` attribute (:class:`govern.log.validation.RecordChecker`)
@@ -409,13 +410,13 @@ def _check_lines(
     return complete
 
 
-def _check_envelope(chain: _Chain, run_dir: Path, where: str, lines: int, problems: list[Problem]) -> None:
+def _check_envelope(chain: _Chain, runs: RunStore, where: str, lines: int, problems: list[Problem]) -> None:
     """run.json names the previous build in the history, and the number of records the log holds."""
     try:
-        envelope = loads_strict((run_dir / ENVELOPE_NAME).read_bytes())
+        envelope = loads_strict(runs.read_file(where, ENVELOPE_NAME))
         pointer = envelope["inputs"]["previous_build"]
         records_total = envelope["outputs"]["records_total"]
-    except (OSError, StrictJSONError, KeyError, TypeError) as exc:
+    except (OSError, KeyNotFound, StrictJSONError, KeyError, TypeError) as exc:
         problems.append(Problem("E_LOG_INVALID", f"{where}/{ENVELOPE_NAME}", f"no readable inputs.previous_build and outputs.records_total ({exc})"))
         return
     chain.acknowledged.update(acknowledged_in(envelope))
@@ -451,19 +452,18 @@ def _check_version_order(data: bytes, start: int, where: str, problems: list[Pro
 
 
 def _check_build(
-    chain: _Chain, run_dir: Path, artifact: str, host: PluginHost, validate: RecordValidator | None, progress: Progress
+    chain: _Chain, runs: RunStore, run_id: str, artifact: str, host: PluginHost, validate: RecordValidator | None, progress: Progress
 ) -> tuple[BuildCheck, ManifestEntry | None, bytes]:
     """One build: its seal in full, its run.json, its log against the previous one, and each
     line it appended; the chain is carried past it. Returns the check, the log's manifest
     entry (None: the build holds no log) and the log's bytes."""
-    run_id = run_dir.name
     where = f"{run_id}/{artifact}"
     seals: list[SealCheck] = []
 
     def check_seal_first() -> bool:
         # The seal is checked in full here while a forked process already works on the
         # log's lines; the lines count only if the build holds the log.
-        seals.append(host.verify_seal(run_dir, True, progress))
+        seals.append(_deep_seal_check(runs, run_id, host, progress))
         return _log_entry(seals[0], artifact) is not None
 
     def check_log(data: bytes, before: Callable[[], bool] = lambda: True) -> tuple[list[Problem], int | None]:
@@ -474,8 +474,8 @@ def _check_build(
         return found, complete
 
     try:
-        data: bytes | None = (run_dir / artifact).read_bytes()
-    except OSError:
+        data: bytes | None = runs.read_file(run_id, artifact)
+    except (OSError, KeyNotFound):
         data = None  # the seal says what is wrong with it
     if data is not None:
         found_in_log, complete = check_log(data, before=check_seal_first)
@@ -488,13 +488,26 @@ def _check_build(
         problems.append(Problem("E_LOG_INVALID", where, "the build holds no log"))
         return BuildCheck(run_id, seal.root_sha256, 0, tuple(problems)), None, b""
     if data is None:
-        data = (run_dir / artifact).read_bytes()  # listed, yet unreadable: raises, as it always has
+        data = runs.read_file(run_id, artifact)  # listed, yet unreadable: raises, as it always has
         found_in_log, complete = check_log(data)
     assert complete is not None  # the build holds its log, so its lines were checked
     lines = complete + (1 if data and not data.endswith(b"\n") else 0)  # a torn tail is a line too
-    _check_envelope(chain, run_dir, run_id, lines, problems)
+    _check_envelope(chain, runs, run_id, lines, problems)
     problems.extend(found_in_log)
     return BuildCheck(run_id, seal.root_sha256, complete, tuple(problems)), entry, data
+
+
+def _deep_seal_check(runs: RunStore, run_id: str, host: PluginHost, progress: Progress) -> SealCheck:
+    """The build's seal and every file of it: the seal plugin's deep check of a local run
+    folder, or, for a run in another store, its seal and each listed file hash-checked."""
+    folder = runs.local_dir(run_id)
+    if folder is not None:
+        return host.verify_seal(folder, True, progress)
+    seal = runs.read_seal(run_id)
+    if seal.manifest is None:
+        return seal
+    payload = runs.payload_problems(run_id, seal.manifest.by_path(), None, progress)
+    return attrs.evolve(seal, problems=(*seal.problems, *payload))
 
 
 def verify_log(
@@ -506,11 +519,13 @@ def verify_log(
 ) -> LogVerification:
     """Check every build of the workspace's delta log and every recorded snapshot."""
     artifact = workspace.config.workspace.delta_log_artifact
-    chain = _Chain(functools.partial(snapshot_roots, workspace.runs_root, host))
+    runs = RunStore.local(workspace.runs_root)
+    chain = _Chain(functools.partial(snapshot_roots, runs))
     checks: list[BuildCheck] = []
     records = 0
-    for run_dir in list_builds(workspace.runs_root):
-        check, entry, data = _check_build(chain, run_dir, artifact, host, validate, progress)
+    # Sealed builds only: a build run without its seal was never committed (half-published).
+    for run_id in sealed_builds(runs):
+        check, entry, data = _check_build(chain, runs, run_id, artifact, host, validate, progress)
         checks.append(check)
         if entry is None:
             continue

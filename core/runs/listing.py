@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 import attrs
 
 from govern.format.paths import is_run_id
 from govern.store.atomic import TEMP_PREFIX
+from govern.store.local import LocalStore
 
 #: The lock file govern keeps in a runs root (never a run).
 LOCK_NAME = ".govern.lock"
@@ -18,7 +20,8 @@ LOCK_NAME = ".govern.lock"
 class RunsListing:
     """The run folders of a runs root (sorted by run id) and the names that are not runs."""
 
-    root: Path
+    #: The runs root when it is a local folder (None for another store).
+    root: Path | None
     #: The run folders' names, sorted (run ids sort by time).
     names: tuple[str, ...]
     ignored: tuple[str, ...]
@@ -26,9 +29,11 @@ class RunsListing:
 
     @property
     def runs(self) -> tuple[Path, ...]:
-        """The run folders, sorted by run id. Built on each access: a caller that needs only
-        names or staging folders does not pay a path object per run (thousands, in a long
-        history)."""
+        """The run folders of a local runs root, sorted by run id. Built on each access: a
+        caller that needs only names or staging folders does not pay a path object per run
+        (thousands, in a long history)."""
+        if self.root is None:
+            raise ValueError("the runs root is not a local folder: use the run ids (names)")
         return tuple(self.root / name for name in self.names)
 
 
@@ -41,26 +46,27 @@ def staging_names(runs_root: Path) -> list[str]:
         return []
 
 
-def list_runs(runs_root: Path) -> RunsListing:
-    """Every directory under ``runs_root`` named like a run id, sorted by run id.
-
-    Names that are not run ids are returned in ``ignored`` (so a command can say so), govern's
-    own staging folders in ``staging``; the lock file is skipped silently.
-    """
+def runs_listing(root: Path | None, level: Iterable[tuple[str, bool]]) -> RunsListing:
+    """Classify the top level of a runs root (each name, and whether it is a folder): folders
+    named like a run id are runs, sorted by run id; govern's own staging names go in
+    ``staging``; the lock file is skipped silently; anything else is ``ignored`` (so a command
+    can say so)."""
     names: list[str] = []
     ignored: list[str] = []
     staging: list[str] = []
-    try:
-        entries = list(os.scandir(runs_root))
-    except FileNotFoundError:
-        return RunsListing(runs_root, (), (), ())
-    for entry in entries:
-        if entry.name == LOCK_NAME:
+    for name, is_folder in level:
+        if name == LOCK_NAME:
             continue
-        if entry.name.startswith(TEMP_PREFIX):
-            staging.append(entry.name)
-        elif is_run_id(entry.name) and entry.is_dir(follow_symlinks=False):
-            names.append(entry.name)
+        if name.startswith(TEMP_PREFIX):
+            staging.append(name)
+        elif is_folder and is_run_id(name):
+            names.append(name)
         else:
-            ignored.append(entry.name)
-    return RunsListing(runs_root, tuple(sorted(names)), tuple(sorted(ignored)), tuple(sorted(staging)))
+            ignored.append(name)
+    return RunsListing(root, tuple(sorted(names)), tuple(sorted(ignored)), tuple(sorted(staging)))
+
+
+def list_runs(runs_root: Path) -> RunsListing:
+    """Every directory under the local ``runs_root`` named like a run id, sorted by run id
+    (:func:`runs_listing`; :meth:`govern.runs.run_store.RunStore.list_runs` for any store)."""
+    return runs_listing(runs_root, LocalStore(runs_root).list_level(""))

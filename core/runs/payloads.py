@@ -4,7 +4,7 @@ Discovery reads seals only (the seal file and the manifest's structure), so a ru
 artifact was edited after sealing still looks ``sealed``: recording it would write a
 manifest diff of files that are not what the manifest says. Before a build records a
 snapshot for the first time it hashes every file of the run at or under the registry's
-artifact path against its manifest entry (:func:`govern.seal.verification.verify_payload`, the
+artifact path against its manifest entry (:meth:`govern.runs.run_store.RunStore.payload_problems`, the
 checks of ``govern verify`` restricted to those paths, hashed in parallel the same way). A
 snapshot that fails is marked ``broken`` with the first problem, which stops the build (exit 1,
 E_SNAPSHOT_UNVERIFIED) or, with ``--allow-unknown``, is recorded ``unknown`` with that reason.
@@ -19,7 +19,6 @@ import attrs
 
 from govern.runs.views import Snapshot
 from govern.runtime.progress import NO_PROGRESS, Progress
-from govern.seal.verification import verify_payload
 
 
 def payload_checked(snapshot: Snapshot, progress: Progress = NO_PROGRESS) -> Snapshot:
@@ -27,7 +26,7 @@ def payload_checked(snapshot: Snapshot, progress: Progress = NO_PROGRESS) -> Sna
     manifest entries; else the same snapshot marked ``broken``, its problem naming the file."""
     if snapshot.status != "sealed":
         return snapshot  # broken or unsealed already: nothing sealed to hold the files to
-    problems = verify_payload(snapshot.run.path, snapshot.artifact_entries(), snapshot.relpath, progress)
+    problems = snapshot.run.runs.payload_problems(snapshot.run_id, snapshot.artifact_entries(), snapshot.relpath, progress)
     if not problems:
         return snapshot
     more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""

@@ -34,9 +34,9 @@ def require_sealed(check: SealCheck) -> SealCheck:
     first = check.problems[0] if check.problems else None
     code = first.code if first is not None else "E_MANIFEST_MISSING"
     what = f"{first.where}: {first.message}" if first is not None else "no manifest"
-    more = f" (+{len(check.problems) - 1} more; 'govern verify {check.run_dir.name}' lists them)" if len(check.problems) > 1 else ""
+    more = f" (+{len(check.problems) - 1} more; 'govern verify {check.run_id}' lists them)" if len(check.problems) > 1 else ""
     # A finding of the seal check, even a code that refuses a seal with exit 2 (E_SYMLINK).
-    raise GovernError.found(code, f"{check.run_dir.name}: seal does not verify: {what}{more}; nothing compared")
+    raise GovernError.found(code, f"{check.run_id}: seal does not verify: {what}{more}; nothing compared")
 
 
 def diff_runs(before: SealCheck, after: SealCheck, path: str | None = None) -> RunDiff:

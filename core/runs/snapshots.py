@@ -10,19 +10,19 @@ top of :func:`manifest_delta` with bytes read through :func:`sealed_file_bytes`.
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import operator
 from collections.abc import Mapping, Sequence
 
+from govern.errors import GovernError
 from govern.format.artifact_paths import artifact_bounds
 from govern.format.manifest import ManifestEntry
 from govern.format.models import Delta
 from govern.runs.views import RunView, Snapshot
 
 
-def _holds_artifact_on_disk(run: RunView, artifact: str) -> bool:
-    return (run.path / artifact).exists()
+def _holds_artifact(run: RunView, artifact: str) -> bool:
+    return run.runs.holds(run.run_id, artifact)
 
 
 def _lists_artifact(paths: Sequence[str], artifact: str) -> bool:
@@ -36,7 +36,7 @@ def classify_run(run: RunView, registry_id: str, artifact: str) -> Snapshot | No
 
     A run whose seal verifies is a snapshot when its manifest lists the artifact (or a file
     under it). A run whose seal is broken, or that has no seal, cannot be trusted to say what
-    it holds, so the artifact's presence on disk decides, and the snapshot is marked
+    it holds, so the artifact's presence in the run decides, and the snapshot is marked
     ``broken`` (with the first seal problem) or ``unsealed`` for the host to stop on or record
     as ``unknown``.
     """
@@ -45,7 +45,7 @@ def classify_run(run: RunView, registry_id: str, artifact: str) -> Snapshot | No
         if _lists_artifact(seal.manifest.paths, artifact):
             return Snapshot(registry_id, run, artifact, "sealed")
         return None
-    if not _holds_artifact_on_disk(run, artifact):
+    if not _holds_artifact(run, artifact):
         return None
     if not seal.sealed:
         return Snapshot(registry_id, run, artifact, "unsealed", "the run has no seal (MANIFEST.sha256)")
@@ -73,12 +73,9 @@ def sealed_file_bytes(snapshot: Snapshot, path: str) -> bytes | None:
     if entry is None:
         return None
     try:
-        data = (snapshot.run.path / path).read_bytes()
-    except OSError:
+        return snapshot.run.runs.read_sealed_file(snapshot.run.seal, path)
+    except GovernError:
         return None
-    if len(data) != entry.bytes or hashlib.sha256(data).hexdigest() != entry.sha256:
-        return None
-    return data
 
 
 def diff_entries(before: Mapping[str, ManifestEntry], after: Mapping[str, ManifestEntry]) -> Delta:

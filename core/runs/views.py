@@ -11,21 +11,37 @@ import attrs
 
 from govern.format.artifact_paths import artifact_columns, artifact_entries
 from govern.format.manifest import ManifestEntry, SealCheck
-from govern.seal.manifest_workers import read_seals
-from govern.seal.seal_file import read_seal
+from govern.runs.run_store import RunStore
 
 
 class RunView:
-    """A run folder as the build sees it, its seal read at most once (cached)."""
+    """A run of the runs root as the build sees it — a run id in a :class:`RunStore` — its
+    seal read at most once (cached).
 
-    def __init__(self, path: Path) -> None:
-        self.path = path if isinstance(path, Path) else Path(path)  # thousands per build: no copy
-        self.run_id = self.path.name
+    ``RunView(run_id, runs)``; ``RunView(path)`` is the run folder ``path`` of a local runs root.
+    """
+
+    def __init__(self, run: str | Path, runs: RunStore | None = None) -> None:
+        if runs is None:
+            folder = run if isinstance(run, Path) else Path(run)
+            runs = RunStore.local(folder.parent)
+            run = folder.name
+        self.run_id = run if isinstance(run, str) else run.name
+        self.runs = runs
+
+    @property
+    def path(self) -> Path:
+        """The run's local folder (for plugins and the seal layer's local fast paths; code of
+        the log and runs layers reads through :attr:`runs`). ValueError when not local."""
+        folder = self.runs.local_dir(self.run_id)
+        if folder is None:
+            raise ValueError(f"{self.run_id}: not a run of a local runs root ({self.runs!r})")
+        return folder
 
     @functools.cached_property
     def seal(self) -> SealCheck:
         """The run's seal check (seal file and manifest structure; payload not read)."""
-        return read_seal(self.path)
+        return self.runs.read_seal(self.run_id)
 
     def artifact_entries(self, relpath: str | None) -> dict[str, ManifestEntry]:
         """The manifest's entries at or under ``relpath``, computed once per path (a build asks
@@ -49,11 +65,15 @@ class RunView:
 
 
 def read_run_seals(runs: Iterable[RunView]) -> None:
-    """Read the seals of ``runs`` not read yet, all at once (:func:`govern.seal.manifest_workers.read_seals`:
-    large manifests side by side), so that each :attr:`RunView.seal` is then a cached value."""
-    unread = [run for run in runs if "seal" not in run.__dict__]
-    for run, check in zip(unread, read_seals([run.path for run in unread])):
-        run.__dict__["seal"] = check
+    """Read the seals of ``runs`` not read yet, all at once (:meth:`RunStore.read_seals`: large
+    manifests side by side), so that each :attr:`RunView.seal` is then a cached value."""
+    unread: dict[RunStore, list[RunView]] = {}
+    for run in runs:
+        if "seal" not in run.__dict__:
+            unread.setdefault(run.runs, []).append(run)
+    for store, views in unread.items():
+        for run, check in zip(views, store.read_seals([run.run_id for run in views]), strict=True):
+            run.__dict__["seal"] = check
 
 
 #: How far a snapshot's evidence can be trusted.

@@ -5,7 +5,7 @@ environment (:mod:`govern.runtime.environment`):
 
 ``GOVERN_FAULT=<point>[@N]``
     SIGKILL this process the Nth time (default: the first) it reaches the crash point
-    ``<point>`` — e.g. ``before-rename:build`` or ``after-replace:atomic@3``. A SIGKILL runs
+    ``<point>`` — e.g. ``before-publish:build`` or ``after-replace:atomic@3``. A SIGKILL runs
     no handler, no ``finally`` and no ``atexit``: it is the harshest crash a process can have
     short of a power cut. The points are listed in :data:`CRASH_POINTS`.
 ``GOVERN_FAULT_ACTION=stop``
@@ -47,8 +47,8 @@ CRASH_POINTS: dict[str, str] = {
     "after-seal:seal": "seal: MANIFEST.sha256 written (the commit point), nothing reported yet",
     "after-staging:build": "delta build: the staging folder exists, empty",
     "after-write:build": "delta build: the log is written in the staging folder, not yet sealed",
-    "before-rename:build": "delta build: the staging folder is sealed and fsynced, not yet renamed",
-    "after-rename:build": "delta build: the build is renamed into place, the runs root not yet fsynced",
+    "before-publish:build": "delta build: the staging folder is sealed and read back, nothing published yet",
+    "after-publish:build": "delta build: the build is published, its seal put last (the commit point), nothing reported yet",
     "after-backup:repair": "repair --log: the backup is written, the log not yet truncated",
     "after-truncate:repair": "repair --log: the log is truncated and fsynced, nothing reported yet",
     "after-journal:governance": "governance change: every new document staged, the journal (commit point) written",

@@ -7,7 +7,7 @@ import errno
 import os
 import stat
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from govern.errors import Problem
@@ -16,6 +16,7 @@ from govern.format.manifest import (
     MAX_MANIFEST_BYTES,
     SEAL_LINE_PATTERN,
     SEAL_NAME,
+    Manifest,
     SealCheck,
     parse_manifest,
     seal_line,
@@ -25,7 +26,7 @@ from govern.runtime.gc_pause import paused as collector_paused
 _MAX_SEAL_BYTES = 4096
 
 
-class _SealFileRefused(Exception):
+class SealFileRefused(Exception):
     """A seal file that is a symlink or not a regular file: ``code`` and ``reason``."""
 
     def __init__(self, code: str, reason: str) -> None:
@@ -37,16 +38,16 @@ class _SealFileRefused(Exception):
 def _read_seal_file(path: Path, limit: int, not_regular_code: str) -> bytes:
     """Up to ``limit + 1`` bytes of a seal file, never through a symlink (which could point
     outside the run) and never blocking on a FIFO. Raises OSError (FileNotFoundError when
-    absent) or :class:`_SealFileRefused`."""
+    absent) or :class:`SealFileRefused`."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError as exc:
         if exc.errno == errno.ELOOP:
-            raise _SealFileRefused("E_SYMLINK", "is a symbolic link (never followed)") from None
+            raise SealFileRefused("E_SYMLINK", "is a symbolic link (never followed)") from None
         raise
     with os.fdopen(fd, "rb") as handle:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise _SealFileRefused(not_regular_code, "is not a regular file")
+            raise SealFileRefused(not_regular_code, "is not a regular file")
         return handle.read(limit + 1)
 
 
@@ -71,6 +72,12 @@ def _hashing_aside(data: bytes) -> Iterator[Callable[[], str]]:
         worker.join()
 
 
+#: How a seal check reads one of the two seal files: ``(name, limit, not_regular_code) ->``
+#: up to ``limit + 1`` bytes; raises FileNotFoundError when absent, :class:`SealFileRefused`
+#: or OSError.
+SealFileReader = Callable[[str, int, str], bytes]
+
+
 def read_seal(run_dir: Path) -> SealCheck:
     """Check ``MANIFEST.sha256`` against ``manifest.json`` and the manifest's structure.
 
@@ -78,41 +85,49 @@ def read_seal(run_dir: Path) -> SealCheck:
     on every snapshot. :func:`govern.seal.verification.verify_run` adds the payload checks.
     """
     run_dir = Path(run_dir)
-    seal_path = run_dir / SEAL_NAME
-    manifest_path = run_dir / MANIFEST_NAME
-    where_seal = f"{run_dir.name}/{SEAL_NAME}"
-    where_manifest = f"{run_dir.name}/{MANIFEST_NAME}"
+    return check_seal_files(run_dir.name, lambda name, limit, code: _read_seal_file(run_dir / name, limit, code), run_dir)
+
+
+def check_seal_files(run_id: str, read: SealFileReader, run_dir: Path | None = None) -> SealCheck:
+    """The seal check of run ``run_id`` whose two seal files ``read`` returns — from a local
+    folder (:func:`read_seal`) or a store (:meth:`govern.runs.run_store.RunStore.read_seal`):
+    one parser, whatever holds the bytes."""
+    where_seal = f"{run_id}/{SEAL_NAME}"
+    where_manifest = f"{run_id}/{MANIFEST_NAME}"
+
+    def check(root: str | None, manifest: Manifest | None, problems: Iterable[Problem]) -> SealCheck:
+        return SealCheck(run_dir, root, manifest, tuple(problems), run_id=run_id)
+
     try:
-        seal_bytes = _read_seal_file(seal_path, _MAX_SEAL_BYTES, "E_SEAL_MALFORMED")
+        seal_bytes = read(SEAL_NAME, _MAX_SEAL_BYTES, "E_SEAL_MALFORMED")
     except FileNotFoundError:
-        return SealCheck(run_dir, None, None, (Problem("E_SEAL_MISSING", where_seal, "no seal: the run is not sealed"),))
-    except _SealFileRefused as refused:
-        return SealCheck(run_dir, None, None, (Problem(refused.code, where_seal, refused.reason),))
+        return check(None, None, [Problem("E_SEAL_MISSING", where_seal, "no seal: the run is not sealed")])
+    except SealFileRefused as refused:
+        return check(None, None, [Problem(refused.code, where_seal, refused.reason)])
     except OSError as exc:
-        return SealCheck(run_dir, None, None, (Problem("E_FILE_UNREADABLE", where_seal, exc.strerror or str(exc)),))
+        return check(None, None, [Problem("E_FILE_UNREADABLE", where_seal, exc.strerror or str(exc))])
     match = SEAL_LINE_PATTERN.match(seal_bytes)
     problems: list[Problem] = []
     if not match:
         problems.append(Problem("E_SEAL_MALFORMED", where_seal, "expected exactly one line '<64 lowercase hex>  manifest.json'"))
     try:
-        manifest_bytes = _read_seal_file(manifest_path, MAX_MANIFEST_BYTES, "E_MANIFEST_INVALID")
+        manifest_bytes = read(MANIFEST_NAME, MAX_MANIFEST_BYTES, "E_MANIFEST_INVALID")
     except FileNotFoundError:
         problems.append(Problem("E_MANIFEST_MISSING", where_manifest, "sealed run has no manifest.json"))
-        return SealCheck(run_dir, None, None, tuple(problems))
-    except _SealFileRefused as refused:
+        return check(None, None, problems)
+    except SealFileRefused as refused:
         problems.append(Problem(refused.code, where_manifest, refused.reason))
-        return SealCheck(run_dir, None, None, tuple(problems))
+        return check(None, None, problems)
     except OSError as exc:
         problems.append(Problem("E_FILE_UNREADABLE", where_manifest, exc.strerror or str(exc)))
-        return SealCheck(run_dir, None, None, tuple(problems))
+        return check(None, None, problems)
     if len(manifest_bytes) > MAX_MANIFEST_BYTES:
         problems.append(Problem("E_MANIFEST_INVALID", where_manifest, f"larger than {MAX_MANIFEST_BYTES} bytes"))
-        return SealCheck(run_dir, None, None, tuple(problems))
+        return check(None, None, problems)
     with collector_paused(), _hashing_aside(manifest_bytes) as root_of:
-        manifest, manifest_problems = parse_manifest(manifest_bytes, run_dir.name, where_manifest)
+        manifest, manifest_problems = parse_manifest(manifest_bytes, run_id, where_manifest)
     root = root_of()
     if match and match.group(1).decode("ascii") != root:
         problems.append(Problem("E_SEAL_MISMATCH", where_manifest, f"hashes to {root}, the seal says {match.group(1).decode('ascii')}"))
     problems.extend(manifest_problems)
-    return SealCheck(run_dir, root, manifest, tuple(problems))
-
+    return check(root, manifest, problems)

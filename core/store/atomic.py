@@ -1,4 +1,5 @@
-"""The one write path: every file govern writes goes through :func:`write_atomic`.
+"""The one write path: every file govern writes goes through :func:`write_atomic` (or, to
+create a file only if it does not exist, :func:`create_exclusive`).
 
 temp file in the same directory → write → flush → fsync → ``os.replace`` → fsync the
 directory (git's lockfile + rename). A reader, or a crash at any instant, sees the old file
@@ -15,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -41,11 +43,9 @@ def fsync_directory(directory: Path) -> None:
         os.close(fd)
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` atomically and durably; raise E_IO naming the path."""
-    path = Path(path)
-    directory = path.parent
-    temp = directory / f"{TEMP_PREFIX}{os.getpid()}-{path.name}"
+def _write_temp(temp: Path, data: bytes, target: Path) -> None:
+    """Create ``temp`` (never through a symlink), write ``data`` and fsync it: the first half
+    of every durable write. On failure the temporary file is gone and E_IO names ``target``."""
     try:
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
     except OSError as exc:
@@ -63,24 +63,66 @@ def write_atomic(path: Path, data: bytes) -> None:
             faults.fsync(fd, temp)
         finally:
             os.close(fd)
-        action = "rename"
-        faults.replace(temp, path)
     except OSError as exc:
         with contextlib.suppress(OSError):
             os.unlink(temp)
-        raise io_error(action, path, exc, "the file is unchanged") from exc
+        raise io_error(action, target, exc, "the file is unchanged") from exc
     except BaseException:  # an interrupt: the temporary file goes too
         with contextlib.suppress(OSError):
             os.unlink(temp)
         raise
+
+
+def _fsync_parent(path: Path) -> None:
+    """Make the new name of ``path`` durable (E_IO naming its folder)."""
     faults.crash_point("after-replace:atomic")
     try:
-        fsync_directory(directory)
+        fsync_directory(path.parent)
     except OSError as exc:
-        raise io_error("fsync of directory", directory, exc) from exc
+        raise io_error("fsync of directory", path.parent, exc) from exc
 
 
-_LEFTOVER = re.compile(re.escape(TEMP_PREFIX) + r"\d+-(.+)\Z", re.DOTALL)
+def write_atomic(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` atomically and durably; raise E_IO naming the path."""
+    path = Path(path)
+    temp = path.parent / f"{TEMP_PREFIX}{os.getpid()}-{path.name}"
+    _write_temp(temp, data, path)
+    try:
+        faults.replace(temp, path)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        if isinstance(exc, OSError):
+            raise io_error("rename", path, exc, "the file is unchanged") from exc
+        raise
+    _fsync_parent(path)
+
+
+def create_exclusive(path: Path, data: bytes) -> None:
+    """Create ``path`` holding ``data`` atomically and durably, only if no file of that name
+    exists: FileExistsError otherwise (E_IO for any other failure), and nothing changed.
+
+    The same protocol as :func:`write_atomic`, its last step a hard link instead of a rename:
+    ``link`` never replaces its target, so of two writers racing for one name exactly one
+    wins — the file system decides, no lock needed. The temporary file's name is unique per
+    thread (two threads of one process may race too).
+    """
+    path = Path(path)
+    temp = path.parent / f"{TEMP_PREFIX}{os.getpid()}.{threading.get_ident()}-{path.name}"
+    _write_temp(temp, data, path)
+    try:
+        os.link(temp, path, follow_symlinks=False)
+    except FileExistsError:
+        raise
+    except OSError as exc:
+        raise io_error("link", path, exc, "the file is unchanged") from exc
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+    _fsync_parent(path)
+
+
+_LEFTOVER = re.compile(re.escape(TEMP_PREFIX) + r"\d+(?:\.\d+)?-(.+)\Z", re.DOTALL)
 
 
 def remove_temp_leftovers(directory: Path, names: Iterable[str]) -> list[str]:

@@ -1,0 +1,134 @@
+"""The local backend: keys are files under a folder, written with govern's one durable-write
+protocol (:mod:`govern.store.atomic`)."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+from govern.store.atomic import create_exclusive, fsync_directory, io_error, write_atomic
+from govern.store.backend import AlreadyExists, KeyNotFound, check_key
+
+
+class LocalStore:
+    """:class:`~govern.store.backend.Store` over the folder ``root``: key ``a/b`` is the file
+    ``root/a/b``. Folders are made as keys need them and go when their last key is deleted
+    (as on an object store, a folder is only a prefix). Symbolic links are never followed:
+    a link is not a key."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def path(self, key: str) -> Path:
+        """The file that holds ``key`` — for the local fast paths of the layers above (sealing
+        and deep verification work on a local folder by nature)."""
+        return self.root / check_key(key)
+
+    def __repr__(self) -> str:
+        return f"LocalStore({str(self.root)!r})"
+
+    def list(self, prefix: str = "") -> Iterator[tuple[str, int]]:
+        """Every key starting with ``prefix``, with its size, sorted by key."""
+        folder, _, _ = prefix.rpartition("/")
+        found: list[tuple[str, int]] = []
+        pending = [folder]
+        while pending:
+            current = pending.pop()
+            try:
+                entries = list(os.scandir(self.root / current if current else self.root))
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            for entry in entries:
+                key = f"{current}/{entry.name}" if current else entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    # Descend only into folders that can hold keys starting with the prefix.
+                    if (key + "/").startswith(prefix) or prefix.startswith(key + "/"):
+                        pending.append(key)
+                elif entry.is_file(follow_symlinks=False) and key.startswith(prefix):
+                    found.append((key, entry.stat(follow_symlinks=False).st_size))
+        return iter(sorted(found))
+
+    def list_level(self, prefix: str = "") -> Iterator[tuple[str, bool]]:
+        """The names one level under the folder ``prefix``, each with True for a folder."""
+        folder = self.root / prefix.rstrip("/") if prefix else self.root
+        try:
+            entries = list(os.scandir(folder))
+        except (FileNotFoundError, NotADirectoryError):
+            return iter(())
+        return iter(sorted((entry.name, entry.is_dir(follow_symlinks=False)) for entry in entries))
+
+    def get(self, key: str, *, start: int | None = None, end: int | None = None) -> bytes:
+        """The bytes of ``key`` (or ``[start:end]`` of them); KeyNotFound when absent."""
+        path = self.path(key)
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError as exc:
+            if exc.errno in (errno.ENOENT, errno.ENOTDIR, errno.ELOOP, errno.EISDIR):
+                raise KeyNotFound(key) from None
+            raise
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise KeyNotFound(key)
+            if (start or 0) >= 0 and (end is None or end >= 0):
+                handle.seek(start or 0)
+                return handle.read() if end is None else handle.read(max(0, end - (start or 0)))
+            return handle.read()[start:end]  # a range from the end: rare, read it all
+
+    def stat(self, key: str) -> int | None:
+        """The size of ``key``, or None when absent (or not a regular file)."""
+        try:
+            found = os.stat(self.path(key), follow_symlinks=False)
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        return found.st_size if stat.S_ISREG(found.st_mode) else None
+
+    def put(self, key: str, data: bytes, *, if_absent: bool = False) -> None:
+        """Store ``data`` at ``key`` durably; with ``if_absent``, AlreadyExists when it is there
+        (a hard link never replaces its target: exactly one of two racing writers wins)."""
+        path = self.path(key)
+        self._make_folders(path.parent)
+        if not if_absent:
+            write_atomic(path, data)
+            return
+        try:
+            create_exclusive(path, data)
+        except FileExistsError:
+            raise AlreadyExists(key) from None
+
+    def delete(self, key: str) -> None:
+        """Remove ``key`` if present, then the folders it leaves empty (durably)."""
+        path = self.path(key)
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            raise io_error("delete", path, exc) from exc
+        folder = path.parent
+        while folder != self.root:
+            try:
+                folder.rmdir()
+            except OSError:
+                break  # not empty (or gone): the folders above are not empty either
+            folder = folder.parent
+        with contextlib.suppress(OSError):
+            fsync_directory(folder)
+
+    def _make_folders(self, folder: Path) -> None:
+        """Create ``folder`` and its missing parents, each new name fsynced into its parent."""
+        if folder.is_dir():
+            return
+        missing = []
+        while not folder.is_dir():
+            missing.append(folder)
+            folder = folder.parent
+        for new in reversed(missing):
+            try:
+                new.mkdir(exist_ok=True)
+                fsync_directory(new.parent)
+            except OSError as exc:
+                raise io_error("create folder", new, exc) from exc
