@@ -20,11 +20,12 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python scripts/demo.py
 
-## make test: the static checks (ruff; import-linter's layer contract), then the whole suite.
-## Both are configured in pyproject.toml.
+## make test: the static checks (ruff; import-linter's layer contract; mypy on core/ and
+## plugins/), then the whole suite. All three are configured in pyproject.toml.
 test: $(STAMP)
 	$(BIN)/ruff check
 	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -n 2 -q
 
 ## make bench: govern against named peers at issue 7's sizes (minutes; see docs/performance.md).
@@ -41,4 +42,4 @@ soak: $(STAMP)
 	GOVERN_CRASH_ROUNDS=$${GOVERN_CRASH_ROUNDS:-10} $(BIN)/python -m pytest -n 2 -q tests/test_crash_safety.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis .mypy_cache

@@ -24,7 +24,7 @@ from __future__ import annotations
 from govern.config.workspace import Registry, RegistryConfig, Workspace
 from govern.errors import GovernError, Problem
 from govern.format.jsonio import StrictJSONError, dump_canonical, loads_strict
-from govern.format.jsonl import parse_line
+from govern.format.jsonl import TornLineError, parse_jsonl, parse_line
 from govern.format.manifest import Manifest, ManifestEntry, SealCheck
 from govern.format.models import CatalogEntry, Delta, Operation, RegistryKind, ReportSection
 from govern.host.markers import hookimpl
@@ -66,5 +66,7 @@ __all__ = [
     "StrictJSONError",
     "dump_canonical",
     "loads_strict",
+    "parse_jsonl",
     "parse_line",
+    "TornLineError",
 ]

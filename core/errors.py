@@ -16,7 +16,7 @@ from types import MappingProxyType
 
 
 class ExitCode(enum.IntEnum):
-    """Process exit codes (DESIGN §8)."""
+    """Process exit codes (docs/errors.md, "How errors are shown")."""
 
     OK = 0
     #: A check ran and found problems (tamper, schema-invalid, conflict, stale).

@@ -293,8 +293,10 @@ class ScratchWorkspace:
         build = self.latest_build()
         if build is None:
             return []
+        from govern.log.delta_log import parse_log_lines
+
         data = (build / "REGISTRY_DELTA_LOG_v0_1.jsonl").read_bytes()
-        return [json.loads(line) for line in data.splitlines()]
+        return parse_log_lines(data, f"{build.name}/REGISTRY_DELTA_LOG_v0_1.jsonl")
 
 
 # ------------------------------------------------------------------------------ fixtures

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from govern.errors import GovernError
-from govern.seal.hashing import hash_disk_file
-from govern.seal.tree import DiskFile, scan_run_tree
-from helpers import DEFAULT_AT, RUN_ID, codes, make_run, run_govern, seal_in_process, tree_state, verify_in_process
+from govern.seal.hashing import FileHasher, Fingerprints, Stamps
+from govern.seal.tree import RunListing, list_run_tree
+from helpers import DEFAULT_AT, RUN_ID, codes, make_run, run_govern, seal_in_process, sha256_hex, tree_state, verify_in_process
 
 SEAL_OUTPUTS = ("run.json", "manifest.json", "MANIFEST.sha256")
 
@@ -288,29 +288,41 @@ def test_every_problem_is_listed(run_dir: Path):
 # --- a run that changes while it is sealed (in-process) ---------------------------------------
 
 
+def _stamped(run_dir: Path) -> tuple[RunListing, Stamps]:
+    """The run's listing and the stamps sealing takes of it before hashing."""
+    listing = list_run_tree(run_dir)
+    with FileHasher(listing, jobs=1) as hasher:
+        return listing, hasher.stamps()
+
+
+def _hashed_against(listing: RunListing, stamps: Stamps) -> Fingerprints:
+    """Hash the listing as sealing does, holding each file to its stamp."""
+    with FileHasher(listing, jobs=1) as hasher:
+        return hasher.fingerprint(expected=stamps)
+
+
 def test_hash_detects_a_size_recorded_at_scan_time_that_no_longer_holds(run_dir: Path):
-    real = scan_run_tree(run_dir).files[0]
-    stale = DiskFile(real.path, real.disk_path, real.size + 1, real.mtime_ns)
-    result = hash_disk_file(stale)
-    assert result.sha256 is None
-    assert result.problem is not None and result.problem.code == "E_FILE_CHANGED"
-    assert result.problem.where == real.path
+    listing, stamps = _stamped(run_dir)
+    stamps.sizes[0] += 1
+    result = _hashed_against(listing, stamps)
+    assert [(position, code) for position, code, _ in result.problems] == [(0, "E_FILE_CHANGED")]
+    assert listing.paths[0] == "ok.txt"
 
 
 def test_hash_detects_an_mtime_recorded_at_scan_time_that_no_longer_holds(run_dir: Path):
-    real = scan_run_tree(run_dir).files[0]
-    stale = DiskFile(real.path, real.disk_path, real.size, real.mtime_ns - 1_000_000_000)
-    assert hash_disk_file(stale).problem.code == "E_FILE_CHANGED"
-    # The genuine record hashes fine.
-    fresh = hash_disk_file(real)
-    assert fresh.problem is None and fresh.size == real.size and len(fresh.sha256) == 64
+    listing, stamps = _stamped(run_dir)
+    genuine = _hashed_against(listing, stamps)  # the genuine stamps hash fine
+    assert not genuine.problems and genuine.sha256(0) == sha256_hex(b"fine\n")
+    stamps.mtimes[0] -= 1_000_000_000
+    assert [code for _, code, _ in _hashed_against(listing, stamps).problems] == ["E_FILE_CHANGED"]
 
 
 def test_hash_of_a_file_replaced_by_a_fifo_does_not_hang(run_dir: Path):
-    real = scan_run_tree(run_dir).files[0]
-    real.disk_path.unlink()
-    os.mkfifo(real.disk_path)
-    assert hash_disk_file(real).problem.code == "E_FILE_CHANGED"
+    listing, stamps = _stamped(run_dir)
+    location = Path(listing.location(0))
+    location.unlink()
+    os.mkfifo(location)
+    assert [code for _, code, _ in _hashed_against(listing, stamps).problems] == ["E_FILE_CHANGED"]
 
 
 class _MutateOnFirstAdvance:

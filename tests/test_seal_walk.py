@@ -27,7 +27,7 @@ from govern.format.manifest import Manifest, ManifestEntry, manifest_bytes
 from govern.runtime.progress import ThrottledProgress
 from govern.seal import hashing
 from govern.seal.hashing import FileHasher
-from govern.seal.tree import _name_collisions, list_run_tree, name_collisions, scan_run_tree
+from govern.seal.tree import _name_collisions, list_run_tree, name_collisions
 from helpers import RUN_ID, make_run, run_govern
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -152,7 +152,7 @@ def test_workers_hash_what_this_process_hashes(tmp_path: Path, files: int, big: 
         assert list(hashed.sizes) == list(stamps.sizes) and list(hashed.mtimes) == list(stamps.mtimes)
         results.append(([hashed.sha256(i) for i in range(len(listing.paths))], list(hashed.sizes)))
     assert results[0] == results[1] == results[2]
-    reference = {f.path: hashlib.sha256(f.disk_path.read_bytes()).hexdigest() for f in scan_run_tree(run_dir).files}
+    reference = {path: hashlib.sha256(Path(listing.location(i)).read_bytes()).hexdigest() for i, path in enumerate(listing.paths)}
     assert dict(zip(listing.paths, results[0][0])) == reference
 
 

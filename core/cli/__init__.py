@@ -178,7 +178,7 @@ def _run(argv: list[str] | None, plugins: tuple[tuple[str, object], ...], enviro
         output.fail(GovernError("E_USAGE", usage.format_message()))
     except OSError as failure:
         # An I/O failure no command anticipated: still one line naming the path, never a
-        # traceback (DESIGN §8). Anticipated ones are GovernErrors with their own codes.
+        # traceback (docs/errors.md, "How errors are shown"). Anticipated ones are GovernErrors with their own codes.
         if output.verbose:
             _print_traceback()
         output.fail(GovernError("E_IO", describe_os_error(failure)))

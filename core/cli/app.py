@@ -50,7 +50,8 @@ class _CommandContext(typer.Context):
         super().__init__(*args, **kwargs)
         if self.parent is not None and isinstance(self.obj, CliState):
             names = []
-            context: typer.Context | None = self
+            # Any: the parents are typer's vendored click contexts, a type typer does not export.
+            context: Any = self
             while context is not None and context.parent is not None:
                 names.append(context.info_name or "")
                 context = context.parent

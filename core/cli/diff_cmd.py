@@ -31,7 +31,7 @@ def _workspace_roots(state: CliState) -> tuple[Path | None, Path | None]:
 
 
 def _run_json(check: SealCheck) -> dict:
-    return {"run_id": check.run_dir.name, "run_dir": str(check.run_dir), "root_sha256": check.root_sha256}
+    return {"run_id": check.run_id, "run_dir": str(check.run_dir), "root_sha256": check.root_sha256}
 
 
 def diff(
@@ -97,7 +97,7 @@ def diff_text(result: DiffResult) -> list[str]:
     where = f" under {diff.path}" if diff.path is not None else ""
     lines = [f"checked: {checked}"]
     lines.extend(f"{letter}\t{changed}" for letter, changed in result.changes)
-    lines.append(f"{diff.before.run_dir.name} → {diff.after.run_dir.name}{where}: {count_text(diff.delta.counts())}")
+    lines.append(f"{diff.before.run_id} → {diff.after.run_id}{where}: {count_text(diff.delta.counts())}")
     return lines
 
 

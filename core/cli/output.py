@@ -133,7 +133,7 @@ class _TerminalProgress:
     """Progress bars on stderr (click's bar, vendored by typer); one bar per ``start``."""
 
     def __init__(self) -> None:
-        self._bar = None
+        self._bar: Any = None  # typer.progressbar's bar (a vendored click type typer does not export)
 
     def start(self, total: int, label: str) -> None:
         import typer

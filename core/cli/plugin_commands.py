@@ -95,4 +95,5 @@ def built_command_names(commands: list[Any], groups: list[Any]) -> set[str]:
     scratch.callback()(lambda: None)  # always a group, even with a single command
     scratch.registered_commands = list(commands)
     scratch.registered_groups = list(groups)
-    return set(typer.main.get_command(scratch).commands)
+    # A Typer with a callback is always a click Group (typer does not export that vendored type).
+    return set(typer.main.get_command(scratch).commands)  # type: ignore[attr-defined]

@@ -147,7 +147,7 @@ def seal(
     if not run_dir.is_dir() or run_dir.is_symlink():
         raise GovernError("E_NOT_A_DIRECTORY", f"{run_dir}: not a directory")
     if not is_run_id(run_dir.name):
-        # The folder's name is the run id recorded in run.json and the manifest (DESIGN §4).
+        # The folder's name is the run id recorded in run.json and the manifest (docs/formats.md, "1. The run folder").
         raise GovernError(
             "E_NOT_A_RUN", f"{run_dir}: not a run folder name; a run is named YYYY-MM-DD__HHMMSS__slug (slug: a-z, 0-9, _)"
         )

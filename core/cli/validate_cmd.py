@@ -111,6 +111,7 @@ def validate(
     if files:
         targets = [(path, artifact, str(path)) for path, artifact in _targets_from_arguments(validator, files)]
     else:
+        assert workspace is not None  # required when no FILE is given (no FILE allows no --schema)
         targets = _targets_from_sealed_runs(state, workspace)
         if not targets:
             state.output.warn(f"no registry artifact with a schema in any sealed run under {workspace.runs_root}")

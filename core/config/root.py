@@ -1,4 +1,4 @@
-"""Finding the workspace: the directory holding ``registry_config.toml`` (DESIGN §3).
+"""Finding the workspace: the directory holding ``registry_config.toml`` (docs/configuration.md).
 
 Found like git finds a repository: ``-C/--workspace DIR``, else walking up from the current
 directory. Kept apart from :mod:`govern.config.workspace` because every command (``--help`` included)

@@ -1,4 +1,4 @@
-"""``registry_config.toml`` (DESIGN §3).
+"""``registry_config.toml`` (docs/configuration.md).
 
 A workspace is a directory holding ``registry_config.toml``, found by
 :func:`govern.config.root.find_workspace_root` (re-exported here). The file is

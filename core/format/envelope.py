@@ -1,4 +1,4 @@
-"""run.json, the run envelope: who made a run, when, with which operation (DESIGN §4)."""
+"""run.json, the run envelope: who made a run, when, with which operation (docs/formats.md, "2. `run.json` — the envelope")."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Canonical JSON output and strict JSON input.
 
-Output (DESIGN §4): UTF-8, sorted keys, 2-space indent, trailing newline; JSONL lines are
+Output (docs/formats.md, "6. Canonical JSON"): UTF-8, sorted keys, 2-space indent, trailing newline; JSONL lines are
 compact sorted-key objects. Same value → same bytes, whatever the dict insertion order.
 
 Input is strict because evidence must not be ambiguous: duplicate keys (which one wins?),
@@ -16,10 +16,7 @@ import math
 import re
 from typing import Any
 
-try:  # a declared dependency; without it every document takes the strict path (still correct)
-    import orjson
-except ImportError:  # pragma: no cover
-    orjson = None  # type: ignore[assignment]
+import orjson
 
 #: Deepest nesting of arrays/objects accepted on input.
 MAX_DEPTH = 256
@@ -38,7 +35,7 @@ def dump_canonical(value: Any, *, floats: bool = True) -> bytes:
     spelt differently (``1e-7`` against ``1e-07``), so a value that may hold floats takes
     the standard library's encoder.
     """
-    if not floats and orjson is not None:
+    if not floats:
         try:
             return orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE)
         except orjson.JSONEncodeError:
@@ -53,7 +50,7 @@ def dump_jsonl_line(value: Any, *, floats: bool = True) -> bytes:
     ``floats=False`` promises the value holds no floats, letting orjson write it, as in
     :func:`dump_canonical` (a bootstrap record listing a million paths in milliseconds).
     """
-    if not floats and orjson is not None:
+    if not floats:
         try:
             return orjson.dumps(value, option=orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE)
         except orjson.JSONEncodeError:
@@ -164,7 +161,7 @@ def canonical_value(data: bytes) -> Any | None:
 
 
 def lenient_value(data: bytes) -> Any | None:
-    """What orjson makes of ``data``, or None when it refuses it (or is not installed).
+    """What orjson makes of ``data``, or None when it refuses it.
 
     Not strict: orjson keeps the last of duplicate keys and reads integers beyond 64 bits as
     floats. A caller accepts the value only once it has ruled those out — by
@@ -172,8 +169,6 @@ def lenient_value(data: bytes) -> Any | None:
     otherwise :func:`parse_strict` decides. (JSON ``null`` also gives None: it is never a
     document govern reads.)
     """
-    if orjson is None:
-        return None
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError:

@@ -1,11 +1,12 @@
 """Reading JSON Lines strictly — and fast when the lines are canonical.
 
 Every line of a JSONL file holds one strict JSON value (:func:`govern.format.jsonio.loads_strict`) and
-ends with a single ``\\n``. A blank line, a CRLF ending and a last line without its newline (a
-torn write) are problems of that line.
+ends with a single ``\\n``. A blank line, a CRLF ending, a byte-order mark and a last line
+without its newline (a torn write) are problems of that line: :func:`parse_jsonl` is the one
+reader every caller uses (docs/formats.md, "Reading JSONL").
 
 Speed without loosening: a line that is already canonical (what govern writes) is parsed with
-orjson when it is installed, and accepted only if re-serialising the value gives back the
+orjson, and accepted only if re-serialising the value gives back the
 very same bytes. That proves the line had no duplicate key (one would have been dropped), no
 NaN or out-of-range number, no byte-order mark, no invalid UTF-8 — nothing the strict parser
 refuses — and the value is the one ``loads_strict`` returns. Nesting is bounded by orjson's
@@ -29,12 +30,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from govern.format.jsonio import MAX_DEPTH, StrictJSONError, loads_strict
+import orjson
 
-try:  # optional accelerator; strictness never depends on it
-    import orjson
-except ImportError:  # pragma: no cover - exercised only where orjson is not installed
-    orjson = None
+from govern.format.jsonio import MAX_DEPTH, StrictJSONError, loads_strict
 
 #: Returned by a fast parser for a line it cannot vouch for (the strict parser decides).
 NOT_CANONICAL = object()
@@ -55,7 +53,7 @@ def _serialiser_bounds_depth() -> bool:
     return False
 
 
-_DEPTH_BOUNDED = orjson is not None and _serialiser_bounds_depth()
+_DEPTH_BOUNDED = _serialiser_bounds_depth()
 
 
 def _too_deep(line: bytes) -> bool:
@@ -63,11 +61,8 @@ def _too_deep(line: bytes) -> bool:
     return line.count(b"{") + line.count(b"[") > MAX_DEPTH
 
 
-def fast_parser() -> Callable[[bytes], Any] | None:
-    """A parser for canonical lines returning :data:`NOT_CANONICAL` for any other line, or
-    None when orjson is not installed."""
-    if orjson is None:
-        return None
+def fast_parser() -> Callable[[bytes], Any]:
+    """A parser for canonical lines returning :data:`NOT_CANONICAL` for any other line."""
     loads, dumps, sort_keys, decode_error = orjson.loads, orjson.dumps, orjson.OPT_SORT_KEYS, orjson.JSONDecodeError
     count_brackets = not _DEPTH_BOUNDED
 
@@ -87,18 +82,15 @@ def fast_parser() -> Callable[[bytes], Any] | None:
     return parse_canonical
 
 
-def canonical_batch_parser() -> Callable[[list[bytes]], list[Any] | None] | None:
+def canonical_batch_parser() -> Callable[[list[bytes]], list[Any] | None]:
     """``parse_batch(lines) -> values``, each the value the :func:`fast_parser` gives its line,
-    or None when the batch cannot vouch for every line (the caller then takes them one by one);
-    None instead of a parser when orjson is not installed.
+    or None when the batch cannot vouch for every line (the caller then takes them one by one).
 
     Each line is parsed on its own, so a line holds exactly one value, and a JSON value never
     ends in the middle of another; hence ``[v1,v2,…]`` re-serialised equal to ``[line1,line2,…]``
     means each value re-serialises to its own line, byte for byte. The check costs one
     ``dumps`` and one comparison per batch instead of one per line.
     """
-    if orjson is None:
-        return None
     loads, dumps, sort_keys = orjson.loads, orjson.dumps, orjson.OPT_SORT_KEYS
     refused = (orjson.JSONDecodeError, orjson.JSONEncodeError)
     count_brackets = not _DEPTH_BOUNDED
@@ -124,14 +116,64 @@ def batches(lines: list[bytes], size: int) -> Iterator[tuple[int, list[bytes]]]:
         yield first, lines[first : first + size]
 
 
+#: Why a JSONL file's last line without a newline is refused (every reader says the same).
+TORN_LAST_LINE = "the last line has no newline (a torn write?)"
+
+
+class TornLineError(StrictJSONError):
+    """The last line of a JSONL file has no newline: a torn write. ``line`` is its number.
+
+    A reader refuses it like any bad line; ``govern repair --log`` alone treats it as the
+    tail it may cut (docs/delta-log.md, "Retention and recovery")."""
+
+
 def parse_line(line: bytes) -> Any:
     """One line (without its ``\\n``), strictly: StrictJSONError for a blank line, a CRLF
-    ending, or anything :func:`loads_strict` refuses."""
+    ending, or anything :func:`loads_strict` refuses (a byte-order mark included)."""
     if not line or line.isspace():
         raise StrictJSONError("blank line (each line of a JSONL file holds one JSON value)")
     if line.endswith(b"\r"):
         raise StrictJSONError("CRLF line ending (lines end with LF only)")
     return loads_strict(line)
+
+
+def complete_length(data: bytes) -> int:
+    """How many bytes of ``data`` are complete lines (up to and with its last ``\\n``); what
+    follows is a torn last line."""
+    return data.rfind(b"\n") + 1
+
+
+def split_lines(data: bytes) -> tuple[list[bytes], bytes | None]:
+    """The complete lines of ``data`` without their ``\\n``, and the bytes after the last
+    newline (a torn last line), or None when ``data`` ends with a complete line."""
+    end = complete_length(data)
+    lines = data[: end - 1].split(b"\n") if end else []
+    return lines, (data[end:] or None)
+
+
+def parse_jsonl(data: bytes) -> Iterator[tuple[int, Any]]:
+    """``(line number, value)`` for each line of a JSONL file, strictly, in order: the one
+    reading rule every caller shares (:func:`parse_line` for each line; a last line without
+    its newline is :class:`TornLineError`). A bad line raises :class:`StrictJSONError` whose
+    ``line`` is its 1-based number in the file and ``column`` the column within it."""
+    lines, torn = split_lines(data)
+    for number, line in enumerate(lines, start=1):
+        try:
+            value = parse_line(line)
+        except StrictJSONError as exc:
+            raise StrictJSONError(exc.reason, number, exc.column) from None
+        yield number, value
+    if torn is not None:
+        raise TornLineError(TORN_LAST_LINE, len(lines) + 1)
+
+
+def last_line(data: bytes) -> bytes | None:
+    """The last complete line of ``data`` (without its ``\\n``), None when there is none —
+    without splitting the rest of a large file."""
+    end = complete_length(data)
+    if not end:
+        return None
+    return data[data.rfind(b"\n", 0, end - 1) + 1 : end - 1]
 
 
 def split_ranges(path: Path, parts: int) -> list[tuple[int, int]]:

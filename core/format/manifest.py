@@ -1,4 +1,4 @@
-"""The manifest and the seal: their models, their bytes, and reading them back (DESIGN §4).
+"""The manifest and the seal: their models, their bytes, and reading them back (docs/formats.md, "3. `manifest.json`" and "4. `MANIFEST.sha256` — the seal").
 
 ``manifest.json`` lists every file of a run but the two seal files, sorted by path, each with
 its SHA-256 and size. ``MANIFEST.sha256`` holds one ``sha256sum``-compatible line pinning
@@ -72,6 +72,10 @@ class Manifest:
     """
 
     __slots__ = ("run_id", "_files", "_columns", "_joined")
+    run_id: str
+    _files: tuple[ManifestEntry, ...] | None
+    _columns: _Columns | None
+    _joined: tuple[bytes, bytes] | None
 
     def __init__(
         self,
@@ -103,20 +107,26 @@ class Manifest:
     @property
     def files(self) -> tuple[ManifestEntry, ...]:
         """Every entry, in path order."""
-        if self._files is None:
-            paths, digests, sizes = self._columns  # type: ignore[misc]
-            # tuple.__new__ straight from C, the collector paused: a million entries in a third
-            # of a second instead of two (each new tuple would otherwise trigger collections).
-            with collector_paused():
-                entries = tuple(map(tuple.__new__, itertools.repeat(ManifestEntry), zip(paths, digests, sizes)))
-            object.__setattr__(self, "_files", entries)
-        return self._files  # type: ignore[return-value]
+        if self._files is not None:
+            return self._files
+        assert self._columns is not None  # built from one form or the other
+        paths, digests, sizes = self._columns
+        # tuple.__new__ straight from C, the collector paused: a million entries in a third
+        # of a second instead of two (each new tuple would otherwise trigger collections).
+        with collector_paused():
+            entries: tuple[ManifestEntry, ...] = tuple(
+                map(tuple.__new__, itertools.repeat(ManifestEntry), zip(paths, digests, sizes))
+            )
+        object.__setattr__(self, "_files", entries)
+        return entries
 
     def _column_view(self) -> _Columns:
-        if self._columns is None:
-            files = self._files  # type: ignore[assignment]
-            object.__setattr__(self, "_columns", _Columns(*map(tuple, zip(*files))) if files else _Columns((), (), ()))
-        return self._columns  # type: ignore[return-value]
+        if self._columns is not None:
+            return self._columns
+        files = self._files or ()
+        columns = _Columns(*map(tuple, zip(*files))) if files else _Columns((), (), ())
+        object.__setattr__(self, "_columns", columns)
+        return columns
 
     @property
     def paths(self) -> tuple[str, ...]:
@@ -134,7 +144,7 @@ class Manifest:
         return self._column_view().sizes
 
     def __len__(self) -> int:
-        return len(self._files if self._files is not None else self._columns.paths)  # type: ignore[union-attr]
+        return len(self._files) if self._files is not None else len(self._column_view().paths)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Manifest):

@@ -1,7 +1,7 @@
 """The value objects plugins and the host exchange: snapshots, deltas, records, kinds, ops.
 
 All are frozen attrs classes. JSON shapes (``to_json``) are the external contract of
-DESIGN §5; the JSON Schema in ``schemas/`` is its formal statement.
+docs/delta-log.md, "Records"; the JSON Schema in ``schemas/`` is its formal statement.
 """
 
 from __future__ import annotations
@@ -86,13 +86,8 @@ class DeltaRecord:
     #: The record version (``[workspace] record_version``).
     delta_version: str = DELTA_VERSION
 
-    @property
-    def is_bootstrap(self) -> bool:
-        """True for a registry's first record."""
-        return self.from_ref is None
-
     def to_json(self) -> dict[str, Any]:
-        """The record as a JSON object (DESIGN §5)."""
+        """The record as a JSON object (docs/delta-log.md, "Records")."""
         record: dict[str, Any] = {
             "delta_version": self.delta_version,
             "registry_id": self.registry_id,

@@ -1,7 +1,7 @@
 """What a path inside a run may look like, and what a run folder may be called.
 
 Manifest paths are relative, POSIX ``/``, NFC-normalised, and can never point outside the
-run (DESIGN §4). :func:`manifest_path_problem` is the single judge, used both when sealing
+run (docs/formats.md, "5. Paths"). :func:`manifest_path_problem` is the single judge, used both when sealing
 (names found on disk) and when verifying (names read from a manifest that may be hostile).
 """
 

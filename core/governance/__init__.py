@@ -3,7 +3,7 @@
 Four documents live in a workspace's ``governance/`` directory — the allowed-operations
 catalog, the enforcement coverage matrix, the completeness scorecard and the registry
 catalog — plus addenda to a frozen registry catalog under ``governance/addenda/``
-(DESIGN §7). Each is canonical JSON with a ``version`` (MAJOR.MINOR) and a ``changelog``.
+(docs/governance.md, "The documents"). Each is canonical JSON with a ``version`` (MAJOR.MINOR) and a ``changelog``.
 The scorecard is derived only: no command takes a figure from the user, and
 :func:`govern.governance.check.check_books` recomputes every figure.
 

@@ -1,4 +1,4 @@
-"""The governance documents as frozen value objects, and their JSON (DESIGN §7).
+"""The governance documents as frozen value objects, and their JSON (docs/governance.md, "The documents").
 
 Every document has a ``document`` name, a ``version`` (MAJOR.MINOR), a ``frozen`` flag (a
 frozen document is never modified again, by any command) and a ``changelog``. Its

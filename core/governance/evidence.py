@@ -34,7 +34,7 @@ from govern.governance.check import check_books
 from govern.governance.registries import known_registries
 from govern.governance.store import Books
 from govern.host.manager import PluginHost
-from govern.log.delta_log import BUILD_OP_ID, DELTA_LOG_REGISTRY_ID, is_build_run, list_builds, read_sealed_file
+from govern.log.delta_log import BUILD_OP_ID, DELTA_LOG_REGISTRY_ID, is_build_run, list_builds, parse_log_lines, read_sealed_file
 from govern.runs.listing import list_runs
 from govern.runs.views import RunView
 from govern.runtime.clock import parse_utc
@@ -195,9 +195,9 @@ def _read_latest(workspace: Workspace, host: PluginHost, latest: Path) -> Latest
     log_bytes = read_sealed_file(seal, artifact)
     try:
         envelope = loads_strict(read_sealed_file(seal, ENVELOPE_NAME))
-        records = tuple(loads_strict(line) for line in log_bytes.splitlines() if line)
     except StrictJSONError as exc:
-        raise GovernError("E_LOG_INVALID", f"{latest.name}: unreadable: {exc.reason}") from None
+        raise GovernError("E_LOG_INVALID", f"{latest.name}/{ENVELOPE_NAME}: unreadable: {exc.reason}") from None
+    records = tuple(parse_log_lines(log_bytes, f"{latest.name}/{artifact}"))
     return LatestBuild(
         run_id=latest.name,
         path=f"{workspace.config.workspace.runs_root.rstrip('/')}/{latest.name}",
@@ -221,7 +221,7 @@ def _check_seals(workspace: Workspace, host: PluginHost, builds: list[Path]) -> 
     name = "seal verification"
     if not builds:
         return not_run(name, "no delta-log build yet ('govern delta build')")
-    problems = []
+    problems: list[str] = []
     for build in builds:
         check = host.verify_seal(build, True, NO_PROGRESS)
         problems.extend(f"{build.name}: {p}" for p in check.problems)
@@ -483,7 +483,8 @@ def _check_no_active_pointer(workspace: Workspace, latest: LatestBuild | None) -
         where = f"no active pointer names {DELTA_LOG_REGISTRY_ID} in {shown}"
     else:
         where = "no active-pointers file is configured"
-    self_recorded = sorted({(r.get("to_ref") or {}).get("run_id") for r in latest.records if is_build_run(str((r.get("to_ref") or {}).get("run_id")))})
+    snapshot_ids = ((r.get("to_ref") or {}).get("run_id") for r in latest.records)
+    self_recorded = sorted({run_id for run_id in snapshot_ids if isinstance(run_id, str) and is_build_run(run_id)})
     problems.extend(f"a record's snapshot is the delta-log build {run_id} (the log recorded itself)" for run_id in self_recorded)
     return _outcome(
         name,

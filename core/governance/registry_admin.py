@@ -494,7 +494,8 @@ def remove_registry(
     recorded = state.registries[registry_id].records if state is not None and registry_id in state.registries else 0
     path = workspace.config_path
     governance_dir = workspace.governance_dir
-    with open_books(workspace, lock_timeout) if not dry_run else contextlib.nullcontext([]):
+    locked: contextlib.AbstractContextManager[Any] = open_books(workspace, lock_timeout) if not dry_run else contextlib.nullcontext([])
+    with locked:
         new_text, removed = plan_removal(_read_config(path), path, registry_id)
         books = load_books(governance_dir) if governance_dir.is_dir() else None
         removal = removal_update(books, registry_id, clock) if books is not None else None

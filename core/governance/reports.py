@@ -27,7 +27,6 @@ from govern.governance.schema_summary import schema_summary
 from govern.host.manager import PluginHost
 from govern.runtime.clock import format_utc
 
-REPORTS = ("validation", "completion")
 PROVEN, FAILED, NOT_PROVEN = "✅ proven", "❌ failed", "⬜ not proven"
 
 
@@ -195,7 +194,7 @@ def _build_summary(workspace: Workspace, evidence: Evidence, number: str) -> lis
     outputs.append(("**Delta-log builds**", len(evidence.builds)))
     lines += [f"### {number}.1 Inputs", "", *table(("Input", "Path"), inputs), ""]
     lines += [f"### {number}.2 Outputs", "", *table(("Metric", "Value"), outputs), ""]
-    covered_table = [(rid, snaps, _records_text(recs, boot, trans, unk)) for rid, snaps, recs, boot, trans, unk in covered]
+    covered_table: list[tuple[Any, ...]] = [(rid, snaps, _records_text(recs, boot, trans, unk)) for rid, snaps, recs, boot, trans, unk in covered]
     covered_table.append(("**Total**", f"**{sum(r[1] for r in covered)}**", f"**{sum(r[2] for r in covered)}**"))
     lines += [f"### {number}.3 Registries Covered", "", *table(("Registry ID", "Snapshots", "Delta Records"), covered_table), ""]
     lines += [f"### {number}.4 Registries Excluded (by design)", ""]
@@ -402,7 +401,8 @@ def validation_report(workspace: Workspace, host: PluginHost, evidence: Evidence
     lines = _header("Registry Delta Log — Validation Report", date, evidence, status)
     lines += ["## 1. Checks Run", "", f"Each check below ran when this report was generated ({len(checks)} checks).", ""]
     labels = {"passed": "✅ passed", "failed": "❌ failed", "not_run": "⬜ not run"}
-    rows = [(c.name, labels[c.status], check_evidence(c, listed_below=True)) for c in checks]
+    # Table rows: cells of any type (markdown.table writes each with str()).
+    rows: list[tuple[Any, ...]] = [(c.name, labels[c.status], check_evidence(c, listed_below=True)) for c in checks]
     lines += [*table(("Check", "Status", "Evidence"), rows), ""]
     lines += ["## 2. Builds", ""]
     if evidence.builds:

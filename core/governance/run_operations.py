@@ -11,6 +11,7 @@ question, not this module's — a run whose run.json cannot be read is passed ov
 
 from __future__ import annotations
 
+from collections.abc import Set
 from pathlib import Path
 
 from govern.errors import Problem
@@ -37,14 +38,14 @@ def runs_by_operation(runs_root: Path) -> dict[str, list[str]]:
     return found
 
 
-def how_to_allow(op_id: str, declared: set[str]) -> str:
+def how_to_allow(op_id: str, declared: Set[str]) -> str:
     """The command that puts ``op_id`` into the catalog."""
     if op_id in declared:
         return "'govern governance sync' adds it, as a plugin declares it"
     return f"'govern governance add-op {op_id} --title … --executable … --coverage …' allows it"
 
 
-def uncatalogued_run_problems(catalog: OperationsCatalog, runs_root: Path, declared: set[str] = frozenset()) -> list[Problem]:
+def uncatalogued_run_problems(catalog: OperationsCatalog, runs_root: Path, declared: Set[str] = frozenset()) -> list[Problem]:
     """E_OP_UNCATALOGUED for every sealed run made by an operation ``catalog`` lacks, by run id.
 
     ``declared``: op ids plugins declare (their hint is ``governance sync``).

@@ -24,6 +24,7 @@ Nothing happens at import time: a test builds a fresh :class:`PluginHost`.
 from __future__ import annotations
 
 import difflib
+import functools
 import importlib
 import inspect
 import os
@@ -73,6 +74,11 @@ _TRUE = frozenset({"1", "true", "yes", "on"})
 
 #: Where a plugin object handed to :meth:`PluginHost.load_plugins` (``main(plugins=…)``) comes from.
 EXTRA_SOURCE = "test plugin"
+
+
+def _as_given(plugin: object) -> object:
+    """A plugin object handed over already loaded (:data:`EXTRA_PLUGINS`)."""
+    return plugin
 
 
 # Dataclasses, not attrs: plugins load on every command (`--help` too) and attrs would be
@@ -244,11 +250,11 @@ class PluginHost:
             seen.add(name)
             if self._blocked(name, "built-in"):
                 continue
-            self._register_safely(name, "built-in", lambda m=module_name: importlib.import_module(m))
+            self._register_safely(name, "built-in", functools.partial(importlib.import_module, module_name))
         for name, plugin in extra:
             seen.add(name)
             if not self._blocked(name, EXTRA_SOURCE):
-                self._register_safely(name, EXTRA_SOURCE, lambda p=plugin: p)
+                self._register_safely(name, EXTRA_SOURCE, functools.partial(_as_given, plugin))
         if entry_points is None:
             from importlib.metadata import entry_points as installed
 
@@ -437,7 +443,7 @@ class PluginHost:
 
     def _collected(self, hook_name: str, groups: Any, item_type: type, expected: str) -> list[Any]:
         """Flatten a collect hook's results, checking each plugin returned a list of ``item_type``."""
-        items = []
+        items: list[Any] = []
         for group in groups:
             if group is None:
                 continue

@@ -211,7 +211,7 @@ class _Planner:
     def read_seals(self, new_runs: list[RunView], state: BuildState, selected: tuple[str, ...] | None) -> None:
         """Read, all at once, the seals the plan will need: every new run's, and the last
         recorded snapshot of each registry to plan (large manifests are read side by side)."""
-        recorded = []
+        recorded: list[RunView] = []
         for registry_id, registry_state in state.registries.items():
             last = registry_state.last_recorded
             if last is not None and last.manifest_sha256 is not None and (selected is None or registry_id in selected):
@@ -539,7 +539,7 @@ def plan_build(
     recorded_unsealed = {r.to_ref.run_id for r in records if r.to_ref.manifest_sha256 is None}
     # Folders taken as legacy snapshots (--allow-unknown) are recorded, not "not a snapshot yet".
     unsealed = tuple(run.run_id for run in new_runs if not run.seal.sealed and run.run_id not in recorded_unsealed)
-    state = BuildState(
+    build_state = BuildState(
         runs_examined=tuple(sorted(examined_before | newly_examined | recorded_unsealed)),
         registries=states,
         records_total=previous_state.records_total + len(records),
@@ -549,7 +549,7 @@ def plan_build(
         created_utc=planner.created_utc,
         previous=previous,
         records=tuple(records),
-        state=state,
+        state=build_state,
         outcomes=tuple(outcomes),
         unsealed_runs=unsealed,
         allow_unknown=allow_unknown,

@@ -1,4 +1,4 @@
-"""The delta log as stored: build runs, their log file, their recorded state (DESIGN §5).
+"""The delta log as stored: build runs, their log file, their recorded state (docs/delta-log.md, "Where it lives" and "The build").
 
 Each build of the log is a sealed run named ``YYYY-MM-DD__HHMMSS__registry_delta_log_build``
 holding the log (JSONL) and a run.json whose ``inputs`` record what the build saw — the
@@ -18,6 +18,7 @@ import attrs
 from govern.errors import GovernError
 from govern.format.envelope import ENVELOPE_NAME
 from govern.format.jsonio import StrictJSONError, loads_strict
+from govern.format.jsonl import TORN_LAST_LINE, TornLineError, complete_length, parse_jsonl
 from govern.format.manifest import ManifestEntry, SealCheck
 from govern.format.models import SealedRef
 from govern.runs.run_store import RunStore, as_run_store
@@ -187,7 +188,7 @@ def _runs_of(seal: SealCheck, runs: RunStore | None) -> RunStore:
 def torn_tail_offset(data: bytes, entry: ManifestEntry) -> int | None:
     """Where a torn tail starts when ``data`` is exactly the sealed bytes of ``entry`` plus a
     last line without its newline (what an append cut short leaves); None otherwise."""
-    keep = data.rfind(b"\n") + 1
+    keep = complete_length(data)
     if keep == len(data) or keep != entry.bytes:
         return None
     return keep if hashlib.sha256(data[:keep]).hexdigest() == entry.sha256 else None
@@ -203,9 +204,10 @@ def _torn_after_sealing(seal: SealCheck, artifact: str, runs: RunStore) -> Gover
         return None
     if entry is None or torn_tail_offset(data, entry) is None:
         return None
+    line = data.count(b"\n") + 1
     return GovernError(
         "E_LOG_TORN",
-        f"{seal.run_id}/{artifact}: a torn last line (no newline) was added after the build was sealed; "
+        f"{seal.run_id}/{artifact}: line {line}: {TORN_LAST_LINE}, added after the build was sealed; "
         "nothing will be appended ('govern repair --log' cuts it, keeping a backup)",
     )
 
@@ -227,9 +229,10 @@ def read_build(seal: SealCheck, artifact: str, runs: RunStore | None = None) -> 
     except GovernError as error:
         raise _torn_after_sealing(seal, artifact, runs) or error from None
     if log_bytes and not log_bytes.endswith(b"\n"):
+        line = log_bytes.count(b"\n") + 1
         raise GovernError(
             "E_LOG_TORN",
-            f"{run_id}/{artifact}: the last line has no newline (a torn tail), and the build's seal covers it; "
+            f"{run_id}/{artifact}: line {line}: {TORN_LAST_LINE}, and the build's seal covers it; "
             "nothing will be appended (no crash seals a torn log: inspect it — see docs/reliability.md)",
         )
     envelope_bytes = runs.read_sealed_file(seal, ENVELOPE_NAME)
@@ -242,28 +245,17 @@ def read_build(seal: SealCheck, artifact: str, runs: RunStore | None = None) -> 
 
 
 def parse_log_lines(data: bytes, where: str) -> list[dict[str, Any]]:
-    """Parse a log's JSONL strictly (no blank lines, no CR, complete lines); E_LOG_INVALID."""
+    """Parse a log's JSONL by the one JSONL rule (:func:`govern.format.jsonl.parse_jsonl`), each
+    line a JSON object: E_LOG_TORN for a last line without its newline, E_LOG_INVALID naming
+    the line for anything else."""
     records: list[dict[str, Any]] = []
-    if not data:
-        return records
-    if not data.endswith(b"\n"):
-        raise GovernError("E_LOG_TORN", f"{where}: the last line has no newline (a torn tail)")
-    for number, line in enumerate(data[:-1].split(b"\n"), start=1):
-        problem = None
-        if not line.strip():
-            problem = "blank line"
-        elif line.endswith(b"\r"):
-            problem = "CRLF line ending"
-        else:
-            try:
-                value = loads_strict(line)
-            except StrictJSONError as exc:
-                problem = exc.reason
-            else:
-                if not isinstance(value, dict):
-                    problem = "not a JSON object"
-                else:
-                    records.append(value)
-        if problem:
-            raise GovernError("E_LOG_INVALID", f"{where}: line {number}: {problem}")
+    try:
+        for number, value in parse_jsonl(data):
+            if not isinstance(value, dict):
+                raise GovernError("E_LOG_INVALID", f"{where}: line {number}: not a JSON object")
+            records.append(value)
+    except TornLineError as exc:
+        raise GovernError("E_LOG_TORN", f"{where}: line {exc.line}: {exc.reason}") from None
+    except StrictJSONError as exc:
+        raise GovernError("E_LOG_INVALID", f"{where}: line {exc.line}: {exc.reason}") from None
     return records

@@ -23,7 +23,8 @@ from collections.abc import Sequence
 
 from govern.config.workspace import RECORD_VERSIONS, Workspace
 from govern.errors import GovernError
-from govern.format.jsonio import StrictJSONError, loads_strict
+from govern.format.jsonio import StrictJSONError
+from govern.format.jsonl import last_line, parse_line
 from govern.format.models import BUILTIN_BASES, DeltaRecord
 from govern.host.manager import PluginHost
 
@@ -42,11 +43,11 @@ def _where(record: DeltaRecord) -> str:
 def latest_record_version(log_bytes: bytes) -> str | None:
     """The ``delta_version`` of a log's last record (None for an empty or unreadable log:
     the log's own checks say what is wrong with it)."""
-    body = log_bytes.rstrip(b"\n")
-    if not body:
+    line = last_line(log_bytes)
+    if line is None:
         return None
     try:
-        record = loads_strict(body[body.rfind(b"\n") + 1 :])
+        record = parse_line(line)
     except StrictJSONError:
         return None
     version = record.get("delta_version") if isinstance(record, dict) else None

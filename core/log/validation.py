@@ -25,7 +25,16 @@ import attrs
 from govern.config.workspace import Workspace
 from govern.errors import GovernError, Problem
 from govern.format.jsonio import StrictJSONError
-from govern.format.jsonl import NOT_CANONICAL, batches, canonical_batch_parser, fast_parser, parse_line, read_lines, split_ranges
+from govern.format.jsonl import (
+    NOT_CANONICAL,
+    TORN_LAST_LINE,
+    batches,
+    canonical_batch_parser,
+    fast_parser,
+    parse_line,
+    read_lines,
+    split_ranges,
+)
 from govern.runtime import gc_pause as collector
 from govern.runtime import parallel
 from govern.runtime.jobs import default_jobs
@@ -139,10 +148,13 @@ class ArtifactValidator:
 
     def compiled(self, artifact: ArtifactSchema) -> SchemaValidator:
         """The artifact's schema, loaded (relative to the workspace), resolved and compiled."""
-        compiled = self._compiled.get(artifact.schema)
+        schema = artifact.schema
+        if schema is None:
+            raise GovernError("E_NO_SCHEMA", f"{artifact.artifact}: registry {artifact.registry_id} configures no schema")
+        compiled = self._compiled.get(schema)
         if compiled is None:
-            compiled = SchemaValidator(self.store.resolve(self.store.load(artifact.schema)))
-            self._compiled[artifact.schema] = compiled
+            compiled = SchemaValidator(self.store.resolve(self.store.load(schema)))
+            self._compiled[schema] = compiled
         return compiled
 
     def validate(self, path: Path, artifact: ArtifactSchema, label: str | None = None) -> FileReport:
@@ -179,7 +191,7 @@ def _explain_lines(compiled: SchemaValidator, lines: list[bytes], first: int, pr
     slow path, taken only by a batch holding a line that is not canonical or not valid."""
     parse_canonical = fast_parser()
     for number, line in enumerate(lines, start=first):
-        value = NOT_CANONICAL if parse_canonical is None else parse_canonical(line)
+        value = parse_canonical(line)
         if value is NOT_CANONICAL:
             try:
                 value = parse_line(line)
@@ -200,13 +212,13 @@ def _validate_range(compiled: SchemaValidator, path: Path, bounds: tuple[int, in
     with collector.paused():
         for lines, torn in read_lines(path, *bounds):
             for first, batch in batches(lines, BATCH_LINES):
-                values = None if parse_batch is None else parse_batch(batch)
+                values = parse_batch(batch)
                 if values is None or not all(map(is_valid, values)):
                     _explain_lines(compiled, batch, number + first + 1, problems)
             number += len(lines)
             if torn is not None:
                 number += 1
-                problems.append((number, "E_JSON_INVALID", "", "the last line has no newline (a torn write?)"))
+                problems.append((number, "E_JSON_INVALID", "", TORN_LAST_LINE))
     return number, problems
 
 
@@ -243,7 +255,7 @@ def validate_jsonl(
 
 def documents_under(directory: Path) -> list[Path]:
     """The JSON and JSONL files under a directory artifact, sorted by path."""
-    found = []
+    found: list[Path] = []
     for root, dirs, files in os.walk(directory):
         dirs.sort()
         found.extend(Path(root) / name for name in sorted(files) if name.lower().endswith(DOCUMENT_SUFFIXES))

@@ -33,7 +33,15 @@ from govern.config.workspace import Workspace
 from govern.errors import Problem
 from govern.format.envelope import ENVELOPE_NAME
 from govern.format.jsonio import StrictJSONError, dump_jsonl_line, loads_strict
-from govern.format.jsonl import NOT_CANONICAL, batches, canonical_batch_parser, fast_parser, lines_between
+from govern.format.jsonl import (
+    NOT_CANONICAL,
+    TORN_LAST_LINE,
+    batches,
+    canonical_batch_parser,
+    fast_parser,
+    lines_between,
+    parse_line,
+)
 from govern.format.manifest import ManifestEntry, SealCheck
 from govern.host.manager import PluginHost
 from govern.log.delta_log import acknowledged_in, sealed_builds
@@ -153,10 +161,10 @@ def _record_of_line(
     a line: the record, or None when the line holds no JSON object (the problem is recorded)."""
     at = f"{where}: line {number}"
     parse_canonical = fast_parser()
-    record = NOT_CANONICAL if parse_canonical is None else parse_canonical(line)
+    record = parse_canonical(line)
     if record is NOT_CANONICAL:
         try:
-            record = loads_strict(line)
+            record = parse_line(line)
         except StrictJSONError as exc:
             found.append((number, Problem("E_LOG_INVALID", at, exc.reason)))
             return None
@@ -297,7 +305,7 @@ def _check_part(links: _Links, data: bytes, part: _Part, validate: RecordValidat
     with collector.paused():
         for lines in lines_between(data, start, end):
             for offset, batch in batches(lines, BATCH_LINES):
-                records = None if parse_batch is None else parse_batch(batch)
+                records = parse_batch(batch)
                 if records is not None and all(map(ok, records)):
                     for at, record in enumerate(records, start=number + offset):
                         link(record, at)
@@ -374,7 +382,7 @@ def _check_lines(
         run_id, where, chain.last_ref, chain.recorded, roots=chain.roots, looked_at=chain.looked_at, first_line=first_line
     )
 
-    def check(part: _Part) -> _Links:
+    def check(part: _Part) -> _Links | None:
         # The first part continues the chain (here); a later one is checked apart (forked).
         # Each then reads its share of the recorded snapshots' seals, as the two are busy
         # at the same time now and no second fork is needed at the end.
@@ -386,7 +394,8 @@ def _check_lines(
             _read_share_of_roots(checked, chain.read_roots, share)
         return checked
 
-    first, *later = parallel.parallel_map(check, parts)
+    first, *others = parallel.parallel_map(check, parts)
+    later = [part for part in others if part is not None]  # only the first part can stop short
     if first is None:
         for part in later:  # the seals it read meanwhile are facts all the same: never read twice
             chain.roots.update(part.roots)
@@ -396,7 +405,7 @@ def _check_lines(
         first.join(part)
     complete = first.first_line - 1 + first.lines
     if end < len(data):
-        problems.append(Problem("E_LOG_TORN", f"{where}: line {complete + 1}", "the last line has no newline"))
+        problems.append(Problem("E_LOG_TORN", f"{where}: line {complete + 1}", TORN_LAST_LINE))
     problems.extend(problem for _, problem in first.found)
     return complete
 

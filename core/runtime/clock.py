@@ -1,4 +1,4 @@
-"""The build clock: ``--at``, else ``SOURCE_DATE_EPOCH``, else now (DESIGN §4).
+"""The build clock: ``--at``, else ``SOURCE_DATE_EPOCH``, else now (docs/formats.md, "7. The clock").
 
 Sealed output never reads the wall clock directly: everything that writes a time asks for a
 :class:`datetime` from :func:`resolve_clock` once and passes it down.
@@ -31,7 +31,8 @@ def parse_utc(text: str) -> dt.datetime:
     try:
         # Built from the fields, not strptime: its errors quote "%Y-%m-%dT%H:%M:%SZ", while
         # datetime's own say what is wrong ("month must be in 1..12").
-        return dt.datetime(*(int(field) for field in match.groups()), tzinfo=dt.UTC)
+        year, month, day, hour, minute, second = (int(field) for field in match.groups())
+        return dt.datetime(year, month, day, hour, minute, second, tzinfo=dt.UTC)
     except ValueError as exc:
         raise ValueError(f"{text!r} is not a real moment: {exc} (expected YYYY-MM-DDTHH:MM:SSZ, in UTC)") from None
 

@@ -25,7 +25,7 @@ BUILTIN_PACKAGE = "govern.schemas"
 BUILTIN_BASE_URI = "https://govern.invalid/schemas/"
 #: The workspace directory whose ``*.json`` files a ``$ref`` may name.
 WORKSPACE_SCHEMAS_DIR = "schemas"
-#: The built-in schema of the delta log's records (DESIGN §5), record version 0.1.
+#: The built-in schema of the delta log's records (docs/delta-log.md, "Records"), record version 0.1.
 DELTA_LOG_SCHEMA = "REGISTRY_registry_delta_log_v0_1.schema.json"
 #: The built-in schema of each delta-record version.
 DELTA_LOG_SCHEMAS = {"0.1": DELTA_LOG_SCHEMA, "0.2": "REGISTRY_registry_delta_log_v0_2.schema.json"}
@@ -238,10 +238,6 @@ class SchemaStore:
                 continue
             self._by_uri.setdefault(path.as_uri(), schema)
             self._by_uri.setdefault(schema.uri, schema)
-
-    def builtin_names(self) -> list[str]:
-        """File names of the built-in schemas."""
-        return sorted(self._builtins)
 
     def load(self, name: str, *, relative_to: Path | None = None) -> Schema:
         """The schema ``name`` names: a path (relative to ``relative_to``, default the

@@ -9,14 +9,11 @@ Python's ``re``) and ``format`` (jsonschema leaves ``date-time`` unchecked unles
 package is installed). Should they still disagree on a record, it fails anyway — explained in
 the fast engine's words — so a disagreement can never pass a record.
 
-Without ``jsonschema_rs`` installed, jsonschema alone decides, with an RFC 3339 ``date-time``
-checker that matches the fast engine's (a test keeps the two in step); patterns then use
-Python's ``re``, which can judge differently only a string that ends with a newline.
+Both are declared dependencies: there is no fallback to one engine alone.
 """
 
 from __future__ import annotations
 
-import calendar
 import functools
 import json
 import re
@@ -24,18 +21,11 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import attrs
+import jsonschema_rs
 
 from govern.errors import GovernError
 from govern.schema.store import ResolvedSchema
 
-try:  # a declared dependency, but a platform without a wheel must still validate correctly
-    import jsonschema_rs
-except ImportError:  # pragma: no cover - exercised only where the wheel is unavailable
-    jsonschema_rs = None
-
-_DATE_TIME = re.compile(
-    r"([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt]([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]+)?([Zz]|([+-])([0-9]{2}):([0-9]{2}))"
-)
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -61,31 +51,6 @@ def json_path(parts: Iterable[str | int]) -> str:
     return text
 
 
-def is_rfc3339_date_time(value: object) -> bool:
-    """RFC 3339 ``date-time``; a leap second only at 23:59:60 UTC (the JSON Schema test suite's rule)."""
-    if not isinstance(value, str):
-        return True  # formats constrain strings only
-    match = _DATE_TIME.fullmatch(value)
-    if not match:
-        return False
-    year, month, day, hour, minute, second = (int(g) for g in match.groups()[:6])
-    if not 1 <= month <= 12:
-        return False
-    # calendar.isleap is plain arithmetic, so it also covers year 0000 (a leap year).
-    days_in_month = 29 if month == 2 and calendar.isleap(year) else calendar.mdays[month]
-    if not 1 <= day <= days_in_month or hour > 23 or minute > 59 or second > 60:
-        return False
-    offset = 0
-    if match.group(8) not in ("Z", "z"):
-        offset_hours, offset_minutes = int(match.group(10)), int(match.group(11))
-        if offset_hours > 23 or offset_minutes > 59:
-            return False
-        offset = (offset_hours * 60 + offset_minutes) * (1 if match.group(9) == "+" else -1)
-    if second == 60:
-        return (hour * 60 + minute - offset) % 1440 == 23 * 60 + 59
-    return True
-
-
 @functools.lru_cache(maxsize=256)
 def _fast_format(name: str):
     return jsonschema_rs.validator_for({"format": name}, validate_formats=True)
@@ -99,12 +64,6 @@ def _fast_pattern(pattern: str):
 def _format_checker():
     """A jsonschema format checker that checks what the deciding engine checks."""
     import jsonschema
-
-    if jsonschema_rs is None:
-        checker = jsonschema.FormatChecker()
-        checker.checks("date-time")(is_rfc3339_date_time)
-        return checker
-
     from jsonschema.exceptions import FormatError
 
     class FastEngineFormats(jsonschema.FormatChecker):
@@ -188,11 +147,7 @@ class SchemaValidator:
         self.source = resolved.root.source
         self.uri = resolved.root.uri
         self._resolved = resolved
-        self._explainer = None
-        self._fast = None
-        if jsonschema_rs is None:
-            self._explainer = self._compile_explainer()  # checks the schema against its metaschema
-            return
+        self._explainer: Any = None  # a jsonschema validator (jsonschema has no type information)
         contents = resolved.root.contents
         # Passing a registry also stops jsonschema_rs from retrieving anything: a second lock.
         registry = jsonschema_rs.Registry(
@@ -221,26 +176,21 @@ class SchemaValidator:
             validator_class.check_schema(contents)
         except jsonschema.SchemaError as exc:
             raise GovernError("E_SCHEMA_MALFORMED", f"{self.source}: {json_path(exc.absolute_path)}: {exc.message}") from None
-        registry = referencing.Registry(retrieve=_refuse_retrieval).with_resources(
+        # referencing's attrs field is _retrieve, whose __init__ argument is retrieve (attrs
+        # strips the underscore); mypy's reading of referencing's types misses that.
+        registry = referencing.Registry(retrieve=_refuse_retrieval).with_resources(  # type: ignore[call-arg]
             (uri, referencing.Resource.from_contents(_without_draft_2020_12(schema.contents), default_specification=DRAFT202012))
             for uri, schema in self._resolved.resources.items()
         )
-        keywords = {"properties": _properties_with_paths}
-        if jsonschema_rs is not None:
-            keywords["pattern"] = _ecma_pattern
+        keywords = {"properties": _properties_with_paths, "pattern": _ecma_pattern}
         explainer_class = jsonschema.validators.extend(validator_class, keywords)
         return explainer_class(contents, registry=registry, format_checker=_format_checker())
-
-    @property
-    def engine(self) -> str:
-        """The engine that decides: ``jsonschema_rs``, or ``jsonschema`` when it is missing."""
-        return "jsonschema_rs" if self._fast is not None else "jsonschema"
 
     @property
     def is_valid(self) -> Callable[[Any], bool]:
         """The pass/fail decision, ``is_valid(instance) -> bool``: the deciding engine's own
         method, so a hot loop pays no Python frame of ours per record."""
-        return (self._fast or self._explainer).is_valid
+        return self._fast.is_valid
 
     def explain(self, instance: Any) -> list[SchemaViolation]:
         """Every violation of ``instance`` in jsonschema's words, sorted by JSON path.
@@ -266,7 +216,7 @@ class SchemaValidator:
         if self.is_valid(instance):
             return []
         found = self.explain(instance)
-        if not found and self._fast is not None:
+        if not found:
             found = sorted(
                 {SchemaViolation(json_path(e.instance_path), e.message) for e in self._fast.iter_errors(instance)},
                 key=lambda v: (v.json_path, v.message),

@@ -26,25 +26,14 @@ import os
 import stat
 from array import array
 from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 import attrs
 
-from govern.errors import Problem
 from govern.runtime.jobs import default_jobs
 from govern.runtime.parallel import CAN_FORK, Parallel
 from govern.runtime.progress import NO_PROGRESS, Progress
-from govern.seal.tree import DiskFile, RunListing
-
-
-@attrs.frozen
-class FileDigest:
-    """The outcome of hashing one file: its digest and size, or the problem met."""
-
-    path: str
-    sha256: str | None
-    size: int | None
-    problem: Problem | None = None
-
+from govern.seal.tree import RunListing
 
 #: Files up to this size are read in one call (cheaper than a buffered reader per file).
 SMALL_FILE_BYTES = 1 << 20
@@ -113,19 +102,6 @@ def fingerprint(location: str, own_task_bytes: int | None = None) -> tuple[bytes
     finally:
         os.close(fd)
     return digest, size, info.st_mtime_ns
-
-
-def hash_disk_file(file: DiskFile) -> FileDigest:
-    """Hash one file found by :func:`govern.seal.tree.scan_run_tree`; a stamp that differs from
-    the scan's is a change (``E_FILE_CHANGED``)."""
-    outcome = fingerprint(os.fspath(file.location))
-    assert outcome is not None
-    if len(outcome) == 2:
-        return FileDigest(file.path, None, None, Problem(outcome[0], file.path, outcome[1]))  # type: ignore[arg-type]
-    digest, size, mtime_ns = outcome  # type: ignore[misc]
-    if (size, mtime_ns) != (file.size, file.mtime_ns):
-        return FileDigest(file.path, None, None, Problem(_CHANGED[0], file.path, _CHANGED[1]))
-    return FileDigest(file.path, digest.hex(), size)
 
 
 @attrs.frozen
@@ -209,7 +185,7 @@ def _hash_range(work: _Work, task: tuple[int, int, int | None, bytes, bytes]) ->
     for offset, location in enumerate(_locations(work, start, stop)):
         outcome = fingerprint(location, own_task_bytes)
         if outcome is not None and len(outcome) == 3:
-            digest, size, mtime_ns = outcome  # type: ignore[misc]
+            digest, size, mtime_ns = outcome
             if not expected_sizes or (size == expected_sizes[offset] and mtime_ns == expected_mtimes[offset]):
                 digests += digest
                 sizes.append(size)
@@ -219,7 +195,7 @@ def _hash_range(work: _Work, task: tuple[int, int, int | None, bytes, bytes]) ->
         if outcome is None:
             deferred.append(start + offset)
         else:
-            problems.append((start + offset, *outcome))  # type: ignore[arg-type]
+            problems.append((start + offset, *outcome))
         digests += zeros
         sizes.append(0)
         mtimes.append(0)
@@ -332,7 +308,7 @@ class FileHasher:
         results = self._pool.map(_hash_range, tasks)  # workers (if any) start on every range now
 
         def collect(progress: Progress = NO_PROGRESS) -> Fingerprints:
-            single = []
+            single: list[tuple[int, Any]] = []  # (position, the worker pool's ticket for it)
             for (start, _), result in zip(self._ranges, results):
                 progress.advance(store(start, result))
                 single.extend((p, self._pool.submit(_hash_range, task(p, p + 1, None))) for p in result[3])

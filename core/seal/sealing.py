@@ -258,6 +258,8 @@ def finish_interrupted_reseal(run_dir: Path) -> bool:
     staged_seal = staging / SEAL_NAME
     finished = False
     if not (staging / MANIFEST_NAME).exists() and staged_seal.is_file():
+        pinned: bytes | None
+        current: bytes | None
         try:
             pinned = staged_seal.read_bytes()
             current = (run_dir / MANIFEST_NAME).read_bytes()

@@ -1,7 +1,7 @@
 """Walking a run folder: what files it holds, under which manifest paths.
 
 The walk never follows a symbolic link and never descends outside the run. Names found on
-disk are recorded NFC-normalised (DESIGN §4); two names that collide after NFC or after
+disk are recorded NFC-normalised (docs/formats.md, "5. Paths"); two names that collide after NFC or after
 case-folding would be ambiguous on another filesystem, so they are a problem, as are
 symlinks, FIFOs, sockets, devices and names no manifest may hold. Output is sorted by path,
 so nothing depends on directory listing order.
@@ -9,7 +9,7 @@ so nothing depends on directory listing order.
 :func:`list_run_tree` is the walk sealing and verification use: it takes each entry's type
 from the directory listing itself and stats no regular file (the hash that follows fstats
 each file it opens, so a stat here would be a second one — a third of the cost of sealing
-many small files). :func:`scan_run_tree` is the same walk with each file's stat added.
+many small files).
 """
 
 from __future__ import annotations
@@ -49,33 +49,6 @@ class RunListing:
     def location(self, index: int) -> str:
         """Where file ``index`` is on disk."""
         return f"{self.directories[self.directory_of[index]]}/{self.names[index]}"
-
-
-@attrs.frozen
-class DiskFile:
-    """A regular file found in a run: its manifest path, where it is, and its stat.
-
-    ``location`` is kept as given (a ``str`` from the walk: building a :class:`Path` per file
-    is a measurable share of scanning a large run); :attr:`disk_path` is the ``Path`` view.
-    """
-
-    path: str
-    location: str | os.PathLike[str]
-    size: int
-    mtime_ns: int
-
-    @property
-    def disk_path(self) -> Path:
-        """Where the file is, as a :class:`Path`."""
-        return Path(self.location)
-
-
-@attrs.frozen
-class TreeScan:
-    """The regular files of a run (sorted by path) with their stat, and the problems met."""
-
-    files: tuple[DiskFile, ...]
-    problems: tuple[Problem, ...]
 
 
 def directories_unchanged(listing: RunListing) -> bool:
@@ -228,26 +201,6 @@ def list_run_tree(run_dir: Path, *, include_seal_leftovers: bool = False) -> Run
         directory_of = array("l", (directory_of[i] for i in order))
     problems.sort(key=lambda p: (p.where, p.code))
     return RunListing(paths, names, directory_of, directories, tuple(problems), tuple(stamps))
-
-
-def scan_run_tree(run_dir: Path, *, include_seal_leftovers: bool = False) -> TreeScan:
-    """:func:`list_run_tree` with each file's stat: every regular file as a :class:`DiskFile`.
-
-    A file that cannot be stat-ed is a problem (``E_FILE_UNREADABLE``), as in the walk.
-    """
-    listing = list_run_tree(Path(run_dir), include_seal_leftovers=include_seal_leftovers)
-    files: list[DiskFile] = []
-    problems = list(listing.problems)
-    for index, path in enumerate(listing.paths):
-        location = listing.location(index)
-        try:
-            info = os.stat(location, follow_symlinks=False)
-        except OSError as exc:
-            problems.append(Problem("E_FILE_UNREADABLE", path, exc.strerror or str(exc)))
-            continue
-        files.append(DiskFile(path, location, info.st_size, info.st_mtime_ns))
-    problems.sort(key=lambda p: (p.where, p.code))
-    return TreeScan(tuple(files), tuple(problems))
 
 
 def name_collisions(prefix: str, names: list[str]) -> list[Problem]:

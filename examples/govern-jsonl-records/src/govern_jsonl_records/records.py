@@ -14,22 +14,18 @@ from collections.abc import Mapping
 
 import attrs
 
-from govern.api import StrictJSONError, dump_canonical, parse_line
+from govern.api import StrictJSONError, dump_canonical, parse_jsonl
 
 
 def keyed_records(data: bytes, key: str) -> dict[str, bytes] | None:
     """``record key -> canonical bytes of the record``, or None when ``data`` is not JSONL
     keyed by ``key``. Integer keys are written in decimal (``7`` and ``"7"`` collide)."""
-    if not data:
-        return {}
-    if not data.endswith(b"\n"):
-        return None  # a torn last line: not a complete JSONL file
     records: dict[str, bytes] = {}
-    for line in data[:-1].split(b"\n"):
-        try:
-            value = parse_line(line)
-        except StrictJSONError:
-            return None
+    try:
+        values = [value for _, value in parse_jsonl(data)]  # govern's one JSONL rule; a torn last line too
+    except StrictJSONError:
+        return None
+    for value in values:
         if not isinstance(value, dict):
             return None
         field = value.get(key)
