@@ -34,9 +34,16 @@ from govern.governance.check import check_books
 from govern.governance.registries import known_registries
 from govern.governance.store import Books
 from govern.host.manager import PluginHost
-from govern.log.delta_log import BUILD_OP_ID, DELTA_LOG_REGISTRY_ID, is_build_run, list_builds, parse_log_lines, read_sealed_file
+from govern.log.delta_log import (
+    BUILD_OP_ID,
+    DELTA_LOG_REGISTRY_ID,
+    is_build_run,
+    list_builds,
+    parse_log_lines,
+    read_sealed_file,
+    source_runs,
+)
 from govern.runs.listing import list_runs
-from govern.runs.views import RunView
 from govern.runtime.clock import parse_utc
 from govern.runtime.progress import NO_PROGRESS
 from govern.schema.store import DELTA_LOG_SCHEMAS
@@ -412,7 +419,7 @@ def _with_snapshots(workspace: Workspace, host: PluginHost, registry_ids: list[s
         return []
     from govern.log.build import registry_exclusion
 
-    runs = [RunView(path) for path in list_runs(workspace.runs_root).runs if not is_build_run(path.name)]
+    runs = source_runs(workspace.runs_root)
     pending = []
     for registry_id in registry_ids:
         registry = workspace.registry(registry_id)

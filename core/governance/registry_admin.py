@@ -44,9 +44,9 @@ from govern.format.models import RegistryKind, SealedRef
 from govern.governance.documents import Document
 from govern.host.manager import PluginHost
 from govern.log.build import registry_exclusion, skipped_reason
-from govern.log.delta_log import BuildState, is_build_run, list_builds, parse_log_lines, read_sealed_file
-from govern.runs.listing import LOCK_NAME, list_runs
-from govern.runs.views import RunView, Snapshot
+from govern.log.delta_log import BuildState, list_builds, parse_log_lines, read_sealed_file, source_runs
+from govern.runs.listing import LOCK_NAME
+from govern.runs.views import Snapshot
 from govern.runtime import interrupts
 from govern.runtime.progress import NO_PROGRESS
 from govern.store.atomic import write_atomic
@@ -200,7 +200,7 @@ def registry_overview(workspace: Workspace, host: PluginHost, *, only: str | Non
     """
     registries = [workspace.registry(only)] if only is not None else workspace.registries()
     providers = host.registry_kind_providers()
-    runs = [RunView(path) for path in list_runs(workspace.runs_root).runs if not is_build_run(path.name)]
+    runs = source_runs(workspace.runs_root)
     build, state, problem = _latest_state(workspace, host)
     statuses = []
     for registry in registries:

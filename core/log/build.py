@@ -37,6 +37,7 @@ from govern.log.delta_log import (
     is_build_run,
     read_build,
     sealed_builds,
+    source_runs,
 )
 from govern.log.planned_records import check_planned_records, check_record_version
 from govern.runs.listing import staging_names
@@ -457,7 +458,7 @@ def plan_build(
     planner.acknowledged = _losses_to_acknowledge(workspace, previous, acknowledge)
     previous_state = previous.state if previous else BuildState()
     examined_before = set(previous_state.runs_examined)
-    runs = [RunView(run_id, planner.runs) for run_id in run_ids if not is_build_run(run_id)]
+    runs = source_runs(planner.runs, run_ids)
     new_runs = [run for run in runs if run.run_id not in examined_before]
     planner.views = {run.run_id: run for run in runs}
     planner.read_seals(new_runs, previous_state, selected)

@@ -10,6 +10,7 @@ is its continuation.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from govern.format.jsonl import TORN_LAST_LINE, TornLineError, complete_length, 
 from govern.format.manifest import ManifestEntry, SealCheck
 from govern.format.models import SealedRef
 from govern.runs.run_store import RunStore, as_run_store
+from govern.runs.views import RunView
 from govern.store.backend import KeyNotFound
 
 BUILD_SLUG = "registry_delta_log_build"
@@ -68,6 +70,14 @@ def sealed_builds(runs: RunStore | Path) -> list[str]:
     (:func:`half_published_builds` names them)."""
     store = as_run_store(runs)
     return [run_id for run_id in store.list_runs().names if is_build_run(run_id) and store.is_sealed(run_id)]
+
+
+def source_runs(runs: RunStore | Path, run_ids: Sequence[str] | None = None) -> list[RunView]:
+    """Every run of the runs root but the log's own builds, as run views, in run-id order:
+    the runs registries' snapshots are found among. ``run_ids`` is a listing already made."""
+    store = as_run_store(runs)
+    names = store.list_runs().names if run_ids is None else run_ids
+    return [RunView(run_id, store) for run_id in names if not is_build_run(run_id)]
 
 
 def half_published_builds(runs: RunStore | Path) -> list[str]:
