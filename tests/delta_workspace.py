@@ -55,7 +55,7 @@ _VALIDATOR = None
 def record_validator():
     """The Draft 2020-12 validator of the delta-log schema (format checking on).
 
-    The schema is the contract of DESIGN §5; a missing schema fails loudly rather than letting
+    The schema is the contract of docs/delta-log.md ("Records"); a missing schema fails loudly rather than letting
     records go unchecked.
     """
     global _VALIDATOR

@@ -1,4 +1,4 @@
-"""The externally visible contract of the ``govern`` console script (DESIGN §4, §8; issue 2).
+"""The externally visible contract of the ``govern`` console script (docs/formats.md, docs/errors.md; issue 2).
 
 Every test here runs the installed script in a real subprocess: exit codes, what goes to
 stdout and stderr, and the bytes written are what other tools rely on.

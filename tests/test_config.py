@@ -1,4 +1,4 @@
-"""``registry_config.toml`` errors and workspace discovery (DESIGN §3, issue 2 item 3).
+"""``registry_config.toml`` errors and workspace discovery (docs/configuration.md; issue 2 item 3).
 
 Each configuration error is checked through the CLI: exit 2 and exactly one
 ``govern: error: E_CONFIG_…`` line naming the file and the key path. A few extra cases run

@@ -1,4 +1,4 @@
-"""``govern delta build`` and ``govern delta show`` against DESIGN §5, through the console script.
+"""``govern delta build`` and ``govern delta show`` against docs/delta-log.md ("Records", "The build"), through the console script.
 
 Each test lays out sealed runs in a temporary workspace, runs the installed ``govern`` in a
 subprocess and checks the exit code, the one-line error on stderr and the files written (or,
@@ -69,7 +69,7 @@ def ref(ws: DeltaWorkspace, run_id: str, relpath: str) -> dict:
 
 
 def record(registry_id, from_ref, to_ref, at, added=(), removed=(), modified=()) -> dict:
-    """The record DESIGN §5 prescribes for a manifest_diff transition."""
+    """The record docs/delta-log.md ("Records") prescribes for a manifest_diff transition."""
     return {
         "delta_version": "0.1",
         "registry_id": registry_id,

@@ -23,7 +23,7 @@ from helpers import make_run, seal_in_process
 
 REPO = Path(__file__).resolve().parent.parent
 SOURCE_DIRS = ("core", "plugins")
-#: What the table's exit codes may be (DESIGN §8); 0 is success, never an error's.
+#: What the table's exit codes may be (docs/errors.md, "Summary"); 0 is success, never an error's.
 ERROR_EXITS = {ExitCode.PROBLEMS, ExitCode.USAGE, ExitCode.LOCKED, ExitCode.INTERRUPTED}
 
 

@@ -1,4 +1,4 @@
-"""The ``govern governance`` command line (DESIGN §7, §8; issue 5): exit codes, messages, the
+"""The ``govern governance`` command line (docs/governance.md, docs/errors.md; issue 5): exit codes, messages, the
 files written — and nothing written on refusal; a frozen document never modified."""
 
 from __future__ import annotations
