@@ -70,3 +70,14 @@ def sealed_run(runs_root: Path, sample_files: dict[str, bytes]) -> Path:
     run_dir = _make_run(runs_root, RUN_ID, sample_files)
     seal_in_process(run_dir)
     return run_dir
+
+
+@pytest.fixture(scope="session")
+def seaweedfs(tmp_path_factory: pytest.TempPathFactory):
+    """A real S3-compatible server (SeaweedFS ``weed mini``) on 127.0.0.1 for this session
+    (this xdist worker); see ``tests/seaweedfs.py``. Give each test its own prefix:
+    ``seaweedfs.fresh_prefix()``."""
+    from seaweedfs import running_seaweedfs
+
+    with running_seaweedfs(tmp_path_factory.mktemp("seaweedfs")) as server:
+        yield server
