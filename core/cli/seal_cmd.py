@@ -9,11 +9,13 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import attrs
 import typer
 
+from govern.cli.publish_cmd import TO_HELP, published_json, published_lines
 from govern.cli.rendering import CommandResult, json_renderer, text_renderer
 from govern.cli.state import CliState
 from govern.format.plurals import plural
 
 if TYPE_CHECKING:
+    from govern.runs.publishing import PublishedRun
     from govern.seal.sealing import SealResult
 
 
@@ -23,6 +25,8 @@ class SealedRunResult(CommandResult):
 
     run_dir: Path
     seal: SealResult
+    #: With --publish: what publishing the sealed run did.
+    published: PublishedRun | None = None
 
 
 @text_renderer(SealedRunResult)
@@ -32,6 +36,7 @@ def sealed_run_text(result: SealedRunResult) -> list[str]:
     return [
         f"sealed {seal.run_id}: {plural(seal.files, 'file')}, {plural(seal.total_bytes, 'byte')}",
         f"ROOT_SHA256 {seal.root_sha256}",
+        *([] if result.published is None else published_lines(result.published)[:-1]),  # ROOT_SHA256 once
     ]
 
 
@@ -46,6 +51,7 @@ def sealed_run_json(result: SealedRunResult) -> dict[str, Any]:
         "files": seal.files,
         "bytes": seal.total_bytes,
         "wrote_run_json": seal.wrote_envelope,
+        **({} if result.published is None else {"published": published_json(result.published)}),
     }
 
 
@@ -114,6 +120,8 @@ def seal(
     at: Annotated[
         Optional[str], typer.Option("--at", metavar="T", help="Clock, YYYY-MM-DDTHH:MM:SSZ (default SOURCE_DATE_EPOCH, else now).")
     ] = None,
+    publish: Annotated[bool, typer.Option("--publish", help="Then publish the sealed run (as 'govern publish').")] = False,
+    to: Annotated[Optional[str], typer.Option("--to", metavar="LOCATION", help="With --publish: " + TO_HELP)] = None,
 ) -> None:
     """Seal a run folder so that any later change to it is detectable.
 
@@ -128,6 +136,9 @@ def seal(
     delta log records as a snapshot (naming the build that recorded it): re-sealing either
     rewrites history. The new seal is staged beside the run and swapped in, so the run is
     never without a valid seal.
+
+    --publish then publishes the sealed run as 'govern publish RUN_DIR [--to LOCATION]' does;
+    if publishing fails the run stays sealed locally, and 'govern publish' resumes it.
     """
     from govern.cli.key_values import parse_key_values
     from govern.errors import GovernError
@@ -138,6 +149,8 @@ def seal(
     from govern.store.locking import exclusive_lock
 
     state: CliState = ctx.obj
+    if to is not None and not publish:
+        raise GovernError("E_USAGE", f"--to {to}: only with --publish")
     clock = resolve_clock(at)
     inputs = parse_key_values("--input", input_ or [])
     params = parse_key_values("--param", param or [])
@@ -174,7 +187,13 @@ def seal(
         warning = _op_catalog_warning(state, run_dir, op)
         if warning is not None:
             state.output.warn(warning)
-    state.output.show(SealedRunResult(run_dir, result))
+    published = None
+    if publish:
+        from govern.cli.publish_cmd import publish_run_folder
+
+        with state.output.progress() as progress:
+            published = publish_run_folder(state, run_dir, to, progress)
+    state.output.show(SealedRunResult(run_dir, result, published))
 
 
 def register(app: typer.Typer) -> None:

@@ -49,6 +49,8 @@ CRASH_POINTS: dict[str, str] = {
     "after-write:build": "delta build: the log is written in the staging folder, not yet sealed",
     "before-publish:build": "delta build: the staging folder is sealed and read back, nothing published yet",
     "after-publish:build": "delta build: the build is published, its seal put last (the commit point), nothing reported yet",
+    "after-object:publish": "publish: one more object of the run is in the store (@N: the Nth), its seal not yet",
+    "before-seal:publish": "publish: every object but MANIFEST.sha256 is in the store, the seal not yet put",
     "after-backup:repair": "repair --log: the backup is written, the log not yet truncated",
     "after-truncate:repair": "repair --log: the log is truncated and fsynced, nothing reported yet",
     "after-journal:governance": "governance change: every new document staged, the journal (commit point) written",

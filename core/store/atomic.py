@@ -26,6 +26,15 @@ from govern.runtime import faults
 #: Prefix of govern's temporary files and staging folders; never a valid run id or artifact.
 TEMP_PREFIX = ".govern-tmp-"
 
+#: What a durable write stores: the bytes, or chunks of them written one by one as they come
+#: (a large file streamed from disk never sits in memory whole).
+Content = bytes | Iterable[bytes]
+
+
+def _chunks(data: Content) -> Iterable[bytes]:
+    """``data`` as a sequence of chunks."""
+    return (data,) if isinstance(data, bytes) else data
+
 
 def io_error(action: str, path: os.PathLike[str] | str, exc: OSError, outcome: str = "") -> GovernError:
     """E_IO naming the path, what failed (``write``, ``fsync``, ``rename``, …) and, when
@@ -43,9 +52,10 @@ def fsync_directory(directory: Path) -> None:
         os.close(fd)
 
 
-def _write_temp(temp: Path, data: bytes, target: Path) -> None:
-    """Create ``temp`` (never through a symlink), write ``data`` and fsync it: the first half
-    of every durable write. On failure the temporary file is gone and E_IO names ``target``."""
+def _write_temp(temp: Path, data: Content, target: Path) -> None:
+    """Create ``temp`` (never through a symlink), write ``data`` (chunk by chunk when it is
+    chunks) and fsync it: the first half of every durable write. On failure the temporary
+    file is gone and E_IO names ``target``."""
     try:
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
     except OSError as exc:
@@ -54,10 +64,11 @@ def _write_temp(temp: Path, data: bytes, target: Path) -> None:
     action = "write"
     try:
         try:
-            view = memoryview(data)
-            while view:
-                written = faults.write(fd, view, temp)
-                view = view[written:]
+            for chunk in _chunks(data):
+                view = memoryview(chunk)
+                while view:
+                    written = faults.write(fd, view, temp)
+                    view = view[written:]
             faults.crash_point("after-write:atomic")
             action = "fsync"
             faults.fsync(fd, temp)
@@ -82,8 +93,9 @@ def _fsync_parent(path: Path) -> None:
         raise io_error("fsync of directory", path.parent, exc) from exc
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` atomically and durably; raise E_IO naming the path."""
+def write_atomic(path: Path, data: Content) -> None:
+    """Replace ``path`` with ``data`` (bytes, or chunks streamed in) atomically and durably;
+    raise E_IO naming the path."""
     path = Path(path)
     temp = path.parent / f"{TEMP_PREFIX}{os.getpid()}-{path.name}"
     _write_temp(temp, data, path)
@@ -98,8 +110,8 @@ def write_atomic(path: Path, data: bytes) -> None:
     _fsync_parent(path)
 
 
-def create_exclusive(path: Path, data: bytes) -> None:
-    """Create ``path`` holding ``data`` atomically and durably, only if no file of that name
+def create_exclusive(path: Path, data: Content) -> None:
+    """Create ``path`` holding ``data`` (bytes, or chunks streamed in) atomically and durably, only if no file of that name
     exists: FileExistsError otherwise (E_IO for any other failure), and nothing changed.
 
     The same protocol as :func:`write_atomic`, its last step a hard link instead of a rename:

@@ -5,14 +5,15 @@ with their sizes, reads a key (whole, or a byte range), stats it, writes it — 
 **only if it does not exist yet** (``if_absent``: the one atomic step a writer commits by) —
 and deletes it. :class:`~govern.store.local.LocalStore` keeps keys as files under a folder,
 :class:`~govern.store.memory.MemoryStore` in a dict (for tests); an object store fits the
-same five calls (S3: ListObjectsV2, GetObject with Range, HeadObject, PutObject with
-``If-None-Match: *``, DeleteObject). Formats live in :mod:`govern.format`; the run store on
+same calls (S3: ListObjectsV2, GetObject with Range, HeadObject, PutObject with
+``If-None-Match: *`` — a file streamed by multipart upload —, DeleteObject). Formats live in :mod:`govern.format`; the run store on
 top of a backend in :mod:`govern.runs.run_store`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 
@@ -69,6 +70,13 @@ class Store(Protocol):
         """Store ``data`` at ``key``, atomically (a reader sees the old bytes or the new, never a
         mix) and durably. With ``if_absent``, raise :class:`AlreadyExists` when ``key`` exists:
         of two writers racing for one key, exactly one succeeds."""
+        ...
+
+    def put_file(self, key: str, path: Path, *, if_absent: bool = False) -> None:
+        """Store the bytes of the local file ``path`` at ``key``, as :meth:`put` does
+        (atomically, durably, ``if_absent`` raising :class:`AlreadyExists`), streamed: the
+        file is read in chunks, never whole into memory (a run's payload may be gigabytes).
+        A file that cannot be read is E_IO naming ``path``, and ``key`` is left as it was."""
         ...
 
     def delete(self, key: str) -> None:

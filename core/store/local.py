@@ -10,8 +10,9 @@ import stat
 from collections.abc import Iterator
 from pathlib import Path
 
-from govern.store.atomic import create_exclusive, fsync_directory, io_error, write_atomic
+from govern.store.atomic import Content, create_exclusive, fsync_directory, io_error, write_atomic
 from govern.store.backend import AlreadyExists, KeyNotFound, check_key
+from govern.store.files import file_chunks
 
 
 class LocalStore:
@@ -89,6 +90,15 @@ class LocalStore:
     def put(self, key: str, data: bytes, *, if_absent: bool = False) -> None:
         """Store ``data`` at ``key`` durably; with ``if_absent``, AlreadyExists when it is there
         (a hard link never replaces its target: exactly one of two racing writers wins)."""
+        self._store(key, data, if_absent)
+
+    def put_file(self, key: str, path: Path, *, if_absent: bool = False) -> None:
+        """Store the bytes of the local file ``path`` at ``key`` as :meth:`put` does, copied in
+        chunks into the temporary file the durable-write protocol renames or links into place."""
+        self._store(key, file_chunks(Path(path)), if_absent)
+
+    def _store(self, key: str, data: Content, if_absent: bool) -> None:
+        """The one write path of :meth:`put` and :meth:`put_file`."""
         path = self.path(key)
         self._make_folders(path.parent)
         if not if_absent:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 from govern.store.backend import AlreadyExists, KeyNotFound, check_key
+from govern.store.files import file_chunks
 
 
 class MemoryStore:
@@ -52,6 +54,10 @@ class MemoryStore:
             if if_absent and check_key(key) in self._data:
                 raise AlreadyExists(key)
             self._data[check_key(key)] = bytes(data)
+
+    def put_file(self, key: str, path: Path, *, if_absent: bool = False) -> None:
+        """Store the bytes of the local file ``path`` at ``key`` (they end up in memory anyway)."""
+        self.put(key, b"".join(file_chunks(Path(path))), if_absent=if_absent)
 
     def delete(self, key: str) -> None:
         """Remove ``key`` if present."""
