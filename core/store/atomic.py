@@ -33,7 +33,8 @@ Content = bytes | Iterable[bytes]
 
 def _chunks(data: Content) -> Iterable[bytes]:
     """``data`` as a sequence of chunks."""
-    return (data,) if isinstance(data, bytes) else data
+    # bytearray and memoryview are bytes-like too (and iterable by int: never chunks).
+    return (data,) if isinstance(data, (bytes, bytearray, memoryview)) else data  # type: ignore[return-value]
 
 
 def io_error(action: str, path: os.PathLike[str] | str, exc: OSError, outcome: str = "") -> GovernError:
