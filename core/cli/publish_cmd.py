@@ -27,8 +27,9 @@ class PublishResult(CommandResult):
     published: PublishedRun
 
 
-def published_lines(published: PublishedRun) -> list[str]:
-    """The lines saying what publishing a run did (also ``govern seal --publish``'s)."""
+def published_lines(published: PublishedRun, *, root_line: bool = True) -> list[str]:
+    """The lines saying what publishing a run did (also ``govern seal --publish``'s, which
+    prints the ROOT_SHA256 line itself: ``root_line=False``)."""
     if published.already_published and not published.uploaded:
         return [f"{published.run_id}: already published to {published.target} (ROOT_SHA256 {published.root_sha256})"]
     lines = [
@@ -37,7 +38,7 @@ def published_lines(published: PublishedRun) -> list[str]:
     ]
     if published.already_published:  # another publisher of the very same run committed first
         lines.append(f"{published.run_id}: its seal was put by another publisher of the same run")
-    return [*lines, f"ROOT_SHA256 {published.root_sha256}"]
+    return [*lines, f"ROOT_SHA256 {published.root_sha256}"] if root_line else lines
 
 
 def published_json(published: PublishedRun) -> dict[str, Any]:

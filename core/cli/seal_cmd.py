@@ -36,7 +36,7 @@ def sealed_run_text(result: SealedRunResult) -> list[str]:
     return [
         f"sealed {seal.run_id}: {plural(seal.files, 'file')}, {plural(seal.total_bytes, 'byte')}",
         f"ROOT_SHA256 {seal.root_sha256}",
-        *([] if result.published is None else published_lines(result.published)[:-1]),  # ROOT_SHA256 once
+        *([] if result.published is None else published_lines(result.published, root_line=False)),
     ]
 
 
