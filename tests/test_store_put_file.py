@@ -72,3 +72,20 @@ def test_put_file_of_an_unreadable_file_is_e_io_and_leaves_the_key_alone(tmp_pat
     assert store.get("r/k") == b"old"
     if backend == "local":
         assert sorted(p.name for p in (tmp_path / "store" / "r").iterdir()) == ["k"]
+
+
+def test_abandoned_temporary_files_go_and_live_writers_files_stay(tmp_path):
+    """LocalStore.remove_abandoned_writes: a temporary file of a dead process (a writer killed
+    mid-put) is removed, one of a live process (this one) is left alone, keys are untouched."""
+    import os
+    import subprocess
+    import sys
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
+    store = LocalStore(tmp_path / "store")
+    store.put("run/sub/key", b"data")
+    folder = tmp_path / "store" / "run" / "sub"
+    (folder / f".govern-tmp-{dead.stdout.strip()}.7-key2").write_bytes(b"half")
+    (folder / f".govern-tmp-{os.getpid()}.7-key3").write_bytes(b"in flight")
+    assert store.remove_abandoned_writes("run") == [f"run/sub/.govern-tmp-{dead.stdout.strip()}.7-key2"]
+    assert sorted(p.name for p in folder.iterdir()) == [f".govern-tmp-{os.getpid()}.7-key3", "key"]

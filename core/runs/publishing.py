@@ -37,6 +37,7 @@ from govern.runtime.progress import NO_PROGRESS, Progress
 from govern.seal.verification import verify_run
 from govern.store.backend import AlreadyExists, KeyNotFound, Store
 from govern.store.files import CHUNK_BYTES
+from govern.store.local import LocalStore
 
 #: Uploads in flight at once: object-store requests wait on the network, not on a CPU, so
 #: more threads than cores keep the link busy (restic and rclone default to a handful too).
@@ -127,6 +128,10 @@ def publish_sealed_run(run_dir: Path, runs: RunStore, *, location: str | None = 
                 uploaded, uploaded_bytes, skipped = uploaded + wrote, uploaded_bytes + item.size * wrote, skipped + (not wrote)
                 progress.advance(item.size)
                 faults.crash_point("after-object:publish")
+    if isinstance(backend, LocalStore):
+        # A publish killed mid-put left temporary files in the run's folder: the run must not
+        # be sealed with them beside its files (an object store never shows an unfinished put).
+        backend.remove_abandoned_writes(run_id)
     faults.crash_point("before-seal:publish")
     try:
         backend.put(f"{run_id}/{SEAL_NAME}", seal, if_absent=True)

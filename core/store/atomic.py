@@ -138,6 +138,46 @@ def create_exclusive(path: Path, data: Content) -> None:
 _LEFTOVER = re.compile(re.escape(TEMP_PREFIX) + r"\d+(?:\.\d+)?-(.+)\Z", re.DOTALL)
 
 
+#: A temporary file's name begins with its writer's process id.
+_WRITER = re.compile(re.escape(TEMP_PREFIX) + r"(\d+)(?:\.\d+)?-.", re.DOTALL)
+
+
+def _writer_is_gone(name: str) -> bool:
+    """True when ``name`` is a temporary file of a process that no longer exists on this host."""
+    match = _WRITER.match(name)
+    if match is None:
+        return False
+    try:
+        os.kill(int(match.group(1)), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False  # alive, someone else's
+    return False
+
+
+def remove_abandoned_temps(directory: Path) -> list[str]:
+    """Delete the temporary files under ``directory`` (at any depth) whose writer process has
+    died — what a writer killed mid-write left — and return their paths relative to it.
+    Needs no lock: a live writer's file is never touched (its process id is in the name).
+    The check is by process id on this host, so on a folder shared by several hosts another
+    host's live writer could lose its temporary file (it then fails with E_IO, nothing is
+    corrupted)."""
+    removed = []
+    pending = [Path(directory)]
+    while pending:
+        folder = pending.pop()
+        with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+            for entry in os.scandir(folder):
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append(Path(entry.path))
+                elif entry.is_file(follow_symlinks=False) and _writer_is_gone(entry.name):
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(entry.path)
+                    removed.append(Path(entry.path).relative_to(directory).as_posix())
+    return sorted(removed)
+
+
 def remove_temp_leftovers(directory: Path, names: Iterable[str]) -> list[str]:
     """Delete the temporary files an interrupted :func:`write_atomic` of ``names`` left in
     ``directory``; return what was removed. Call only while holding the workspace lock (a

@@ -10,7 +10,7 @@ import stat
 from collections.abc import Iterator
 from pathlib import Path
 
-from govern.store.atomic import Content, create_exclusive, fsync_directory, io_error, write_atomic
+from govern.store.atomic import Content, create_exclusive, fsync_directory, io_error, remove_abandoned_temps, write_atomic
 from govern.store.backend import AlreadyExists, KeyNotFound, check_key
 from govern.store.files import file_chunks
 
@@ -108,6 +108,12 @@ class LocalStore:
             create_exclusive(path, data)
         except FileExistsError:
             raise AlreadyExists(key) from None
+
+    def remove_abandoned_writes(self, prefix: str) -> list[str]:
+        """Delete the temporary files that writers killed mid-put left under the folder
+        ``prefix`` (an object store never shows an unfinished put; a folder does until this
+        runs); return their keys. Files of live writers are left alone."""
+        return [f"{prefix}/{relative}" for relative in remove_abandoned_temps(self.path(prefix))]
 
     def delete(self, key: str) -> None:
         """Remove ``key`` if present, then the folders it leaves empty (durably)."""
