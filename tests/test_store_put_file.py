@@ -87,5 +87,5 @@ def test_abandoned_temporary_files_go_and_live_writers_files_stay(tmp_path):
     folder = tmp_path / "store" / "run" / "sub"
     (folder / f".govern-tmp-{dead.stdout.strip()}.7-key2").write_bytes(b"half")
     (folder / f".govern-tmp-{os.getpid()}.7-key3").write_bytes(b"in flight")
-    assert store.remove_abandoned_writes("run") == [f"run/sub/.govern-tmp-{dead.stdout.strip()}.7-key2"]
+    assert store.remove_abandoned_writes("run") == (f"run/sub/.govern-tmp-{dead.stdout.strip()}.7-key2",)
     assert sorted(p.name for p in folder.iterdir()) == [f".govern-tmp-{os.getpid()}.7-key3", "key"]

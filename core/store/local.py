@@ -109,11 +109,11 @@ class LocalStore:
         except FileExistsError:
             raise AlreadyExists(key) from None
 
-    def remove_abandoned_writes(self, prefix: str) -> list[str]:
+    def remove_abandoned_writes(self, prefix: str) -> tuple[str, ...]:
         """Delete the temporary files that writers killed mid-put left under the folder
         ``prefix`` (an object store never shows an unfinished put; a folder does until this
         runs); return their keys. Files of live writers are left alone."""
-        return [f"{prefix}/{relative}" for relative in remove_abandoned_temps(self.path(prefix))]
+        return tuple(f"{prefix}/{relative}" for relative in remove_abandoned_temps(self.path(prefix)))
 
     def delete(self, key: str) -> None:
         """Remove ``key`` if present, then the folders it leaves empty (durably)."""
