@@ -109,6 +109,7 @@ def test_command_modules_report_only_through_typed_results():
 COMMAND_RESULTS = {
     "init": "InitResult",
     "seal": "SealedRunResult",
+    "publish": "PublishResult",
     "verify": "VerifyResult",
     "delta build": "DeltaBuildResult",
     "delta show": "DeltaShowResult",
@@ -157,6 +158,7 @@ def _scenarios(root: Path, ws: ScratchWorkspace) -> list[tuple[str, list[str], b
     run_b = ws.runs_root / RUN_B
     return [
         ("seal", ["seal", str(run_b), "--at", AT], False),
+        ("publish", ["publish", RUN_B], True),  # to its own runs root: already published
         ("verify", ["verify", "--all", "--log"], True),
         ("delta build", ["delta", "build", "--dry-run", "--at", AT], True),
         ("delta build", ["delta", "build", "--at", AT], False),
