@@ -208,6 +208,10 @@ def _already_published(backend: Store, run_id: str, seal: bytes, target: str) ->
     is sealed with another (a different run of the same id, never overwritten)."""
     key = f"{run_id}/{SEAL_NAME}"
     try:
+        # A stat first: the usual answer is "absent", and a HEAD says so on every S3 server
+        # (a GET on a bucket nothing was written to yet is NoSuchBucket on some).
+        if backend.stat(key) is None:
+            return False
         stored = backend.get(key, end=len(seal) + 1)
     except KeyNotFound:
         return False
