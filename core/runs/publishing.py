@@ -117,7 +117,10 @@ def publish_sealed_run(run_dir: Path, runs: RunStore, *, location: str | None = 
     if _already_published(backend, run_id, seal, target):
         return outcome(0, 0, objects, True)
     stamps = {item.relpath: _stamp(item) for item in (*payload, *envelope, manifest)}
-    present = dict(backend.list(run_id + "/"))
+    try:
+        present = dict(backend.list(run_id + "/"))  # one listing: what an earlier publish left
+    except OSError as exc:
+        raise _store_io_error(run_id + "/", target, exc) from exc
     uploaded = uploaded_bytes = skipped = 0
     progress.start(total_bytes, f"publishing {run_id}")
     with ThreadPoolExecutor(max_workers=UPLOAD_THREADS, thread_name_prefix="govern-publish") as pool:
