@@ -44,7 +44,7 @@ from govern.format.jsonl import (
 )
 from govern.format.manifest import ManifestEntry, SealCheck
 from govern.host.manager import PluginHost
-from govern.log.delta_log import acknowledged_in, sealed_builds
+from govern.log.delta_log import acknowledged_in, committed_builds
 from govern.log.recorded_snapshots import missing_acknowledged, recorded_snapshot_problems, snapshot_roots
 from govern.runs.run_store import RunStore
 from govern.runtime import gc_pause as collector
@@ -524,7 +524,7 @@ def verify_log(
     checks: list[BuildCheck] = []
     records = 0
     # Sealed builds only: a build run without its seal was never committed (half-published).
-    for run_id in sealed_builds(runs):
+    for run_id in committed_builds(runs):
         check, entry, data = _check_build(chain, runs, run_id, artifact, host, validate, progress)
         checks.append(check)
         if entry is None:
