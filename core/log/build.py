@@ -22,7 +22,7 @@ from govern.config.workspace import Registry, Workspace
 from govern.errors import GovernError, Problem
 from govern.format.envelope import ENVELOPE_NAME, make_envelope
 from govern.format.jsonio import dump_jsonl_line
-from govern.format.heads import GENESIS_SEQ, HeadLink
+from govern.format.heads import GENESIS_SEQ, LOG_FOLDER, HeadLink
 from govern.format.manifest import MANIFEST_NAME, SEAL_NAME
 from govern.format.models import Delta, DeltaRecord, SealedRef
 from govern.host.manager import PluginHost
@@ -231,8 +231,9 @@ class _Planner:
         if base.run_id is None:
             return base, None
         seal = self.runs.read_seal(base.run_id)
+        previous = read_build(seal, self.artifact, self.runs)  # its own damage (a torn log) named first
         check_head_root(seal, root)
-        return base, read_build(seal, self.artifact, self.runs)
+        return base, previous
 
     def check_lands_after(self, previous: BuildContents | None) -> None:
         """A build that appends must land after the latest build: never on it, never before it.
@@ -616,6 +617,11 @@ def remove_stale_staging(runs_root: Path) -> list[str]:
         else:
             path.unlink()
         removed.append(name)
+    for name in staging_names(runs_root / LOG_FOLDER):
+        # A head put cut short before its link: a temporary file, never a head.
+        with contextlib.suppress(FileNotFoundError):
+            (runs_root / LOG_FOLDER / name).unlink()
+        removed.append(f"{LOG_FOLDER}/{name}")
     runs = RunStore.local(runs_root)
     latest = latest_committed(runs)[0].run_id or ""
     for run_id in uncommitted_builds(runs):

@@ -8,7 +8,7 @@ so a reader that kept its position pays one request for "nothing new".
 
 from __future__ import annotations
 
-from govern.errors import GovernError
+from govern.errors import GovernError, Problem
 from govern.format.heads import GENESIS_SEQ, LOG_FOLDER, HeadFormatError, LogHead, head_key, head_seq, parse_head
 from govern.store.backend import KeyNotFound, Store
 
@@ -66,3 +66,33 @@ def unreachable_heads(backend: Store, chain: list[LogHead]) -> list[int]:
     """The sequence numbers of listed heads beyond the chain's first gap."""
     end = chain[-1].seq if chain else GENESIS_SEQ - 1
     return [seq for seq in listed_head_seqs(backend) if seq > end]
+
+
+def chain_problems(backend: Store, build_roots: dict[str, str | None]) -> tuple[int, list[Problem]]:
+    """``verify --log``'s check of the head chain: how many heads, and what is wrong.
+
+    The heads are contiguous from the genesis (no gap, nothing unreachable after one), each
+    links to the head before it (its ``previous`` is that head's seq and run id), and each
+    names a build whose seal has the ROOT_SHA256 the head commits (``build_roots``: each
+    committed build's root as verified; the genesis's build is one of them).
+    """
+    problems: list[Problem] = []
+    try:
+        chain = read_chain(backend)
+    except GovernError as error:
+        return 0, [Problem(error.code, LOG_FOLDER, error.message)]
+    for seq in unreachable_heads(backend, chain):
+        problems.append(Problem("E_LOG_TAMPERED", head_key(seq), f"follows a gap in the head chain (no head {len(chain)})"))
+    for before, head in zip([None, *chain], chain):
+        key = head_key(head.seq)
+        if before is not None and head.previous != before.link:
+            problems.append(Problem("E_LOG_TAMPERED", key, f"links to {head.previous}, the head before it is {before.link}"))
+        if head.run_id is None:
+            continue
+        if head.run_id not in build_roots:
+            problems.append(Problem("E_LOG_TAMPERED", key, f"commits build {head.run_id}, which is not in the runs root"))
+        elif build_roots[head.run_id] != head.root_sha256:
+            problems.append(
+                Problem("E_LOG_TAMPERED", key, f"commits ROOT_SHA256 {head.root_sha256}, build {head.run_id}'s seal has {build_roots[head.run_id]}")
+            )
+    return len(chain), problems

@@ -62,8 +62,9 @@ def read_latest_build(runs: RunStore | Path, artifact: str | None = None) -> Bui
     if latest.run_id is None:
         return None
     seal = store.read_seal(latest.run_id)  # read once: run.json and the log are both checked against it
-    check_head_root(seal, root)
-    return read_build(seal, _declared_artifact(seal, store) if artifact is None else artifact, store)
+    latest_build = read_build(seal, _declared_artifact(seal, store) if artifact is None else artifact, store)
+    check_head_root(seal, root)  # after the build's own damage (a torn log), which is named first
+    return latest_build
 
 
 def log_records(build: BuildContents) -> list[dict[str, Any]]:
