@@ -738,7 +738,13 @@ def _discard_uncommitted(runs: RunStore, plan: BuildPlan, writer_id: str) -> Non
 
 def _discard_build(runs: RunStore, run_id: str) -> None:
     """Best-effort removal of this writer's own build that failed half way (the next build
-    retries it); its seal first, so that it is never seen as a build while it goes."""
+    retries it)."""
     with contextlib.suppress(OSError, GovernError):
-        runs.backend.delete(f"{run_id}/{SEAL_NAME}")
-        runs.remove_unsealed(run_id)
+        remove_uncommitted_build(runs, run_id)
+
+
+def remove_uncommitted_build(runs: RunStore, run_id: str) -> None:
+    """Delete a build run that has no head (never committed): its seal first, so that it is
+    never seen as a sealed run while it goes, then every other file."""
+    runs.backend.delete(f"{run_id}/{SEAL_NAME}")
+    runs.remove_unsealed(run_id)
