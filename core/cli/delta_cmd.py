@@ -154,8 +154,8 @@ def build(
     from govern.log.build import plan_build, remove_stale_staging, write_build
     from govern.runs.listing import LOCK_NAME
     from govern.runtime.clock import resolve_clock
-    from govern.seal.sealing import RESEAL_STAGING_PREFIX
     from govern.runtime.faults import no_lock
+    from govern.seal.sealing import RESEAL_STAGING_PREFIX
     from govern.store.locking import exclusive_lock
 
     state: CliState = ctx.obj

@@ -21,11 +21,12 @@ import attrs
 from govern.config.workspace import Registry, Workspace
 from govern.errors import GovernError, Problem
 from govern.format.envelope import ENVELOPE_NAME, make_envelope
-from govern.format.jsonio import dump_jsonl_line
 from govern.format.heads import GENESIS_SEQ, LOG_FOLDER, HeadLink
+from govern.format.jsonio import dump_jsonl_line
 from govern.format.manifest import MANIFEST_NAME, SEAL_NAME
 from govern.format.models import Delta, DeltaRecord, SealedRef
 from govern.host.manager import PluginHost
+from govern.log.commit import CommitRaceLost, commit_build, ensure_genesis, new_writer_id
 from govern.log.delta_log import (
     ACCEPT_LATE_PARAM,
     ACKNOWLEDGE_MISSING_PARAM,
@@ -40,7 +41,6 @@ from govern.log.delta_log import (
     source_runs,
     uncommitted_builds,
 )
-from govern.log.commit import CommitRaceLost, commit_build, ensure_genesis, new_writer_id
 from govern.log.heads import latest_head, read_head
 from govern.log.planned_records import check_planned_records, check_record_version
 from govern.runs.listing import staging_names
