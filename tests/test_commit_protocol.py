@@ -21,12 +21,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from delta_workspace import DeltaWorkspace, assert_refused, build_id, parse_log
-from helpers import clean_env, govern_executable
-
 from govern.format.heads import HeadFormatError, HeadLink, LogHead, head_key, parse_head
 from govern.log.commit import CommitRaceLost, commit_build
 from govern.store.local import LocalStore
 from govern.store.memory import MemoryStore
+from helpers import clean_env, govern_executable
 
 ARTIFACT = "ALPHA_v0_1.json"
 NO_LOCK = {"GOVERN_FAULT_NO_LOCK": "1"}
