@@ -115,6 +115,7 @@ COMMAND_RESULTS = {
     "diff": "DiffResult",
     "validate": "ValidateResult",
     "repair": "RepairResult",
+    "gc": "GcResult",
     "registry list": "RegistryListResult",
     "registry show": "RegistryShowResult",
     "registry add": "RegistryAddResult",
