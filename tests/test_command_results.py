@@ -168,6 +168,7 @@ def _scenarios(root: Path, ws: ScratchWorkspace) -> list[tuple[str, list[str], b
         ("diff", ["diff", RUN_A, RUN_B], True),
         ("validate", ["validate"], True),
         ("repair", ["repair", "--log", "--dry-run"], True),
+        ("gc", ["gc", "--older-than", "1d", "--dry-run", "--at", AT], True),
         ("registry list", ["registry", "list"], True),
         ("registry show", ["registry", "show", "run_registry"], True),
         ("registry add", ["registry", "add", "extra", "--kind", "sealed", "--artifact", "EXTRA.json", "--dry-run"], True),
