@@ -45,8 +45,8 @@ SCALE = max(1, int(os.environ.get("GOVERN_CRASH_ROUNDS", "1")))
 #: MANIFEST.sha256 written in the staging folder (atomic writes 1-4), then the build published
 #: through the run store: the log, run.json and manifest.json each put if-absent (exclusive
 #: creates 5-7), then MANIFEST.sha256 put if-absent (8), then its head _log/<seq>.json put
-#: if-absent (9) — the commit point. (The genesis head, put by a workspace's first build before
-#: its staging folder, is atomic write 1 of that build only: the first kill below hits it.)
+#: if-absent (9) — the commit point. (The genesis head, put by a workspace's first build just
+#: before it publishes, is exclusive create 5 of that build only; no kill below is aimed at it.)
 BUILD_POINTS = [
     "after-staging:build",
     "after-create:atomic@1",

@@ -650,7 +650,6 @@ def write_build(plan: BuildPlan, workspace: Workspace, host: PluginHost, clock: 
     runs_root = workspace.runs_root
     runs = RunStore.local(runs_root)
     writer_id = new_writer_id()
-    _check_base(runs, plan, writer_id)
     if runs.exists(plan.run_id):
         raise GovernError("E_RUN_EXISTS", f"{runs_root / plan.run_id}: a run of that name already exists; it is never overwritten")
     artifact = workspace.config.workspace.delta_log_artifact
@@ -678,6 +677,7 @@ def write_build(plan: BuildPlan, workspace: Workspace, host: PluginHost, clock: 
         with contextlib.suppress(OSError):
             shutil.rmtree(staging)
     with interrupts.commit_point():  # the publish and the commit, never cut in two by an interrupt
+        _check_base(runs, plan, writer_id)  # nothing uploaded yet: a loss here leaves nothing to take back
         try:
             runs.publish_run(plan.run_id, {artifact: log_bytes}, envelope, manifest, seal)
             crash_point("after-publish:build")
