@@ -25,6 +25,8 @@ class ExitCode(enum.IntEnum):
     USAGE = 2
     #: The workspace is locked by another govern process.
     LOCKED = 3
+    #: Another build committed the delta log's next head first (a lost commit race).
+    RACE_LOST = 3
     #: Interrupted (SIGINT or SIGTERM): 128 + SIGINT, as shells report a Ctrl-C.
     INTERRUPTED = 130
 
@@ -102,10 +104,11 @@ ERROR_CODES: Mapping[str, ErrorCode] = _by_code(
     ErrorCode("E_SIZE_MISMATCH", ExitCode.PROBLEMS, "a file's size differs from the manifest"),
     ErrorCode("E_DIGEST_MISMATCH", ExitCode.PROBLEMS, "a file's SHA-256 differs from the manifest"),
     # delta log
+    ErrorCode("E_COMMIT_RACE_LOST", ExitCode.RACE_LOST, "another build committed the delta log's next head first; this build was taken back"),
     ErrorCode("E_RUN_EXISTS", ExitCode.PROBLEMS, "a run folder of that name already exists; it is never overwritten"),
     ErrorCode("E_HISTORY_CONFLICT", ExitCode.PROBLEMS, "a recorded snapshot changed, a new snapshot is dated before the last recorded one, or the clock went backwards"),
     ErrorCode("E_SNAPSHOT_MISSING", ExitCode.PROBLEMS, "a snapshot the delta log records no longer exists, and no build acknowledged its loss"),
-    ErrorCode("E_STRICT", ExitCode.PROBLEMS, "--strict: unsealed or late runs were found (listed above)"),
+    ErrorCode("E_STRICT", ExitCode.PROBLEMS, "--strict: unsealed or late runs, or uncommitted build runs, were found (listed above)"),
     ErrorCode("E_SNAPSHOT_UNVERIFIED", ExitCode.PROBLEMS, "a snapshot's seal does not verify, or a new snapshot's artifact files differ from its manifest (rerun with --allow-unknown to record it as 'unknown')"),
     ErrorCode("E_RECORD_INVALID", ExitCode.USAGE, "a build planned a delta record that fails the record schema of its version; nothing written"),
     ErrorCode("E_BASIS_UNDECLARED", ExitCode.USAGE, "a plugin answered govern_delta_basis with a basis no plugin declares (govern_delta_bases); nothing written"),

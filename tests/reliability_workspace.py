@@ -12,6 +12,7 @@ complete, the delta log's history intact — the in-process equivalent of
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import signal
 import subprocess
@@ -82,20 +83,22 @@ class ReliabilityWorkspace:
     # ------------------------------------------------------------------ looking at the result
 
     def entries(self) -> list[str]:
-        """Everything in the runs root but the lock file, sorted."""
-        return sorted(name for name in os.listdir(self.runs_root) if name != ".govern.lock")
+        """Everything in the runs root but the lock file and the head folder, sorted."""
+        return sorted(name for name in os.listdir(self.runs_root) if name not in (".govern.lock", "_log"))
 
     def builds(self) -> list[str]:
-        """The delta-log builds, oldest first: build runs with their seal (a build is committed
-        by the put of its MANIFEST.sha256; one without it was never published in full)."""
+        """The delta-log builds, oldest first: sealed build runs a head object names (a build is
+        committed by the put of its head ``_log/<seq>.json`` after its seal)."""
+        heads = sorted((self.runs_root / "_log").glob("[0-9]*.json"))
+        committed = {json.loads(head.read_bytes())["run_id"] for head in heads}
         return [
             name
             for name in self.entries()
-            if name.endswith(BUILD_SUFFIX) and not name.startswith(TEMP_PREFIX) and (self.runs_root / name / "MANIFEST.sha256").is_file()
+            if name in committed and (self.runs_root / name / "MANIFEST.sha256").is_file()
         ]
 
     def half_published(self) -> list[str]:
-        """Build runs without their seal: a publish a crash cut short (the next build removes them)."""
+        """Build runs never committed: a publish or commit a crash cut short (the next build removes them)."""
         return [name for name in self.entries() if name.endswith(BUILD_SUFFIX) and not name.startswith(TEMP_PREFIX) and name not in self.builds()]
 
     def leftovers(self) -> list[str]:

@@ -44,7 +44,9 @@ SCALE = max(1, int(os.environ.get("GOVERN_CRASH_ROUNDS", "1")))
 #: Every crash point a build passes, in order: the log, run.json, manifest.json and
 #: MANIFEST.sha256 written in the staging folder (atomic writes 1-4), then the build published
 #: through the run store: the log, run.json and manifest.json each put if-absent (exclusive
-#: creates 5-7), then MANIFEST.sha256 put if-absent last (8) — the commit point.
+#: creates 5-7), then MANIFEST.sha256 put if-absent (8), then its head _log/<seq>.json put
+#: if-absent (9) — the commit point. (The genesis head, put by a workspace's first build just
+#: before it publishes, is exclusive create 5 of that build only; no kill below is aimed at it.)
 BUILD_POINTS = [
     "after-staging:build",
     "after-create:atomic@1",
@@ -70,6 +72,10 @@ BUILD_POINTS = [
     "after-write:atomic@8",
     "after-replace:atomic@8",
     "after-publish:build",
+    "after-create:atomic@9",
+    "after-write:atomic@9",
+    "after-replace:atomic@9",
+    "after-commit:build",
 ]
 #: Every crash point of sealing a run that has no run.json yet (atomic writes 1-3).
 SEAL_POINTS = [

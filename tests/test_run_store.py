@@ -170,9 +170,9 @@ def test_two_builds_racing_to_commit_one_build_id_one_wins_cleanly(tmp_path):
 
 
 def test_a_half_published_build_is_never_the_latest_build(tmp_path):
-    """A build run left without its MANIFEST.sha256 (a publish cut short) is not a build:
-    ``delta show`` and ``verify --log`` read the build before it, and the next ``delta build``
-    removes it and records the same snapshots again, once."""
+    """A build run left without its MANIFEST.sha256 and its head (a publish cut short, never
+    committed) is not a build: ``delta show`` and ``verify --log`` read the build before it,
+    and the next ``delta build`` removes it and records the same snapshots again, once."""
     ws = DeltaWorkspace.create(tmp_path / "ws", {"alpha": {"kind": "sealed", "artifact": ARTIFACT}})
     ws.run(RUN, {ARTIFACT: '{"v": 1}\n'})
     ws.build_ok(at=build_at(1))
@@ -180,6 +180,7 @@ def test_a_half_published_build_is_never_the_latest_build(tmp_path):
     ws.build_ok(at=build_at(2))
     half = ws.runs / build_id(build_at(2))
     (half / "MANIFEST.sha256").unlink()
+    (ws.runs / "_log" / f"{2:020d}.json").unlink()  # the commit never happened
 
     show = ws.govern("--json", "delta", "show", "--registry", "alpha")
     assert show.returncode == 0, show.stderr

@@ -92,6 +92,10 @@ def delta_build_json(result: DeltaBuildResult) -> dict[str, Any]:
     return data
 
 
+#: How many times ``delta build --retry`` plans again after losing the commit race.
+RACE_RETRIES = 5
+
+
 @delta_app.command("build", short_help="Append the records of every new snapshot transition")
 def build(
     ctx: typer.Context,
@@ -129,6 +133,12 @@ def build(
     strict: Annotated[
         bool, typer.Option("--strict", help="Exit 1 (E_STRICT, after the summary) when there are unsealed or late runs (for CI).")
     ] = False,
+    retry: Annotated[
+        bool,
+        typer.Option(
+            "--retry", help=f"When another build commits first (E_COMMIT_RACE_LOST), rebuild on the new head (up to {RACE_RETRIES} times)."
+        ),
+    ] = False,
 ) -> None:
     """Append the records of every new snapshot transition to the delta log, as a new sealed run.
 
@@ -138,10 +148,13 @@ def build(
     is acknowledged (--acknowledge-missing RUN --reason TEXT); exit 1, nothing written. A late
     snapshot (ordered before its registry's last recorded one) is reported, not recorded,
     and blocks nothing; --accept-late RUN --reason TEXT records it as the next transition.
+    Another build committing first exits 3 (E_COMMIT_RACE_LOST), this one taken back; with
+    --retry the build is planned again on the new head.
     """
     from govern.log.build import plan_build, remove_stale_staging, write_build
     from govern.runs.listing import LOCK_NAME
     from govern.runtime.clock import resolve_clock
+    from govern.runtime.faults import no_lock
     from govern.seal.sealing import RESEAL_STAGING_PREFIX
     from govern.store.locking import exclusive_lock
 
@@ -152,25 +165,36 @@ def build(
     root = None
     # A dry run only reads sealed (immutable) runs, so it takes no lock: locking would create
     # the runs root and the lock file, or rewrite the holder's pid in it — a dry run writes nothing.
-    lock = contextlib.nullcontext() if dry_run else exclusive_lock(workspace.runs_root / LOCK_NAME, state.lock_timeout)
+    # Without the lock (GOVERN_FAULT_NO_LOCK, tests), debris is left for 'govern gc': only the
+    # lock makes it safe to remove, as a build run without its head may be one being committed.
+    unlocked = dry_run or no_lock()
+    lock = contextlib.nullcontext() if unlocked else exclusive_lock(workspace.runs_root / LOCK_NAME, state.lock_timeout)
     with lock:
-        if not dry_run:
+        if not unlocked:
             for name in remove_stale_staging(workspace.runs_root):
                 what = "reseal" if name.startswith(RESEAL_STAGING_PREFIX) else "build"
                 state.output.warn(f"removed {name}: staging folder left by an interrupted {what}")
-        plan = plan_build(
-            workspace,
-            host,
-            clock=clock,
-            allow_unknown=allow_unknown,
-            only=registry,
-            accept_late=accept_late or (),
-            acknowledge_missing=acknowledge_missing or (),
-            reason=reason,
-        )
-        if not plan.up_to_date and not dry_run:
-            with state.output.progress() as progress:
-                root = write_build(plan, workspace, host, clock, progress)
+        for attempt in range(RACE_RETRIES + 1):
+            plan = plan_build(
+                workspace,
+                host,
+                clock=clock,
+                allow_unknown=allow_unknown,
+                only=registry,
+                accept_late=accept_late or (),
+                acknowledge_missing=acknowledge_missing or (),
+                reason=reason,
+            )
+            if plan.up_to_date or dry_run:
+                break
+            try:
+                with state.output.progress() as progress:
+                    root = write_build(plan, workspace, host, clock, progress)
+                break
+            except GovernError as error:
+                if error.code != "E_COMMIT_RACE_LOST" or not retry or attempt == RACE_RETRIES:
+                    raise
+                state.output.warn(f"{error.message}: retrying on the new head ({attempt + 1} of {RACE_RETRIES})")
     for run_id in plan.unsealed_runs:
         state.output.warn(f"{run_id}: unsealed (no MANIFEST.sha256): not a snapshot yet; seal it, or --allow-unknown for legacy folders")
     for outcome in plan.outcomes:

@@ -74,6 +74,9 @@ class VerifyResult(CommandResult):
     runs_asked: bool
     recorded: RecordedSnapshotsCheck | None = None
     log: LogVerification | None = None
+    #: With --all: delta-log build runs that were never committed (no head, or no seal):
+    #: leftovers of a lost race or a crash, reported, removed by ``govern gc``.
+    uncommitted_builds: tuple[str, ...] | None = None
 
     @property
     def verified(self) -> int:
@@ -100,6 +103,9 @@ def verify(
     ] = None,
     all_runs: Annotated[bool, typer.Option("--all", help="Verify every run under the workspace's runs root.")] = False,
     log: Annotated[bool, typer.Option("--log", help="Verify the delta log's append-only history.")] = False,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="With --all, exit 1 (E_STRICT, after the report) when uncommitted build runs are left over.")
+    ] = False,
 ) -> None:
     """Verify sealed runs: the seal, the manifest, and every file's size and SHA-256.
 
@@ -107,7 +113,9 @@ def verify(
     With --all, folders without a seal are listed as unsealed (a warning: they may still be
     being written) and are not failures; and every snapshot the delta log records must still
     exist with its recorded manifest hash (E_SNAPSHOT_MISSING, E_HISTORY_CONFLICT), unless a
-    build acknowledged its loss.
+    build acknowledged its loss. Delta-log build runs never committed (no head object: a lost
+    race or a crash) are listed as leftovers — a warning, a failure only with --strict;
+    'govern gc --older-than D' removes them.
 
     With --log, also prove the delta log was never rewritten: every build's log begins with
     the previous build's log byte for byte, every line is a canonical, schema-valid record
@@ -115,7 +123,12 @@ def verify(
     manifest hash recorded for it.
     """
     state: CliState = ctx.obj
-    state.output.show(run_verify(state, list(run_dirs or []), all_runs, log))
+    result = run_verify(state, list(run_dirs or []), all_runs, log)
+    state.output.show(result)
+    if strict and result.uncommitted_builds:
+        from govern.cli.strict import fail_if_strict
+
+        fail_if_strict(0, 0, len(result.uncommitted_builds))
 
 
 def run_verify(state: CliState, run_dirs: list[Path], all_runs: bool, log: bool) -> VerifyResult:
@@ -148,11 +161,22 @@ def run_verify(state: CliState, run_dirs: list[Path], all_runs: bool, log: bool)
                     reseal_staged=not check.ok and reseal_staging(run_dir).exists(),
                 )
             )
-    recorded = None
+    recorded = leftovers = None
     if all_runs:
+        from govern.log.delta_log import uncommitted_builds
+
         # The seals just checked are not read again: their roots are handed over.
         recorded = _verify_recorded_snapshots(state, {run.run_id: run.root_sha256 for run in runs})
-    return VerifyResult(tuple(runs), runs_asked=bool(targets or all_runs), recorded=recorded, log=_verify_log(state) if log else None)
+        leftovers = tuple(uncommitted_builds(_workspace(state).runs_root))
+        for run_id in leftovers:
+            state.output.warn(f"{run_id}: a delta-log build run never committed (no head object): a leftover; 'govern gc --older-than D' removes it")
+    return VerifyResult(
+        tuple(runs),
+        runs_asked=bool(targets or all_runs),
+        recorded=recorded,
+        log=_verify_log(state) if log else None,
+        uncommitted_builds=leftovers,
+    )
 
 
 def _verify_recorded_snapshots(state: CliState, roots: dict[str, str | None]) -> RecordedSnapshotsCheck:
@@ -214,6 +238,11 @@ def _log_text(log: LogVerification) -> list[str]:
         else:
             lines.append(OkLine(f"OK      {build.run_id}  {plural(build.records, 'record')}  ROOT_SHA256 {build.root_sha256}"))
     lines.extend(f"  {p}" for p in log.snapshot_problems)
+    if log.head_problems:
+        lines.append(f"FAILED  head chain  {plural(len(log.head_problems), 'problem')}")
+        lines.extend(f"  {p}" for p in log.head_problems)
+    elif log.heads:
+        lines.append(OkLine(f"OK      head chain  _log/ genesis and {plural(log.heads - 1, 'commit')}, linked, each matching its build's seal"))
     lines.extend(f"  lost (acknowledged): {where}" for where in log.acknowledged_missing)
     status = "intact" if log.ok else "NOT intact"
     lines.append(f"delta log {status}: {plural(len(log.builds), 'build')}, {plural(log.records, 'record')}")
@@ -235,6 +264,8 @@ def verify_json(result: VerifyResult) -> dict[str, Any]:
             "problems": [problem_json(p) for p in result.recorded.problems],
             "acknowledged_missing": list(result.recorded.acknowledged_missing),
         }
+    if result.uncommitted_builds is not None:
+        data["uncommitted_builds"] = list(result.uncommitted_builds)
     if result.log is not None:
         log = result.log
         data["log"] = {
@@ -251,6 +282,8 @@ def verify_json(result: VerifyResult) -> dict[str, Any]:
             ],
             "snapshot_problems": [problem_json(p) for p in log.snapshot_problems],
             "acknowledged_missing": list(log.acknowledged_missing),
+            "heads": log.heads,
+            "head_problems": [problem_json(p) for p in log.head_problems],
         }
     return data
 

@@ -21,10 +21,12 @@ import attrs
 from govern.config.workspace import Registry, Workspace
 from govern.errors import GovernError, Problem
 from govern.format.envelope import ENVELOPE_NAME, make_envelope
+from govern.format.heads import GENESIS_SEQ, LOG_FOLDER, HeadLink
 from govern.format.jsonio import dump_jsonl_line
 from govern.format.manifest import MANIFEST_NAME, SEAL_NAME
 from govern.format.models import Delta, DeltaRecord, SealedRef
 from govern.host.manager import PluginHost
+from govern.log.commit import CommitRaceLost, commit_build, ensure_genesis, new_writer_id
 from govern.log.delta_log import (
     ACCEPT_LATE_PARAM,
     ACKNOWLEDGE_MISSING_PARAM,
@@ -33,12 +35,13 @@ from govern.log.delta_log import (
     BuildState,
     RegistryState,
     build_run_id,
-    half_published_builds,
-    is_build_run,
+    check_head_root,
+    latest_committed,
     read_build,
-    sealed_builds,
     source_runs,
+    uncommitted_builds,
 )
+from govern.log.heads import latest_head, read_head
 from govern.log.planned_records import check_planned_records, check_record_version
 from govern.runs.listing import staging_names
 from govern.runs.payloads import payload_checked
@@ -121,6 +124,8 @@ class BuildPlan:
     acknowledged_missing: tuple[OperatorDecision, ...] = ()
     #: Records whose snapshot's artifact files were hashed against its manifest when planned.
     payloads_hashed: int = 0
+    #: The head the build commits after (docs/object-storage.md, "The commit protocol").
+    base: HeadLink = HeadLink(GENESIS_SEQ, None)
 
     @property
     def up_to_date(self) -> bool:
@@ -219,13 +224,16 @@ class _Planner:
                 recorded.extend(run for run in [self.views.get(last.run_id)] if run is not None)
         read_run_seals([*new_runs, *recorded])
 
-    def previous_build(self, run_ids: Iterable[str]) -> BuildContents | None:
-        """The latest build among ``run_ids``: a sealed build run (one without its seal was
-        never committed, and is never taken for the latest build)."""
-        builds = [run_id for run_id in run_ids if is_build_run(run_id) and self.runs.is_sealed(run_id)]
-        if not builds:
-            return None
-        return read_build(self.runs.read_seal(builds[-1]), self.artifact, self.runs)
+    def previous_build(self) -> tuple[HeadLink, BuildContents | None]:
+        """The head the build commits after, and the latest build: the one that head names
+        (a build run without a head or a seal was never committed, and is never taken for it)."""
+        base, root = latest_committed(self.runs)
+        if base.run_id is None:
+            return base, None
+        seal = self.runs.read_seal(base.run_id)
+        previous = read_build(seal, self.artifact, self.runs)  # its own damage (a torn log) named first
+        check_head_root(seal, root)
+        return base, previous
 
     def check_lands_after(self, previous: BuildContents | None) -> None:
         """A build that appends must land after the latest build: never on it, never before it.
@@ -454,7 +462,7 @@ def plan_build(
     reason = reason.strip() if reason else None
     planner = _Planner(workspace, host, clock, allow_unknown, accept_late=accept, reason=reason)
     run_ids = planner.runs.list_runs().names
-    previous = planner.previous_build(run_ids)
+    base, previous = planner.previous_build()
     planner.acknowledged = _losses_to_acknowledge(workspace, previous, acknowledge)
     previous_state = previous.state if previous else BuildState()
     examined_before = set(previous_state.runs_examined)
@@ -558,6 +566,7 @@ def plan_build(
         accepted_late=tuple(sorted(planner.accepted, key=lambda d: (d.registry_id, d.run_id))),
         acknowledged_missing=acknowledged,
         payloads_hashed=planner.payloads_hashed,
+        base=base,
     )
 
 
@@ -608,12 +617,18 @@ def remove_stale_staging(runs_root: Path) -> list[str]:
         else:
             path.unlink()
         removed.append(name)
+    for name in staging_names(runs_root / LOG_FOLDER):
+        # A head put cut short before its link: a temporary file, never a head.
+        with contextlib.suppress(FileNotFoundError):
+            (runs_root / LOG_FOLDER / name).unlink()
+        removed.append(f"{LOG_FOLDER}/{name}")
     runs = RunStore.local(runs_root)
-    latest = (sealed_builds(runs) or [""])[-1]
-    for run_id in half_published_builds(runs):
-        # An unsealed build older than the latest build is not a crashed publish (a build
-        # lands after the latest one): left for 'govern verify' to report, never deleted.
-        if run_id > latest and runs.remove_unsealed(run_id):
+    latest = latest_committed(runs)[0].run_id or ""
+    for run_id in uncommitted_builds(runs):
+        # An uncommitted build older than the latest build is not a crashed publish (a build
+        # lands after the latest one): left for 'govern gc', never deleted here.
+        if run_id > latest:
+            _discard_build(runs, run_id)
             removed.append(run_id)
     return removed
 
@@ -623,14 +638,18 @@ def write_build(plan: BuildPlan, workspace: Workspace, host: PluginHost, clock: 
 
     The build is sealed in a hidden staging folder (the seal plugin seals a local folder),
     then published through the run store (:meth:`RunStore.publish_run`): the log, run.json and
-    manifest.json, then MANIFEST.sha256 put ``if_absent`` — the commit. Of two writers
-    committing one build id exactly one succeeds; the other gets E_RUN_EXISTS and leaves
-    nothing. A failure before the end (E_IO, a plugin error) takes the build back, so the runs
-    root is left as it was; a crash leaves at most a staging folder or a build without its
-    seal (never a build), which the next build removes (:func:`remove_stale_staging`).
+    manifest.json, then MANIFEST.sha256 put ``if_absent``; then it is committed by the put
+    ``if_absent`` of its head after ``plan.base`` (:mod:`govern.log.commit`). Of two writers
+    publishing one build id exactly one succeeds (the other gets E_RUN_EXISTS); of two
+    writers committing after one head exactly one succeeds: the other takes its run back and
+    gets E_COMMIT_RACE_LOST. A failure before the end (E_IO, a plugin error) takes the build
+    back, so the runs root is left as it was; a crash leaves at most a staging folder or a
+    build run without its seal or head (never a build), which the next build removes
+    (:func:`remove_stale_staging`) or ``govern gc`` does.
     """
     runs_root = workspace.runs_root
     runs = RunStore.local(runs_root)
+    writer_id = new_writer_id()
     if runs.exists(plan.run_id):
         raise GovernError("E_RUN_EXISTS", f"{runs_root / plan.run_id}: a run of that name already exists; it is never overwritten")
     artifact = workspace.config.workspace.delta_log_artifact
@@ -657,19 +676,45 @@ def write_build(plan: BuildPlan, workspace: Workspace, host: PluginHost, clock: 
     finally:
         with contextlib.suppress(OSError):
             shutil.rmtree(staging)
-    with interrupts.commit_point():  # the publish, never cut in two by an interrupt
+    with interrupts.commit_point():  # the publish and the commit, never cut in two by an interrupt
+        _check_base(runs, plan, writer_id)  # nothing uploaded yet: a loss here leaves nothing to take back
         try:
             runs.publish_run(plan.run_id, {artifact: log_bytes}, envelope, manifest, seal)
+            crash_point("after-publish:build")
+            commit_build(runs.backend, plan.base, plan.run_id, result.root_sha256, writer_id, plan.created_utc)
+        except CommitRaceLost as lost:
+            _discard_build(runs, plan.run_id)  # nothing of a lost build stays visible
+            raise _race_lost(lost) from None
         except GovernError as error:
             if error.code != "E_RUN_EXISTS":  # another writer's build: never ours to take back
-                _discard_build(runs, plan.run_id)
+                _discard_uncommitted(runs, plan, writer_id)
             raise
         except BaseException:
             # Nothing is reported written unless all of it is durable: take the build back.
-            _discard_build(runs, plan.run_id)
+            _discard_uncommitted(runs, plan, writer_id)
             raise
-        crash_point("after-publish:build")
+        crash_point("after-commit:build")
     return result.root_sha256
+
+
+def _check_base(runs: RunStore, plan: BuildPlan, writer_id: str) -> None:
+    """Before uploading anything: put the genesis head when the runs root has none yet (naming
+    the build the plan continues), and make sure no build was committed since the plan was
+    made — else E_COMMIT_RACE_LOST now, with nothing uploaded."""
+    previous_root = plan.previous.root_sha256 if plan.previous else None
+    ensure_genesis(runs.backend, plan.base.run_id, previous_root, writer_id, plan.created_utc)
+    latest = latest_head(runs.backend, plan.base.seq)
+    if latest is not None and latest.link != plan.base:
+        raise _race_lost(CommitRaceLost(latest))
+
+
+def _race_lost(lost: CommitRaceLost) -> GovernError:
+    """E_COMMIT_RACE_LOST naming the build that committed first."""
+    return GovernError(
+        "E_COMMIT_RACE_LOST",
+        f"another build committed first: {lost.winner.run_id} at seq {lost.winner.seq}; "
+        "this build was taken back ('govern delta build --retry' rebuilds on the new head)",
+    )
 
 
 @contextlib.contextmanager
@@ -681,9 +726,25 @@ def _io_step(action: str, path: Path) -> Iterator[None]:
         raise io_error(action, path, exc, "the build was not written") from exc
 
 
+def _discard_uncommitted(runs: RunStore, plan: BuildPlan, writer_id: str) -> None:
+    """Take back this writer's build after a failure, unless its head is there: a put whose
+    answer was lost may have committed it, and a committed build is never removed."""
+    there = None
+    with contextlib.suppress(Exception):
+        there = read_head(runs.backend, plan.base.seq + 1)
+    if there is None or there.writer_id != writer_id:
+        _discard_build(runs, plan.run_id)
+
+
 def _discard_build(runs: RunStore, run_id: str) -> None:
     """Best-effort removal of this writer's own build that failed half way (the next build
-    retries it); its seal first, so that it is never seen as a build while it goes."""
+    retries it)."""
     with contextlib.suppress(OSError, GovernError):
-        runs.backend.delete(f"{run_id}/{SEAL_NAME}")
-        runs.remove_unsealed(run_id)
+        remove_uncommitted_build(runs, run_id)
+
+
+def remove_uncommitted_build(runs: RunStore, run_id: str) -> None:
+    """Delete a build run that has no head (never committed): its seal first, so that it is
+    never seen as a sealed run while it goes, then every other file."""
+    runs.backend.delete(f"{run_id}/{SEAL_NAME}")
+    runs.remove_unsealed(run_id)

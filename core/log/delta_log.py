@@ -18,10 +18,12 @@ import attrs
 
 from govern.errors import GovernError
 from govern.format.envelope import ENVELOPE_NAME
+from govern.format.heads import GENESIS_SEQ, HeadLink
 from govern.format.jsonio import StrictJSONError, loads_strict
 from govern.format.jsonl import TORN_LAST_LINE, TornLineError, complete_length, parse_jsonl
 from govern.format.manifest import ManifestEntry, SealCheck
 from govern.format.models import SealedRef
+from govern.log.heads import latest_head, read_chain
 from govern.runs.run_store import RunStore, as_run_store
 from govern.runs.views import RunView
 from govern.store.backend import KeyNotFound
@@ -63,13 +65,36 @@ def build_run_id(clock_text: str) -> str:
     return f"{date}__{time.replace(':', '')}__{BUILD_SLUG}"
 
 
-def sealed_builds(runs: RunStore | Path) -> list[str]:
-    """The run ids of every build of the log, oldest first. A build is committed by the put of
-    its seal, so a build run without MANIFEST.sha256 — one whose publishing was cut short, or
-    is under way — is not a build: it is never taken for the latest build
-    (:func:`half_published_builds` names them)."""
+def committed_builds(runs: RunStore | Path) -> list[str]:
+    """The run ids of every committed build of the log, oldest first.
+
+    A build is committed by its head object (:mod:`govern.log.commit`): the builds are those
+    the head chain names, after the builds made before the chain began — sealed build runs up
+    to the one the genesis head names. A runs root without a genesis (every workspace made
+    before heads existed, until its next build) keeps the old rule: every sealed build run is
+    a build. A build run without a head (or without a seal) is an uncommitted leftover, never
+    read as a build (:func:`uncommitted_builds`).
+    """
     store = as_run_store(runs)
-    return [run_id for run_id in store.list_runs().names if is_build_run(run_id) and store.is_sealed(run_id)]
+    chain = read_chain(store.backend)
+    names = store.list_runs().names
+    if chain:
+        genesis = chain[0].run_id or ""
+        names = tuple(run_id for run_id in names if run_id <= genesis)
+    before_chain = [run_id for run_id in names if is_build_run(run_id) and store.is_sealed(run_id)]
+    return before_chain + [head.run_id for head in chain[1:] if head.run_id is not None]
+
+
+def latest_committed(runs: RunStore | Path) -> tuple[HeadLink, str | None]:
+    """Where the next build commits from: the latest head's link and the ROOT_SHA256 it names
+    (probing upward from a listing of ``_log/``). Without a head chain, the latest sealed build
+    run, as the genesis head the next build writes will name it (its hash read from its seal)."""
+    store = as_run_store(runs)
+    head = latest_head(store.backend)
+    if head is not None:
+        return head.link, head.root_sha256
+    builds = committed_builds(store)
+    return HeadLink(GENESIS_SEQ, builds[-1] if builds else None), None
 
 
 def source_runs(runs: RunStore | Path, run_ids: Sequence[str] | None = None) -> list[RunView]:
@@ -80,15 +105,17 @@ def source_runs(runs: RunStore | Path, run_ids: Sequence[str] | None = None) -> 
     return [RunView(run_id, store) for run_id in names if not is_build_run(run_id)]
 
 
-def half_published_builds(runs: RunStore | Path) -> list[str]:
-    """Build runs without a seal (never builds), oldest first."""
+def uncommitted_builds(runs: RunStore | Path) -> list[str]:
+    """Build runs that are not committed builds (no head, or no seal): leftovers of a lost race
+    or a crash, never builds; oldest first (``govern gc`` removes them)."""
     store = as_run_store(runs)
-    return [run_id for run_id in store.list_runs().names if is_build_run(run_id) and not store.is_sealed(run_id)]
+    committed = set(committed_builds(store))
+    return [run_id for run_id in store.list_runs().names if is_build_run(run_id) and run_id not in committed]
 
 
 def list_builds(runs_root: Path) -> list[Path]:
-    """The folders of every build under the local ``runs_root``, oldest first (:func:`sealed_builds`)."""
-    return [Path(runs_root) / run_id for run_id in sealed_builds(runs_root)]
+    """The folders of every build under the local ``runs_root``, oldest first (:func:`committed_builds`)."""
+    return [Path(runs_root) / run_id for run_id in committed_builds(runs_root)]
 
 
 @attrs.frozen
@@ -193,6 +220,16 @@ def _runs_of(seal: SealCheck, runs: RunStore | None) -> RunStore:
     if seal.run_dir is None:
         raise ValueError(f"{seal.run_id}: read through a store; pass it")
     return RunStore.local(seal.run_dir.parent)
+
+
+def check_head_root(seal: SealCheck, expected: str | None) -> None:
+    """E_LOG_TAMPERED when the build's seal is not the one its head committed (``expected``:
+    the head's ROOT_SHA256; None for a build before the head chain, which has no head)."""
+    if expected is not None and seal.root_sha256 != expected:
+        raise GovernError(
+            "E_LOG_TAMPERED",
+            f"delta-log build {seal.run_id}: its head commits ROOT_SHA256 {expected}, its seal has {seal.root_sha256}",
+        )
 
 
 def torn_tail_offset(data: bytes, entry: ManifestEntry) -> int | None:

@@ -18,7 +18,13 @@ from govern.errors import GovernError, Problem
 from govern.format.envelope import ENVELOPE_NAME
 from govern.format.jsonio import StrictJSONError, loads_strict
 from govern.format.manifest import SealCheck
-from govern.log.delta_log import BuildContents, is_build_run, parse_log_lines, read_build, sealed_builds
+from govern.log.delta_log import (
+    BuildContents,
+    is_build_run,
+    latest_committed,
+    parse_log_lines,
+    read_build,
+)
 from govern.runs.run_store import RunStore, as_run_store
 
 #: run id -> registry id -> the manifest hash recorded for that snapshot (None: recorded as an
@@ -46,15 +52,17 @@ def read_latest_build(runs: RunStore | Path, artifact: str | None = None) -> Bui
     """The latest build's log and state, checked against its seal; None before the first build.
 
     ``runs`` is the run store (or the local runs root); ``artifact`` the log's file name
-    (default: the name the build's run.json declares). Only a sealed build counts: a build run
-    without its seal (half-published) is never the latest build. Raises E_LOG_* when the
+    (default: the name the build's run.json declares). Only a committed build counts (the latest head's): a
+    build run without its head or its seal is never the latest build. Raises E_LOG_* when the
     latest build cannot be trusted.
     """
     store = as_run_store(runs)
-    builds = sealed_builds(store)
-    if not builds:
+    latest, _ = latest_committed(store)
+    if latest.run_id is None:
         return None
-    seal = store.read_seal(builds[-1])  # read once: run.json and the log are both checked against it
+    seal = store.read_seal(latest.run_id)  # read once: run.json and the log are both checked against it
+    # The head's ROOT_SHA256 is held against the seal by 'verify --log' and by the next build,
+    # not here: reading the log needs the build's own checks only.
     return read_build(seal, _declared_artifact(seal, store) if artifact is None else artifact, store)
 
 

@@ -44,7 +44,8 @@ from govern.format.jsonl import (
 )
 from govern.format.manifest import ManifestEntry, SealCheck
 from govern.host.manager import PluginHost
-from govern.log.delta_log import acknowledged_in, sealed_builds
+from govern.log.delta_log import acknowledged_in, committed_builds
+from govern.log.heads import chain_problems
 from govern.log.recorded_snapshots import missing_acknowledged, recorded_snapshot_problems, snapshot_roots
 from govern.runs.run_store import RunStore
 from govern.runtime import gc_pause as collector
@@ -79,11 +80,15 @@ class LogVerification:
     #: ``registry @ run`` of each recorded snapshot that no longer exists, its loss
     #: acknowledged by a build (``--acknowledge-missing``): known, not a failure.
     acknowledged_missing: tuple[str, ...] = ()
+    #: How many head objects the chain holds (0: a runs root from before heads), and what is
+    #: wrong with it (:func:`govern.log.heads.chain_problems`).
+    heads: int = 0
+    head_problems: tuple[Problem, ...] = ()
 
     @property
     def ok(self) -> bool:
         """True when nothing is wrong."""
-        return not self.snapshot_problems and all(not b.problems for b in self.builds)
+        return not self.snapshot_problems and not self.head_problems and all(not b.problems for b in self.builds)
 
 
 class _Chain:
@@ -523,8 +528,8 @@ def verify_log(
     chain = _Chain(functools.partial(snapshot_roots, runs))
     checks: list[BuildCheck] = []
     records = 0
-    # Sealed builds only: a build run without its seal was never committed (half-published).
-    for run_id in sealed_builds(runs):
+    # Committed builds only: a build run without its head or seal was never committed.
+    for run_id in committed_builds(runs):
         check, entry, data = _check_build(chain, runs, run_id, artifact, host, validate, progress)
         checks.append(check)
         if entry is None:
@@ -535,7 +540,8 @@ def verify_log(
         chain.previous_build = {"run_id": check.run_id, "manifest_sha256": check.root_sha256 or ""}
     snapshot_problems = _check_recorded_snapshots(chain)
     lost = missing_acknowledged(chain.recorded, chain.roots, chain.acknowledged)
-    return LogVerification(tuple(checks), tuple(snapshot_problems), records, tuple(lost))
+    heads, head_problems = chain_problems(runs.backend, {check.run_id: check.root_sha256 for check in checks})
+    return LogVerification(tuple(checks), tuple(snapshot_problems), records, tuple(lost), heads, tuple(head_problems))
 
 
 #: The recorded snapshots' seals are shared with a forked process only from this many runs on.

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import attrs
 
+from govern.format.heads import LOG_FOLDER
 from govern.format.paths import is_run_id
 from govern.store.atomic import TEMP_PREFIX
 from govern.store.local import LocalStore
@@ -49,13 +50,13 @@ def staging_names(runs_root: Path) -> list[str]:
 def runs_listing(root: Path | None, level: Iterable[tuple[str, bool]]) -> RunsListing:
     """Classify the top level of a runs root (each name, and whether it is a folder): folders
     named like a run id are runs, sorted by run id; govern's own staging names go in
-    ``staging``; the lock file is skipped silently; anything else is ``ignored`` (so a command
+    ``staging``; the lock file and the delta log's head folder (``_log``) are skipped silently; anything else is ``ignored`` (so a command
     can say so)."""
     names: list[str] = []
     ignored: list[str] = []
     staging: list[str] = []
     for name, is_folder in level:
-        if name == LOCK_NAME:
+        if name in (LOCK_NAME, LOG_FOLDER):
             continue
         if name.startswith(TEMP_PREFIX):
             staging.append(name)

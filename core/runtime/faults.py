@@ -17,7 +17,13 @@ environment (:mod:`govern.runtime.environment`):
     (:func:`write`, :func:`fsync`, :func:`replace`) fail with ``OSError(ERRNO)`` — e.g.
     ``fsync:2:EIO`` or ``write:1:ENOSPC`` — exactly as the kernel would report it.
 
-With neither set, each hook costs one environment lookup next to a system call. The crash
+``GOVERN_FAULT_NO_LOCK=1``
+    ``delta build`` takes no workspace lock (and so removes no debris, which only the lock
+    makes safe): it acts as a builder on another host, sharing no lock with the others — as
+    on object storage — so that the race tests race on a local runs root and prove that the
+    head commit alone keeps one build per sequence number (:func:`no_lock`).
+
+With none set, each hook costs one environment lookup next to a system call. The crash
 harness (``tests/test_crash_safety.py``) and the I/O-fault tests (``tests/test_io_faults.py``)
 drive them; ``docs/reliability.md`` says which promise each proves.
 """
@@ -34,6 +40,7 @@ from govern.runtime import environment
 FAULT_ENV = "GOVERN_FAULT"
 FAULT_ACTION_ENV = "GOVERN_FAULT_ACTION"
 FAULT_IO_ENV = "GOVERN_FAULT_IO"
+NO_LOCK_ENV = "GOVERN_FAULT_NO_LOCK"
 
 #: The crash points govern passes through, in the order a command reaches them.
 CRASH_POINTS: dict[str, str] = {
@@ -48,7 +55,8 @@ CRASH_POINTS: dict[str, str] = {
     "after-staging:build": "delta build: the staging folder exists, empty",
     "after-write:build": "delta build: the log is written in the staging folder, not yet sealed",
     "before-publish:build": "delta build: the staging folder is sealed and read back, nothing published yet",
-    "after-publish:build": "delta build: the build is published, its seal put last (the commit point), nothing reported yet",
+    "after-publish:build": "delta build: the build run is published, its seal put last, its head not yet (not committed)",
+    "after-commit:build": "delta build: the build's head is put (the commit point), nothing reported yet",
     "after-object:publish": "publish: one more object of the run is in the store (@N: the Nth), its seal not yet",
     "before-seal:publish": "publish: every object but MANIFEST.sha256 is in the store, the seal not yet put",
     "after-backup:repair": "repair --log: the backup is written, the log not yet truncated",
@@ -123,3 +131,8 @@ def replace(source: os.PathLike[str] | str, target: os.PathLike[str] | str) -> N
     """``os.replace(source, target)``, unless a fault is injected."""
     _inject("replace", target)
     os.replace(source, target)
+
+
+def no_lock() -> bool:
+    """True when ``GOVERN_FAULT_NO_LOCK=1`` asks a builder to take no workspace lock (tests only)."""
+    return environment.current().get(NO_LOCK_ENV) == "1"
