@@ -119,7 +119,8 @@ class Workspace:
         :meth:`run_store`)."""
         if not self.runs_root_is_local:
             raise GovernError(
-                "E_USAGE", f"{self.config_path}: workspace.runs_root = {self.runs_location!r}: this command needs a local runs root"
+                "E_USAGE",
+                f"{self.config_path}: workspace.runs_root = {self.runs_location!r}: this command needs a local runs root",
             )
         return self.root / self.config.workspace.runs_root
 
@@ -127,6 +128,15 @@ class Workspace:
     def runs_location(self) -> str:
         """The runs root as configured: a path relative to the workspace, or ``s3://bucket/prefix``."""
         return self.config.workspace.runs_root
+
+    @property
+    def recorded_runs_root(self) -> str:
+        """How delta records name the runs root (a sealed_ref's ``run_root``): the configured
+        path of a local runs root; the key prefix inside the bucket of an ``s3://`` one, so a
+        runs root copied to ``s3://bucket/<its path>`` records exactly what it did on disk."""
+        if self.runs_root_is_local:
+            return self.runs_location
+        return self.runs_location.removeprefix("s3://").partition("/")[2].strip("/")
 
     @property
     def runs_root_is_local(self) -> bool:
@@ -197,7 +207,9 @@ _CLIENT_VARIABLES = (*CREDENTIAL_VARIABLES, "AWS_REGION", "AWS_DEFAULT_REGION", 
 
 
 @functools.lru_cache(maxsize=8)
-def _object_run_store(location: str, root: Path, storage: StorageOptions, _credentials: tuple[tuple[str, str | None], ...]) -> RunStore:
+def _object_run_store(
+    location: str, root: Path, storage: StorageOptions, _credentials: tuple[tuple[str, str | None], ...]
+) -> RunStore:
     """The run store of an object-storage runs root, one per location, options and credentials."""
     from govern.runs.run_store import RunStore
 
@@ -266,14 +278,19 @@ def _check_storage_values(config: WorkspaceConfig, source: Path) -> None:
     with ``allow_http``."""
     runs_root = config.workspace.runs_root
     if is_object_store(runs_root) and not runs_root.removeprefix("s3://").partition("/")[0]:
-        raise GovernError("E_CONFIG_INVALID", f"{source}: workspace.runs_root: {runs_root!r} names no bucket (expected s3://bucket/prefix)")
+        raise GovernError(
+            "E_CONFIG_INVALID", f"{source}: workspace.runs_root: {runs_root!r} names no bucket (expected s3://bucket/prefix)"
+        )
     endpoint = config.storage.endpoint_url
     if endpoint is not None:
         if not endpoint.startswith(("http://", "https://")):
-            raise GovernError("E_CONFIG_INVALID", f"{source}: storage.endpoint_url: {endpoint!r} is not an http:// or https:// URL")
+            raise GovernError(
+                "E_CONFIG_INVALID", f"{source}: storage.endpoint_url: {endpoint!r} is not an http:// or https:// URL"
+            )
         if endpoint.startswith("http://") and not config.storage.allow_http:
             raise GovernError(
-                "E_CONFIG_INVALID", f"{source}: storage.endpoint_url: {endpoint!r} is plain HTTP; set storage.allow_http = true for a local server"
+                "E_CONFIG_INVALID",
+                f"{source}: storage.endpoint_url: {endpoint!r} is plain HTTP; set storage.allow_http = true for a local server",
             )
     if config.storage.max_retries < 0:
         raise GovernError("E_CONFIG_INVALID", f"{source}: storage.max_retries: must be 0 or more")

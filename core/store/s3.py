@@ -139,7 +139,9 @@ class S3Store:
                 return obstore.get_range(self._store, key, start=first, end=end if end is not None else 2**63 - 1).to_bytes()
             except FileNotFoundError as missing:
                 if "NoSuchBucket" in str(missing):  # a 404 for the bucket, not the key
-                    raise GovernError("E_STORE_UNREACHABLE", f"{self.url}: get {key} failed: {describe_failure(missing)}") from None
+                    raise GovernError(
+                        "E_STORE_UNREACHABLE", f"{self.url}: get {key} failed: {describe_failure(missing)}"
+                    ) from None
                 raise KeyNotFound(key) from None
             except obstore.exceptions.GenericError as error:
                 if " 416 " in str(error).split("\n", 1)[0]:
