@@ -154,12 +154,15 @@ def run_verify(state: CliState, run_dirs: list[Path], all_runs: bool, log: bool)
                 )
             )
     workspace = _workspace(state) if all_runs else None
+    listed = None
     if workspace is not None and not workspace.runs_root_is_local:
-        runs.extend(_verify_stored_runs(state, workspace))
+        stored = _verify_stored_runs(state, workspace)
+        runs.extend(stored)
+        listed = [run.run_id for run in stored]  # object storage: the one listing is reused
     recorded = None
     if all_runs:
         # The seals just checked are not read again: their roots are handed over.
-        recorded = _verify_recorded_snapshots(state, {run.run_id: run.root_sha256 for run in runs})
+        recorded = _verify_recorded_snapshots(state, {run.run_id: run.root_sha256 for run in runs}, listed)
     return VerifyResult(tuple(runs), runs_asked=bool(targets or all_runs), recorded=recorded, log=_verify_log(state) if log else None)
 
 
@@ -185,14 +188,14 @@ def _verify_stored_runs(state: CliState, workspace: Workspace) -> list[RunVerifi
     return checked
 
 
-def _verify_recorded_snapshots(state: CliState, roots: dict[str, str | None]) -> RecordedSnapshotsCheck:
+def _verify_recorded_snapshots(state: CliState, roots: dict[str, str | None], run_ids: list[str] | None = None) -> RecordedSnapshotsCheck:
     """--all: every snapshot the delta log records still exists with its recorded manifest hash
     (a deleted or re-sealed one fails; a loss a build acknowledged is listed, not a failure)."""
     from govern.log.recorded_snapshots import check_recorded_snapshots
 
     workspace = _workspace(state)
     artifact = workspace.config.workspace.delta_log_artifact
-    problems, lost = check_recorded_snapshots(workspace.run_store(), artifact, roots)
+    problems, lost = check_recorded_snapshots(workspace.run_store(), artifact, roots, run_ids)
     return RecordedSnapshotsCheck(tuple(problems), tuple(lost))
 
 

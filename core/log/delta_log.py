@@ -63,13 +63,14 @@ def build_run_id(clock_text: str) -> str:
     return f"{date}__{time.replace(':', '')}__{BUILD_SLUG}"
 
 
-def sealed_builds(runs: RunStore | Path) -> list[str]:
+def sealed_builds(runs: RunStore | Path, run_ids: Sequence[str] | None = None) -> list[str]:
     """The run ids of every build of the log, oldest first. A build is committed by the put of
     its seal, so a build run without MANIFEST.sha256 — one whose publishing was cut short, or
     is under way — is not a build: it is never taken for the latest build
-    (:func:`half_published_builds` names them)."""
+    (:func:`half_published_builds` names them). ``run_ids`` is a listing already made."""
     store = as_run_store(runs)
-    return [run_id for run_id in store.list_runs().names if is_build_run(run_id) and store.is_sealed(run_id)]
+    names = store.list_runs().names if run_ids is None else run_ids
+    return [run_id for run_id in names if is_build_run(run_id) and store.is_sealed(run_id)]
 
 
 def source_runs(runs: RunStore | Path, run_ids: Sequence[str] | None = None) -> list[RunView]:
