@@ -14,6 +14,7 @@ reached, refuses the credentials, or the bucket does not exist — is
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 from collections.abc import Iterator, Mapping
@@ -192,28 +193,18 @@ class S3Store:
             except FileNotFoundError:
                 return
 
-    def _failures(self, action: str, key: str) -> _StoreFailures:
-        return _StoreFailures(self.url, action, key)
-
-
-class _StoreFailures:
-    """Turns what obstore raises once its retries are spent into E_STORE_UNREACHABLE naming
-    the URL, the request and the reason in one line; govern's own exceptions pass through."""
-
-    def __init__(self, url: str, action: str, key: str) -> None:
-        self.url, self.action, self.key = url, action, key
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, _traceback: object) -> bool:
-        if error is None or isinstance(error, (GovernError, KeyNotFound, AlreadyExists)) or not isinstance(error, Exception):
-            return False
-        if not _is_obstore_error(error):
-            return False
-        raise GovernError(
-            "E_STORE_UNREACHABLE", f"{self.url}: {self.action} {self.key} failed: {describe_failure(error)}"
-        ) from error
+    @contextlib.contextmanager
+    def _failures(self, action: str, key: str) -> Iterator[None]:
+        """Turn what obstore raises once its retries are spent into E_STORE_UNREACHABLE naming
+        the URL, the request and the reason in one line; govern's own exceptions pass through."""
+        try:
+            yield
+        except (GovernError, KeyNotFound, AlreadyExists):
+            raise
+        except Exception as error:
+            if not _is_obstore_error(error):
+                raise
+            raise GovernError("E_STORE_UNREACHABLE", f"{self.url}: {action} {key} failed: {describe_failure(error)}") from error
 
 
 def _is_obstore_error(error: BaseException) -> bool:
