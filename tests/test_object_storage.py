@@ -119,6 +119,20 @@ def test_the_seed_scenario_on_s3_gives_the_local_log_byte_for_byte(tmp_path, sea
     shown_records = json.loads(shown.stdout)["result"]["records"]
     assert shown_records and {record["registry_id"] for record in shown_records} == {"run_registry"}
 
+    # validate and registry list/show read the same runs through the store as on a local disk.
+    for argv in (["validate"], ["registry", "list"], ["registry", "show", "run_registry"]):
+        on_s3 = invoke_cli("-C", s3_workspace, "--json", *argv, env=env)
+        on_disk = invoke_cli("-C", local_workspace, "--json", *argv, env=env)
+        assert on_s3.returncode == on_disk.returncode == 0, on_s3.stderr
+        assert _without_locations(on_s3.stdout, s3_workspace, seaweedfs.url(prefix), prefix) == _without_locations(
+            on_disk.stdout, local_workspace, str(local_workspace / prefix), prefix
+        )
+
+
+def _without_locations(output: str, workspace: Path, runs_root: str, prefix: str) -> str:
+    """``output`` with the runs root's location (URL or folder) and the workspace made words."""
+    return output.replace(runs_root, "RUNS_ROOT").replace(str(workspace), "WORKSPACE").replace(prefix, "RUNS_ROOT")
+
 
 def test_an_object_overwritten_out_of_band_is_caught_by_verify_all(seaweedfs, s3_reference):
     """verify --all reads every object: one overwritten with other bytes of the same size
