@@ -131,6 +131,8 @@ class S3Store:
         first = start or 0
         ranged = (start is not None or end is not None) and first >= 0 and (end is None or end >= 0)
         if ranged and end is not None and end <= first:
+            if self.stat(key) is None:  # an empty range of a missing key is still a missing key
+                raise KeyNotFound(key)
             return b""
         with self._failures("get", key):
             try:
