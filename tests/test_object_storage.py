@@ -471,3 +471,19 @@ def test_the_s3_backend_behaves_as_the_memory_backend(seaweedfs):
         assert list(remote.list()) == list(memory.list())
 
     same_results()
+
+
+def test_start_up_and_local_commands_never_import_obstore(tmp_path):
+    """obstore is imported only when an s3:// location is opened: not by --help, --version,
+    nor by a command on a local runs root."""
+    import subprocess
+    import sys
+
+    from helpers import DEFAULT_AT, make_run
+
+    run = make_run(tmp_path, "2024-01-02__030405__test_run", {"a.txt": b"a"})
+    for args in (("--help",), ("--version",), ("seal", str(run), "--at", DEFAULT_AT), ("verify", str(run))):
+        done = subprocess.run([sys.executable, "-X", "importtime", "-m", "govern", *args], capture_output=True, text=True, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr[-2000:]
+        imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
+        assert "govern" in imported and not {name for name in imported if name.split(".")[0] == "obstore"}, args
