@@ -176,7 +176,7 @@ def _verify_stored_runs(state: CliState, workspace: Workspace) -> list[RunVerifi
         state.output.warn(warning)
     with state.output.progress() as progress:
         for run_id in listing.names:
-            where = f"{workspace.runs_location.rstrip('/')}/{run_id}"
+            where = workspace.run_location(run_id)
             if not store.is_sealed(run_id):
                 state.output.warn(f"{run_id}: unsealed (no MANIFEST.sha256); not verified")
                 checked.append(RunVerification(where, "unsealed"))

@@ -138,6 +138,12 @@ class Workspace:
             return self.runs_location
         return self.runs_location.removeprefix("s3://").partition("/")[2].strip("/")
 
+    def run_location(self, run_id: str) -> str:
+        """Where run ``run_id`` is, for messages: its folder, or its URL on object storage."""
+        if self.runs_root_is_local:
+            return str(self.runs_root / run_id)
+        return f"{self.runs_location.rstrip('/')}/{run_id}"
+
     @property
     def runs_root_is_local(self) -> bool:
         """True when the runs root is a local folder (not object storage)."""

@@ -405,7 +405,7 @@ def _losses_to_acknowledge(
             raise GovernError("E_USAGE", f"--acknowledge-missing {run_id}: not a snapshot the delta log records; nothing to acknowledge")
         if workspace.run_store().exists(run_id):
             raise GovernError(
-                "E_USAGE", f"--acknowledge-missing {run_id}: {workspace.runs_location}/{run_id} still exists; only a lost snapshot is acknowledged"
+                "E_USAGE", f"--acknowledge-missing {run_id}: {workspace.run_location(run_id)} still exists; only a lost snapshot is acknowledged"
             )
         for registry_id in recorded[run_id]:
             by_registry.setdefault(registry_id, set()).add(run_id)
@@ -632,7 +632,7 @@ def write_build(plan: BuildPlan, workspace: Workspace, host: PluginHost, clock: 
     """
     runs = workspace.run_store()
     if runs.exists(plan.run_id):
-        raise GovernError("E_RUN_EXISTS", f"{workspace.runs_location}/{plan.run_id}: a run of that name already exists; it is never overwritten")
+        raise GovernError("E_RUN_EXISTS", f"{workspace.run_location(plan.run_id)}: a run of that name already exists; it is never overwritten")
     artifact = workspace.config.workspace.delta_log_artifact
     log_bytes = plan.log_bytes()
     # The seal plugin seals a local folder: beside the runs root when it is local (a rename

@@ -316,7 +316,7 @@ def _sealed_artifact(
     copy = scratch / run_id / member
     copy.parent.mkdir(parents=True, exist_ok=True)
     copy.write_bytes(runs.read_file(run_id, member))
-    return SealedArtifact(copy, artifact, f"{workspace.runs_location.rstrip('/')}/{run_id}/{member}")
+    return SealedArtifact(copy, artifact, f"{workspace.run_location(run_id)}/{member}")
 
 
 @attrs.frozen
