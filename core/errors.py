@@ -66,6 +66,7 @@ ERROR_CODES: Mapping[str, ErrorCode] = _by_code(
     ErrorCode("E_CONFIG_INVALID", ExitCode.USAGE, "registry_config.toml has an unknown key, a missing key or a wrong type"),
     ErrorCode("E_CONFIG_UNKNOWN_KIND", ExitCode.USAGE, "a registry's kind is not handled by any installed plugin"),
     ErrorCode("E_RUNS_ROOT_MISSING", ExitCode.USAGE, "the configured runs root (workspace.runs_root) does not exist"),
+    ErrorCode("E_STORE_UNREACHABLE", ExitCode.USAGE, "the object store cannot be reached, refuses the credentials, or its bucket does not exist"),
     ErrorCode("E_CLOCK_INVALID", ExitCode.USAGE, "--at or SOURCE_DATE_EPOCH is not a valid time"),
     ErrorCode("E_NOT_A_DIRECTORY", ExitCode.USAGE, "a path that must be a directory is not one"),
     ErrorCode("E_JSON_INVALID", ExitCode.USAGE, "a JSON or JSONL file is not strictly valid (syntax, duplicate key, NaN, depth, size, encoding)"),

@@ -153,7 +153,12 @@ def _section_keys(markdown: str, heading: str) -> set[str]:
 
 @pytest.mark.parametrize(
     "heading,settings",
-    [("## `[workspace]`", "WorkspaceSettings"), ("## `[plugins]`", "PluginSettings"), ("## `[registries.ID]`", "RegistryConfig")],
+    [
+        ("## `[workspace]`", "WorkspaceSettings"),
+        ("## `[plugins]`", "PluginSettings"),
+        ("## `[registries.ID]`", "RegistryConfig"),
+        ("## `[storage]`", "StorageOptions"),
+    ],
 )
 def test_every_configuration_key_is_documented(configuration_md: str, heading: str, settings: str):
     import attrs

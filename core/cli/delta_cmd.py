@@ -165,12 +165,14 @@ def build(
     root = None
     # A dry run only reads sealed (immutable) runs, so it takes no lock: locking would create
     # the runs root and the lock file, or rewrite the holder's pid in it — a dry run writes nothing.
-    # Without the lock (GOVERN_FAULT_NO_LOCK, tests), debris is left for 'govern gc': only the
-    # lock makes it safe to remove, as a build run without its head may be one being committed.
-    unlocked = dry_run or no_lock()
-    lock = contextlib.nullcontext() if unlocked else exclusive_lock(workspace.runs_root / LOCK_NAME, state.lock_timeout)
+    # On object storage there is no lock file: the create-if-absent put of the build's head is
+    # what keeps two builders from both committing (docs/object-storage.md). Without the lock
+    # (GOVERN_FAULT_NO_LOCK, tests), debris is left for 'govern gc': only the lock makes it safe
+    # to remove, as a build run without its head may be one being committed.
+    locked = workspace.runs_root_is_local and not dry_run and not no_lock()
+    lock = exclusive_lock(workspace.runs_root / LOCK_NAME, state.lock_timeout) if locked else contextlib.nullcontext()
     with lock:
-        if not unlocked:
+        if locked:
             for name in remove_stale_staging(workspace.runs_root):
                 what = "reseal" if name.startswith(RESEAL_STAGING_PREFIX) else "build"
                 state.output.warn(f"removed {name}: staging folder left by an interrupted {what}")
@@ -253,29 +255,31 @@ def show(
     workspace = state.workspace(needs_kind_plugins=False)
     if registry is not None:
         workspace.registry(registry)
-    query_path = None if path is None else in_run_path(path, workspace_root=workspace.root, runs_root=workspace.runs_root)
+    local_root = workspace.runs_root if workspace.runs_root_is_local else None
+    query_path = None if path is None else in_run_path(path, workspace_root=workspace.root, runs_root=local_root)
     since_key = None if since is None else time_bound("--since", since, upper=False)
     until_key = None if until is None else time_bound("--until", until, upper=True)
     if run is not None and not is_run_id(run):
         raise GovernError("E_USAGE", f"--run {run!r}: not a run id (YYYY-MM-DD__HHMMSS__slug)")
     filters = {"registry": registry, "path": query_path, "since": since, "until": until, "run": run, "limit": limit}
     artifact = workspace.config.workspace.delta_log_artifact
-    latest = read_latest_build(workspace.runs_root, artifact)
+    latest = read_latest_build(workspace.run_store(), artifact)
     if latest is None:
-        state.output.show(DeltaShowResult(workspace.runs_root, filters, query_path))
+        state.output.show(DeltaShowResult(local_root or workspace.runs_location, filters, query_path))
         return
     records = parse_log_lines(latest.log_bytes, f"{latest.run_id}/{artifact}")
     shown = select_transitions(
         records, registry=registry, path=query_path, since=since_key, until=until_key, run=run, limit=limit
     )
-    state.output.show(DeltaShowResult(workspace.runs_root, filters, query_path, latest.run_id, len(records), tuple(shown)))
+    state.output.show(DeltaShowResult(local_root or workspace.runs_location, filters, query_path, latest.run_id, len(records), tuple(shown)))
 
 
 @attrs.frozen
 class DeltaShowResult(CommandResult):
     """The transitions ``delta show`` kept from the latest build's log (``build`` None: no log yet)."""
 
-    runs_root: Path
+    #: The runs root: its folder, or its s3:// URL.
+    runs_root: Path | str
     filters: dict[str, Any]
     path: str | None
     build: str | None = None

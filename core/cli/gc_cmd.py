@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import attrs
@@ -33,7 +34,6 @@ def gc(
     """
     from govern.log.gc import find_garbage, parse_duration, remove_garbage
     from govern.runs.listing import LOCK_NAME
-    from govern.runs.run_store import RunStore
     from govern.runtime.clock import resolve_clock
     from govern.store.locking import exclusive_lock
 
@@ -41,10 +41,11 @@ def gc(
     workspace = state.workspace(needs_kind_plugins=False)
     duration = parse_duration(older_than)
     clock = resolve_clock(at)
-    runs = RunStore.local(workspace.runs_root)
+    runs = workspace.run_store()
     # The lock keeps local builds out while gc looks and removes; lock-free writers (other
-    # hosts, object storage) are kept safe by the age threshold.
-    with exclusive_lock(workspace.runs_root / LOCK_NAME, state.lock_timeout):
+    # hosts, object storage, which has no lock file) are kept safe by the age threshold.
+    local = workspace.runs_root_is_local
+    with exclusive_lock(workspace.runs_root / LOCK_NAME, state.lock_timeout) if local else contextlib.nullcontext():
         garbage = find_garbage(runs, now=clock, older_than=duration)
         if not dry_run:
             remove_garbage(runs, garbage)

@@ -70,20 +70,28 @@ def publish_json(result: PublishResult) -> dict[str, Any]:
 
 def publish_target(state: CliState, to: str | None) -> tuple[RunStore, str]:
     """The run store ``--to`` names, and how to name it to people: a runs root folder
-    (relative to the current directory; it must exist), or by default the workspace's runs
-    root."""
+    (relative to the current directory; it must exist) or ``s3://bucket/prefix`` (with the
+    workspace's ``[storage]`` options when there is a workspace), or by default the
+    workspace's runs root."""
     from govern.errors import GovernError
     from govern.runs.run_store import RunStore
+    from govern.store.factory import is_object_store, open_store
 
     if to is None:
-        runs_root = state.workspace(needs_kind_plugins=False).runs_root
-        return RunStore.local(runs_root), str(runs_root)
-    if "://" in to:
-        raise GovernError("E_USAGE", f"--to {to}: not a runs root folder (this govern publishes to local folders only)")
-    folder = Path(to).absolute()
-    if not folder.is_dir():
-        raise GovernError("E_NOT_A_DIRECTORY", f"--to {to}: not a directory (create the runs root first)")
-    return RunStore.local(folder), str(folder)
+        workspace = state.workspace(needs_kind_plugins=False)
+        return workspace.run_store(), workspace.runs_location
+    if not is_object_store(to):
+        folder = Path(to).absolute()
+        if not folder.is_dir():
+            raise GovernError("E_NOT_A_DIRECTORY", f"--to {to}: not a directory (create the runs root first)")
+        return RunStore.local(folder), str(folder)
+    try:
+        storage = state.workspace(needs_kind_plugins=False).config.storage
+    except GovernError as error:
+        if error.code != "E_WORKSPACE_NOT_FOUND":
+            raise
+        storage = None
+    return RunStore(open_store(to, relative_to=Path.cwd(), storage=storage)), to
 
 
 def publish_run_folder(state: CliState, run_dir: Path, to: str | None, progress: Progress) -> PublishedRun:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
@@ -58,15 +59,15 @@ def _targets_from_arguments(validator: ArtifactValidator, files: list[Path]) -> 
     return targets
 
 
-def _targets_from_sealed_runs(state: CliState, workspace: Workspace) -> list[tuple[Path, ArtifactSchema, str]]:
+def _targets_from_sealed_runs(state: CliState, workspace: Workspace, scratch: Path) -> list[tuple[Path, ArtifactSchema, str]]:
     """Every schema-bearing registry artifact in the sealed runs, labelled relative to the workspace."""
     import os
 
     from govern.log.validation import sealed_artifacts
 
     return [
-        (found.path, found.artifact, os.path.relpath(found.path, workspace.root))
-        for found in sealed_artifacts(workspace, state.output.warn)
+        (found.path, found.artifact, found.label or os.path.relpath(found.path, workspace.root))
+        for found in sealed_artifacts(workspace, state.output.warn, scratch)
     ]
 
 
@@ -108,19 +109,22 @@ def validate(
         raise GovernError("E_USAGE", "--schema needs FILE arguments")
     workspace = _workspace_if_any(state, required=schema is None, uses_runs_root=not files)
     validator = ArtifactValidator(workspace, schema=schema)
-    if files:
-        targets = [(path, artifact, str(path)) for path, artifact in _targets_from_arguments(validator, files)]
-    else:
-        assert workspace is not None  # required when no FILE is given (no FILE allows no --schema)
-        targets = _targets_from_sealed_runs(state, workspace)
-        if not targets:
-            state.output.warn(f"no registry artifact with a schema in any sealed run under {workspace.runs_root}")
-    reports = []
-    with state.output.progress() as progress:
-        progress.start(len(targets), "validating")
-        for path, artifact, label in targets:
-            reports.append(validator.validate(path, artifact, label))
-            progress.advance(1)
+    # Files of a runs root in object storage are validated from copies in a private folder.
+    with tempfile.TemporaryDirectory(prefix="govern-validate-") as scratch:
+        if files:
+            targets = [(path, artifact, str(path)) for path, artifact in _targets_from_arguments(validator, files)]
+        else:
+            assert workspace is not None  # required when no FILE is given (no FILE allows no --schema)
+            targets = _targets_from_sealed_runs(state, workspace, Path(scratch))
+            if not targets:
+                where = workspace.runs_root if workspace.runs_root_is_local else workspace.runs_location
+                state.output.warn(f"no registry artifact with a schema in any sealed run under {where}")
+        reports = []
+        with state.output.progress() as progress:
+            progress.start(len(targets), "validating")
+            for path, artifact, label in targets:
+                reports.append(validator.validate(path, artifact, label))
+                progress.advance(1)
     state.output.show(ValidateResult(tuple(reports)))
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import attrs
@@ -28,22 +28,27 @@ def _workspace(state: CliState) -> Workspace:
 def _resolve_run_dirs(state: CliState, run_dirs: list[Path], all_runs: bool) -> tuple[list[Path], list[str]]:
     """The run folders to verify, and warnings about folders passed over."""
     from govern.cli.run_argument import run_folder
-    from govern.runs.listing import list_runs
 
     warnings: list[str] = []
     targets = [run_folder(state, given) for given in run_dirs]
-    if all_runs:
-        listing = list_runs(_workspace(state).runs_root)
+    if all_runs and _workspace(state).runs_root_is_local:  # object storage: _verify_stored_runs
+        listing = _workspace(state).run_store().list_runs()
         targets.extend(listing.runs)
-        warnings.extend(f"{name}: not a run folder name (YYYY-MM-DD__HHMMSS__slug); not verified" for name in listing.ignored)
+        warnings.extend(_not_runs(listing.ignored))
     return targets, warnings
+
+
+def _not_runs(names: tuple[str, ...]) -> list[str]:
+    """The warnings for names of the runs root that are not runs."""
+    return [f"{name}: not a run folder name (YYYY-MM-DD__HHMMSS__slug); not verified" for name in names]
 
 
 @attrs.frozen
 class RunVerification:
     """One run as ``verify`` saw it: ok, failed (with its problems) or unsealed (not checked)."""
 
-    run_dir: Path
+    #: The run folder, or for a run in object storage its URL (``s3://bucket/prefix/<run id>``).
+    run_dir: Path | str
     status: str
     root_sha256: str | None = None
     files: int = 0
@@ -54,7 +59,7 @@ class RunVerification:
     @property
     def run_id(self) -> str:
         """The run's id (its folder's name)."""
-        return self.run_dir.name
+        return PurePosixPath(self.run_dir).name
 
 
 @attrs.frozen
@@ -161,13 +166,19 @@ def run_verify(state: CliState, run_dirs: list[Path], all_runs: bool, log: bool)
                     reseal_staged=not check.ok and reseal_staging(run_dir).exists(),
                 )
             )
+    workspace = _workspace(state) if all_runs else None
+    listed = None
+    if workspace is not None and not workspace.runs_root_is_local:
+        stored = _verify_stored_runs(state, workspace)
+        runs.extend(stored)
+        listed = [run.run_id for run in stored]  # object storage: the one listing is reused
     recorded = leftovers = None
     if all_runs:
         from govern.log.delta_log import uncommitted_builds
 
         # The seals just checked are not read again: their roots are handed over.
-        recorded = _verify_recorded_snapshots(state, {run.run_id: run.root_sha256 for run in runs})
-        leftovers = tuple(uncommitted_builds(_workspace(state).runs_root))
+        recorded = _verify_recorded_snapshots(state, {run.run_id: run.root_sha256 for run in runs}, listed)
+        leftovers = tuple(uncommitted_builds(_workspace(state).run_store()))
         for run_id in leftovers:
             state.output.warn(f"{run_id}: a delta-log build run never committed (no head object): a leftover; 'govern gc --older-than D' removes it")
     return VerifyResult(
@@ -179,14 +190,36 @@ def run_verify(state: CliState, run_dirs: list[Path], all_runs: bool, log: bool)
     )
 
 
-def _verify_recorded_snapshots(state: CliState, roots: dict[str, str | None]) -> RecordedSnapshotsCheck:
+def _verify_stored_runs(state: CliState, workspace: Workspace) -> list[RunVerification]:
+    """--all on object storage: every run of the store, its seal and every object streamed
+    and hashed against the manifest (threads); an unsealed run is listed, not checked."""
+    store = workspace.run_store()
+    checked: list[RunVerification] = []
+    listing = store.list_runs()  # one listing of the runs root
+    for warning in _not_runs(listing.ignored):
+        state.output.warn(warning)
+    with state.output.progress() as progress:
+        for run_id in listing.names:
+            where = workspace.run_location(run_id)
+            if not store.is_sealed(run_id):
+                state.output.warn(f"{run_id}: unsealed (no MANIFEST.sha256); not verified")
+                checked.append(RunVerification(where, "unsealed"))
+                continue
+            check = store.check_stored_run(run_id, progress)
+            files = len(check.manifest.files) if check.manifest else 0
+            problems = tuple(check.problems)
+            checked.append(RunVerification(where, "ok" if check.ok else "failed", root_sha256=check.root_sha256, files=files, problems=problems))
+    return checked
+
+
+def _verify_recorded_snapshots(state: CliState, roots: dict[str, str | None], run_ids: list[str] | None = None) -> RecordedSnapshotsCheck:
     """--all: every snapshot the delta log records still exists with its recorded manifest hash
     (a deleted or re-sealed one fails; a loss a build acknowledged is listed, not a failure)."""
     from govern.log.recorded_snapshots import check_recorded_snapshots
 
     workspace = _workspace(state)
     artifact = workspace.config.workspace.delta_log_artifact
-    problems, lost = check_recorded_snapshots(workspace.runs_root, artifact, roots)
+    problems, lost = check_recorded_snapshots(workspace.run_store(), artifact, roots, run_ids)
     return RecordedSnapshotsCheck(tuple(problems), tuple(lost))
 
 

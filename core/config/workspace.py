@@ -8,6 +8,7 @@ every error names the file, the key path and what was expected.
 
 from __future__ import annotations
 
+import functools
 import re
 import tomllib
 from collections.abc import Mapping
@@ -20,14 +21,23 @@ from govern.__about__ import PROJECT_NAME
 from govern.config.root import CONFIG_NAME, find_workspace_root
 from govern.errors import GovernError
 from govern.format.paths import manifest_path_problem
+from govern.runtime import environment
+from govern.store.factory import StorageOptions, is_object_store, open_store
 
 if TYPE_CHECKING:
     from govern.format.models import RegistryKind
+    from govern.runs.run_store import RunStore
+    from govern.store.backend import Store
 
 REGISTRY_ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 #: Every delta-record version a log may hold, oldest first (``[workspace] record_version``);
 #: a workspace may move to a later one, never back.
 RECORD_VERSIONS = ("0.1", "0.2")
+#: Key names in ``[storage]`` that look like credentials: refused, because credentials come
+#: only from the standard AWS environment (never from a file that is committed and shared).
+CREDENTIAL_KEY_PATTERN = re.compile(r"access_key|secret|session_token|token|password|credential", re.IGNORECASE)
+#: The variables the environment gives credentials in (named in the refusal).
+CREDENTIAL_VARIABLES = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
 
 
 @attrs.frozen
@@ -73,6 +83,8 @@ class WorkspaceConfig:
     workspace: WorkspaceSettings = attrs.Factory(WorkspaceSettings)
     plugins: PluginSettings = attrs.Factory(PluginSettings)
     registries: dict[str, RegistryConfig] = attrs.Factory(dict)
+    #: Where an ``s3://`` runs root's server is (docs/object-storage.md).
+    storage: StorageOptions = attrs.Factory(StorageOptions)
 
 
 @attrs.frozen
@@ -102,8 +114,54 @@ class Workspace:
 
     @property
     def runs_root(self) -> Path:
-        """Where run folders live."""
+        """Where run folders live, for a local runs root (for ``s3://`` the local commands
+        that need a folder refuse with E_USAGE; everything that reads runs uses
+        :meth:`run_store`)."""
+        if not self.runs_root_is_local:
+            raise GovernError(
+                "E_USAGE",
+                f"{self.config_path}: workspace.runs_root = {self.runs_location!r}: this command needs a local runs root",
+            )
         return self.root / self.config.workspace.runs_root
+
+    @property
+    def runs_location(self) -> str:
+        """The runs root as configured: a path relative to the workspace, or ``s3://bucket/prefix``."""
+        return self.config.workspace.runs_root
+
+    @property
+    def recorded_runs_root(self) -> str:
+        """How delta records name the runs root (a sealed_ref's ``run_root``): the configured
+        path of a local runs root; the key prefix inside the bucket of an ``s3://`` one, so a
+        runs root copied to ``s3://bucket/<its path>`` records exactly what it did on disk."""
+        if self.runs_root_is_local:
+            return self.runs_location
+        return self.runs_location.removeprefix("s3://").partition("/")[2].strip("/")
+
+    def run_location(self, run_id: str) -> str:
+        """Where run ``run_id`` is, for messages: its folder, or its URL on object storage."""
+        if self.runs_root_is_local:
+            return str(self.runs_root / run_id)
+        return f"{self.runs_location.rstrip('/')}/{run_id}"
+
+    @property
+    def runs_root_is_local(self) -> bool:
+        """True when the runs root is a local folder (not object storage)."""
+        return not is_object_store(self.runs_location)
+
+    def store(self) -> Store:
+        """The storage backend holding the runs root (one client per location, options and
+        credentials, shared by the commands of a process)."""
+        return self.run_store().backend
+
+    def run_store(self) -> RunStore:
+        """The run store over the runs root: every command that reads runs reads through it."""
+        from govern.runs.run_store import RunStore
+
+        if self.runs_root_is_local:
+            return RunStore.local(self.root / self.runs_location)
+        credentials = tuple((name, environment.current().get(name)) for name in _CLIENT_VARIABLES)
+        return _object_run_store(self.runs_location, self.root, self.config.storage, credentials)
 
     @property
     def governance_dir(self) -> Path:
@@ -136,6 +194,8 @@ class Workspace:
         otherwise read as an empty history that "verifies", and the lock would create the
         typo'd folder.
         """
+        if not self.runs_root_is_local:
+            return  # a missing bucket is E_STORE_UNREACHABLE at the first request
         configured = self.config.workspace.runs_root
         where = f"{self.config_path}: workspace.runs_root = {configured!r}"
         path = self.runs_root
@@ -146,6 +206,34 @@ class Workspace:
             )
         if not path.is_dir():
             raise GovernError("E_NOT_A_DIRECTORY", f"{where}: {path} is not a directory")
+
+
+#: The variables an object-store client is made from (a change of any gives another client).
+_CLIENT_VARIABLES = (*CREDENTIAL_VARIABLES, "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3")
+
+
+@functools.lru_cache(maxsize=8)
+def _object_run_store(
+    location: str, root: Path, storage: StorageOptions, _credentials: tuple[tuple[str, str | None], ...]
+) -> RunStore:
+    """The run store of an object-storage runs root, one per location, options and credentials."""
+    from govern.runs.run_store import RunStore
+
+    return RunStore(open_store(location, relative_to=root, storage=storage))
+
+
+def _check_storage_keys(raw: Any, source: Path) -> None:
+    """Refuse a credential in the ``[storage]`` table (E_CONFIG_INVALID naming the key)."""
+    storage = raw.get("storage") if isinstance(raw, dict) else None
+    if not isinstance(storage, dict):
+        return
+    for key in sorted(storage):
+        if CREDENTIAL_KEY_PATTERN.search(key):
+            raise GovernError(
+                "E_CONFIG_INVALID",
+                f"{source}: storage.{key}: credentials are never read from the config file; "
+                f"give them in the environment ({', '.join(CREDENTIAL_VARIABLES)}) as every AWS client reads them",
+            )
 
 
 def parse_config(text: str, source: Path) -> WorkspaceConfig:
@@ -161,6 +249,7 @@ def parse_config(text: str, source: Path) -> WorkspaceConfig:
     # command, to read [plugins] disable early) must not pay for it.
     from govern.config.converter import describe_structure_error, make_converter
 
+    _check_storage_keys(raw, source)
     try:
         config = make_converter().structure(raw, WorkspaceConfig)
     except Exception as exc:  # cattrs raises ClassValidationError / BaseValidationError groups
@@ -187,6 +276,30 @@ def _check_values(config: WorkspaceConfig, source: Path) -> None:
     reason = manifest_path_problem(artifact)
     if reason:
         raise GovernError("E_CONFIG_INVALID", f"{source}: workspace.delta_log_artifact: {reason}")
+    _check_storage_values(config, source)
+
+
+def _check_storage_values(config: WorkspaceConfig, source: Path) -> None:
+    """An ``s3://`` runs root names a bucket; an endpoint is an http(s) URL, plain http only
+    with ``allow_http``."""
+    runs_root = config.workspace.runs_root
+    if is_object_store(runs_root) and not runs_root.removeprefix("s3://").partition("/")[0]:
+        raise GovernError(
+            "E_CONFIG_INVALID", f"{source}: workspace.runs_root: {runs_root!r} names no bucket (expected s3://bucket/prefix)"
+        )
+    endpoint = config.storage.endpoint_url
+    if endpoint is not None:
+        if not endpoint.startswith(("http://", "https://")):
+            raise GovernError(
+                "E_CONFIG_INVALID", f"{source}: storage.endpoint_url: {endpoint!r} is not an http:// or https:// URL"
+            )
+        if endpoint.startswith("http://") and not config.storage.allow_http:
+            raise GovernError(
+                "E_CONFIG_INVALID",
+                f"{source}: storage.endpoint_url: {endpoint!r} is plain HTTP; set storage.allow_http = true for a local server",
+            )
+    if config.storage.max_retries < 0:
+        raise GovernError("E_CONFIG_INVALID", f"{source}: storage.max_retries: must be 0 or more")
 
 
 def folder_artifact(path: str) -> str | None:

@@ -40,11 +40,12 @@ from govern.config.workspace import (
 from govern.errors import GovernError
 from govern.format.envelope import ENVELOPE_NAME
 from govern.format.jsonio import StrictJSONError, dump_canonical, loads_strict
+from govern.format.manifest import SealCheck
 from govern.format.models import RegistryKind, SealedRef
 from govern.governance.documents import Document
 from govern.host.manager import PluginHost
 from govern.log.build import registry_exclusion, skipped_reason
-from govern.log.delta_log import BuildState, list_builds, parse_log_lines, read_sealed_file, source_runs
+from govern.log.delta_log import BuildState, committed_builds, parse_log_lines, source_runs
 from govern.runs.listing import LOCK_NAME
 from govern.runs.views import Snapshot
 from govern.runtime import interrupts
@@ -167,28 +168,35 @@ class RegistryOverview:
 def _latest_state(workspace: Workspace, host: PluginHost) -> tuple[str | None, BuildState | None, str | None]:
     """(latest build, its recorded state, problem): read from the build's sealed run.json only
     (not its log), so listing costs the same however long the history is."""
-    builds = list_builds(workspace.runs_root)
+    builds = committed_builds(workspace.run_store())
     if not builds:
         return None, None, None
     latest = builds[-1]
-    seal = host.verify_seal(latest, False, NO_PROGRESS)
+    seal = _build_seal(workspace, host, latest)
     if not seal.ok or seal.manifest is None:
-        return latest.name, None, f"{latest.name}: seal does not verify: {seal.problems[0] if seal.problems else 'no manifest'}"
+        return latest, None, f"{latest}: seal does not verify: {seal.problems[0] if seal.problems else 'no manifest'}"
     try:
-        envelope = loads_strict(read_sealed_file(seal, ENVELOPE_NAME))
-        return latest.name, BuildState.from_json(envelope["inputs"]["state"]), None
+        envelope = loads_strict(workspace.run_store().read_sealed_file(seal, ENVELOPE_NAME))
+        return latest, BuildState.from_json(envelope["inputs"]["state"]), None
     except GovernError as error:
-        return latest.name, None, error.message
+        return latest, None, error.message
     except (StrictJSONError, KeyError, TypeError, ValueError) as exc:
-        return latest.name, None, f"{latest.name}/{ENVELOPE_NAME}: no readable build state ({exc})"
+        return latest, None, f"{latest}/{ENVELOPE_NAME}: no readable build state ({exc})"
+
+
+def _build_seal(workspace: Workspace, host: PluginHost, build: str) -> SealCheck:
+    """A build's seal (payload not read): the seal plugin's check of a local run folder, the
+    run store's for a run in object storage."""
+    runs = workspace.run_store()
+    folder = runs.local_dir(build)
+    return runs.read_seal(build) if folder is None else host.verify_seal(folder, False, NO_PROGRESS)
 
 
 def _recorded_runs(workspace: Workspace, host: PluginHost, build: str, registry_id: str) -> tuple[str, ...]:
     """The snapshots the log of ``build`` records for one registry (reads the whole log)."""
-    run_dir = workspace.runs_root / build
     artifact = workspace.config.workspace.delta_log_artifact
-    seal = host.verify_seal(run_dir, False, NO_PROGRESS)
-    records = parse_log_lines(read_sealed_file(seal, artifact), f"{build}/{artifact}")
+    seal = _build_seal(workspace, host, build)
+    records = parse_log_lines(workspace.run_store().read_sealed_file(seal, artifact), f"{build}/{artifact}")
     return tuple(r["to_ref"]["run_id"] for r in records if r.get("registry_id") == registry_id)
 
 
@@ -200,7 +208,7 @@ def registry_overview(workspace: Workspace, host: PluginHost, *, only: str | Non
     """
     registries = [workspace.registry(only)] if only is not None else workspace.registries()
     providers = host.registry_kind_providers()
-    runs = source_runs(workspace.runs_root)
+    runs = source_runs(workspace.run_store())
     build, state, problem = _latest_state(workspace, host)
     statuses = []
     for registry in registries:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import shutil
+import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -194,8 +195,8 @@ class _Planner:
         self.allow_unknown = allow_unknown
         self.created_utc = format_utc(clock)
         self.run_id = build_run_id(self.created_utc)
-        self.run_root = workspace.config.workspace.runs_root
-        self.runs = RunStore.local(workspace.runs_root)
+        self.run_root = workspace.recorded_runs_root
+        self.runs = workspace.run_store()
         self.artifact = workspace.config.workspace.delta_log_artifact
         self.pointers = _active_pointers(workspace)
         self.broken: list[Problem] = []
@@ -410,9 +411,9 @@ def _losses_to_acknowledge(
     for run_id in wanted:
         if run_id not in recorded:
             raise GovernError("E_USAGE", f"--acknowledge-missing {run_id}: not a snapshot the delta log records; nothing to acknowledge")
-        if RunStore.local(workspace.runs_root).exists(run_id):
+        if workspace.run_store().exists(run_id):
             raise GovernError(
-                "E_USAGE", f"--acknowledge-missing {run_id}: {workspace.runs_root / run_id} still exists; only a lost snapshot is acknowledged"
+                "E_USAGE", f"--acknowledge-missing {run_id}: {workspace.run_location(run_id)} still exists; only a lost snapshot is acknowledged"
             )
         for registry_id in recorded[run_id]:
             by_registry.setdefault(registry_id, set()).add(run_id)
@@ -647,14 +648,16 @@ def write_build(plan: BuildPlan, workspace: Workspace, host: PluginHost, clock: 
     build run without its seal or head (never a build), which the next build removes
     (:func:`remove_stale_staging`) or ``govern gc`` does.
     """
-    runs_root = workspace.runs_root
-    runs = RunStore.local(runs_root)
+    runs = workspace.run_store()
     writer_id = new_writer_id()
     if runs.exists(plan.run_id):
-        raise GovernError("E_RUN_EXISTS", f"{runs_root / plan.run_id}: a run of that name already exists; it is never overwritten")
+        raise GovernError("E_RUN_EXISTS", f"{workspace.run_location(plan.run_id)}: a run of that name already exists; it is never overwritten")
     artifact = workspace.config.workspace.delta_log_artifact
     log_bytes = plan.log_bytes()
-    staging = runs_root / f"{TEMP_PREFIX}{plan.run_id}"
+    # The seal plugin seals a local folder: beside the runs root when it is local (a rename
+    # away), in a private temporary folder when the runs root is object storage.
+    staging_parent = workspace.runs_root if workspace.runs_root_is_local else Path(tempfile.mkdtemp(prefix=TEMP_PREFIX))
+    staging = staging_parent / f"{TEMP_PREFIX}{plan.run_id}"
     try:
         with _io_step("create", staging):
             staging.mkdir(parents=True)
@@ -675,7 +678,7 @@ def write_build(plan: BuildPlan, workspace: Workspace, host: PluginHost, clock: 
             crash_point("before-publish:build")
     finally:
         with contextlib.suppress(OSError):
-            shutil.rmtree(staging)
+            shutil.rmtree(staging if workspace.runs_root_is_local else staging_parent)
     with interrupts.commit_point():  # the publish and the commit, never cut in two by an interrupt
         _check_base(runs, plan, writer_id)  # nothing uploaded yet: a loss here leaves nothing to take back
         try:

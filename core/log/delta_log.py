@@ -65,7 +65,7 @@ def build_run_id(clock_text: str) -> str:
     return f"{date}__{time.replace(':', '')}__{BUILD_SLUG}"
 
 
-def committed_builds(runs: RunStore | Path) -> list[str]:
+def committed_builds(runs: RunStore | Path, run_ids: Sequence[str] | None = None) -> list[str]:
     """The run ids of every committed build of the log, oldest first.
 
     A build is committed by its head object (:mod:`govern.log.commit`): the builds are those
@@ -73,11 +73,11 @@ def committed_builds(runs: RunStore | Path) -> list[str]:
     to the one the genesis head names. A runs root without a genesis (every workspace made
     before heads existed, until its next build) keeps the old rule: every sealed build run is
     a build. A build run without a head (or without a seal) is an uncommitted leftover, never
-    read as a build (:func:`uncommitted_builds`).
+    read as a build (:func:`uncommitted_builds`). ``run_ids`` is a listing already made.
     """
     store = as_run_store(runs)
     chain = read_chain(store.backend)
-    names = store.list_runs().names
+    names = store.list_runs().names if run_ids is None else run_ids
     if chain:
         genesis = chain[0].run_id or ""
         names = tuple(run_id for run_id in names if run_id <= genesis)
@@ -85,7 +85,7 @@ def committed_builds(runs: RunStore | Path) -> list[str]:
     return before_chain + [head.run_id for head in chain[1:] if head.run_id is not None]
 
 
-def latest_committed(runs: RunStore | Path) -> tuple[HeadLink, str | None]:
+def latest_committed(runs: RunStore | Path, run_ids: Sequence[str] | None = None) -> tuple[HeadLink, str | None]:
     """Where the next build commits from: the latest head's link and the ROOT_SHA256 it names
     (probing upward from a listing of ``_log/``). Without a head chain, the latest sealed build
     run, as the genesis head the next build writes will name it (its hash read from its seal)."""
@@ -93,7 +93,7 @@ def latest_committed(runs: RunStore | Path) -> tuple[HeadLink, str | None]:
     head = latest_head(store.backend)
     if head is not None:
         return head.link, head.root_sha256
-    builds = committed_builds(store)
+    builds = committed_builds(store, run_ids)
     return HeadLink(GENESIS_SEQ, builds[-1] if builds else None), None
 
 

@@ -10,7 +10,7 @@ was deleted or re-sealed, and ``govern verify --log`` judges the same way
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -48,16 +48,16 @@ def _declared_artifact(seal: SealCheck, runs: RunStore) -> str:
     return artifact
 
 
-def read_latest_build(runs: RunStore | Path, artifact: str | None = None) -> BuildContents | None:
+def read_latest_build(runs: RunStore | Path, artifact: str | None = None, run_ids: Sequence[str] | None = None) -> BuildContents | None:
     """The latest build's log and state, checked against its seal; None before the first build.
 
     ``runs`` is the run store (or the local runs root); ``artifact`` the log's file name
     (default: the name the build's run.json declares). Only a committed build counts (the latest head's): a
     build run without its head or its seal is never the latest build. Raises E_LOG_* when the
-    latest build cannot be trusted.
+    latest build cannot be trusted. ``run_ids`` is a listing of the runs root already made.
     """
     store = as_run_store(runs)
-    latest, _ = latest_committed(store)
+    latest, _ = latest_committed(store, run_ids)
     if latest.run_id is None:
         return None
     seal = store.read_seal(latest.run_id)  # read once: run.json and the log are both checked against it
@@ -170,14 +170,15 @@ def refuse_reseal_of_history(run_dir: Path) -> None:
 
 
 def check_recorded_snapshots(
-    runs: RunStore | Path, artifact: str, known_roots: Mapping[str, str | None] | None = None
+    runs: RunStore | Path, artifact: str, known_roots: Mapping[str, str | None] | None = None, run_ids: Sequence[str] | None = None
 ) -> tuple[list[Problem], list[str]]:
     """Every snapshot the latest build's log records still exists with its recorded manifest
     hash (``govern verify --all``): the problems (a log that cannot be read is one), and
     ``registry @ run`` of the acknowledged losses. ``known_roots`` are runs' ROOT_SHA256 the
-    caller has just read (verify's own checks), so their seals are not read again."""
+    caller has just read (verify's own checks), so their seals are not read again; ``run_ids``
+    a listing of the runs root the caller has just made, so it is not listed again."""
     try:
-        latest = read_latest_build(runs, artifact)
+        latest = read_latest_build(runs, artifact, run_ids)
         if latest is None:
             return [], []
         recorded = recorded_snapshots(log_records(latest))

@@ -35,6 +35,7 @@ from govern.format.jsonl import (
     read_lines,
     split_ranges,
 )
+from govern.runs.run_store import RunStore
 from govern.runtime import gc_pause as collector
 from govern.runtime import parallel
 from govern.runtime.jobs import default_jobs
@@ -268,18 +269,20 @@ class SealedArtifact:
 
     path: Path
     artifact: ArtifactSchema
+    #: How to name the file when it is a copy of a file in object storage (its URL).
+    label: str | None = None
 
 
-def sealed_artifacts(workspace: Workspace, warn: Callable[[str], None]) -> list[SealedArtifact]:
+def sealed_artifacts(workspace: Workspace, warn: Callable[[str], None], scratch: Path | None = None) -> list[SealedArtifact]:
     """The files of every configured artifact with a schema in every sealed run, by run id.
 
     Unsealed runs (perhaps still being written) are passed over with a warning, as are runs
     whose manifest cannot be read; a run whose seal does not verify is still validated,
-    with a warning (validation is not verification: see ``govern verify``).
+    with a warning (validation is not verification: see ``govern verify``). When the runs
+    root is object storage each file is copied into the folder ``scratch`` (the validators
+    read local files) and labelled with its URL.
     """
-    from govern.runs.run_store import RunStore
-
-    runs = RunStore.local(workspace.runs_root)
+    runs = workspace.run_store()
     artifacts = [entry for entry in artifact_schemas(workspace) if entry.schema]
     found: list[SealedArtifact] = []
     names = runs.list_runs().names
@@ -293,12 +296,27 @@ def sealed_artifacts(workspace: Workspace, warn: Callable[[str], None]) -> list[
         if not seal.ok:
             warn(f"{run_id}: seal does not verify ({seal.problems[0].code}); validated anyway, see 'govern verify'")
         paths = [entry.path for entry in seal.manifest.files]
-        run_dir = workspace.runs_root / run_id  # the validator reads files by path (schema/ is local)
         for artifact in artifacts:
             prefix = artifact.artifact + "/"
             members = [p for p in paths if p == artifact.artifact or (p.startswith(prefix) and p.lower().endswith(DOCUMENT_SUFFIXES))]
-            found.extend(SealedArtifact(run_dir / member, artifact) for member in members)
+            found.extend(_sealed_artifact(workspace, runs, run_id, member, artifact, scratch) for member in members)
     return found
+
+
+def _sealed_artifact(
+    workspace: Workspace, runs: RunStore, run_id: str, member: str, artifact: ArtifactSchema, scratch: Path | None
+) -> SealedArtifact:
+    """A sealed run's artifact file as the validators read it: a local file (the run's own,
+    or a copy of the object in ``scratch``)."""
+    folder = runs.local_dir(run_id)
+    if folder is not None:
+        return SealedArtifact(folder / member, artifact)  # the validator reads files by path
+    if scratch is None:
+        raise ValueError("a runs root in object storage needs a scratch folder to validate in")
+    copy = scratch / run_id / member
+    copy.parent.mkdir(parents=True, exist_ok=True)
+    copy.write_bytes(runs.read_file(run_id, member))
+    return SealedArtifact(copy, artifact, f"{workspace.run_location(run_id)}/{member}")
 
 
 @attrs.frozen

@@ -508,11 +508,7 @@ def _deep_seal_check(runs: RunStore, run_id: str, host: PluginHost, progress: Pr
     folder = runs.local_dir(run_id)
     if folder is not None:
         return host.verify_seal(folder, True, progress)
-    seal = runs.read_seal(run_id)
-    if seal.manifest is None:
-        return seal
-    payload = runs.payload_problems(run_id, seal.manifest.by_path(), None, progress)
-    return attrs.evolve(seal, problems=(*seal.problems, *payload))
+    return runs.check_stored_run(run_id, progress)
 
 
 def verify_log(
@@ -524,7 +520,7 @@ def verify_log(
 ) -> LogVerification:
     """Check every build of the workspace's delta log and every recorded snapshot."""
     artifact = workspace.config.workspace.delta_log_artifact
-    runs = RunStore.local(workspace.runs_root)
+    runs = workspace.run_store()
     chain = _Chain(functools.partial(snapshot_roots, runs))
     checks: list[BuildCheck] = []
     records = 0
