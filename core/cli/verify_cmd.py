@@ -178,7 +178,7 @@ def run_verify(state: CliState, run_dirs: list[Path], all_runs: bool, log: bool)
 
         # The seals just checked are not read again: their roots are handed over.
         recorded = _verify_recorded_snapshots(state, {run.run_id: run.root_sha256 for run in runs}, listed)
-        leftovers = tuple(uncommitted_builds(_workspace(state).run_store()))
+        leftovers = tuple(uncommitted_builds(_workspace(state).run_store(), listed))
         for run_id in leftovers:
             state.output.warn(f"{run_id}: a delta-log build run never committed (no head object): a leftover; 'govern gc --older-than D' removes it")
     return VerifyResult(

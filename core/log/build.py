@@ -13,7 +13,7 @@ import contextlib
 import datetime as dt
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -225,10 +225,11 @@ class _Planner:
                 recorded.extend(run for run in [self.views.get(last.run_id)] if run is not None)
         read_run_seals([*new_runs, *recorded])
 
-    def previous_build(self) -> tuple[HeadLink, BuildContents | None]:
+    def previous_build(self, run_ids: Sequence[str]) -> tuple[HeadLink, BuildContents | None]:
         """The head the build commits after, and the latest build: the one that head names
-        (a build run without a head or a seal was never committed, and is never taken for it)."""
-        base, root = latest_committed(self.runs)
+        (a build run without a head or a seal was never committed, and is never taken for it).
+        ``run_ids`` is the build's one listing of the runs root."""
+        base, root = latest_committed(self.runs, run_ids)
         if base.run_id is None:
             return base, None
         seal = self.runs.read_seal(base.run_id)
@@ -463,7 +464,7 @@ def plan_build(
     reason = reason.strip() if reason else None
     planner = _Planner(workspace, host, clock, allow_unknown, accept_late=accept, reason=reason)
     run_ids = planner.runs.list_runs().names
-    base, previous = planner.previous_build()
+    base, previous = planner.previous_build(run_ids)
     planner.acknowledged = _losses_to_acknowledge(workspace, previous, acknowledge)
     previous_state = previous.state if previous else BuildState()
     examined_before = set(previous_state.runs_examined)

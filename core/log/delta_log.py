@@ -18,7 +18,7 @@ import attrs
 
 from govern.errors import GovernError
 from govern.format.envelope import ENVELOPE_NAME
-from govern.format.heads import GENESIS_SEQ, HeadLink
+from govern.format.heads import GENESIS_SEQ, HeadLink, LogHead
 from govern.format.jsonio import StrictJSONError, loads_strict
 from govern.format.jsonl import TORN_LAST_LINE, TornLineError, complete_length, parse_jsonl
 from govern.format.manifest import ManifestEntry, SealCheck
@@ -65,7 +65,7 @@ def build_run_id(clock_text: str) -> str:
     return f"{date}__{time.replace(':', '')}__{BUILD_SLUG}"
 
 
-def committed_builds(runs: RunStore | Path, run_ids: Sequence[str] | None = None) -> list[str]:
+def committed_builds(runs: RunStore | Path, run_ids: Sequence[str] | None = None, heads: list[LogHead] | None = None) -> list[str]:
     """The run ids of every committed build of the log, oldest first.
 
     A build is committed by its head object (:mod:`govern.log.commit`): the builds are those
@@ -76,7 +76,7 @@ def committed_builds(runs: RunStore | Path, run_ids: Sequence[str] | None = None
     read as a build (:func:`uncommitted_builds`). ``run_ids`` is a listing already made.
     """
     store = as_run_store(runs)
-    chain = read_chain(store.backend)
+    chain = read_chain(store.backend) if heads is None else heads
     names = store.list_runs().names if run_ids is None else run_ids
     if chain:
         genesis = chain[0].run_id or ""
@@ -105,12 +105,14 @@ def source_runs(runs: RunStore | Path, run_ids: Sequence[str] | None = None) -> 
     return [RunView(run_id, store) for run_id in names if not is_build_run(run_id)]
 
 
-def uncommitted_builds(runs: RunStore | Path) -> list[str]:
+def uncommitted_builds(runs: RunStore | Path, run_ids: Sequence[str] | None = None) -> list[str]:
     """Build runs that are not committed builds (no head, or no seal): leftovers of a lost race
-    or a crash, never builds; oldest first (``govern gc`` removes them)."""
+    or a crash, never builds; oldest first (``govern gc`` removes them). ``run_ids`` is a
+    listing already made."""
     store = as_run_store(runs)
-    committed = set(committed_builds(store))
-    return [run_id for run_id in store.list_runs().names if is_build_run(run_id) and run_id not in committed]
+    names = store.list_runs().names if run_ids is None else run_ids
+    committed = set(committed_builds(store, names))
+    return [run_id for run_id in names if is_build_run(run_id) and run_id not in committed]
 
 
 def list_builds(runs_root: Path) -> list[Path]:

@@ -62,27 +62,38 @@ def read_chain(backend: Store) -> list[LogHead]:
     return heads
 
 
-def unreachable_heads(backend: Store, chain: list[LogHead]) -> list[int]:
-    """The sequence numbers of listed heads beyond the chain's first gap."""
-    end = chain[-1].seq if chain else GENESIS_SEQ - 1
-    return [seq for seq in listed_head_seqs(backend) if seq > end]
+def unreachable_heads(backend: Store) -> list[int]:
+    """The sequence numbers of listed heads beyond the first gap in the listed sequence.
+
+    Judged from one listing alone, so that a head a builder commits while a reader checks is
+    never taken for one behind a gap: heads are put in order and never deleted, so a gap in a
+    listing is a real one."""
+    expected = GENESIS_SEQ
+    listed = sorted(listed_head_seqs(backend))
+    for index, seq in enumerate(listed):
+        if seq != expected:
+            return listed[index:]
+        expected += 1
+    return []
 
 
-def chain_problems(backend: Store, build_roots: dict[str, str | None]) -> tuple[int, list[Problem]]:
+def chain_problems(backend: Store, build_roots: dict[str, str | None], chain: list[LogHead] | None = None) -> tuple[int, list[Problem]]:
     """``verify --log``'s check of the head chain: how many heads, and what is wrong.
 
     The heads are contiguous from the genesis (no gap, nothing unreachable after one), each
     links to the head before it (its ``previous`` is that head's seq and run id), and each
     names a build whose seal has the ROOT_SHA256 the head commits (``build_roots``: each
-    committed build's root as verified; the genesis's build is one of them).
+    committed build's root as verified; the genesis's build is one of them). ``chain`` is the
+    chain as read when the builds were listed (heads committed since are not this check's).
     """
     problems: list[Problem] = []
-    try:
-        chain = read_chain(backend)
-    except GovernError as error:
-        return 0, [Problem(error.code, LOG_FOLDER, error.message)]
-    for seq in unreachable_heads(backend, chain):
-        problems.append(Problem("E_LOG_TAMPERED", head_key(seq), f"follows a gap in the head chain (no head {len(chain)})"))
+    if chain is None:
+        try:
+            chain = read_chain(backend)
+        except GovernError as error:
+            return 0, [Problem(error.code, LOG_FOLDER, error.message)]
+    for seq in unreachable_heads(backend):
+        problems.append(Problem("E_LOG_TAMPERED", head_key(seq), "follows a gap in the head chain"))
     for before, head in zip([None, *chain], chain):
         key = head_key(head.seq)
         if before is not None and head.previous != before.link:

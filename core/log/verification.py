@@ -45,7 +45,7 @@ from govern.format.jsonl import (
 from govern.format.manifest import ManifestEntry, SealCheck
 from govern.host.manager import PluginHost
 from govern.log.delta_log import acknowledged_in, committed_builds
-from govern.log.heads import chain_problems
+from govern.log.heads import chain_problems, read_chain
 from govern.log.recorded_snapshots import missing_acknowledged, recorded_snapshot_problems, snapshot_roots
 from govern.runs.run_store import RunStore
 from govern.runtime import gc_pause as collector
@@ -524,8 +524,10 @@ def verify_log(
     chain = _Chain(functools.partial(snapshot_roots, runs))
     checks: list[BuildCheck] = []
     records = 0
-    # Committed builds only: a build run without its head or seal was never committed.
-    for run_id in committed_builds(runs):
+    # Committed builds only: a build run without its head or seal was never committed. The
+    # chain is read once, first: a build committed while this check runs is not its business.
+    heads = read_chain(runs.backend)
+    for run_id in committed_builds(runs, heads=heads):
         check, entry, data = _check_build(chain, runs, run_id, artifact, host, validate, progress)
         checks.append(check)
         if entry is None:
@@ -536,8 +538,8 @@ def verify_log(
         chain.previous_build = {"run_id": check.run_id, "manifest_sha256": check.root_sha256 or ""}
     snapshot_problems = _check_recorded_snapshots(chain)
     lost = missing_acknowledged(chain.recorded, chain.roots, chain.acknowledged)
-    heads, head_problems = chain_problems(runs.backend, {check.run_id: check.root_sha256 for check in checks})
-    return LogVerification(tuple(checks), tuple(snapshot_problems), records, tuple(lost), heads, tuple(head_problems))
+    head_count, head_problems = chain_problems(runs.backend, {check.run_id: check.root_sha256 for check in checks}, heads)
+    return LogVerification(tuple(checks), tuple(snapshot_problems), records, tuple(lost), head_count, tuple(head_problems))
 
 
 #: The recorded snapshots' seals are shared with a forked process only from this many runs on.
