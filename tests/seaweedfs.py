@@ -108,6 +108,24 @@ class SeaweedFS:
             args, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT, env=environ, preexec_fn=_die_with_parent
         )
         self._wait_until_serving()
+        self._make_bucket_real()
+
+    def _make_bucket_real(self) -> None:
+        """Write and delete one object: until its first write, ``weed mini``'s pre-created
+        bucket answers NoSuchBucket to GET and LIST, which no test should see."""
+        import obstore
+        from obstore.store import S3Store
+
+        client = S3Store(
+            self.bucket,
+            endpoint=self.endpoint,
+            region="us-east-1",
+            allow_http=True,
+            access_key_id=ACCESS_KEY_ID,
+            secret_access_key=SECRET_ACCESS_KEY,
+        )
+        obstore.put(client, "_ready", b"")
+        obstore.delete(client, "_ready")
 
     def _wait_until_serving(self) -> None:
         deadline = time.monotonic() + START_TIMEOUT_S

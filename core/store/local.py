@@ -50,7 +50,11 @@ class LocalStore:
                     if (key + "/").startswith(prefix) or prefix.startswith(key + "/"):
                         pending.append(key)
                 elif entry.is_file(follow_symlinks=False) and key.startswith(prefix):
-                    found.append((key, entry.stat(follow_symlinks=False).st_size))
+                    try:
+                        size = entry.stat(follow_symlinks=False).st_size
+                    except FileNotFoundError:
+                        continue  # gone since the folder was read (another writer's temporary file)
+                    found.append((key, size))
         return iter(sorted(found))
 
     def list_level(self, prefix: str = "") -> Iterator[tuple[str, bool]]:

@@ -119,8 +119,10 @@ class S3Store:
         folder = prefix.rstrip("/")
         with self._failures("list", prefix or "/"):
             level = obstore.list_with_delimiter(self._store, prefix=folder or None)
-        names = [(path.rpartition("/")[2], True) for path in level["common_prefixes"]]
-        names.extend((meta["path"].rpartition("/")[2], False) for meta in level["objects"])
+        # SeaweedFS answers a folder whose last key was deleted with the folder itself as an
+        # entry of its own level: never a name under it.
+        names = [(path.rpartition("/")[2], True) for path in level["common_prefixes"] if path != folder]
+        names.extend((meta["path"].rpartition("/")[2], False) for meta in level["objects"] if meta["path"] != folder)
         return iter(sorted(names))
 
     def get(self, key: str, *, start: int | None = None, end: int | None = None) -> bytes:
