@@ -44,6 +44,8 @@ from typing import Any
 
 import attrs
 
+from govern.format.plurals import plural
+
 #: The length of every hash in the tree (SHA-256).
 HASH_SIZE = 32
 #: The root of the empty tree: SHA-256 of nothing (RFC 9162 §2.1.1).
@@ -203,7 +205,7 @@ def _leaf_source(leaves: LeafHashes, size: int) -> Callable[[int], bytes]:
     if callable(leaves):
         return leaves
     if len(leaves) < size:
-        raise ProofError(f"a tree of size {size} needs {size} leaf hashes, {len(leaves)} given")
+        raise ProofError(f"a tree of size {size} needs {plural(size, 'leaf hash', 'leaf hashes')}, {len(leaves)} given")
     return leaves.__getitem__
 
 
@@ -286,7 +288,7 @@ def _check_hash(value: bytes, what: str) -> None:
 
 def _check_proof_length(proof: Sequence[bytes], want: int, what: str) -> None:
     if len(proof) != want:
-        raise ProofError(f"bad proof length: {what} needs {want} hashes, the proof has {len(proof)}")
+        raise ProofError(f"bad proof length: {what} needs {plural(want, 'hash', 'hashes')}, the proof has {len(proof)}")
     for position, node in enumerate(proof):
         _check_hash(node, f"proof hash {position}")
 
