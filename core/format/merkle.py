@@ -138,6 +138,11 @@ _digest = operator.methodcaller("digest")
 # --- compact ranges ----------------------------------------------------------------------------
 
 
+def _hash_tuple(hashes: Iterable[bytes]) -> tuple[bytes, ...]:
+    """The hashes of an edge or a proof, frozen (the converter of their attrs field)."""
+    return tuple(hashes)
+
+
 def _check_edge(instance: CompactRange, attribute: attrs.Attribute[Any], hashes: tuple[bytes, ...]) -> None:
     """A right edge has one 32-byte hash per set bit of its size."""
     if instance.size < 0:
@@ -159,7 +164,7 @@ class CompactRange:
     """
 
     size: int
-    hashes: tuple[bytes, ...] = attrs.field(converter=tuple, validator=_check_edge)
+    hashes: tuple[bytes, ...] = attrs.field(converter=_hash_tuple, validator=_check_edge)
 
     @classmethod
     def empty(cls) -> CompactRange:
@@ -394,7 +399,7 @@ class InclusionProof:
     tree_size: int
     leaf_hash: bytes
     root: bytes
-    proof: tuple[bytes, ...] = attrs.field(converter=tuple)
+    proof: tuple[bytes, ...] = attrs.field(converter=_hash_tuple)
 
     def verify(self) -> None:
         """:func:`verify_inclusion` of this proof: None, or :class:`ProofError`."""
@@ -432,7 +437,7 @@ class ConsistencyProof:
     size2: int
     root1: bytes
     root2: bytes
-    proof: tuple[bytes, ...] = attrs.field(converter=tuple)
+    proof: tuple[bytes, ...] = attrs.field(converter=_hash_tuple)
 
     def verify(self) -> None:
         """:func:`verify_consistency` of this proof: None, or :class:`ProofError`."""
