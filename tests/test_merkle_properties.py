@@ -165,6 +165,21 @@ def test_a_compact_range_extended_in_chunks_has_the_root_of_the_whole_log(log: l
     assert edge == CompactRange.of(hashes)
 
 
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(size=st.integers(0, 1100), cuts=st.lists(st.integers(0, 1100), max_size=4))
+def test_long_logs_appended_across_chunk_boundaries_have_the_rfc_root(size: int, cuts: list[int]) -> None:
+    """Logs of up to 1,100 records appended at random cuts: the edge is the same whatever the cuts, its root the RFC's MTH."""
+    log = [index.to_bytes(2, "big") for index in range(size)]
+    hashes = [leaf_hash(record) for record in log]
+    edge, done = CompactRange.empty(), 0
+    for cut in sorted(min(cut, size) for cut in cuts):
+        edge = edge.append(hashes[done:cut])
+        done = cut
+    edge = edge.append(iter(hashes[done:]))
+    assert edge == CompactRange.of(hashes)
+    assert edge.root() == root_of_records(log) == rfc_mth(log)
+
+
 # --- proofs ------------------------------------------------------------------------------------
 
 

@@ -38,8 +38,9 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import itertools
 import operator
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import attrs
@@ -54,6 +55,7 @@ EMPTY_ROOT = hashlib.sha256(b"").digest()
 _LEAF_PREFIX = b"\x00"
 _NODE_PREFIX = b"\x01"
 _sha256 = hashlib.sha256
+_digest = operator.methodcaller("digest")
 
 #: Where proof generation finds leaf hashes: a sequence of them, or a function of the index.
 LeafHashes = Sequence[bytes] | Callable[[int], bytes]
@@ -80,26 +82,56 @@ def node_hash(left: bytes, right: bytes) -> bytes:
     return _sha256(_NODE_PREFIX + left + right).digest()
 
 
+#: Leaves are hashed into perfect subtrees this many at a time (a power of two): a list
+#: comprehension per level costs less per hash than the one-leaf-at-a-time carry loop.
+_CHUNK_LEVEL = 8
+_CHUNK = 1 << _CHUNK_LEVEL
+
+
 def _push_leaves(stack: list[bytes], size: int, leaf_hashes: Iterable[bytes]) -> int:
     """Append ``leaf_hashes`` to the right edge ``stack`` of a tree of ``size`` leaves, in place; return the new size.
 
-    The hot path of the whole module (the root of a million-record log): each leaf merges with
-    the edge's perfect subtrees as long as its position's low bits are ones, exactly as a
-    binary counter carries, so ``k`` leaves cost ``k`` merges amortised plus at most log n.
-    Locals only and ``hashlib`` called directly: a Python-level call per hash would cost more
-    than the hash itself.
+    The hot path of the module (the root of a million-record log). Leaves go one by one until
+    the size is a multiple of a chunk, then a chunk at a time (each a perfect subtree, hashed
+    level by level), and the last partial chunk one by one: the same tree, fewer Python steps
+    per hash. Memory is one chunk plus the edge.
     """
-    sha256 = _sha256
-    pop = stack.pop
-    push = stack.append
-    for node in leaf_hashes:
-        carry = size
+    leaves = iter(leaf_hashes)
+    size = _push_nodes(stack, size, itertools.islice(leaves, -size % _CHUNK), 0)
+    while chunk := list(itertools.islice(leaves, _CHUNK)):
+        if len(chunk) < _CHUNK:
+            return _push_nodes(stack, size, chunk, 0)
+        size = _push_nodes(stack, size, (_perfect_root(chunk),), _CHUNK_LEVEL)
+    return size
+
+
+def _push_nodes(stack: list[bytes], size: int, nodes: Iterable[bytes], level: int) -> int:
+    """Append perfect subtrees of ``2**level`` leaves each to the right edge ``stack`` of a tree of ``size`` leaves.
+
+    ``size`` must be a multiple of ``2**level``. Each node merges with the edge's subtrees as a
+    binary counter carries (while the size's bit at that level is one), so ``k`` nodes cost
+    ``k`` merges amortised plus at most log n. ``hashlib`` is called directly: a Python-level
+    call per hash would cost more than the hash itself.
+    """
+    sha256, node_prefix, width = _sha256, _NODE_PREFIX, 1 << level
+    pop, push = stack.pop, stack.append
+    for node in nodes:
+        carry = size >> level
         while carry & 1:
-            node = sha256(b"\x01" + pop() + node).digest()
+            node = sha256(node_prefix + pop() + node).digest()
             carry >>= 1
         push(node)
-        size += 1
+        size += width
     return size
+
+
+def _perfect_root(hashes: list[bytes]) -> bytes:
+    """The root of a perfect subtree (a power-of-two count of hashes), one level at a time."""
+    sha256, node_prefix = _sha256, _NODE_PREFIX
+    while len(hashes) > 1:
+        pairs = iter(hashes)
+        hashes = [sha256(node_prefix + left + right).digest() for left, right in zip(pairs, pairs, strict=True)]
+    return hashes[0]
 
 
 def _fold_edge(hashes: Sequence[bytes]) -> bytes:
@@ -123,16 +155,17 @@ def root_of(leaf_hashes: Iterable[bytes]) -> bytes:
 
 
 def root_of_records(records: Iterable[bytes]) -> bytes:
-    """The Merkle tree hash of a log whose leaves are ``records`` (each hashed by :func:`leaf_hash`)."""
-    return root_of(_leaf_hashes_of(records))
+    """The Merkle tree hash of a log whose leaves are ``records`` (its lines without their newlines)."""
+    return root_of(leaf_hashes_of(records))
 
 
-def _leaf_hashes_of(records: Iterable[bytes]) -> Iterable[bytes]:
-    """The leaf hashes of ``records``, by a chain of C-level maps: no Python frame per record."""
+def leaf_hashes_of(records: Iterable[bytes]) -> Iterator[bytes]:
+    """The leaf hashes of ``records``, lazily: :func:`leaf_hash` of each, for ``root_of`` or ``CompactRange.append``.
+
+    The same hash as :func:`leaf_hash`, spelt as a chain of C-level maps so a million records
+    cost no Python frame each (the bench of issue 14 holds the root to 1.5x bare SHA-256).
+    """
     return map(_digest, map(_sha256, map(_LEAF_PREFIX.__add__, records)))
-
-
-_digest = operator.methodcaller("digest")
 
 
 # --- compact ranges ----------------------------------------------------------------------------
