@@ -260,7 +260,7 @@ def test_compact_range_json_round_trip(size: int) -> None:
         ({"size": 0, "hashes": [], "root": ""}, "unknown key 'root'"),
         ({"size": True, "hashes": []}, "expected an integer >= 0"),
         ({"size": -1, "hashes": []}, "expected an integer >= 0"),
-        ({"size": 2, "hashes": []}, "size 2 has 1 hashes, not 0"),
+        ({"size": 2, "hashes": []}, r"size 2 needs 1 hash \(one per set bit\), not 0"),
         ({"size": 1, "hashes": ["not base64!"]}, "not standard base64"),
         ({"size": 1, "hashes": [base64.b64encode(b"short").decode()]}, "not the base64 of a 32-byte hash"),
         ({"size": 1, "hashes": [base64.urlsafe_b64encode(b"\xff" * 32).decode()]}, "not standard base64"),

@@ -181,7 +181,8 @@ def _check_edge(instance: CompactRange, attribute: attrs.Attribute[Any], hashes:
     if instance.size < 0:
         raise ValueError(f"a compact range's size must be >= 0, not {instance.size}")
     if len(hashes) != instance.size.bit_count():
-        raise ValueError(f"a compact range of size {instance.size} has {instance.size.bit_count()} hashes, not {len(hashes)}")
+        want = plural(instance.size.bit_count(), "hash", "hashes")
+        raise ValueError(f"a compact range of size {instance.size} needs {want} (one per set bit), not {len(hashes)}")
     for position, node in enumerate(hashes):
         if len(node) != HASH_SIZE:
             raise ValueError(f"compact range hash {position} is {len(node)} bytes, not {HASH_SIZE}")
