@@ -23,7 +23,7 @@ import attrs
 
 from govern.format import signatures
 from govern.format.checkpoint import parse_checkpoint
-from govern.format.note import NoteSignature, parse_note, sign_note
+from govern.format.note import NoteSignature, add_signatures
 from govern.format.note_keys import (
     SIGNATURE_TYPE_COSIGNATURE_V1,
     Ed25519Signer,
@@ -116,13 +116,12 @@ def parse_cosigner_key(text: str) -> CosignatureVerifier:
 
 
 def cosign(note: bytes, signer: CosignatureSigner) -> bytes:
-    """``note`` (a signed checkpoint) with ``signer``'s cosignature added (or replacing its earlier one).
+    """``note`` (a signed checkpoint) with ``signer``'s cosignature appended (replacing its earlier one).
 
     The note's own signatures are kept as they are: checking them, and that the checkpoint
     is consistent with the last one the witness saw, is the caller's job before it cosigns.
     """
-    parsed = parse_note(note)
-    return sign_note(parsed.text, [signer], keep=parsed.signatures)
+    return add_signatures(note, [signer])
 
 
 def cosignature_timestamp(signature: NoteSignature) -> int:

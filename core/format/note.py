@@ -36,6 +36,7 @@ __all__ = [
     "NoteError",
     "NoteSignature",
     "ParsedNote",
+    "add_signatures",
     "open_note",
     "parse_note",
     "sign_note",
@@ -166,24 +167,45 @@ def verifier_index(verifiers: Iterable[Verifier]) -> dict[tuple[str, int], Verif
     return index
 
 
-def sign_note(text: bytes, signers: Sequence[Signer], keep: Iterable[NoteSignature] = ()) -> bytes:
-    """The signed note of ``text`` by ``signers``, in their order, then the ``keep`` lines they do not replace.
+def sign_note(text: bytes, signers: Sequence[Signer]) -> bytes:
+    """The signed note of ``text`` by ``signers``, one signature line each, in their order.
 
-    ``keep`` carries the signatures of a note being signed again (a witness adding its
-    cosignature): a kept line from the same (name, key id) as a new one is replaced, as in
-    Go's ``note.Sign``. Ed25519 is deterministic, so the same text and keys give the same bytes.
+    Ed25519 is deterministic, so the same text and keys give the same bytes (Go's
+    ``note.Sign`` writes exactly these).
     """
     check_note_text(text)
     if not signers:
         raise NoteError("a note needs at least one signer")
-    lines: list[str] = []
-    signed: set[tuple[str, int]] = set()
+    return _assemble(text, _sign_lines(text, signers))
+
+
+def add_signatures(note: bytes, signers: Sequence[Signer]) -> bytes:
+    """``note`` with ``signers``' signature lines appended after its own, each replacing an earlier line by the same key.
+
+    This is how a witness adds its cosignature to a log's checkpoint: the existing lines are
+    kept byte for byte and in order (they are not verified here: that is the caller's job).
+    """
+    parsed = parse_note(note)
+    if not signers:
+        raise NoteError("no signer to add")
+    added = _sign_lines(parsed.text, signers)
+    replaced = {(s.name, s.key_id) for s in added}
+    kept = [s for s in parsed.signatures if (s.name, s.key_id) not in replaced]
+    return _assemble(parsed.text, kept + added)
+
+
+def _sign_lines(text: bytes, signers: Sequence[Signer]) -> list[NoteSignature]:
+    """One signature of ``text`` per signer; a signer given twice or with an invalid name is refused."""
+    lines: list[NoteSignature] = []
     for signer in signers:
         if not is_valid_key_name(signer.name):
             raise NoteError(f"invalid signer name {signer.name!r}: it must be non-empty, without spaces or '+'")
-        if (signer.name, signer.key_id) in signed:
+        if any((s.name, s.key_id) == (signer.name, signer.key_id) for s in lines):
             raise NoteError(f"signer {signer.name}+{signer.key_id:08x} given twice")
-        signed.add((signer.name, signer.key_id))
-        lines.append(NoteSignature(signer.name, signer.key_id, signer.sign(text)).line())
-    lines.extend(s.line() for s in keep if (s.name, s.key_id) not in signed)
-    return text + b"\n" + "".join(line + "\n" for line in lines).encode("utf-8")
+        lines.append(NoteSignature(signer.name, signer.key_id, signer.sign(text)))
+    return lines
+
+
+def _assemble(text: bytes, signatures: Iterable[NoteSignature]) -> bytes:
+    """The note bytes: the text, the blank line, the signature lines."""
+    return text + b"\n" + "".join(s.line() + "\n" for s in signatures).encode("utf-8")
