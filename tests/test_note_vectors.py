@@ -24,7 +24,7 @@ from govern.format.cosignature import (
     cosigner_key_text,
     parse_cosigner_key,
 )
-from govern.format.note import MAX_SIGNATURES, NoteError, NoteSignature, open_note, parse_note, sign_note
+from govern.format.note import MAX_SIGNATURES, NoteError, NoteSignature, add_signatures, open_note, parse_note, sign_note
 from govern.format.note_keys import (
     Ed25519Signer,
     ecdsa_verifier,
@@ -39,6 +39,7 @@ VECTORS: dict[str, Any] = json.loads((Path(__file__).parent / "vectors" / "tlog"
 VALID = {case["name"]: case for case in VECTORS["valid"]}
 KEYS = VECTORS["test_keys_transparency_dev_formats"]
 REKOR = VECTORS["rekor_ecdsa_checkpoint"]
+_SKEY_KNOWN = KEYS["Known"][1]
 
 
 def _case_ids(cases: list[dict[str, Any]]) -> list[str]:
@@ -188,6 +189,29 @@ def test_invalid_utf8_is_refused() -> None:
     verifier = parse_verifier_key(VALID["c2sp-signed-note-example"]["vkey"])
     with pytest.raises(NoteError, match="not valid UTF-8"):
         open_note(b"caf\xe9\n\n" + _SIG_LINE.encode("utf-8"), [verifier])
+
+
+def test_signing_refuses_what_a_verifier_would_refuse() -> None:
+    signer = parse_signer_key(_SKEY_KNOWN)
+    with pytest.raises(NoteError, match="does not end with a newline"):
+        sign_note(b"no newline", [signer])
+    with pytest.raises(NoteError, match="control character U\\+0000"):
+        sign_note(b"nul\x00\n", [signer])
+    with pytest.raises(NoteError, match="at least one signer"):
+        sign_note(b"text\n", [])
+    with pytest.raises(NoteError, match=r"signer Known\+451c786d given twice"):
+        sign_note(b"text\n", [signer, signer])
+    with pytest.raises(NoteError, match="invalid signer name 'a b'"):
+        sign_note(b"text\n", [Ed25519Signer("a b", bytes(32))])
+    with pytest.raises(NoteError, match="no signer to add"):
+        add_signatures(sign_note(b"text\n", [signer]), [])
+
+
+def test_a_text_holding_blank_lines_and_dash_lines_round_trips() -> None:
+    signer = parse_signer_key(_SKEY_KNOWN)
+    text = "first\n\n\u2014 not a signature\n\n\nlast\n".encode()
+    note = open_note(sign_note(text, [signer]), [signer.verifier()])
+    assert note.text == text
 
 
 # --- keys -------------------------------------------------------------------------------------

@@ -37,9 +37,11 @@ __all__ = [
     "NoteSignature",
     "ParsedNote",
     "add_signatures",
+    "check_note_text",
     "open_note",
     "parse_note",
     "sign_note",
+    "verifier_index",
 ]
 
 #: The most signature lines read from one note (Go's note package: 100; C2SP: at least 16).
