@@ -276,8 +276,9 @@ def test_malformed_verifier_keys_are_refused_saying_why(text: str, reason: str) 
     ids=["no-private-prefix", "wrong-id", "wrong-type", "bad-base64"],
 )
 def test_malformed_signer_keys_are_refused_saying_why(text: str, reason: str) -> None:
-    with pytest.raises(NoteError, match=reason):
+    with pytest.raises(NoteError, match=reason) as caught:
         parse_signer_key(text)
+    assert "AQPRoE2" not in str(caught.value)  # never a piece of the secret in a message
 
 
 def test_a_signer_key_is_never_printed_by_its_repr() -> None:
@@ -433,3 +434,16 @@ def test_property_any_flipped_byte_is_rejected(text: bytes, data: st.DataObject)
     note[index] ^= data.draw(st.integers(1, 255), label="xor")
     with pytest.raises(NoteError):
         open_note(bytes(note), [_SIGNER.verifier()])
+
+
+def test_the_transparency_formats_import_cryptography_only_when_they_sign_or_verify() -> None:
+    # govern's start-up must not pay for cryptography: every command imports govern.format
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, govern.cli, govern.format.note, govern.format.checkpoint, govern.format.cosignature, "
+        "govern.format.dsse, govern.format.intoto; print('cryptography' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"

@@ -240,15 +240,18 @@ def _split_key_text(text: str, *, what: str) -> tuple[str, int, bytes]:
 
 
 def decode_base64(text: str, *, what: str) -> bytes:
-    """Canonical standard base64 (RFC 4648 §4, padded), as signed notes use it; anything else is a :class:`NoteError`."""
+    """Canonical standard base64 (RFC 4648 §4, padded), as signed notes use it; anything else is a :class:`NoteError`.
+
+    The message names ``what`` and never echoes ``text``: for a signer key that is the secret.
+    """
     try:
         decoded = base64.b64decode(text.encode("ascii"), validate=True)
     except (binascii.Error, UnicodeEncodeError):
-        raise NoteError(f"{what}: {text[:40]!r} is not standard base64") from None
+        raise NoteError(f"{what}: not standard base64") from None
     # Only the one encoding a signer writes: a last character with stray low bits decodes to
     # the same bytes, and a tampered note must not verify just because the change was there.
     if base64.b64encode(decoded).decode("ascii") != text:
-        raise NoteError(f"{what}: {text[:40]!r} is not canonical base64 (stray bits in its last character)")
+        raise NoteError(f"{what}: not canonical base64 (stray bits in its last character)")
     return decoded
 
 
