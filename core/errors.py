@@ -141,6 +141,12 @@ ERROR_CODES: Mapping[str, ErrorCode] = _by_code(
     ErrorCode("E_OP_IN_USE", ExitCode.USAGE, "`governance remove-op` named an operation a plugin declares or sealed runs were made by"),
     ErrorCode("E_OP_UNCATALOGUED", ExitCode.PROBLEMS, "a sealed run was made by an operation that is not in the allowed-operations catalog"),
     ErrorCode("E_REGISTRY_UNCATALOGUED", ExitCode.PROBLEMS, "a configured registry is absent from the registry catalog and its addenda"),
+    # transparency log (docs/transparency.md)
+    ErrorCode("E_KEY_INVALID", ExitCode.USAGE, "a signer or verifier key (file or text) cannot be read or is not a valid note key"),
+    ErrorCode("E_CHECKPOINT_INVALID", ExitCode.PROBLEMS, "a checkpoint is malformed, or no known key signed it validly (a known signer's bad signature rejects it)"),
+    ErrorCode("E_LOG_DIVERGED", ExitCode.PROBLEMS, "the delta log is not an extension of a checkpoint handed out earlier (its tree at that size has another root, or it is shorter)"),
+    ErrorCode("E_PROOF_INVALID", ExitCode.PROBLEMS, "an inclusion or consistency proof does not verify against its checkpoint"),
+    ErrorCode("E_ATTESTATION_INVALID", ExitCode.PROBLEMS, "an attestation's DSSE signature does not verify, or its subjects no longer match the run's files"),
 )
 
 

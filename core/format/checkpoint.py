@@ -27,6 +27,9 @@ import attrs
 from govern.format.note import check_note_text
 from govern.format.note_keys import NoteError, decode_base64
 
+#: The file a delta-log build run holds its checkpoint in: the checkpoint as a signed note
+#: (unsigned — the checkpoint text alone — when no signing key is configured).
+CHECKPOINT_NAME = "checkpoint"
 #: Length of the root hash (SHA-256).
 ROOT_HASH_BYTES = 32
 #: Largest tree size: the specification's sizes are uint64, Go's tlog keeps them in an int64.
