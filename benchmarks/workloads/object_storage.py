@@ -24,7 +24,6 @@ import json
 import math
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 from benchmarks import s3
