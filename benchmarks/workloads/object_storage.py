@@ -198,10 +198,15 @@ def _run(ctx: BenchContext) -> WorkloadReport:
         return report
     with s3.running_server(root / "weed") as server:
         env = {**os.environ, **server.environ(), "AWS_ENDPOINT_URL": server.endpoint}
+        saved = dict(os.environ)
         os.environ.update(env)  # the harness's own obstore clients (set-up uploads, clean-ups)
-        _verify_rows(ctx, server, env, root, report)
-        _publish_row(ctx, server, env, root, report)
-        _build_requests(ctx, server, env, root, report)
+        try:
+            _verify_rows(ctx, server, env, root, report)
+            _publish_row(ctx, server, env, root, report)
+            _build_requests(ctx, server, env, root, report)
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
     return report
 
 
