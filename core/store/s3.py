@@ -17,11 +17,13 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import re
+import uuid
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from govern.errors import GovernError
+from govern.store.atomic import TEMP_PREFIX
 from govern.store.backend import AlreadyExists, KeyNotFound, check_key
 
 #: The standard AWS variables a client takes its credentials and region from, and the
@@ -43,6 +45,9 @@ _MAX_BACKOFF = dt.timedelta(seconds=5)
 _RETRY_TIMEOUT = dt.timedelta(seconds=30)
 _CONNECT_TIMEOUT = dt.timedelta(seconds=5)
 _REQUEST_TIMEOUT = dt.timedelta(seconds=120)
+#: The largest file ``put_file(..., if_absent=True)`` reads whole into memory for one
+#: conditional PUT; a larger one is streamed to a temporary key and copied conditionally.
+WHOLE_PUT_LIMIT = 8 * 1024 * 1024
 
 
 def parse_s3_url(url: str) -> tuple[str, str]:
@@ -86,6 +91,9 @@ class S3Store:
             bucket,
             prefix=prefix or None,
             config=config,  # type: ignore[arg-type]  # a dict of S3Config keys
+            # A conditional copy (what a large create-if-absent upload ends in) is a multipart
+            # copy whose CompleteMultipartUpload carries If-None-Match: * (AWS, SeaweedFS).
+            copy_if_not_exists="multipart",
             client_options={"allow_http": allow_http, "connect_timeout": _CONNECT_TIMEOUT, "timeout": _REQUEST_TIMEOUT},
             retry_config={
                 "max_retries": max_retries,
@@ -172,9 +180,37 @@ class S3Store:
 
     def put_file(self, key: str, path: Path, *, if_absent: bool = False) -> None:
         """Stream the local file ``path`` to ``key``: a multipart upload for a large file
-        (never read whole into memory). With ``if_absent`` it is one conditional PUT (S3
-        has no create-if-absent multipart upload in obstore), so the file is read whole."""
-        self._put(key, Path(path), if_absent)
+        (never read whole into memory).
+
+        With ``if_absent``, a file of up to :data:`WHOLE_PUT_LIMIT` bytes is one conditional
+        PUT (read whole: small). A larger one is streamed by multipart upload to a temporary
+        key (``.govern-tmp-upload-…``, a staging name) and then copied to ``key`` by a
+        multipart copy completed with ``If-None-Match: *`` — obstore has no conditional
+        multipart upload, but a conditional copy — so memory stays bounded by the upload's
+        parts and of two racing writers exactly one wins. The temporary key is deleted
+        whatever happens (a killed process leaves it, as a staging leftover)."""
+        path = Path(path)
+        if not if_absent or path.stat().st_size <= WHOLE_PUT_LIMIT:
+            self._put(key, path, if_absent)
+            return
+        self._put_large_if_absent(key, path)
+
+    def _put_large_if_absent(self, key: str, path: Path) -> None:
+        import obstore
+
+        check_key(key)
+        if self.stat(key) is not None:  # the usual loser's answer, without uploading anything
+            raise AlreadyExists(key)
+        staging = f"{TEMP_PREFIX}upload-{uuid.uuid4().hex}"
+        try:
+            self._put(staging, path, False)
+            with self._failures("put", key):
+                try:
+                    obstore.copy(self._store, staging, key, overwrite=False)
+                except (obstore.exceptions.AlreadyExistsError, obstore.exceptions.PreconditionError):
+                    raise AlreadyExists(key) from None
+        finally:
+            self.delete(staging)
 
     def _put(self, key: str, source: bytes | Path, if_absent: bool) -> None:
         import obstore
