@@ -119,3 +119,38 @@ def test_repair_log_on_s3_refuses_in_one_line_saying_why(seaweedfs, s3_reference
     line = refused.stderr.strip()
     assert line.startswith(f"govern: error: E_USAGE: {s3_workspace / 'registry_config.toml'}: workspace.runs_root = '{seaweedfs.url(prefix)}': ")
     assert "every object is put whole" in line and "'govern verify --log'" in line
+
+
+def test_the_s3_demo_workspace_publishes_and_builds_the_local_demos_log(tmp_path, seaweedfs):
+    """make demo-s3's set-up (scripts/demo.py --s3) on the session's SeaweedFS: the copy of the
+    reference workspace points at s3://…/.codex/RUNS with a [storage] table for the server; its
+    13 runs published and built at the demo's clock give the 24-record log the local demo
+    builds, byte for byte (read back by the demo's own reader). The whole demo, ~25 govern
+    processes, is too slow for the suite: its commands are run here in-process."""
+    import demo
+
+    from govern.config.workspace import load_workspace
+
+    env = seaweedfs.environ()
+    workspace = tmp_path / "s3"
+    workspace.mkdir()
+    runs_url = seaweedfs.url(demo.RUNS_ROOT)  # the key prefix the records name, as on disk
+    changed = demo.s3_workspace(workspace, runs_url, seaweedfs.endpoint)
+    assert f'runs_root = "{runs_url}"' in changed and f'endpoint_url = "{seaweedfs.endpoint}"' in changed
+    loaded = load_workspace(explicit=workspace)
+    assert loaded.runs_location == runs_url and not loaded.runs_root_is_local
+    assert loaded.config.storage.endpoint_url == seaweedfs.endpoint and loaded.config.storage.allow_http
+    runs = sorted(path for path in (workspace / "local-runs").iterdir() if path.is_dir())
+    assert len(runs) == 13
+    for run in runs:
+        published = invoke_cli("-C", workspace, "publish", run, env=env)
+        assert published.returncode == 0, published.stderr
+    built = invoke_cli("-C", workspace, "delta", "build", "--at", demo.SEED_CLOCK, env=env)
+    assert built.returncode == 0, built.stderr
+
+    local = tmp_path / "local"
+    local.mkdir()
+    demo.copy_reference_workspace(local)
+    assert invoke_cli("-C", local, "delta", "build", "--at", demo.SEED_CLOCK).returncode == 0
+    on_s3 = demo.committed_log(workspace, env)
+    assert on_s3 == demo.committed_log(local, {}) and on_s3.count(b"\n") == 24
