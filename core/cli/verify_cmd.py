@@ -155,8 +155,8 @@ def run_verify(state: CliState, run_dirs: list[Path], all_runs: bool, log: bool)
     with state.output.progress() as progress:
         for run_dir in targets:
             if isinstance(run_dir, str):  # a run id in an object-storage runs root
-                workspace = _workspace(state)
-                runs.append(_verify_stored_run(workspace.run_store(), workspace.run_location(run_dir), run_dir, progress))
+                holder = _workspace(state)
+                runs.append(_verify_stored_run(holder.run_store(), holder.run_location(run_dir), run_dir, progress))
                 continue
             if all_runs and not host.verify_seal(run_dir, False, NO_PROGRESS).sealed:
                 state.output.warn(f"{run_dir.name}: unsealed (no MANIFEST.sha256); not verified")
