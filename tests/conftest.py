@@ -75,7 +75,7 @@ def sealed_run(runs_root: Path, sample_files: dict[str, bytes]) -> Path:
 @pytest.fixture(scope="session")
 def seaweedfs(tmp_path_factory: pytest.TempPathFactory):
     """A real S3-compatible server (SeaweedFS ``weed mini``) on 127.0.0.1 for this session
-    (this xdist worker); see ``tests/seaweedfs.py``. Give each test its own prefix:
+    (this xdist worker); see ``scripts/seaweedfs.py``. Give each test its own prefix:
     ``seaweedfs.fresh_prefix()``."""
     from seaweedfs import running_seaweedfs
 

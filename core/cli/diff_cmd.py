@@ -19,7 +19,8 @@ if TYPE_CHECKING:
 
 
 def _workspace_roots(state: CliState) -> tuple[Path | None, Path | None]:
-    """(workspace root, runs root) for --path, or (None, None) outside any workspace."""
+    """(workspace root, local runs root) for --path, or (None, None) outside any workspace
+    (the runs root is None on object storage: no local path can be under it)."""
     try:
         # Only seals are read: a kind whose plugin is not installed is a warning here.
         workspace = state.workspace(needs_kind_plugins=False)
@@ -27,11 +28,11 @@ def _workspace_roots(state: CliState) -> tuple[Path | None, Path | None]:
         if error.code != "E_WORKSPACE_NOT_FOUND":
             raise
         return None, None
-    return workspace.root, workspace.runs_root
+    return workspace.root, workspace.runs_root if workspace.runs_root_is_local else None
 
 
-def _run_json(check: SealCheck) -> dict:
-    return {"run_id": check.run_id, "run_dir": str(check.run_dir), "root_sha256": check.root_sha256}
+def _run_json(check: SealCheck, location: str) -> dict:
+    return {"run_id": check.run_id, "run_dir": location, "root_sha256": check.root_sha256}
 
 
 def diff(
@@ -53,18 +54,22 @@ def diff(
     manifest_diff: by path and SHA-256, from the sealed manifests.
     """
     from govern.cli.path_argument import in_run_path
+    from govern.cli.run_argument import run_seal, stored_run_id
     from govern.runs.run_diff import diff_runs
 
     state: CliState = ctx.obj
-    before_dir, after_dir = run_folder(state, Path(run_a)), run_folder(state, Path(run_b))
+    for given in (Path(run_a), Path(run_b)):
+        if stored_run_id(state, given) is None:
+            run_folder(state, given)  # both named runs must exist before any is read
     query_path = None
     if path is not None:
         workspace_root, runs_root = _workspace_roots(state)
         query_path = in_run_path(path, workspace_root=workspace_root, runs_root=runs_root)
-    host = state.plugins()
     with state.output.progress() as progress:
-        result = diff_runs(host.verify_seal(before_dir, deep, progress), host.verify_seal(after_dir, deep, progress), query_path)
-    state.output.show(DiffResult(result, deep))
+        before_at, before = run_seal(state, Path(run_a), deep, progress)
+        after_at, after = run_seal(state, Path(run_b), deep, progress)
+        result = diff_runs(before, after, query_path)
+    state.output.show(DiffResult(result, deep, (before_at, after_at)))
 
 
 @attrs.frozen
@@ -73,6 +78,8 @@ class DiffResult(CommandResult):
 
     diff: RunDiff
     deep: bool
+    #: Where the two runs are: their folders, or their URLs on object storage.
+    locations: tuple[str, str]
 
     @property
     def changes(self) -> tuple[tuple[str, str], ...]:
@@ -107,8 +114,8 @@ def diff_json(result: DiffResult) -> dict[str, Any]:
     diff = result.diff
     delta = diff.delta
     return {
-        "from": _run_json(diff.before),
-        "to": _run_json(diff.after),
+        "from": _run_json(diff.before, result.locations[0]),
+        "to": _run_json(diff.after, result.locations[1]),
         "checked": "seals_and_files" if result.deep else "seals",
         "path": diff.path,
         "counts": delta.counts(),

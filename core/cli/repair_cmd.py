@@ -16,6 +16,13 @@ from govern.format.plurals import plural
 if TYPE_CHECKING:
     from govern.log.repair import TornTail
 
+#: Why ``repair --log`` refuses a runs root on object storage (docs/object-storage.md).
+REFUSED_ON_OBJECT_STORAGE = (
+    "repair --log cuts the torn tail a crashed local append leaves, and on object storage every object is put whole, "
+    "so no crash leaves one; a build's log that differs from its seal there was overwritten out of band: "
+    "'govern verify --log' names it, restore the object from a copy"
+)
+
 
 def repair(
     ctx: typer.Context,
@@ -51,7 +58,8 @@ def repair(
     workspace = state.workspace(needs_kind_plugins=False)
     host = state.plugins()
     clock = resolve_clock(None)
-    with exclusive_lock(workspace.runs_root / LOCK_NAME, state.lock_timeout):
+    runs_root = workspace.local_runs_root(REFUSED_ON_OBJECT_STORAGE)
+    with exclusive_lock(runs_root / LOCK_NAME, state.lock_timeout):
         plan = plan_log_repair(workspace, host)
         torn = plan.torn
         if torn is None:

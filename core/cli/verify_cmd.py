@@ -16,7 +16,10 @@ from govern.format.plurals import plural
 
 if TYPE_CHECKING:
     from govern.config.workspace import Workspace
+    from govern.format.manifest import SealCheck
     from govern.log.verification import LogVerification
+    from govern.runs.run_store import RunStore
+    from govern.runtime.progress import Progress
 
 
 def _workspace(state: CliState) -> Workspace:
@@ -25,12 +28,13 @@ def _workspace(state: CliState) -> Workspace:
     return state.workspace(needs_kind_plugins=False)
 
 
-def _resolve_run_dirs(state: CliState, run_dirs: list[Path], all_runs: bool) -> tuple[list[Path], list[str]]:
-    """The run folders to verify, and warnings about folders passed over."""
-    from govern.cli.run_argument import run_folder
+def _resolve_run_dirs(state: CliState, run_dirs: list[Path], all_runs: bool) -> tuple[list[Path | str], list[str]]:
+    """The runs to verify — run folders, or the ids of runs in an object-storage runs root —
+    and warnings about folders passed over."""
+    from govern.cli.run_argument import run_folder, stored_run_id
 
     warnings: list[str] = []
-    targets = [run_folder(state, given) for given in run_dirs]
+    targets: list[Path | str] = [stored_run_id(state, given) or run_folder(state, given) for given in run_dirs]
     if all_runs and _workspace(state).runs_root_is_local:  # object storage: _verify_stored_runs
         listing = _workspace(state).run_store().list_runs()
         targets.extend(listing.runs)
@@ -151,6 +155,10 @@ def run_verify(state: CliState, run_dirs: list[Path], all_runs: bool, log: bool)
     runs: list[RunVerification] = []
     with state.output.progress() as progress:
         for run_dir in targets:
+            if isinstance(run_dir, str):  # a run id in an object-storage runs root
+                holder = _workspace(state)
+                runs.append(_verify_stored_run(holder.run_store(), holder.run_location(run_dir), run_dir, progress))
+                continue
             if all_runs and not host.verify_seal(run_dir, False, NO_PROGRESS).sealed:
                 state.output.warn(f"{run_dir.name}: unsealed (no MANIFEST.sha256); not verified")
                 runs.append(RunVerification(run_dir, "unsealed"))
@@ -205,10 +213,20 @@ def _verify_stored_runs(state: CliState, workspace: Workspace) -> list[RunVerifi
                 state.output.warn(f"{run_id}: unsealed (no MANIFEST.sha256); not verified")
                 checked.append(RunVerification(where, "unsealed"))
                 continue
-            files = len(check.manifest.files) if check.manifest else 0
-            problems = tuple(check.problems)
-            checked.append(RunVerification(where, "ok" if check.ok else "failed", root_sha256=check.root_sha256, files=files, problems=problems))
+            checked.append(_stored_verification(where, check))
     return checked
+
+
+def _verify_stored_run(store: RunStore, where: str, run_id: str, progress: Progress) -> RunVerification:
+    """One run of an object-storage runs root: its seal, and every object streamed and hashed
+    against the manifest."""
+    return _stored_verification(where, store.check_stored_run(run_id, progress))
+
+
+def _stored_verification(where: str, check: SealCheck) -> RunVerification:
+    """The verification line of a run checked in its object store."""
+    files = len(check.manifest.files) if check.manifest else 0
+    return RunVerification(where, "ok" if check.ok else "failed", root_sha256=check.root_sha256, files=files, problems=tuple(check.problems))
 
 
 def _verify_recorded_snapshots(state: CliState, roots: dict[str, str | None], run_ids: list[str] | None = None) -> RecordedSnapshotsCheck:

@@ -117,11 +117,13 @@ class Workspace:
         """Where run folders live, for a local runs root (for ``s3://`` the local commands
         that need a folder refuse with E_USAGE; everything that reads runs uses
         :meth:`run_store`)."""
+        return self.local_runs_root("this command needs a local runs root")
+
+    def local_runs_root(self, refusal: str) -> Path:
+        """The folder of a local runs root; for one on object storage, E_USAGE naming the
+        configured location and ``refusal`` (why the command needs a folder, and what to do instead)."""
         if not self.runs_root_is_local:
-            raise GovernError(
-                "E_USAGE",
-                f"{self.config_path}: workspace.runs_root = {self.runs_location!r}: this command needs a local runs root",
-            )
+            raise GovernError("E_USAGE", f"{self.config_path}: workspace.runs_root = {self.runs_location!r}: {refusal}")
         return self.root / self.config.workspace.runs_root
 
     @property

@@ -38,6 +38,7 @@ from govern.governance.run_operations import uncatalogued_run_problems
 from govern.governance.scorecard import derive_figures
 from govern.governance.store import Books, addendum_paths, read_document
 from govern.governance.versioning import changelog_problems
+from govern.runs.run_store import RunStore
 
 
 @attrs.frozen
@@ -224,10 +225,11 @@ def _check_plugin_operations(books: Books, declared: list[Operation], warnings: 
 
 
 def check_books(
-    governance_dir: Path, known: Mapping[str, KnownRegistry], declared: list[Operation], runs_root: Path | None = None
+    governance_dir: Path, known: Mapping[str, KnownRegistry], declared: list[Operation], runs: RunStore | Path | None = None
 ) -> CheckResult:
     """Check the books in ``governance_dir`` against themselves and what govern knows; with
-    ``runs_root``, also that every sealed run there was made by a catalogued operation."""
+    ``runs`` (the run store of the runs root, or a local runs root), also that every sealed
+    run there was made by a catalogued operation."""
     problems: list[Problem] = []
     warnings: list[str] = []
     books = _load(governance_dir, problems, warnings)
@@ -238,6 +240,6 @@ def check_books(
     _check_registries(books, known, problems, warnings)
     _check_scorecard(books, problems)
     _check_plugin_operations(books, declared, warnings)
-    if runs_root is not None:
-        problems.extend(uncatalogued_run_problems(books.catalog, runs_root, {op.op_id for op in declared}))
+    if runs is not None:
+        problems.extend(uncatalogued_run_problems(books.catalog, runs, {op.op_id for op in declared}))
     return CheckResult(tuple(problems), tuple(warnings), books)

@@ -37,15 +37,15 @@ from govern.host.manager import PluginHost
 from govern.log.delta_log import (
     BUILD_OP_ID,
     DELTA_LOG_REGISTRY_ID,
+    committed_builds,
     is_build_run,
-    list_builds,
     parse_log_lines,
     read_sealed_file,
     source_runs,
 )
-from govern.runs.listing import list_runs
+from govern.log.verification import seal_check
+from govern.runs.run_store import RunStore
 from govern.runtime.clock import parse_utc
-from govern.runtime.progress import NO_PROGRESS
 from govern.schema.store import DELTA_LOG_SCHEMAS
 
 Status = Literal["passed", "failed", "not_run"]
@@ -192,22 +192,22 @@ def registry_records(records: tuple[dict[str, Any], ...] | list[dict[str, Any]])
     return found
 
 
-def _read_latest(workspace: Workspace, host: PluginHost, latest: Path) -> LatestBuild:
+def _read_latest(workspace: Workspace, host: PluginHost, runs: RunStore, latest: str) -> LatestBuild:
     """The latest build's log and run.json, each checked against its sealed hash."""
     artifact = workspace.config.workspace.delta_log_artifact
-    seal = host.verify_seal(latest, False, NO_PROGRESS)
+    seal = seal_check(runs, latest, host, deep=False)
     if not seal.ok or seal.manifest is None:
         first = seal.problems[0] if seal.problems else "no manifest"
-        raise GovernError("E_LOG_TAMPERED", f"{latest.name}: seal does not verify: {first}")
-    log_bytes = read_sealed_file(seal, artifact)
+        raise GovernError("E_LOG_TAMPERED", f"{latest}: seal does not verify: {first}")
+    log_bytes = read_sealed_file(seal, artifact, runs)
     try:
-        envelope = loads_strict(read_sealed_file(seal, ENVELOPE_NAME))
+        envelope = loads_strict(read_sealed_file(seal, ENVELOPE_NAME, runs))
     except StrictJSONError as exc:
-        raise GovernError("E_LOG_INVALID", f"{latest.name}/{ENVELOPE_NAME}: unreadable: {exc.reason}") from None
-    records = tuple(parse_log_lines(log_bytes, f"{latest.name}/{artifact}"))
+        raise GovernError("E_LOG_INVALID", f"{latest}/{ENVELOPE_NAME}: unreadable: {exc.reason}") from None
+    records = tuple(parse_log_lines(log_bytes, f"{latest}/{artifact}"))
     return LatestBuild(
-        run_id=latest.name,
-        path=f"{workspace.config.workspace.runs_root.rstrip('/')}/{latest.name}",
+        run_id=latest,
+        path=f"{workspace.config.workspace.runs_root.rstrip('/')}/{latest}",
         root_sha256=seal.root_sha256,
         artifact=artifact,
         files=tuple(entry.path for entry in seal.manifest.files),
@@ -224,14 +224,14 @@ def _schema_file() -> tuple[dict[str, Any], str]:
     return loads_strict(data), hashlib.sha256(data).hexdigest()
 
 
-def _check_seals(workspace: Workspace, host: PluginHost, builds: list[Path]) -> CheckOutcome:
+def _check_seals(host: PluginHost, runs: RunStore, builds: list[str]) -> CheckOutcome:
     name = "seal verification"
     if not builds:
         return not_run(name, "no delta-log build yet ('govern delta build')")
     problems: list[str] = []
     for build in builds:
-        check = host.verify_seal(build, True, NO_PROGRESS)
-        problems.extend(f"{build.name}: {p}" for p in check.problems)
+        check = seal_check(runs, build, host, deep=True)
+        problems.extend(f"{build}: {p}" for p in check.problems)
     return _outcome(
         name,
         not problems,
@@ -243,7 +243,7 @@ def _check_seals(workspace: Workspace, host: PluginHost, builds: list[Path]) -> 
 
 
 def _check_chain(
-    workspace: Workspace, host: PluginHost, builds: list[Path], records: tuple[dict[str, Any], ...]
+    workspace: Workspace, host: PluginHost, builds: list[str], records: tuple[dict[str, Any], ...]
 ) -> tuple[CheckOutcome, CheckOutcome, tuple[BuildRow, ...]]:
     from govern.log.verification import verify_log
 
@@ -279,7 +279,7 @@ def _check_chain(
     return chain, snapshots, rows
 
 
-def _check_payloads(host: PluginHost, builds: list[Path], records: tuple[dict[str, Any], ...]) -> CheckOutcome:
+def _check_payloads(host: PluginHost, runs: RunStore, builds: list[str], records: tuple[dict[str, Any], ...]) -> CheckOutcome:
     """Each build's sealed run.json says how many snapshots' payloads it hashed when it
     recorded them; every record claiming a sealed derivation (any basis but unknown) needs
     one. Builds made before builds hashed payloads say nothing: then this is not proven."""
@@ -293,16 +293,16 @@ def _check_payloads(host: PluginHost, builds: list[Path], records: tuple[dict[st
     problems: list[str] = []
     for build in builds:
         try:
-            envelope = loads_strict(read_sealed_file(host.verify_seal(build, False, NO_PROGRESS), ENVELOPE_NAME))
+            envelope = loads_strict(read_sealed_file(seal_check(runs, build, host, deep=False), ENVELOPE_NAME, runs))
             said = envelope["outputs"].get("payloads_hashed")
         except (GovernError, StrictJSONError, KeyError, TypeError, AttributeError) as exc:
-            problems.append(f"{build.name}/{ENVELOPE_NAME}: unreadable ({getattr(exc, 'message', exc)})")
+            problems.append(f"{build}/{ENVELOPE_NAME}: unreadable ({getattr(exc, 'message', exc)})")
             continue
         if said is None:
-            silent.append(build.name)
-        elif not isinstance(said, int) or said < claiming[build.name]:
+            silent.append(build)
+        elif not isinstance(said, int) or said < claiming[build]:
             problems.append(
-                f"{build.name}: says it hashed {said!r} snapshot payloads, but appended {plural(claiming[build.name], 'record')} derived from sealed evidence"
+                f"{build}: says it hashed {said!r} snapshot payloads, but appended {plural(claiming[build], 'record')} derived from sealed evidence"
             )
         else:
             hashed += said
@@ -358,7 +358,22 @@ def _link_or_copy(source: str, destination: str) -> None:
         shutil.copy2(source, destination)
 
 
-def _check_determinism(workspace: Workspace, host: PluginHost, latest: LatestBuild | None, builds: list[Path]) -> CheckOutcome:
+def _copy_run(runs: RunStore, run_id: str, destination: Path) -> None:
+    """Copy run ``run_id`` of ``runs`` to the local folder ``destination`` (hard links for a
+    local runs root; every object downloaded from any other store)."""
+    folder = runs.local_dir(run_id)
+    if folder is not None:
+        shutil.copytree(folder, destination, copy_function=_link_or_copy, symlinks=True)
+        return
+    for key, _size in runs.backend.list(run_id + "/"):
+        target = destination / key.removeprefix(run_id + "/")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(runs.backend.get(key))
+
+
+def _check_determinism(
+    workspace: Workspace, host: PluginHost, runs: RunStore, latest: LatestBuild | None, builds: list[str]
+) -> CheckOutcome:
     """Rebuild the latest build in a temporary copy and compare the log's bytes."""
     from govern.log.build import plan_build
 
@@ -371,7 +386,7 @@ def _check_determinism(workspace: Workspace, host: PluginHost, latest: LatestBui
         examined = set(latest.envelope["inputs"]["state"]["runs_examined"])
     except (KeyError, TypeError, ValueError) as exc:
         return not_run(name, f"{latest.run_id}/run.json does not say how it was built ({exc})")
-    earlier = {build.name for build in builds if build.name < latest.run_id}
+    earlier = {build for build in builds if build < latest.run_id}
     with tempfile.TemporaryDirectory(prefix="govern-rebuild-") as scratch:
         copy = Path(scratch) / "workspace"
         copy.mkdir()
@@ -381,14 +396,19 @@ def _check_determinism(workspace: Workspace, host: PluginHost, latest: LatestBui
             target = copy / pointers.relative_to(workspace.root)
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(pointers, target)
-        runs_copy = copy / workspace.config.workspace.runs_root
+        # The copy's runs root is a local folder under the name the records give the runs
+        # root (on object storage: its key prefix), so the rebuild records what the build did.
+        recorded = workspace.recorded_runs_root
+        runs_copy = copy / recorded
         runs_copy.mkdir(parents=True, exist_ok=True)
-        for run in list_runs(workspace.runs_root).runs:
-            if run.name in earlier or (run.name in examined and not is_build_run(run.name)):
-                shutil.copytree(run, runs_copy / run.name, copy_function=_link_or_copy, symlinks=True)
+        for run_id in runs.list_runs().names:
+            if run_id in earlier or (run_id in examined and not is_build_run(run_id)):
+                _copy_run(runs, run_id, runs_copy / run_id)
+        copied = load_workspace(explicit=copy)
+        copied = attrs.evolve(copied, config=attrs.evolve(copied.config, workspace=attrs.evolve(copied.config.workspace, runs_root=recorded)))
         try:
             plan = plan_build(
-                load_workspace(explicit=copy),
+                copied,
                 host,
                 clock=clock,
                 allow_unknown=bool(params.get("allow_unknown", False)),
@@ -419,7 +439,7 @@ def _with_snapshots(workspace: Workspace, host: PluginHost, registry_ids: list[s
         return []
     from govern.log.build import registry_exclusion
 
-    runs = source_runs(workspace.runs_root)
+    runs = source_runs(workspace.run_store())
     pending = []
     for registry_id in registry_ids:
         registry = workspace.registry(registry_id)
@@ -531,7 +551,7 @@ def _check_op(books: Books | None, latest: LatestBuild | None) -> CheckOutcome:
 
 
 def _check_governance(workspace: Workspace, host: PluginHost) -> tuple[CheckOutcome, Books | None]:
-    result = check_books(workspace.governance_dir, known_registries(workspace, host), host.operations(), workspace.runs_root)
+    result = check_books(workspace.governance_dir, known_registries(workspace, host), host.operations(), workspace.run_store())
     problems = [str(p) for p in result.problems]
     outcome = _outcome(
         "governance check",
@@ -554,12 +574,13 @@ def _governance_fix(problems: Sequence[Problem], books: Books | None) -> str:
 
 def gather_evidence(workspace: Workspace, host: PluginHost) -> Evidence:
     """Run every check on the workspace. Call under the workspace lock (``open_books``)."""
-    builds = list_builds(workspace.runs_root)
+    runs = workspace.run_store()
+    builds = committed_builds(runs)
     latest: LatestBuild | None = None
     latest_problem = None
     if builds:
         try:
-            latest = _read_latest(workspace, host, builds[-1])
+            latest = _read_latest(workspace, host, runs, builds[-1])
         except GovernError as error:
             latest_problem = error.message
     per_registry = registry_records(latest.records) if latest else []
@@ -579,12 +600,12 @@ def gather_evidence(workspace: Workspace, host: PluginHost) -> Evidence:
         schema_file=schema_file,
         schema=schema,
         schema_sha256=schema_sha,
-        seals=_check_seals(workspace, host, builds),
+        seals=_check_seals(host, runs, builds),
         chain=chain,
         snapshots=snapshots,
-        payloads=_check_payloads(host, builds, latest.records if latest else ()),
+        payloads=_check_payloads(host, runs, builds, latest.records if latest else ()),
         schema_check=_check_schema(latest, schema_file),
-        determinism=_check_determinism(workspace, host, latest, builds),
+        determinism=_check_determinism(workspace, host, runs, latest, builds),
         reconciliation=_check_reconciliation(workspace, host, latest, per_registry),
         governance=governance,
         op_catalogued=_check_op(books, latest),

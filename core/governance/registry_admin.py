@@ -46,7 +46,6 @@ from govern.governance.documents import Document
 from govern.host.manager import PluginHost
 from govern.log.build import registry_exclusion, skipped_reason
 from govern.log.delta_log import BuildState, committed_builds, parse_log_lines, source_runs
-from govern.runs.listing import LOCK_NAME
 from govern.runs.views import Snapshot
 from govern.runtime import interrupts
 from govern.runtime.progress import NO_PROGRESS
@@ -357,10 +356,12 @@ def add_registry(
     the result checked (:func:`plan_addition`) and written with :func:`govern.store.atomic.write_atomic`;
     ``dry_run`` checks and writes nothing. Comments and formatting elsewhere are kept.
     """
+    from govern.governance.store import workspace_lock_path
+
     path = workspace.config_path
     kinds = host.registry_kinds()
     # A dry run only reads: it takes no lock (locking would create the runs root).
-    lock = contextlib.nullcontext() if dry_run else exclusive_lock(workspace.runs_root / LOCK_NAME, lock_timeout)
+    lock = contextlib.nullcontext() if dry_run else exclusive_lock(workspace_lock_path(workspace), lock_timeout)
     with lock:
         data = _read_config(path)
         new_text, block = plan_addition(data, path, kinds, registry_id, table)

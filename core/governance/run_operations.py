@@ -17,24 +17,26 @@ from pathlib import Path
 from govern.errors import Problem
 from govern.format.envelope import ENVELOPE_NAME
 from govern.format.jsonio import StrictJSONError, loads_strict
-from govern.format.manifest import SEAL_NAME
 from govern.governance.documents import CATALOG_FILE, OperationsCatalog
-from govern.runs.listing import list_runs
+from govern.runs.run_store import RunStore, as_run_store
+from govern.store.backend import KeyNotFound
 
 
-def runs_by_operation(runs_root: Path) -> dict[str, list[str]]:
-    """``op_id -> run ids`` (sorted) of the sealed runs under ``runs_root`` that name one."""
+def runs_by_operation(runs: RunStore | Path) -> dict[str, list[str]]:
+    """``op_id -> run ids`` (sorted) of the sealed runs of the run store ``runs`` (or of the
+    local runs root ``runs``) that name one."""
+    store = as_run_store(runs)
     found: dict[str, list[str]] = {}
-    for run_dir in list_runs(runs_root).runs:
-        if not (run_dir / SEAL_NAME).is_file():
+    for run_id in store.list_runs().names:
+        if not store.is_sealed(run_id):
             continue  # not sealed (yet): no decision has been recorded
         try:
-            envelope = loads_strict((run_dir / ENVELOPE_NAME).read_bytes())
-        except (OSError, StrictJSONError):
+            envelope = loads_strict(store.read_file(run_id, ENVELOPE_NAME))
+        except (KeyNotFound, OSError, StrictJSONError):
             continue
         op_id = envelope.get("op_id") if isinstance(envelope, dict) else None
         if isinstance(op_id, str) and op_id:
-            found.setdefault(op_id, []).append(run_dir.name)
+            found.setdefault(op_id, []).append(run_id)
     return found
 
 
@@ -45,13 +47,13 @@ def how_to_allow(op_id: str, declared: Set[str]) -> str:
     return f"'govern governance add-op {op_id} --title … --executable … --coverage …' allows it"
 
 
-def uncatalogued_run_problems(catalog: OperationsCatalog, runs_root: Path, declared: Set[str] = frozenset()) -> list[Problem]:
+def uncatalogued_run_problems(catalog: OperationsCatalog, runs: RunStore | Path, declared: Set[str] = frozenset()) -> list[Problem]:
     """E_OP_UNCATALOGUED for every sealed run made by an operation ``catalog`` lacks, by run id.
 
     ``declared``: op ids plugins declare (their hint is ``governance sync``).
     """
     problems = []
-    for op_id, run_ids in runs_by_operation(runs_root).items():
+    for op_id, run_ids in runs_by_operation(runs).items():
         if catalog.get(op_id) is not None:
             continue
         for run_id in run_ids:

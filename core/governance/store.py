@@ -139,13 +139,24 @@ def load_books(governance_dir: Path) -> Books:
     )
 
 
+def workspace_lock_path(workspace: Workspace) -> Path:
+    """The lock file of the workspace's local files (the books, registry_config.toml): the
+    runs root's lock, which ``delta build`` takes too, for a local runs root; for a runs root
+    on object storage, which has no lock file, one in the workspace folder — the books and the
+    config are local files, so only local writers of them need keeping apart."""
+    if workspace.runs_root_is_local:
+        return workspace.runs_root / LOCK_NAME
+    return workspace.root / LOCK_NAME
+
+
 @contextlib.contextmanager
 def open_books(workspace: Workspace, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> Iterator[list[str]]:
-    """Hold the workspace lock for the block, after recovering an interrupted change.
+    """Hold the workspace lock (:func:`workspace_lock_path`) for the block, after recovering
+    an interrupted change.
 
     Yields the list of recovery notes (empty normally) for the command to show as warnings.
     """
-    with exclusive_lock(workspace.runs_root / LOCK_NAME, lock_timeout):
+    with exclusive_lock(workspace_lock_path(workspace), lock_timeout):
         notes = []
         if workspace.governance_dir.is_dir():
             note = recover(workspace.governance_dir)

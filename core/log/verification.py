@@ -468,7 +468,7 @@ def _check_build(
     def check_seal_first() -> bool:
         # The seal is checked in full here while a forked process already works on the
         # log's lines; the lines count only if the build holds the log.
-        seals.append(_deep_seal_check(runs, run_id, host, progress))
+        seals.append(seal_check(runs, run_id, host, deep=True, progress=progress))
         return _log_entry(seals[0], artifact) is not None
 
     def check_log(data: bytes, before: Callable[[], bool] = lambda: True) -> tuple[list[Problem], int | None]:
@@ -502,13 +502,14 @@ def _check_build(
     return BuildCheck(run_id, seal.root_sha256, complete, tuple(problems)), entry, data
 
 
-def _deep_seal_check(runs: RunStore, run_id: str, host: PluginHost, progress: Progress) -> SealCheck:
-    """The build's seal and every file of it: the seal plugin's deep check of a local run
-    folder, or, for a run in another store, its seal and each listed file hash-checked."""
+def seal_check(runs: RunStore, run_id: str, host: PluginHost, *, deep: bool, progress: Progress = NO_PROGRESS) -> SealCheck:
+    """A run's seal (``deep``: and every file of it): the seal plugin's check of a local run
+    folder, or, for a run in another store, its seal read through the store (and with
+    ``deep`` each listed file hash-checked)."""
     folder = runs.local_dir(run_id)
     if folder is not None:
-        return host.verify_seal(folder, True, progress)
-    return runs.check_stored_run(run_id, progress)
+        return host.verify_seal(folder, deep, progress)
+    return runs.check_stored_run(run_id, progress) if deep else runs.read_seal(run_id)
 
 
 def verify_log(

