@@ -18,7 +18,7 @@ import pytest
 
 from govern.config.workspace import Workspace, load_workspace
 from govern.errors import GovernError
-from govern.runs.run_store import RunStore
+from govern.runs.run_store import RunStore, workspace_runs
 from govern.store.backend import AlreadyExists, KeyNotFound
 from govern.store.factory import StorageOptions, open_store
 from govern.store.s3 import S3Store
@@ -319,8 +319,9 @@ class FaultyStore(CountingStore):
 
 
 def _serve_through(monkeypatch: pytest.MonkeyPatch, store) -> None:
-    """Make every workspace's run store the one over ``store`` (a wrapper of the real S3 store)."""
-    monkeypatch.setattr(Workspace, "run_store", lambda self: RunStore(store))
+    """Make every workspace's runs root ``store`` (a wrapper of the real S3 store): the run
+    store of every command is built over it."""
+    monkeypatch.setattr(Workspace, "store", lambda self: store)
 
 
 def _committed_builds(store) -> list[str]:
@@ -433,7 +434,8 @@ def test_obstore_retries_a_server_error(seaweedfs, tmp_path):
 
 
 def test_the_workspace_opens_its_store_from_the_config(tmp_path, seaweedfs):
-    """Workspace.store() / run_store(): a local runs root keeps the local store; s3:// the S3 one."""
+    """Workspace.store() / workspace_runs(): a local runs root keeps the local store; s3:// the
+    S3 one, one client shared by the commands of a process."""
     local = _reference_workspace(tmp_path / "local", ".codex/RUNS")
     (local / ".codex" / "RUNS").mkdir(parents=True)
     assert type(load_workspace(explicit=local).store()).__name__ == "LocalStore"
@@ -441,7 +443,8 @@ def test_the_workspace_opens_its_store_from_the_config(tmp_path, seaweedfs):
     loaded = load_workspace(explicit=remote)
     with _with_environ(seaweedfs):
         assert isinstance(loaded.store(), S3Store)
-        assert loaded.run_store() is loaded.run_store()
+        assert loaded.store() is loaded.store()
+        assert workspace_runs(loaded).backend is loaded.store()
     assert loaded.recorded_runs_root == "x"
 
 

@@ -26,7 +26,6 @@ from govern.store.factory import StorageOptions, is_object_store, open_store
 
 if TYPE_CHECKING:
     from govern.format.models import RegistryKind
-    from govern.runs.run_store import RunStore
     from govern.store.backend import Store
 
 REGISTRY_ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -115,8 +114,8 @@ class Workspace:
     @property
     def runs_root(self) -> Path:
         """Where run folders live, for a local runs root (for ``s3://`` the local commands
-        that need a folder refuse with E_USAGE; everything that reads runs uses
-        :meth:`run_store`)."""
+        that need a folder refuse with E_USAGE; everything that reads runs uses the run store
+        over :meth:`store`, ``govern.runs.run_store.workspace_runs``)."""
         if not self.runs_root_is_local:
             raise GovernError(
                 "E_USAGE",
@@ -150,18 +149,14 @@ class Workspace:
         return not is_object_store(self.runs_location)
 
     def store(self) -> Store:
-        """The storage backend holding the runs root (one client per location, options and
-        credentials, shared by the commands of a process)."""
-        return self.run_store().backend
-
-    def run_store(self) -> RunStore:
-        """The run store over the runs root: every command that reads runs reads through it."""
-        from govern.runs.run_store import RunStore
-
+        """The storage backend holding the runs root: a local folder, or ``s3://`` with one
+        client per location, options and credentials, shared by the commands of a process.
+        The run store every command reads runs through is built over it by the runs layer
+        (``govern.runs.run_store.workspace_runs``): config sits below runs."""
         if self.runs_root_is_local:
-            return RunStore.local(self.root / self.runs_location)
+            return open_store(self.runs_location, relative_to=self.root)
         credentials = tuple((name, environment.current().get(name)) for name in _CLIENT_VARIABLES)
-        return _object_run_store(self.runs_location, self.root, self.config.storage, credentials)
+        return _object_store(self.runs_location, self.root, self.config.storage, credentials)
 
     @property
     def governance_dir(self) -> Path:
@@ -213,13 +208,10 @@ _CLIENT_VARIABLES = (*CREDENTIAL_VARIABLES, "AWS_REGION", "AWS_DEFAULT_REGION", 
 
 
 @functools.lru_cache(maxsize=8)
-def _object_run_store(
-    location: str, root: Path, storage: StorageOptions, _credentials: tuple[tuple[str, str | None], ...]
-) -> RunStore:
-    """The run store of an object-storage runs root, one per location, options and credentials."""
-    from govern.runs.run_store import RunStore
-
-    return RunStore(open_store(location, relative_to=root, storage=storage))
+def _object_store(location: str, root: Path, storage: StorageOptions, _credentials: tuple[tuple[str, str | None], ...]) -> Store:
+    """The store of an object-storage runs root, one per location, options and credentials
+    (``_credentials`` only keys the cache: the client reads the invocation's environment)."""
+    return open_store(location, relative_to=root, storage=storage)
 
 
 def _check_storage_keys(raw: Any, source: Path) -> None:

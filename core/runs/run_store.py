@@ -22,6 +22,7 @@ import shutil
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -35,6 +36,9 @@ from govern.seal.seal_file import check_seal_files, read_seal
 from govern.seal.verification import verify_payload
 from govern.store.backend import AlreadyExists, KeyNotFound, Store
 from govern.store.local import LocalStore
+
+if TYPE_CHECKING:
+    from govern.config.workspace import Workspace
 
 #: How many objects are read at once when a run in object storage is verified.
 OBJECT_READERS = 16
@@ -235,3 +239,11 @@ class RunStore:
 def as_run_store(runs: RunStore | Path) -> RunStore:
     """``runs`` itself, or the run store of the local runs root ``runs``."""
     return runs if isinstance(runs, RunStore) else RunStore.local(Path(runs))
+
+
+def workspace_runs(workspace: Workspace) -> RunStore:
+    """The run store over ``workspace``'s runs root (local or ``s3://``): the one way a command
+    opens the runs it reads and writes. Built here, over :meth:`Workspace.store`, because the
+    config layer sits below this one (docs/architecture.md); the backend is shared per
+    location, so a run store is cheap to make per call."""
+    return RunStore(workspace.store())
