@@ -22,6 +22,7 @@ from govern.config.root import CONFIG_NAME, find_workspace_root
 from govern.errors import GovernError
 from govern.format.paths import manifest_path_problem
 from govern.runtime import environment
+from govern.store.aws_profile import PROFILE_VARIABLES
 from govern.store.factory import StorageOptions, is_object_store, open_store
 
 if TYPE_CHECKING:
@@ -204,7 +205,15 @@ class Workspace:
 
 
 #: The variables an object-store client is made from (a change of any gives another client).
-_CLIENT_VARIABLES = (*CREDENTIAL_VARIABLES, "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3")
+_CLIENT_VARIABLES = (
+    *CREDENTIAL_VARIABLES,
+    *PROFILE_VARIABLES,
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_S3",
+)
 
 
 @functools.lru_cache(maxsize=8)
@@ -224,7 +233,8 @@ def _check_storage_keys(raw: Any, source: Path) -> None:
             raise GovernError(
                 "E_CONFIG_INVALID",
                 f"{source}: storage.{key}: credentials are never read from the config file; "
-                f"give them in the environment ({', '.join(CREDENTIAL_VARIABLES)}) as every AWS client reads them",
+                f"give them in the environment ({', '.join(CREDENTIAL_VARIABLES)}) or an AWS profile (~/.aws/credentials) "
+                "as every AWS client reads them",
             )
 
 
