@@ -1,7 +1,7 @@
 """``python -m benchmarks.count_requests OUT.json GOVERN-ARGS…``: run one govern command in
 this process with every store call counted, and write the counts to ``OUT.json``.
 
-Every command that reads the runs root reads it through ``Workspace.run_store()``; here that
+Every command that reads the runs root reads it through the backend ``Workspace.store()`` opens; here that
 run store's backend is wrapped in :class:`CountingStore`, which counts each call by kind
 before passing it on to the real S3 backend. A call is one request, except a listing of more
 than 1,000 keys (one ListObjectsV2 page per 1,000) and ``put_file`` of a file larger than a
@@ -70,18 +70,16 @@ def main(argv: list[str]) -> int:
     """Run ``govern argv[1:]`` with its run store counted; write the counts to ``argv[0]``."""
     from govern.cli import main as govern_main
     from govern.config.workspace import Workspace
-    from govern.runs.run_store import RunStore
 
     out, args = Path(argv[0]), argv[1:]
     counters: dict[int, CountingStore] = {}
-    real_run_store = Workspace.run_store
+    real_store = Workspace.store
 
-    def counted_run_store(self: Workspace) -> RunStore:
-        backend = real_run_store(self).backend
-        wrapper = counters.setdefault(id(backend), CountingStore(backend))
-        return RunStore(wrapper)  # type: ignore[arg-type]  # a Store by its methods
+    def counted_store(self: Workspace) -> Any:
+        backend = real_store(self)
+        return counters.setdefault(id(backend), CountingStore(backend))
 
-    Workspace.run_store = counted_run_store  # type: ignore[method-assign]
+    Workspace.store = counted_store  # type: ignore[method-assign]
     code = govern_main(args)
     total: Counter[str] = Counter()
     for wrapper in counters.values():

@@ -16,6 +16,7 @@ import typer
 from govern.cli.rendering import CommandResult, json_renderer, text_renderer
 from govern.errors import ExitCode, GovernError, problem_json
 from govern.format.plurals import plural
+from govern.runs.run_store import workspace_runs
 
 if TYPE_CHECKING:
     from govern.cli.state import CliState
@@ -286,7 +287,7 @@ def remove_op(
     declared_by = host.operation_providers().get(op_id)
     with open_books(workspace, state.lock_timeout) as notes:
         _warn_all(state, notes)
-        made_runs = tuple(runs_by_operation(workspace.run_store()).get(op_id, ()))
+        made_runs = tuple(runs_by_operation(workspace_runs(workspace)).get(op_id, ()))
         update = plan_remove_op(load_books(workspace.governance_dir), op_id, clock, declared_by=declared_by, made_runs=made_runs)
         written = _write(workspace, update)
     state.output.show(OperationRemovedResult(op_id, written))
@@ -458,7 +459,7 @@ def check(ctx: typer.Context) -> None:
     host = state.plugins()
     with open_books(workspace, state.lock_timeout) as notes:
         _warn_all(state, notes)
-        result = check_books(workspace.governance_dir, known_registries(workspace, host), host.operations(), workspace.run_store())
+        result = check_books(workspace.governance_dir, known_registries(workspace, host), host.operations(), workspace_runs(workspace))
     _warn_all(state, list(result.warnings))
     state.output.show(GovernanceCheckResult(result, workspace.config.workspace.governance_dir))
 

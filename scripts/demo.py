@@ -119,11 +119,12 @@ def committed_log(workspace: Path, env: Mapping[str, str]) -> bytes:
     """The log of the latest committed build of ``workspace``, read through its run store."""
     from govern.config.workspace import load_workspace
     from govern.log.delta_log import committed_builds
+    from govern.runs.run_store import workspace_runs
     from govern.runtime import environment
 
     with environment.binding(dict(env)):
         loaded = load_workspace(explicit=workspace)
-        runs = loaded.run_store()
+        runs = workspace_runs(loaded)
         return runs.read_file(committed_builds(runs)[-1], loaded.config.workspace.delta_log_artifact)
 
 

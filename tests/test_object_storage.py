@@ -18,7 +18,7 @@ import pytest
 
 from govern.config.workspace import Workspace, load_workspace
 from govern.errors import GovernError
-from govern.runs.run_store import RunStore
+from govern.runs.run_store import RunStore, workspace_runs
 from govern.store.backend import AlreadyExists, KeyNotFound
 from govern.store.factory import StorageOptions, open_store
 from govern.store.s3 import S3Store
@@ -188,6 +188,66 @@ def test_a_credential_in_the_config_is_refused(tmp_path):
         assert f"E_CONFIG_INVALID: {workspace / 'registry_config.toml'}: storage.{key}: credentials are never read" in result.stderr
 
 
+def _aws_files(folder: Path, profile: str, access_key_id: str, secret: str) -> tuple[Path, Path]:
+    """An AWS shared credentials file and config file (as ``aws configure`` writes them)
+    holding ``profile``'s keys and its region."""
+    folder.mkdir(parents=True, exist_ok=True)
+    credentials, config = folder / "credentials", folder / "config"
+    credentials.write_text(f"[{profile}]\naws_access_key_id = {access_key_id}\naws_secret_access_key = {secret}\n")
+    section = "default" if profile == "default" else f"profile {profile}"
+    config.write_text(f"[{section}]\nregion = us-east-1\n")
+    return credentials, config
+
+
+@pytest.fixture
+def no_aws_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No AWS credential or profile variable inherited from the test's own environment."""
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION"):
+        monkeypatch.delenv(name, raising=False)
+    for name in ("AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE", "AWS_WEB_IDENTITY_TOKEN_FILE"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_the_default_aws_profile_of_home_gives_the_credentials(tmp_path, seaweedfs, s3_reference, no_aws_environment):
+    """The real console script with no AWS_* variable at all: the keys of ~/.aws/credentials
+    [default] (and the region of ~/.aws/config) reach the server, and verify --all passes."""
+    s3_workspace, _prefix, _store = s3_reference
+    home = tmp_path / "home"
+    keys = seaweedfs.environ()
+    _aws_files(home / ".aws", "default", keys["AWS_ACCESS_KEY_ID"], keys["AWS_SECRET_ACCESS_KEY"])
+    result = run_govern("-C", s3_workspace, "verify", "--all", env={"HOME": str(home)})
+    assert result.returncode == 0, result.stderr
+    # The same keys, one byte off, are the server's refusal: the profile's keys are what is sent.
+    _aws_files(home / ".aws", "default", keys["AWS_ACCESS_KEY_ID"], "wrong")
+    refused = run_govern("-C", s3_workspace, "verify", "--all", env={"HOME": str(home)})
+    assert refused.returncode == 2
+    assert len(refused.stderr.splitlines()) == 1 and "E_STORE_UNREACHABLE" in refused.stderr and "403 Forbidden" in refused.stderr
+
+
+def test_a_named_aws_profile_gives_the_credentials_and_a_wrong_one_is_one_line(tmp_path, seaweedfs, s3_reference, no_aws_environment):
+    """AWS_PROFILE with AWS_SHARED_CREDENTIALS_FILE / AWS_CONFIG_FILE: the named profile's keys
+    are used; a profile with a wrong secret, one that does not exist, or one that assumes a
+    role are E_STORE_UNREACHABLE, exit 2, one line naming the profile; keys in the
+    environment come before any profile."""
+    s3_workspace, _prefix, _store = s3_reference
+    keys = seaweedfs.environ()
+    credentials, config = _aws_files(tmp_path / "aws", "audit", keys["AWS_ACCESS_KEY_ID"], keys["AWS_SECRET_ACCESS_KEY"])
+    with credentials.open("a") as more:
+        more.write(f"[stale]\naws_access_key_id = {keys['AWS_ACCESS_KEY_ID']}\naws_secret_access_key = wrong\n")
+    with config.open("a") as more:
+        more.write("[profile assumed]\nrole_arn = arn:aws:iam::123456789012:role/audit\nsource_profile = audit\n")
+    files = {"AWS_SHARED_CREDENTIALS_FILE": str(credentials), "AWS_CONFIG_FILE": str(config), "HOME": str(tmp_path / "nohome")}
+    works = invoke_cli("-C", s3_workspace, "verify", "--log", env={**files, "AWS_PROFILE": "audit"})
+    assert works.returncode == 0, works.stderr
+    for profile, why in (("stale", "403 Forbidden"), ("missing", "AWS profile 'missing'"), ("assumed", "role_arn")):
+        result = invoke_cli("-C", s3_workspace, "verify", "--log", env={**files, "AWS_PROFILE": profile})
+        assert result.returncode == 2, (profile, result.stderr)
+        assert result.stderr.startswith("govern: error: E_STORE_UNREACHABLE: s3://"), result.stderr
+        assert len(result.stderr.splitlines()) == 1 and why in result.stderr, result.stderr
+    env_first = invoke_cli("-C", s3_workspace, "verify", "--log", env={**files, **keys, "AWS_PROFILE": "stale"})
+    assert env_first.returncode == 0, env_first.stderr
+
+
 def test_storage_options_are_validated_strictly(tmp_path):
     """An unknown [storage] key, a bad type, or a plain-http endpoint without allow_http."""
     cases = {
@@ -319,8 +379,9 @@ class FaultyStore(CountingStore):
 
 
 def _serve_through(monkeypatch: pytest.MonkeyPatch, store) -> None:
-    """Make every workspace's run store the one over ``store`` (a wrapper of the real S3 store)."""
-    monkeypatch.setattr(Workspace, "run_store", lambda self: RunStore(store))
+    """Make every workspace's runs root ``store`` (a wrapper of the real S3 store): the run
+    store of every command is built over it."""
+    monkeypatch.setattr(Workspace, "store", lambda self: store)
 
 
 def _committed_builds(store) -> list[str]:
@@ -433,7 +494,8 @@ def test_obstore_retries_a_server_error(seaweedfs, tmp_path):
 
 
 def test_the_workspace_opens_its_store_from_the_config(tmp_path, seaweedfs):
-    """Workspace.store() / run_store(): a local runs root keeps the local store; s3:// the S3 one."""
+    """Workspace.store() / workspace_runs(): a local runs root keeps the local store; s3:// the
+    S3 one, one client shared by the commands of a process."""
     local = _reference_workspace(tmp_path / "local", ".codex/RUNS")
     (local / ".codex" / "RUNS").mkdir(parents=True)
     assert type(load_workspace(explicit=local).store()).__name__ == "LocalStore"
@@ -441,7 +503,8 @@ def test_the_workspace_opens_its_store_from_the_config(tmp_path, seaweedfs):
     loaded = load_workspace(explicit=remote)
     with _with_environ(seaweedfs):
         assert isinstance(loaded.store(), S3Store)
-        assert loaded.run_store() is loaded.run_store()
+        assert loaded.store() is loaded.store()
+        assert workspace_runs(loaded).backend is loaded.store()
     assert loaded.recorded_runs_root == "x"
 
 

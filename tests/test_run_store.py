@@ -214,3 +214,40 @@ def test_an_old_unsealed_build_is_left_for_verify_not_deleted(tmp_path):
     assert old.is_dir() and (old / LOG_NAME).is_file()
     verify = ws.govern("verify", "--log")
     assert verify.returncode == 1 and "E_LOG_TAMPERED" in verify.stdout, verify.stdout + verify.stderr
+
+
+class _RecordingStore(MemoryStore):
+    """A MemoryStore that records every put: its key and the thread that made it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.puts: list[tuple[str, str]] = []
+
+    def put(self, key, data, *, if_absent=False):
+        super().put(key, data, if_absent=if_absent)
+        self.puts.append((key, threading.current_thread().name))
+
+
+def test_publish_run_is_the_one_parallel_ordered_upload_of_publishing(tmp_path):
+    """RunStore.publish_run (a delta-log build's publish) is govern publish's upload: the payload
+    in the upload threads, finished before run.json and manifest.json, the seal put last;
+    and, the run having to be new, an object already there is E_RUN_EXISTS with everything
+    this writer put taken back (the other writer's object left alone)."""
+    run_dir = make_run(tmp_path / "scratch", RUN, {f"part_{n}.json": b'{"n": %d}\n' % n for n in range(12)})
+    seal_in_process(run_dir)
+    files = {str(p.relative_to(run_dir)): p.read_bytes() for p in sorted(run_dir.rglob("*")) if p.is_file()}
+    store = _RecordingStore()
+    _publish(RunStore(store), files)
+    keys = [key.removeprefix(f"{RUN}/") for key, _ in store.puts]
+    payload = [path for path in files if path not in SEAL_FILES]
+    assert sorted(keys[: len(payload)]) == sorted(payload)
+    assert sorted(keys[len(payload) : -1]) == ["manifest.json", "run.json"] and keys[-1] == "MANIFEST.sha256"
+    assert all(thread.startswith("govern-publish") for _, thread in store.puts[:-1]), store.puts
+    assert RunStore(store).read_seal(RUN).ok
+
+    racing = _RecordingStore()
+    racing.put(f"{RUN}/part_7.json", b"another writer's\n")
+    with pytest.raises(GovernError) as lost:
+        _publish(RunStore(racing), files)
+    assert lost.value.code == "E_RUN_EXISTS" and f"{RUN}/part_7.json exists" in str(lost.value)
+    assert list(racing.list()) == [(f"{RUN}/part_7.json", len(b"another writer's\n"))]

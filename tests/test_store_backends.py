@@ -4,14 +4,17 @@ on any sequence of operations, and put-if-absent lets exactly one of two racing 
 from __future__ import annotations
 
 import multiprocessing
+import os
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from govern.store.atomic import TEMP_PREFIX
 from govern.store.backend import AlreadyExists, KeyNotFound, Store
 from govern.store.local import LocalStore
 from govern.store.memory import MemoryStore
@@ -140,3 +143,40 @@ def test_racing_threads_put_if_absent_exactly_one_wins(tmp_path, store_kind):
             thread.join()
         assert len(won) == 1
         assert store.get(key) == bytes([won[0]]) * 1000
+
+
+def test_a_put_in_flight_is_not_listed_until_it_is_committed(tmp_path):
+    """A racing writer's put_file streaming into its temporary file (.govern-tmp-*) while
+    another lists the folder: the listing shows only committed keys, as an object store
+    (and MemoryStore) never shows an unfinished upload; the key appears once the put ends."""
+    store = LocalStore(tmp_path / "store")
+    store.put("r1/a", b"committed")
+    fifo = tmp_path / "source"
+    os.mkfifo(fifo)  # the writer's source: it blocks reading until this test writes the rest
+    writer = threading.Thread(target=store.put_file, args=("r1/b", fifo), kwargs={"if_absent": True})
+    writer.start()
+    with open(fifo, "wb") as feed:
+        feed.write(b"first part, ")
+        feed.flush()
+        deadline = time.monotonic() + 10
+        while not [name for name in os.listdir(tmp_path / "store" / "r1") if name.startswith(TEMP_PREFIX)]:
+            assert time.monotonic() < deadline, "the writer never started its temporary file"
+            time.sleep(0.01)
+        assert list(store.list()) == [("r1/a", 9)]
+        assert list(store.list("r1/")) == [("r1/a", 9)]
+        feed.write(b"then the rest")
+    writer.join(10)
+    assert list(store.list("r1/")) == [("r1/a", 9), ("r1/b", 25)]
+
+
+def test_an_abandoned_temporary_file_is_never_a_key(tmp_path):
+    """What a writer killed mid-put left (its temporary file, any process id) is not listed:
+    the listing of a folder holding it equals MemoryStore's after the same puts."""
+    local, memory = LocalStore(tmp_path / "store"), MemoryStore()
+    for store in (local, memory):
+        store.put("r1/a", b"x")
+        store.put("top", b"yy")
+    (tmp_path / "store" / "r1" / f"{TEMP_PREFIX}999999-b").write_bytes(b"half")
+    (tmp_path / "store" / f"{TEMP_PREFIX}12.34-top2").write_bytes(b"half")
+    for prefix in ("", "r1/", "r1/.govern", "."):
+        assert list(local.list(prefix)) == list(memory.list(prefix)), prefix

@@ -13,6 +13,7 @@ from govern.cli.rendering import CommandResult, json_renderer, text_renderer
 from govern.cli.state import CliState
 from govern.errors import GovernError
 from govern.format.plurals import plural
+from govern.runs.run_store import workspace_runs
 
 if TYPE_CHECKING:
     from govern.log.build import BuildPlan
@@ -263,7 +264,7 @@ def show(
         raise GovernError("E_USAGE", f"--run {run!r}: not a run id (YYYY-MM-DD__HHMMSS__slug)")
     filters = {"registry": registry, "path": query_path, "since": since, "until": until, "run": run, "limit": limit}
     artifact = workspace.config.workspace.delta_log_artifact
-    latest = read_latest_build(workspace.run_store(), artifact)
+    latest = read_latest_build(workspace_runs(workspace), artifact)
     if latest is None:
         state.output.show(DeltaShowResult(local_root or workspace.runs_location, filters, query_path))
         return

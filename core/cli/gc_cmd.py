@@ -11,6 +11,7 @@ import typer
 from govern.cli.rendering import CommandResult, json_renderer, text_renderer
 from govern.cli.state import CliState
 from govern.format.plurals import plural
+from govern.runs.run_store import workspace_runs
 
 if TYPE_CHECKING:
     from govern.log.gc import Garbage
@@ -41,7 +42,7 @@ def gc(
     workspace = state.workspace(needs_kind_plugins=False)
     duration = parse_duration(older_than)
     clock = resolve_clock(at)
-    runs = workspace.run_store()
+    runs = workspace_runs(workspace)
     # The lock keeps local builds out while gc looks and removes; lock-free writers (other
     # hosts, object storage, which has no lock file) are kept safe by the age threshold.
     local = workspace.runs_root_is_local

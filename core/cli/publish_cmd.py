@@ -11,6 +11,7 @@ import typer
 from govern.cli.rendering import CommandResult, json_renderer, text_renderer
 from govern.cli.state import CliState
 from govern.format.plurals import plural
+from govern.runs.run_store import workspace_runs
 
 if TYPE_CHECKING:
     from govern.runs.publishing import PublishedRun
@@ -79,7 +80,7 @@ def publish_target(state: CliState, to: str | None) -> tuple[RunStore, str]:
 
     if to is None:
         workspace = state.workspace(needs_kind_plugins=False)
-        return workspace.run_store(), workspace.runs_location
+        return workspace_runs(workspace), workspace.runs_location
     if not is_object_store(to):
         folder = Path(to).absolute()
         if not folder.is_dir():

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from govern.cli.state import CliState
 from govern.errors import GovernError
+from govern.runs.run_store import workspace_runs
 
 if TYPE_CHECKING:
     from govern.format.manifest import SealCheck
@@ -32,7 +33,7 @@ def stored_run_id(state: CliState, given: Path) -> str | None:
     run_id = given.name
     if not is_run_id(run_id):
         raise GovernError("E_NOT_A_RUN", f"{given}: not a run id; a run is named YYYY-MM-DD__HHMMSS__slug (slug: a-z, 0-9, _)")
-    if not workspace.run_store().exists(run_id):
+    if not workspace_runs(workspace).exists(run_id):
         raise GovernError("E_NOT_A_DIRECTORY", f"{given}: no such run folder (a path) nor run in the runs root {workspace.runs_location}")
     return run_id
 
@@ -48,7 +49,7 @@ def run_seal(state: CliState, given: Path, deep: bool, progress: Progress) -> tu
         folder = run_folder(state, given)
         return str(folder), state.plugins().verify_seal(folder, deep, progress)
     workspace = state.workspace(needs_kind_plugins=False)
-    return workspace.run_location(run_id), seal_check(workspace.run_store(), run_id, state.plugins(), deep=deep, progress=progress)
+    return workspace.run_location(run_id), seal_check(workspace_runs(workspace), run_id, state.plugins(), deep=deep, progress=progress)
 
 
 def run_folder(state: CliState, given: Path) -> Path:

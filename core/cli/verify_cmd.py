@@ -13,6 +13,7 @@ from govern.cli.rendering import CommandResult, json_renderer, text_renderer
 from govern.cli.state import CliState
 from govern.errors import ExitCode, GovernError, Problem, problem_json
 from govern.format.plurals import plural
+from govern.runs.run_store import workspace_runs
 
 if TYPE_CHECKING:
     from govern.config.workspace import Workspace
@@ -36,7 +37,7 @@ def _resolve_run_dirs(state: CliState, run_dirs: list[Path], all_runs: bool) -> 
     warnings: list[str] = []
     targets: list[Path | str] = [stored_run_id(state, given) or run_folder(state, given) for given in run_dirs]
     if all_runs and _workspace(state).runs_root_is_local:  # object storage: _verify_stored_runs
-        listing = _workspace(state).run_store().list_runs()
+        listing = workspace_runs(_workspace(state)).list_runs()
         targets.extend(listing.runs)
         warnings.extend(_not_runs(listing.ignored))
     return targets, warnings
@@ -157,7 +158,7 @@ def run_verify(state: CliState, run_dirs: list[Path], all_runs: bool, log: bool)
         for run_dir in targets:
             if isinstance(run_dir, str):  # a run id in an object-storage runs root
                 holder = _workspace(state)
-                runs.append(_verify_stored_run(holder.run_store(), holder.run_location(run_dir), run_dir, progress))
+                runs.append(_verify_stored_run(workspace_runs(holder), holder.run_location(run_dir), run_dir, progress))
                 continue
             if all_runs and not host.verify_seal(run_dir, False, NO_PROGRESS).sealed:
                 state.output.warn(f"{run_dir.name}: unsealed (no MANIFEST.sha256); not verified")
@@ -186,7 +187,7 @@ def run_verify(state: CliState, run_dirs: list[Path], all_runs: bool, log: bool)
 
         # The seals just checked are not read again: their roots are handed over.
         recorded = _verify_recorded_snapshots(state, {run.run_id: run.root_sha256 for run in runs}, listed)
-        leftovers = tuple(uncommitted_builds(_workspace(state).run_store(), listed))
+        leftovers = tuple(uncommitted_builds(workspace_runs(_workspace(state)), listed))
         for run_id in leftovers:
             state.output.warn(f"{run_id}: a delta-log build run never committed (no head object): a leftover; 'govern gc --older-than D' removes it")
     return VerifyResult(
@@ -201,7 +202,7 @@ def run_verify(state: CliState, run_dirs: list[Path], all_runs: bool, log: bool)
 def _verify_stored_runs(state: CliState, workspace: Workspace) -> list[RunVerification]:
     """--all on object storage: every run of the store, its seal and every object streamed
     and hashed against the manifest (threads); an unsealed run is listed, not checked."""
-    store = workspace.run_store()
+    store = workspace_runs(workspace)
     checked: list[RunVerification] = []
     listing = store.list_runs()  # one listing of the runs root
     for warning in _not_runs(listing.ignored):
@@ -236,7 +237,7 @@ def _verify_recorded_snapshots(state: CliState, roots: dict[str, str | None], ru
 
     workspace = _workspace(state)
     artifact = workspace.config.workspace.delta_log_artifact
-    problems, lost = check_recorded_snapshots(workspace.run_store(), artifact, roots, run_ids)
+    problems, lost = check_recorded_snapshots(workspace_runs(workspace), artifact, roots, run_ids)
     return RecordedSnapshotsCheck(tuple(problems), tuple(lost))
 
 

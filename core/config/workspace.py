@@ -22,11 +22,11 @@ from govern.config.root import CONFIG_NAME, find_workspace_root
 from govern.errors import GovernError
 from govern.format.paths import manifest_path_problem
 from govern.runtime import environment
+from govern.store.aws_profile import PROFILE_VARIABLES
 from govern.store.factory import StorageOptions, is_object_store, open_store
 
 if TYPE_CHECKING:
     from govern.format.models import RegistryKind
-    from govern.runs.run_store import RunStore
     from govern.store.backend import Store
 
 REGISTRY_ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -152,18 +152,14 @@ class Workspace:
         return not is_object_store(self.runs_location)
 
     def store(self) -> Store:
-        """The storage backend holding the runs root (one client per location, options and
-        credentials, shared by the commands of a process)."""
-        return self.run_store().backend
-
-    def run_store(self) -> RunStore:
-        """The run store over the runs root: every command that reads runs reads through it."""
-        from govern.runs.run_store import RunStore
-
+        """The storage backend holding the runs root: a local folder, or ``s3://`` with one
+        client per location, options and credentials, shared by the commands of a process.
+        The run store every command reads runs through is built over it by the runs layer
+        (``govern.runs.run_store.workspace_runs``): config sits below runs."""
         if self.runs_root_is_local:
-            return RunStore.local(self.root / self.runs_location)
+            return open_store(self.runs_location, relative_to=self.root)
         credentials = tuple((name, environment.current().get(name)) for name in _CLIENT_VARIABLES)
-        return _object_run_store(self.runs_location, self.root, self.config.storage, credentials)
+        return _object_store(self.runs_location, self.root, self.config.storage, credentials)
 
     @property
     def governance_dir(self) -> Path:
@@ -211,17 +207,22 @@ class Workspace:
 
 
 #: The variables an object-store client is made from (a change of any gives another client).
-_CLIENT_VARIABLES = (*CREDENTIAL_VARIABLES, "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3")
+_CLIENT_VARIABLES = (
+    *CREDENTIAL_VARIABLES,
+    *PROFILE_VARIABLES,
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_S3",
+)
 
 
 @functools.lru_cache(maxsize=8)
-def _object_run_store(
-    location: str, root: Path, storage: StorageOptions, _credentials: tuple[tuple[str, str | None], ...]
-) -> RunStore:
-    """The run store of an object-storage runs root, one per location, options and credentials."""
-    from govern.runs.run_store import RunStore
-
-    return RunStore(open_store(location, relative_to=root, storage=storage))
+def _object_store(location: str, root: Path, storage: StorageOptions, _credentials: tuple[tuple[str, str | None], ...]) -> Store:
+    """The store of an object-storage runs root, one per location, options and credentials
+    (``_credentials`` only keys the cache: the client reads the invocation's environment)."""
+    return open_store(location, relative_to=root, storage=storage)
 
 
 def _check_storage_keys(raw: Any, source: Path) -> None:
@@ -234,7 +235,8 @@ def _check_storage_keys(raw: Any, source: Path) -> None:
             raise GovernError(
                 "E_CONFIG_INVALID",
                 f"{source}: storage.{key}: credentials are never read from the config file; "
-                f"give them in the environment ({', '.join(CREDENTIAL_VARIABLES)}) as every AWS client reads them",
+                f"give them in the environment ({', '.join(CREDENTIAL_VARIABLES)}) or an AWS profile (~/.aws/credentials) "
+                "as every AWS client reads them",
             )
 
 

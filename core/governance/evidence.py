@@ -44,7 +44,7 @@ from govern.log.delta_log import (
     source_runs,
 )
 from govern.log.verification import seal_check
-from govern.runs.run_store import RunStore
+from govern.runs.run_store import RunStore, workspace_runs
 from govern.runtime.clock import parse_utc
 from govern.schema.store import DELTA_LOG_SCHEMAS
 
@@ -439,7 +439,7 @@ def _with_snapshots(workspace: Workspace, host: PluginHost, registry_ids: list[s
         return []
     from govern.log.build import registry_exclusion
 
-    runs = source_runs(workspace.run_store())
+    runs = source_runs(workspace_runs(workspace))
     pending = []
     for registry_id in registry_ids:
         registry = workspace.registry(registry_id)
@@ -551,7 +551,7 @@ def _check_op(books: Books | None, latest: LatestBuild | None) -> CheckOutcome:
 
 
 def _check_governance(workspace: Workspace, host: PluginHost) -> tuple[CheckOutcome, Books | None]:
-    result = check_books(workspace.governance_dir, known_registries(workspace, host), host.operations(), workspace.run_store())
+    result = check_books(workspace.governance_dir, known_registries(workspace, host), host.operations(), workspace_runs(workspace))
     problems = [str(p) for p in result.problems]
     outcome = _outcome(
         "governance check",
@@ -574,7 +574,7 @@ def _governance_fix(problems: Sequence[Problem], books: Books | None) -> str:
 
 def gather_evidence(workspace: Workspace, host: PluginHost) -> Evidence:
     """Run every check on the workspace. Call under the workspace lock (``open_books``)."""
-    runs = workspace.run_store()
+    runs = workspace_runs(workspace)
     builds = committed_builds(runs)
     latest: LatestBuild | None = None
     latest_problem = None

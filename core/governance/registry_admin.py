@@ -46,6 +46,7 @@ from govern.governance.documents import Document
 from govern.host.manager import PluginHost
 from govern.log.build import registry_exclusion, skipped_reason
 from govern.log.delta_log import BuildState, committed_builds, parse_log_lines, source_runs
+from govern.runs.run_store import workspace_runs
 from govern.runs.views import Snapshot
 from govern.runtime import interrupts
 from govern.runtime.progress import NO_PROGRESS
@@ -167,7 +168,7 @@ class RegistryOverview:
 def _latest_state(workspace: Workspace, host: PluginHost) -> tuple[str | None, BuildState | None, str | None]:
     """(latest build, its recorded state, problem): read from the build's sealed run.json only
     (not its log), so listing costs the same however long the history is."""
-    builds = committed_builds(workspace.run_store())
+    builds = committed_builds(workspace_runs(workspace))
     if not builds:
         return None, None, None
     latest = builds[-1]
@@ -175,7 +176,7 @@ def _latest_state(workspace: Workspace, host: PluginHost) -> tuple[str | None, B
     if not seal.ok or seal.manifest is None:
         return latest, None, f"{latest}: seal does not verify: {seal.problems[0] if seal.problems else 'no manifest'}"
     try:
-        envelope = loads_strict(workspace.run_store().read_sealed_file(seal, ENVELOPE_NAME))
+        envelope = loads_strict(workspace_runs(workspace).read_sealed_file(seal, ENVELOPE_NAME))
         return latest, BuildState.from_json(envelope["inputs"]["state"]), None
     except GovernError as error:
         return latest, None, error.message
@@ -186,7 +187,7 @@ def _latest_state(workspace: Workspace, host: PluginHost) -> tuple[str | None, B
 def _build_seal(workspace: Workspace, host: PluginHost, build: str) -> SealCheck:
     """A build's seal (payload not read): the seal plugin's check of a local run folder, the
     run store's for a run in object storage."""
-    runs = workspace.run_store()
+    runs = workspace_runs(workspace)
     folder = runs.local_dir(build)
     return runs.read_seal(build) if folder is None else host.verify_seal(folder, False, NO_PROGRESS)
 
@@ -195,7 +196,7 @@ def _recorded_runs(workspace: Workspace, host: PluginHost, build: str, registry_
     """The snapshots the log of ``build`` records for one registry (reads the whole log)."""
     artifact = workspace.config.workspace.delta_log_artifact
     seal = _build_seal(workspace, host, build)
-    records = parse_log_lines(workspace.run_store().read_sealed_file(seal, artifact), f"{build}/{artifact}")
+    records = parse_log_lines(workspace_runs(workspace).read_sealed_file(seal, artifact), f"{build}/{artifact}")
     return tuple(r["to_ref"]["run_id"] for r in records if r.get("registry_id") == registry_id)
 
 
@@ -207,7 +208,7 @@ def registry_overview(workspace: Workspace, host: PluginHost, *, only: str | Non
     """
     registries = [workspace.registry(only)] if only is not None else workspace.registries()
     providers = host.registry_kind_providers()
-    runs = source_runs(workspace.run_store())
+    runs = source_runs(workspace_runs(workspace))
     build, state, problem = _latest_state(workspace, host)
     statuses = []
     for registry in registries:

@@ -46,7 +46,7 @@ from govern.log.heads import latest_head, read_head
 from govern.log.planned_records import check_planned_records, check_record_version
 from govern.runs.listing import staging_names
 from govern.runs.payloads import payload_checked
-from govern.runs.run_store import RunStore
+from govern.runs.run_store import RunStore, workspace_runs
 from govern.runs.views import RunView, Snapshot, read_run_seals
 from govern.runtime import interrupts
 from govern.runtime.clock import format_utc
@@ -196,7 +196,7 @@ class _Planner:
         self.created_utc = format_utc(clock)
         self.run_id = build_run_id(self.created_utc)
         self.run_root = workspace.recorded_runs_root
-        self.runs = workspace.run_store()
+        self.runs = workspace_runs(workspace)
         self.artifact = workspace.config.workspace.delta_log_artifact
         self.pointers = _active_pointers(workspace)
         self.broken: list[Problem] = []
@@ -412,7 +412,7 @@ def _losses_to_acknowledge(
     for run_id in wanted:
         if run_id not in recorded:
             raise GovernError("E_USAGE", f"--acknowledge-missing {run_id}: not a snapshot the delta log records; nothing to acknowledge")
-        if workspace.run_store().exists(run_id):
+        if workspace_runs(workspace).exists(run_id):
             raise GovernError(
                 "E_USAGE", f"--acknowledge-missing {run_id}: {workspace.run_location(run_id)} still exists; only a lost snapshot is acknowledged"
             )
@@ -649,7 +649,7 @@ def write_build(plan: BuildPlan, workspace: Workspace, host: PluginHost, clock: 
     build run without its seal or head (never a build), which the next build removes
     (:func:`remove_stale_staging`) or ``govern gc`` does.
     """
-    runs = workspace.run_store()
+    runs = workspace_runs(workspace)
     writer_id = new_writer_id()
     if runs.exists(plan.run_id):
         raise GovernError("E_RUN_EXISTS", f"{workspace.run_location(plan.run_id)}: a run of that name already exists; it is never overwritten")

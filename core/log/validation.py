@@ -35,7 +35,7 @@ from govern.format.jsonl import (
     read_lines,
     split_ranges,
 )
-from govern.runs.run_store import RunStore
+from govern.runs.run_store import RunStore, workspace_runs
 from govern.runtime import gc_pause as collector
 from govern.runtime import parallel
 from govern.runtime.jobs import default_jobs
@@ -282,7 +282,7 @@ def sealed_artifacts(workspace: Workspace, warn: Callable[[str], None], scratch:
     root is object storage each file is copied into the folder ``scratch`` (the validators
     read local files) and labelled with its URL.
     """
-    runs = workspace.run_store()
+    runs = workspace_runs(workspace)
     artifacts = [entry for entry in artifact_schemas(workspace) if entry.schema]
     found: list[SealedArtifact] = []
     names = runs.list_runs().names

@@ -47,7 +47,7 @@ from govern.host.manager import PluginHost
 from govern.log.delta_log import acknowledged_in, committed_builds
 from govern.log.heads import chain_problems, read_chain
 from govern.log.recorded_snapshots import missing_acknowledged, recorded_snapshot_problems, snapshot_roots
-from govern.runs.run_store import RunStore
+from govern.runs.run_store import RunStore, workspace_runs
 from govern.runtime import gc_pause as collector
 from govern.runtime import parallel
 from govern.runtime.jobs import default_jobs
@@ -521,7 +521,7 @@ def verify_log(
 ) -> LogVerification:
     """Check every build of the workspace's delta log and every recorded snapshot."""
     artifact = workspace.config.workspace.delta_log_artifact
-    runs = workspace.run_store()
+    runs = workspace_runs(workspace)
     chain = _Chain(functools.partial(snapshot_roots, runs))
     checks: list[BuildCheck] = []
     records = 0

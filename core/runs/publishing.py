@@ -14,6 +14,12 @@ the run's bytes is skipped, which makes a publish resumable: a re-run after a cr
 only what is missing. An object with other bytes belongs to a different run of the same id,
 and the publish stops with E_RUN_EXISTS naming it. Uploads run in threads, never forked
 workers (an object-store client is not fork-safe).
+
+The same upload publishes a run given as bytes (:func:`publish_new_run`, behind
+:meth:`RunStore.publish_run <govern.runs.run_store.RunStore.publish_run>`: a delta-log build)
+**strictly**: a run that must be new, so any object already there means another writer took
+the run id — what this writer put is taken back and the publish stops with E_RUN_EXISTS
+(resuming would let two builders of one build id both believe they published it).
 """
 
 from __future__ import annotations
@@ -22,22 +28,25 @@ import contextvars
 import functools
 import hashlib
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import attrs
 
 from govern.errors import GovernError
 from govern.format.envelope import ENVELOPE_NAME
 from govern.format.manifest import MANIFEST_NAME, SEAL_NAME, SealCheck
-from govern.runs.run_store import RunStore
 from govern.runtime import faults
 from govern.runtime.progress import NO_PROGRESS, Progress
 from govern.seal.verification import verify_run
 from govern.store.backend import AlreadyExists, KeyNotFound, Store
 from govern.store.files import CHUNK_BYTES
 from govern.store.local import LocalStore
+
+if TYPE_CHECKING:
+    from govern.runs.run_store import RunStore
 
 #: Uploads in flight at once: object-store requests wait on the network, not on a CPU, so
 #: more threads than cores keep the link busy (restic and rclone default to a handful too).
@@ -66,12 +75,38 @@ class PublishedRun:
 
 @attrs.frozen
 class _Object:
-    """One object of the run to publish: its path in the run, the local file, its size and digest."""
+    """One object of the run to publish: its path in the run, its size and digest, and its
+    bytes: the local file ``source`` (streamed), or ``data`` in memory."""
 
     relpath: str
-    source: Path
+    source: Path | None
     size: int
     sha256: str
+    data: bytes | None = None
+
+    @staticmethod
+    def of_bytes(relpath: str, data: bytes) -> _Object:
+        """The object holding ``data``."""
+        return _Object(relpath, None, len(data), hashlib.sha256(data).hexdigest(), data)
+
+    def put(self, backend: Store, key: str) -> None:
+        """Put this object's bytes at ``key``, ``if_absent`` (AlreadyExists when it is there)."""
+        if self.source is None:
+            assert self.data is not None
+            backend.put(key, self.data, if_absent=True)
+        else:
+            backend.put_file(key, self.source, if_absent=True)
+
+
+@attrs.frozen
+class _Uploaded:
+    """What the upload of a run did: objects written now (with their bytes), objects found
+    already there with the run's bytes, and whether the seal was there already."""
+
+    uploaded: int
+    uploaded_bytes: int
+    skipped: int
+    already_published: bool
 
 
 def verified_run(run_dir: Path, progress: Progress = NO_PROGRESS) -> SealCheck:
@@ -114,39 +149,87 @@ def publish_sealed_run(run_dir: Path, runs: RunStore, *, location: str | None = 
     backend = runs.backend
     target = location or repr(backend)
     outcome = functools.partial(PublishedRun, run_id, check.root_sha256, target, objects, total_bytes)
-    if _already_published(backend, run_id, seal, target):
-        return outcome(0, 0, objects, True)
-    stamps = {item.relpath: _stamp(item) for item in (*payload, *envelope, manifest)}
-    try:
-        present = dict(backend.list(run_id + "/"))  # one listing: what an earlier publish left
-    except OSError as exc:
-        raise _store_io_error(run_id + "/", target, exc) from exc
+    done = _upload_run(backend, target, run_id, payload, [*envelope, manifest], seal, resumable=True, progress=progress)
+    return outcome(done.uploaded, done.uploaded_bytes, done.skipped, done.already_published)
+
+
+def publish_new_run(runs: RunStore, run_id: str, payload: Mapping[str, bytes], envelope: bytes, manifest: bytes, seal: bytes) -> None:
+    """Publish a sealed run given as bytes — the ``payload`` files (relative path → bytes),
+    run.json, manifest.json and MANIFEST.sha256 — as a **new** run of ``runs`` (see the
+    module's doc): the seal's put ``if_absent`` last commits it. Every object is put
+    ``if_absent``: when any is already there another writer took the run id, what this call
+    put is taken back, and E_RUN_EXISTS (exit 1) is raised. A run interrupted before its seal
+    is half-published: unsealed, never read as a build or a snapshot.
+    """
+    objects = [_Object.of_bytes(relpath, data) for relpath, data in sorted(payload.items())]
+    metadata = [_Object.of_bytes(ENVELOPE_NAME, envelope), _Object.of_bytes(MANIFEST_NAME, manifest)]
+    _upload_run(runs.backend, repr(runs.backend), run_id, objects, metadata, seal, resumable=False, progress=NO_PROGRESS)
+
+
+def _upload_run(
+    backend: Store,
+    target: str,
+    run_id: str,
+    payload: Sequence[_Object],
+    metadata: Sequence[_Object],
+    seal: bytes,
+    *,
+    resumable: bool,
+    progress: Progress,
+) -> _Uploaded:
+    """The one upload of a run: ``payload``, then ``metadata`` (run.json, manifest.json),
+    each stage in threads and finished before the next, then ``seal`` ``if_absent`` — the
+    commit. ``resumable``: an object already there with the run's bytes is skipped (other
+    bytes: E_RUN_EXISTS), and a run sealed with this very seal is already published.
+    Otherwise the run must be new: any object there is E_RUN_EXISTS, with what this call put
+    taken back."""
+    if resumable and _already_published(backend, run_id, seal, target):
+        return _Uploaded(0, 0, len(payload) + len(metadata) + 1, True)
+    stamps = {item.relpath: _stamp(item) for item in (*payload, *metadata) if item.source is not None}
+    present: dict[str, int] = {}
+    if resumable:
+        try:
+            present = dict(backend.list(run_id + "/"))  # one listing: what an earlier publish left
+        except OSError as exc:
+            raise _store_io_error(run_id + "/", target, exc) from exc
+    written: list[str] = []  # keys this call put (appended by the upload threads)
     uploaded = uploaded_bytes = skipped = 0
-    progress.start(total_bytes, f"publishing {run_id}")
-    with ThreadPoolExecutor(max_workers=UPLOAD_THREADS, thread_name_prefix="govern-publish") as pool:
-        for stage in (payload, [*envelope, manifest]):
-            for item, wrote in _run_stage(pool, [(item, _upload_task(backend, target, run_id, item, present)) for item in stage]):
-                if stamps[item.relpath] != _stamp(item):
-                    raise GovernError("E_FILE_CHANGED", f"{item.source}: changed while being published; the run is not sealed in {target}")
-                uploaded, uploaded_bytes, skipped = uploaded + wrote, uploaded_bytes + item.size * wrote, skipped + (not wrote)
-                progress.advance(item.size)
-                faults.crash_point("after-object:publish")
-    if isinstance(backend, LocalStore):
-        # A publish killed mid-put left temporary files in the run's folder: the run must not
-        # be sealed with them beside its files (an object store never shows an unfinished put).
-        backend.remove_abandoned_writes(run_id)
-    faults.crash_point("before-seal:publish")
+    progress.start(sum(item.size for item in (*payload, *metadata)) + len(seal), f"publishing {run_id}")
     try:
-        backend.put(f"{run_id}/{SEAL_NAME}", seal, if_absent=True)
-    except AlreadyExists:
-        # A publisher of the same run id committed between our check and our put.
-        if not _already_published(backend, run_id, seal, target):
-            raise _run_exists(run_id, target, f"{run_id}/{SEAL_NAME}", "a different run was sealed there first") from None
-        return outcome(uploaded, uploaded_bytes, skipped + 1, True)
-    except OSError as exc:
-        raise _store_io_error(f"{run_id}/{SEAL_NAME}", target, exc) from exc
+        with ThreadPoolExecutor(max_workers=UPLOAD_THREADS, thread_name_prefix="govern-publish") as pool:
+            for stage in (payload, metadata):
+                tasks = [(item, _upload_task(backend, target, run_id, item, present, written, resumable)) for item in stage]
+                for item, wrote in _run_stage(pool, tasks):
+                    if item.relpath in stamps and stamps[item.relpath] != _stamp(item):
+                        raise GovernError("E_FILE_CHANGED", f"{item.source}: changed while being published; the run is not sealed in {target}")
+                    uploaded, uploaded_bytes, skipped = uploaded + wrote, uploaded_bytes + item.size * wrote, skipped + (not wrote)
+                    progress.advance(item.size)
+                    faults.crash_point("after-object:publish")
+        if isinstance(backend, LocalStore):
+            # A publish killed mid-put left temporary files in the run's folder: the run must not
+            # be sealed with them beside its files (an object store never shows an unfinished put).
+            backend.remove_abandoned_writes(run_id)
+        faults.crash_point("before-seal:publish")
+        seal_key = f"{run_id}/{SEAL_NAME}"
+        try:
+            backend.put(seal_key, seal, if_absent=True)
+        except AlreadyExists:
+            if not resumable:
+                raise
+            # A publisher of the same run id committed between our check and our put.
+            if not _already_published(backend, run_id, seal, target):
+                raise _run_exists(run_id, target, seal_key, "a different run was sealed there first") from None
+            return _Uploaded(uploaded, uploaded_bytes, skipped + 1, True)
+        except OSError as exc:
+            raise _store_io_error(seal_key, target, exc) from exc
+    except AlreadyExists as lost:  # only when the run must be new: another writer has its id
+        for key in written:
+            backend.delete(key)
+        raise GovernError(
+            "E_RUN_EXISTS", f"{run_id}: another writer published a run of that name first ({lost.key} exists); it is never overwritten",
+        ) from None
     progress.advance(len(seal))
-    return outcome(uploaded + 1, uploaded_bytes + len(seal), skipped, False)
+    return _Uploaded(uploaded + 1, uploaded_bytes + len(seal), skipped, False)
 
 
 def _run_stage(pool: ThreadPoolExecutor, tasks: Sequence[tuple[_Object, Callable[[], bool]]]) -> Iterator[tuple[_Object, bool]]:
@@ -170,19 +253,25 @@ def _run_stage(pool: ThreadPoolExecutor, tasks: Sequence[tuple[_Object, Callable
         wait(pending)
 
 
-def _upload_task(backend: Store, target: str, run_id: str, item: _Object, present: dict[str, int]) -> Callable[[], bool]:
-    """The upload of ``item``: True when it was written, False when the store already held
-    it with this run's bytes; E_RUN_EXISTS when it holds other bytes."""
+def _upload_task(
+    backend: Store, target: str, run_id: str, item: _Object, present: dict[str, int], written: list[str], resumable: bool
+) -> Callable[[], bool]:
+    """The upload of ``item``: True when it was written (its key appended to ``written``),
+    False when the store already held it with this run's bytes; E_RUN_EXISTS when it holds
+    other bytes. When not ``resumable``, an object already there is AlreadyExists, raised."""
     key = f"{run_id}/{item.relpath}"
 
     def upload() -> bool:
         try:
             if key not in present:
                 try:
-                    backend.put_file(key, item.source, if_absent=True)
+                    item.put(backend, key)
+                    written.append(key)
                     return True
                 except AlreadyExists:
-                    pass  # another publisher put it since our listing: check its bytes as below
+                    if not resumable:
+                        raise
+                    # another publisher put it since our listing: check its bytes as below
             if not _holds(backend, key, item.size, item.sha256):
                 raise _run_exists(run_id, target, key, f"it holds other bytes than {item.source}")
             return False
@@ -239,6 +328,7 @@ def _store_io_error(key: str, target: str, exc: OSError) -> GovernError:
 def _stamp(item: _Object) -> tuple[int, int, int]:
     """The local file's (size, mtime, inode): a change while publishing changes it. The size
     must be the manifest's, or the file changed since it was verified."""
+    assert item.source is not None
     try:
         found = os.stat(item.source, follow_symlinks=False)
     except OSError as exc:

@@ -20,22 +20,26 @@ import functools
 import hashlib
 import os
 import shutil
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import attrs
 
 from govern.errors import GovernError, Problem
-from govern.format.envelope import ENVELOPE_NAME
-from govern.format.manifest import MANIFEST_NAME, SEAL_NAME, ManifestEntry, SealCheck
+from govern.format.manifest import SEAL_NAME, ManifestEntry, SealCheck
 from govern.runs.listing import RunsListing, runs_listing
+from govern.runs.publishing import publish_new_run
 from govern.runtime.progress import NO_PROGRESS, Progress
 from govern.seal.manifest_workers import read_seals
 from govern.seal.seal_file import check_seal_files, read_seal
 from govern.seal.verification import verify_payload
-from govern.store.backend import AlreadyExists, KeyNotFound, Store
+from govern.store.backend import KeyNotFound, Store
 from govern.store.local import LocalStore
+
+if TYPE_CHECKING:
+    from govern.config.workspace import Workspace
 
 #: How many objects are read at once when a run in object storage is verified.
 OBJECT_READERS = 16
@@ -216,26 +220,15 @@ class RunStore:
     # ------------------------------------------------------------------ writing
 
     def publish_run(self, run_id: str, payload: Mapping[str, bytes], envelope: bytes, manifest: bytes, seal: bytes) -> None:
-        """Publish a sealed run: the payload files, then run.json and manifest.json, then
-        MANIFEST.sha256 with ``if_absent`` — the commit point. Every file is put ``if_absent``,
-        so a writer never overwrites another's run; the loser of a race gets E_RUN_EXISTS and
-        takes back what it wrote. A run interrupted before its seal is half-published: unsealed,
-        never read as a build or a snapshot (:meth:`remove_unsealed` clears it under the lock).
+        """Publish a sealed run given as bytes as a new run: the payload files, then run.json
+        and manifest.json, then MANIFEST.sha256 with ``if_absent`` — the commit point — by the
+        one upload of :mod:`govern.runs.publishing` (:func:`~govern.runs.publishing.publish_new_run`).
+        Every file is put ``if_absent``, so a writer never overwrites another's run; the loser
+        of a race gets E_RUN_EXISTS and takes back what it wrote. A run interrupted before its
+        seal is half-published: unsealed, never read as a build or a snapshot
+        (:meth:`remove_unsealed` clears it under the lock).
         """
-        written: list[str] = []
-        files: Iterable[tuple[str, bytes]] = [*sorted(payload.items()), (ENVELOPE_NAME, envelope), (MANIFEST_NAME, manifest)]
-        try:
-            for relpath, data in files:
-                key = f"{run_id}/{relpath}"
-                self.backend.put(key, data, if_absent=True)
-                written.append(key)
-            self.backend.put(f"{run_id}/{SEAL_NAME}", seal, if_absent=True)
-        except AlreadyExists as lost:
-            for key in written:
-                self.backend.delete(key)
-            raise GovernError(
-                "E_RUN_EXISTS", f"{run_id}: another writer published a run of that name first ({lost.key} exists); it is never overwritten",
-            ) from None
+        publish_new_run(self, run_id, payload, envelope, manifest, seal)
 
     def remove_unsealed(self, run_id: str) -> bool:
         """Delete every file of ``run_id`` when it has no seal (a half-published run a crashed
@@ -288,3 +281,9 @@ def _checked(
     progress.start(len(hashing), f"verifying {run_id}")
     payload = _stored_problems(seal.manifest.by_path(), hashing, progress)
     return run_id, attrs.evolve(seal, problems=(*seal.problems, *payload))
+def workspace_runs(workspace: Workspace) -> RunStore:
+    """The run store over ``workspace``'s runs root (local or ``s3://``): the one way a command
+    opens the runs it reads and writes. Built here, over :meth:`Workspace.store`, because the
+    config layer sits below this one (docs/architecture.md); the backend is shared per
+    location, so a run store is cheap to make per call."""
+    return RunStore(workspace.store())

@@ -142,6 +142,12 @@ _LEFTOVER = re.compile(re.escape(TEMP_PREFIX) + r"\d+(?:\.\d+)?-(.+)\Z", re.DOTA
 _WRITER = re.compile(re.escape(TEMP_PREFIX) + r"(\d+)(?:\.\d+)?-.", re.DOTALL)
 
 
+def is_temporary_name(name: str) -> bool:
+    """True when ``name`` is the temporary file of a write in flight (or abandoned) by
+    :func:`write_atomic` or :func:`create_exclusive`: never a committed file."""
+    return _WRITER.match(name) is not None
+
+
 def _writer_is_gone(name: str) -> bool:
     """True when ``name`` is a temporary file of a process that no longer exists on this host."""
     match = _WRITER.match(name)

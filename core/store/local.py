@@ -10,7 +10,15 @@ import stat
 from collections.abc import Iterator
 from pathlib import Path
 
-from govern.store.atomic import Content, create_exclusive, fsync_directory, io_error, remove_abandoned_temps, write_atomic
+from govern.store.atomic import (
+    Content,
+    create_exclusive,
+    fsync_directory,
+    io_error,
+    is_temporary_name,
+    remove_abandoned_temps,
+    write_atomic,
+)
 from govern.store.backend import AlreadyExists, KeyNotFound, check_key
 from govern.store.files import file_chunks
 
@@ -33,7 +41,9 @@ class LocalStore:
         return f"LocalStore({str(self.root)!r})"
 
     def list(self, prefix: str = "") -> Iterator[tuple[str, int]]:
-        """Every key starting with ``prefix``, with its size, sorted by key."""
+        """Every key starting with ``prefix``, with its size, sorted by key. Only committed
+        keys: the temporary file of a put in flight (a racing writer's, or one a crashed
+        writer left) is not a key, as an object store never shows an unfinished upload."""
         folder, _, _ = prefix.rpartition("/")
         found: list[tuple[str, int]] = []
         pending = [folder]
@@ -49,7 +59,7 @@ class LocalStore:
                     # Descend only into folders that can hold keys starting with the prefix.
                     if (key + "/").startswith(prefix) or prefix.startswith(key + "/"):
                         pending.append(key)
-                elif entry.is_file(follow_symlinks=False) and key.startswith(prefix):
+                elif entry.is_file(follow_symlinks=False) and key.startswith(prefix) and not is_temporary_name(entry.name):
                     try:
                         size = entry.stat(follow_symlinks=False).st_size
                     except FileNotFoundError:

@@ -20,11 +20,15 @@ import re
 import uuid
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from govern.errors import GovernError
 from govern.store.atomic import TEMP_PREFIX
+from govern.store.aws_profile import ProfileCredentials, profile_credentials
 from govern.store.backend import AlreadyExists, KeyNotFound, check_key
+
+if TYPE_CHECKING:
+    from obstore.store import S3Credential, S3CredentialProvider
 
 #: The standard AWS variables a client takes its credentials and region from, and the
 #: obstore configuration key each one fills (the invocation's environment, not os.environ:
@@ -60,6 +64,17 @@ def parse_s3_url(url: str) -> tuple[str, str]:
     return bucket, prefix.strip("/")
 
 
+def _static_provider(profile: ProfileCredentials) -> S3CredentialProvider:
+    """obstore's ``credential_provider``: the profile's static keys, which never expire."""
+    credential: S3Credential = {
+        "access_key_id": profile.access_key_id,
+        "secret_access_key": profile.secret_access_key,
+        "token": profile.session_token,
+        "expires_at": None,
+    }
+    return lambda: credential
+
+
 class S3Store:
     """:class:`~govern.store.backend.Store` over the objects under ``s3://bucket/prefix``:
     key ``a/b`` is the object ``prefix/a/b``."""
@@ -82,6 +97,12 @@ class S3Store:
         for variable, key in _ENVIRONMENT_KEYS.items():
             if environ.get(variable):
                 config[key] = environ[variable]
+        # Credentials: the environment's own first (obstore reads keys, web identity, then the
+        # container and instance metadata services); without them, the static keys of the
+        # AWS profile (~/.aws), which obstore never reads, handed over by its provider hook.
+        profile = profile_credentials(environ, self.url)
+        if profile is not None and profile.region:
+            config.setdefault("region", profile.region)  # AWS_REGION / AWS_DEFAULT_REGION win
         # The [storage] table wins over the environment for where the store is.
         if endpoint_url is not None:
             config["endpoint"] = endpoint_url
@@ -94,6 +115,7 @@ class S3Store:
             # A conditional copy (what a large create-if-absent upload ends in) is a multipart
             # copy whose CompleteMultipartUpload carries If-None-Match: * (AWS, SeaweedFS).
             copy_if_not_exists="multipart",
+            credential_provider=None if profile is None else _static_provider(profile),
             client_options={"allow_http": allow_http, "connect_timeout": _CONNECT_TIMEOUT, "timeout": _REQUEST_TIMEOUT},
             retry_config={
                 "max_retries": max_retries,
