@@ -25,6 +25,7 @@ from govern.store.s3 import S3Store
 from govern.testing import invoke_cli
 from helpers import run_govern
 from seaweedfs import SeaweedFS, running_seaweedfs
+from seaweedfs import storage_table as _storage_table
 
 REPO = Path(__file__).resolve().parent.parent
 #: The seed's clock (scripts/demo.py): the same for the local and the s3 build.
@@ -68,10 +69,6 @@ def _reference_workspace(root: Path, runs_root: str, storage: str = "") -> Path:
     config = config.replace('runs_root = ".codex/RUNS"', f"runs_root = {json.dumps(runs_root)}", 1)
     (root / "registry_config.toml").write_text(config + storage)
     return root
-
-
-def _storage_table(server: SeaweedFS) -> str:
-    return f'\n[storage]\nendpoint_url = "{server.endpoint}"\nallow_http = true\nmax_retries = 2\n'
 
 
 def _log_of_latest_build(store) -> bytes:

@@ -202,6 +202,8 @@ def _verify_stored_runs(state: CliState, workspace: Workspace) -> list[RunVerifi
         for run_id in listing.names:
             where = workspace.run_location(run_id)
             if not store.is_sealed(run_id):
+                if not store.exists(run_id):
+                    continue  # a name with no object left under it (see RunStore.exists): no run
                 state.output.warn(f"{run_id}: unsealed (no MANIFEST.sha256); not verified")
                 checked.append(RunVerification(where, "unsealed"))
                 continue
