@@ -54,15 +54,21 @@ class S3Workspace:
         """The environment a command against the server needs (its AWS variables)."""
         return self.server.environ()
 
+    def open(self, url: str):
+        """A store over another location ``s3://bucket/prefix`` of the same server, opened with
+        the workspace's ``[storage]`` options and the server's credentials."""
+        from govern.config.workspace import load_workspace
+        from govern.runtime import environment
+        from govern.store.factory import open_store
+
+        with environment.binding(self.environ):
+            return open_store(url, relative_to=self.root, storage=load_workspace(explicit=self.root).config.storage)
+
     @property
     def store(self):
         """An S3Store over the runs root, opened the way a command opens it."""
         if self._store is None:
-            from govern.config.workspace import load_workspace
-            from govern.runtime import environment
-
-            with environment.binding(self.environ):
-                self._store = load_workspace(explicit=self.root).store()
+            self._store = self.open(self.url)
         return self._store
 
     def sealed_run(self, run_id: str, files: Mapping[str, bytes | str]) -> Path:

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from faulty_store import CountingStore, FaultyStore
 from govern.config.workspace import Workspace, load_workspace
-from govern.errors import GovernError
 from govern.runs.run_store import RunStore
 from govern.store.backend import AlreadyExists, KeyNotFound
 from govern.store.factory import StorageOptions, open_store
@@ -242,77 +242,6 @@ def test_put_file_streams_a_large_file(tmp_path, seaweedfs):
 
 
 # ------------------------------------------------------------------ requests and faults
-
-
-class CountingStore:
-    """A Store that counts the calls it passes on to another (how many requests a command makes)."""
-
-    def __init__(self, inner) -> None:
-        self.inner = inner
-        self.calls: dict[str, int] = {}
-        self._lock = threading.Lock()
-
-    def _count(self, name: str) -> None:
-        with self._lock:
-            self.calls[name] = self.calls.get(name, 0) + 1
-
-    def list(self, prefix=""):
-        self._count("list")
-        self._count(f"list {prefix}")
-        return self.inner.list(prefix)
-
-    def list_level(self, prefix=""):
-        self._count("list_level")
-        return self.inner.list_level(prefix)
-
-    def get(self, key, *, start=None, end=None):
-        self._count("get")
-        return self.inner.get(key, start=start, end=end)
-
-    def stat(self, key):
-        self._count("stat")
-        return self.inner.stat(key)
-
-    def put(self, key, data, *, if_absent=False):
-        self._count("put")
-        return self.inner.put(key, data, if_absent=if_absent)
-
-    def delete(self, key):
-        self._count("delete")
-        return self.inner.delete(key)
-
-
-class FaultyStore(CountingStore):
-    """A Store that fails some calls the way a flaky object store does, after the client's
-    own retries are spent: the S3 backend's E_STORE_UNREACHABLE (a timeout, a 500, a 503
-    SlowDown), or a listing cut short (a page lost)."""
-
-    def __init__(self, inner, fail: dict[str, str]) -> None:
-        super().__init__(inner)
-        #: call name -> the failure: "timeout", "500", "503" or "partial".
-        self.fail = fail
-
-    def _maybe_fail(self, name: str, key: str) -> None:
-        kind = self.fail.get(name)
-        if kind in ("timeout", "500", "503"):
-            reason = {"timeout": "operation timed out, after 2 retries", "500": "500 Internal Server Error", "503": "503 Service Unavailable (SlowDown)"}
-            raise GovernError("E_STORE_UNREACHABLE", f"s3://faulty/runs: {name} {key} failed: {reason[kind]}")
-
-    def list_level(self, prefix=""):
-        self._count("list_level")
-        self._maybe_fail("list_level", prefix or "/")
-        level = list(self.inner.list_level(prefix))
-        if self.fail.get("list_level") == "partial":
-            return iter(level[: len(level) // 2])  # a page lost: runs missing from the listing
-        return iter(level)
-
-    def get(self, key, *, start=None, end=None):
-        self._maybe_fail("get", key)
-        return super().get(key, start=start, end=end)
-
-    def put(self, key, data, *, if_absent=False):
-        self._maybe_fail("put", key)
-        return super().put(key, data, if_absent=if_absent)
 
 
 def _serve_through(monkeypatch: pytest.MonkeyPatch, store) -> None:
