@@ -41,12 +41,13 @@ def run_objects(run_dir: Path) -> dict[str, bytes]:
     return {p.relative_to(run_dir).as_posix(): p.read_bytes() for p in run_dir.rglob("*") if p.is_file()}
 
 
-def random_kill(rng: random.Random, round_: int, objects: int) -> dict[str, Any]:
+def random_kill(rng: random.Random, round_: int, objects: int, window: float) -> dict[str, Any]:
     """How round ``round_`` kills a publish of ``objects`` objects: at a random object's put
-    (odd rounds), or a random moment after the first object is stored (inside the upload window)."""
+    (odd rounds), or a random moment up to ``window`` seconds after the first object is stored
+    (even rounds: aimed at the upload window, measured for the target)."""
     if round_ % 2:
         return {"fault": f"after-object:publish@{rng.randint(1, objects - 1)}"}
-    return {"fault": "after-object:publish@1", "stop_then_kill_after": rng.uniform(0, 0.08)}
+    return {"fault": "after-object:publish@1", "stop_then_kill_after": rng.uniform(0, window)}
 
 
 def kill_then_resume(
@@ -85,6 +86,8 @@ def kill_then_resume(
     return Killed(outcome.killed, outcome.killed and not was_sealed)
 
 
-def kills_landed(rng: random.Random, rounds: int, objects: int, attempt: Callable[[str, dict[str, Any]], Killed]) -> list[Killed]:
-    """Run ``rounds`` random kills (``attempt(what, kill)``); how each ended."""
-    return [attempt(f"round {round_}: {kill}", kill) for round_, kill in ((r, random_kill(rng, r, objects)) for r in range(rounds))]
+def kills_landed(
+    rng: random.Random, rounds: int, objects: int, window: float, attempt: Callable[[str, dict[str, Any]], Killed]
+) -> list[Killed]:
+    """Run ``rounds`` random kills (``attempt(what, kill)``, :func:`random_kill`); how each ended."""
+    return [attempt(f"round {round_}: {kill}", kill) for round_, kill in ((r, random_kill(rng, r, objects, window)) for r in range(rounds))]

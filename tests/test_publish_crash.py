@@ -20,6 +20,8 @@ SEED = random.SystemRandom().randrange(1, 2**31)
 
 # Enough objects, some large, that a random moment falls inside the upload window.
 PAYLOAD = payload(30, 20_000)
+#: How long after its first object a random kill may come.
+UPLOAD_WINDOW_S = 0.08
 
 
 def _published_keys(target: Path, expected: dict[str, bytes]) -> set[str]:
@@ -59,7 +61,7 @@ def test_publish_killed_at_random_points_never_leaves_a_visible_half_run(tmp_pat
         assert _kill_then_resume(run_dir, tmp_path / f"point{index}", expected, capsys, point, fault=point).killed, point
     rounds = iter(range(RANDOM_KILLS))
     ended = kills_landed(
-        rng, RANDOM_KILLS, len(expected), lambda what, kill: _kill_then_resume(run_dir, tmp_path / f"random{next(rounds)}", expected, capsys, f"seed {SEED}, {what}", **kill)
+        rng, RANDOM_KILLS, len(expected), UPLOAD_WINDOW_S, lambda what, kill: _kill_then_resume(run_dir, tmp_path / f"random{next(rounds)}", expected, capsys, f"seed {SEED}, {what}", **kill)
     )
     kills = sum(item.killed for item in ended)
     assert kills >= RANDOM_KILLS // 2, f"seed {SEED}: only {kills} publishes were killed"
