@@ -173,6 +173,12 @@ class SeaweedFS:
         self._log.close()
 
 
+def storage_table(server: SeaweedFS) -> str:
+    """The ``[storage]`` table of a workspace whose runs root is on ``server`` (plain http,
+    obstore's retries cut to 2 so that a fault test fails in seconds)."""
+    return f'\n[storage]\nendpoint_url = "{server.endpoint}"\nallow_http = true\nmax_retries = 2\n'
+
+
 @contextlib.contextmanager
 def running_seaweedfs(data_dir: Path) -> Iterator[SeaweedFS]:
     """A SeaweedFS server for the block; stopped however the block ends."""

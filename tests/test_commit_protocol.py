@@ -20,6 +20,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from commit_race import ARTIFACT, BUILDERS, ROUNDS, check_outcomes, check_round, heads_in, snapshot_files, snapshot_id
+from commit_race import race_clock as _at
 from delta_workspace import DeltaWorkspace, assert_refused, build_id, parse_log
 from govern.format.heads import HeadFormatError, HeadLink, LogHead, head_key, parse_head
 from govern.log.commit import CommitRaceLost, commit_build
@@ -27,15 +29,7 @@ from govern.store.local import LocalStore
 from govern.store.memory import MemoryStore
 from helpers import clean_env, govern_executable
 
-ARTIFACT = "ALPHA_v0_1.json"
 NO_LOCK = {"GOVERN_FAULT_NO_LOCK": "1"}
-BUILDERS = 8
-ROUNDS = 20
-
-
-def _at(round_: int, second: int = 0) -> str:
-    """A build clock: round ``round_`` of the race, builder ``second``."""
-    return f"2024-03-01T{round_ // 60:02d}:{round_ % 60:02d}:{second:02d}Z"
 
 
 def _workspace(tmp_path: Path) -> DeltaWorkspace:
@@ -43,15 +37,14 @@ def _workspace(tmp_path: Path) -> DeltaWorkspace:
 
 
 def _snapshot(ws: DeltaWorkspace, n: int) -> str:
-    run_id = f"2024-01-{1 + n // 24:02d}__{n % 24:02d}0000__alpha"
-    ws.run(run_id, {ARTIFACT: f'{{"v": {n}}}\n'})
+    run_id = snapshot_id(n)
+    ws.run(run_id, snapshot_files(n))
     return run_id
 
 
 def _heads(ws: DeltaWorkspace) -> list[dict]:
     """Every head object in the runs root, by sequence number."""
-    folder = ws.runs / "_log"
-    return [json.loads(path.read_bytes()) for path in sorted(folder.glob("[0-9]*.json"))] if folder.is_dir() else []
+    return heads_in(LocalStore(ws.runs))
 
 
 def _builder(ws: DeltaWorkspace, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
@@ -105,18 +98,9 @@ def test_eight_builders_race_twenty_rounds_one_commit_per_sequence_number(tmp_pa
         errors = [tmp_path / f"builder-{second}.err" for second in range(BUILDERS)]
         pids = [_forked_builder(ws, _at(round_, second), error) for second, error in enumerate(errors)]
         codes = [os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) for pid in pids]
-        outcomes = [(code, error.read_text()) for code, error in zip(codes, errors)]
-        for code, stderr in outcomes:
-            assert code in (0, 3), stderr
-            if code == 3:
-                assert stderr.startswith("govern: error: E_COMMIT_RACE_LOST: another build committed first: "), stderr
-        losses += sum(code == 3 for code, _ in outcomes)
-        heads = _heads(ws)
-        assert len(heads) == heads_before + (2 if round_ == 0 else 1)  # the genesis, first
-        assert [head["seq"] for head in heads] == list(range(len(heads)))
-        # Exactly the committed builds exist: every loser took its run back.
-        committed = [head["run_id"] for head in heads[1:]]
-        assert sorted(p.name for p in ws.runs.iterdir() if p.name.endswith("registry_delta_log_build")) == committed
+        losses += check_outcomes([(code, error.read_text()) for code, error in zip(codes, errors)])
+        build_runs = [p.name for p in ws.runs.iterdir() if p.name.endswith("registry_delta_log_build")]
+        committed = check_round(_heads(ws), heads_before, round_ == 0, build_runs)
         records = ws.records(committed[-1])
         assert [r["to_ref"]["run_id"] for r in records] == snapshots  # none lost, none twice
         assert main(["-C", str(ws.root), "verify", "--log"], environ=clean_env()) == 0  # in-process: 20 of them
@@ -314,14 +298,10 @@ def test_a_workspace_without_heads_keeps_reading_and_gains_a_head_on_its_next_bu
     ]
     assert heads[0]["root_sha256"] == ws.root_sha256(build_id(_at(2)))
     assert heads[1]["root_sha256"] == ws.root_sha256(build_id(_at(3)))
-    assert [r["to_ref"]["run_id"] for r in parse_log(ws.log_bytes(build_id(_at(3))))] == [first, _snapshot_id(1), third]
+    assert [r["to_ref"]["run_id"] for r in parse_log(ws.log_bytes(build_id(_at(3))))] == [first, snapshot_id(1), third]
     verify = ws.govern("verify", "--all", "--log")
     assert verify.returncode == 0, verify.stdout + verify.stderr
     assert "OK      head chain  _log/ genesis and 1 commit" in verify.stdout
-
-
-def _snapshot_id(n: int) -> str:
-    return f"2024-01-{1 + n // 24:02d}__{n % 24:02d}0000__alpha"
 
 
 def test_verify_log_checks_the_head_chain(tmp_path):

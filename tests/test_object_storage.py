@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from govern.config.workspace import Workspace, load_workspace
-from govern.errors import GovernError
+from faulty_store import CountingStore, FaultyStore, serve_through
+from govern.config.workspace import load_workspace
 from govern.runs.run_store import RunStore, workspace_runs
 from govern.store.backend import AlreadyExists, KeyNotFound
 from govern.store.factory import StorageOptions, open_store
@@ -25,6 +25,7 @@ from govern.store.s3 import S3Store
 from govern.testing import invoke_cli
 from helpers import run_govern
 from seaweedfs import SeaweedFS, running_seaweedfs
+from seaweedfs import storage_table as _storage_table
 
 REPO = Path(__file__).resolve().parent.parent
 #: The seed's clock (scripts/demo.py): the same for the local and the s3 build.
@@ -68,10 +69,6 @@ def _reference_workspace(root: Path, runs_root: str, storage: str = "") -> Path:
     config = config.replace('runs_root = ".codex/RUNS"', f"runs_root = {json.dumps(runs_root)}", 1)
     (root / "registry_config.toml").write_text(config + storage)
     return root
-
-
-def _storage_table(server: SeaweedFS) -> str:
-    return f'\n[storage]\nendpoint_url = "{server.endpoint}"\nallow_http = true\nmax_retries = 2\n'
 
 
 def _log_of_latest_build(store) -> bytes:
@@ -307,82 +304,6 @@ def test_put_file_streams_a_large_file(tmp_path, seaweedfs):
 # ------------------------------------------------------------------ requests and faults
 
 
-class CountingStore:
-    """A Store that counts the calls it passes on to another (how many requests a command makes)."""
-
-    def __init__(self, inner) -> None:
-        self.inner = inner
-        self.calls: dict[str, int] = {}
-        self._lock = threading.Lock()
-
-    def _count(self, name: str) -> None:
-        with self._lock:
-            self.calls[name] = self.calls.get(name, 0) + 1
-
-    def list(self, prefix=""):
-        self._count("list")
-        self._count(f"list {prefix}")
-        return self.inner.list(prefix)
-
-    def list_level(self, prefix=""):
-        self._count("list_level")
-        return self.inner.list_level(prefix)
-
-    def get(self, key, *, start=None, end=None):
-        self._count("get")
-        return self.inner.get(key, start=start, end=end)
-
-    def stat(self, key):
-        self._count("stat")
-        return self.inner.stat(key)
-
-    def put(self, key, data, *, if_absent=False):
-        self._count("put")
-        return self.inner.put(key, data, if_absent=if_absent)
-
-    def delete(self, key):
-        self._count("delete")
-        return self.inner.delete(key)
-
-
-class FaultyStore(CountingStore):
-    """A Store that fails some calls the way a flaky object store does, after the client's
-    own retries are spent: the S3 backend's E_STORE_UNREACHABLE (a timeout, a 500, a 503
-    SlowDown), or a listing cut short (a page lost)."""
-
-    def __init__(self, inner, fail: dict[str, str]) -> None:
-        super().__init__(inner)
-        #: call name -> the failure: "timeout", "500", "503" or "partial".
-        self.fail = fail
-
-    def _maybe_fail(self, name: str, key: str) -> None:
-        kind = self.fail.get(name)
-        if kind in ("timeout", "500", "503"):
-            reason = {"timeout": "operation timed out, after 2 retries", "500": "500 Internal Server Error", "503": "503 Service Unavailable (SlowDown)"}
-            raise GovernError("E_STORE_UNREACHABLE", f"s3://faulty/runs: {name} {key} failed: {reason[kind]}")
-
-    def list_level(self, prefix=""):
-        self._count("list_level")
-        self._maybe_fail("list_level", prefix or "/")
-        level = list(self.inner.list_level(prefix))
-        if self.fail.get("list_level") == "partial":
-            return iter(level[: len(level) // 2])  # a page lost: runs missing from the listing
-        return iter(level)
-
-    def get(self, key, *, start=None, end=None):
-        self._maybe_fail("get", key)
-        return super().get(key, start=start, end=end)
-
-    def put(self, key, data, *, if_absent=False):
-        self._maybe_fail("put", key)
-        return super().put(key, data, if_absent=if_absent)
-
-
-def _serve_through(monkeypatch: pytest.MonkeyPatch, store) -> None:
-    """Make every workspace's runs root ``store`` (a wrapper of the real S3 store): the run
-    store of every command is built over it."""
-    monkeypatch.setattr(Workspace, "store", lambda self: store)
-
 
 def _committed_builds(store) -> list[str]:
     runs = RunStore(store)
@@ -394,7 +315,7 @@ def test_a_build_lists_the_runs_root_once(seaweedfs, s3_reference, monkeypatch):
     a 10,000-run root costs one paged listing per command, not one per run."""
     s3_workspace, _prefix, store = s3_reference
     counting = CountingStore(store)
-    _serve_through(monkeypatch, counting)
+    serve_through(monkeypatch, counting)
     for argv in (["delta", "build", "--at", SEED_CLOCK], ["verify", "--all"], ["verify", "--log"]):
         counting.calls.clear()
         result = invoke_cli("-C", s3_workspace, *argv, env=seaweedfs.environ())
@@ -414,7 +335,7 @@ def test_a_fault_is_one_clean_error_and_commits_nothing(seaweedfs, s3_reference,
     E_STORE_UNREACHABLE line (exit 2) and no build committed; the next build completes."""
     s3_workspace, _prefix, store = s3_reference
     with monkeypatch.context() as patched:
-        _serve_through(patched, FaultyStore(store, {call: fault}))
+        serve_through(patched, FaultyStore(store, {call: fault}))
         result = invoke_cli("-C", s3_workspace, "delta", "build", "--at", SEED_CLOCK, env=seaweedfs.environ())
     assert result.returncode == 2, result.stdout + result.stderr
     assert result.stderr.startswith("govern: error: E_STORE_UNREACHABLE: s3://faulty/runs: ") and len(result.stderr.splitlines()) == 1
@@ -431,7 +352,7 @@ def test_a_partial_listing_never_rewrites_history(seaweedfs, s3_reference, monke
     s3_workspace, _prefix, store = s3_reference
     env = seaweedfs.environ()
     with monkeypatch.context() as patched:
-        _serve_through(patched, FaultyStore(store, {"list_level": "partial"}))
+        serve_through(patched, FaultyStore(store, {"list_level": "partial"}))
         first = invoke_cli("-C", s3_workspace, "delta", "build", "--at", "2026-02-04T08:00:00Z", env=env)
     assert first.returncode == 0, first.stderr
     first_log = _log_of_latest_build(store)

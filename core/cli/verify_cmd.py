@@ -211,6 +211,8 @@ def _verify_stored_runs(state: CliState, workspace: Workspace) -> list[RunVerifi
         for run_id, check in store.check_stored_runs(listing.names, progress):
             where = workspace.run_location(run_id)
             if check is None:
+                if not store.exists(run_id):
+                    continue  # a name with no object left under it (see RunStore.exists): no run
                 state.output.warn(f"{run_id}: unsealed (no MANIFEST.sha256); not verified")
                 checked.append(RunVerification(where, "unsealed"))
                 continue

@@ -112,7 +112,9 @@ def uncommitted_builds(runs: RunStore | Path, run_ids: Sequence[str] | None = No
     store = as_run_store(runs)
     names = store.list_runs().names if run_ids is None else run_ids
     committed = set(committed_builds(store, names))
-    return [run_id for run_id in names if is_build_run(run_id) and run_id not in committed]
+    # A listed name may hold no object any more (a lost builder took its run back, and the
+    # store still lists the empty folder): not a leftover.
+    return [run_id for run_id in names if is_build_run(run_id) and run_id not in committed and store.exists(run_id)]
 
 
 def list_builds(runs_root: Path) -> list[Path]:

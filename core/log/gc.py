@@ -66,7 +66,7 @@ def find_garbage(runs: RunStore, *, now: dt.datetime, older_than: dt.timedelta) 
         found += [
             Garbage(run_id, HALF_PUBLISHED, format_utc(run_time(run_id)))
             for run_id in runs.list_runs().names
-            if not is_build_run(run_id) and run_id not in recorded and not runs.is_sealed(run_id)
+            if not is_build_run(run_id) and run_id not in recorded and not runs.is_sealed(run_id) and runs.exists(run_id)
         ]
     return sorted((item for item in found if run_time(item.run_id) < cutoff), key=lambda item: item.run_id)
 

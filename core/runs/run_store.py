@@ -79,7 +79,9 @@ class RunStore:
 
     def exists(self, run_id: str) -> bool:
         """True when anything is stored under the name ``run_id`` (a run, sealed or not, or
-        anything else taking its name)."""
+        anything else taking its name). A name :meth:`list_runs` gives may hold nothing: some
+        stores (SeaweedFS) keep listing a folder after its last object is deleted, so a name
+        judged by what is missing (no seal) is confirmed here first."""
         folder = self.local_dir(run_id)
         if folder is not None:
             return os.path.lexists(folder)
