@@ -8,6 +8,7 @@ Against the real SeaweedFS of the session.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -109,3 +110,57 @@ def test_a_large_create_if_absent_upload_is_not_read_whole_into_memory(tmp_path,
     assert done.returncode == 0, done.stderr
     growth = int(done.stdout.strip())
     assert growth < size // 4, f"peak RSS grew by {growth / MIB:.0f} MiB uploading a {size // MIB} MiB file"
+
+
+#: A child process: a large create-if-absent upload, killed (SIGKILL) once its temporary
+#: object has begun — what a publish killed mid-upload leaves behind.
+_KILLED_UPLOAD = """
+import os, signal, sys, threading
+from pathlib import Path
+from govern.store.factory import StorageOptions, open_store
+import govern.store.s3 as s3
+url, endpoint, path = sys.argv[1:4]
+store = open_store(url, relative_to=Path("/"), storage=StorageOptions(endpoint_url=endpoint, allow_http=True))
+real_put = store._put
+def put_then_die(key, source, if_absent):
+    real_put(key, source, if_absent)
+    if key.startswith(".govern-tmp-upload-"):
+        os.kill(os.getpid(), signal.SIGKILL)  # uploaded to the temporary key, never copied
+store._put = put_then_die
+store.put_file("run/big.bin", Path(path), if_absent=True)
+"""
+
+
+def test_a_killed_large_upload_leaves_a_temporary_object_verify_names_and_gc_removes(tmp_path, seaweedfs):
+    """The temporary object of a large upload killed before its copy is no key of any run:
+    ``verify --all`` names it, ``gc --older-than`` removes it once it is old (its name says
+    when it began), and keeps a young one (an upload that may be in flight)."""
+    import datetime as dt
+
+    from govern.store.atomic import upload_staging_key, upload_staging_time
+    from s3_workspace import S3Workspace
+
+    ws = S3Workspace.create(tmp_path / "ws", seaweedfs, {"alpha": {"kind": "sealed", "artifact": "ALPHA_v0_1.json"}})
+    _big_file(tmp_path / "big.bin", WHOLE_PUT_LIMIT + MIB)
+    killed = subprocess.run(
+        [sys.executable, "-c", _KILLED_UPLOAD, ws.url, seaweedfs.endpoint, str(tmp_path / "big.bin")],
+        env={**os.environ, **seaweedfs.environ()},
+        capture_output=True,
+        timeout=120,
+    )
+    assert killed.returncode == -9, killed.stderr
+    (left,) = [key for key, _size in ws.store.list("") if key.startswith(TEMP_PREFIX)]
+    begun = upload_staging_time(left)
+    assert begun is not None and abs(dt.datetime.now(dt.UTC) - begun) < dt.timedelta(minutes=10)
+    young = upload_staging_key(begun + dt.timedelta(hours=2))
+    ws.store.put(young, b"in flight")
+
+    verified = ws.govern("verify", "--all")
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert f"{left}: the temporary object of a large upload" in verified.stderr
+    at = (begun + dt.timedelta(hours=2, minutes=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    collected = ws.govern("--json", "gc", "--older-than", "1h", "--at", at)
+    assert collected.returncode == 0, collected.stdout + collected.stderr
+    removed = json.loads(collected.stdout)["result"]["removed"]
+    assert [(item["run_id"], item["reason"]) for item in removed] == [(left, "temporary object of a large upload cut short")]
+    assert [key for key, _size in ws.store.list("") if key.startswith(TEMP_PREFIX)] == [young]

@@ -26,7 +26,8 @@ def gc(
     at: Annotated[Optional[str], typer.Option("--at", metavar="T", help="The clock ages are measured at, YYYY-MM-DDTHH:MM:SSZ.")] = None,
 ) -> None:
     """Remove delta-log build runs never committed (no head object: a lost race or a crash) and,
-    on object storage, runs published only in part (no MANIFEST.sha256), older than DURATION.
+    on object storage, runs published only in part (no MANIFEST.sha256) and the temporary
+    objects of large uploads cut short, older than DURATION.
 
     Age is the time in the run id against the clock (--at, SOURCE_DATE_EPOCH, or now). A
     committed build is never removed, nor a run the delta log recorded, nor an unsealed folder

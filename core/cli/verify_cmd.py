@@ -202,11 +202,15 @@ def run_verify(state: CliState, run_dirs: list[Path], all_runs: bool, log: bool)
 def _verify_stored_runs(state: CliState, workspace: Workspace) -> list[RunVerification]:
     """--all on object storage: every run of the store, its seal and every object streamed
     and hashed against the manifest (threads); an unsealed run is listed, not checked."""
+    from govern.log.gc import abandoned_uploads
+
     store = workspace_runs(workspace)
     checked: list[RunVerification] = []
     listing = store.list_runs()  # one listing of the runs root
     for warning in _not_runs(listing.ignored):
         state.output.warn(warning)
+    for name, _moment in abandoned_uploads(listing.staging):
+        state.output.warn(f"{name}: the temporary object of a large upload (a publish or build cut short, or one in flight); 'govern gc --older-than D' removes it once old")
     with state.output.progress() as progress:
         for run_id, check in store.check_stored_runs(listing.names, progress):
             where = workspace.run_location(run_id)

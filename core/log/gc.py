@@ -21,6 +21,7 @@ from govern.log.delta_log import is_build_run, uncommitted_builds
 from govern.log.recorded_snapshots import read_latest_build
 from govern.runs.run_store import RunStore
 from govern.runtime.clock import format_utc
+from govern.store.atomic import upload_staging_time
 from govern.store.local import LocalStore
 
 _DURATION = re.compile(r"(\d+)([smhdw])", re.ASCII)
@@ -28,6 +29,7 @@ _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks
 #: Why a run is garbage, as ``gc`` reports it.
 UNCOMMITTED_BUILD = "uncommitted build run (no head object)"
 HALF_PUBLISHED = "half-published run (no MANIFEST.sha256)"
+ABANDONED_UPLOAD = "temporary object of a large upload cut short"
 
 
 def parse_duration(text: str) -> dt.timedelta:
@@ -48,6 +50,7 @@ def run_time(run_id: str) -> dt.datetime:
 class Garbage:
     """One run ``gc`` removes (or would): why, and the time its run id names."""
 
+    #: The run id; for an abandoned upload, the temporary object's key.
     run_id: str
     reason: str
     created_utc: str
@@ -63,12 +66,25 @@ def find_garbage(runs: RunStore, *, now: dt.datetime, older_than: dt.timedelta) 
     if not isinstance(runs.backend, LocalStore):
         latest = read_latest_build(runs)
         recorded = set(latest.state.runs_examined) if latest else set()
+        listing = runs.list_runs()
         found += [
             Garbage(run_id, HALF_PUBLISHED, format_utc(run_time(run_id)))
-            for run_id in runs.list_runs().names
+            for run_id in listing.names
             if not is_build_run(run_id) and run_id not in recorded and not runs.is_sealed(run_id) and runs.exists(run_id)
         ]
-    return sorted((item for item in found if run_time(item.run_id) < cutoff), key=lambda item: item.run_id)
+        found += [Garbage(name, ABANDONED_UPLOAD, format_utc(moment)) for name, moment in abandoned_uploads(listing.staging)]
+    return sorted((item for item in found if _created(item) < cutoff), key=lambda item: item.run_id)
+
+
+def abandoned_uploads(staging: tuple[str, ...]) -> list[tuple[str, dt.datetime]]:
+    """The temporary objects of large uploads among the staging names of an object-storage
+    runs root, with the moment each began (a live upload's is recent; gc's age threshold
+    tells the two apart)."""
+    return [(name, moment) for name in staging if (moment := upload_staging_time(name)) is not None]
+
+
+def _created(item: Garbage) -> dt.datetime:
+    return upload_staging_time(item.run_id) or run_time(item.run_id)
 
 
 def remove_garbage(runs: RunStore, garbage: list[Garbage]) -> None:
@@ -80,6 +96,8 @@ def remove_garbage(runs: RunStore, garbage: list[Garbage]) -> None:
         if item.reason == UNCOMMITTED_BUILD:
             if item.run_id in still_uncommitted:
                 remove_uncommitted_build(runs, item.run_id)
+        elif item.reason == ABANDONED_UPLOAD:
+            runs.backend.delete(item.run_id)  # one object, never a run
         elif not runs.is_sealed(item.run_id):  # sealed since it was found: published after all
             runs.remove_unsealed(item.run_id)
 

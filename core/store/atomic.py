@@ -14,9 +14,11 @@ any two of them or make one fail (``GOVERN_FAULT``, ``GOVERN_FAULT_IO``).
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
 import re
 import threading
+import uuid
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -25,6 +27,10 @@ from govern.runtime import faults
 
 #: Prefix of govern's temporary files and staging folders; never a valid run id or artifact.
 TEMP_PREFIX = ".govern-tmp-"
+#: Prefix of the temporary object a large create-if-absent upload to object storage goes
+#: through (:meth:`govern.store.s3.S3Store.put_file`); a killed writer leaves one behind.
+UPLOAD_STAGING_PREFIX = TEMP_PREFIX + "upload-"
+_UPLOAD_STAMP = "%Y%m%dT%H%M%SZ"
 
 #: What a durable write stores: the bytes, or chunks of them written one by one as they come
 #: (a large file streamed from disk never sits in memory whole).
@@ -140,6 +146,25 @@ _LEFTOVER = re.compile(re.escape(TEMP_PREFIX) + r"\d+(?:\.\d+)?-(.+)\Z", re.DOTA
 
 #: A temporary file's name begins with its writer's process id.
 _WRITER = re.compile(re.escape(TEMP_PREFIX) + r"(\d+)(?:\.\d+)?-.", re.DOTALL)
+
+
+def upload_staging_key(now: dt.datetime) -> str:
+    """A fresh temporary key for a large upload, naming the moment it began (UTC) so that
+    ``govern gc --older-than`` can tell an abandoned one from one in flight without a clock of
+    the store's: ``.govern-tmp-upload-<YYYYMMDDTHHMMSSZ>-<random hex>``."""
+    return f"{UPLOAD_STAGING_PREFIX}{now.astimezone(dt.UTC).strftime(_UPLOAD_STAMP)}-{uuid.uuid4().hex}"
+
+
+def upload_staging_time(name: str) -> dt.datetime | None:
+    """The moment the upload staging key ``name`` was made, or None when ``name`` is not one."""
+    if not name.startswith(UPLOAD_STAGING_PREFIX):
+        return None
+    stamp, _, rest = name[len(UPLOAD_STAGING_PREFIX) :].partition("-")
+    try:
+        moment = dt.datetime.strptime(stamp, _UPLOAD_STAMP).replace(tzinfo=dt.UTC)
+    except ValueError:
+        return None
+    return moment if rest else None
 
 
 def is_temporary_name(name: str) -> bool:

@@ -17,13 +17,12 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import re
-import uuid
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from govern.errors import GovernError
-from govern.store.atomic import TEMP_PREFIX
+from govern.store.atomic import upload_staging_key
 from govern.store.aws_profile import ProfileCredentials, profile_credentials
 from govern.store.backend import AlreadyExists, KeyNotFound, check_key
 
@@ -206,7 +205,7 @@ class S3Store:
 
         With ``if_absent``, a file of up to :data:`WHOLE_PUT_LIMIT` bytes is one conditional
         PUT (read whole: small). A larger one is streamed by multipart upload to a temporary
-        key (``.govern-tmp-upload-…``, a staging name) and then copied to ``key`` by a
+        key (``.govern-tmp-upload-<time>-…``, a staging name that ``govern gc`` removes once old) and then copied to ``key`` by a
         multipart copy completed with ``If-None-Match: *`` — obstore has no conditional
         multipart upload, but a conditional copy — so memory stays bounded by the upload's
         parts and of two racing writers exactly one wins. The temporary key is deleted
@@ -223,7 +222,8 @@ class S3Store:
         check_key(key)
         if self.stat(key) is not None:  # the usual loser's answer, without uploading anything
             raise AlreadyExists(key)
-        staging = f"{TEMP_PREFIX}upload-{uuid.uuid4().hex}"
+        # Named by the wall clock: a temporary name, never sealed output; gc ages it by this.
+        staging = upload_staging_key(dt.datetime.now(dt.UTC))
         try:
             self._put(staging, path, False)
             with self._failures("put", key):
