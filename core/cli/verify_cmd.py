@@ -111,6 +111,13 @@ def verify(
     strict: Annotated[
         bool, typer.Option("--strict", help="With --all, exit 1 (E_STRICT, after the report) when uncommitted build runs are left over.")
     ] = False,
+    attestation: Annotated[
+        Optional[Path],
+        typer.Option("--attestation", metavar="FILE", help="Check a 'govern attest' envelope and that the run's files still match it."),
+    ] = None,
+    vkey: Annotated[
+        Optional[list[str]], typer.Option("--vkey", metavar="KEY", help="A verifier key (its text or a file holding it); repeatable.")
+    ] = None,
 ) -> None:
     """Verify sealed runs: the seal, the manifest, and every file's size and SHA-256.
 
@@ -126,8 +133,21 @@ def verify(
     the previous build's log byte for byte, every line is a canonical, schema-valid record
     linking to its registry's previous record, and every recorded snapshot still carries the
     manifest hash recorded for it.
+
+    With --attestation FILE --vkey KEY [RUN], check an attestation instead: its signature, and
+    that every file it names still has the SHA-256 it names (re-hashed from the run: RUN, else
+    the run the attestation names in the workspace). Exit 1, E_ATTESTATION_INVALID, otherwise.
     """
     state: CliState = ctx.obj
+    if attestation is not None:
+        if all_runs or log or len(run_dirs or []) > 1:
+            raise GovernError("E_USAGE", "--attestation checks one run: give at most one RUN, and not --all or --log")
+        from govern.cli.attest_cmd import verify_attestation
+
+        state.output.show(verify_attestation(state, attestation, list(vkey or []), str(run_dirs[0]) if run_dirs else None))
+        return
+    if vkey:
+        raise GovernError("E_USAGE", "--vkey is for --attestation")
     result = run_verify(state, list(run_dirs or []), all_runs, log)
     state.output.show(result)
     if strict and result.uncommitted_builds:

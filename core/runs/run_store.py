@@ -192,15 +192,20 @@ class RunStore:
 
     # ------------------------------------------------------------------ writing
 
-    def publish_run(self, run_id: str, payload: Mapping[str, bytes], envelope: bytes, manifest: bytes, seal: bytes) -> None:
-        """Publish a sealed run: the payload files, then run.json and manifest.json, then
-        MANIFEST.sha256 with ``if_absent`` — the commit point. Every file is put ``if_absent``,
+    def publish_run(
+        self, run_id: str, payload: Mapping[str, bytes], envelope: bytes, manifest: bytes, seal: bytes, unlisted: Mapping[str, bytes] | None = None
+    ) -> None:
+        """Publish a sealed run: the payload files, then run.json and manifest.json (and the
+        ``unlisted`` files beside the seal: its attestation), then MANIFEST.sha256 with
+        ``if_absent`` — the commit point. Every file is put ``if_absent``,
         so a writer never overwrites another's run; the loser of a race gets E_RUN_EXISTS and
         takes back what it wrote. A run interrupted before its seal is half-published: unsealed,
         never read as a build or a snapshot (:meth:`remove_unsealed` clears it under the lock).
         """
         written: list[str] = []
-        files: Iterable[tuple[str, bytes]] = [*sorted(payload.items()), (ENVELOPE_NAME, envelope), (MANIFEST_NAME, manifest)]
+        files: Iterable[tuple[str, bytes]] = [
+            *sorted(payload.items()), (ENVELOPE_NAME, envelope), (MANIFEST_NAME, manifest), *sorted((unlisted or {}).items())
+        ]
         try:
             for relpath, data in files:
                 key = f"{run_id}/{relpath}"
