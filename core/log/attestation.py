@@ -80,7 +80,7 @@ def attest_run(runs: RunStore, run_id: str, signer: Ed25519Signer, where: str, p
     check = runs.check_stored_run(run_id, progress)
     if not check.ok or check.manifest is None or check.root_sha256 is None:
         first = check.problems[0]
-        raise GovernError.found(first.code, f"{where}: not attested, its seal does not verify: {first}", problems=check.problems)
+        raise GovernError.found(first.code, f"{where}: not attested, its seal does not verify: {first.where}: {first.message}", problems=check.problems)
     listed = check.manifest.by_path()
     run_json = runs.read_sealed_file(check, ENVELOPE_NAME) if ENVELOPE_NAME in listed else None
     checkpoint = runs.read_sealed_file(check, CHECKPOINT_NAME) if CHECKPOINT_NAME in listed else None
