@@ -73,7 +73,7 @@ def test_attest_then_verify_through_the_console_script(workspace: Path, run_dir:
 
     checked = run_govern("-C", workspace, "--json", "verify", "--attestation", envelope, "--vkey", keys["audit.pub"])
     assert checked.returncode == 0, checked.stderr
-    result = json.loads(checked.stdout)["result"]
+    result = json.loads(checked.stdout)["result"]["attestation"]
     assert (result["run_id"], result["subjects"], result["ok"]) == (RUN_ID, len(FILES) + 1, True)  # + run.json
 
 

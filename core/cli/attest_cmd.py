@@ -133,8 +133,9 @@ def attest(
 
 
 @attrs.frozen
-class AttestationCheckResult(CommandResult):
-    """``govern verify --attestation``: the envelope verified, and every subject matches its run's file now."""
+class AttestationCheck:
+    """``govern verify --attestation``: the envelope verified, and every subject matches its
+    run's file now (shown as part of the verify result, :class:`govern.cli.verify_cmd.VerifyResult`)."""
 
     attestation: str
     run_id: str
@@ -144,32 +145,30 @@ class AttestationCheckResult(CommandResult):
     signed_by: tuple[str, ...]
 
 
-@text_renderer(AttestationCheckResult)
-def attestation_check_text(result: AttestationCheckResult) -> list[str]:
+def attestation_check_lines(check: AttestationCheck) -> list[str]:
     """One OK line: the envelope, the run, the subjects matched and the signers."""
     return [
         OkLine(
-            f"OK      attestation {result.attestation}: run {result.run_id}, {plural(result.subjects, 'subject')} match, "
-            f"ROOT_SHA256 {result.root_sha256}, signed by {', '.join(result.signed_by)}"
+            f"OK      attestation {check.attestation}: run {check.run_id}, {plural(check.subjects, 'subject')} match, "
+            f"ROOT_SHA256 {check.root_sha256}, signed by {', '.join(check.signed_by)}"
         )
     ]
 
 
-@json_renderer(AttestationCheckResult)
-def attestation_check_json(result: AttestationCheckResult) -> dict[str, Any]:
+def attestation_check_json(check: AttestationCheck) -> dict[str, Any]:
     """The envelope, the run, the subjects matched and the key ids whose signature verified."""
     return {
-        "attestation": result.attestation,
+        "file": check.attestation,
         "ok": True,
-        "run_id": result.run_id,
-        "run": result.run_location,
-        "root_sha256": result.root_sha256,
-        "subjects": result.subjects,
-        "signed_by": list(result.signed_by),
+        "run_id": check.run_id,
+        "run": check.run_location,
+        "root_sha256": check.root_sha256,
+        "subjects": check.subjects,
+        "signed_by": list(check.signed_by),
     }
 
 
-def verify_attestation(state: CliState, attestation: Path, vkeys: list[str], run: str | None) -> AttestationCheckResult:
+def verify_attestation(state: CliState, attestation: Path, vkeys: list[str], run: str | None) -> AttestationCheck:
     """``govern verify --attestation FILE --vkey KEY… [RUN]``: the signature, then every subject
     re-hashed from the run's files (RUN, else the run the predicate names in the workspace).
     E_ATTESTATION_INVALID (exit 1) names the file and the first problem; all are listed."""
@@ -190,7 +189,7 @@ def verify_attestation(state: CliState, attestation: Path, vkeys: list[str], run
     if problems:
         first = problems[0]
         raise GovernError.found("E_ATTESTATION_INVALID", f"{attestation}: {first.where}: {first.message}", problems=tuple(problems))
-    return AttestationCheckResult(
+    return AttestationCheck(
         str(attestation), located.run_id, located.location, opened.root_sha256, len(opened.statement.subjects), opened.signed_by
     )
 

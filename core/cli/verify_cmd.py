@@ -15,6 +15,7 @@ from govern.errors import ExitCode, GovernError, Problem, problem_json
 from govern.format.plurals import plural
 
 if TYPE_CHECKING:
+    from govern.cli.attest_cmd import AttestationCheck
     from govern.config.workspace import Workspace
     from govern.log.verification import LogVerification
 
@@ -82,6 +83,8 @@ class VerifyResult(CommandResult):
     #: With --all: delta-log build runs that were never committed (no head, or no seal):
     #: leftovers of a lost race or a crash, reported, removed by ``govern gc``.
     uncommitted_builds: tuple[str, ...] | None = None
+    #: With --attestation: the attestation checked (a failure is an error, E_ATTESTATION_INVALID).
+    attestation: AttestationCheck | None = None
 
     @property
     def verified(self) -> int:
@@ -144,7 +147,8 @@ def verify(
             raise GovernError("E_USAGE", "--attestation checks one run: give at most one RUN, and not --all or --log")
         from govern.cli.attest_cmd import verify_attestation
 
-        state.output.show(verify_attestation(state, attestation, list(vkey or []), str(run_dirs[0]) if run_dirs else None))
+        checked = verify_attestation(state, attestation, list(vkey or []), str(run_dirs[0]) if run_dirs else None)
+        state.output.show(VerifyResult((), runs_asked=False, attestation=checked))
         return
     if vkey:
         raise GovernError("E_USAGE", "--vkey is for --attestation")
@@ -279,6 +283,10 @@ def verify_text(result: VerifyResult) -> list[str]:
         )
     if result.log is not None:
         lines.extend(_log_text(result.log))
+    if result.attestation is not None:
+        from govern.cli.attest_cmd import attestation_check_lines
+
+        lines.extend(attestation_check_lines(result.attestation))
     return lines
 
 
@@ -304,7 +312,7 @@ def _log_text(log: LogVerification) -> list[str]:
 
 @json_renderer(VerifyResult)
 def verify_json(result: VerifyResult) -> dict[str, Any]:
-    """``runs`` with the counts; ``recorded_snapshots`` with --all; ``log`` with --log."""
+    """``runs`` with the counts; ``recorded_snapshots`` with --all; ``log`` with --log; ``attestation`` with --attestation."""
     data: dict[str, Any] = {
         "runs": [_run_json(run) for run in result.runs],
         "verified": result.verified,
@@ -338,6 +346,10 @@ def verify_json(result: VerifyResult) -> dict[str, Any]:
             "heads": log.heads,
             "head_problems": [problem_json(p) for p in log.head_problems],
         }
+    if result.attestation is not None:
+        from govern.cli.attest_cmd import attestation_check_json
+
+        data["attestation"] = attestation_check_json(result.attestation)
     return data
 
 
