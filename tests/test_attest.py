@@ -252,3 +252,65 @@ def test_attestation_options_are_checked(workspace: Path, run_dir: Path, keys: d
     assert missing_vkey.returncode == 2 and "E_USAGE" in missing_vkey.stderr
     with_all = invoke_cli("-C", workspace, "verify", "--all", "--attestation", run_dir / ATTESTATION, "--vkey", keys["audit.pub"])
     assert with_all.returncode == 2 and "E_USAGE" in with_all.stderr
+
+
+def test_a_run_on_object_storage_is_attested_by_its_run_id(tmp_path: Path, seaweedfs, keys: dict[str, Path], runs_root: Path, workspace: Path):
+    """s3:// runs root: the envelope is put as the object <run id>/attestation.dsse.json beside
+    the run; verify --attestation re-hashes the objects; verify --all still passes."""
+    from seaweedfs import SeaweedFS
+
+    server: SeaweedFS = seaweedfs
+    run = make_run(runs_root, RUN_ID, FILES)
+    seal_in_process(run)
+    prefix = server.fresh_prefix("attest")
+    config = workspace / "registry_config.toml"
+    config.write_text(
+        config.read_text().replace('runs_root = ".codex/RUNS"', f'runs_root = "{server.url(prefix)}"', 1)
+        + f'\n[storage]\nendpoint_url = "{server.endpoint}"\nallow_http = true\n'
+    )
+    env = server.environ()
+    published = invoke_cli("-C", workspace, "publish", run, env=env)
+    assert published.returncode == 0, published.stderr
+
+    made = invoke_cli("-C", workspace, "attest", RUN_ID, "--key", keys["audit.key"], env=env)
+    assert made.returncode == 0, made.stderr
+    assert f"wrote {server.url(prefix)}/{RUN_ID}/{ATTESTATION}" in made.stdout
+    from govern.config.workspace import load_workspace
+    from govern.runtime import environment
+
+    with environment.binding(env):
+        stored = load_workspace(explicit=workspace).run_store()
+        envelope = stored.read_file(RUN_ID, ATTESTATION)
+    local_copy = tmp_path / "from-s3.dsse.json"
+    local_copy.write_bytes(envelope)
+    assert invoke_cli("-C", workspace, "attest", run, "--key", keys["audit.key"], "--out", tmp_path / "local.json").returncode == 0
+    assert (tmp_path / "local.json").read_bytes() == envelope  # the same statement, wherever the run is
+
+    checked = invoke_cli("-C", workspace, "verify", "--attestation", local_copy, "--vkey", keys["audit.pub"], env=env)
+    assert checked.returncode == 0, checked.stderr
+    everything = invoke_cli("-C", workspace, "verify", "--all", env=env)
+    assert everything.returncode == 0, everything.stdout + everything.stderr
+
+
+def test_a_subject_outside_the_run_is_never_opened(workspace: Path, run_dir: Path, keys: dict[str, Path], tmp_path: Path):
+    """A signed statement naming '../…' is refused by name: verification reads only inside the run."""
+    from govern.format.dsse import dump_envelope, sign_envelope
+    from govern.format.intoto import PAYLOAD_TYPE, Subject, statement_bytes
+    from govern.format.note_keys import parse_signer_key
+
+    outside = run_dir.parent / "outside.txt"
+    outside.write_bytes(b"secret\n")
+    signer = parse_signer_key(keys["audit.key"].read_text().strip())
+    root = (run_dir / "MANIFEST.sha256").read_text().split()[0]
+    body = statement_bytes(
+        [Subject("../outside.txt", "0" * 64), Subject("report.md", "0" * 64)],
+        PREDICATE_TYPE,
+        {"run_id": RUN_ID, "op_id": None, "root_sha256": root},
+    )
+    forged = tmp_path / "forged.dsse.json"
+    forged.write_bytes(dump_envelope(sign_envelope(PAYLOAD_TYPE, body, signer.seed)))
+    checked = verify_attestation(workspace, forged, keys["audit.pub"])
+    assert checked.returncode == 1
+    lines = checked.stderr.splitlines()
+    assert lines[0].startswith(f"govern: error: E_ATTESTATION_INVALID: {forged}: subject '../outside.txt': not a path inside a run")
+    assert lines[1].startswith("  E_ATTESTATION_INVALID subject report.md: sha256 ")
