@@ -111,6 +111,7 @@ COMMAND_RESULTS = {
     "seal": "SealedRunResult",
     "publish": "PublishResult",
     "verify": "VerifyResult",
+    "attest": "AttestResult",
     "delta build": "DeltaBuildResult",
     "delta show": "DeltaShowResult",
     "diff": "DiffResult",
@@ -154,6 +155,16 @@ def shown(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     return results
 
 
+def _signer_key(root: Path) -> Path:
+    """A signer key file under ``root`` (and its verifier key, ``signer.pub``)."""
+    from govern.format.note_keys import generate_key
+
+    signer, verifier = generate_key("results.example")
+    (root / "signer.key").write_text(signer + "\n")
+    (root / "signer.pub").write_text(verifier + "\n")
+    return root / "signer.key"
+
+
 def _scenarios(root: Path, ws: ScratchWorkspace) -> list[tuple[str, list[str], bool]]:
     """(command, argv after ``govern -C ROOT``, read-only) in an order that makes each meaningful."""
     run_b = ws.runs_root / RUN_B
@@ -167,6 +178,8 @@ def _scenarios(root: Path, ws: ScratchWorkspace) -> list[tuple[str, list[str], b
         ("delta show", ["delta", "show"], True),
         ("delta show", ["delta", "show", "--path", "RUN_REGISTRY_v0_1.jsonl", "--registry", "run_registry"], True),
         ("verify", ["verify", RUN_A, RUN_B], True),
+        ("attest", ["attest", RUN_A, "--key", str(_signer_key(root)), "--out", str(root / "a.dsse.json")], False),
+        ("verify", ["verify", "--attestation", str(root / "a.dsse.json"), "--vkey", str(root / "signer.pub")], True),
         ("diff", ["diff", RUN_A, RUN_B], True),
         ("validate", ["validate"], True),
         ("repair", ["repair", "--log", "--dry-run"], True),

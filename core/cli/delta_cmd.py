@@ -140,6 +140,10 @@ def build(
             "--retry", help=f"When another build commits first (E_COMMIT_RACE_LOST), rebuild on the new head (up to {RACE_RETRIES} times)."
         ),
     ] = False,
+    key: Annotated[
+        Optional[Path],
+        typer.Option("--key", metavar="FILE", help="Signer key file the build signs with (default: the file GOVERN_SIGNING_KEY names)."),
+    ] = None,
 ) -> None:
     """Append the records of every new snapshot transition to the delta log, as a new sealed run.
 
@@ -150,8 +154,11 @@ def build(
     snapshot (ordered before its registry's last recorded one) is reported, not recorded,
     and blocks nothing; --accept-late RUN --reason TEXT records it as the next transition.
     Another build committing first exits 3 (E_COMMIT_RACE_LOST), this one taken back; with
-    --retry the build is planned again on the new head.
+    --retry the build is planned again on the new head. With a signer key (--key, or the
+    file GOVERN_SIGNING_KEY names) the build run is published with its own attestation
+    (attestation.dsse.json, docs/attestations.md).
     """
+    from govern.config.keys import configured_signer
     from govern.log.build import plan_build, remove_stale_staging, write_build
     from govern.runs.listing import LOCK_NAME
     from govern.runtime.clock import resolve_clock
@@ -163,6 +170,7 @@ def build(
     workspace = state.workspace()
     host = state.plugins()
     clock = resolve_clock(at)
+    signer = None if dry_run else configured_signer(key)[0]  # a bad key stops the build before anything is written
     root = None
     # A dry run only reads sealed (immutable) runs, so it takes no lock: locking would create
     # the runs root and the lock file, or rewrite the holder's pid in it — a dry run writes nothing.
@@ -192,7 +200,7 @@ def build(
                 break
             try:
                 with state.output.progress() as progress:
-                    root = write_build(plan, workspace, host, clock, progress)
+                    root = write_build(plan, workspace, host, clock, progress, signer=signer)
                 break
             except GovernError as error:
                 if error.code != "E_COMMIT_RACE_LOST" or not retry or attempt == RACE_RETRIES:

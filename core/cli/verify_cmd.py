@@ -16,6 +16,7 @@ from govern.format.plurals import plural
 from govern.runs.run_store import workspace_runs
 
 if TYPE_CHECKING:
+    from govern.cli.attest_cmd import AttestationCheck
     from govern.config.workspace import Workspace
     from govern.format.manifest import SealCheck
     from govern.log.verification import LogVerification
@@ -87,6 +88,8 @@ class VerifyResult(CommandResult):
     #: With --all: delta-log build runs that were never committed (no head, or no seal):
     #: leftovers of a lost race or a crash, reported, removed by ``govern gc``.
     uncommitted_builds: tuple[str, ...] | None = None
+    #: With --attestation: the attestation checked (a failure is an error, E_ATTESTATION_INVALID).
+    attestation: AttestationCheck | None = None
 
     @property
     def verified(self) -> int:
@@ -116,6 +119,13 @@ def verify(
     strict: Annotated[
         bool, typer.Option("--strict", help="With --all, exit 1 (E_STRICT, after the report) when uncommitted build runs are left over.")
     ] = False,
+    attestation: Annotated[
+        Optional[Path],
+        typer.Option("--attestation", metavar="FILE", help="Check a 'govern attest' envelope and that the run's files still match it."),
+    ] = None,
+    vkey: Annotated[
+        Optional[list[str]], typer.Option("--vkey", metavar="KEY", help="A verifier key (its text or a file holding it); repeatable.")
+    ] = None,
 ) -> None:
     """Verify sealed runs: the seal, the manifest, and every file's size and SHA-256.
 
@@ -131,8 +141,22 @@ def verify(
     the previous build's log byte for byte, every line is a canonical, schema-valid record
     linking to its registry's previous record, and every recorded snapshot still carries the
     manifest hash recorded for it.
+
+    With --attestation FILE --vkey KEY [RUN], check an attestation instead: its signature, and
+    that every file it names still has the SHA-256 it names (re-hashed from the run: RUN, else
+    the run the attestation names in the workspace). Exit 1, E_ATTESTATION_INVALID, otherwise.
     """
     state: CliState = ctx.obj
+    if attestation is not None:
+        if all_runs or log or len(run_dirs or []) > 1:
+            raise GovernError("E_USAGE", "--attestation checks one run: give at most one RUN, and not --all or --log")
+        from govern.cli.attest_cmd import verify_attestation
+
+        checked = verify_attestation(state, attestation, list(vkey or []), str(run_dirs[0]) if run_dirs else None)
+        state.output.show(VerifyResult((), runs_asked=False, attestation=checked))
+        return
+    if vkey:
+        raise GovernError("E_USAGE", "--vkey is for --attestation")
     result = run_verify(state, list(run_dirs or []), all_runs, log)
     state.output.show(result)
     if strict and result.uncommitted_builds:
@@ -283,6 +307,10 @@ def verify_text(result: VerifyResult) -> list[str]:
         )
     if result.log is not None:
         lines.extend(_log_text(result.log))
+    if result.attestation is not None:
+        from govern.cli.attest_cmd import attestation_check_lines
+
+        lines.extend(attestation_check_lines(result.attestation))
     return lines
 
 
@@ -308,7 +336,7 @@ def _log_text(log: LogVerification) -> list[str]:
 
 @json_renderer(VerifyResult)
 def verify_json(result: VerifyResult) -> dict[str, Any]:
-    """``runs`` with the counts; ``recorded_snapshots`` with --all; ``log`` with --log."""
+    """``runs`` with the counts; ``recorded_snapshots`` with --all; ``log`` with --log; ``attestation`` with --attestation."""
     data: dict[str, Any] = {
         "runs": [_run_json(run) for run in result.runs],
         "verified": result.verified,
@@ -342,6 +370,10 @@ def verify_json(result: VerifyResult) -> dict[str, Any]:
             "heads": log.heads,
             "head_problems": [problem_json(p) for p in log.head_problems],
         }
+    if result.attestation is not None:
+        from govern.cli.attest_cmd import attestation_check_json
+
+        data["attestation"] = attestation_check_json(result.attestation)
     return data
 
 

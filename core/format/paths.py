@@ -18,6 +18,12 @@ from collections.abc import Iterable, Sequence
 RUN_ID_PATTERN = re.compile(r"^(\d{4})-(\d{2})-(\d{2})__(\d{2})(\d{2})(\d{2})__([a-z0-9_]+)$")
 #: The two files that make the seal; never listed in a manifest.
 SEAL_FILES = ("manifest.json", "MANIFEST.sha256")
+#: A run's signed attestation (``govern attest``, docs/attestations.md). It signs the manifest's
+#: files, so it cannot be one of them: like the seal it sits at the run's top, outside the manifest.
+ATTESTATION_NAME = "attestation.dsse.json"
+#: Every name a run may hold at its top that its manifest never lists — the seal files and the
+#: attestation, nothing else: sealing leaves them out and verification does not call them unlisted.
+UNLISTED_FILES = (*SEAL_FILES, ATTESTATION_NAME)
 #: Longest manifest path, in UTF-8 bytes (Linux PATH_MAX).
 MAX_PATH_BYTES = 4096
 #: Longest single path component, in UTF-8 bytes (NAME_MAX on common filesystems).

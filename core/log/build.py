@@ -26,7 +26,9 @@ from govern.format.heads import GENESIS_SEQ, LOG_FOLDER, HeadLink
 from govern.format.jsonio import dump_jsonl_line
 from govern.format.manifest import MANIFEST_NAME, SEAL_NAME
 from govern.format.models import Delta, DeltaRecord, SealedRef
+from govern.format.note_keys import Ed25519Signer
 from govern.host.manager import PluginHost
+from govern.log.attestation import build_attestation
 from govern.log.commit import CommitRaceLost, commit_build, ensure_genesis, new_writer_id
 from govern.log.delta_log import (
     ACCEPT_LATE_PARAM,
@@ -635,7 +637,9 @@ def remove_stale_staging(runs_root: Path) -> list[str]:
     return removed
 
 
-def write_build(plan: BuildPlan, workspace: Workspace, host: PluginHost, clock: dt.datetime, progress: Progress = NO_PROGRESS) -> str:
+def write_build(
+    plan: BuildPlan, workspace: Workspace, host: PluginHost, clock: dt.datetime, progress: Progress = NO_PROGRESS, *, signer: Ed25519Signer | None = None
+) -> str:
     """Write the planned build as a sealed run; return its ROOT_SHA256. Call under the lock.
 
     The build is sealed in a hidden staging folder (the seal plugin seals a local folder),
@@ -647,7 +651,8 @@ def write_build(plan: BuildPlan, workspace: Workspace, host: PluginHost, clock: 
     gets E_COMMIT_RACE_LOST. A failure before the end (E_IO, a plugin error) takes the build
     back, so the runs root is left as it was; a crash leaves at most a staging folder or a
     build run without its seal or head (never a build), which the next build removes
-    (:func:`remove_stale_staging`) or ``govern gc`` does.
+    (:func:`remove_stale_staging`) or ``govern gc`` does. With ``signer`` the build attests
+    itself: its attestation is published with it, before its seal (:mod:`govern.log.attestation`).
     """
     runs = workspace_runs(workspace)
     writer_id = new_writer_id()
@@ -676,6 +681,7 @@ def write_build(plan: BuildPlan, workspace: Workspace, host: PluginHost, clock: 
             result = host.seal(staging, build_envelope(plan, workspace, clock), False, progress)
             with _io_step("read", staging):
                 envelope, manifest, seal = ((staging / name).read_bytes() for name in (ENVELOPE_NAME, MANIFEST_NAME, SEAL_NAME))
+                unlisted = build_attestation(staging, plan.run_id, signer)
             crash_point("before-publish:build")
     finally:
         with contextlib.suppress(OSError):
@@ -683,7 +689,7 @@ def write_build(plan: BuildPlan, workspace: Workspace, host: PluginHost, clock: 
     with interrupts.commit_point():  # the publish and the commit, never cut in two by an interrupt
         _check_base(runs, plan, writer_id)  # nothing uploaded yet: a loss here leaves nothing to take back
         try:
-            runs.publish_run(plan.run_id, {artifact: log_bytes}, envelope, manifest, seal)
+            runs.publish_run(plan.run_id, {artifact: log_bytes}, envelope, manifest, seal, unlisted)
             crash_point("after-publish:build")
             commit_build(runs.backend, plan.base, plan.run_id, result.root_sha256, writer_id, plan.created_utc)
         except CommitRaceLost as lost:

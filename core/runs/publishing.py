@@ -153,9 +153,12 @@ def publish_sealed_run(run_dir: Path, runs: RunStore, *, location: str | None = 
     return outcome(done.uploaded, done.uploaded_bytes, done.skipped, done.already_published)
 
 
-def publish_new_run(runs: RunStore, run_id: str, payload: Mapping[str, bytes], envelope: bytes, manifest: bytes, seal: bytes) -> None:
+def publish_new_run(
+    runs: RunStore, run_id: str, payload: Mapping[str, bytes], envelope: bytes, manifest: bytes, seal: bytes, unlisted: Mapping[str, bytes]
+) -> None:
     """Publish a sealed run given as bytes — the ``payload`` files (relative path → bytes),
-    run.json, manifest.json and MANIFEST.sha256 — as a **new** run of ``runs`` (see the
+    run.json, manifest.json, the ``unlisted`` files beside the seal (an attestation) and
+    MANIFEST.sha256 — as a **new** run of ``runs`` (see the
     module's doc): the seal's put ``if_absent`` last commits it. Every object is put
     ``if_absent``: when any is already there another writer took the run id, what this call
     put is taken back, and E_RUN_EXISTS (exit 1) is raised. A run interrupted before its seal
@@ -163,6 +166,7 @@ def publish_new_run(runs: RunStore, run_id: str, payload: Mapping[str, bytes], e
     """
     objects = [_Object.of_bytes(relpath, data) for relpath, data in sorted(payload.items())]
     metadata = [_Object.of_bytes(ENVELOPE_NAME, envelope), _Object.of_bytes(MANIFEST_NAME, manifest)]
+    metadata += [_Object.of_bytes(relpath, data) for relpath, data in sorted(unlisted.items())]
     _upload_run(runs.backend, repr(runs.backend), run_id, objects, metadata, seal, resumable=False, progress=NO_PROGRESS)
 
 

@@ -221,16 +221,19 @@ class RunStore:
 
     # ------------------------------------------------------------------ writing
 
-    def publish_run(self, run_id: str, payload: Mapping[str, bytes], envelope: bytes, manifest: bytes, seal: bytes) -> None:
+    def publish_run(
+        self, run_id: str, payload: Mapping[str, bytes], envelope: bytes, manifest: bytes, seal: bytes, unlisted: Mapping[str, bytes] | None = None
+    ) -> None:
         """Publish a sealed run given as bytes as a new run: the payload files, then run.json
-        and manifest.json, then MANIFEST.sha256 with ``if_absent`` — the commit point — by the
-        one upload of :mod:`govern.runs.publishing` (:func:`~govern.runs.publishing.publish_new_run`).
+        and manifest.json (and the ``unlisted`` files beside the seal: its attestation), then
+        MANIFEST.sha256 with ``if_absent`` — the commit point — by the one upload of
+        :mod:`govern.runs.publishing` (:func:`~govern.runs.publishing.publish_new_run`).
         Every file is put ``if_absent``, so a writer never overwrites another's run; the loser
         of a race gets E_RUN_EXISTS and takes back what it wrote. A run interrupted before its
         seal is half-published: unsealed, never read as a build or a snapshot
         (:meth:`remove_unsealed` clears it under the lock).
         """
-        publish_new_run(self, run_id, payload, envelope, manifest, seal)
+        publish_new_run(self, run_id, payload, envelope, manifest, seal, unlisted or {})
 
     def remove_unsealed(self, run_id: str) -> bool:
         """Delete every file of ``run_id`` when it has no seal (a half-published run a crashed

@@ -24,7 +24,7 @@ from pathlib import Path
 import attrs
 
 from govern.errors import Problem
-from govern.format.paths import SEAL_FILES, all_plain_names, all_plain_paths, manifest_path_problem, name_problem
+from govern.format.paths import UNLISTED_FILES, all_plain_names, all_plain_paths, manifest_path_problem, name_problem
 from govern.store.atomic import TEMP_PREFIX
 
 
@@ -64,8 +64,8 @@ def directories_unchanged(listing: RunListing) -> bool:
 
 
 def _is_seal_leftover(name: str) -> bool:
-    """A temp file an interrupted seal left at the top of a run (removed by the next seal)."""
-    return name.startswith(TEMP_PREFIX) and name.endswith(SEAL_FILES)
+    """A temp file an interrupted seal (or attest) left at the top of a run (removed by the next one)."""
+    return name.startswith(TEMP_PREFIX) and name.endswith(UNLISTED_FILES)
 
 
 _FILE, _DIRECTORY = 0, 1
@@ -135,7 +135,8 @@ def _classify(entries: list[os.DirEntry], shown_prefix: str, problems: list[Prob
 
 
 def list_run_tree(run_dir: Path, *, include_seal_leftovers: bool = False) -> RunListing:
-    """List every regular file under ``run_dir`` except the seal files at its top, in path order.
+    """List every regular file under ``run_dir`` except the seal files and the attestation at its top
+    (:data:`~govern.format.paths.UNLISTED_FILES`), in path order.
 
     Temp files an interrupted seal left at the top are skipped (the next seal removes them)
     unless ``include_seal_leftovers``: a *sealed* run never legitimately holds one, so
@@ -160,12 +161,13 @@ def list_run_tree(run_dir: Path, *, include_seal_leftovers: bool = False) -> Run
             return []
         if not shown_prefix:
             for entry in entries:
-                if entry.name in SEAL_FILES and not entry.is_file(follow_symlinks=False) and not entry.is_symlink():
-                    # A folder (or FIFO…) squatting on a seal file's name would make the seal unwritable.
-                    problems.append(Problem("E_UNSAFE_NAME", entry.name, "reserved for the seal, must be a regular file"))
+                if entry.name in UNLISTED_FILES and not entry.is_file(follow_symlinks=False) and not entry.is_symlink():
+                    # A folder (or FIFO…) squatting on a seal file's name would make the seal
+                    # unwritable; on the attestation's, it would hide files from the manifest.
+                    problems.append(Problem("E_UNSAFE_NAME", entry.name, "reserved for the seal or the attestation, must be a regular file"))
             entries = [
                 e for e in entries
-                if not (e.name in SEAL_FILES or (_is_seal_leftover(e.name) and not include_seal_leftovers))
+                if not (e.name in UNLISTED_FILES or (_is_seal_leftover(e.name) and not include_seal_leftovers))
             ]
         problems.extend(name_collisions(_nfc(shown_prefix), [e.name for e in entries]))
         return _classify(entries, shown_prefix, problems)
