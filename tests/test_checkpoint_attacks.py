@@ -11,6 +11,7 @@ write access to the runs root, not the signing key: what they re-seal is unsigne
 
 from __future__ import annotations
 
+import base64
 import json
 import shutil
 from collections.abc import Callable
@@ -22,8 +23,11 @@ from delta_workspace import LOG_NAME, DeltaWorkspace, build_at, build_id
 from govern.format.checkpoint import CHECKPOINT_NAME, Checkpoint, parse_checkpoint
 from govern.format.jsonio import dump_canonical
 from govern.format.merkle import CompactRange, leaf_hashes_of, root_of_records
-from govern.format.note import parse_note, sign_note
+from govern.format.note import add_signatures, parse_note, sign_note
 from govern.format.note_keys import generate_key, parse_signer_key
+from govern.runtime import environment
+from govern.store.factory import StorageOptions, open_store
+from govern.testing import invoke_cli
 
 REGISTRIES = {
     "alpha": {"kind": "sealed", "artifact": "ALPHA_v0_1.json"},
@@ -261,3 +265,83 @@ def test_a_fork_of_a_checkpoint_is_caught(ws: DeltaWorkspace, handed: dict[str, 
     [(problem_code, message)] = problems_of(found, handed["fork"])
     assert problem_code == "E_LOG_DIVERGED"
     assert f"records 0..4 still match {handed[B2]}; history diverges at record 5" in message
+
+
+# ------------------------------------------------------------------ the checkpoints' own rules
+
+
+def test_a_known_signers_bad_signature_rejects_the_checkpoint(ws: DeltaWorkspace, handed: dict[str, Path], keys: tuple[str, str], tmp_path: Path) -> None:
+    text, _, signature_line = handed[B3].read_bytes().rpartition(b"\n\n")
+    name, _, encoded = signature_line.rstrip(b"\n").rpartition(b" ")
+    raw = bytearray(base64.b64decode(encoded))
+    raw[-1] ^= 1  # one bit of the signature
+    bad = tmp_path / "bad.checkpoint"
+    bad.write_bytes(text + b"\n\n" + name + b" " + base64.b64encode(bytes(raw)) + b"\n")
+    code, found = verify_against(ws, keys[1], bad)
+    assert code == 1
+    assert problems_of(found, bad) == [("E_CHECKPOINT_INVALID", "invalid signature by known key govern-test-log+" + keys[1].split("+")[1])]
+
+
+def test_unknown_signers_are_ignored_and_a_known_one_is_needed(ws: DeltaWorkspace, handed: dict[str, Path], keys: tuple[str, str], tmp_path: Path) -> None:
+    witness, _ = generate_key("some-witness")
+    cosigned = tmp_path / "cosigned.checkpoint"
+    cosigned.write_bytes(add_signatures(handed[B3].read_bytes(), [parse_signer_key(witness)]))
+    other_log, _ = generate_key("another-log")
+    foreign = tmp_path / "foreign.checkpoint"
+    foreign.write_bytes(sign_note(parse_note(handed[B3].read_bytes()).text, [parse_signer_key(other_log)]))
+    code, found = verify_against(ws, keys[1], cosigned, foreign)
+    assert code == 1
+    assert problems_of(found, cosigned) == []
+    [(problem_code, message)] = problems_of(found, foreign)
+    assert problem_code == "E_CHECKPOINT_INVALID" and "no signature from a known key (signed by: another-log+" in message
+
+
+def test_checkpoint_usage_errors_are_one_line_and_exit_2(ws: DeltaWorkspace, handed: dict[str, Path], keys: tuple[str, str], tmp_path: Path) -> None:
+    no_key = ws.govern("verify", "--log", "--checkpoint", str(handed[B3]))
+    assert no_key.returncode == 2 and no_key.stderr.startswith("govern: error: E_USAGE") and "--vkey" in no_key.stderr
+    no_log = ws.govern("verify", "--checkpoint", str(handed[B3]), "--vkey", keys[1])
+    assert no_log.returncode == 2 and "--log" in no_log.stderr
+    missing = ws.govern("verify", "--log", "--checkpoint", str(tmp_path / "nowhere"), "--vkey", keys[1])
+    assert missing.returncode == 2 and str(tmp_path / "nowhere") in missing.stderr
+    bad_key = ws.govern("verify", "--log", "--checkpoint", str(handed[B3]), "--vkey", "not-a-key")
+    assert bad_key.returncode == 2 and bad_key.stderr.startswith("govern: error: E_KEY_INVALID") and "--vkey #1" in bad_key.stderr
+    for result in (no_key, no_log, missing, bad_key):
+        assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+@pytest.fixture
+def forged_on_s3(history: tuple[DeltaWorkspace, dict[str, Path]], tmp_path: Path) -> DeltaWorkspace:
+    forged = history[0].copy(tmp_path / "forged")
+    forge(forged, lambda lines: [lines[0], falsify(lines[1]), *lines[2:]], [B1, B2, B3])
+    return forged
+
+
+def test_checkpoints_are_checked_on_an_s3_runs_root(
+    ws: DeltaWorkspace, forged_on_s3: DeltaWorkspace, handed: dict[str, Path], keys: tuple[str, str], seaweedfs
+) -> None:
+    """The same history uploaded to object storage: read through the run store, the intact log
+    extends the checkpoints; a forged one does not."""
+    env = seaweedfs.environ()
+    storage = f'\n[storage]\nendpoint_url = "{seaweedfs.endpoint}"\nallow_http = true\nmax_retries = 2\n'
+
+    def on_s3(local: DeltaWorkspace, name: str) -> Path:
+        prefix = seaweedfs.fresh_prefix(name)
+        with environment.binding(env):
+            store = open_store(seaweedfs.url(prefix), relative_to=Path("/"), storage=StorageOptions(endpoint_url=seaweedfs.endpoint, allow_http=True))
+        for path in sorted(local.runs.rglob("*")):
+            if path.is_file() and path.name != ".govern.lock":
+                store.put_file(path.relative_to(local.runs).as_posix(), path)
+        config = local.root / "registry_config.toml"
+        config.write_text(config.read_text().replace('runs_root = ".codex/RUNS"', f'runs_root = "{seaweedfs.url(prefix)}"') + storage)
+        return local.root
+
+    intact = on_s3(ws, "intact")
+    given = ["--checkpoint", str(handed[B1]), "--checkpoint", str(handed[B3]), "--vkey", keys[1]]
+    ok = invoke_cli("-C", intact, "--json", "verify", "--log", *given, env=env)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert json.loads(ok.stdout)["result"]["checkpoints"]["records"] == 6
+    forged = invoke_cli("-C", on_s3(forged_on_s3, "forged"), "--json", "verify", "--log", *given, env=env)
+    assert forged.returncode == 1, forged.stdout + forged.stderr
+    result = json.loads(forged.stdout)["result"]
+    assert result["log"]["ok"]  # the runs root alone is consistent
+    assert [[p["code"] for p in head["problems"]] for head in result["checkpoints"]["given"]] == [["E_LOG_DIVERGED"], ["E_LOG_DIVERGED"]]
