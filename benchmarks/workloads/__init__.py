@@ -27,6 +27,6 @@ class Workload:
 
 def all_workloads() -> list[Workload]:
     """Every workload, in running order."""
-    from benchmarks.workloads import delta_build, delta_log, incremental, large_files, memory, small_files, startup
+    from benchmarks.workloads import delta_build, delta_log, incremental, large_files, memory, small_files, startup, transparency
 
-    return [m.WORKLOAD for m in (startup, large_files, small_files, delta_build, incremental, delta_log, memory)]
+    return [m.WORKLOAD for m in (startup, large_files, small_files, delta_build, incremental, delta_log, transparency, memory)]
