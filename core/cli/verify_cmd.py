@@ -320,7 +320,8 @@ def _tree_heads_text(found: CheckpointVerification) -> list[str]:
             lines.append(OkLine(f"OK      {head.source}  size {head.size}, the log extends it{signed}"))
     if found.given:
         status = "extends" if all(head.ok for head in found.given) else "does NOT extend"
-        lines.append(f"delta log {status} {plural(len(found.given), 'checkpoint')} given ({plural(found.records, 'record')} now)")
+        now = f" ({plural(found.records, 'record')} now)" if found.records is not None else ""
+        lines.append(f"delta log {status} {plural(len(found.given), 'checkpoint')} given{now}")
     return lines
 
 

@@ -70,8 +70,9 @@ class TreeHeadCheck:
 class CheckpointVerification:
     """What ``verify --log`` found of tree heads: the checkpoints given and the builds' own."""
 
-    #: How many records the latest build's log holds (the current tree's size).
-    records: int
+    #: How many records the latest build's log holds (the current tree's size); None when no
+    #: tree head was there to check, so the log was not read for them.
+    records: int | None
     given: tuple[TreeHeadCheck, ...]
     stored: tuple[TreeHeadCheck, ...]
 
@@ -108,17 +109,12 @@ def verify_checkpoints(workspace: Workspace, given: Sequence[tuple[str, bytes]],
     opened = [_open_given(name, data, verifiers, origin) for name, data in given]
     stored = [head for run_id in builds for head in _stored_heads(runs, run_id, verifiers, origin)]
     if not any(head.size is not None for head in (*opened, *stored)):
-        return CheckpointVerification(_records_of(runs, builds, artifact), tuple(opened), tuple(stored))
+        return CheckpointVerification(None, tuple(opened), tuple(stored))  # nothing to hold the log to
     log = _Log(runs, artifact, builds)
     roots = log.roots_at(head.size for head in (*opened, *stored) if head.size is not None)
     stored = [_held_to_log(head, log, roots, stored, opened) for head in stored]
     opened = [_held_to_log(head, log, roots, stored, opened) for head in opened]
     return CheckpointVerification(len(log.lines), tuple(opened), tuple(stored))
-
-
-def _records_of(runs: RunStore, builds: list[str], artifact: str) -> int:
-    """How many complete records the latest build's log holds (0 without builds)."""
-    return _Log(runs, artifact, builds[-1:]).size if builds else 0
 
 
 class _Log:
