@@ -208,13 +208,17 @@ def run_verify(
         leftovers = tuple(uncommitted_builds(_workspace(state).run_store(), listed))
         for run_id in leftovers:
             state.output.warn(f"{run_id}: a delta-log build run never committed (no head object): a leftover; 'govern gc --older-than D' removes it")
+    log_check = _verify_log(state) if log else None
+    heads = None
+    if log_check is not None and given is not None:
+        heads = _verify_tree_heads(state, *given, builds=[build.run_id for build in log_check.builds])
     return VerifyResult(
         tuple(runs),
         runs_asked=bool(targets or all_runs),
         recorded=recorded,
-        log=_verify_log(state) if log else None,
+        log=log_check,
         uncommitted_builds=leftovers,
-        checkpoints=_verify_tree_heads(state, *given) if given is not None else None,
+        checkpoints=heads,
     )
 
 
@@ -227,11 +231,12 @@ def _checkpoint_inputs(paths: list[Path], vkeys: list[str]) -> tuple[list[tuple[
     return read_checkpoint_files(paths), list(load_verifiers(vkeys))
 
 
-def _verify_tree_heads(state: CliState, given: list[tuple[str, bytes]], verifiers: list[Any]) -> CheckpointVerification:
-    """Hold the checkpoints given and the builds' stored tree heads to the current log."""
+def _verify_tree_heads(state: CliState, given: list[tuple[str, bytes]], verifiers: list[Any], *, builds: list[str]) -> CheckpointVerification:
+    """Hold the checkpoints given and the stored tree heads of ``builds`` (the committed builds
+    ``verify --log`` checked) to the current log."""
     from govern.log.checkpoints import verify_checkpoints
 
-    return verify_checkpoints(_workspace(state), given, verifiers)
+    return verify_checkpoints(_workspace(state), given, verifiers, builds)
 
 
 def _verify_stored_runs(state: CliState, workspace: Workspace) -> list[RunVerification]:

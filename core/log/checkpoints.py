@@ -99,12 +99,16 @@ def expected_origin(workspace: Workspace) -> str | None:
     return origin if isinstance(origin, str) and origin else None
 
 
-def verify_checkpoints(workspace: Workspace, given: Sequence[tuple[str, bytes]], verifiers: Sequence[Verifier]) -> CheckpointVerification:
+def verify_checkpoints(
+    workspace: Workspace, given: Sequence[tuple[str, bytes]], verifiers: Sequence[Verifier], builds: Sequence[str] | None = None
+) -> CheckpointVerification:
     """Hold every checkpoint ``given`` (name, note bytes) and every build's stored tree head to
-    the current delta log (see the module's docstring)."""
+    the current delta log (see the module's docstring). ``builds``: the committed builds, oldest
+    first, as ``verify --log`` just read them (the runs root is not listed again, and a build
+    committed meanwhile is not looked at); listed here when not given."""
     runs = workspace.run_store()
     artifact = workspace.config.workspace.delta_log_artifact
-    builds = committed_builds(runs)
+    builds = list(committed_builds(runs) if builds is None else builds)
     origin = expected_origin(workspace)
     opened = [_open_given(name, data, verifiers, origin) for name, data in given]
     stored = [head for run_id in builds for head in _stored_heads(runs, run_id, verifiers, origin)]
