@@ -30,6 +30,7 @@ class Sizes:
     history_short: int = 10  # …against this many
     log_records: int = 100_000  # delta records validated / verified…
     log_registries: int = 100  # …spread over this many registries
+    tlog_records: int = 1_000_000  # records of the transparency log's Merkle tree
     heavy_files: int = 1_000_000  # memory: files sealed (--heavy)
     heavy_folders: int = 1_000
     sparse_file_mib: int = 10 * 1024  # memory: size of the sparse file hashed (--heavy)
@@ -56,6 +57,7 @@ class Sizes:
             history_short=3,
             log_records=60,
             log_registries=6,
+            tlog_records=2_000,
             heavy_files=500,
             heavy_folders=5,
             sparse_file_mib=32,

@@ -36,6 +36,7 @@ def all_workloads() -> list[Workload]:
         object_storage,
         small_files,
         startup,
+        transparency,
     )
 
-    return [m.WORKLOAD for m in (startup, large_files, small_files, delta_build, incremental, delta_log, object_storage, memory)]
+    return [m.WORKLOAD for m in (startup, large_files, small_files, delta_build, incremental, delta_log, transparency, object_storage, memory)]

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from govern.cli.attest_cmd import AttestationCheck
     from govern.config.workspace import Workspace
     from govern.format.manifest import SealCheck
+    from govern.log.checkpoints import CheckpointVerification, TreeHeadCheck
     from govern.log.verification import LogVerification
     from govern.runs.run_store import RunStore
     from govern.runtime.progress import Progress
@@ -90,6 +91,8 @@ class VerifyResult(CommandResult):
     uncommitted_builds: tuple[str, ...] | None = None
     #: With --attestation: the attestation checked (a failure is an error, E_ATTESTATION_INVALID).
     attestation: AttestationCheck | None = None
+    #: With --log: the checkpoints given (--checkpoint) and the builds' stored tree heads.
+    checkpoints: CheckpointVerification | None = None
 
     @property
     def verified(self) -> int:
@@ -106,6 +109,7 @@ class VerifyResult(CommandResult):
         """1 when a run, a recorded snapshot or the log failed."""
         recorded_failed = self.recorded is not None and bool(self.recorded.problems)
         log_failed = self.log is not None and not self.log.ok
+        log_failed = log_failed or (self.checkpoints is not None and not self.checkpoints.ok)
         return ExitCode.PROBLEMS if self.failed or recorded_failed or log_failed else ExitCode.OK
 
 
@@ -116,15 +120,22 @@ def verify(
     ] = None,
     all_runs: Annotated[bool, typer.Option("--all", help="Verify every run under the workspace's runs root.")] = False,
     log: Annotated[bool, typer.Option("--log", help="Verify the delta log's append-only history.")] = False,
+    checkpoints: Annotated[
+        Optional[list[Path]],
+        typer.Option("--checkpoint", help="With --log: a checkpoint handed out earlier (a signed note); the log must extend it. Repeatable.", show_default=False),
+    ] = None,
+    vkeys: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            "--vkey", metavar="KEY", help="A verifier key (its text, or a file holding it) for --checkpoint or --attestation. Repeatable.", show_default=False
+        ),
+    ] = None,
     strict: Annotated[
         bool, typer.Option("--strict", help="With --all, exit 1 (E_STRICT, after the report) when uncommitted build runs are left over.")
     ] = False,
     attestation: Annotated[
         Optional[Path],
         typer.Option("--attestation", metavar="FILE", help="Check a 'govern attest' envelope and that the run's files still match it."),
-    ] = None,
-    vkey: Annotated[
-        Optional[list[str]], typer.Option("--vkey", metavar="KEY", help="A verifier key (its text or a file holding it); repeatable.")
     ] = None,
 ) -> None:
     """Verify sealed runs: the seal, the manifest, and every file's size and SHA-256.
@@ -140,7 +151,14 @@ def verify(
     With --log, also prove the delta log was never rewritten: every build's log begins with
     the previous build's log byte for byte, every line is a canonical, schema-valid record
     linking to its registry's previous record, and every recorded snapshot still carries the
-    manifest hash recorded for it.
+    manifest hash recorded for it; and every build's stored tree head (its checkpoint, its
+    run.json's outputs.log_tree) is the tree of the latest log at its size.
+
+    With --log --checkpoint FILE... --vkey KEY...: each checkpoint must be signed by a known key
+    (unknown signers are ignored, a known signer's bad signature rejects it), name this log's
+    origin, and the log's Merkle tree at its size must have its root — so the log now extends
+    every checkpoint handed out, even if every file of the runs root was rewritten (exit 1,
+    E_LOG_DIVERGED, naming the checkpoint and where history diverges; docs/transparency.md).
 
     With --attestation FILE --vkey KEY [RUN], check an attestation instead: its signature, and
     that every file it names still has the SHA-256 it names (re-hashed from the run: RUN, else
@@ -148,16 +166,14 @@ def verify(
     """
     state: CliState = ctx.obj
     if attestation is not None:
-        if all_runs or log or len(run_dirs or []) > 1:
-            raise GovernError("E_USAGE", "--attestation checks one run: give at most one RUN, and not --all or --log")
+        if all_runs or log or checkpoints or len(run_dirs or []) > 1:
+            raise GovernError("E_USAGE", "--attestation checks one run: give at most one RUN, and not --all, --log or --checkpoint")
         from govern.cli.attest_cmd import verify_attestation
 
-        checked = verify_attestation(state, attestation, list(vkey or []), str(run_dirs[0]) if run_dirs else None)
+        checked = verify_attestation(state, attestation, list(vkeys or []), str(run_dirs[0]) if run_dirs else None)
         state.output.show(VerifyResult((), runs_asked=False, attestation=checked))
         return
-    if vkey:
-        raise GovernError("E_USAGE", "--vkey is for --attestation")
-    result = run_verify(state, list(run_dirs or []), all_runs, log)
+    result = run_verify(state, list(run_dirs or []), all_runs, log, checkpoints=list(checkpoints or []), vkeys=list(vkeys or []))
     state.output.show(result)
     if strict and result.uncommitted_builds:
         from govern.cli.strict import fail_if_strict
@@ -165,11 +181,19 @@ def verify(
         fail_if_strict(0, 0, len(result.uncommitted_builds))
 
 
-def run_verify(state: CliState, run_dirs: list[Path], all_runs: bool, log: bool) -> VerifyResult:
-    """Check the runs asked for (and with --all the recorded snapshots, with --log the log)."""
+def run_verify(
+    state: CliState, run_dirs: list[Path], all_runs: bool, log: bool, *, checkpoints: list[Path] | None = None, vkeys: list[str] | None = None
+) -> VerifyResult:
+    """Check the runs asked for (and with --all the recorded snapshots, with --log the log and
+    its tree heads: the builds' own and the ``checkpoints`` given, opened with ``vkeys``)."""
     from govern.runtime.progress import NO_PROGRESS
     from govern.seal.sealing import reseal_staging
 
+    if (checkpoints or vkeys) and not log:
+        raise GovernError("E_USAGE", "--checkpoint and --vkey check the delta log: give them with --log")
+    if checkpoints and not vkeys:
+        raise GovernError("E_USAGE", "--checkpoint needs --vkey KEY: a checkpoint means nothing until a trusted key's signature is checked")
+    given = _checkpoint_inputs(checkpoints or [], vkeys or []) if log else None
     host = state.plugins()
     targets, warnings = _resolve_run_dirs(state, run_dirs, all_runs)
     for warning in warnings:
@@ -214,13 +238,35 @@ def run_verify(state: CliState, run_dirs: list[Path], all_runs: bool, log: bool)
         leftovers = tuple(uncommitted_builds(workspace_runs(_workspace(state)), listed))
         for run_id in leftovers:
             state.output.warn(f"{run_id}: a delta-log build run never committed (no head object): a leftover; 'govern gc --older-than D' removes it")
+    log_check = _verify_log(state) if log else None
+    heads = None
+    if log_check is not None and given is not None:
+        heads = _verify_tree_heads(state, *given, builds=[build.run_id for build in log_check.builds])
     return VerifyResult(
         tuple(runs),
         runs_asked=bool(targets or all_runs),
         recorded=recorded,
-        log=_verify_log(state) if log else None,
+        log=log_check,
         uncommitted_builds=leftovers,
+        checkpoints=heads,
     )
+
+
+def _checkpoint_inputs(paths: list[Path], vkeys: list[str]) -> tuple[list[tuple[str, bytes]], list[Any]]:
+    """The checkpoint files' bytes and the verifier keys, read before any check runs, so a
+    missing file or a bad key is a usage error (exit 2), not a half-made report."""
+    from govern.config.keys import load_verifiers
+    from govern.log.checkpoints import read_checkpoint_files
+
+    return read_checkpoint_files(paths), list(load_verifiers(vkeys))
+
+
+def _verify_tree_heads(state: CliState, given: list[tuple[str, bytes]], verifiers: list[Any], *, builds: list[str]) -> CheckpointVerification:
+    """Hold the checkpoints given and the stored tree heads of ``builds`` (the committed builds
+    ``verify --log`` checked) to the current log."""
+    from govern.log.checkpoints import verify_checkpoints
+
+    return verify_checkpoints(_workspace(state), given, verifiers, builds)
 
 
 def _verify_stored_runs(state: CliState, workspace: Workspace) -> list[RunVerification]:
@@ -311,6 +357,25 @@ def verify_text(result: VerifyResult) -> list[str]:
         from govern.cli.attest_cmd import attestation_check_lines
 
         lines.extend(attestation_check_lines(result.attestation))
+    if result.checkpoints is not None:
+        lines.extend(_tree_heads_text(result.checkpoints))
+    return lines
+
+
+def _tree_heads_text(found: CheckpointVerification) -> list[str]:
+    """One line per tree head held to the log (its problems indented), given ones last."""
+    lines: list[str] = []
+    for head in (*found.stored, *found.given):
+        if head.problems:
+            lines.append(f"FAILED  {head.source}")
+            lines.extend(f"  {p}" for p in head.problems)
+        else:
+            signed = f", signed by {', '.join(head.signed_by)}" if head.signed_by else ""
+            lines.append(OkLine(f"OK      {head.source}  size {head.size}, the log extends it{signed}"))
+    if found.given:
+        status = "extends" if all(head.ok for head in found.given) else "does NOT extend"
+        now = f" ({plural(found.records, 'record')} now)" if found.records is not None else ""
+        lines.append(f"delta log {status} {plural(len(found.given), 'checkpoint')} given{now}")
     return lines
 
 
@@ -374,7 +439,30 @@ def verify_json(result: VerifyResult) -> dict[str, Any]:
         from govern.cli.attest_cmd import attestation_check_json
 
         data["attestation"] = attestation_check_json(result.attestation)
+    if result.checkpoints is not None:
+        data["checkpoints"] = {
+            "ok": result.checkpoints.ok,
+            "records": result.checkpoints.records,
+            "given": [_tree_head_json(head) for head in result.checkpoints.given],
+            "stored": [_tree_head_json(head) for head in result.checkpoints.stored],
+        }
     return data
+
+
+def _tree_head_json(head: TreeHeadCheck) -> dict[str, Any]:
+    """A tree head as the agreed checkpoint JSON (``origin``, ``size``, base64 ``root``,
+    ``signed_by``), with where it came from and its problems."""
+    import base64
+
+    return {
+        "source": head.source,
+        "origin": head.origin,
+        "size": head.size,
+        "root": base64.b64encode(head.root).decode("ascii") if head.root is not None else None,
+        "signed_by": list(head.signed_by),
+        "ok": head.ok,
+        "problems": [problem_json(p) for p in head.problems],
+    }
 
 
 def _run_json(run: RunVerification) -> dict[str, Any]:
