@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import attrs
 import typer
 
+from govern.cli.checkpoint_json import checkpoint_json, checkpoint_line
 from govern.cli.rendering import CommandResult, json_renderer, text_renderer
 from govern.cli.state import CliState
 from govern.errors import GovernError
@@ -29,6 +30,9 @@ class DeltaBuildResult(CommandResult):
     plan: BuildPlan
     dry_run: bool
     root_sha256: str | None
+    #: Who signed the checkpoint the build wrote: the signing key's name, None for an
+    #: unsigned checkpoint (and when no run was written).
+    signed_by: str | None = None
 
 
 @text_renderer(DeltaBuildResult)
@@ -63,6 +67,8 @@ def delta_build_text(result: DeltaBuildResult) -> list[str]:
         lines.append(f"  {outcome.registry_id:<28} excluded by design: {outcome.reason}")
     if result.root_sha256:
         lines.append(f"ROOT_SHA256 {result.root_sha256}")
+    if result.root_sha256:
+        lines.append(checkpoint_line(plan.checkpoint, _signed_by(result)))
     return lines
 
 
@@ -89,7 +95,13 @@ def delta_build_json(result: DeltaBuildResult) -> dict[str, Any]:
     }
     if dry_run:
         data["would_append"] = [record.to_json() for record in plan.records]
+    data["checkpoint"] = checkpoint_json(plan.checkpoint, _signed_by(result)) if result.root_sha256 else None
     return data
+
+
+def _signed_by(result: DeltaBuildResult) -> list[str]:
+    """The key names that signed the build's checkpoint (none: unsigned)."""
+    return [result.signed_by] if result.signed_by else []
 
 
 #: How many times ``delta build --retry`` plans again after losing the commit race.
@@ -133,6 +145,10 @@ def build(
     strict: Annotated[
         bool, typer.Option("--strict", help="Exit 1 (E_STRICT, after the summary) when there are unsealed or late runs (for CI).")
     ] = False,
+    key: Annotated[
+        Optional[Path],
+        typer.Option("--key", metavar="FILE", help="Sign the build's checkpoint with this signer key file (default: the file GOVERN_SIGNING_KEY names)."),
+    ] = None,
     retry: Annotated[
         bool,
         typer.Option(
@@ -149,8 +165,10 @@ def build(
     snapshot (ordered before its registry's last recorded one) is reported, not recorded,
     and blocks nothing; --accept-late RUN --reason TEXT records it as the next transition.
     Another build committing first exits 3 (E_COMMIT_RACE_LOST), this one taken back; with
-    --retry the build is planned again on the new head.
+    --retry the build is planned again on the new head. The build's run holds the log's
+    checkpoint, signed with --key or GOVERN_SIGNING_KEY, unsigned (and said so) without.
     """
+    from govern.config.keys import configured_signer
     from govern.log.build import plan_build, remove_stale_staging, write_build
     from govern.runs.listing import LOCK_NAME
     from govern.runtime.clock import resolve_clock
@@ -162,6 +180,7 @@ def build(
     workspace = state.workspace()
     host = state.plugins()
     clock = resolve_clock(at)
+    signer, _source = configured_signer(key)  # a bad key stops the build before anything is read
     root = None
     # A dry run only reads sealed (immutable) runs, so it takes no lock: locking would create
     # the runs root and the lock file, or rewrite the holder's pid in it — a dry run writes nothing.
@@ -191,7 +210,7 @@ def build(
                 break
             try:
                 with state.output.progress() as progress:
-                    root = write_build(plan, workspace, host, clock, progress)
+                    root = write_build(plan, workspace, host, clock, progress, signer)
                 break
             except GovernError as error:
                 if error.code != "E_COMMIT_RACE_LOST" or not retry or attempt == RACE_RETRIES:
@@ -205,7 +224,7 @@ def build(
                 f"{run_id}: late snapshot of {outcome.registry_id} (ordered before its last recorded snapshot): not recorded; "
                 f"'govern delta build --accept-late {run_id} --reason TEXT' records it"
             )
-    state.output.show(DeltaBuildResult(plan, dry_run, root))
+    state.output.show(DeltaBuildResult(plan, dry_run, root, signer.name if signer and root else None))
     if strict:
         from govern.cli.strict import fail_if_strict
 
