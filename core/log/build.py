@@ -27,8 +27,8 @@ from govern.format.heads import GENESIS_SEQ, LOG_FOLDER, HeadLink
 from govern.format.jsonio import dump_jsonl_line
 from govern.format.manifest import MANIFEST_NAME, SEAL_NAME
 from govern.format.merkle import CompactRange
-from govern.format.note_keys import NoteError, Signer
 from govern.format.models import Delta, DeltaRecord, SealedRef
+from govern.format.note_keys import NoteError, Signer
 from govern.host.manager import PluginHost
 from govern.log.commit import CommitRaceLost, commit_build, ensure_genesis, new_writer_id
 from govern.log.delta_log import (
@@ -47,8 +47,8 @@ from govern.log.delta_log import (
     uncommitted_builds,
 )
 from govern.log.heads import latest_head, read_head
-from govern.log.transparency import checkpoint_note, extend_tree, log_origin, previous_tree
 from govern.log.planned_records import check_planned_records, check_record_version
+from govern.log.transparency import checkpoint_note, extend_tree, log_origin, previous_tree
 from govern.runs.listing import staging_names
 from govern.runs.payloads import payload_checked
 from govern.runs.run_store import RunStore
