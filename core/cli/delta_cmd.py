@@ -77,7 +77,7 @@ def delta_build_json(result: DeltaBuildResult) -> dict[str, Any]:
     """The build's run id and root, the counts, per registry outcome, the runs passed over;
     with --dry-run the records that would be appended."""
     plan, dry_run = result.plan, result.dry_run
-    data = {
+    data: dict[str, Any] = {
         "run_id": None if plan.up_to_date or dry_run else plan.run_id,
         "dry_run": dry_run,
         "up_to_date": plan.up_to_date,
