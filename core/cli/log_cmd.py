@@ -139,32 +139,17 @@ def checkpoint(
     sealed build is never changed). A build made before builds wrote checkpoints gets one
     computed from its log."""
     from govern.config.keys import load_signer
-    from govern.format.note import add_signatures, sign_note
-    from govern.format.note_keys import NoteError
-    from govern.log.transparency import checkpoint_note, log_origin, previous_tree, signer_names
+    from govern.log.proofs import latest_checkpoint, signed_again
+    from govern.log.transparency import signer_names
 
     state: CliState = ctx.obj
     workspace = state.workspace(needs_kind_plugins=False)
     signer = load_signer(key) if key is not None else None
-    from govern.log.proofs import latest_leaves
-
-    latest = latest_leaves(workspace).build
-    if latest is None:
-        raise GovernError("E_USAGE", "no delta-log build yet: no checkpoint (run 'govern delta build')")
-    origin = log_origin(workspace)
-    tree = previous_tree(latest, origin)  # the sealed range, checked against the sealed checkpoint
-    from govern.format.checkpoint import Checkpoint
-
-    cp = Checkpoint(origin, tree.size, tree.root())
-    note = latest.checkpoint if latest.checkpoint is not None else checkpoint_note(cp, None)
-    if signer is not None:
-        try:
-            note = add_signatures(note, [signer]) if signer_names(note) else sign_note(note, [signer])
-        except NoteError as exc:
-            raise GovernError("E_CHECKPOINT_INVALID", f"{latest.run_id}/checkpoint: cannot sign: {exc}") from None
+    latest = latest_checkpoint(workspace)
+    note = latest.note if signer is None else signed_again(latest, signer)
     if out is not None:
         _write_output(out, note)
-    state.output.show(CheckpointResult(latest.run_id, cp, note, signer_names(note), out))
+    state.output.show(CheckpointResult(latest.build, latest.checkpoint, note, signer_names(note), out))
 
 
 # --- prove / consistency -----------------------------------------------------------------------

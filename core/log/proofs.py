@@ -1,4 +1,4 @@
-"""Inclusion and consistency proofs of the delta log, made from its latest build and checked offline.
+"""Inclusion and consistency proofs of the delta log and its latest checkpoint, made from its latest build; proofs checked offline.
 
 ``govern log prove`` and ``govern log consistency`` make proofs from the log's lines
 (zero-based record indexes, sizes counted in records); ``govern log verify-proof`` checks one
@@ -26,11 +26,11 @@ from govern.format.merkle import (
     leaf_hashes_of,
     root_of,
 )
-from govern.format.note import open_note
-from govern.format.note_keys import NoteError, Verifier
+from govern.format.note import add_signatures, open_note, sign_note
+from govern.format.note_keys import NoteError, Signer, Verifier
 from govern.log.delta_log import BuildContents, parse_log_lines
 from govern.log.recorded_snapshots import read_latest_build
-from govern.log.transparency import log_lines
+from govern.log.transparency import checkpoint_note, log_lines, log_origin, previous_tree, signer_names
 
 
 @attrs.frozen
@@ -48,6 +48,39 @@ def latest_leaves(workspace: Workspace) -> LogLeaves:
     if latest is None:
         return LogLeaves(None, ())
     return LogLeaves(latest.run_id, tuple(log_lines(latest.log_bytes)), latest)
+
+
+@attrs.frozen
+class LatestCheckpoint:
+    """The latest build's checkpoint: the build, the checkpoint, and its note as sealed."""
+
+    build: str
+    checkpoint: Checkpoint
+    note: bytes
+
+
+def latest_checkpoint(workspace: Workspace) -> LatestCheckpoint:
+    """The checkpoint the latest build sealed, checked against its sealed tree (E_LOG_TAMPERED
+    when they disagree); for a build made before builds wrote checkpoints, the unsigned
+    checkpoint of its log. E_USAGE before the first build."""
+    latest = latest_leaves(workspace).build
+    if latest is None:
+        raise GovernError("E_USAGE", "no delta-log build yet: no checkpoint (run 'govern delta build')")
+    origin = log_origin(workspace)
+    tree = previous_tree(latest, origin)
+    checkpoint = Checkpoint(origin, tree.size, tree.root())
+    note = latest.checkpoint if latest.checkpoint is not None else checkpoint_note(checkpoint, None)
+    return LatestCheckpoint(latest.run_id, checkpoint, note)
+
+
+def signed_again(latest: LatestCheckpoint, signer: Signer) -> bytes:
+    """The latest checkpoint's note with ``signer``'s signature added (the sealed file is never changed)."""
+    try:
+        if signer_names(latest.note):
+            return add_signatures(latest.note, [signer])
+        return sign_note(latest.note, [signer])
+    except NoteError as exc:
+        raise GovernError("E_CHECKPOINT_INVALID", f"{latest.build}/checkpoint: cannot sign: {exc}") from None
 
 
 def _check_size(size: int, leaves: LogLeaves, option: str, smallest: int) -> None:
@@ -142,12 +175,15 @@ def check_proof(proof: InclusionProof | ConsistencyProof, checkpoint: Checkpoint
 
 
 __all__ = [
+    "LatestCheckpoint",
     "LogLeaves",
     "check_proof",
+    "latest_checkpoint",
     "latest_leaves",
     "open_checkpoint",
     "parse_proof",
     "prove_consistency",
     "prove_inclusion",
     "record_index",
+    "signed_again",
 ]
