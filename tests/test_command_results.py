@@ -114,6 +114,12 @@ COMMAND_RESULTS = {
     "attest": "AttestResult",
     "delta build": "DeltaBuildResult",
     "delta show": "DeltaShowResult",
+    "log keygen": "KeygenResult",
+    "log checkpoint": "CheckpointResult",
+    "log prove": "ProofResult",
+    "log consistency": "ProofResult",
+    "log verify-proof": "ProofCheckResult",
+    "log cosign": "CosignResult",
     "diff": "DiffResult",
     "validate": "ValidateResult",
     "repair": "RepairResult",
@@ -167,7 +173,14 @@ def _signer_key(root: Path) -> Path:
 
 def _scenarios(root: Path, ws: ScratchWorkspace) -> list[tuple[str, list[str], bool]]:
     """(command, argv after ``govern -C ROOT``, read-only) in an order that makes each meaningful."""
+    from govern.format.note_keys import generate_key
+
     run_b = ws.runs_root / RUN_B
+    signer_key, verifier_key = generate_key("results.example")
+    key, vkey = root / "signer.key", root / "signer.vkey"
+    key.write_text(signer_key + "\n")
+    vkey.write_text(verifier_key + "\n")
+    checkpoint, proof = str(root / "checkpoint.note"), str(root / "proof.json")
     return [
         ("seal", ["seal", str(run_b), "--at", AT], False),
         ("publish", ["publish", RUN_B], True),  # to its own runs root: already published
@@ -176,6 +189,13 @@ def _scenarios(root: Path, ws: ScratchWorkspace) -> list[tuple[str, list[str], b
         ("delta build", ["delta", "build", "--at", AT], False),
         ("delta build", ["delta", "build", "--at", AT], True),  # up to date
         ("delta show", ["delta", "show"], True),
+        ("log keygen", ["log", "keygen", "results.example", "--out", str(root / "keygen.key")], False),
+        ("log checkpoint", ["log", "checkpoint"], True),
+        ("log checkpoint", ["log", "checkpoint", "--key", str(key), "--out", checkpoint], True),
+        ("log prove", ["log", "prove", "--record", "0", "--out", proof], True),
+        ("log consistency", ["log", "consistency", "--from", "1"], True),
+        ("log verify-proof", ["log", "verify-proof", proof, "--checkpoint", checkpoint, "--vkey", str(vkey)], True),
+        ("log cosign", ["log", "cosign", checkpoint, "--key", str(key), "--state", str(root / "witness"), "--vkey", str(vkey), "--at", AT], False),
         ("delta show", ["delta", "show", "--path", "RUN_REGISTRY_v0_1.jsonl", "--registry", "run_registry"], True),
         ("verify", ["verify", RUN_A, RUN_B], True),
         ("attest", ["attest", RUN_A, "--key", str(_signer_key(root)), "--out", str(root / "a.dsse.json")], False),

@@ -120,7 +120,7 @@ def test_build_run_is_a_sealed_op_qa11_run(ws: DeltaWorkspace) -> None:
     assert summary["root_sha256"] == ws.root_sha256(build)
     by_id = {r["registry_id"]: r for r in summary["registries"]}
     assert by_id["alpha"]["appended"] == {"bootstrap": 1, "transitions": 2, "unknown": 0}
-    assert sorted(build_files(ws, build)) == ["MANIFEST.sha256", LOG_NAME, "manifest.json", "run.json"]
+    assert sorted(build_files(ws, build)) == ["MANIFEST.sha256", LOG_NAME, "checkpoint", "manifest.json", "run.json"]
     envelope = ws.envelope()
     assert envelope["op_id"] == "OP-QA11" and envelope["run_id"] == build and envelope["created_utc"] == at
     assert envelope["inputs"]["previous_build"] is None

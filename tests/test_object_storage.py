@@ -471,3 +471,31 @@ def test_start_up_and_local_commands_never_import_obstore(tmp_path):
         assert done.returncode == 0, done.stderr[-2000:]
         imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
         assert "govern" in imported and not {name for name in imported if name.split(".")[0] == "obstore"}, args
+
+
+def test_a_signed_build_on_s3_publishes_its_checkpoint_and_tree(tmp_path, seaweedfs, s3_reference):
+    """Issue 14: a build on an s3:// runs root seals its checkpoint (signed with --key) and
+    outputs.log_tree through the run store, and 'govern log checkpoint' reads it back."""
+    from govern.format.checkpoint import parse_checkpoint
+    from govern.format.merkle import CompactRange, leaf_hashes_of
+    from govern.format.note import open_note
+    from govern.format.note_keys import parse_verifier_key
+
+    s3_workspace, _prefix, store = s3_reference
+    env = seaweedfs.environ()
+    key = tmp_path / "s3.key"
+    made = run_govern("log", "keygen", "s3.example/govern", "--out", key)
+    assert made.returncode == 0, made.stderr
+    built = invoke_cli("-C", s3_workspace, "delta", "build", "--at", SEED_CLOCK, "--key", key, env=env)
+    assert built.returncode == 0, built.stderr
+    runs = RunStore(store)
+    build = [name for name in runs.list_runs().names if name.endswith("registry_delta_log_build")][-1]
+    lines = runs.read_file(build, "REGISTRY_DELTA_LOG_v0_1.jsonl").split(b"\n")[:-1]
+    note = runs.read_file(build, "checkpoint")
+    checkpoint = parse_checkpoint(open_note(note, [parse_verifier_key(made.stdout.strip())]).text)
+    tree = CompactRange.of(leaf_hashes_of(lines))
+    assert (checkpoint.size, checkpoint.root_hash) == (24, tree.root())
+    assert json.loads(runs.read_file(build, "run.json"))["outputs"]["log_tree"] == tree.to_json()
+    shown = invoke_cli("-C", s3_workspace, "log", "checkpoint", env=env)
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.encode() == note

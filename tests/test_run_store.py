@@ -163,7 +163,7 @@ def test_two_builds_racing_to_commit_one_build_id_one_wins_cleanly(tmp_path):
         thread.join()
     assert sorted(outcome == "E_RUN_EXISTS" for outcome in outcomes) == [False, True], outcomes
     assert ws.builds() == [build_id(at)]
-    assert sorted(p.name for p in (ws.runs / build_id(at)).iterdir()) == sorted([LOG_NAME, *SEAL_FILES])
+    assert sorted(p.name for p in (ws.runs / build_id(at)).iterdir()) == sorted([LOG_NAME, "checkpoint", *SEAL_FILES])
     assert not [p for p in ws.runs.iterdir() if p.name.startswith(".govern-tmp-")]
     verify = ws.govern("verify", "--all", "--log")
     assert verify.returncode == 0, verify.stdout + verify.stderr

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import attrs
 import typer
 
+from govern.cli.checkpoint_json import checkpoint_json, checkpoint_line
 from govern.cli.rendering import CommandResult, json_renderer, text_renderer
 from govern.cli.state import CliState
 from govern.errors import GovernError
@@ -30,6 +31,9 @@ class DeltaBuildResult(CommandResult):
     plan: BuildPlan
     dry_run: bool
     root_sha256: str | None
+    #: Who signed the checkpoint the build wrote: the signing key's name, None for an
+    #: unsigned checkpoint (and when no run was written).
+    signed_by: str | None = None
 
 
 @text_renderer(DeltaBuildResult)
@@ -64,6 +68,8 @@ def delta_build_text(result: DeltaBuildResult) -> list[str]:
         lines.append(f"  {outcome.registry_id:<28} excluded by design: {outcome.reason}")
     if result.root_sha256:
         lines.append(f"ROOT_SHA256 {result.root_sha256}")
+    if result.root_sha256:
+        lines.append(checkpoint_line(plan.checkpoint, _signed_by(result)))
     return lines
 
 
@@ -72,7 +78,7 @@ def delta_build_json(result: DeltaBuildResult) -> dict[str, Any]:
     """The build's run id and root, the counts, per registry outcome, the runs passed over;
     with --dry-run the records that would be appended."""
     plan, dry_run = result.plan, result.dry_run
-    data = {
+    data: dict[str, Any] = {
         "run_id": None if plan.up_to_date or dry_run else plan.run_id,
         "dry_run": dry_run,
         "up_to_date": plan.up_to_date,
@@ -90,7 +96,13 @@ def delta_build_json(result: DeltaBuildResult) -> dict[str, Any]:
     }
     if dry_run:
         data["would_append"] = [record.to_json() for record in plan.records]
+    data["checkpoint"] = checkpoint_json(plan.checkpoint, _signed_by(result)) if result.root_sha256 else None
     return data
+
+
+def _signed_by(result: DeltaBuildResult) -> list[str]:
+    """The key names that signed the build's checkpoint (none: unsigned)."""
+    return [result.signed_by] if result.signed_by else []
 
 
 #: How many times ``delta build --retry`` plans again after losing the commit race.
@@ -134,16 +146,16 @@ def build(
     strict: Annotated[
         bool, typer.Option("--strict", help="Exit 1 (E_STRICT, after the summary) when there are unsealed or late runs (for CI).")
     ] = False,
+    key: Annotated[
+        Optional[Path],
+        typer.Option("--key", metavar="FILE", help="Sign the build's checkpoint, and attest the build, with this signer key file (default: the file GOVERN_SIGNING_KEY names)."),
+    ] = None,
     retry: Annotated[
         bool,
         typer.Option(
             "--retry", help=f"When another build commits first (E_COMMIT_RACE_LOST), rebuild on the new head (up to {RACE_RETRIES} times)."
         ),
     ] = False,
-    key: Annotated[
-        Optional[Path],
-        typer.Option("--key", metavar="FILE", help="Signer key file the build signs with (default: the file GOVERN_SIGNING_KEY names)."),
-    ] = None,
 ) -> None:
     """Append the records of every new snapshot transition to the delta log, as a new sealed run.
 
@@ -154,8 +166,9 @@ def build(
     snapshot (ordered before its registry's last recorded one) is reported, not recorded,
     and blocks nothing; --accept-late RUN --reason TEXT records it as the next transition.
     Another build committing first exits 3 (E_COMMIT_RACE_LOST), this one taken back; with
-    --retry the build is planned again on the new head. With a signer key (--key, or the
-    file GOVERN_SIGNING_KEY names) the build run is published with its own attestation
+    --retry the build is planned again on the new head. The build's run holds the log's
+    checkpoint, signed with --key or GOVERN_SIGNING_KEY, unsigned (and said so) without; with a
+    signer key the build run is also published with its own attestation
     (attestation.dsse.json, docs/attestations.md).
     """
     from govern.config.keys import configured_signer
@@ -170,7 +183,7 @@ def build(
     workspace = state.workspace()
     host = state.plugins()
     clock = resolve_clock(at)
-    signer = None if dry_run else configured_signer(key)[0]  # a bad key stops the build before anything is written
+    signer, _source = configured_signer(key)  # a bad key stops the build before anything is read
     root = None
     # A dry run only reads sealed (immutable) runs, so it takes no lock: locking would create
     # the runs root and the lock file, or rewrite the holder's pid in it — a dry run writes nothing.
@@ -214,7 +227,7 @@ def build(
                 f"{run_id}: late snapshot of {outcome.registry_id} (ordered before its last recorded snapshot): not recorded; "
                 f"'govern delta build --accept-late {run_id} --reason TEXT' records it"
             )
-    state.output.show(DeltaBuildResult(plan, dry_run, root))
+    state.output.show(DeltaBuildResult(plan, dry_run, root, signer.name if signer and root else None))
     if strict:
         from govern.cli.strict import fail_if_strict
 

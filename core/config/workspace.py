@@ -51,6 +51,10 @@ class WorkspaceSettings:
     #: The version of the delta records a build writes: "0.1", or "0.2" (plugin-declared
     #: bases). A log may move from 0.1 to 0.2, never back.
     record_version: str = "0.1"
+    #: The origin line of the transparency log's checkpoints (the log's identity, C2SP
+    #: tlog-checkpoint); None: derived from runs_root and delta_log_artifact
+    #: (:func:`govern.log.transparency.log_origin`).
+    log_origin: str | None = None
     #: True only in govern's reference workspace (the seed's Phase 2.2.3 registries): its
     #: reports word their criteria as the seed's completion report did.
     reference: bool = False
@@ -280,7 +284,30 @@ def _check_values(config: WorkspaceConfig, source: Path) -> None:
     reason = manifest_path_problem(artifact)
     if reason:
         raise GovernError("E_CONFIG_INVALID", f"{source}: workspace.delta_log_artifact: {reason}")
+    origin = config.workspace.log_origin
+    if origin is not None and (reason := log_origin_problem(origin)):
+        raise GovernError("E_CONFIG_INVALID", f"{source}: workspace.log_origin: {origin[:80]!r} {reason}")
     _check_storage_values(config, source)
+
+
+#: The longest ``log_origin`` accepted: an origin is a name, not a document.
+MAX_LOG_ORIGIN_LENGTH = 256
+
+
+def log_origin_problem(origin: str) -> str | None:
+    """Why ``origin`` cannot be a checkpoint's origin line, or None.
+
+    Stricter than the C2SP format (which takes any non-empty line): the specification
+    recommends a schema-less URL-like name without spaces, and an origin a verifier has to
+    match byte for byte is better without invisible differences (spaces, control characters).
+    """
+    if not origin:
+        return "is empty"
+    if len(origin) > MAX_LOG_ORIGIN_LENGTH:
+        return f"is longer than {MAX_LOG_ORIGIN_LENGTH} characters"
+    if any(ch.isspace() or not ch.isprintable() for ch in origin):
+        return "holds whitespace or a control character (expected a name like example.com/govern/log)"
+    return None
 
 
 def _check_storage_values(config: WorkspaceConfig, source: Path) -> None:

@@ -21,12 +21,14 @@ import attrs
 
 from govern.config.workspace import Registry, Workspace
 from govern.errors import GovernError, Problem
+from govern.format.checkpoint import CHECKPOINT_NAME, Checkpoint
 from govern.format.envelope import ENVELOPE_NAME, make_envelope
 from govern.format.heads import GENESIS_SEQ, LOG_FOLDER, HeadLink
 from govern.format.jsonio import dump_jsonl_line
 from govern.format.manifest import MANIFEST_NAME, SEAL_NAME
+from govern.format.merkle import CompactRange
 from govern.format.models import Delta, DeltaRecord, SealedRef
-from govern.format.note_keys import Ed25519Signer
+from govern.format.note_keys import Ed25519Signer, NoteError
 from govern.host.manager import PluginHost
 from govern.log.attestation import build_attestation
 from govern.log.commit import CommitRaceLost, commit_build, ensure_genesis, new_writer_id
@@ -34,6 +36,7 @@ from govern.log.delta_log import (
     ACCEPT_LATE_PARAM,
     ACKNOWLEDGE_MISSING_PARAM,
     BUILD_OP_ID,
+    LOG_TREE_OUTPUT,
     BuildContents,
     BuildState,
     RegistryState,
@@ -46,6 +49,7 @@ from govern.log.delta_log import (
 )
 from govern.log.heads import latest_head, read_head
 from govern.log.planned_records import check_planned_records, check_record_version
+from govern.log.transparency import checkpoint_note, extend_tree, log_origin, previous_tree
 from govern.runs.listing import staging_names
 from govern.runs.payloads import payload_checked
 from govern.runs.run_store import RunStore, workspace_runs
@@ -129,6 +133,10 @@ class BuildPlan:
     payloads_hashed: int = 0
     #: The head the build commits after (docs/object-storage.md, "The commit protocol").
     base: HeadLink = HeadLink(GENESIS_SEQ, None)
+    #: The log's Merkle tree after this build (the previous build's extended by the new
+    #: records) and the origin of its checkpoint (docs/transparency.md).
+    log_tree: CompactRange = CompactRange.empty()
+    origin: str = ""
 
     @property
     def up_to_date(self) -> bool:
@@ -141,11 +149,20 @@ class BuildPlan:
         """Every late snapshot reported (not recorded), sorted."""
         return tuple(sorted({run_id for outcome in self.outcomes for run_id in outcome.late}))
 
+    def new_lines(self) -> list[bytes]:
+        """One canonical line per new record, each with its newline."""
+        # A record holds strings, integers and nulls only (no floats), so orjson may write it.
+        return _record_lines(self.records)
+
     def log_bytes(self) -> bytes:
         """The new log: the previous log's bytes, then one canonical line per new record."""
         previous = self.previous.log_bytes if self.previous else b""
-        # A record holds strings, integers and nulls only (no floats), so orjson may write it.
-        return previous + b"".join(dump_jsonl_line(record.to_json(), floats=False) for record in self.records)
+        return previous + b"".join(self.new_lines())
+
+    @property
+    def checkpoint(self) -> Checkpoint:
+        """The checkpoint of the log after this build: origin, size, root."""
+        return Checkpoint(self.origin, self.log_tree.size, self.log_tree.root())
 
 
 def _conflict(message: str) -> GovernError:
@@ -557,6 +574,9 @@ def plan_build(
         registries=states,
         records_total=previous_state.records_total + len(records),
     )
+    # The tree grows by the new records only: the previous build's sealed edge, extended.
+    origin = log_origin(workspace)
+    tree = extend_tree(previous_tree(previous, origin), (line[:-1] for line in _record_lines(records)))
     return BuildPlan(
         run_id=planner.run_id,
         created_utc=planner.created_utc,
@@ -571,7 +591,14 @@ def plan_build(
         acknowledged_missing=acknowledged,
         payloads_hashed=planner.payloads_hashed,
         base=base,
+        log_tree=tree,
+        origin=origin,
     )
+
+
+def _record_lines(records: Iterable[DeltaRecord]) -> list[bytes]:
+    """The log lines of ``records``, each with its newline (the one spelling :meth:`BuildPlan.new_lines` uses)."""
+    return [dump_jsonl_line(record.to_json(), floats=False) for record in records]
 
 
 def build_envelope(plan: BuildPlan, workspace: Workspace, clock: dt.datetime) -> dict[str, Any]:
@@ -588,6 +615,7 @@ def build_envelope(plan: BuildPlan, workspace: Workspace, clock: dt.datetime) ->
             "payloads_hashed": plan.payloads_hashed,
             "records_total": plan.state.records_total,
             "registries": {o.registry_id: o.to_json() for o in plan.outcomes},
+            LOG_TREE_OUTPUT: plan.log_tree.to_json(),
         },
         params=_params(plan),
     )
@@ -642,6 +670,9 @@ def write_build(
 ) -> str:
     """Write the planned build as a sealed run; return its ROOT_SHA256. Call under the lock.
 
+    The run holds the log, its ``checkpoint`` (signed by ``signer`` when given, the checkpoint
+    text alone otherwise) and run.json with ``outputs.log_tree``.
+
     The build is sealed in a hidden staging folder (the seal plugin seals a local folder),
     then published through the run store (:meth:`RunStore.publish_run`): the log, run.json and
     manifest.json, then MANIFEST.sha256 put ``if_absent``; then it is committed by the put
@@ -660,6 +691,11 @@ def write_build(
         raise GovernError("E_RUN_EXISTS", f"{workspace.run_location(plan.run_id)}: a run of that name already exists; it is never overwritten")
     artifact = workspace.config.workspace.delta_log_artifact
     log_bytes = plan.log_bytes()
+    try:
+        checkpoint = checkpoint_note(plan.checkpoint, signer)
+    except NoteError as exc:
+        raise GovernError("E_KEY_INVALID", f"cannot sign the checkpoint of {plan.run_id}: {exc}") from None
+    payload = {artifact: log_bytes, CHECKPOINT_NAME: checkpoint}
     # The seal plugin seals a local folder: beside the runs root when it is local (a rename
     # away), in a private temporary folder when the runs root is object storage.
     staging_parent = workspace.runs_root if workspace.runs_root_is_local else Path(tempfile.mkdtemp(prefix=TEMP_PREFIX))
@@ -676,7 +712,8 @@ def write_build(
         # interrupt up to the publish takes the staging folder back.
         with interrupts.staging():
             crash_point("after-staging:build")
-            write_atomic(staging / artifact, log_bytes)
+            for relpath, data in payload.items():
+                write_atomic(staging / relpath, data)
             crash_point("after-write:build")
             result = host.seal(staging, build_envelope(plan, workspace, clock), False, progress)
             with _io_step("read", staging):
@@ -689,7 +726,7 @@ def write_build(
     with interrupts.commit_point():  # the publish and the commit, never cut in two by an interrupt
         _check_base(runs, plan, writer_id)  # nothing uploaded yet: a loss here leaves nothing to take back
         try:
-            runs.publish_run(plan.run_id, {artifact: log_bytes}, envelope, manifest, seal, unlisted)
+            runs.publish_run(plan.run_id, payload, envelope, manifest, seal, unlisted)
             crash_point("after-publish:build")
             commit_build(runs.backend, plan.base, plan.run_id, result.root_sha256, writer_id, plan.created_utc)
         except CommitRaceLost as lost:

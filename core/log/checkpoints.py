@@ -35,10 +35,11 @@ from govern.errors import Problem
 from govern.format.checkpoint import CHECKPOINT_NAME, Checkpoint, parse_checkpoint
 from govern.format.envelope import ENVELOPE_NAME
 from govern.format.jsonio import StrictJSONError, loads_strict
-from govern.format.merkle import CompactRange, MerkleFormatError, leaf_hashes_of
+from govern.format.merkle import CompactRange, MerkleFormatError
 from govern.format.note import MAX_NOTE_BYTES, open_note, parse_note, verifier_index
 from govern.format.note_keys import NoteError, Verifier
 from govern.log.delta_log import committed_builds
+from govern.log.transparency import extend_tree, log_origin
 from govern.runs.run_store import RunStore, workspace_runs
 from govern.store.backend import KeyNotFound
 from govern.store.files import read_bytes_capped
@@ -88,17 +89,6 @@ def read_checkpoint_files(paths: Iterable[Path]) -> list[tuple[str, bytes]]:
     return [(str(path), read_bytes_capped(path, MAX_NOTE_BYTES + 1)) for path in paths]
 
 
-def expected_origin(workspace: Workspace) -> str | None:
-    """The log's origin a checkpoint must name, or None when the workspace sets none.
-
-    INTEGRATION POINT (issue 14, engineer ``tlogbuild``): ``govern.log.transparency.log_origin``
-    gives the configured or default origin; until it is merged only an explicit
-    ``[workspace] log_origin`` is enforced (read the same way), and otherwise any origin is accepted.
-    """
-    origin = getattr(workspace.config.workspace, "log_origin", None)
-    return origin if isinstance(origin, str) and origin else None
-
-
 def verify_checkpoints(
     workspace: Workspace, given: Sequence[tuple[str, bytes]], verifiers: Sequence[Verifier], builds: Sequence[str] | None = None
 ) -> CheckpointVerification:
@@ -109,7 +99,7 @@ def verify_checkpoints(
     runs = workspace_runs(workspace)
     artifact = workspace.config.workspace.delta_log_artifact
     builds = list(committed_builds(runs) if builds is None else builds)
-    origin = expected_origin(workspace)
+    origin = log_origin(workspace)
     opened = [_open_given(name, data, verifiers, origin) for name, data in given]
     stored = [head for run_id in builds for head in _stored_heads(runs, run_id, verifiers, origin)]
     if not any(head.size is not None for head in (*opened, *stored)):
@@ -147,7 +137,7 @@ class _Log:
         for size in sorted(set(sizes)):
             if size > self.size:
                 break
-            tree = tree.append(leaf_hashes_of(self.lines[tree.size : size]))
+            tree = extend_tree(tree, self.lines[tree.size : size])
             roots[size] = tree.root()
         return roots
 
@@ -161,7 +151,7 @@ class _Log:
             return f"record {index}"
 
 
-def _open_given(name: str, data: bytes, verifiers: Sequence[Verifier], origin: str | None) -> TreeHeadCheck:
+def _open_given(name: str, data: bytes, verifiers: Sequence[Verifier], origin: str) -> TreeHeadCheck:
     """A checkpoint file opened with the verifier keys: signed by at least one known key, no
     known key's signature bad, a checkpoint naming the log's origin."""
     try:
@@ -173,15 +163,15 @@ def _open_given(name: str, data: bytes, verifiers: Sequence[Verifier], origin: s
     return _with_origin(name, checkpoint, signed_by, origin)
 
 
-def _with_origin(source: str, checkpoint: Checkpoint, signed_by: tuple[str, ...], origin: str | None) -> TreeHeadCheck:
+def _with_origin(source: str, checkpoint: Checkpoint, signed_by: tuple[str, ...], origin: str) -> TreeHeadCheck:
     """The tree head of ``checkpoint``, refused when it names another log's origin."""
     problems: tuple[Problem, ...] = ()
-    if origin is not None and checkpoint.origin != origin:
+    if checkpoint.origin != origin:
         problems = (Problem("E_CHECKPOINT_INVALID", source, f"origin {checkpoint.origin!r} is not this log's origin {origin!r}"),)
     return TreeHeadCheck(source, checkpoint.origin, checkpoint.size, checkpoint.root_hash, signed_by, problems)
 
 
-def _stored_heads(runs: RunStore, run_id: str, verifiers: Sequence[Verifier], origin: str | None) -> list[TreeHeadCheck]:
+def _stored_heads(runs: RunStore, run_id: str, verifiers: Sequence[Verifier], origin: str) -> list[TreeHeadCheck]:
     """A build's stored tree heads: its ``checkpoint`` (signed or bare) and its run.json's
     ``outputs.log_tree``, each when present."""
     heads: list[TreeHeadCheck] = []
@@ -207,7 +197,7 @@ def _stored_heads(runs: RunStore, run_id: str, verifiers: Sequence[Verifier], or
     return heads
 
 
-def _open_stored(source: str, data: bytes, verifiers: Sequence[Verifier], origin: str | None) -> TreeHeadCheck:
+def _open_stored(source: str, data: bytes, verifiers: Sequence[Verifier], origin: str) -> TreeHeadCheck:
     """A build's own checkpoint: a signed note (a known key's bad signature rejects it;
     unknown signers are ignored, since a build signed with a key not given is no forgery), or
     the bare checkpoint text of a build made without a signing key."""

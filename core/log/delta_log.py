@@ -17,6 +17,7 @@ from typing import Any
 import attrs
 
 from govern.errors import GovernError
+from govern.format.checkpoint import CHECKPOINT_NAME
 from govern.format.envelope import ENVELOPE_NAME
 from govern.format.heads import GENESIS_SEQ, HeadLink, LogHead
 from govern.format.jsonio import StrictJSONError, loads_strict
@@ -40,6 +41,9 @@ STATE_VERSION = "0.1"
 #: the build was asked to make one.
 ACCEPT_LATE_PARAM = "accept_late"
 ACKNOWLEDGE_MISSING_PARAM = "acknowledge_missing"
+#: run.json ``outputs`` key of the compact range of the log's Merkle tree at the build's size
+#: (:mod:`govern.log.transparency`): what the next build extends without re-reading old records.
+LOG_TREE_OUTPUT = "log_tree"
 
 
 def acknowledged_in(envelope: Any) -> set[tuple[str, str]]:
@@ -207,6 +211,12 @@ class BuildContents:
     root_sha256: str
     log_bytes: bytes
     state: BuildState
+    #: run.json ``outputs.log_tree`` as written (the compact range of the log's Merkle tree);
+    #: None for a build made before builds kept it.
+    log_tree: Any = None
+    #: The build's sealed ``checkpoint`` file (a signed note, or the checkpoint text alone);
+    #: None for a build made before builds wrote one.
+    checkpoint: bytes | None = None
 
 
 def read_sealed_file(seal: SealCheck, relpath: str, runs: RunStore | None = None) -> bytes:
@@ -290,9 +300,13 @@ def read_build(seal: SealCheck, artifact: str, runs: RunStore | None = None) -> 
     try:
         envelope = loads_strict(envelope_bytes)
         state = BuildState.from_json(envelope["inputs"]["state"])
-    except (StrictJSONError, KeyError, TypeError, ValueError) as exc:
+        outputs = envelope.get("outputs")
+        log_tree = outputs.get(LOG_TREE_OUTPUT) if isinstance(outputs, dict) else None
+    except (StrictJSONError, KeyError, TypeError, ValueError, AttributeError) as exc:
         raise GovernError("E_LOG_INVALID", f"{run_id}/{ENVELOPE_NAME}: no readable build state ({exc})") from None
-    return BuildContents(run_id, seal.root_sha256, log_bytes, state)
+    has_checkpoint = CHECKPOINT_NAME in seal.manifest.by_path()
+    checkpoint = runs.read_sealed_file(seal, CHECKPOINT_NAME) if has_checkpoint else None
+    return BuildContents(run_id, seal.root_sha256, log_bytes, state, log_tree, checkpoint)
 
 
 def parse_log_lines(data: bytes, where: str) -> list[dict[str, Any]]:

@@ -59,12 +59,12 @@ def fsync_directory(directory: Path) -> None:
         os.close(fd)
 
 
-def _write_temp(temp: Path, data: Content, target: Path) -> None:
-    """Create ``temp`` (never through a symlink), write ``data`` (chunk by chunk when it is
-    chunks) and fsync it: the first half of every durable write. On failure the temporary
-    file is gone and E_IO names ``target``."""
+def _write_temp(temp: Path, data: Content, target: Path, mode: int = 0o644) -> None:
+    """Create ``temp`` (never through a symlink) with ``mode``, write ``data`` (chunk by chunk
+    when it is chunks) and fsync it: the first half of every durable write. On failure the
+    temporary file is gone and E_IO names ``target``."""
     try:
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, mode)
     except OSError as exc:
         raise io_error("create", temp, exc) from exc
     faults.crash_point("after-create:atomic")
@@ -117,18 +117,19 @@ def write_atomic(path: Path, data: Content) -> None:
     _fsync_parent(path)
 
 
-def create_exclusive(path: Path, data: Content) -> None:
+def create_exclusive(path: Path, data: Content, *, mode: int = 0o644) -> None:
     """Create ``path`` holding ``data`` (bytes, or chunks streamed in) atomically and durably, only if no file of that name
     exists: FileExistsError otherwise (E_IO for any other failure), and nothing changed.
 
     The same protocol as :func:`write_atomic`, its last step a hard link instead of a rename:
     ``link`` never replaces its target, so of two writers racing for one name exactly one
     wins — the file system decides, no lock needed. The temporary file's name is unique per
-    thread (two threads of one process may race too).
+    thread (two threads of one process may race too). ``mode`` is the file's from its
+    creation on (``0o600`` for a secret: it is never readable by others, not even briefly).
     """
     path = Path(path)
     temp = path.parent / f"{TEMP_PREFIX}{os.getpid()}.{threading.get_ident()}-{path.name}"
-    _write_temp(temp, data, path)
+    _write_temp(temp, data, path, mode)
     try:
         os.link(temp, path, follow_symlinks=False)
     except FileExistsError:
