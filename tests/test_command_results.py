@@ -177,7 +177,7 @@ def _scenarios(root: Path, ws: ScratchWorkspace) -> list[tuple[str, list[str], b
 
     run_b = ws.runs_root / RUN_B
     signer_key, verifier_key = generate_key("results.example")
-    key, vkey = root / "signer.key", root / "signer.vkey"
+    key, vkey = root / "log.key", root / "log.vkey"  # not _signer_key's files
     key.write_text(signer_key + "\n")
     vkey.write_text(verifier_key + "\n")
     checkpoint, proof = str(root / "checkpoint.note"), str(root / "proof.json")

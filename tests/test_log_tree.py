@@ -207,3 +207,26 @@ def test_log_origin_is_configurable_strictly_validated_and_cannot_change(tmp_pat
     ws.run("2024-01-02__000000__a", {"A.json": "2\n"})
     changed = ws.build(at=build_at(2))
     assert_refused(changed, "E_CONFIG_INVALID", "a log's origin cannot change", exit_code=2)
+
+
+def test_a_log_keeps_its_default_origin_when_its_runs_root_moves(tmp_path: Path):
+    """Without log_origin the first checkpoint's origin names the runs root as configured then;
+    a runs root moved (renamed here; copied to s3:// alike) keeps the log's identity: the next
+    build inherits the origin instead of refusing a changed one, and checkpoints handed out
+    before the move still verify."""
+    ws = DeltaWorkspace.create(tmp_path / "ws", {"alpha": {"kind": "sealed", "artifact": "A.json"}})
+    ws.run("2024-01-01__000000__a", {"A.json": "1\n"})
+    ws.build_ok(at=build_at(1))
+    first = parse_checkpoint((ws.runs / build_id(build_at(1)) / "checkpoint").read_bytes())
+    assert first.origin == DEFAULT_ORIGIN
+    (ws.root / ".codex" / "RUNS").rename(ws.root / "moved-runs")
+    config = ws.root / "registry_config.toml"
+    config.write_text(config.read_text().replace('runs_root = ".codex/RUNS"', 'runs_root = "moved-runs"'))
+    ws.runs = ws.root / "moved-runs"
+    ws.run("2024-01-02__000000__a", {"A.json": "2\n"})
+    built = invoke_cli("-C", ws.root, "delta", "build", "--at", build_at(2))
+    assert built.returncode == 0, built.stderr
+    second = parse_checkpoint((ws.runs / build_id(build_at(2)) / "checkpoint").read_bytes())
+    assert (second.origin, second.size) == (DEFAULT_ORIGIN, 2)
+    verified = invoke_cli("-C", ws.root, "verify", "--log")
+    assert verified.returncode == 0, verified.stdout + verified.stderr

@@ -24,6 +24,8 @@ from demo import SEED_CLOCK, copy_reference_workspace  # noqa: E402
 
 DOC = (REPO / "docs" / "transparency.md").read_text(encoding="utf-8")
 LOG_NAME = "REGISTRY_DELTA_LOG_v0_1.jsonl"
+#: The origin the page's example workspace sets (``[workspace] log_origin``).
+ORIGIN = "govern.example/reference-delta-log"
 
 
 def _blocks(language: str) -> list[str]:
@@ -36,6 +38,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     workspace = tmp_path_factory.mktemp("transparency_doc") / "ws"
     workspace.mkdir()
     copy_reference_workspace(workspace)
+    config = workspace / "registry_config.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace("[workspace]\n", f"[workspace]\nlog_origin = {ORIGIN!r}\n", 1), encoding="utf-8")
     result = run_govern("-C", workspace, "delta", "build", "--at", SEED_CLOCK)
     assert result.returncode == 0, result.stderr
     return workspace
@@ -56,7 +60,7 @@ def test_the_worked_example_is_the_reference_builds_bytes(built: Path) -> None:
     assert len(lines) == 24
     note = signed_checkpoint.encode("utf-8")
     checkpoint = parse_checkpoint(open_note(note, [signer.verifier()]).text)
-    expected = Checkpoint(checkpoint.origin, len(lines), root_of_records(lines))
+    expected = Checkpoint(ORIGIN, len(lines), root_of_records(lines))
     assert sign_note(expected.text(), [signer]) == note  # Ed25519 is deterministic
     [compact_range] = _blocks("json")
     tree = CompactRange.of(leaf_hashes_of(lines))

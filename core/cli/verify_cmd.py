@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
@@ -352,34 +353,51 @@ def verify_text(result: VerifyResult) -> list[str]:
             for where in result.recorded.acknowledged_missing
         )
     if result.log is not None:
-        lines.extend(_log_text(result.log))
+        lines.extend(_log_text(result.log, result.checkpoints))
     if result.attestation is not None:
         from govern.cli.attest_cmd import attestation_check_lines
 
         lines.extend(attestation_check_lines(result.attestation))
     if result.checkpoints is not None:
-        lines.extend(_tree_heads_text(result.checkpoints))
+        lines.extend(_given_checkpoints_text(result.checkpoints))
     return lines
 
 
-def _tree_heads_text(found: CheckpointVerification) -> list[str]:
-    """One line per tree head held to the log (its problems indented), given ones last."""
+def _head_lines(heads: Sequence[TreeHeadCheck]) -> list[str]:
+    """One line per tree head (its problems indented)."""
     lines: list[str] = []
-    for head in (*found.stored, *found.given):
+    for head in heads:
         if head.problems:
             lines.append(f"FAILED  {head.source}")
             lines.extend(f"  {p}" for p in head.problems)
         else:
             signed = f", signed by {', '.join(head.signed_by)}" if head.signed_by else ""
             lines.append(OkLine(f"OK      {head.source}  size {head.size}, the log extends it{signed}"))
-    if found.given:
-        status = "extends" if all(head.ok for head in found.given) else "does NOT extend"
-        now = f" ({plural(found.records, 'record')} now)" if found.records is not None else ""
-        lines.append(f"delta log {status} {plural(len(found.given), 'checkpoint')} given{now}")
     return lines
 
 
-def _log_text(log: LogVerification) -> list[str]:
+def _stored_heads_text(found: CheckpointVerification) -> list[str]:
+    """The builds' own tree heads: each one that fails, or one line for all (two per build:
+    a line each would double the log's report)."""
+    failed = [head for head in found.stored if head.problems]
+    if failed:
+        return _head_lines(failed)
+    if not found.stored:
+        return []
+    return [OkLine(f"OK      tree heads  {plural(len(found.stored), 'stored tree head')} (checkpoint, run.json log_tree): the log extends each")]
+
+
+def _given_checkpoints_text(found: CheckpointVerification) -> list[str]:
+    """One line per checkpoint given, then whether the log extends them all."""
+    if not found.given:
+        return []
+    status = "extends" if all(head.ok for head in found.given) else "does NOT extend"
+    now = f" ({plural(found.records, 'record')} now)" if found.records is not None else ""
+    return [*_head_lines(found.given), f"delta log {status} {plural(len(found.given), 'checkpoint')} given{now}"]
+
+
+def _log_text(log: LogVerification, heads: CheckpointVerification | None) -> list[str]:
+    """The builds' chain, the head chain, the builds' tree heads, then whether the log is intact."""
     lines: list[str] = []
     for build in log.builds:
         if build.problems:
@@ -394,7 +412,10 @@ def _log_text(log: LogVerification) -> list[str]:
     elif log.heads:
         lines.append(OkLine(f"OK      head chain  _log/ genesis and {plural(log.heads - 1, 'commit')}, linked, each matching its build's seal"))
     lines.extend(f"  lost (acknowledged): {where}" for where in log.acknowledged_missing)
-    status = "intact" if log.ok else "NOT intact"
+    if heads is not None:
+        lines.extend(_stored_heads_text(heads))
+    intact = log.ok and (heads is None or all(head.ok for head in heads.stored))
+    status = "intact" if intact else "NOT intact"
     lines.append(f"delta log {status}: {plural(len(log.builds), 'build')}, {plural(log.records, 'record')}")
     return lines
 

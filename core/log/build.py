@@ -575,7 +575,7 @@ def plan_build(
         records_total=previous_state.records_total + len(records),
     )
     # The tree grows by the new records only: the previous build's sealed edge, extended.
-    origin = log_origin(workspace)
+    origin = log_origin(workspace, previous.checkpoint if previous else None)
     tree = extend_tree(previous_tree(previous, origin), (line[:-1] for line in _record_lines(records)))
     return BuildPlan(
         run_id=planner.run_id,

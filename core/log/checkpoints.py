@@ -31,7 +31,7 @@ from typing import Any
 import attrs
 
 from govern.config.workspace import Workspace
-from govern.errors import Problem
+from govern.errors import GovernError, Problem
 from govern.format.checkpoint import CHECKPOINT_NAME, Checkpoint, parse_checkpoint
 from govern.format.envelope import ENVELOPE_NAME
 from govern.format.jsonio import StrictJSONError, loads_strict
@@ -99,7 +99,7 @@ def verify_checkpoints(
     runs = workspace_runs(workspace)
     artifact = workspace.config.workspace.delta_log_artifact
     builds = list(committed_builds(runs) if builds is None else builds)
-    origin = log_origin(workspace)
+    origin = _origin(workspace, runs, builds)
     opened = [_open_given(name, data, verifiers, origin) for name, data in given]
     stored = [head for run_id in builds for head in _stored_heads(runs, run_id, verifiers, origin)]
     if not any(head.size is not None for head in (*opened, *stored)):
@@ -109,6 +109,22 @@ def verify_checkpoints(
     stored = [_held_to_log(head, log, roots, stored, opened) for head in stored]
     opened = [_held_to_log(head, log, roots, stored, opened) for head in opened]
     return CheckpointVerification(len(log.lines), tuple(opened), tuple(stored))
+
+
+def _origin(workspace: Workspace, runs: RunStore, builds: Sequence[str]) -> str:
+    """The log's origin (:func:`govern.log.transparency.log_origin`), inherited from the latest
+    build's checkpoint; a damaged one is reported as that build's stored tree head's problem,
+    and the configured or default origin stands in."""
+    latest = None
+    if builds:
+        try:
+            latest = runs.read_file(builds[-1], CHECKPOINT_NAME)
+        except (OSError, KeyNotFound):
+            latest = None
+    try:
+        return log_origin(workspace, latest)
+    except GovernError:
+        return log_origin(workspace)
 
 
 class _Log:

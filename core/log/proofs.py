@@ -67,7 +67,7 @@ def latest_checkpoint(workspace: Workspace) -> LatestCheckpoint:
     latest = latest_leaves(workspace).build
     if latest is None:
         raise GovernError("E_USAGE", "no delta-log build yet: no checkpoint (run 'govern delta build')")
-    origin = log_origin(workspace)
+    origin = log_origin(workspace, latest.checkpoint)
     tree = previous_tree(latest, origin)
     checkpoint = Checkpoint(origin, tree.size, tree.root())
     note = latest.checkpoint if latest.checkpoint is not None else checkpoint_note(checkpoint, None)

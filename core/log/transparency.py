@@ -33,18 +33,22 @@ def b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-def log_origin(workspace: Workspace) -> str:
-    """The origin line of the workspace's checkpoints: ``[workspace] log_origin``, else
-    ``govern/<runs_root>/<delta_log_artifact>`` as the configuration writes them.
+def log_origin(workspace: Workspace, inherited: bytes | None = None) -> str:
+    """The origin line of the workspace's checkpoints: ``[workspace] log_origin`` when set;
+    else the origin of ``inherited`` (the latest build's ``checkpoint`` file), so that a log
+    keeps its identity wherever its runs root moves (a local folder copied to ``s3://``);
+    else, for a log's first checkpoint, ``govern/<runs root>/<delta_log_artifact>`` — the runs
+    root as records name it (for ``s3://``, its key prefix), derived from the configuration
+    only, never from where the workspace sits on disk.
 
-    The default is derived from the configuration only (never from where the workspace sits
-    on disk), so moving or cloning the workspace keeps its log's identity; two workspaces
-    whose logs must be told apart set ``log_origin`` (e.g. ``example.com/team/govern``).
+    Two workspaces whose logs must be told apart set ``log_origin`` (e.g. ``example.com/team/govern``).
     """
     settings = workspace.config.workspace
     if settings.log_origin is not None:
         return settings.log_origin
-    runs_root = settings.runs_root.removeprefix("./").rstrip("/") or "."
+    if inherited is not None:
+        return read_checkpoint(inherited, "the latest build's checkpoint").origin
+    runs_root = workspace.recorded_runs_root.removeprefix("./").rstrip("/") or "."
     return f"{DEFAULT_ORIGIN_PREFIX}/{runs_root}/{settings.delta_log_artifact}".replace(" ", "_")
 
 
