@@ -17,6 +17,7 @@ from govern.format.cosignature import cosignature_timestamp, cosigner_key_text, 
 from govern.format.merkle import ConsistencyProof, InclusionProof, leaf_hash
 from govern.format.note import open_note
 from govern.format.note_keys import parse_verifier_key
+from govern.testing import invoke_cli
 from helpers import run_govern
 
 KEY_NAME = "audit.example/govern"
@@ -27,7 +28,7 @@ AT_EPOCH = 1770249600
 
 def _keygen(folder: Path, name: str) -> tuple[Path, str]:
     key = folder / f"{name.replace('/', '_')}.key"
-    made = run_govern("log", "keygen", name, "--out", key)
+    made = invoke_cli("log", "keygen", name, "--out", key)
     assert made.returncode == 0, made.stderr
     return key, made.stdout.strip()
 
