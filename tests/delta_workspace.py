@@ -21,8 +21,7 @@ from typing import Any
 import pytest
 import tomli_w
 
-from govern.testing import invoke_cli
-from helpers import GovernResult, make_run, run_govern, seal_in_process, tree_state
+from helpers import GovernResult, make_run, run_govern, run_govern_process, seal_in_process, tree_state
 
 REPO = Path(__file__).resolve().parent.parent
 DELTA_LOG_SCHEMA = REPO / "schemas" / "REGISTRY_registry_delta_log_v0_1.schema.json"
@@ -157,9 +156,9 @@ class DeltaWorkspace:
         and output; a subprocess per command would cost the suite minutes), or in a real
         subprocess when ``subprocess`` is asked or ``env`` arms a crash fault (which kills the
         process it fires in)."""
-        if subprocess or any(name.startswith("GOVERN_FAULT") for name in env or {}):
-            return run_govern("-C", self.root, *args, env=env)
-        return invoke_cli("-C", self.root, *args, env=env)
+        if subprocess:
+            return run_govern_process("-C", self.root, *args, env=env)
+        return run_govern("-C", self.root, *args, env=env)
 
     def build(self, *args: str, at: str | None = None, env: Mapping[str, str] | None = None) -> GovernResult:
         """``govern delta build [--at AT] ARGS…``."""

@@ -18,7 +18,7 @@ from typing import Any
 
 # The suite uses the same helpers it ships to plugin authors (govern.testing), under the
 # names its tests were written with.
-from govern.testing import DEFAULT_AT, govern_executable, run_cli  # noqa: F401 (re-exported)
+from govern.testing import DEFAULT_AT, govern_executable, invoke_cli, run_cli  # noqa: F401 (re-exported)
 from govern.testing import CliResult as GovernResult
 from govern.testing import isolated_environment as clean_env  # noqa: F401 (re-exported)
 from govern.testing import make_run as _make_run
@@ -32,8 +32,26 @@ def run_govern(
     env: Mapping[str, str] | None = None,
     timeout: float = 60,
 ) -> GovernResult:
-    """Run the installed ``govern`` in a real subprocess, isolated from the developer's
-    ``GOVERN_*``/``SOURCE_DATE_EPOCH`` (the plugin authors' helper, :func:`govern.testing.run_cli`)."""
+    """Run ``govern ARGS``, isolated from the developer's ``GOVERN_*``/``SOURCE_DATE_EPOCH``:
+    in this process (:func:`govern.testing.invoke_cli`: the same ``main``, environment and
+    output — a process per command cost the suite minutes), or in a real subprocess when
+    ``env`` arms a crash fault (which kills the process it fires in) or sets ``PYTHONPATH``
+    (plugins installed for the command only: a process's imports). A test of what only a
+    real process shows (the console script, exit by signal, stdin, a timeout, a fresh
+    client cache) calls :func:`run_govern_process`."""
+    if any(name.startswith("GOVERN_FAULT") or name == "PYTHONPATH" for name in env or {}):
+        return run_govern_process(*args, cwd=cwd, env=env, timeout=timeout)
+    return invoke_cli(*args, cwd=cwd, env=env)
+
+
+def run_govern_process(
+    *args: str | os.PathLike[str],
+    cwd: str | os.PathLike[str] | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 60,
+) -> GovernResult:
+    """Run the installed ``govern`` console script in a real subprocess, isolated from the
+    developer's ``GOVERN_*``/``SOURCE_DATE_EPOCH`` (the plugin authors' helper, :func:`govern.testing.run_cli`)."""
     return run_cli(*args, cwd=cwd, env=env, timeout=timeout)
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 import govern
-from helpers import DEFAULT_AT, RUN_ID, make_run, read_manifest, run_govern, sha256_hex, tree_state
+from helpers import DEFAULT_AT, RUN_ID, make_run, read_manifest, run_govern_process, sha256_hex, tree_state
 
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
 # coreutils is a prerequisite of the suite: a sealed run's promise is to verify without govern.
@@ -37,16 +37,16 @@ def assert_one_error_line(stderr: str, code: str) -> str:
 
 
 def test_version_prints_the_package_version():
-    result = run_govern("--version")
+    result = run_govern_process("--version")
     assert result.returncode == 0
     assert result.stdout == f"govern {govern.__version__}\n"
     assert result.stderr == ""
 
 
 def test_version_after_other_global_options(tmp_path: Path):
-    result = run_govern("-C", tmp_path, "-q", "--version")
+    result = run_govern_process("-C", tmp_path, "-q", "--version")
     assert (result.returncode, result.stdout) == (0, f"govern {govern.__version__}\n")
-    as_json = run_govern("--json", "-V")
+    as_json = run_govern_process("--json", "-V")
     assert as_json.returncode == 0
     assert as_json.json()["result"] == {"version": govern.__version__}
 
@@ -60,7 +60,7 @@ def test_python_dash_m_govern_is_the_same_program():
 
 
 def test_help_lists_the_commands_and_exit_codes():
-    result = run_govern("--help")
+    result = run_govern_process("--help")
     assert result.returncode == 0
     for command in ("init", "seal", "verify"):
         assert re.search(rf"\b{command}\b", result.stdout), command
@@ -70,7 +70,7 @@ def test_help_lists_the_commands_and_exit_codes():
 
 @pytest.mark.parametrize("group", [(), ("registry",), ("delta",), ("plugins",), ("governance",), ("report",)])
 def test_help_is_plain_text_and_every_summary_is_whole(group):
-    result = run_govern(*group, "--help")
+    result = run_govern_process(*group, "--help")
     assert result.returncode == 0, result.stderr
     assert not re.search(r"[\u2500-\u257f]", result.stdout)  # no box drawing: the same text in a log or a pipe
     listing = result.stdout.split("Commands:\n", 1)[1].splitlines()
@@ -103,7 +103,7 @@ def test_seal_and_verify_do_not_import_pydantic(tmp_path: Path):
 
 
 def test_command_help_exits_zero():
-    result = run_govern("seal", "--help")
+    result = run_govern_process("seal", "--help")
     assert result.returncode == 0
     assert "--reseal" in result.stdout and "--op" in result.stdout
 
@@ -113,7 +113,7 @@ def test_command_help_exits_zero():
 
 def test_init_creates_a_loadable_workspace(tmp_path: Path):
     target = tmp_path / "new"
-    result = run_govern("init", target)
+    result = run_govern_process("init", target)
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     config = target / "registry_config.toml"
@@ -126,26 +126,26 @@ def test_init_creates_a_loadable_workspace(tmp_path: Path):
     assert config.read_text(encoding="utf-8").count("#") >= 5
     # And govern itself accepts it: a run sealed under its runs root is found by --all.
     run = make_run(target / parsed["workspace"]["runs_root"], RUN_ID, {"a.txt": b"a"})
-    assert run_govern("seal", run, "--at", DEFAULT_AT).returncode == 0
-    listed = run_govern("-C", target, "--json", "verify", "--all")
+    assert run_govern_process("seal", run, "--at", DEFAULT_AT).returncode == 0
+    listed = run_govern_process("-C", target, "--json", "verify", "--all")
     assert listed.returncode == 0, listed.stdout
     assert [r["run_id"] for r in listed.json()["result"]["runs"]] == [RUN_ID]
 
 
 def test_init_in_current_directory(tmp_path: Path):
-    result = run_govern("init", cwd=tmp_path)
+    result = run_govern_process("init", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "registry_config.toml").is_file()
 
 
 def test_init_refuses_an_existing_workspace_and_changes_nothing(tmp_path: Path):
-    assert run_govern("init", tmp_path).returncode == 0
+    assert run_govern_process("init", tmp_path).returncode == 0
     config = tmp_path / "registry_config.toml"
     config.write_text(config.read_text(encoding="utf-8") + "# my own edit\n", encoding="utf-8")
     shutil.rmtree(tmp_path / "governance")  # a half-populated workspace must not be "repaired" either
     before = tree_state(tmp_path)
 
-    result = run_govern("init", tmp_path)
+    result = run_govern_process("init", tmp_path)
 
     assert result.returncode == 2
     line = assert_one_error_line(result.stderr, "E_WORKSPACE_EXISTS")
@@ -157,7 +157,7 @@ def test_init_refuses_an_existing_workspace_and_changes_nothing(tmp_path: Path):
 def test_init_refuses_a_file_in_the_way(tmp_path: Path):
     blocker = tmp_path / "afile"
     blocker.write_bytes(b"x")
-    result = run_govern("init", blocker)
+    result = run_govern_process("init", blocker)
     assert result.returncode == 2
     assert_one_error_line(result.stderr, "E_NOT_A_DIRECTORY")
     assert blocker.read_bytes() == b"x"
@@ -182,7 +182,7 @@ def payload_run(tmp_path: Path) -> Path:
 
 
 def test_seal_writes_run_json_with_op_and_clock(payload_run: Path):
-    result = run_govern("seal", payload_run, "--op", "OP-QA01", "--at", "2023-05-06T07:08:09Z")
+    result = run_govern_process("seal", payload_run, "--op", "OP-QA01", "--at", "2023-05-06T07:08:09Z")
     assert result.returncode == 0, result.stderr
     envelope = json.loads((payload_run / "run.json").read_bytes())
     assert envelope == {
@@ -205,7 +205,7 @@ def test_seal_writes_run_json_with_op_and_clock(payload_run: Path):
 def test_seal_keeps_an_existing_run_json(payload_run: Path):
     own = b'{"run_id": "written by the pipeline"}\n'
     (payload_run / "run.json").write_bytes(own)
-    result = run_govern("seal", payload_run, "--op", "OP-IGNORED", "--at", DEFAULT_AT)
+    result = run_govern_process("seal", payload_run, "--op", "OP-IGNORED", "--at", DEFAULT_AT)
     assert result.returncode == 0, result.stderr
     assert (payload_run / "run.json").read_bytes() == own
     listed = {entry["path"]: entry for entry in read_manifest(payload_run)["files"]}
@@ -213,7 +213,7 @@ def test_seal_keeps_an_existing_run_json(payload_run: Path):
 
 
 def test_manifest_is_canonical_sorted_and_complete(payload_run: Path):
-    result = run_govern("seal", payload_run, "--at", DEFAULT_AT)
+    result = run_govern_process("seal", payload_run, "--at", DEFAULT_AT)
     assert result.returncode == 0, result.stderr
     raw = (payload_run / "manifest.json").read_bytes()
     document = json.loads(raw)
@@ -242,19 +242,19 @@ def test_manifest_is_canonical_sorted_and_complete(payload_run: Path):
 
 
 def test_seal_line_pins_the_manifest_and_is_the_root_hash(payload_run: Path):
-    result = run_govern("seal", payload_run, "--at", DEFAULT_AT)
+    result = run_govern_process("seal", payload_run, "--at", DEFAULT_AT)
     assert result.returncode == 0, result.stderr
     root = sha256_hex((payload_run / "manifest.json").read_bytes())
     assert (payload_run / "MANIFEST.sha256").read_bytes() == f"{root}  manifest.json\n".encode("ascii")
     assert f"ROOT_SHA256 {root}" in result.stdout
     # Piped output: no progress bar or anything else on stderr.
     assert result.stderr == ""
-    as_json = run_govern("verify", "--json", payload_run).json()
+    as_json = run_govern_process("verify", "--json", payload_run).json()
     assert as_json["result"]["runs"][0]["root_sha256"] == root
 
 
 def test_sealed_run_verifies_with_coreutils_alone(payload_run: Path):
-    assert run_govern("seal", payload_run, "--at", DEFAULT_AT).returncode == 0
+    assert run_govern_process("seal", payload_run, "--at", DEFAULT_AT).returncode == 0
     seal = subprocess.run(
         ["sha256sum", "-c", "--strict", "MANIFEST.sha256"], cwd=payload_run, capture_output=True, text=True
     )
@@ -276,7 +276,7 @@ def test_sealed_run_verifies_with_coreutils_alone(payload_run: Path):
 
 
 def test_seal_outputs_one_json_document(payload_run: Path):
-    result = run_govern("--json", "seal", payload_run, "--at", DEFAULT_AT)
+    result = run_govern_process("--json", "seal", payload_run, "--at", DEFAULT_AT)
     assert result.returncode == 0
     document = result.json()
     assert document["ok"] is True and document["exit_code"] == 0 and document["error"] is None
@@ -288,7 +288,7 @@ def test_seal_outputs_one_json_document(payload_run: Path):
 
 
 def test_quiet_seal_prints_nothing(payload_run: Path):
-    result = run_govern("-q", "seal", payload_run, "--at", DEFAULT_AT)
+    result = run_govern_process("-q", "seal", payload_run, "--at", DEFAULT_AT)
     assert result.returncode == 0
     assert (result.stdout, result.stderr) == ("", "")
     assert (payload_run / "MANIFEST.sha256").is_file()
@@ -298,21 +298,21 @@ def test_quiet_seal_prints_nothing(payload_run: Path):
 
 
 def test_verify_ok_exits_zero(payload_run: Path):
-    assert run_govern("seal", payload_run, "--at", DEFAULT_AT).returncode == 0
-    result = run_govern("verify", payload_run)
+    assert run_govern_process("seal", payload_run, "--at", DEFAULT_AT).returncode == 0
+    result = run_govern_process("verify", payload_run)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.startswith(f"OK      {RUN_ID}")
     assert result.stderr == ""
 
 
 def test_verify_tampered_exits_one_with_every_code(payload_run: Path):
-    assert run_govern("seal", payload_run, "--at", DEFAULT_AT).returncode == 0
+    assert run_govern_process("seal", payload_run, "--at", DEFAULT_AT).returncode == 0
     (payload_run / "z_last.txt").write_bytes(b"LAST\n")  # same size, other bytes
     (payload_run / "nested" / "empty").unlink()
     (payload_run / "intruder.txt").write_bytes(b"new\n")
     (payload_run / "A_upper.txt").write_bytes(b"longer than before\n")
 
-    result = run_govern("verify", payload_run)
+    result = run_govern_process("verify", payload_run)
     assert result.returncode == 1
     assert f"FAILED  {RUN_ID}  4 problems" in result.stdout
     assert "E_DIGEST_MISMATCH z_last.txt" in result.stdout
@@ -320,7 +320,7 @@ def test_verify_tampered_exits_one_with_every_code(payload_run: Path):
     assert "E_FILE_UNLISTED intruder.txt" in result.stdout
     assert "E_SIZE_MISMATCH A_upper.txt" in result.stdout
 
-    document = run_govern("verify", payload_run, "--json").json()
+    document = run_govern_process("verify", payload_run, "--json").json()
     assert document["exit_code"] == 1 and document["ok"] is False
     run = document["result"]["runs"][0]
     assert run["status"] == "failed"
@@ -336,9 +336,9 @@ def test_verify_many_runs_fails_if_any_fails(tmp_path: Path):
     good = make_run(tmp_path, "2024-01-01__000000__good", {"a": b"a"})
     bad = make_run(tmp_path, "2024-01-01__000001__bad", {"a": b"a"})
     for run in (good, bad):
-        assert run_govern("seal", run, "--at", DEFAULT_AT).returncode == 0
+        assert run_govern_process("seal", run, "--at", DEFAULT_AT).returncode == 0
     (bad / "a").write_bytes(b"b")
-    document = run_govern("--json", "verify", good, bad).json()
+    document = run_govern_process("--json", "verify", good, bad).json()
     assert document["exit_code"] == 1
     assert [(r["run_id"], r["status"]) for r in document["result"]["runs"]] == [
         (good.name, "ok"),
@@ -351,9 +351,9 @@ def test_verify_all_and_run_ids_in_the_workspace(workspace: Path, runs_root: Pat
     sealed = make_run(runs_root, "2024-01-01__000000__sealed", {"x": b"1"})
     make_run(runs_root, "2024-01-01__000001__in_progress", {"y": b"2"})
     (runs_root / "not-a-run").mkdir()
-    assert run_govern("seal", sealed, "--at", DEFAULT_AT).returncode == 0
+    assert run_govern_process("seal", sealed, "--at", DEFAULT_AT).returncode == 0
 
-    result = run_govern("-C", workspace, "--json", "verify", "--all")
+    result = run_govern_process("-C", workspace, "--json", "verify", "--all")
     assert result.returncode == 0, result.stdout
     document = result.json()
     statuses = {r["run_id"]: r["status"] for r in document["result"]["runs"]}
@@ -362,14 +362,14 @@ def test_verify_all_and_run_ids_in_the_workspace(workspace: Path, runs_root: Pat
     assert any("not-a-run" in w for w in document["warnings"])
 
     # A bare run id is looked up in the runs root of the workspace found by walking up.
-    by_id = run_govern("verify", sealed.name, cwd=runs_root)
+    by_id = run_govern_process("verify", sealed.name, cwd=runs_root)
     assert by_id.returncode == 0, by_id.stderr
     assert by_id.stdout.startswith(f"OK      {sealed.name}")
 
 
 def test_verify_unsealed_run_named_explicitly_fails(tmp_path: Path):
     run = make_run(tmp_path, RUN_ID, {"a": b"a"})
-    result = run_govern("verify", run)
+    result = run_govern_process("verify", run)
     assert result.returncode == 1
     assert "E_SEAL_MISSING" in result.stdout
 
@@ -392,7 +392,7 @@ def test_json_errors_are_one_document(tmp_path: Path, args, exit_code, error_cod
     run = make_run(tmp_path, RUN_ID, {"a": b"a"})
     before = tree_state(tmp_path)
     args = [a.format(missing=tmp_path / "missing", run=run) for a in args]
-    result = run_govern(*args, cwd=tmp_path)
+    result = run_govern_process(*args, cwd=tmp_path)
     assert result.returncode == exit_code
     document = result.json()  # raises on anything but exactly one document
     assert document["ok"] is False
@@ -406,7 +406,7 @@ def test_json_errors_are_one_document(tmp_path: Path, args, exit_code, error_cod
 
 @pytest.mark.parametrize("args", [["--json", "--help"], ["seal", "--help", "--json"]])
 def test_json_help_is_one_document_too(args):
-    result = run_govern(*args)
+    result = run_govern_process(*args)
     assert result.returncode == 0
     document = result.json()
     assert document["ok"] is True
@@ -414,11 +414,11 @@ def test_json_help_is_one_document_too(args):
 
 
 def test_json_for_init_success_and_refusal(tmp_path: Path):
-    first = run_govern("--json", "init", tmp_path)
+    first = run_govern_process("--json", "init", tmp_path)
     assert first.returncode == 0
     created = first.json()["result"]["created"]
     assert "registry_config.toml" in created
-    second = run_govern("init", tmp_path, "--json")
+    second = run_govern_process("init", tmp_path, "--json")
     assert second.returncode == 2
     assert second.json()["error"]["code"] == "E_WORKSPACE_EXISTS"
     assert second.stderr == ""
@@ -429,14 +429,14 @@ def test_json_for_init_success_and_refusal(tmp_path: Path):
 
 def test_global_options_work_after_the_command(workspace: Path, runs_root: Path):
     run = make_run(runs_root, RUN_ID, {"a": b"a"})
-    assert run_govern("seal", run, "--at", DEFAULT_AT, "--json").json()["ok"] is True
-    result = run_govern("verify", "--json", run)
+    assert run_govern_process("seal", run, "--at", DEFAULT_AT, "--json").json()["ok"] is True
+    result = run_govern_process("verify", "--json", run)
     assert result.returncode == 0
     assert result.json()["result"]["runs"][0]["status"] == "ok"
-    elsewhere = run_govern("verify", "--all", "-C", workspace, "--json", cwd=workspace.parent)
+    elsewhere = run_govern_process("verify", "--all", "-C", workspace, "--json", cwd=workspace.parent)
     assert elsewhere.returncode == 0, elsewhere.stdout
     assert elsewhere.json()["result"]["verified"] == 1
-    equals_form = run_govern("verify", "--all", f"--workspace={workspace}", cwd=workspace.parent)
+    equals_form = run_govern_process("verify", "--all", f"--workspace={workspace}", cwd=workspace.parent)
     assert equals_form.returncode == 0, equals_form.stderr
 
 
@@ -445,13 +445,13 @@ def test_global_options_work_after_the_command(workspace: Path, runs_root: Path)
     [["--no-such-option"], ["no-such-command"], ["seal"], ["verify", "--all", "--bogus"], ["seal", "a", "b"]],
 )
 def test_usage_errors_exit_two_with_one_line(tmp_path: Path, args):
-    result = run_govern(*args, cwd=tmp_path)
+    result = run_govern_process(*args, cwd=tmp_path)
     assert result.returncode == 2
     assert_one_error_line(result.stderr, "E_USAGE")
 
 
 def test_no_command_is_a_usage_error(tmp_path: Path):
-    result = run_govern(cwd=tmp_path)
+    result = run_govern_process(cwd=tmp_path)
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert result.stderr.splitlines()[-1].startswith("govern: error: E_USAGE: ")
@@ -459,13 +459,13 @@ def test_no_command_is_a_usage_error(tmp_path: Path):
 
 def test_errors_have_no_traceback_unless_asked(tmp_path: Path):
     run = make_run(tmp_path, RUN_ID, {"a": b"a"})
-    assert run_govern("seal", run, "--at", DEFAULT_AT).returncode == 0
+    assert run_govern_process("seal", run, "--at", DEFAULT_AT).returncode == 0
 
-    plain = run_govern("seal", run)
+    plain = run_govern_process("seal", run)
     assert plain.returncode == 2
     assert_one_error_line(plain.stderr, "E_ALREADY_SEALED")
 
-    for verbose in (run_govern("seal", run, "-v"), run_govern("seal", run, env={"GOVERN_DEBUG": "1"})):
+    for verbose in (run_govern_process("seal", run, "-v"), run_govern_process("seal", run, env={"GOVERN_DEBUG": "1"})):
         assert verbose.returncode == 2
         assert "Traceback (most recent call last)" in verbose.stderr
         assert "govern: error: E_ALREADY_SEALED: " in verbose.stderr
@@ -477,18 +477,18 @@ def test_an_unanticipated_io_failure_is_one_e_io_line_naming_the_path(workspace:
     # that is a file is anticipated: E_NOT_A_DIRECTORY, tests/test_runs_root_missing.py.)
     lock = runs_root / ".govern.lock"
     lock.mkdir()
-    result = run_govern("delta", "build", "-C", workspace)
+    result = run_govern_process("delta", "build", "-C", workspace)
     assert result.returncode == 2, result.stderr
     assert_one_error_line(result.stderr, "E_IO")
     assert str(lock) in result.stderr
     assert lock.is_dir() and list(lock.iterdir()) == []  # nothing lost, nothing written
-    verbose = run_govern("delta", "build", "-C", workspace, "-v")
+    verbose = run_govern_process("delta", "build", "-C", workspace, "-v")
     assert "Traceback (most recent call last)" in verbose.stderr
 
 
 def test_bad_source_date_epoch_is_an_input_error(tmp_path: Path):
     run = make_run(tmp_path, RUN_ID, {"a": b"a"})
-    result = run_govern("seal", run, env={"SOURCE_DATE_EPOCH": "soon"})
+    result = run_govern_process("seal", run, env={"SOURCE_DATE_EPOCH": "soon"})
     assert result.returncode == 2
     assert "SOURCE_DATE_EPOCH" in assert_one_error_line(result.stderr, "E_CLOCK_INVALID")
     assert not (run / "MANIFEST.sha256").exists() and not (run / "run.json").exists()
@@ -509,7 +509,7 @@ def test_same_tree_and_clock_give_identical_bytes(tmp_path: Path):
     first, second = _copies(tmp_path)
     roots = []
     for run in (first, second):
-        result = run_govern("--json", "seal", run, "--at", "2022-02-02T02:02:02Z", "--op", "OP-1")
+        result = run_govern_process("--json", "seal", run, "--at", "2022-02-02T02:02:02Z", "--op", "OP-1")
         assert result.returncode == 0
         roots.append(result.json()["result"]["root_sha256"])
     assert roots[0] == roots[1]
@@ -520,9 +520,9 @@ def test_same_tree_and_clock_give_identical_bytes(tmp_path: Path):
 def test_source_date_epoch_is_the_clock_and_at_wins(tmp_path: Path):
     first, second = _copies(tmp_path)
     env = {"SOURCE_DATE_EPOCH": "1700000000"}
-    assert run_govern("seal", first, env=env).returncode == 0
+    assert run_govern_process("seal", first, env=env).returncode == 0
     assert json.loads((first / "run.json").read_bytes())["created_utc"] == "2023-11-14T22:13:20Z"
-    assert run_govern("seal", second, "--at", "2001-01-01T00:00:00Z", env=env).returncode == 0
+    assert run_govern_process("seal", second, "--at", "2001-01-01T00:00:00Z", env=env).returncode == 0
     assert json.loads((second / "run.json").read_bytes())["created_utc"] == "2001-01-01T00:00:00Z"
 
 
@@ -574,33 +574,33 @@ def test_progress_bar_on_a_terminal_only(tmp_path: Path):
 
 def test_seal_and_verify_dot_and_dotdot(tmp_path: Path):
     run = make_run(tmp_path, RUN_ID, {"sub/x.txt": b"x"})
-    sealed = run_govern("--json", "seal", "..", "--at", DEFAULT_AT, cwd=run / "sub")
+    sealed = run_govern_process("--json", "seal", "..", "--at", DEFAULT_AT, cwd=run / "sub")
     assert sealed.returncode == 0, sealed.stdout
     assert sealed.json()["result"]["run_id"] == RUN_ID
     assert read_manifest(run)["run_id"] == RUN_ID
     assert json.loads((run / "run.json").read_bytes())["run_id"] == RUN_ID
     for where, arg in ((run, "."), (run / "sub", "..")):
-        result = run_govern("verify", arg, cwd=where)
+        result = run_govern_process("verify", arg, cwd=where)
         assert result.returncode == 0, result.stdout
         assert result.stdout.startswith(f"OK      {RUN_ID}")
 
 
 def test_verify_of_a_missing_run(tmp_path: Path, workspace: Path):
     # A path that does not exist is named as such, never taken for a run id.
-    result = run_govern("verify", tmp_path / "nowhere" / RUN_ID, cwd=tmp_path)
+    result = run_govern_process("verify", tmp_path / "nowhere" / RUN_ID, cwd=tmp_path)
     assert result.returncode == 2
     assert "nowhere" in assert_one_error_line(result.stderr, "E_NOT_A_DIRECTORY")
     # A bare run id is looked up in the workspace's runs root.
-    result = run_govern("-C", workspace, "verify", "2030-01-01__000000__absent")
+    result = run_govern_process("-C", workspace, "verify", "2030-01-01__000000__absent")
     assert result.returncode == 2
     assert "2030-01-01__000000__absent" in assert_one_error_line(result.stderr, "E_NOT_A_DIRECTORY")
 
 
 def test_verify_all_of_an_empty_workspace_is_a_clean_answer(workspace: Path):
-    result = run_govern("-C", workspace, "verify", "--all")
+    result = run_govern_process("-C", workspace, "verify", "--all")
     assert result.returncode == 0, result.stderr
     assert result.stdout == "0 runs: 0 ok, 0 failed\n"
     # With nothing to verify at all, it is a usage error.
-    nothing = run_govern("-C", workspace, "verify")
+    nothing = run_govern_process("-C", workspace, "verify")
     assert nothing.returncode == 2
     assert_one_error_line(nothing.stderr, "E_USAGE")

@@ -23,7 +23,7 @@ from govern.store.backend import AlreadyExists, KeyNotFound
 from govern.store.factory import StorageOptions, open_store
 from govern.store.s3 import S3Store
 from govern.testing import invoke_cli
-from helpers import run_govern
+from helpers import run_govern, run_govern_process
 from seaweedfs import SeaweedFS, running_seaweedfs
 from seaweedfs import storage_table as _storage_table
 
@@ -212,11 +212,11 @@ def test_the_default_aws_profile_of_home_gives_the_credentials(tmp_path, seaweed
     home = tmp_path / "home"
     keys = seaweedfs.environ()
     _aws_files(home / ".aws", "default", keys["AWS_ACCESS_KEY_ID"], keys["AWS_SECRET_ACCESS_KEY"])
-    result = run_govern("-C", s3_workspace, "verify", "--all", env={"HOME": str(home)})
+    result = run_govern_process("-C", s3_workspace, "verify", "--all", env={"HOME": str(home)})
     assert result.returncode == 0, result.stderr
     # The same keys, one byte off, are the server's refusal: the profile's keys are what is sent.
     _aws_files(home / ".aws", "default", keys["AWS_ACCESS_KEY_ID"], "wrong")
-    refused = run_govern("-C", s3_workspace, "verify", "--all", env={"HOME": str(home)})
+    refused = run_govern_process("-C", s3_workspace, "verify", "--all", env={"HOME": str(home)})
     assert refused.returncode == 2
     assert len(refused.stderr.splitlines()) == 1 and "E_STORE_UNREACHABLE" in refused.stderr and "403 Forbidden" in refused.stderr
 
