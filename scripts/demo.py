@@ -52,13 +52,34 @@ def copy_reference_workspace(target: Path) -> None:
             shutil.copy2(source, destination)
 
 
-def step(title: str, *args: str, workspace: Path, expect: int = 0, env: Mapping[str, str] | None = None) -> None:
+def step(title: str, *args: str, workspace: Path, expect: int = 0, env: Mapping[str, str] | None = None, capture: bool = False) -> str:
     """Run one govern command in ``workspace``, echoing it; stop the demo if it fails.
-    ``env``: variables added to the command's environment (an object store's credentials)."""
+    ``env``: variables added to the command's environment (an object store's credentials).
+    ``capture``: also return what it printed on stdout (it is shown all the same)."""
     print(f"\n== {title}\n$ govern {shlex.join(args)}", flush=True)
-    result = subprocess.run([str(GOVERN), *args], cwd=workspace, env={**os.environ, **(env or {})})
+    result = subprocess.run(
+        [str(GOVERN), *args], cwd=workspace, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE if capture else None, text=True
+    )
+    if capture:
+        print(result.stdout, end="", flush=True)
     if result.returncode != expect:
         sys.exit(f"demo: `govern {shlex.join(args)}` exited {result.returncode}, expected {expect}")
+    return result.stdout if capture else ""
+
+
+def transparency_steps(workspace: Path, env: Mapping[str, str] | None = None) -> None:
+    """The log as a transparency log (docs/transparency.md): a signing key, the latest
+    checkpoint signed, a record's inclusion proof checked as an auditor would — with only the
+    checkpoint, the verifier key and the proof — and the log held to the checkpoint."""
+    vkey = step(
+        "The delta log is a Merkle tree: make a signing key (the verifier key is printed)",
+        "log", "keygen", "demo.example/govern", "--out", "demo.key",
+        workspace=workspace, env=env, capture=True,
+    ).strip()
+    step("Sign the latest build's checkpoint (hand it to someone who keeps it)", "log", "checkpoint", "--key", "demo.key", "--out", "checkpoint.txt", workspace=workspace, env=env)
+    step("Prove record 7 is in the tree of that checkpoint", "log", "prove", "--record", "7", "--out", "proof.json", workspace=workspace, env=env)
+    step("An auditor checks it offline: the checkpoint's signature, then the proof", "log", "verify-proof", "proof.json", "--checkpoint", "checkpoint.txt", "--vkey", vkey, workspace=workspace, env=env)
+    step("The log now must extend every checkpoint handed out", "verify", "--log", "--checkpoint", "checkpoint.txt", "--vkey", vkey, workspace=workspace, env=env)
 
 
 def demo_steps(workspace: Path, env: Mapping[str, str] | None = None) -> None:
@@ -82,6 +103,7 @@ def demo_steps(workspace: Path, env: Mapping[str, str] | None = None) -> None:
     completion = reports / "PHASE_2_2_3_COMPLETION_REPORT.md"
     print(f"\n== The completion report ({completion})\n", flush=True)
     print((workspace / completion).read_text(encoding="utf-8"))
+    transparency_steps(workspace, env)
 
 
 def local_demo(scratch: Path) -> None:
