@@ -362,23 +362,38 @@ def file_bytes(folder: Path) -> dict[str, bytes]:
 LARGE_ROWS = 200_000
 
 MEMORY_PROBE = r"""
-import resource, sys
+import resource, sqlite3, sys
+from pathlib import Path
 from govern.cli import main
+from govern.plugins.sql_table.discovery import discover_table_snapshots
+from govern.plugins.sql_table.row_diff import row_delta
+from govern.runs.views import RunView
 
 def peak_mib():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
-root = sys.argv[1]
-assert main(["-C", root, "-q", "snapshot", "small", "--at", "2026-01-01T00:00:00Z"]) == 0
+root = Path(sys.argv[1])
+assert main(["-C", str(root), "-q", "snapshot", "small", "--at", "2026-01-01T00:00:00Z"]) == 0
 baseline = peak_mib()
-assert main(["-C", root, "-q", "snapshot", "thresholds", "--at", "2026-01-01T00:00:01Z"]) == 0
-print(peak_mib() - baseline)
+assert main(["-C", str(root), "-q", "snapshot", "thresholds", "--at", "2026-01-01T00:00:01Z"]) == 0
+snapshot_growth = peak_mib() - baseline
+with sqlite3.connect(root / "db" / "tables.sqlite") as connection:
+    connection.execute("UPDATE thresholds SET warn = -1 WHERE id IN (7, 100000, 199999)")
+    connection.execute("DELETE FROM thresholds WHERE id = 5")
+connection.close()
+assert main(["-C", str(root), "-q", "snapshot", "thresholds", "--at", "2026-01-01T00:00:02Z"]) == 0
+runs = root / ".codex" / "RUNS"
+before, after = discover_table_snapshots("thresholds", [RunView(runs / f"2026-01-01__00000{s}__thresholds") for s in (1, 2)])
+baseline = peak_mib()
+delta = row_delta(before, after)
+print(snapshot_growth, peak_mib() - baseline, ",".join(delta.modified), ",".join(delta.removed))
 """
 
 
-def test_a_large_table_is_snapshotted_in_bounded_memory(tmp_path: Path):
+def test_a_large_table_is_snapshotted_and_diffed_in_bounded_memory(tmp_path: Path):
     """200,000 rows (about 20 MB of JSONL) stream through: the process's peak memory grows far
-    less than the table (holding the rows would take well over 100 MB of Python objects)."""
+    less than the table (holding the rows would take well over 100 MB of Python objects), when
+    snapshotting and when row_diff compares two snapshots."""
     ws = table_workspace(tmp_path / "ws", "sqlite:///db/tables.sqlite", part_bytes=1 << 20)
     ws.registries["small"] = {"kind": "sql_table", "dsn": "sqlite:///db/tables.sqlite", "table": "small"}
     config = {"workspace": {"runs_root": ".codex/RUNS", "record_version": "0.2"}, "registries": ws.registries}
@@ -393,9 +408,12 @@ def test_a_large_table_is_snapshotted_in_bounded_memory(tmp_path: Path):
     database.execute("INSERT INTO small VALUES (1, 'one')")
     completed = subprocess.run([sys.executable, "-c", MEMORY_PROBE, str(ws.root)], capture_output=True, text=True, timeout=600)
     assert completed.returncode == 0, completed.stderr
-    growth_mib = float(completed.stdout.strip().splitlines()[-1])
+    snapshot_growth, diff_growth, modified, removed = completed.stdout.strip().splitlines()[-1].split()
     run = ws.runs_root / "2026-01-01__000001__thresholds"
     table_mib = sum(part.stat().st_size for part in (run / "table").glob("rows-*.jsonl")) / (1 << 20)
     assert table_mib > 15
-    assert growth_mib < 12, f"peak memory grew {growth_mib:.1f} MiB for a {table_mib:.1f} MiB table"
+    assert float(snapshot_growth) < 12, f"the snapshot's peak memory grew {snapshot_growth} MiB for a {table_mib:.1f} MiB table"
     assert schema_of(run)["source"]["rows"] == LARGE_ROWS
+    # row_diff of two such snapshots merges them part by part: memory flat too.
+    assert float(diff_growth) < 12, f"row_diff's peak memory grew {diff_growth} MiB"
+    assert (modified, removed) == ("rows/100000,rows/199999,rows/7", "rows/5")
