@@ -9,11 +9,13 @@ refusals run the real ``govern`` console script.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,6 +30,8 @@ from helpers import tree_state
 AT_1 = "2026-01-01T00:00:00Z"
 AT_2 = "2026-01-02T00:00:00Z"
 AT_BUILD = "2026-01-03T00:00:00Z"
+#: A clock for the governance books: after the scaffold's (written now).
+BOOKS_AT = "2099-01-01T00:00:00Z"
 RUN_1 = "2026-01-01__000000__thresholds"
 RUN_2 = "2026-01-02__000000__thresholds"
 
@@ -417,3 +421,40 @@ def test_a_large_table_is_snapshotted_and_diffed_in_bounded_memory(tmp_path: Pat
     # row_diff of two such snapshots merges them part by part: memory flat too.
     assert float(diff_growth) < 12, f"row_diff's peak memory grew {diff_growth} MiB"
     assert (modified, removed) == ("rows/100000,rows/199999,rows/7", "rows/5")
+
+
+# --- an s3:// runs root -----------------------------------------------------------------------
+
+
+def test_on_an_object_store_the_snapshot_is_sealed_locally_then_published(tmp_path: Path, seaweedfs):
+    from s3_workspace import S3Workspace
+
+    ws = S3Workspace.create(tmp_path / "ws", seaweedfs, {"thresholds": {"kind": "sql_table", "dsn": "sqlite:///db/tables.sqlite", "table": "thresholds"}})
+    database = SqliteDatabase(ws.root)
+    database.execute("CREATE TABLE thresholds (metric TEXT PRIMARY KEY, warn REAL)", "INSERT INTO thresholds VALUES (?, ?)", rows=[("auc", 0.7), ("f1", 0.5)])
+    result = ws.govern("--json", "snapshot", "thresholds", "--at", AT_1)
+    assert result.returncode == 0, result.stderr
+    assert result.json()["result"]["run_id"] == RUN_1
+    objects = ws.objects(RUN_1)
+    assert objects["table/rows-00000.jsonl"] == b'{"metric":"auc","warn":0.7}\n{"metric":"f1","warn":0.5}\n'
+    assert {"run.json", "manifest.json", "MANIFEST.sha256", "table/schema.json"} <= set(objects)
+    assert hashlib.sha256(objects["manifest.json"]).hexdigest() == result.json()["result"]["root_sha256"]
+    assert ws.govern("verify", "--all").returncode == 0
+    # Nothing is left of the local copy it was sealed in.
+    from govern.store.atomic import TEMP_PREFIX
+
+    assert list(Path(tempfile.gettempdir()).glob(f"{TEMP_PREFIX}*/{RUN_1}")) == []
+
+
+def test_op_names_the_operation_in_run_json_and_governance_check_holds_it_to_the_catalog(driver: SqliteDatabase):
+    ws = table_workspace(driver.path.parent.parent, driver.dsn)
+    driver.execute("CREATE TABLE thresholds (metric TEXT PRIMARY KEY)", "INSERT INTO thresholds VALUES ('auc')")
+    unknown_op = ws.cli("snapshot", "thresholds", "--at", AT_1, "--op", "OP-SNAP01")
+    assert unknown_op.returncode == 0 and "OP-SNAP01" in unknown_op.stderr  # a warning: not in the catalog
+    assert json.loads((ws.runs_root / RUN_1 / "run.json").read_text("utf-8"))["op_id"] == "OP-SNAP01"
+    assert ws.cli("governance", "sync", "--at", BOOKS_AT).returncode == 0
+    check = ws.cli("governance", "check")
+    assert check.returncode == 1 and f"E_OP_UNCATALOGUED {RUN_1}" in check.stdout + check.stderr
+    added = ws.cli("governance", "add-op", "OP-SNAP01", "--title", "Registry snapshot", "--executable", "govern snapshot", "--coverage", "C0", "--at", BOOKS_AT)
+    assert added.returncode == 0, added.stderr
+    assert ws.cli("governance", "check").returncode == 0
