@@ -141,6 +141,12 @@ ERROR_CODES: Mapping[str, ErrorCode] = _by_code(
     ErrorCode("E_OP_IN_USE", ExitCode.USAGE, "`governance remove-op` named an operation a plugin declares or sealed runs were made by"),
     ErrorCode("E_OP_UNCATALOGUED", ExitCode.PROBLEMS, "a sealed run was made by an operation that is not in the allowed-operations catalog"),
     ErrorCode("E_REGISTRY_UNCATALOGUED", ExitCode.PROBLEMS, "a configured registry is absent from the registry catalog and its addenda"),
+    # database tables (kind sql_table, docs/registry-kinds.md)
+    ErrorCode("E_SQL_UNREACHABLE", ExitCode.USAGE, "a sql_table registry's database cannot be opened, reached or authenticated to"),
+    ErrorCode("E_SQL_TABLE_MISSING", ExitCode.USAGE, "a sql_table registry's table does not exist in its database (or its query fails)"),
+    ErrorCode("E_SQL_NO_KEY", ExitCode.USAGE, "a sql_table registry's table has no primary key and the registry configures no key = [...]"),
+    ErrorCode("E_SQL_KEY_NOT_UNIQUE", ExitCode.PROBLEMS, "two rows of a sql_table registry share a key value; no snapshot was written"),
+    ErrorCode("E_SQL_PASSWORD_IN_DSN", ExitCode.USAGE, "a sql_table registry's dsn holds a password (name the variable holding it in password_env)"),
     # transparency log (docs/transparency.md)
     ErrorCode("E_KEY_INVALID", ExitCode.USAGE, "a signer or verifier key (file or text) cannot be read or is not a valid note key"),
     ErrorCode("E_CHECKPOINT_INVALID", ExitCode.PROBLEMS, "a checkpoint is malformed, or no known key signed it validly (a known signer's bad signature rejects it)"),
