@@ -108,7 +108,7 @@ def _iso_datetime(value: datetime.datetime) -> str:
     """A timestamp inside an array: the form of a timestamp column (UTC with ``Z`` when it has a zone)."""
     if value.tzinfo is None:
         return value.strftime("%Y-%m-%dT%H:%M:%S.%f")
-    return value.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return value.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 class _ColumnReading:
