@@ -30,9 +30,12 @@ def _gone(pid: int, deadline_s: float) -> bool:
             os.kill(pid, 0)
         except ProcessLookupError:
             return True
-        with open(f"/proc/{pid}/stat") as stat:
-            if stat.read().split(") ", 1)[1].startswith("Z"):
-                return True  # dead, waiting for its parent's wait: not serving
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                if stat.read().split(") ", 1)[1].startswith("Z"):
+                    return True  # dead, waiting to be reaped: not serving
+        except FileNotFoundError:
+            return True
         time.sleep(0.05)
     return False
 
