@@ -78,6 +78,18 @@ class RegistryConfig:
     reason: str | None = None
     description: str | None = None
     options: dict[str, Any] = attrs.Factory(dict)
+    # kind sql_table (docs/registry-kinds.md): where the table is and how its rows are keyed.
+    #: ``sqlite:///path`` (relative to the workspace) or ``postgresql://user@host:port/db``, never with a password.
+    dsn: str | None = None
+    #: The environment variable holding the database password (never the password itself).
+    password_env: str | None = None
+    #: The table, or a deterministic query (exactly one of the two).
+    table: str | None = None
+    query: str | None = None
+    #: The key columns; default: the table's primary key.
+    key: list[str] | None = None
+    #: A snapshot's rows are split into parts of about this many bytes (a new part only between rows).
+    part_bytes: int | None = None
 
 
 @attrs.frozen

@@ -117,7 +117,8 @@ class RegistryKind:
     registry sets that its kind does not declare is a configuration error, so a typo never
     passes. A required ``options.NAME`` counts as declared. A kind built as
     ``RegistryKind(name, summary)`` declares no options. ``excluded`` says the kind is
-    excluded from the delta log by design.
+    excluded from the delta log by design. ``snapshots`` says the kind's plugin answers
+    ``govern_snapshot`` (``govern snapshot REGISTRY`` writes its snapshots; other kinds are refused).
     """
 
     name: str
@@ -125,6 +126,7 @@ class RegistryKind:
     requires: tuple[str, ...] = ()
     excluded: bool = False
     options: Mapping[str, str] = attrs.field(factory=dict, converter=dict, hash=False)
+    snapshots: bool = False
 
     def accepted_options(self) -> tuple[str, ...]:
         """The option names a registry of this kind may set, sorted: the declared ones and

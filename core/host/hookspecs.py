@@ -7,8 +7,8 @@ give them no default values (pluggy never passes a defaulted argument). Built-in
 
 Hooks marked *firstresult* stop at the first implementation that returns something other than
 ``None``; use ``tryfirst``/``trylast`` on the ``hookimpl`` to take a place in that order. The
-two per-registry hooks, :func:`govern_discover_snapshots` and :func:`govern_delta_basis`, are
-*dispatched by kind*: the plugin that declares the registry's kind is asked first (for
+per-registry hooks, :func:`govern_discover_snapshots`, :func:`govern_exclusion`,
+:func:`govern_delta_basis` and :func:`govern_snapshot`, are *dispatched by kind*: the plugin that declares the registry's kind is asked first (for
 discovery, it alone). The others *collect* every implementation's return value.
 
 ``docs/plugins.md`` documents the same hooks for readers; a test keeps the two in step.
@@ -17,6 +17,7 @@ discovery, it alone). The others *collect* every implementation's return value.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -132,6 +133,25 @@ def govern_delta_bases() -> list[str]:
     your own needs ``[workspace] record_version = "0.2"`` (E_RECORD_INVALID otherwise).
 
     :returns: a list of basis names (several plugins may declare the same one).
+    """
+
+
+@hookspec(firstresult=True)
+def govern_snapshot(registry: Registry, workspace: Workspace, clock: datetime, progress: Progress, op_id: str | None) -> Path | None:
+    """Write one new sealed snapshot run of ``registry`` and return its folder, or ``None``.
+
+    Called by ``govern snapshot REGISTRY`` (under the workspace lock) for kinds whose source
+    is outside the runs root (``sql_table``: a database table). The run is named
+    ``YYYY-MM-DD__HHMMSS__<registry id>`` from ``clock`` and its run.json names ``op_id``
+    (``--op``; None: the run names no operation). Write it into the workspace's runs root
+    when that is local; on an ``s3://`` runs root write it into a local temporary folder
+    (:func:`govern.runs.new_run.write_new_run` does either, sealed and atomic): the command
+    publishes it. Report reading progress through ``progress``. Nothing may be left
+    half-written when it raises :class:`govern.errors.GovernError`.
+
+    Dispatched by kind: only the plugin that declares the registry's kind is called, and only
+    for a kind declared with ``RegistryKind(..., snapshots=True)``; ``govern snapshot`` refuses
+    other kinds (E_USAGE). Stops at the first non-None result.
     """
 
 

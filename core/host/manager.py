@@ -42,6 +42,8 @@ from govern.host import hookspecs
 from govern.host.tracing import is_firstresult, trace_hook_calls
 
 if TYPE_CHECKING:
+    import datetime as dt
+
     from govern.config.workspace import Registry, Workspace
     from govern.format.manifest import SealCheck
     from govern.format.models import CatalogEntry, Delta, Operation, RegistryKind, ReportSection
@@ -54,6 +56,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "govern.plugins.sha256_seal",
     "govern.plugins.sealed_registry",
     "govern.plugins.excluded_kinds",
+    "govern.plugins.sql_table",
     "govern.plugins.manifest_diff",
     "govern.plugins.unknown_basis",
     "govern.plugins.delta_log",
@@ -533,6 +536,18 @@ class PluginHost:
         if reason is not None and (not isinstance(reason, str) or not reason.strip()):
             raise self._wrong_result("govern_exclusion", reason, "a non-empty reason (str)")
         return reason
+
+    def snapshot(self, registry: Registry, workspace: Workspace, clock: dt.datetime, progress: Progress, op_id: str | None) -> Path | None:
+        """Have the plugin that declares ``registry``'s kind write a new sealed snapshot run;
+        its folder, or None when that plugin writes none. Only the kind's plugin is asked."""
+        owner = self.kind_plugin(registry.kind)
+        groups = [[owner]] if owner is not None else []
+        folder, _plugin = self._first_answer(
+            "govern_snapshot", groups, registry=registry, workspace=workspace, clock=clock, progress=progress, op_id=op_id
+        )
+        if folder is not None and not isinstance(folder, Path):
+            raise self._wrong_result("govern_snapshot", folder, "the run folder (a Path)")
+        return folder
 
     def delta_basis(self, registry: Registry, before: Snapshot | None, after: Snapshot) -> Delta:
         """The delta between two snapshots (``unknown`` when nothing better is possible)."""

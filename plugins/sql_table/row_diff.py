@@ -1,0 +1,136 @@
+"""Delta basis ``row_diff``: two ``sql_table`` snapshots compared row by row, by key.
+
+Both snapshots' parts are in ascending key order (:func:`~govern.plugins.sql_table.source.key_order`),
+so one merge walks them side by side, a part at a time (each read hash-checked against its
+manifest): memory holds a part of each, whatever the table's size. A row only in the later
+snapshot is added, only in the earlier removed, in both with other values modified; each is the
+path ``rows/<key>`` — the key's values, each percent-encoded (RFC 3986 unreserved characters
+kept) and joined by ``/``. A change of the columns (names, types, nullability) is the path
+``schema`` as modified (added on the bootstrap record). What cannot be compared is ``unknown``
+with the reason: an unsealed or broken snapshot, a part that differs from its manifest, a row
+without a key column, a key that is not unique or out of order, or a change of key columns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import quote
+
+from govern.errors import GovernError
+from govern.format.jsonio import StrictJSONError, dump_jsonl_line, loads_strict
+from govern.format.jsonl import parse_jsonl
+from govern.format.models import Delta
+from govern.plugins.sql_table.snapshot import PART_PREFIX, PART_SUFFIX, SCHEMA_PATH
+from govern.plugins.sql_table.source import key_order
+from govern.runs.views import Snapshot
+
+BASIS = "row_diff"
+#: The delta path of the table's schema (columns, key).
+SCHEMA_DELTA_PATH = "schema"
+
+
+class Incomparable(Exception):
+    """Why two snapshots cannot be compared row by row (the ``unknown`` reason)."""
+
+
+def row_path(values: list[Any]) -> str:
+    """``rows/<key>``: each key value as text, percent-encoded, joined by ``/``."""
+    return "rows/" + "/".join(quote(_text(value), safe="-._~") for value in values)
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and set(value) == {"$base64"}:
+        return str(value["$base64"])
+    return dump_jsonl_line(value).decode("utf-8").rstrip("\n")
+
+
+def _sealed_bytes(snapshot: Snapshot, path: str) -> bytes:
+    try:
+        return snapshot.run.runs.read_sealed_file(snapshot.run.seal, path)
+    except GovernError as error:
+        raise Incomparable(f"{snapshot.run_id}: {path}: {error.message}") from None
+
+
+def read_schema(snapshot: Snapshot) -> dict[str, Any]:
+    """The snapshot's ``table/schema.json`` (Incomparable when absent or malformed)."""
+    if SCHEMA_PATH not in snapshot.artifact_entries():
+        raise Incomparable(f"{snapshot.run_id}: no {SCHEMA_PATH}")
+    try:
+        schema = loads_strict(_sealed_bytes(snapshot, SCHEMA_PATH))
+    except StrictJSONError as exc:
+        raise Incomparable(f"{snapshot.run_id}: {SCHEMA_PATH}: {exc}") from None
+    key = schema.get("key") if isinstance(schema, dict) else None
+    if not isinstance(key, list) or not key or not all(isinstance(name, str) for name in key):
+        raise Incomparable(f"{snapshot.run_id}: {SCHEMA_PATH} names no key")
+    return schema
+
+
+def _rows(snapshot: Snapshot, key: list[str]) -> Iterator[tuple[tuple[tuple[int, Any], ...], list[Any], bytes]]:
+    """``(key order, key values, canonical line)`` of every row, part after part, checked to be
+    strictly ascending by key."""
+    parts = sorted(path for path in snapshot.artifact_entries() if path.startswith(PART_PREFIX) and path.endswith(PART_SUFFIX))
+    previous: tuple[tuple[int, Any], ...] | None = None
+    for part in parts:
+        try:
+            for number, row in parse_jsonl(_sealed_bytes(snapshot, part)):
+                if not isinstance(row, dict) or any(name not in row for name in key):
+                    raise Incomparable(f"{snapshot.run_id}: {part} line {number}: a row without its key ({', '.join(key)})")
+                values = [row[name] for name in key]
+                order = key_order(values)
+                if previous is not None and order <= previous:
+                    why = "is not unique" if order == previous else "is out of order"
+                    raise Incomparable(f"{snapshot.run_id}: {part} line {number}: key {row_path(values)} {why}")
+                previous = order
+                yield order, values, dump_jsonl_line(row)
+        except StrictJSONError as exc:
+            raise Incomparable(f"{snapshot.run_id}: {part}: {exc}") from None
+
+
+def _schema_shape(schema: dict[str, Any]) -> Any:
+    return schema.get("columns")
+
+
+def row_delta(before: Snapshot | None, after: Snapshot) -> Delta | None:
+    """The ``row_diff`` delta from ``before`` to ``after`` (None when a snapshot is not sealed:
+    the ``unknown`` basis says why)."""
+    if after.status != "sealed" or (before is not None and before.status != "sealed"):
+        return None
+    try:
+        return _compare(before, after)
+    except Incomparable as why:
+        return Delta("unknown", unknown_reason=f"row_diff cannot compare the rows: {why}")
+
+
+def _compare(before: Snapshot | None, after: Snapshot) -> Delta:
+    after_schema = read_schema(after)
+    key: list[str] = after_schema["key"]
+    added: list[str] = []
+    removed: list[str] = []
+    modified: list[str] = []
+    if before is None:
+        added.append(SCHEMA_DELTA_PATH)
+        added.extend(row_path(values) for _order, values, _line in _rows(after, key))
+        return Delta(BASIS, added=tuple(added))
+    before_schema = read_schema(before)
+    if before_schema["key"] != key:
+        raise Incomparable(f"the key changed from ({', '.join(before_schema['key'])}) to ({', '.join(key)})")
+    if _schema_shape(before_schema) != _schema_shape(after_schema):
+        modified.append(SCHEMA_DELTA_PATH)
+    old, new = _rows(before, key), _rows(after, key)
+    left, right = next(old, None), next(new, None)
+    while left is not None or right is not None:
+        if right is None or (left is not None and left[0] < right[0]):
+            assert left is not None
+            removed.append(row_path(left[1]))
+            left = next(old, None)
+        elif left is None or right[0] < left[0]:
+            added.append(row_path(right[1]))
+            right = next(new, None)
+        else:
+            if left[2] != right[2]:
+                modified.append(row_path(right[1]))
+            left, right = next(old, None), next(new, None)
+    return Delta(BASIS, added=tuple(added), removed=tuple(removed), modified=tuple(modified))
