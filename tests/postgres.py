@@ -198,6 +198,9 @@ class PostgresServer:
             stderr=subprocess.STDOUT,
             cwd=self.folder,
             preexec_fn=_die_with_parent,
+            # Its own session: a Ctrl-C of the test run reaches pytest, whose teardown stops the
+            # server, rather than shutting the server down under a running test.
+            start_new_session=True,
             **self._as_server_user(),
         )
 
@@ -264,3 +267,10 @@ def running_postgres() -> Iterator[PostgresServer]:
         yield server
     finally:
         server.stop()
+
+
+if __name__ == "__main__":  # python tests/postgres.py: a server to try things against by hand
+    with running_postgres() as server:
+        print(f"PostgreSQL on {server.dsn('postgres')} (password {PASSWORD!r}), socket {server.socket_dir}; Ctrl-C stops it", flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            signal.pause()
