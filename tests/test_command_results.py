@@ -138,6 +138,7 @@ COMMAND_RESULTS = {
     "governance check": "GovernanceCheckResult",
     "report validation": "ReportResult",
     "report completion": "ReportResult",
+    "snapshot": "SnapshotResult",
 }
 
 
@@ -264,4 +265,17 @@ def test_each_commands_json_output_is_its_renderers(tmp_path: Path, shown: list[
     for command, args, read_only in _scenarios(root, ws):
         _check(shown, command, ["-C", str(root), *args], read_only=read_only)
         seen.add(command)
-    assert seen | {"init"} == set(COMMAND_RESULTS)
+    _check(shown, "snapshot", ["-C", str(_table_workspace(tmp_path / "tables")), "snapshot", "thresholds", "--at", AT], read_only=False)
+    assert seen | {"init", "snapshot"} == set(COMMAND_RESULTS)
+
+
+def _table_workspace(root: Path) -> Path:
+    """A workspace with one sql_table registry over a small SQLite file."""
+    import sqlite3
+
+    ScratchWorkspace.create(root, {"thresholds": {"kind": "sql_table", "dsn": "sqlite:///db.sqlite", "table": "thresholds"}})
+    with sqlite3.connect(root / "db.sqlite") as connection:
+        connection.execute("CREATE TABLE thresholds (metric TEXT PRIMARY KEY, warn REAL)")
+        connection.execute("INSERT INTO thresholds VALUES ('auc', 0.7)")
+    connection.close()
+    return root

@@ -17,6 +17,7 @@ snapshot's parts are written in and the order ``row_diff`` merges two snapshots 
 from __future__ import annotations
 
 import base64
+import importlib
 import json
 import math
 from collections.abc import Iterator, Sequence
@@ -82,9 +83,9 @@ def open_source(dsn: str, *, table: str | None, query: str | None, key: list[str
         return open_sqlite(dsn, table=table, query=query, key=key)
     if scheme in POSTGRES_SCHEMES:
         # Imported only for a PostgreSQL DSN: psycopg is needed only by those who use it.
-        from govern.plugins.sql_table.postgres import open_postgres
-
-        return open_postgres(dsn, table=table, query=query, key=key, password=password)
+        postgres = importlib.import_module("govern.plugins.sql_table.postgres")
+        source: TableSource = postgres.open_postgres(dsn, table=table, query=query, key=key, password=password)
+        return source
     raise GovernError("E_SQL_UNREACHABLE", f"{dsn}: unknown database scheme {scheme!r} (expected sqlite:/// or postgresql://)")
 
 
