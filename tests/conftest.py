@@ -81,3 +81,14 @@ def seaweedfs(tmp_path_factory: pytest.TempPathFactory):
 
     with running_seaweedfs(tmp_path_factory.mktemp("seaweedfs")) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A real PostgreSQL server (``initdb`` in a temporary folder, a Unix socket and a free
+    port on 127.0.0.1) for this session (this xdist worker); see ``tests/postgres.py``. Give
+    each test its own database: ``postgres.fresh_database()``."""
+    from postgres import running_postgres
+
+    with running_postgres() as server:
+        yield server
