@@ -117,7 +117,8 @@ class RegistryKind:
     registry sets that its kind does not declare is a configuration error, so a typo never
     passes. A required ``options.NAME`` counts as declared. A kind built as
     ``RegistryKind(name, summary)`` declares no options. ``excluded`` says the kind is
-    excluded from the delta log by design.
+    excluded from the delta log by design; ``snapshots`` that its plugin writes its snapshot
+    runs itself (hook ``govern_snapshot``).
     """
 
     name: str
@@ -125,6 +126,8 @@ class RegistryKind:
     requires: tuple[str, ...] = ()
     excluded: bool = False
     options: Mapping[str, str] = attrs.field(factory=dict, converter=dict, hash=False)
+    #: The kind's plugin takes snapshots itself (hook ``govern_snapshot``: ``govern snapshot``).
+    snapshots: bool = False
 
     def accepted_options(self) -> tuple[str, ...]:
         """The option names a registry of this kind may set, sorted: the declared ones and

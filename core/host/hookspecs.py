@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any
 from govern.host.markers import hookspec
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     import typer
 
     from govern.config.workspace import Registry, Workspace
@@ -118,6 +120,42 @@ def govern_delta_basis(registry: Registry, before: Snapshot | None, after: Snaps
     declared (``govern_delta_bases``) and admitted by ``[workspace] record_version``, and the
     record valid against its version's schema; otherwise the build stops (exit 2) naming the
     plugin that answered.
+    """
+
+
+@hookspec(firstresult=True)
+def govern_snapshot(registry: Registry, workspace: Workspace, clock: datetime, progress: Progress) -> Path | None:
+    """Take a snapshot of ``registry`` now: write ONE new sealed run holding it and return its folder.
+
+    Called by ``govern snapshot REGISTRY`` (and, for every configured collection whose members
+    changed, by ``govern delta build --snapshot-collections``) under the workspace lock, for a
+    kind whose source is outside the runs root (a database table, a collection's member set).
+    The run is named ``YYYY-MM-DD__HHMMSS__<registry id>`` from ``clock`` and written into the
+    local runs root — or, when the runs root is on object storage, into a local folder (see
+    ``govern.seal.new_run``) that the command then publishes. Its snapshots are then found by
+    the kind's ``govern_discover_snapshots`` like any other.
+
+    Return ``None`` when the kind takes no snapshots. A kind that answers says so in its
+    :class:`~govern.format.models.RegistryKind` (``snapshots=True``), so ``govern snapshot``
+    refuses other kinds with one clear line. Raise :class:`govern.errors.GovernError` to
+    refuse, with nothing written.
+
+    Dispatched by kind: only the plugin that declares the registry's kind is called. Stops at
+    the first non-None result.
+    """
+
+
+@hookspec(firstresult=True)
+def govern_snapshot_due(registry: Registry, workspace: Workspace) -> bool | None:
+    """Say whether a new snapshot of ``registry`` would hold something its latest one does not.
+
+    Called by ``govern delta build --snapshot-collections`` before it asks
+    :func:`govern_snapshot`, so that an unchanged source makes no new run (no empty churn).
+    Return ``True`` (take one), ``False`` (the latest snapshot holds the same) or ``None``
+    (the kind takes no snapshots).
+
+    Dispatched by kind: only the plugin that declares the registry's kind is called. Stops at
+    the first non-None result.
     """
 
 

@@ -42,6 +42,8 @@ from govern.host import hookspecs
 from govern.host.tracing import is_firstresult, trace_hook_calls
 
 if TYPE_CHECKING:
+    import datetime as dt
+
     from govern.config.workspace import Registry, Workspace
     from govern.format.manifest import SealCheck
     from govern.format.models import CatalogEntry, Delta, Operation, RegistryKind, ReportSection
@@ -54,6 +56,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "govern.plugins.sha256_seal",
     "govern.plugins.sealed_registry",
     "govern.plugins.excluded_kinds",
+    "govern.plugins.collection",
     "govern.plugins.manifest_diff",
     "govern.plugins.unknown_basis",
     "govern.plugins.delta_log",
@@ -533,6 +536,26 @@ class PluginHost:
         if reason is not None and (not isinstance(reason, str) or not reason.strip()):
             raise self._wrong_result("govern_exclusion", reason, "a non-empty reason (str)")
         return reason
+
+    def snapshot(self, registry: Registry, workspace: Workspace, clock: dt.datetime, progress: Progress) -> Path | None:
+        """Take a snapshot of ``registry`` (its kind's plugin writes one sealed run and gives
+        its folder), or None when its kind takes no snapshots. Dispatched by kind."""
+        owner = self.kind_plugin(registry.kind)
+        groups = [[owner]] if owner is not None else []
+        folder, _plugin = self._first_answer("govern_snapshot", groups, registry=registry, workspace=workspace, clock=clock, progress=progress)
+        if folder is not None and not isinstance(folder, Path):
+            raise self._wrong_result("govern_snapshot", folder, "the run folder written (Path)")
+        return folder
+
+    def snapshot_due(self, registry: Registry, workspace: Workspace) -> bool | None:
+        """Whether a new snapshot of ``registry`` would differ from its latest (None: its kind
+        takes no snapshots). Dispatched by kind."""
+        owner = self.kind_plugin(registry.kind)
+        groups = [[owner]] if owner is not None else []
+        due, _plugin = self._first_answer("govern_snapshot_due", groups, registry=registry, workspace=workspace)
+        if due is not None and not isinstance(due, bool):
+            raise self._wrong_result("govern_snapshot_due", due, "True or False")
+        return due
 
     def delta_basis(self, registry: Registry, before: Snapshot | None, after: Snapshot) -> Delta:
         """The delta between two snapshots (``unknown`` when nothing better is possible)."""
