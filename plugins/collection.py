@@ -121,13 +121,13 @@ def _sealed_index(snapshot: Snapshot) -> dict[str, Member] | None:
 
 
 @hookimpl
-def govern_snapshot(registry: Registry, workspace: Workspace, clock: dt.datetime, progress: Progress) -> Path | None:
+def govern_snapshot(registry: Registry, workspace: Workspace, clock: dt.datetime, progress: Progress, op_id: str | None) -> Path | None:
     """Write a collection index run of the members sealed now; return its folder."""
     if registry.kind != KIND:
         return None
     from govern.plugins.collection_members import write_index_run
 
-    return write_index_run(registry, workspace, clock, progress)
+    return write_index_run(registry, workspace, clock, progress, op_id)
 
 
 @hookimpl

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 from govern.config.workspace import Registry, Workspace
 from govern.errors import GovernError
@@ -20,12 +21,12 @@ from govern.format.envelope import ENVELOPE_NAME, make_envelope
 from govern.format.jsonio import StrictJSONError, loads_strict
 from govern.format.run_selection import matches, run_slug
 from govern.log.delta_log import source_runs
+from govern.runs.new_run import write_new_run
 from govern.runs.run_store import workspace_runs
 from govern.runs.snapshots import classify_run
 from govern.runs.views import RunView
 from govern.runtime.clock import format_utc
 from govern.runtime.progress import Progress
-from govern.seal.new_run import create_sealed_run, new_run_parent
 from govern.store.atomic import write_atomic
 
 
@@ -104,14 +105,21 @@ def index_is_stale(registry: Registry, workspace: Workspace) -> bool:
     return bool(members) if latest is None else members != latest
 
 
-def write_index_run(registry: Registry, workspace: Workspace, clock: dt.datetime, progress: Progress) -> Path:
-    """Write the sealed collection index run of ``registry`` at ``clock``; return its folder."""
+def write_index_run(registry: Registry, workspace: Workspace, clock: dt.datetime, progress: Progress, op_id: str | None) -> Path:
+    """Write the sealed collection index run of ``registry`` at ``clock`` (its run.json naming
+    ``op_id`` and the selection); return its folder (:func:`govern.runs.new_run.write_new_run`)."""
+    if not registry.config.selects_members:
+        raise GovernError(
+            "E_USAGE",
+            f"{workspace.config_path}: registries.{registry.id} selects no member runs (set pattern or op_id): "
+            "it is excluded by design and has no snapshots",
+        )
     members = current_members(registry, workspace)
     run_id = index_run_id(registry, clock)
     selection = {"pattern": registry.config.pattern, "op_id": registry.config.op_id, "marker": registry.config.marker}
     envelope = make_envelope(
         run_id,
-        op_id=None,
+        op_id=op_id,
         clock=clock,
         inputs={"runs_root": workspace.runs_location},
         outputs={"artifact": INDEX_FOLDER, "members": len(members)},
@@ -119,8 +127,9 @@ def write_index_run(registry: Registry, workspace: Workspace, clock: dt.datetime
     )
     data = index_bytes(members)
 
-    def write_payload(folder: Path) -> None:
+    def write_payload(folder: Path) -> dict[str, Any]:
         (folder / INDEX_FOLDER).mkdir()
         write_atomic(folder / INDEX_PATH, data)
+        return envelope
 
-    return create_sealed_run(new_run_parent(workspace), envelope, write_payload, progress)
+    return write_new_run(workspace, run_id, write_payload, progress)

@@ -124,24 +124,24 @@ def govern_delta_basis(registry: Registry, before: Snapshot | None, after: Snaps
 
 
 @hookspec(firstresult=True)
-def govern_snapshot(registry: Registry, workspace: Workspace, clock: datetime, progress: Progress) -> Path | None:
-    """Take a snapshot of ``registry`` now: write ONE new sealed run holding it and return its folder.
+def govern_snapshot(registry: Registry, workspace: Workspace, clock: datetime, progress: Progress, op_id: str | None) -> Path | None:
+    """Write one new sealed snapshot run of ``registry`` and return its folder, or ``None``.
 
-    Called by ``govern snapshot REGISTRY`` (and, for every configured collection whose members
-    changed, by ``govern delta build --snapshot-collections``) under the workspace lock, for a
-    kind whose source is outside the runs root (a database table, a collection's member set).
-    The run is named ``YYYY-MM-DD__HHMMSS__<registry id>`` from ``clock`` and written into the
-    local runs root — or, when the runs root is on object storage, into a local folder (see
-    ``govern.seal.new_run``) that the command then publishes. Its snapshots are then found by
-    the kind's ``govern_discover_snapshots`` like any other.
+    Called by ``govern snapshot REGISTRY`` (under the workspace lock) for kinds whose source
+    is outside the runs root (``sql_table``: a database table; ``collection``: the set of its
+    member runs sealed now, a collection index run), and by ``govern delta build
+    --snapshot-collections`` for every configured collection whose members changed
+    (:func:`govern_snapshot_due`). The run is named ``YYYY-MM-DD__HHMMSS__<registry id>`` from
+    ``clock`` and its run.json names ``op_id`` (``--op``; None: the run names no operation).
+    Write it into the workspace's runs root when that is local; on an ``s3://`` runs root
+    write it into a local temporary folder (:func:`govern.runs.new_run.write_new_run` does
+    either, sealed and atomic): the command publishes it. Report progress through
+    ``progress``. Nothing may be left half-written when it raises
+    :class:`govern.errors.GovernError`.
 
-    Return ``None`` when the kind takes no snapshots. A kind that answers says so in its
-    :class:`~govern.format.models.RegistryKind` (``snapshots=True``), so ``govern snapshot``
-    refuses other kinds with one clear line. Raise :class:`govern.errors.GovernError` to
-    refuse, with nothing written.
-
-    Dispatched by kind: only the plugin that declares the registry's kind is called. Stops at
-    the first non-None result.
+    Dispatched by kind: only the plugin that declares the registry's kind is called, and only
+    for a kind declared with ``RegistryKind(..., snapshots=True)``; ``govern snapshot`` refuses
+    other kinds (E_USAGE). Stops at the first non-None result.
     """
 
 

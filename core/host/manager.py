@@ -537,14 +537,16 @@ class PluginHost:
             raise self._wrong_result("govern_exclusion", reason, "a non-empty reason (str)")
         return reason
 
-    def snapshot(self, registry: Registry, workspace: Workspace, clock: dt.datetime, progress: Progress) -> Path | None:
-        """Take a snapshot of ``registry`` (its kind's plugin writes one sealed run and gives
-        its folder), or None when its kind takes no snapshots. Dispatched by kind."""
+    def snapshot(self, registry: Registry, workspace: Workspace, clock: dt.datetime, progress: Progress, op_id: str | None) -> Path | None:
+        """Have the plugin that declares ``registry``'s kind write a new sealed snapshot run;
+        its folder, or None when that plugin writes none. Only the kind's plugin is asked."""
         owner = self.kind_plugin(registry.kind)
         groups = [[owner]] if owner is not None else []
-        folder, _plugin = self._first_answer("govern_snapshot", groups, registry=registry, workspace=workspace, clock=clock, progress=progress)
+        folder, _plugin = self._first_answer(
+            "govern_snapshot", groups, registry=registry, workspace=workspace, clock=clock, progress=progress, op_id=op_id
+        )
         if folder is not None and not isinstance(folder, Path):
-            raise self._wrong_result("govern_snapshot", folder, "the run folder written (Path)")
+            raise self._wrong_result("govern_snapshot", folder, "the run folder (a Path)")
         return folder
 
     def snapshot_due(self, registry: Registry, workspace: Workspace) -> bool | None:
