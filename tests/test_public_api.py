@@ -28,7 +28,7 @@ EXAMPLE = REPO / "examples" / "govern-jsonl-records"
 PUBLIC_MODULES = {"govern.api", "govern.testing"}
 #: Names in hookspec signatures that are not govern's: the standard library's and typer's
 #: (``govern_register_commands`` receives the typer app; a plugin imports typer itself).
-FOREIGN_TYPES = {"Any", "Path", "Sequence", "typer"}
+FOREIGN_TYPES = {"Any", "Path", "Sequence", "datetime", "typer"}
 
 
 def test_all_names_exactly_the_public_objects_of_the_module():
