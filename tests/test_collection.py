@@ -284,3 +284,12 @@ def test_bad_member_selection_is_one_line_config_error(tmp_path: Path, table: di
     line = result.stderr.strip()
     assert len(line.splitlines()) == 1 and line.startswith("govern: error: ") and "Traceback" not in line
     assert f"registries.evals.{key}" in line and says in line and "E_CONFIG_INVALID" in line
+
+
+def test_registry_add_keeps_the_reason_of_an_unconfigured_collection_without_a_warning(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    workspace = _workspace(tmp_path / "ws", {})
+    code, out, err = govern(workspace, "registry", "add", "packs", "--kind", "collection", "--reason", "Per-run seals", capsys=capsys)
+    assert code == 0, out + err
+    assert "never used" not in out + err
+    code, out, err = govern(workspace, "registry", "list", capsys=capsys)
+    assert "excluded by design: Per-run seals" in out

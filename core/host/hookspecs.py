@@ -116,6 +116,11 @@ def govern_delta_basis(registry: Registry, before: Snapshot | None, after: Snaps
     plugin that declares other kinds is never asked about this registry; a basis for every
     kind therefore lives in a plugin of its own that declares no kind.
 
+    A kind's plugin that finds the transition rewrites history (the built-in ``collection``:
+    a member run re-sealed between two indexes) raises ``GovernError("E_HISTORY_CONFLICT", …)``:
+    the build stops, or with ``--allow-unknown`` records the transition as ``unknown`` with
+    that message as its reason.
+
     Every record a build plans is checked before anything is written: its basis must be
     declared (``govern_delta_bases``) and admitted by ``[workspace] record_version``, and the
     record valid against its version's schema; otherwise the build stops (exit 2) naming the
