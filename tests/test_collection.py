@@ -113,6 +113,12 @@ def test_the_reference_config_reproduces_the_seed_with_both_collections_excluded
     lines = {line.split()[0]: line for line in listing.stdout.splitlines() if line.startswith("  ")}
     assert "excluded by design: Presentation-only — no active pointer" in lines["system_health_report"]
     assert "excluded by design: Collection registry — no single sealed snapshot" in lines["validation_range_results"]
+    report = run_govern("-C", root, "report", "completion")
+    assert report.returncode == 0, report.stderr
+    rows = [line for line in report.stdout.splitlines() if line.startswith("| system_health_report ")]
+    assert rows and "Presentation-only — no active pointer, no meaningful delta semantics" in rows[0]
+    rows = [line for line in report.stdout.splitlines() if line.startswith("| evidence_pack_registry ")]
+    assert rows and "Collection registry — individual per-run seals" in rows[0]
 
 
 def test_the_books_count_a_collection_as_sealed_only_once_it_selects_members(evals: DeltaWorkspace) -> None:
