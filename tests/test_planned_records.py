@@ -90,7 +90,7 @@ def test_an_undeclared_basis_is_refused_naming_the_plugin_and_nothing_is_written
         line = error_line(result)
         assert line.startswith("govern: error: E_BASIS_UNDECLARED: plugin record_diff (test plugin) answered basis 'record_diff'")
         assert f"registry run_registry @ {THIRD}" in line and "2024-03-01__000000__registry_delta_log_build" in line
-        assert "declared: manifest_diff, unknown" in line
+        assert "declared: manifest_diff, member_diff, unknown" in line
         assert photograph(ws) == before  # no staging folder, no build run
     verify = ws.cli("verify", "--log")
     assert verify.returncode == 0, verify.stdout + verify.stderr
