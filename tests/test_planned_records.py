@@ -165,5 +165,5 @@ def test_record_version_must_be_a_known_version(ws: ScratchWorkspace) -> None:
 def test_the_built_in_bases_are_declared(ws: ScratchWorkspace) -> None:
     from govern.testing import plugin_host
 
-    assert plugin_host().delta_bases() == {"manifest_diff": ("manifest_diff",), "unknown": ("unknown_basis",)}
+    assert plugin_host().delta_bases() == {"manifest_diff": ("manifest_diff",), "member_diff": ("collection",), "unknown": ("unknown_basis",)}
     assert json.loads(ws.cli("--json", "delta", "build", "--at", "2024-03-01T00:00:00Z").stdout)["exit_code"] == 0
