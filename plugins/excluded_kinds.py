@@ -1,9 +1,9 @@
 """Built-in plugin: registry kinds excluded from the delta log by design.
 
 ``external`` — lives outside the repository (a database): no sealed evidence to diff.
-``collection`` — many per-run seals, no single sealed snapshot.
 ``presentation`` — a rendered view, with no delta semantics.
-The configured ``reason`` wins; otherwise the kind's default reason is given.
+The configured ``reason`` wins; otherwise the kind's default reason is given. (``collection``
+has its own plugin, ``govern.plugins.collection``: excluded the same way until it selects members.)
 """
 
 from __future__ import annotations
@@ -18,14 +18,13 @@ if TYPE_CHECKING:
 
 DEFAULT_REASONS = {
     "external": "External system — cannot compute manifest diffs from repo evidence",
-    "collection": "Collection registry — no single sealed snapshot",
     "presentation": "Presentation-only — no meaningful delta semantics",
 }
 
 
 @hookimpl
 def govern_registry_kinds() -> list[RegistryKind]:
-    """Declare kinds ``external``, ``collection`` and ``presentation``."""
+    """Declare kinds ``external`` and ``presentation``."""
     from govern.format.models import RegistryKind
 
     return [RegistryKind(name, reason, excluded=True) for name, reason in DEFAULT_REASONS.items()]

@@ -125,7 +125,7 @@ def baseline_books(workspace_root: Path) -> list:
     workspace = load_workspace(explicit=workspace_root)
     host = PluginHost(load_only=())
     host.load_plugins()
-    registries = tuple(configured_entries(workspace, host.registry_kinds()))
+    registries = tuple(configured_entries(workspace, host))
     points = tuple(DEFAULT_ENFORCEMENT_POINTS)
     levels = tuple(DEFAULT_COVERAGE_LEVELS)
     blank_matrix = CoverageMatrix("0.1", (), points, levels, ())

@@ -90,7 +90,7 @@ def test_an_undeclared_basis_is_refused_naming_the_plugin_and_nothing_is_written
         line = error_line(result)
         assert line.startswith("govern: error: E_BASIS_UNDECLARED: plugin record_diff (test plugin) answered basis 'record_diff'")
         assert f"registry run_registry @ {THIRD}" in line and "2024-03-01__000000__registry_delta_log_build" in line
-        assert "declared: manifest_diff, row_diff, unknown" in line
+        assert "declared: manifest_diff, member_diff, row_diff, unknown" in line
         assert photograph(ws) == before  # no staging folder, no build run
     verify = ws.cli("verify", "--log")
     assert verify.returncode == 0, verify.stdout + verify.stderr
@@ -165,5 +165,10 @@ def test_record_version_must_be_a_known_version(ws: ScratchWorkspace) -> None:
 def test_the_built_in_bases_are_declared(ws: ScratchWorkspace) -> None:
     from govern.testing import plugin_host
 
-    assert plugin_host().delta_bases() == {"manifest_diff": ("manifest_diff",), "row_diff": ("sql_table",), "unknown": ("unknown_basis",)}
+    assert plugin_host().delta_bases() == {
+        "manifest_diff": ("manifest_diff",),
+        "member_diff": ("collection",),
+        "row_diff": ("sql_table",),
+        "unknown": ("unknown_basis",),
+    }
     assert json.loads(ws.cli("--json", "delta", "build", "--at", "2024-03-01T00:00:00Z").stdout)["exit_code"] == 0

@@ -54,7 +54,7 @@ def test_every_hook_call_is_one_line_naming_the_hook_the_answering_plugin_and_th
     assert any(line.startswith("govern: trace: govern_delta_basis <- manifest_diff: Delta(basis='manifest_diff'") for line in lines)
     assert any(line.startswith("govern: trace: govern_seal <- sha256_seal: SealResult(") for line in lines)
     # Collect hooks, plugin by plugin: each plugin's answer.
-    assert "govern: trace: govern_registry_kinds <- excluded_kinds: a list of 3" in lines
+    assert "govern: trace: govern_registry_kinds <- excluded_kinds: a list of 2" in lines
     assert all(" <- " in line and ": " in line[len("govern: trace: ") :] for line in lines)
 
 

@@ -323,7 +323,7 @@ def test_a_kind_that_writes_no_snapshots_is_refused(tmp_path: Path):
     result = ws.cli("snapshot", "packs")
     assert result.returncode == 2
     assert result.stderr_lines == [
-        "govern: error: E_USAGE: registry packs is of kind 'sealed', whose snapshots govern snapshot does not write (kinds it writes: sql_table)"
+        "govern: error: E_USAGE: registry packs is of kind 'sealed', whose snapshots govern snapshot does not write (kinds it writes: collection, sql_table)"
     ]
 
 

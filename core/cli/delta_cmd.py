@@ -19,6 +19,7 @@ from govern.runs.run_store import workspace_runs
 if TYPE_CHECKING:
     from govern.log.build import BuildPlan
     from govern.log.query import Transition
+    from govern.log.registry_snapshots import TakenSnapshot
 
 delta_app = typer.Typer(help="The append-only, sealed registry delta log.", no_args_is_help=True)
 
@@ -34,13 +35,18 @@ class DeltaBuildResult(CommandResult):
     #: Who signed the checkpoint the build wrote: the signing key's name, None for an
     #: unsigned checkpoint (and when no run was written).
     signed_by: str | None = None
+    #: The collection index runs written first (``--snapshot-collections``; None without it).
+    collection_snapshots: tuple[TakenSnapshot, ...] | None = None
 
 
 @text_renderer(DeltaBuildResult)
 def delta_build_text(result: DeltaBuildResult) -> list[str]:
     """What was appended, the decisions recorded, one line per registry, the new root."""
     plan, dry_run = result.plan, result.dry_run
-    lines = []
+    lines = [
+        f"{taken.run_id}: collection index of {taken.registry_id} written (ROOT_SHA256 {taken.root_sha256})"
+        for taken in result.collection_snapshots or ()
+    ]
     if plan.up_to_date:
         lines.append(f"up to date: nothing new since {plan.previous.run_id if plan.previous else 'the start'}; no run created")
     else:
@@ -96,6 +102,8 @@ def delta_build_json(result: DeltaBuildResult) -> dict[str, Any]:
     }
     if dry_run:
         data["would_append"] = [record.to_json() for record in plan.records]
+    if result.collection_snapshots is not None:
+        data["collection_snapshots"] = [attrs.asdict(taken) for taken in result.collection_snapshots]
     data["checkpoint"] = checkpoint_json(plan.checkpoint, _signed_by(result)) if result.root_sha256 else None
     return data
 
@@ -156,6 +164,13 @@ def build(
             "--retry", help=f"When another build commits first (E_COMMIT_RACE_LOST), rebuild on the new head (up to {RACE_RETRIES} times)."
         ),
     ] = False,
+    snapshot_collections: Annotated[
+        bool,
+        typer.Option(
+            "--snapshot-collections",
+            help="First write a collection index run of every configured collection whose members changed since its latest index.",
+        ),
+    ] = False,
 ) -> None:
     """Append the records of every new snapshot transition to the delta log, as a new sealed run.
 
@@ -169,7 +184,9 @@ def build(
     --retry the build is planned again on the new head. The build's run holds the log's
     checkpoint, signed with --key or GOVERN_SIGNING_KEY, unsigned (and said so) without; with a
     signer key the build run is also published with its own attestation
-    (attestation.dsse.json, docs/attestations.md).
+    (attestation.dsse.json, docs/attestations.md). With --snapshot-collections the index runs
+    of the configured collections whose members changed are written first, at the build's
+    clock (docs/collections.md).
     """
     from govern.config.keys import configured_signer
     from govern.log.build import plan_build, remove_stale_staging, write_build
@@ -184,7 +201,10 @@ def build(
     host = state.plugins()
     clock = resolve_clock(at)
     signer, _source = configured_signer(key)  # a bad key stops the build before anything is read
+    if snapshot_collections and dry_run:
+        raise GovernError("E_USAGE", "--snapshot-collections writes collection index runs; a --dry-run writes nothing (drop one of them)")
     root = None
+    taken: tuple[TakenSnapshot, ...] | None = None
     # A dry run only reads sealed (immutable) runs, so it takes no lock: locking would create
     # the runs root and the lock file, or rewrite the holder's pid in it — a dry run writes nothing.
     # On object storage there is no lock file: the create-if-absent put of the build's head is
@@ -198,6 +218,11 @@ def build(
             for name in remove_stale_staging(workspace.runs_root):
                 what = "reseal" if name.startswith(RESEAL_STAGING_PREFIX) else "build"
                 state.output.warn(f"removed {name}: staging folder left by an interrupted {what}")
+        if snapshot_collections:
+            from govern.log.registry_snapshots import snapshot_collections as take_collection_snapshots
+
+            with state.output.progress() as progress:
+                taken = tuple(take_collection_snapshots(workspace, host, clock, progress))
         for attempt in range(RACE_RETRIES + 1):
             plan = plan_build(
                 workspace,
@@ -227,7 +252,7 @@ def build(
                 f"{run_id}: late snapshot of {outcome.registry_id} (ordered before its last recorded snapshot): not recorded; "
                 f"'govern delta build --accept-late {run_id} --reason TEXT' records it"
             )
-    state.output.show(DeltaBuildResult(plan, dry_run, root, signer.name if signer and root else None))
+    state.output.show(DeltaBuildResult(plan, dry_run, root, signer.name if signer and root else None, taken))
     if strict:
         from govern.cli.strict import fail_if_strict
 

@@ -4,7 +4,6 @@ registry whose source is outside the runs root (kind ``sql_table``: a database t
 from __future__ import annotations
 
 import contextlib
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import attrs
@@ -64,15 +63,6 @@ def _snapshot_kind_check(host: PluginHost, registry: Registry) -> None:
         )
 
 
-def _counts(run_dir: Path) -> dict[str, int]:
-    """The integer members of the run's ``outputs`` (rows, parts, members…)."""
-    from govern.format.envelope import ENVELOPE_NAME
-    from govern.format.jsonio import loads_strict
-
-    outputs = loads_strict((run_dir / ENVELOPE_NAME).read_bytes()).get("outputs", {})
-    return {name: value for name, value in outputs.items() if isinstance(value, int) and not isinstance(value, bool)}
-
-
 def snapshot(
     ctx: typer.Context,
     registry_id: Annotated[str, typer.Argument(metavar="REGISTRY", help="The registry to snapshot.", show_default=False)],
@@ -90,14 +80,10 @@ def snapshot(
     whole read succeeded. On an s3:// runs root the run is sealed locally, then published.
     """
     from govern.cli.seal_cmd import _op_catalog_warning
-    from govern.errors import GovernError
     from govern.log.build import remove_stale_staging
+    from govern.log.registry_snapshots import take_snapshot
     from govern.runs.listing import LOCK_NAME
-    from govern.runs.new_run import remove_local_copy
-    from govern.runs.publishing import publish_sealed_run
-    from govern.runs.run_store import workspace_runs
     from govern.runtime.clock import resolve_clock
-    from govern.seal.seal_file import read_seal
     from govern.store.locking import exclusive_lock
 
     state: CliState = ctx.obj
@@ -115,19 +101,8 @@ def snapshot(
             for name in remove_stale_staging(workspace.runs_root):
                 state.output.warn(f"removed {name}: staging folder left by an interrupted write")
         with state.output.progress() as progress:
-            run_dir = host.snapshot(registry, workspace, clock, progress, op)
-            if run_dir is None:
-                raise GovernError("E_USAGE", f"registry {registry.id}: the plugin of kind {registry.kind!r} wrote no snapshot")
-            try:
-                root = read_seal(run_dir).root_sha256
-                counts = _counts(run_dir)
-                if not local:
-                    publish_sealed_run(run_dir, workspace_runs(workspace), location=workspace.runs_location, progress=progress)
-            finally:
-                if not local:
-                    remove_local_copy(run_dir)
-    assert root is not None
-    state.output.show(SnapshotResult(registry.id, run_dir.name, root, workspace.run_location(run_dir.name), counts))
+            taken = take_snapshot(workspace, host, registry, clock, progress, op)
+    state.output.show(SnapshotResult(registry.id, taken.run_id, taken.root_sha256, workspace.run_location(taken.run_id), taken.counts))
 
 
 def register(app: typer.Typer) -> None:

@@ -21,6 +21,7 @@ from govern.__about__ import PROJECT_NAME
 from govern.config.root import CONFIG_NAME, find_workspace_root
 from govern.errors import GovernError
 from govern.format.paths import manifest_path_problem
+from govern.format.run_selection import pattern_problem
 from govern.runtime import environment
 from govern.store.aws_profile import PROFILE_VARIABLES
 from govern.store.factory import StorageOptions, is_object_store, open_store
@@ -90,6 +91,20 @@ class RegistryConfig:
     key: list[str] | None = None
     #: A snapshot's rows are split into parts of about this many bytes (a new part only between rows).
     part_bytes: int | None = None
+
+    # Kind ``collection`` (docs/collections.md): which sealed runs are its members. Without
+    # ``pattern`` or ``op_id`` a collection stays excluded by design, as in the seed.
+    #: A glob over run ids (:mod:`govern.format.run_selection`).
+    pattern: str | None = None
+    #: The ``op_id`` a member's run.json names.
+    op_id: str | None = None
+    #: A file (manifest path) every member run holds.
+    marker: str | None = None
+
+    @property
+    def selects_members(self) -> bool:
+        """True when this (collection) registry configures its members: ``pattern`` or ``op_id``."""
+        return self.pattern is not None or self.op_id is not None
 
 
 @attrs.frozen
@@ -288,6 +303,7 @@ def _check_values(config: WorkspaceConfig, source: Path) -> None:
             reason = manifest_path_problem(registry.artifact)
             if reason:
                 raise GovernError("E_CONFIG_INVALID", f"{source}: registries.{registry_id}.artifact: {reason}{_path_advice(registry.artifact)}")
+        _check_member_selection(registry, f"{source}: registries.{registry_id}")
     version = config.workspace.record_version
     if version not in RECORD_VERSIONS:
         expected = " or ".join(f'"{v}"' for v in RECORD_VERSIONS)
@@ -300,6 +316,27 @@ def _check_values(config: WorkspaceConfig, source: Path) -> None:
     if origin is not None and (reason := log_origin_problem(origin)):
         raise GovernError("E_CONFIG_INVALID", f"{source}: workspace.log_origin: {origin[:80]!r} {reason}")
     _check_storage_values(config, source)
+
+
+#: The kind whose registries may select member runs (``pattern``, ``op_id``, ``marker``).
+COLLECTION_KIND = "collection"
+
+
+def _check_member_selection(registry: RegistryConfig, where: str) -> None:
+    """A collection's member selection must be usable (E_CONFIG_INVALID naming the key)."""
+    keys = {"pattern": registry.pattern, "op_id": registry.op_id, "marker": registry.marker}
+    given = [key for key, value in keys.items() if value is not None]
+    if given and registry.kind != COLLECTION_KIND:
+        raise GovernError("E_CONFIG_INVALID", f"{where}.{given[0]}: only a registry of kind {COLLECTION_KIND!r} selects member runs")
+    if registry.pattern is not None and (problem := pattern_problem(registry.pattern)):
+        raise GovernError("E_CONFIG_INVALID", f"{where}.pattern: {registry.pattern!r} {problem}")
+    if registry.op_id is not None and not registry.op_id.strip():
+        raise GovernError("E_CONFIG_INVALID", f"{where}.op_id: is empty (expected the op_id member runs name, such as 'OP-QA07')")
+    if registry.marker is not None:
+        if not registry.selects_members:
+            raise GovernError("E_CONFIG_INVALID", f"{where}.marker: a marker narrows the members pattern or op_id selects; set one of them")
+        if reason := manifest_path_problem(registry.marker):
+            raise GovernError("E_CONFIG_INVALID", f"{where}.marker: {reason}")
 
 
 #: The longest ``log_origin`` accepted: an origin is a name, not a document.

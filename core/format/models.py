@@ -126,6 +126,7 @@ class RegistryKind:
     requires: tuple[str, ...] = ()
     excluded: bool = False
     options: Mapping[str, str] = attrs.field(factory=dict, converter=dict, hash=False)
+    #: The kind's plugin takes snapshots itself (hook ``govern_snapshot``: ``govern snapshot``).
     snapshots: bool = False
 
     def accepted_options(self) -> tuple[str, ...]:

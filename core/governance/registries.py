@@ -2,8 +2,8 @@
 
 A registry is *known* when it is configured in ``registry_config.toml`` or a plugin
 contributes it (``govern_catalog_addenda``; the delta-log plugin contributes
-``registry_delta_log``). It is *sealed* when its kind's snapshots are sealed runs — every
-kind not excluded from the delta log by design. An unfrozen registry catalog takes new
+``registry_delta_log``). It is *sealed* when its snapshots are sealed runs — every registry
+not excluded from the delta log by design (a ``collection`` once it selects its members). An unfrozen registry catalog takes new
 registries itself (``governance sync``); a frozen one never changes again, and the registries
 it lacks go into an addendum (``governance addendum --label L``).
 """
@@ -17,7 +17,7 @@ import attrs
 
 from govern.config.workspace import Workspace
 from govern.errors import GovernError
-from govern.format.models import CatalogEntry, RegistryKind
+from govern.format.models import CatalogEntry
 from govern.governance.documents import LABEL_PATTERN, CatalogAddendum, Document, RegistryCatalog
 from govern.governance.revision import Update, first_version, revise
 from govern.governance.scorecard import complete_update, ensure_scorecard_current
@@ -34,12 +34,15 @@ class KnownRegistry:
     origin: str
 
 
-def configured_entries(workspace: Workspace, kinds: Mapping[str, RegistryKind]) -> list[CatalogEntry]:
+def configured_entries(workspace: Workspace, host: PluginHost) -> list[CatalogEntry]:
     """A catalog entry for every configured registry, sorted by id."""
+    kinds = host.registry_kinds()
     entries = []
     for registry in workspace.registries():
         kind = kinds.get(registry.kind)
-        sealed = kind is not None and not kind.excluded
+        # Per registry, not per kind: a collection is sealed once it selects its members (its
+        # snapshots are then sealed index runs), excluded by design until then.
+        sealed = kind is not None and not kind.excluded and host.exclusion(registry, workspace) is None
         description = registry.config.description or registry.config.reason
         entries.append(CatalogEntry(registry.id, registry.kind, sealed, registry.config.artifact, description))
     return entries
@@ -47,7 +50,7 @@ def configured_entries(workspace: Workspace, kinds: Mapping[str, RegistryKind]) 
 
 def known_registries(workspace: Workspace, host: PluginHost) -> dict[str, KnownRegistry]:
     """Every known registry by id: configured ones, then plugin contributions not configured."""
-    known = {e.registry_id: KnownRegistry(e, "config") for e in configured_entries(workspace, host.registry_kinds())}
+    known = {e.registry_id: KnownRegistry(e, "config") for e in configured_entries(workspace, host)}
     for entry in host.catalog_addenda(workspace):
         known.setdefault(entry.registry_id, KnownRegistry(entry, "plugin"))
     return dict(sorted(known.items()))

@@ -332,12 +332,12 @@ def plan_addition(
     return new_text, block
 
 
-def _addition_warnings(root: Path, table: Mapping[str, Any], kind: RegistryKind | None) -> list[str]:
+def _addition_warnings(root: Path, table: Mapping[str, Any], kind: RegistryKind | None, excluded: bool) -> list[str]:
     notes = []
     schema = table.get("schema")
     if schema is not None and not (root / schema).is_file():
         notes.append(f"schema {schema} does not exist yet (govern validate needs it)")
-    if table.get("reason") is not None and kind is not None and not kind.excluded:
+    if table.get("reason") is not None and kind is not None and not excluded:
         notes.append(f"kind {kind.name!r} is not excluded by design: its reason is only shown, never used")
     return notes
 
@@ -369,7 +369,14 @@ def add_registry(
         if not dry_run:
             with interrupts.commit_point():
                 write_atomic(path, new_text.encode("utf-8"))
-    warnings = tuple(_addition_warnings(workspace.root, table, kinds.get(str(table.get("kind")))))
+    from govern.config.converter import make_converter
+
+    kind = kinds.get(str(table.get("kind")))
+    # Asked of the kind's plugin for this very registry: a collection is excluded only while it
+    # selects no members.
+    added = Registry(registry_id, make_converter().structure(dict(table), RegistryConfig))
+    excluded = kind is not None and (kind.excluded or host.exclusion(added, workspace) is not None)
+    warnings = tuple(_addition_warnings(workspace.root, table, kind, excluded))
     return RegistryAddition(registry_id, dict(table), block, path, not dry_run, warnings)
 
 

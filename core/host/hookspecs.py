@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, Any
 from govern.host.markers import hookspec
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     import typer
 
     from govern.config.workspace import Registry, Workspace
@@ -115,10 +117,51 @@ def govern_delta_basis(registry: Registry, before: Snapshot | None, after: Snaps
     plugin that declares other kinds is never asked about this registry; a basis for every
     kind therefore lives in a plugin of its own that declares no kind.
 
+    A kind's plugin that finds the transition rewrites history (the built-in ``collection``:
+    a member run re-sealed between two indexes) raises ``GovernError("E_HISTORY_CONFLICT", …)``:
+    the build stops, or with ``--allow-unknown`` records the transition as ``unknown`` with
+    that message as its reason.
+
     Every record a build plans is checked before anything is written: its basis must be
     declared (``govern_delta_bases``) and admitted by ``[workspace] record_version``, and the
     record valid against its version's schema; otherwise the build stops (exit 2) naming the
     plugin that answered.
+    """
+
+
+@hookspec(firstresult=True)
+def govern_snapshot(registry: Registry, workspace: Workspace, clock: datetime, progress: Progress, op_id: str | None) -> Path | None:
+    """Write one new sealed snapshot run of ``registry`` and return its folder, or ``None``.
+
+    Called by ``govern snapshot REGISTRY`` (under the workspace lock) for kinds whose source
+    is outside the runs root (``sql_table``: a database table; ``collection``: the set of its
+    member runs sealed now, a collection index run), and by ``govern delta build
+    --snapshot-collections`` for every configured collection whose members changed
+    (:func:`govern_snapshot_due`). The run is named ``YYYY-MM-DD__HHMMSS__<registry id>`` from
+    ``clock`` and its run.json names ``op_id`` (``--op``; None: the run names no operation).
+    Write it into the workspace's runs root when that is local; on an ``s3://`` runs root
+    write it into a local temporary folder (:func:`govern.runs.new_run.write_new_run` does
+    either, sealed and atomic): the command publishes it. Report progress through
+    ``progress``. Nothing may be left half-written when it raises
+    :class:`govern.errors.GovernError`.
+
+    Dispatched by kind: only the plugin that declares the registry's kind is called, and only
+    for a kind declared with ``RegistryKind(..., snapshots=True)``; ``govern snapshot`` refuses
+    other kinds (E_USAGE). Stops at the first non-None result.
+    """
+
+
+@hookspec(firstresult=True)
+def govern_snapshot_due(registry: Registry, workspace: Workspace) -> bool | None:
+    """Say whether a new snapshot of ``registry`` would hold something its latest one does not.
+
+    Called by ``govern delta build --snapshot-collections`` before it asks
+    :func:`govern_snapshot`, so that an unchanged source makes no new run (no empty churn).
+    Return ``True`` (take one), ``False`` (the latest snapshot holds the same) or ``None``
+    (the kind takes no snapshots).
+
+    Dispatched by kind: only the plugin that declares the registry's kind is called. Stops at
+    the first non-None result.
     """
 
 
@@ -133,25 +176,6 @@ def govern_delta_bases() -> list[str]:
     your own needs ``[workspace] record_version = "0.2"`` (E_RECORD_INVALID otherwise).
 
     :returns: a list of basis names (several plugins may declare the same one).
-    """
-
-
-@hookspec(firstresult=True)
-def govern_snapshot(registry: Registry, workspace: Workspace, clock: datetime, progress: Progress, op_id: str | None) -> Path | None:
-    """Write one new sealed snapshot run of ``registry`` and return its folder, or ``None``.
-
-    Called by ``govern snapshot REGISTRY`` (under the workspace lock) for kinds whose source
-    is outside the runs root (``sql_table``: a database table). The run is named
-    ``YYYY-MM-DD__HHMMSS__<registry id>`` from ``clock`` and its run.json names ``op_id``
-    (``--op``; None: the run names no operation). Write it into the workspace's runs root
-    when that is local; on an ``s3://`` runs root write it into a local temporary folder
-    (:func:`govern.runs.new_run.write_new_run` does either, sealed and atomic): the command
-    publishes it. Report reading progress through ``progress``. Nothing may be left
-    half-written when it raises :class:`govern.errors.GovernError`.
-
-    Dispatched by kind: only the plugin that declares the registry's kind is called, and only
-    for a kind declared with ``RegistryKind(..., snapshots=True)``; ``govern snapshot`` refuses
-    other kinds (E_USAGE). Stops at the first non-None result.
     """
 
 

@@ -57,6 +57,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "govern.plugins.sealed_registry",
     "govern.plugins.excluded_kinds",
     "govern.plugins.sql_table",
+    "govern.plugins.collection",
     "govern.plugins.manifest_diff",
     "govern.plugins.unknown_basis",
     "govern.plugins.delta_log",
@@ -548,6 +549,16 @@ class PluginHost:
         if folder is not None and not isinstance(folder, Path):
             raise self._wrong_result("govern_snapshot", folder, "the run folder (a Path)")
         return folder
+
+    def snapshot_due(self, registry: Registry, workspace: Workspace) -> bool | None:
+        """Whether a new snapshot of ``registry`` would differ from its latest (None: its kind
+        takes no snapshots). Dispatched by kind."""
+        owner = self.kind_plugin(registry.kind)
+        groups = [[owner]] if owner is not None else []
+        due, _plugin = self._first_answer("govern_snapshot_due", groups, registry=registry, workspace=workspace)
+        if due is not None and not isinstance(due, bool):
+            raise self._wrong_result("govern_snapshot_due", due, "True or False")
+        return due
 
     def delta_basis(self, registry: Registry, before: Snapshot | None, after: Snapshot) -> Delta:
         """The delta between two snapshots (``unknown`` when nothing better is possible)."""

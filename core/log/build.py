@@ -313,6 +313,17 @@ class _Planner:
             return True
         return False
 
+    def answered_delta(self, registry: Registry, before: Snapshot | None, after: Snapshot) -> tuple[Delta, str | None]:
+        """The delta from ``before`` to ``after`` and the plugin that answered. A kind's plugin
+        may find the transition rewrites history (E_HISTORY_CONFLICT: a collection member
+        re-sealed); with ``--allow-unknown`` that is recorded as ``unknown`` with its reason."""
+        try:
+            return self.host.answered_delta_basis(registry, before, after)
+        except GovernError as error:
+            if error.code != "E_HISTORY_CONFLICT" or not self.allow_unknown:
+                raise
+            return Delta("unknown", unknown_reason=error.message), None
+
     def ref(self, snapshot: Snapshot) -> SealedRef:
         return SealedRef(snapshot.run_id, self.run_root, snapshot.relpath, snapshot.manifest_sha256)
 
@@ -371,7 +382,7 @@ class _Planner:
                 delta, lost = Delta("unknown", unknown_reason=lost), None
                 self.producers[registry.id, snapshot.run_id] = None
             else:
-                delta, self.producers[registry.id, snapshot.run_id] = self.host.answered_delta_basis(registry, before, snapshot)
+                delta, self.producers[registry.id, snapshot.run_id] = self.answered_delta(registry, before, snapshot)
             unknown += delta.basis == "unknown"
             self.payloads_hashed += snapshot.status == "sealed"
             records.append(
