@@ -1,4 +1,4 @@
-"""Built-in plugin: registry kind ``collection`` — a family of individually sealed runs (docs/collections.md).
+"""Built-in plugin: registry kind ``collection`` — a family of individually sealed runs (docs/registry-kinds.md (collection)).
 
 A collection configures its members with ``pattern`` (a glob over run ids) and/or ``op_id``
 (the op its member runs name), narrowed by an optional ``marker`` file. Its snapshot at an

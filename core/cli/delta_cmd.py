@@ -186,7 +186,7 @@ def build(
     signer key the build run is also published with its own attestation
     (attestation.dsse.json, docs/attestations.md). With --snapshot-collections the index runs
     of the configured collections whose members changed are written first, at the build's
-    clock (docs/collections.md).
+    clock (docs/registry-kinds.md (collection)).
     """
     from govern.config.keys import configured_signer
     from govern.log.build import plan_build, remove_stale_staging, write_build

@@ -92,7 +92,7 @@ class RegistryConfig:
     #: A snapshot's rows are split into parts of about this many bytes (a new part only between rows).
     part_bytes: int | None = None
 
-    # Kind ``collection`` (docs/collections.md): which sealed runs are its members. Without
+    # Kind ``collection`` (docs/registry-kinds.md (collection)): which sealed runs are its members. Without
     # ``pattern`` or ``op_id`` a collection stays excluded by design, as in the seed.
     #: A glob over run ids (:mod:`govern.format.run_selection`).
     pattern: str | None = None

@@ -1,4 +1,4 @@
-"""The collection index: the member runs of a ``collection`` registry at one instant (docs/collections.md).
+"""The collection index: the member runs of a ``collection`` registry at one instant (docs/registry-kinds.md (collection)).
 
 A collection index run holds ``collection/index.jsonl``: one canonical JSONL line per member
 run, sorted by run id, ``{"files": N, "manifest_sha256": "<ROOT_SHA256>", "run_id": "…"}``.

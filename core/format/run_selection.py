@@ -1,4 +1,4 @@
-"""Which runs are members of a ``collection`` registry: its ``pattern`` over run ids (docs/collections.md).
+"""Which runs are members of a ``collection`` registry: its ``pattern`` over run ids (docs/registry-kinds.md (collection)).
 
 A pattern is a shell-style glob matched against the *whole* run id, case-sensitively
 (``fnmatch.fnmatchcase``): ``*`` any characters, ``?`` one, ``[…]`` one of a set, ``[!…]``
