@@ -26,8 +26,10 @@ demo-s3: $(STAMP)
 	$(BIN)/python scripts/demo.py --s3
 
 ## make test: the static checks (ruff; import-linter's layer contract; mypy on core/ and
-## plugins/), then the whole suite. All three are configured in pyproject.toml.
+## plugins/), then the whole suite. All three are configured in pyproject.toml. The PostgreSQL
+## tests need its server binaries: scripts/ensure-postgresql.sh installs them when missing.
 test: $(STAMP)
+	scripts/ensure-postgresql.sh
 	$(BIN)/ruff check
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/mypy
