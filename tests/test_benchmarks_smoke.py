@@ -40,12 +40,14 @@ def _sections(output: str) -> dict[str, list[str]]:
     return sections
 
 
-def test_quick_run_prints_a_ratio_row_per_workload(tmp_path):
+@pytest.mark.parametrize("name", [w.name for w in all_workloads()])
+def test_quick_run_prints_a_ratio_row_per_workload(tmp_path, name):
+    """One workload per test, so that the suite's workers share the harness's minute."""
     json_out = tmp_path / "results.json"
     scratch = tmp_path / "scratch"
     scratch.mkdir()
     done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.run", "--quick", "--heavy", "--scratch", str(scratch), "--json-out", str(json_out)],
+        [sys.executable, "-m", "benchmarks.run", "--quick", "--heavy", "--scratch", str(scratch), "--json-out", str(json_out), name],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -53,21 +55,24 @@ def test_quick_run_prints_a_ratio_row_per_workload(tmp_path):
     )
     assert done.returncode == 0, done.stdout + done.stderr
     sections = _sections(done.stdout)
-    names = [w.name for w in all_workloads()]
-    assert sorted(sections) == sorted(names), done.stdout
-    needs_openssl = {"large_files", "small_files"}
-    for name in names:
-        if name in needs_openssl and shutil.which("openssl") is None:
-            continue
+    assert sorted(sections) == [name], done.stdout
+    if not (name in {"large_files", "small_files"} and shutil.which("openssl") is None):
         assert any(RATIO.search(line) for line in sections[name]), f"no ratio row for {name}:\n" + "\n".join(sections[name])
     results = json.loads(json_out.read_text())
-    assert [w["name"] for w in results["workloads"]] == names
+    assert [w["name"] for w in results["workloads"]] == [name]
     for workload in results["workloads"]:
         for row in workload["rows"]:
             assert row["status"] in {"met", "NOT met", "skipped", "reference"}, row
             if row["status"] == "skipped":
                 assert "install" in row["note"], row  # a skipped peer says how to install it
     assert list(scratch.iterdir()) == []  # generated data is deleted
+
+
+def test_the_list_names_every_workload_in_running_order():
+    """`--list` names every workload the harness runs without names (what `make bench` does), in order."""
+    done = subprocess.run([sys.executable, "-m", "benchmarks.run", "--list"], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert [line.split()[0] for line in done.stdout.splitlines() if line.strip()] == [w.name for w in all_workloads()]
 
 
 def test_unknown_workload_is_a_usage_error():
