@@ -39,7 +39,7 @@ from govern.format.merkle import CompactRange, MerkleFormatError
 from govern.format.note import MAX_NOTE_BYTES, open_note, parse_note, verifier_index
 from govern.format.note_keys import NoteError, Verifier
 from govern.log.delta_log import committed_builds
-from govern.log.transparency import extend_tree, log_origin
+from govern.log.transparency import extend_tree, log_lines, log_origin
 from govern.runs.run_store import RunStore, workspace_runs
 from govern.store.backend import KeyNotFound
 from govern.store.files import read_bytes_capped
@@ -143,7 +143,7 @@ class _Log:
             data = self.runs.read_file(run_id, self.artifact)
         except (OSError, KeyNotFound):
             return []
-        return data[: data.rfind(b"\n") + 1].split(b"\n")[:-1]
+        return log_lines(data[: data.rfind(b"\n") + 1])
 
     def roots_at(self, sizes: Iterable[int]) -> dict[int, bytes]:
         """The current tree's root at each of ``sizes`` that the log reaches, in one pass over

@@ -14,7 +14,7 @@ computed one way everywhere.
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 from govern.config.workspace import Workspace
 from govern.errors import GovernError
@@ -60,13 +60,6 @@ def log_lines(log_bytes: bytes) -> list[bytes]:
 def log_tree(lines: Iterable[bytes]) -> CompactRange:
     """The compact range of the tree whose leaves are ``lines`` (records without newlines): O(n)."""
     return CompactRange.of(leaf_hashes_of(lines))
-
-
-def tree_at(lines: Sequence[bytes], size: int) -> CompactRange:
-    """The compact range of the tree of the first ``size`` of ``lines``; E_USAGE when the log is shorter."""
-    if not 0 <= size <= len(lines):
-        raise GovernError("E_USAGE", f"tree size {size} is out of range: the log holds {len(lines)} records (sizes 0..{len(lines)})")
-    return log_tree(lines[:size])
 
 
 def extend_tree(tree: CompactRange, new_lines: Iterable[bytes]) -> CompactRange:
@@ -168,5 +161,4 @@ __all__ = [
     "previous_tree",
     "read_checkpoint",
     "signer_names",
-    "tree_at",
 ]
