@@ -22,6 +22,29 @@ DeltaBasis = str
 
 
 @attrs.frozen
+class SourceVersion:
+    """One version of a registry kept where it is, outside the runs root — an OCFL object's
+    version, a BagIt bag, a git commit — as its kind's plugin reads it
+    (:func:`govern.host.hookspecs.govern_source_versions`).
+
+    ``version`` is the source's own name of it (``"v3"``, a bag's folder name, a commit id);
+    ``location`` where it is, relative to the workspace (POSIX; absolute when outside it);
+    ``pin`` the evidence that fixes it: ``"sha256:<hex>"`` of the bytes that describe it (an
+    OCFL version's inventory, a bag's tag manifest) or ``"git:<commit id>"``; ``entries`` its
+    logical state, path -> lower-case SHA-256 hex of the content; ``problem`` why it does not
+    validate (an OCFL code, the bag check that failed), None when it does; ``created_utc`` the
+    source's own date of it (``YYYY-MM-DDTHH:MM:SSZ``) when it has one.
+    """
+
+    version: str
+    location: str
+    pin: str
+    entries: Mapping[str, str]
+    problem: str | None = None
+    created_utc: str | None = None
+
+
+@attrs.frozen
 class SealedRef:
     """A pointer to a snapshot: which run, where, which artifact, which manifest."""
 

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
     from govern.config.workspace import Registry, Workspace
     from govern.format.manifest import SealCheck
-    from govern.format.models import CatalogEntry, Delta, Operation, RegistryKind, ReportSection
+    from govern.format.models import CatalogEntry, Delta, Operation, RegistryKind, ReportSection, SourceVersion
     from govern.runs.views import RunView, Snapshot
     from govern.runtime.progress import Progress
     from govern.seal.sealing import SealResult
@@ -148,6 +148,26 @@ def govern_snapshot(registry: Registry, workspace: Workspace, clock: datetime, p
     Dispatched by kind: only the plugin that declares the registry's kind is called, and only
     for a kind declared with ``RegistryKind(..., snapshots=True)``; ``govern snapshot`` refuses
     other kinds (E_USAGE). Stops at the first non-None result.
+    """
+
+
+@hookspec(firstresult=True)
+def govern_source_versions(registry: Registry, workspace: Workspace, progress: Progress) -> list[SourceVersion] | None:
+    """Read the versions of ``registry`` where they are kept, outside the runs root.
+
+    For kinds whose snapshots are not run folders but versions in a format an archive already
+    uses (``ocfl_object``: an OCFL object's versions; ``bagit``: bags; ``git``: commits on a
+    ref's first-parent history). Return every version, oldest first, as
+    :class:`govern.format.models.SourceVersion` objects — each with its logical state (path ->
+    SHA-256), the pin that fixes it, and ``problem`` set when it does not validate (the build
+    stops on it, or records ``unknown`` with that reason under ``--allow-unknown``). Return
+    ``None`` when the kind is not such a kind. Report progress through ``progress``; raise
+    :class:`govern.errors.GovernError` when the source cannot be read at all.
+
+    Called by ``govern delta build`` (every build: a source is re-read, the plugin may cache
+    what it has checked) and ``govern verify --log`` (recorded versions must still carry their
+    pin and state). Dispatched by kind: only the plugin that declares the registry's kind is
+    called. Stops at the first non-None result.
     """
 
 

@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 
     from govern.config.workspace import Registry, Workspace
     from govern.format.manifest import SealCheck
-    from govern.format.models import CatalogEntry, Delta, Operation, RegistryKind, ReportSection
+    from govern.format.models import CatalogEntry, Delta, Operation, RegistryKind, ReportSection, SourceVersion
     from govern.runs.views import RunView, Snapshot
     from govern.runtime.progress import Progress
     from govern.seal.sealing import SealResult
@@ -549,6 +549,18 @@ class PluginHost:
         if folder is not None and not isinstance(folder, Path):
             raise self._wrong_result("govern_snapshot", folder, "the run folder (a Path)")
         return folder
+
+    def source_versions(self, registry: Registry, workspace: Workspace, progress: Progress) -> list[SourceVersion] | None:
+        """The versions of ``registry`` kept outside the runs root (OCFL, BagIt, git), oldest
+        first, or None when its kind keeps none. Only the kind's plugin is asked."""
+        from govern.format.models import SourceVersion
+
+        owner = self.kind_plugin(registry.kind)
+        groups = [[owner]] if owner is not None else []
+        found, _plugin = self._first_answer("govern_source_versions", groups, registry=registry, workspace=workspace, progress=progress)
+        if found is not None and (not isinstance(found, list) or not all(isinstance(v, SourceVersion) for v in found)):
+            raise self._wrong_result("govern_source_versions", found, "a list of SourceVersion")
+        return found
 
     def snapshot_due(self, registry: Registry, workspace: Workspace) -> bool | None:
         """Whether a new snapshot of ``registry`` would differ from its latest (None: its kind
