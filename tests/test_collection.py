@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -299,3 +300,21 @@ def test_registry_add_keeps_the_reason_of_an_unconfigured_collection_without_a_w
     assert "never used" not in out + err
     code, out, err = govern(workspace, "registry", "list", capsys=capsys)
     assert "excluded by design: Per-run seals" in out
+
+
+def test_registry_add_selects_collection_members_and_covers_it(evals: DeltaWorkspace, capsys: pytest.CaptureFixture[str]) -> None:
+    """``registry add --pattern/--op-id/--marker`` writes the member selection: the collection is covered."""
+    code, out, err = govern(evals, "registry", "add", "packs", "--kind", "collection", "--pattern", "*__eval_*", "--marker", "result.json", capsys=capsys)
+    assert code == 0, out + err
+    table = tomllib.loads((evals.root / "registry_config.toml").read_text(encoding="utf-8"))["registries"]["packs"]
+    assert table == {"kind": "collection", "pattern": "*__eval_*", "marker": "result.json"}
+    code, out, err = govern(evals, "--json", "registry", "show", "packs", capsys=capsys)
+    assert code == 0, out + err
+    assert json.loads(out)["result"]["status"] == "covered"
+
+
+def test_registry_add_refuses_member_selection_on_another_kind(evals: DeltaWorkspace, capsys: pytest.CaptureFixture[str]) -> None:
+    before = (evals.root / "registry_config.toml").read_bytes()
+    code, out, err = govern(evals, "registry", "add", "packs", "--kind", "sealed", "--artifact", "A.json", "--op-id", "OP-QA07", capsys=capsys)
+    assert code == 2 and "registries.packs.op_id" in err and "E_CONFIG_INVALID" in err
+    assert (evals.root / "registry_config.toml").read_bytes() == before

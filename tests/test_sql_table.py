@@ -458,3 +458,21 @@ def test_op_names_the_operation_in_run_json_and_governance_check_holds_it_to_the
     added = ws.cli("governance", "add-op", "OP-SNAP01", "--title", "Registry snapshot", "--executable", "govern snapshot", "--coverage", "C0", "--at", BOOKS_AT)
     assert added.returncode == 0, added.stderr
     assert ws.cli("governance", "check").returncode == 0
+
+
+def test_registry_add_writes_a_sql_table_that_snapshots(tmp_path: Path):
+    """``registry add --kind sql_table --dsn --table --key`` writes the table's keys; the
+    registry it adds takes a snapshot keyed by those columns."""
+    database = SqliteDatabase(tmp_path / "ws")
+    database.execute("CREATE TABLE limits (metric TEXT, pack TEXT, warn REAL)", "INSERT INTO limits VALUES (?, ?, ?)", rows=[("auc", "p1", 0.7)])
+    ws = table_workspace(tmp_path / "ws", database.dsn)
+    added = ws.cli("registry", "add", "limits", "--kind", "sql_table", "--dsn", database.dsn, "--table", "limits", "--key", "pack", "--key", "metric")
+    assert added.returncode == 0, added.stdout + added.stderr
+    config = (tmp_path / "ws" / "registry_config.toml").read_text(encoding="utf-8")
+    import tomllib
+
+    assert tomllib.loads(config)["registries"]["limits"] == {"kind": "sql_table", "dsn": database.dsn, "table": "limits", "key": ["pack", "metric"]}
+    taken = ws.cli("--json", "snapshot", "limits", "--at", AT_1)
+    assert taken.returncode == 0, taken.stdout + taken.stderr
+    run = tmp_path / "ws" / ".codex" / "RUNS" / "2026-01-01__000000__limits"
+    assert schema_of(run)["key"] == ["pack", "metric"]

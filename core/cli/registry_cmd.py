@@ -25,7 +25,9 @@ ADD_HELP = (
     "exactly as they are. The result is checked first: it must parse, its kind must be installed "
     "(see 'govern plugins list') and the kind's required keys must be set (kind 'sealed' needs --artifact). "
     "Then it is written atomically, under the workspace lock. An id that already exists is refused "
-    "(E_REGISTRY_EXISTS); nothing is written on any refusal."
+    "(E_REGISTRY_EXISTS); nothing is written on any refusal.\n\n"
+    "A sql_table registry takes --dsn and --table (or --query with --key); a collection covers its member runs "
+    "once --pattern or --op-id selects them (docs/registry-kinds.md)."
 )
 
 
@@ -105,6 +107,11 @@ def _parse_options(values: list[str]) -> dict[str, str]:
     return parse_key_values("--option", values)
 
 
+#: Help panels of the built-in kinds' keys (docs/registry-kinds.md).
+SQL_PANEL = "Kind sql_table"
+COLLECTION_PANEL = "Kind collection"
+
+
 @registry_app.command("add", help=ADD_HELP, short_help="Add a registry to registry_config.toml")
 def add(
     ctx: typer.Context,
@@ -120,13 +127,51 @@ def add(
         Optional[list[str]], typer.Option("--option", metavar="KEY=VALUE", help="An entry of the kind's options table (repeatable).")
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Check and show the table; write nothing.")] = False,
+    dsn: Annotated[
+        Optional[str],
+        typer.Option("--dsn", metavar="DSN", help="sqlite:///file or postgresql://user@host:port/db (never a password).", rich_help_panel=SQL_PANEL),
+    ] = None,
+    password_env: Annotated[
+        Optional[str], typer.Option("--password-env", metavar="VAR", help="The environment variable holding the password.", rich_help_panel=SQL_PANEL)
+    ] = None,
+    table_name: Annotated[Optional[str], typer.Option("--table", metavar="T", help="The table to snapshot.", rich_help_panel=SQL_PANEL)] = None,
+    query: Annotated[
+        Optional[str], typer.Option("--query", metavar="SQL", help="Instead of --table: a deterministic query (needs --key).", rich_help_panel=SQL_PANEL)
+    ] = None,
+    key: Annotated[
+        Optional[list[str]],
+        typer.Option("--key", metavar="COLUMN", help="A key column, in order (repeatable; default: the primary key).", rich_help_panel=SQL_PANEL),
+    ] = None,
+    part_bytes: Annotated[
+        Optional[int], typer.Option("--part-bytes", metavar="N", min=1, help="Rows are written in parts of about N bytes.", rich_help_panel=SQL_PANEL)
+    ] = None,
+    pattern: Annotated[
+        Optional[str], typer.Option("--pattern", metavar="GLOB", help="Member runs: a glob over run ids.", rich_help_panel=COLLECTION_PANEL)
+    ] = None,
+    op_id: Annotated[
+        Optional[str], typer.Option("--op-id", metavar="OP", help="Member runs: the op_id their run.json names.", rich_help_panel=COLLECTION_PANEL)
+    ] = None,
+    marker: Annotated[
+        Optional[str], typer.Option("--marker", metavar="PATH", help="Member runs: a file every member holds.", rich_help_panel=COLLECTION_PANEL)
+    ] = None,
 ) -> None:
     from govern.governance.registry_admin import add_registry, registry_table
 
     state: CliState = ctx.obj
     workspace = state.workspace()
+    kind_keys = {
+        "dsn": dsn,
+        "password_env": password_env,
+        "table": table_name,
+        "query": query,
+        "key": key or None,
+        "part_bytes": part_bytes,
+        "pattern": pattern,
+        "op_id": op_id,
+        "marker": marker,
+    }
     table = registry_table(
-        kind, artifact=artifact, schema=schema, reason=reason, description=description, options=_parse_options(option or [])
+        kind, artifact=artifact, schema=schema, reason=reason, description=description, options=_parse_options(option or []), kind_keys=kind_keys
     )
     addition = add_registry(workspace, state.plugins(), registry_id, table, lock_timeout=state.lock_timeout, dry_run=dry_run)
     for warning in addition.warnings:

@@ -260,15 +260,20 @@ def registry_table(
     reason: str | None = None,
     description: str | None = None,
     options: Mapping[str, Any] | None = None,
+    kind_keys: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The ``[registries.ID]`` table for these settings (unset ones left out); a folder
-    ``artifact`` may be given with a trailing '/' (:func:`govern.config.workspace.folder_artifact`)."""
+    ``artifact`` may be given with a trailing '/' (:func:`govern.config.workspace.folder_artifact`).
+    ``kind_keys``: the keys of a built-in kind (``dsn``, ``table``, ``key`` of ``sql_table``;
+    ``pattern``, ``op_id``, ``marker`` of ``collection``), None values left out; whether they
+    belong to ``kind`` is checked with the rest of the configuration (:func:`plan_addition`)."""
     table: dict[str, Any] = {"kind": kind}
     if artifact is not None:
         artifact = folder_artifact(artifact) or artifact
     for key, value in (("description", description), ("artifact", artifact), ("schema", schema), ("reason", reason)):
         if value is not None:
             table[key] = value
+    table.update((key, value) for key, value in (kind_keys or {}).items() if value is not None)
     if options:
         table["options"] = dict(options)
     return table
