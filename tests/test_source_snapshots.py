@@ -154,3 +154,22 @@ def test_a_source_kind_needs_record_version_0_2(tmp_path: Path):
     assert built.returncode == 2
     assert "E_RECORD_INVALID" in built.stderr and "archive" in built.stderr and 'record_version = "0.2"' in built.stderr
     assert ws.latest_build() is None
+
+
+def test_registry_list_shows_a_source_registry_covered_with_its_last_recorded_version(ws: SourceWorkspace):
+    assert cli(ws, "delta", "build", *AT).returncode == 0
+    listed = cli(ws, "registry", "list")
+    assert listed.returncode == 0, listed.stderr
+    assert "archive" in listed.stdout and "covered: versions kept where they are" in listed.stdout
+    assert "last recorded versions@v3 (3 records)" in listed.stdout
+    (registry,) = cli(ws, "--json", "registry", "list").json()["result"]["registries"]
+    assert registry["status"] == "covered" and registry["last_recorded"]["version"] == "v3"
+
+
+def test_the_reports_rebuild_a_source_registry_identically_and_ignore_versions_added_since(ws: SourceWorkspace):
+    assert cli(ws, "delta", "build", *AT).returncode == 0
+    write_version(ws, "v4", {"a.txt": "later"})  # not in the latest build: the rebuild must not take it
+    report = cli(ws, "--json", "report", "validation")
+    checks = {check["name"]: check for check in report.json()["result"]["context"]["checks"]}
+    assert checks["determinism"]["status"] == "passed", checks["determinism"]
+    assert checks["payloads at record time"]["status"] != "failed", checks["payloads at record time"]

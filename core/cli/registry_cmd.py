@@ -30,6 +30,10 @@ ADD_HELP = (
 
 
 def _snapshot_summary(status: RegistryStatus) -> str:
+    if status.snapshots is None:  # a registry kept outside the runs root: its versions are not listed
+        last = status.history.last_recorded if status.history else None
+        recorded = f"; last recorded {last.label} ({plural(status.history.records, 'record')})" if status.history and last else "; not recorded yet"
+        return f"{status.reason}{recorded}"
     snapshots = status.snapshots or ()
     counts = status.status_counts()
     odd = [f"{counts[s]} {s}" for s in ("broken", "unsealed") if counts[s]]

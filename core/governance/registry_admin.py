@@ -53,6 +53,9 @@ from govern.runtime.progress import NO_PROGRESS
 from govern.store.atomic import write_atomic
 from govern.store.locking import DEFAULT_LOCK_TIMEOUT, exclusive_lock
 
+#: The reason a covered registry whose versions are kept outside the runs root lists no snapshots.
+SOURCE_VERSIONS_NOTE = "versions kept where they are, outside the runs root (read by 'govern delta build')"
+
 
 @attrs.frozen
 class RecordedHistory:
@@ -227,6 +230,10 @@ def registry_overview(workspace: Workspace, host: PluginHost, *, only: str | Non
         exclusion = registry_exclusion(registry, workspace, host)
         if exclusion is not None:
             statuses.append(RegistryStatus(registry, kind, provider, "excluded", exclusion, None, history))
+            continue
+        if host.keeps_source_versions(registry.kind):
+            # Its versions are read where they are (OCFL, BagIt, git) by a build, not listed here.
+            statuses.append(RegistryStatus(registry, kind, provider, "covered", SOURCE_VERSIONS_NOTE, None, history))
             continue
         snapshots = host.discover_snapshots(registry, workspace, runs)
         if snapshots is None:

@@ -563,6 +563,12 @@ class PluginHost:
             raise self._wrong_result("govern_source_versions", found, "a list of SourceVersion")
         return found
 
+    def keeps_source_versions(self, kind: str) -> bool:
+        """True when the plugin declaring ``kind`` reads its registries' versions where they are
+        (it implements ``govern_source_versions``): known without reading any source."""
+        owner = self.kind_plugin(kind)
+        return owner is not None and owner in self._implementers("govern_source_versions")
+
     def snapshot_due(self, registry: Registry, workspace: Workspace) -> bool | None:
         """Whether a new snapshot of ``registry`` would differ from its latest (None: its kind
         takes no snapshots). Dispatched by kind."""

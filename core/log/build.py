@@ -13,7 +13,7 @@ import contextlib
 import datetime as dt
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +49,7 @@ from govern.log.delta_log import (
 )
 from govern.log.heads import latest_head, read_head
 from govern.log.planned_records import check_planned_records, check_record_version
-from govern.log.source_records import plan_source_records, require_source_records
+from govern.log.source_records import plan_source_records, require_source_records, versions_until
 from govern.log.transparency import checkpoint_note, extend_tree, log_origin, previous_tree
 from govern.runs.listing import staging_names
 from govern.runs.payloads import payload_checked
@@ -233,6 +233,8 @@ class _Planner:
         self.record_version = workspace.config.workspace.record_version
         #: The plugin whose govern_delta_basis answered, by (registry id, snapshot run id).
         self.producers: dict[tuple[str, str], str | None] = {}
+        #: Registry id -> the last source version to take (a rebuild's cap; None: take all).
+        self.source_until: Mapping[str, str | None] | None = None
         self.payloads_hashed = 0
 
     def read_seals(self, new_runs: list[RunView], state: BuildState, selected: tuple[str, ...] | None) -> None:
@@ -335,6 +337,8 @@ class _Planner:
         its versions after the last recorded one. Versions that do not validate are noted in
         ``broken`` (the build stops) unless ``--allow-unknown``."""
         require_source_records(registry, self.workspace)
+        if self.source_until is not None:
+            versions = versions_until(versions, self.source_until.get(registry.id))
         last = state.last_recorded if state else None
         plan = plan_source_records(
             registry,
@@ -514,8 +518,13 @@ def plan_build(
     accept_late: Iterable[str] = (),
     acknowledge_missing: Iterable[str] = (),
     reason: str | None = None,
+    source_until: Mapping[str, str | None] | None = None,
 ) -> BuildPlan:
     """Decide what a build at ``clock`` appends. Reads; never writes.
+
+    ``source_until`` (a rebuild of an earlier build: the determinism check) caps each registry
+    kept outside the runs root at the version that build recorded last (None, or absent: it
+    had recorded none), so versions added since are not taken.
 
     Late snapshots (sealed, ordered before their registry's last recorded one) are reported in
     the outcomes and the state, and recorded only when named in ``accept_late``; losses of
@@ -537,6 +546,7 @@ def plan_build(
     _check_decisions(accept, acknowledge, reason)
     reason = reason.strip() if reason else None
     planner = _Planner(workspace, host, clock, allow_unknown, accept_late=accept, reason=reason)
+    planner.source_until = source_until
     run_ids = planner.runs.list_runs().names
     base, previous = planner.previous_build(run_ids)
     planner.acknowledged = _losses_to_acknowledge(workspace, previous, acknowledge)

@@ -12,7 +12,7 @@ is the ``manifest_diff`` of the two versions' entries — the very diff sealed s
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -89,6 +89,24 @@ def _versions_after(registry: Registry, versions: Sequence[SourceVersion], last:
                 raise _conflict(registry, changed)
             return version, list(versions[index + 1 :])
     raise _conflict(registry, _changed(last, None, registry.kind) or "")
+
+
+def versions_until(versions: Sequence[SourceVersion], last: str | None) -> list[SourceVersion]:
+    """``versions`` up to and including the one named ``last`` (none when ``last`` is None or
+    not among them)."""
+    names = [version.version for version in versions]
+    return list(versions[: names.index(last) + 1]) if last in names else []
+
+
+def recorded_until(state: Mapping[str, Any]) -> dict[str, str | None]:
+    """Registry id -> the source version a build's state (run.json ``inputs.state``) records
+    last, for the registries whose last record is a source_ref (None for the others: a build
+    capped by it takes no version of a registry it had not recorded)."""
+    found: dict[str, str | None] = {}
+    for registry_id, registry_state in (state.get("registries") or {}).items():
+        last = registry_state.get("last_recorded") if isinstance(registry_state, dict) else None
+        found[registry_id] = last.get("version") if isinstance(last, dict) and "source" in last else None
+    return found
 
 
 def source_delta(before: SourceVersion | None, after: SourceVersion) -> Delta:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -34,9 +35,10 @@ _CHUNK = 1 << 20
 
 
 def _location(path: Path, workspace: Workspace) -> str:
-    """``path`` relative to the workspace (POSIX), absolute when outside it."""
+    """``path`` relative to the workspace (POSIX), absolute when outside it. Symbolic links
+    are not resolved: the location is where the configuration says the object is."""
     try:
-        return path.relative_to(workspace.root.resolve()).as_posix()
+        return path.relative_to(os.path.abspath(workspace.root)).as_posix()
     except ValueError:
         return path.as_posix()
 
@@ -45,7 +47,7 @@ def object_root(registry: Registry, workspace: Workspace) -> Path:
     """The object's root: ``options.path``, or under that storage root the object
     ``options.object_id`` (E_OCFL_OBJECT_NOT_FOUND / E_CONFIG_INVALID naming what is wrong)."""
     options = registry.config.options
-    path = (workspace.root / str(options["path"])).resolve()
+    path = Path(os.path.abspath(workspace.root / str(options["path"])))
     object_id = options.get("object_id")
     where = f"{workspace.config_path}: registries.{registry.id}.options"
     if not path.is_dir():
