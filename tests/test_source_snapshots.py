@@ -14,7 +14,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from govern.format.models import SourceVersion, source_listing
+from govern.log.source_records import source_delta
 from source_kind import BROKEN, KIND, FolderVersions, SourceWorkspace
 
 AT = ["--at", "2024-06-01T00:00:00Z"]
@@ -173,3 +177,23 @@ def test_the_reports_rebuild_a_source_registry_identically_and_ignore_versions_a
     checks = {check["name"]: check for check in report.json()["result"]["context"]["checks"]}
     assert checks["determinism"]["status"] == "passed", checks["determinism"]
     assert checks["payloads at record time"]["status"] != "failed", checks["payloads at record time"]
+
+
+# ------------------------------------------------------------------------------ properties
+
+_paths = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=8)
+_states = st.dictionaries(_paths, st.sampled_from(["a" * 64, "b" * 64, "c" * 64]), max_size=12)
+
+
+@given(_states, _states)
+def test_a_source_delta_is_the_plain_set_difference_of_two_states(before: dict[str, str], after: dict[str, str]):
+    delta = source_delta(SourceVersion("v1", "x", "sha256:" + "0" * 64, before), SourceVersion("v2", "x", "sha256:" + "0" * 64, after))
+    assert delta.added == tuple(sorted(after.keys() - before.keys()))
+    assert delta.removed == tuple(sorted(before.keys() - after.keys()))
+    assert delta.modified == tuple(sorted(p for p in after.keys() & before.keys() if after[p] != before[p]))
+
+
+@given(_states)
+def test_a_listing_is_sorted_by_utf8_bytes_one_sha256sum_line_per_path(state: dict[str, str]):
+    lines = source_listing(state).decode("utf-8").split("\n")
+    assert lines == [f"{state[p]}  {p}" for p in sorted(state, key=lambda p: p.encode("utf-8"))] + [""]
