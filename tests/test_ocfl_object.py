@@ -125,6 +125,17 @@ def test_every_bad_object_is_refused_and_its_code_reported_at_least_as_often_as_
     assert ours >= ocfl_py, f"govern names the fixture's code for {ours} of {len(bad)} bad objects, ocfl-py for {ocfl_py}"
 
 
+@pytest.mark.parametrize("object_path", fixtures("bad-objects"), ids=fixture_id)
+def test_every_bad_object_stops_a_build_with_exit_1_naming_it_and_its_codes(tmp_path: Path, object_path: Path):
+    ws = SourceWorkspace.create(tmp_path / "ws", {"obj": {"kind": "ocfl_object", "options": {"path": str(object_path)}}})
+    built = ws.cli("delta", "build", *AT)
+    assert built.returncode == 1, built.stdout + built.stderr
+    line = built.stderr.splitlines()[0]  # then each other version refused, one line each
+    assert line.startswith("govern: error: E_SNAPSHOT_UNVERIFIED: snapshot obj @ " + object_path.as_posix() + "@")
+    assert re.search(r"@\S+: E\d{3}: ", line), line
+    assert ws.latest_build() is None
+
+
 def copy_object(source: Path, ws: SourceWorkspace, name: str = "object") -> str:
     shutil.copytree(source, ws.root / name)
     return name
