@@ -235,6 +235,48 @@ def test_an_object_of_a_0004_storage_root_is_found_by_its_id(tmp_path: Path, sho
     assert ws.cli("verify", "--log").returncode == 0
 
 
+def hash_and_id_n_tuple_path(object_id: str) -> str:
+    """Extension 0003's rule with its default parameters, written out here: three 3-character
+    tuples of the id's sha256, then the id with every character outside [A-Za-z0-9_-]
+    percent-encoded (UTF-8 bytes, lower-case hex)."""
+    digest = hashlib.sha256(object_id.encode("utf-8")).hexdigest()
+    encoded = "".join(c if re.fullmatch(r"[A-Za-z0-9_-]", c) else "".join(f"%{b:02x}" for b in c.encode("utf-8")) for c in object_id)
+    assert len(encoded) <= 100  # longer ids are truncated and suffixed: not needed here
+    return "/".join([digest[0:3], digest[3:6], digest[6:9], encoded])
+
+
+def storage_root_with(root: Path, layout: str, config: dict | None, placed: dict[str, Path]) -> None:
+    """An OCFL 1.1 storage root with ``layout`` (and its config) holding ``placed`` (path -> object)."""
+    root.mkdir(parents=True)
+    (root / "0=ocfl_1.1").write_text("ocfl_1.1\n", encoding="utf-8")
+    (root / "ocfl_layout.json").write_text(json.dumps({"extension": layout, "description": layout}), encoding="utf-8")
+    if config is not None:
+        (root / "extensions" / layout).mkdir(parents=True)
+        (root / "extensions" / layout / "config.json").write_text(json.dumps({"extensionName": layout, **config}), encoding="utf-8")
+    for path, source in placed.items():
+        shutil.copytree(source, root / path)
+
+
+def test_an_object_of_a_0002_flat_direct_storage_root_is_found_by_its_id(tmp_path: Path):
+    source = VECTORS / "1.1" / "good-objects" / "updates_all_actions"  # id info:bb123cd4567, one path segment
+    root = tmp_path / "store"
+    storage_root_with(root, "0002-flat-direct-storage-layout", None, {inventory(source)["id"]: source})
+    versions = read_versions(tmp_path, root, object_id=inventory(source)["id"])
+    assert [v.version for v in versions] == ["v1", "v2", "v3", "v4"] and all(v.problem is None for v in versions)
+    assert versions[0].location == (root / "info:bb123cd4567").as_posix()
+
+
+def test_an_object_of_a_0003_hash_and_id_storage_root_is_found_by_its_id(tmp_path: Path):
+    full = VECTORS / "1.1" / "good-objects" / "spec-ex-full"
+    other = VECTORS / "1.1" / "good-objects" / "updates_all_actions"
+    root = tmp_path / "store"
+    config = {"digestAlgorithm": "sha256", "tupleSize": 3, "numberOfTuples": 3}
+    storage_root_with(root, "0003-hash-and-id-n-tuple-storage-layout", config, {hash_and_id_n_tuple_path(inventory(s)["id"]): s for s in (full, other)})
+    versions = read_versions(tmp_path, root, object_id="ark:/12345/bcd987")
+    assert [v.version for v in versions] == ["v1", "v2", "v3"] and all(v.problem is None for v in versions)
+    assert versions[0].location.endswith("/ark%3a%2f12345%2fbcd987")
+
+
 def test_a_storage_root_needs_an_object_id_and_an_unknown_id_is_named(tmp_path: Path):
     full = VECTORS / "1.1" / "good-objects" / "spec-ex-full"
     ws = SourceWorkspace.create(tmp_path / "ws")
