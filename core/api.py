@@ -26,7 +26,7 @@ from govern.errors import GovernError, Problem
 from govern.format.jsonio import StrictJSONError, dump_canonical, loads_strict
 from govern.format.jsonl import TornLineError, parse_jsonl, parse_line
 from govern.format.manifest import Manifest, ManifestEntry, SealCheck
-from govern.format.models import CatalogEntry, Delta, Operation, RegistryKind, ReportSection
+from govern.format.models import CatalogEntry, Delta, Operation, RegistryKind, ReportSection, SourceVersion
 from govern.host.markers import hookimpl
 from govern.runs.snapshots import discover_artifact_snapshots, manifest_delta, sealed_file_bytes
 from govern.runs.views import RunView, Snapshot
@@ -45,6 +45,8 @@ __all__ = [
     "Snapshot",
     "Delta",
     "RegistryKind",
+    # versions kept outside the runs root (govern_source_versions)
+    "SourceVersion",
     # seals
     "SealCheck",
     "SealResult",

@@ -173,7 +173,7 @@ def public_members(cls: type) -> dict[str, str]:
     return members
 
 
-@pytest.mark.parametrize("class_name", ["RunView", "Snapshot", "Delta", "RegistryKind"])
+@pytest.mark.parametrize("class_name", ["RunView", "Snapshot", "Delta", "RegistryKind", "SourceVersion"])
 def test_every_member_of_the_models_is_documented_with_its_type(class_name: str, tmp_path: Path):
     from govern import api
 

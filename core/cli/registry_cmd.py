@@ -32,6 +32,10 @@ ADD_HELP = (
 
 
 def _snapshot_summary(status: RegistryStatus) -> str:
+    if status.snapshots is None:  # a registry kept outside the runs root: its versions are not listed
+        last = status.history.last_recorded if status.history else None
+        recorded = f"; last recorded {last.label} ({plural(status.history.records, 'record')})" if status.history and last else "; not recorded yet"
+        return f"{status.reason}{recorded}"
     snapshots = status.snapshots or ()
     counts = status.status_counts()
     odd = [f"{counts[s]} {s}" for s in ("broken", "unsealed") if counts[s]]
@@ -43,7 +47,7 @@ def _snapshot_summary(status: RegistryStatus) -> str:
     late = [snapshot.run_id for snapshot in status.late_snapshots]
     # Named (a few), so that --strict's "listed above" is true and the operator knows what to accept.
     late_text = f", {len(late)} late: {', '.join(late[:3])}{' …' if len(late) > 3 else ''}" if late else ""
-    return f"{text}; last recorded {history.last_recorded.run_id} ({plural(history.records, 'record')}, {new} new{late_text})"
+    return f"{text}; last recorded {history.last_recorded.label} ({plural(history.records, 'record')}, {new} new{late_text})"
 
 
 def _status_line(status: RegistryStatus) -> str:

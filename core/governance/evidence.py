@@ -29,6 +29,7 @@ from govern.config.workspace import CONFIG_NAME, Workspace, load_workspace
 from govern.errors import GovernError, Problem
 from govern.format.envelope import ENVELOPE_NAME
 from govern.format.jsonio import StrictJSONError, loads_strict
+from govern.format.models import ref_label
 from govern.format.plurals import plural
 from govern.governance.check import check_books
 from govern.governance.registries import known_registries
@@ -43,6 +44,7 @@ from govern.log.delta_log import (
     read_sealed_file,
     source_runs,
 )
+from govern.log.source_records import recorded_until
 from govern.log.verification import seal_check
 from govern.runs.run_store import RunStore, workspace_runs
 from govern.runtime.clock import parse_utc
@@ -186,7 +188,7 @@ def registry_records(records: tuple[dict[str, Any], ...] | list[dict[str, Any]])
     found = []
     for registry_id, items in sorted(by_registry.items()):
         bootstrap = sum(1 for r in items if r.get("from_ref") is None)
-        snapshots = len({(r.get("to_ref") or {}).get("run_id") for r in items})
+        snapshots = len({ref_label(r.get("to_ref")) for r in items})
         unknown = sum(1 for r in items if r.get("delta_basis") == "unknown")
         found.append(RegistryRecords(registry_id, len(items), snapshots, bootstrap, len(items) - bootstrap, unknown))
     return found
@@ -263,7 +265,7 @@ def _check_chain(
         chain_problems,
         fix=f"{RESTORE_FIX}; a torn last line: 'govern repair --log'",
     )
-    recorded = {(r.get("registry_id"), (r.get("to_ref") or {}).get("run_id")) for r in records}
+    recorded = {(r.get("registry_id"), ref_label(r.get("to_ref"))) for r in records}
     unsealed = sum(1 for r in records if (r.get("to_ref") or {}).get("manifest_sha256") is None)
     legacy = f"; {plural(unsealed, 'legacy snapshot')} had no seal to hold them to" if unsealed else ""
     snapshot_problems = [str(p) for p in result.snapshot_problems]
@@ -286,7 +288,11 @@ def _check_payloads(host: PluginHost, runs: RunStore, builds: list[str], records
     name = "payloads at record time"
     if not builds:
         return not_run(name, "no delta-log build yet ('govern delta build')")
-    claiming = Counter(r.get("derivation_run_id") for r in records if r.get("delta_basis") != "unknown")
+    # A source_ref's version was checked by its kind's plugin (an OCFL validator, a bag's
+    # fixity, git's object ids), not hashed from a run's payload: it claims no sealed derivation.
+    claiming = Counter(
+        r.get("derivation_run_id") for r in records if r.get("delta_basis") != "unknown" and "source" not in (r.get("to_ref") or {})
+    )
     unknown = sum(1 for r in records if r.get("delta_basis") == "unknown")
     hashed = 0
     silent: list[str] = []
@@ -404,6 +410,7 @@ def _check_determinism(
         for run_id in runs.list_runs().names:
             if run_id in earlier or (run_id in examined and not is_build_run(run_id)):
                 _copy_run(runs, run_id, runs_copy / run_id)
+        _link_workspace_sources(workspace.root, copy, recorded)
         copied = load_workspace(explicit=copy)
         copied = attrs.evolve(copied, config=attrs.evolve(copied.config, workspace=attrs.evolve(copied.config.workspace, runs_root=recorded)))
         try:
@@ -413,6 +420,7 @@ def _check_determinism(
                 clock=clock,
                 allow_unknown=bool(params.get("allow_unknown", False)),
                 only=params.get("registries"),
+                source_until=recorded_until(latest.envelope["inputs"]["state"]),
             )
         except GovernError as error:
             return CheckOutcome(name, "failed", f"the rebuild on a copy failed: {error.message}", (error.message,), RESTORE_FIX)
@@ -429,6 +437,18 @@ def _check_determinism(
         # change its bytes, and a new build is what brings the log up to them.
         fix=CONFIGURED_SINCE_FIX if set(workspace.config.registries) - set(latest.outcomes) else RESTORE_FIX,
     )
+
+
+def _link_workspace_sources(root: Path, copy: Path, runs_root: str) -> None:
+    """Link into the rebuild's ``copy`` of the workspace every other top-level entry of the
+    workspace ``root`` (not its config, not the runs root, not what is already copied), so that
+    registries kept outside the runs root (OCFL objects, bags, git repositories: paths relative
+    to the workspace) are read where they are. The rebuild only reads them."""
+    skipped = {CONFIG_NAME, Path(runs_root).parts[0] if Path(runs_root).parts else ""}
+    for entry in sorted(root.iterdir()):
+        target = copy / entry.name
+        if entry.name not in skipped and not target.exists():
+            target.symlink_to(entry, target_is_directory=entry.is_dir())
 
 
 def _with_snapshots(workspace: Workspace, host: PluginHost, registry_ids: list[str]) -> list[str]:

@@ -58,6 +58,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "govern.plugins.excluded_kinds",
     "govern.plugins.sql_table",
     "govern.plugins.collection",
+    "govern.plugins.ocfl_object",
     "govern.plugins.manifest_diff",
     "govern.plugins.unknown_basis",
     "govern.plugins.delta_log",
@@ -561,6 +562,12 @@ class PluginHost:
         if found is not None and (not isinstance(found, list) or not all(isinstance(v, SourceVersion) for v in found)):
             raise self._wrong_result("govern_source_versions", found, "a list of SourceVersion")
         return found
+
+    def keeps_source_versions(self, kind: str) -> bool:
+        """True when the plugin declaring ``kind`` reads its registries' versions where they are
+        (it implements ``govern_source_versions``): known without reading any source."""
+        owner = self.kind_plugin(kind)
+        return owner is not None and owner in self._implementers("govern_source_versions")
 
     def snapshot_due(self, registry: Registry, workspace: Workspace) -> bool | None:
         """Whether a new snapshot of ``registry`` would differ from its latest (None: its kind
