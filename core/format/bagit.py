@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
+import attrs
+
 #: The escapes of RFC 8493 §2.1.3, case-insensitive in the hex digits.
 _ESCAPE = re.compile(r"%(0[dD]|0[aA]|25)")
 _UNESCAPED = {"0d": "\r", "0a": "\n", "25": "%"}
@@ -36,15 +38,24 @@ def encode_manifest_path(path: str) -> str:
     return path.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
-def parse_manifest_lines(text: str, escapes_percent: bool = True) -> list[tuple[str, str]]:
-    """The ``(path, digest)`` pairs of a manifest file's text (decoded in the bag's
-    ``Tag-File-Character-Encoding``), in file order; digests
-    lower-cased. A line is ``<digest><whitespace><path>``: the path is the rest of the line
-    (spaces in it kept); a leading ``*`` (md5sum's binary-mode marker) and ``./`` are
-    notation, not part of the name, and are dropped. Blank lines are skipped.
+@attrs.frozen
+class ManifestLines:
+    """A manifest file read: its ``(path, digest)`` pairs in file order (digests lower-cased),
+    and notes on notation a conforming manifest does not use (each naming its line)."""
+
+    pairs: list[tuple[str, str]]
+    notes: list[str]
+
+
+def parse_manifest_lines(text: str, escapes_percent: bool = True) -> ManifestLines:
+    """Read a manifest file's text (decoded in the bag's ``Tag-File-Character-Encoding``).
+    A line is ``<digest><whitespace><path>``: the path is the rest of the line (spaces in it
+    kept). A leading ``*`` (md5sum's binary-mode marker) and ``./`` are notation, not part of
+    the name: they are dropped, with a note. Blank lines are skipped.
 
     Raises ValueError naming the line for a line that is not a digest and a path."""
     pairs: list[tuple[str, str]] = []
+    notes: list[str] = []
     if text.startswith("\ufeff"):
         text = text[1:]
     for number, line in enumerate(text.split("\n"), start=1):
@@ -54,9 +65,15 @@ def parse_manifest_lines(text: str, escapes_percent: bool = True) -> list[tuple[
         match = re.fullmatch(r"([0-9A-Fa-f]+)[ \t]+(.+)", line)
         if match is None:
             raise ValueError(f"line {number} is not '<digest> <path>': {line!r}")
-        raw = match.group(2).removeprefix("*").removeprefix("./")
+        raw = match.group(2)
+        if raw.startswith("*"):
+            notes.append(f"line {number}: '*' (md5sum's binary-mode marker) before the path {raw[1:]!r}, dropped")
+            raw = raw[1:]
+        if raw.startswith("./"):
+            notes.append(f"line {number}: './' before the path {raw[2:]!r}, dropped (RFC 8493 paths are relative to the bag)")
+            raw = raw[2:]
         pairs.append((decode_manifest_path(raw, escapes_percent), match.group(1).lower()))
-    return pairs
+    return ManifestLines(pairs, notes)
 
 
 def manifest_bytes(entries: Iterable[tuple[str, str]]) -> bytes:

@@ -79,8 +79,9 @@ def _bagit_warnings() -> Iterator[list[str]]:
 
 
 def _relative_messages(text: str, bag_dir: Path, name: str) -> str:
-    """bagit-python's message with the bag's absolute path replaced by its name."""
-    return text.replace(str(bag_dir) + os.sep, "").replace(str(bag_dir), name)
+    """bagit-python's message with the bag's absolute path left out (the message is prefixed
+    with the bag's name)."""
+    return text.replace(str(bag_dir) + os.sep, "").replace(str(bag_dir) + ": ", "").replace(str(bag_dir), name)
 
 
 def read_bag(bag_dir: Path, name: str) -> BagReading:
@@ -107,7 +108,7 @@ def read_bag(bag_dir: Path, name: str) -> BagReading:
     entries: dict[str, str] = {}
     if problem is None and bag is not None:
         try:
-            entries = _entries(bag_dir, bag)
+            entries = _entries(bag_dir, bag, warnings)
         except (OSError, UnicodeError, ValueError) as exc:
             problem = f"unreadable: {exc}"
     named_problem = None if problem is None else f"bag {name}: {_relative_messages(problem, bag_dir, name)}"
@@ -120,20 +121,24 @@ def read_bag(bag_dir: Path, name: str) -> BagReading:
     )
 
 
-def _entries(bag_dir: Path, bag: object) -> dict[str, str]:
-    """Payload paths (from the manifests, exactly) and tag files to SHA-256."""
+def _entries(bag_dir: Path, bag: object, notes: list[str]) -> dict[str, str]:
+    """Payload paths (from the manifests, exactly) and tag files to SHA-256; notes on the
+    manifests' notation are added to ``notes``. ValueError when a listed file is not there."""
     encoding = getattr(bag, "encoding", "utf-8")
     escapes_percent = tuple(getattr(bag, "version_info", (1, 0))) >= (1, 0)
     sha256_manifest = bag_dir / "manifest-sha256.txt"
+    manifests = [sha256_manifest] if sha256_manifest.is_file() else sorted(bag_dir.glob("manifest-*.txt"))
     entries: dict[str, str] = {}
-    if sha256_manifest.is_file():
-        for path, digest in parse_manifest_lines(_tag_text(sha256_manifest, encoding), escapes_percent):
-            entries[path] = digest
-    else:
-        for manifest in sorted(bag_dir.glob("manifest-*.txt")):
-            for path, _digest in parse_manifest_lines(_tag_text(manifest, encoding), escapes_percent):
-                if path not in entries:
-                    entries[path] = file_sha256(bag_dir / path)
+    for manifest in manifests:
+        lines = parse_manifest_lines(_tag_text(manifest, encoding), escapes_percent)
+        notes.extend(f"{manifest.name} {note}" for note in lines.notes)
+        for path, digest in lines.pairs:
+            if not (bag_dir / path).is_file():
+                raise ValueError(f"{manifest.name} lists {path!r}, which is not a file of the bag")
+            if manifest == sha256_manifest:
+                entries[path] = digest
+            elif path not in entries:
+                entries[path] = file_sha256(bag_dir / path)
     for tag_path in _tag_files(bag_dir):
         entries[f"tags/{tag_path}"] = file_sha256(bag_dir / tag_path)
     return entries
