@@ -39,7 +39,8 @@ def govern_registry_kinds() -> list[RegistryKind]:
             KIND,
             "BagIt bags in a folder, each bag (or each version folder of one bag) a snapshot, validated by bagit-python",
             requires=("options.path",),
-            options={
+            # mypy cannot type attrs' converter=dict over dict's overloads (the value is a dict).
+            options={  # type: ignore[arg-type]
                 "path": "the folder holding the bags (relative to the workspace, or absolute)",
                 "order_by": "the bag-info tag ordering the bags (default Bagging-Date; ties by folder name), or 'name' for folder names",
             },
