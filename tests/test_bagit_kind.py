@@ -81,7 +81,7 @@ def test_every_valid_conformance_bag_is_accepted_with_its_state(tmp_path: Path, 
         tags = {path.removeprefix("tags/") for path in version.entries if path.startswith("tags/")}
         assert tags == {p.relative_to(bag).as_posix() for p in bag.rglob("*") if p.is_file() and not p.relative_to(bag).as_posix().startswith("data/")}
         assert set(version.entries) == set(payload) | {f"tags/{t}" for t in tags}
-        assert version.location == str(bag.resolve()) or version.location == bag.as_posix()
+        assert version.location == version_folder.as_posix()  # outside the workspace: absolute
 
 
 #: What each refused conformance bag's problem must say (the check that failed).
@@ -297,11 +297,11 @@ def test_a_folder_that_is_not_a_bag_is_a_version_with_its_problem(tmp_path: Path
     assert version.problem == "bag not-a-bag: Expected bagit.txt does not exist: bagit.txt"
 
 
-def test_a_location_inside_the_workspace_is_workspace_relative(tmp_path: Path):
-    workspace = DeltaWorkspace.create(tmp_path / "ws", {"bags": {"kind": "bagit", "options": {"path": "archive"}}})
-    _dated_bag(workspace.root / "archive", "b1", "2024-01-01")
+def test_the_location_is_the_folder_of_bags_workspace_relative(tmp_path: Path):
+    workspace = DeltaWorkspace.create(tmp_path / "ws", {"bags": {"kind": "bagit", "options": {"path": "archive/deposits"}}})
+    _dated_bag(workspace.root / "archive" / "deposits", "b1", "2024-01-01")
     [version] = versions(workspace)
-    assert version.location == "archive/b1"
+    assert (version.location, version.version) == ("archive/deposits", "b1")
 
 
 def test_configuration_errors_name_the_option(tmp_path: Path, capsys: pytest.CaptureFixture[str]):

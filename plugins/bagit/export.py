@@ -52,7 +52,10 @@ class ExportedBag:
 
 
 def check_target(target: Path) -> None:
-    """``target`` must not exist, or be an empty folder (E_OUTPUT_EXISTS otherwise: never overwritten)."""
+    """``target`` must not exist, or be an empty folder (E_OUTPUT_EXISTS otherwise: never
+    overwritten), in a folder that exists (E_NOT_A_DIRECTORY)."""
+    if not target.parent.is_dir():
+        raise GovernError("E_NOT_A_DIRECTORY", f"{target.parent}: no such folder to export into; nothing exported")
     if target.is_symlink() or (target.exists() and (not target.is_dir() or any(target.iterdir()))):
         raise GovernError("E_OUTPUT_EXISTS", f"{target}: exists and is not an empty folder; an export never overwrites")
 

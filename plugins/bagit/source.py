@@ -42,10 +42,9 @@ class BagSettings:
 
 @attrs.frozen
 class ReadBag:
-    """One bag of the registry: its folder name, where it is, and what reading it found."""
+    """One bag of the registry: its folder name and what reading it found."""
 
     name: str
-    location: str
     reading: BagReading
 
 
@@ -92,7 +91,7 @@ def read_registry_bags(settings: BagSettings, workspace: Workspace, progress: Pr
         if reading is None:
             reading = read_bag(bag_dir, name)
             store_reading(workspace.root, bag_dir, fingerprint, reading)
-        bags.append(ReadBag(name, _location(bag_dir, workspace), reading))
+        bags.append(ReadBag(name, reading))
         progress.advance(1)
     if settings.order_by == ORDER_BY_NAME:
         return sorted(bags, key=lambda bag: _natural_key(bag.name))
@@ -111,9 +110,11 @@ def source_versions(registry: Registry, workspace: Workspace, progress: Progress
     """The registry's bags as source versions, oldest first, and the warnings bagit-python
     gave for them (each naming its bag)."""
     settings = bag_settings(registry, workspace)
+    # Where the bags are (the version names the bag in it), as an OCFL object's path holds its versions.
+    location = _location(settings.folder, workspace)
     versions: list[SourceVersion] = []
     warnings: list[str] = []
     for bag in read_registry_bags(settings, workspace, progress):
-        versions.append(SourceVersion(bag.name, bag.location, bag.reading.pin, bag.reading.entries, bag.reading.problem, _created_utc(bag.reading)))
+        versions.append(SourceVersion(bag.name, location, bag.reading.pin, bag.reading.entries, bag.reading.problem, _created_utc(bag.reading)))
         warnings.extend(f"registry {registry.id}: bag {bag.name}: {warning}" for warning in bag.reading.warnings)
     return versions, warnings
