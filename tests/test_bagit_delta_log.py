@@ -127,3 +127,14 @@ def test_an_exported_run_is_read_back_as_a_bag_of_the_same_files(tmp_path: Path)
     run_files = {"data/result.json", "data/data/x.csv", "data/run.json"}
     assert {p for p in record["added_paths"] if p.startswith("data/")} == run_files
     assert {"tags/govern/manifest.json", "tags/govern/MANIFEST.sha256", "tags/bag-info.txt"} <= set(record["added_paths"])
+
+
+def test_records_keep_cr_lf_unicode_and_percent_names_exactly(tmp_path: Path):
+    ws = SourceWorkspace.create(tmp_path / "ws", {"odd": {"kind": "bagit", "options": {"path": "bags"}}})
+    names = ["line\r\nbreak.txt", "cafe\u0301.txt", "100%.txt", "%7Etilde.txt"]
+    make_bag(ws.root / "bags" / "b1", {name: name.encode() for name in names}, "2024-01-01")
+    assert ws.cli("delta", "build", *AT).returncode == 0
+    [record] = ws.log_records()
+    assert {p for p in record["added_paths"] if p.startswith("data/")} == {f"data/{name}" for name in names}
+    assert ws.cli("verify", "--log").returncode == 0
+    assert ws.cli("validate").returncode == 0
