@@ -138,3 +138,16 @@ def test_records_keep_cr_lf_unicode_and_percent_names_exactly(tmp_path: Path):
     assert {p for p in record["added_paths"] if p.startswith("data/")} == {f"data/{name}" for name in names}
     assert ws.cli("verify", "--log").returncode == 0
     assert ws.cli("validate").returncode == 0
+
+
+def test_a_warning_bag_is_recorded_and_its_warning_shown_by_the_console_script(tmp_path: Path):
+    ws = SourceWorkspace.create(tmp_path / "ws", {"w": {"kind": "bagit", "options": {"path": "bags"}}})
+    shutil.copytree(VECTORS / "v0.97" / "warning" / "made-with-md5sum-tools", ws.root / "bags" / "made-with-md5sum-tools")
+    built = ws.cli_subprocess("delta", "build", *AT)
+    assert built.returncode == 0, built.stderr
+    assert (
+        "govern: warning: registry w: bag made-with-md5sum-tools: manifest-md5.txt line 1: "
+        "'*' (md5sum's binary-mode marker) before the path 'data/hello.txt', dropped"
+    ) in built.stderr_lines
+    [record] = ws.log_records()
+    assert "data/hello.txt" in record["added_paths"]

@@ -102,14 +102,16 @@ def read_bag(bag_dir: Path, name: str) -> BagReading:
             problem = str(exc) if not details or details in str(exc) else f"{exc}: {details}"
         except bagit.BagError as exc:
             problem = str(exc)
-        except (OSError, UnicodeError) as exc:
+        except (OSError, UnicodeError, ValueError, LookupError) as exc:
+            # Malformed input bagit-python does not turn into a BagError: an unreadable file,
+            # bytes not in the declared encoding, an encoding Python does not know.
             problem = f"unreadable: {exc}"
     info = {str(k): v[0] if isinstance(v, list) and v else str(v) for k, v in (bag.info if bag is not None else {}).items()}
     entries: dict[str, str] = {}
     if problem is None and bag is not None:
         try:
             entries = _entries(bag_dir, bag, warnings)
-        except (OSError, UnicodeError, ValueError) as exc:
+        except (OSError, UnicodeError, ValueError, LookupError) as exc:
             problem = f"unreadable: {exc}"
     named_problem = None if problem is None else f"bag {name}: {_relative_messages(problem, bag_dir, name)}"
     return BagReading(

@@ -18,11 +18,13 @@ A cache file that is unreadable, or of another format, is ignored and rewritten.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import stat
 from pathlib import Path
 
+from govern.errors import GovernError
 from govern.format.jsonio import dump_canonical, loads_strict
 from govern.plugins.bagit.reading import BagReading
 from govern.store.atomic import write_atomic
@@ -90,5 +92,8 @@ def store_reading(workspace_root: Path, bag_dir: Path, fingerprint: str, reading
         },
     }
     target = cache_file(workspace_root, bag_dir)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(target, dump_canonical(document))
+    # The cache only saves time: a workspace it cannot be written in (read-only, full) still
+    # gets its bags read, every time.
+    with contextlib.suppress(OSError, GovernError):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(target, dump_canonical(document))
