@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from delta_workspace import DeltaWorkspace
 
@@ -211,6 +213,17 @@ def test_percent_25_is_decoded_in_a_bagit_1_0_manifest_only():
     lines = parse_manifest_lines("ABCD  data/with two  spaces.txt\r\n\nef01 *./data/x\n")
     assert lines.pairs == [("data/with two  spaces.txt", "abcd"), ("data/x", "ef01")]
     assert len(lines.notes) == 2
+
+
+@given(st.text())
+def test_manifest_path_escapes_round_trip_any_name(name: str):
+    from govern.format.bagit import decode_manifest_path, encode_manifest_path, manifest_bytes, parse_manifest_lines
+
+    encoded = encode_manifest_path(name)
+    assert "\r" not in encoded and "\n" not in encoded
+    assert decode_manifest_path(encoded) == name
+    if name.strip() and not name.startswith(("*", "./", " ", "\t")) and "\ufeff" not in name:
+        assert parse_manifest_lines(manifest_bytes([(name, "ab" * 32)]).decode("utf-8")).pairs == [(name, "ab" * 32)]
 
 
 def _touch_back(path: Path, data: bytes) -> None:
