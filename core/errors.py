@@ -153,7 +153,7 @@ ERROR_CODES: Mapping[str, ErrorCode] = _by_code(
     ErrorCode("E_CHECKPOINT_INVALID", ExitCode.PROBLEMS, "a checkpoint is malformed, or no known key signed it validly (a known signer's bad signature rejects it)"),
     ErrorCode("E_LOG_DIVERGED", ExitCode.PROBLEMS, "the delta log is not an extension of a checkpoint handed out earlier (its tree at that size has another root, or it is shorter)"),
     ErrorCode("E_PROOF_INVALID", ExitCode.PROBLEMS, "an inclusion or consistency proof does not verify against its checkpoint"),
-    ErrorCode("E_OUTPUT_EXISTS", ExitCode.USAGE, "an output file (a key file) already exists; it is never overwritten"),
+    ErrorCode("E_OUTPUT_EXISTS", ExitCode.USAGE, "an output file or folder (a key file, an export's folder) already exists; it is never overwritten"),
     ErrorCode("E_ATTESTATION_INVALID", ExitCode.PROBLEMS, "an attestation's DSSE signature does not verify, or its subjects no longer match the run's files"),
 )
 

@@ -28,7 +28,7 @@ RUN_B = "2024-01-02__000000__beta"
 ARTIFACT = "RUN_REGISTRY_v0_1.jsonl"
 #: The built-in modules that define commands: every *_cmd module of govern.cli, and the
 #: built-in plugins' command modules.
-PLUGIN_COMMAND_MODULES = ("govern.plugins.governance_cli", "govern.plugins.report_cli")
+PLUGIN_COMMAND_MODULES = ("govern.plugins.governance_cli", "govern.plugins.report_cli", "govern.plugins.bagit.export_cli")
 
 
 def _command_modules() -> list[str]:
@@ -139,6 +139,7 @@ COMMAND_RESULTS = {
     "report validation": "ReportResult",
     "report completion": "ReportResult",
     "snapshot": "SnapshotResult",
+    "export": "ExportResult",
 }
 
 
@@ -202,6 +203,7 @@ def _scenarios(root: Path, ws: ScratchWorkspace) -> list[tuple[str, list[str], b
         ("attest", ["attest", RUN_A, "--key", str(_signer_key(root)), "--out", str(root / "a.dsse.json")], False),
         ("verify", ["verify", "--attestation", str(root / "a.dsse.json"), "--vkey", str(root / "signer.pub")], True),
         ("diff", ["diff", RUN_A, RUN_B], True),
+        ("export", ["export", RUN_A, "--format", "bagit", str(root / "bag")], False),
         ("validate", ["validate"], True),
         ("repair", ["repair", "--log", "--dry-run"], True),
         ("gc", ["gc", "--older-than", "1d", "--dry-run", "--at", AT], True),

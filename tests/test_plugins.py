@@ -454,7 +454,7 @@ def test_plugins_list_shows_every_plugin_with_source_hooks_and_kinds(site: Path,
 def test_plugins_list_by_hook(site: Path, tmp_path: Path):
     install_plugin(site, "acme-greeter", "1.4", "greeter", "acme_greeter", GREETER)
     result = run_govern("--json", "plugins", "list", "--hook", "govern_register_commands", cwd=tmp_path, env=env_with(site))
-    assert [p["name"] for p in result.json()["result"]["plugins"]] == ["governance", "greeter"]
+    assert [p["name"] for p in result.json()["result"]["plugins"]] == ["bagit", "governance", "greeter"]
     unknown = run_govern("plugins", "list", "--hook", "govern_nope", cwd=tmp_path)
     assert unknown.returncode == 2 and "E_USAGE" in unknown.stderr and "govern_registry_kinds" in unknown.stderr
 

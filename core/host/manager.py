@@ -59,6 +59,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "govern.plugins.sql_table",
     "govern.plugins.collection",
     "govern.plugins.ocfl_object",
+    "govern.plugins.bagit",
     "govern.plugins.manifest_diff",
     "govern.plugins.unknown_basis",
     "govern.plugins.delta_log",
