@@ -58,6 +58,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "govern.plugins.excluded_kinds",
     "govern.plugins.sql_table",
     "govern.plugins.collection",
+    "govern.plugins.git_history",
     "govern.plugins.manifest_diff",
     "govern.plugins.unknown_basis",
     "govern.plugins.delta_log",
