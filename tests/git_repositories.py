@@ -62,8 +62,12 @@ class GitRepo:
 
 
 def files_of(repo: GitRepo) -> list[str]:
-    """The tracked paths of the working tree (the index), sorted."""
-    return sorted(p for p in repo.git("ls-files", "-z").split("\0") if p)
+    """The files (and symlinks) of the working tree, sorted."""
+    found = []
+    for folder, dirs, files in os.walk(repo.path):
+        dirs[:] = sorted(d for d in dirs if d != ".git")
+        found.extend(Path(folder, name).relative_to(repo.path).as_posix() for name in files)
+    return sorted(found)
 
 
 def _random_change(repo: GitRepo, rng: random.Random, step: int) -> None:

@@ -106,5 +106,5 @@ def _folder(tree: pygit2.Tree, subtree: str) -> pygit2.Tree | None:
 
 def _change(delta: pygit2.DiffDelta, commit_id: str, source: GitSource) -> Change:
     if delta.status_char() == _DELETED:
-        return Change(decoded_path(delta.old_file.raw_path, commit_id, source), None, delta.old_file.mode)
-    return Change(decoded_path(delta.new_file.raw_path, commit_id, source), str(delta.new_file.id), delta.new_file.mode)
+        return Change(decoded_path(delta.old_file.raw_path, commit_id, source), None, 0)  # as git diff-tree says it
+    return Change(decoded_path(delta.new_file.raw_path, commit_id, source), str(delta.new_file.id), int(delta.new_file.mode))

@@ -1,0 +1,149 @@
+"""Registry kind ``git`` (issue 16, point 3): a repository's first-parent history read where it is.
+
+The deltas between consecutive snapshots are held to git's own ``git diff --no-renames
+--name-status`` on seeded random histories (files added, modified, removed, renamed, symlinks,
+merges, commits outside the folder); a SHA-256 object-format repository, which libgit2 cannot
+open, is read through the ``git`` command and gives the same states; the blob-digest cache
+survives damage.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from git_repositories import GitRepo, name_status, random_history
+
+from govern.errors import GovernError
+from govern.format.models import SourceVersion
+from govern.plugins.git_history.history import CommitChanges
+
+CONFIG = '\n[registries.tracked]\nkind = "git"\n\n[registries.tracked.options]\nrepository = "{repository}"\nref = "{ref}"\n{path}'
+
+
+def configure(workspace: Path, repository: str, ref: str = "main", path: str | None = None, registry_id: str = "tracked") -> None:
+    """Add a registry of kind git (``tracked`` by default) to the workspace's registry_config.toml."""
+    line = f'path = "{path}"\n' if path is not None else ""
+    with (workspace / "registry_config.toml").open("a", encoding="utf-8") as config:
+        config.write(CONFIG.format(repository=repository, ref=ref, path=line).replace("tracked", registry_id))
+
+
+def versions(workspace: Path, registry_id: str = "tracked") -> list[SourceVersion]:
+    """The registry's versions through the plugin host (the hook a build calls)."""
+    from govern.config.workspace import load_workspace
+    from govern.host.manager import PluginHost
+    from govern.runtime.progress import NO_PROGRESS
+
+    host = PluginHost()
+    host.load_plugins(entry_points=[])
+    loaded = load_workspace(explicit=workspace)
+    found = host.source_versions(loaded.registry(registry_id), loaded, NO_PROGRESS)
+    assert found is not None
+    return found
+
+
+def entry_changes(before: SourceVersion | None, after: SourceVersion) -> dict[str, set[str]]:
+    """What the build's manifest diff sees between two states, in git's letters."""
+    old = before.entries if before is not None else {}
+    new = after.entries
+    return {
+        "A": set(new) - set(old),
+        "D": set(old) - set(new),
+        "M": {path for path in new if path in old and old[path] != new[path]},
+    }
+
+
+def assert_matches_git(repo: GitRepo, found: list[SourceVersion], subtree: str) -> None:
+    """The snapshots are the first-parent commits touching the folder, and each delta is git's."""
+    expected = repo.git("rev-list", "--first-parent", "--reverse", "main", "--", subtree or ".").split()
+    assert [v.version for v in found] == expected
+    previous = None
+    for version in found:
+        assert version.pin == f"git:{version.version}"
+        assert entry_changes(previous, version) == name_status(repo, previous.version if previous else None, version.version, subtree), version.version
+        previous = version
+
+
+def working_tree_digests(root: Path) -> dict[str, str]:
+    """SHA-256 of every file under ``root`` on disk (a symlink: of its target's text)."""
+    digests = {}
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if d != ".git"]
+        for name in files:
+            full = Path(folder, name)
+            data = os.readlink(full).encode() if full.is_symlink() else full.read_bytes()
+            digests[full.relative_to(root).as_posix()] = hashlib.sha256(data).hexdigest()
+    return digests
+
+
+def tree_states(commits: list[CommitChanges]) -> Iterator[dict[str, tuple[str, int]]]:
+    """The folder's state (path -> object id and mode) at each snapshot commit."""
+    state: dict[str, tuple[str, int]] = {}
+    for commit in commits:
+        for change in commit.changes:
+            if change.object_id is None:
+                state.pop(change.path, None)
+        state.update((c.path, (c.object_id, c.mode)) for c in commit.changes if c.object_id is not None)
+        yield dict(state)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+@pytest.mark.parametrize("subtree", ["", "data"])
+def test_deltas_of_a_random_history_equal_git_diff_name_status(workspace: Path, seed: int, subtree: str) -> None:
+    repo = GitRepo(workspace / "repo")
+    random_history(repo, seed, 40)
+    configure(workspace, "repo", path=subtree or None)
+    found = versions(workspace)
+    assert len(found) > 10
+    assert_matches_git(repo, found, subtree)
+    # the last state is the checked-out tree, hashed independently from disk
+    assert found[-1].entries == working_tree_digests(repo.path / subtree)
+    assert {v.location for v in found} == {"repo"}
+    for version in (found[0], found[-1]):  # the committer date, in UTC
+        committed = int(repo.git("show", "-s", "--format=%ct", version.version))
+        assert version.created_utc == dt.datetime.fromtimestamp(committed, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_a_sha256_repository_is_read_through_the_git_command_with_the_same_states(workspace: Path) -> None:
+    from govern.plugins.git_history.libgit2_reader import Libgit2Reader
+    from govern.plugins.git_history.source import GitSource
+
+    sha1 = GitRepo(workspace / "sha1")
+    sha256 = GitRepo(workspace / "sha256", object_format="sha256")
+    for repo in (sha1, sha256):
+        random_history(repo, 7, 30)
+    assert Libgit2Reader.open(GitSource("tracked", sha256.path, "sha256", "main", "")) is None  # so the git command reads it
+    configure(workspace, "sha256", path="data")
+    configure(workspace, "sha1", path="data", registry_id="twin")
+    found = versions(workspace)
+    assert all(len(v.version) == 64 for v in found)
+    assert_matches_git(sha256, found, "data")
+    # the same content history in a SHA-1 repository, read by libgit2: the same states and dates
+    twin = versions(workspace, "twin")
+    assert [(v.entries, v.created_utc) for v in twin] == [(v.entries, v.created_utc) for v in found]
+
+
+def test_both_readers_give_the_same_snapshots_of_one_repository(workspace: Path) -> None:
+    """The git command's reader and libgit2's agree commit for commit on a SHA-1 repository."""
+    from govern.plugins.git_history.command_reader import CommandReader
+    from govern.plugins.git_history.libgit2_reader import Libgit2Reader
+    from govern.plugins.git_history.source import GitSource
+
+    repo = GitRepo(workspace / "repo")
+    random_history(repo, 11, 30)
+    for subtree in ("", "data"):
+        source = GitSource("tracked", repo.path, "repo", "main", subtree)
+        libgit2 = Libgit2Reader.open(source)
+        assert libgit2 is not None
+        command = CommandReader.open(source)
+        by_libgit2 = libgit2.snapshot_commits(source)
+        by_command = command.snapshot_commits(source)
+        # libgit2 gives a type change as a removal and an addition, git diff-tree as one change: compare states
+        assert [(c.commit_id, c.committed_utc) for c in by_libgit2] == [(c.commit_id, c.committed_utc) for c in by_command]
+        assert list(tree_states(by_libgit2)) == list(tree_states(by_command))
+        blobs = [ch.object_id for c in by_command for ch in c.changes if ch.object_id is not None]
+        assert dict(libgit2.blob_contents(blobs)) == dict(command.blob_contents(blobs))
