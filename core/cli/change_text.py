@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from govern.format.models import ref_label
 from govern.log.query import CHANGE_LETTERS
 
 if TYPE_CHECKING:
@@ -21,8 +22,8 @@ def count_text(counts: dict[str, int | None]) -> str:
 def transition_lines(transition: Transition, path: str | None = None) -> list[str]:
     """The header line of a transition and its ``A``/``D``/``M`` lines (``git log --name-status``)."""
     record = transition.record
-    source = record["from_ref"]["run_id"] if record["from_ref"] else "(bootstrap)"
-    head = f"{record['registry_id']}: {source} → {record['to_ref']['run_id']}  [{record['delta_basis']}]"
+    source = ref_label(record["from_ref"]) or "(bootstrap)"
+    head = f"{record['registry_id']}: {source} → {ref_label(record['to_ref'])}  [{record['delta_basis']}]"
     if transition.unknown:
         # Never "0 changes": what changed is not known, and the reason says why.
         where = f" (may touch {path})" if path is not None else ""

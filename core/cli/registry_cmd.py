@@ -41,7 +41,7 @@ def _snapshot_summary(status: RegistryStatus) -> str:
     late = [snapshot.run_id for snapshot in status.late_snapshots]
     # Named (a few), so that --strict's "listed above" is true and the operator knows what to accept.
     late_text = f", {len(late)} late: {', '.join(late[:3])}{' …' if len(late) > 3 else ''}" if late else ""
-    return f"{text}; last recorded {history.last_recorded.run_id} ({plural(history.records, 'record')}, {new} new{late_text})"
+    return f"{text}; last recorded {history.last_recorded.label} ({plural(history.records, 'record')}, {new} new{late_text})"
 
 
 def _status_line(status: RegistryStatus) -> str:

@@ -6,6 +6,7 @@ docs/delta-log.md, "Records"; the JSON Schema in ``schemas/`` is its formal stat
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -53,6 +54,11 @@ class SealedRef:
     relpath: str | None
     manifest_sha256: str | None
 
+    @property
+    def label(self) -> str:
+        """How people are shown it: the run id."""
+        return self.run_id
+
     def to_json(self) -> dict[str, Any]:
         """The ``sealed_ref`` JSON object."""
         return {
@@ -66,6 +72,73 @@ class SealedRef:
     def from_json(cls, data: dict[str, Any]) -> SealedRef:
         """Rebuild from a record's ``from_ref``/``to_ref`` object."""
         return cls(data["run_id"], data["run_root"], data["relpath"], data["manifest_sha256"])
+
+
+def source_listing(entries: Mapping[str, str]) -> bytes:
+    """A source version's listing in ``sha256sum`` format: one ``"<sha256>  <path>\\n"`` line
+    per entry, sorted by the path's UTF-8 bytes (what a :class:`SourceRef`'s
+    ``manifest_sha256`` hashes; ``sha256sum -c`` can check it against a checkout)."""
+    ordered = sorted(entries.items(), key=lambda item: item[0].encode("utf-8", "surrogatepass"))
+    return "".join(f"{digest}  {path}\n" for path, digest in ordered).encode("utf-8", "surrogatepass")
+
+
+@attrs.frozen
+class SourceRef:
+    """A pointer to a snapshot kept outside the runs root (a ``source_ref``, record version
+    0.2): the kind of source, where it is, which version, the pin that fixes that version and
+    the SHA-256 of its listing (:func:`source_listing`)."""
+
+    source: str
+    location: str
+    version: str
+    pin: str
+    manifest_sha256: str
+
+    @classmethod
+    def of(cls, kind: str, version: SourceVersion) -> SourceRef:
+        """The ref of ``version``, a version of a registry of ``kind``."""
+        listing_sha256 = hashlib.sha256(source_listing(version.entries)).hexdigest()
+        return cls(kind, version.location, version.version, version.pin, listing_sha256)
+
+    @property
+    def label(self) -> str:
+        """How people are shown it: ``<location>@<version>``."""
+        return f"{self.location}@{self.version}"
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``source_ref`` JSON object."""
+        return {
+            "source": self.source,
+            "location": self.location,
+            "version": self.version,
+            "pin": self.pin,
+            "manifest_sha256": self.manifest_sha256,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SourceRef:
+        """Rebuild from a record's ``from_ref``/``to_ref`` object."""
+        return cls(data["source"], data["location"], data["version"], data["pin"], data["manifest_sha256"])
+
+
+#: A record's ``from_ref``/``to_ref``: a sealed run, or a version kept where it is.
+SnapshotRef = SealedRef | SourceRef
+
+
+def ref_from_json(data: dict[str, Any]) -> SnapshotRef:
+    """A ``sealed_ref`` or ``source_ref`` object rebuilt (a ``source`` key makes it a source_ref)."""
+    return SourceRef.from_json(data) if "source" in data else SealedRef.from_json(data)
+
+
+def ref_label(ref: Any) -> str | None:
+    """What names a record's ref (a JSON object) to people: a sealed_ref's run id, a
+    source_ref's ``<location>@<version>``; None for no ref (a bootstrap's ``from_ref``)."""
+    if not isinstance(ref, dict):
+        return None
+    if "source" in ref:
+        return f"{ref.get('location')}@{ref.get('version')}"
+    run_id = ref.get("run_id")
+    return run_id if isinstance(run_id, str) else None
 
 
 def _sorted_tuple(paths: Any) -> tuple[str, ...]:
@@ -101,8 +174,8 @@ class DeltaRecord:
     """One line of the delta log."""
 
     registry_id: str
-    from_ref: SealedRef | None
-    to_ref: SealedRef
+    from_ref: SnapshotRef | None
+    to_ref: SnapshotRef
     delta: Delta
     created_utc: str
     derivation_run_id: str

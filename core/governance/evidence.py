@@ -29,6 +29,7 @@ from govern.config.workspace import CONFIG_NAME, Workspace, load_workspace
 from govern.errors import GovernError, Problem
 from govern.format.envelope import ENVELOPE_NAME
 from govern.format.jsonio import StrictJSONError, loads_strict
+from govern.format.models import ref_label
 from govern.format.plurals import plural
 from govern.governance.check import check_books
 from govern.governance.registries import known_registries
@@ -186,7 +187,7 @@ def registry_records(records: tuple[dict[str, Any], ...] | list[dict[str, Any]])
     found = []
     for registry_id, items in sorted(by_registry.items()):
         bootstrap = sum(1 for r in items if r.get("from_ref") is None)
-        snapshots = len({(r.get("to_ref") or {}).get("run_id") for r in items})
+        snapshots = len({ref_label(r.get("to_ref")) for r in items})
         unknown = sum(1 for r in items if r.get("delta_basis") == "unknown")
         found.append(RegistryRecords(registry_id, len(items), snapshots, bootstrap, len(items) - bootstrap, unknown))
     return found
@@ -263,7 +264,7 @@ def _check_chain(
         chain_problems,
         fix=f"{RESTORE_FIX}; a torn last line: 'govern repair --log'",
     )
-    recorded = {(r.get("registry_id"), (r.get("to_ref") or {}).get("run_id")) for r in records}
+    recorded = {(r.get("registry_id"), ref_label(r.get("to_ref"))) for r in records}
     unsealed = sum(1 for r in records if (r.get("to_ref") or {}).get("manifest_sha256") is None)
     legacy = f"; {plural(unsealed, 'legacy snapshot')} had no seal to hold them to" if unsealed else ""
     snapshot_problems = [str(p) for p in result.snapshot_problems]

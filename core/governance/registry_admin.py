@@ -41,7 +41,7 @@ from govern.errors import GovernError
 from govern.format.envelope import ENVELOPE_NAME
 from govern.format.jsonio import StrictJSONError, dump_canonical, loads_strict
 from govern.format.manifest import SealCheck
-from govern.format.models import RegistryKind, SealedRef
+from govern.format.models import RegistryKind, SnapshotRef, ref_label
 from govern.governance.documents import Document
 from govern.host.manager import PluginHost
 from govern.log.build import registry_exclusion, skipped_reason
@@ -60,7 +60,7 @@ class RecordedHistory:
 
     build: str
     records: int
-    last_recorded: SealedRef | None
+    last_recorded: SnapshotRef | None
     #: Run ids of the snapshots the log records (only when read in detail).
     recorded_runs: tuple[str, ...] | None = None
     #: Runs the log has already examined for this registry (recorded, or seen and passed
@@ -87,7 +87,7 @@ class RegistryStatus:
     def new_snapshots(self) -> tuple[Snapshot, ...]:
         """Snapshots after the last recorded one (what the next build would look at)."""
         last = self.history.last_recorded if self.history else None
-        return tuple(s for s in self.snapshots or () if last is None or s.run_id > last.run_id)
+        return tuple(s for s in self.snapshots or () if last is None or s.run_id > last.label)
 
     @property
     def late_snapshots(self) -> tuple[Snapshot, ...]:
@@ -99,7 +99,7 @@ class RegistryStatus:
         if history is None or last is None:
             return ()
         return tuple(
-            s for s in self.snapshots or () if s.status != "unsealed" and s.run_id < last.run_id and s.run_id not in history.examined
+            s for s in self.snapshots or () if s.status != "unsealed" and s.run_id < last.label and s.run_id not in history.examined
         )
 
     def status_counts(self) -> dict[str, int]:
@@ -197,7 +197,7 @@ def _recorded_runs(workspace: Workspace, host: PluginHost, build: str, registry_
     artifact = workspace.config.workspace.delta_log_artifact
     seal = _build_seal(workspace, host, build)
     records = parse_log_lines(workspace_runs(workspace).read_sealed_file(seal, artifact), f"{build}/{artifact}")
-    return tuple(r["to_ref"]["run_id"] for r in records if r.get("registry_id") == registry_id)
+    return tuple(ref_label(r["to_ref"]) or "" for r in records if r.get("registry_id") == registry_id)
 
 
 def registry_overview(workspace: Workspace, host: PluginHost, *, only: str | None = None) -> RegistryOverview:

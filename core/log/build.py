@@ -27,7 +27,7 @@ from govern.format.heads import GENESIS_SEQ, LOG_FOLDER, HeadLink
 from govern.format.jsonio import dump_jsonl_line
 from govern.format.manifest import MANIFEST_NAME, SEAL_NAME
 from govern.format.merkle import CompactRange
-from govern.format.models import Delta, DeltaRecord, SealedRef
+from govern.format.models import Delta, DeltaRecord, SealedRef, SourceVersion
 from govern.format.note_keys import Ed25519Signer, NoteError
 from govern.host.manager import PluginHost
 from govern.log.attestation import build_attestation
@@ -49,6 +49,7 @@ from govern.log.delta_log import (
 )
 from govern.log.heads import latest_head, read_head
 from govern.log.planned_records import check_planned_records, check_record_version
+from govern.log.source_records import plan_source_records, require_source_records
 from govern.log.transparency import checkpoint_note, extend_tree, log_origin, previous_tree
 from govern.runs.listing import staging_names
 from govern.runs.payloads import payload_checked
@@ -240,7 +241,7 @@ class _Planner:
         recorded: list[RunView] = []
         for registry_id, registry_state in state.registries.items():
             last = registry_state.last_recorded
-            if last is not None and last.manifest_sha256 is not None and (selected is None or registry_id in selected):
+            if isinstance(last, SealedRef) and last.manifest_sha256 is not None and (selected is None or registry_id in selected):
                 recorded.extend(run for run in [self.views.get(last.run_id)] if run is not None)
         read_run_seals([*new_runs, *recorded])
 
@@ -327,6 +328,47 @@ class _Planner:
     def ref(self, snapshot: Snapshot) -> SealedRef:
         return SealedRef(snapshot.run_id, self.run_root, snapshot.relpath, snapshot.manifest_sha256)
 
+    def plan_source_registry(
+        self, registry: Registry, versions: list[SourceVersion], state: RegistryState | None
+    ) -> tuple[list[DeltaRecord], RegistryOutcome, RegistryState]:
+        """The records of a registry kept outside the runs root (:mod:`govern.log.source_records`):
+        its versions after the last recorded one. Versions that do not validate are noted in
+        ``broken`` (the build stops) unless ``--allow-unknown``."""
+        require_source_records(registry, self.workspace)
+        last = state.last_recorded if state else None
+        plan = plan_source_records(
+            registry,
+            versions,
+            last,
+            allow_unknown=self.allow_unknown,
+            created_utc=self.created_utc,
+            derivation_run_id=self.run_id,
+            record_version=self.record_version,
+        )
+        self.broken.extend(plan.refused)
+        producer = self.host.kind_plugin(registry.kind)
+        for record in plan.records:
+            self.producers[registry.id, record.to_ref.label] = producer
+        previous_total = state.records if state else 0
+        bootstrap = 1 if plan.records and last is None else 0
+        new_state = RegistryState(
+            kind=registry.kind,
+            artifact=registry.config.artifact,
+            last_recorded=plan.last_recorded,
+            records=previous_total + len(plan.records),
+            acknowledged_missing=state.acknowledged_missing if state else (),
+        )
+        outcome = RegistryOutcome(
+            registry.id,
+            registry.kind,
+            "covered",
+            records_total=new_state.records,
+            bootstrap=bootstrap,
+            transitions=len(plan.records) - bootstrap,
+            unknown=plan.unknown,
+        )
+        return list(plan.records), outcome, new_state
+
     def plan_registry(
         self, registry: Registry, candidates: list[RunView], state: RegistryState | None
     ) -> tuple[list[DeltaRecord], RegistryOutcome, RegistryState | None]:
@@ -336,6 +378,8 @@ class _Planner:
         pointer = self.pointers.get(registry.id)
         pending = tuple(s.run_id for s in snapshots if pointer is not None and s.run_id > pointer)
         last = state.last_recorded if state else None
+        if last is not None and not isinstance(last, SealedRef):
+            raise _conflict(f"{registry.id}: recorded as the source version {last.label}, but its kind {registry.kind!r} takes snapshots from runs")
         usable: list[Snapshot] = []
         # A snapshot ordered before the last recorded one arrived late (a retried job): it is
         # never inserted into history behind the operator's back, and never blocks anything —
@@ -530,6 +574,14 @@ def plan_build(
                 )
             )
             continue
+        versions = host.source_versions(registry, workspace, NO_PROGRESS)
+        if versions is not None:
+            # Kept where it is (OCFL, BagIt, git): its versions, not runs, are its snapshots.
+            source_records, source_outcome, source_state = planner.plan_source_registry(registry, versions, state)
+            records.extend(source_records)
+            outcomes.append(source_outcome)
+            states[registry.id] = source_state
+            continue
         if state is None:
             candidates = runs  # a registry new to the log: its whole history
         else:
@@ -575,9 +627,9 @@ def plan_build(
         planner.check_lands_after(previous)
         # Every record is held to its schema before anything is written (dry runs too).
         check_record_version(workspace, previous.log_bytes if previous else b"", previous.run_id if previous else None)
-        producers = [planner.producers[record.registry_id, record.to_ref.run_id] for record in records]
+        producers = [planner.producers[record.registry_id, record.to_ref.label] for record in records]
         check_planned_records(records, producers, workspace, host)
-    recorded_unsealed = {r.to_ref.run_id for r in records if r.to_ref.manifest_sha256 is None}
+    recorded_unsealed = {r.to_ref.run_id for r in records if isinstance(r.to_ref, SealedRef) and r.to_ref.manifest_sha256 is None}
     # Folders taken as legacy snapshots (--allow-unknown) are recorded, not "not a snapshot yet".
     unsealed = tuple(run.run_id for run in new_runs if not run.seal.sealed and run.run_id not in recorded_unsealed)
     build_state = BuildState(

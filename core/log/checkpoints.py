@@ -36,6 +36,7 @@ from govern.format.checkpoint import CHECKPOINT_NAME, Checkpoint, parse_checkpoi
 from govern.format.envelope import ENVELOPE_NAME
 from govern.format.jsonio import StrictJSONError, loads_strict
 from govern.format.merkle import CompactRange, MerkleFormatError
+from govern.format.models import ref_label
 from govern.format.note import MAX_NOTE_BYTES, open_note, parse_note, verifier_index
 from govern.format.note_keys import NoteError, Verifier
 from govern.log.delta_log import committed_builds
@@ -161,8 +162,7 @@ class _Log:
         """``record N (registry @ run)`` for the current log's record ``index`` (0-based)."""
         try:
             record: Any = json.loads(self.lines[index])
-            to_ref = record.get("to_ref") or {}
-            return f"record {index} ({record.get('registry_id')} @ {to_ref.get('run_id')})"
+            return f"record {index} ({record.get('registry_id')} @ {ref_label(record.get('to_ref'))})"
         except (ValueError, AttributeError):
             return f"record {index}"
 

@@ -23,7 +23,7 @@ from govern.format.heads import GENESIS_SEQ, HeadLink, LogHead
 from govern.format.jsonio import StrictJSONError, loads_strict
 from govern.format.jsonl import TORN_LAST_LINE, TornLineError, complete_length, parse_jsonl
 from govern.format.manifest import ManifestEntry, SealCheck
-from govern.format.models import SealedRef
+from govern.format.models import SnapshotRef, ref_from_json
 from govern.log.heads import latest_head, read_chain
 from govern.runs.run_store import RunStore, as_run_store
 from govern.runs.views import RunView
@@ -132,7 +132,7 @@ class RegistryState:
 
     kind: str
     artifact: str | None
-    last_recorded: SealedRef | None
+    last_recorded: SnapshotRef | None
     records: int
     #: Runs examined globally but not yet for this registry (pending or not selected).
     backlog: tuple[str, ...] = ()
@@ -166,7 +166,7 @@ class RegistryState:
         return cls(
             kind=data["kind"],
             artifact=data["artifact"],
-            last_recorded=None if last is None else SealedRef.from_json(last),
+            last_recorded=None if last is None else ref_from_json(last),
             records=data["records"],
             backlog=tuple(data["backlog"]),
             late=tuple(data.get("late", ())),

@@ -37,7 +37,7 @@ def _answered_by(producer: str | None, host: PluginHost) -> str:
 
 
 def _where(record: DeltaRecord) -> str:
-    return f"registry {record.registry_id} @ {record.to_ref.run_id}"
+    return f"registry {record.registry_id} @ {record.to_ref.label}"
 
 
 def latest_record_version(log_bytes: bytes) -> str | None:

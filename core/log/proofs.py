@@ -26,6 +26,7 @@ from govern.format.merkle import (
     leaf_hashes_of,
     root_of,
 )
+from govern.format.models import ref_label
 from govern.format.note import add_signatures, open_note, sign_note
 from govern.format.note_keys import NoteError, Signer, Verifier
 from govern.log.delta_log import BuildContents, parse_log_lines
@@ -98,7 +99,7 @@ def record_index(leaves: LogLeaves, run_id: str, registry_id: str) -> int:
     where = f"{leaves.run_id}/log"
     for index, record in enumerate(parse_log_lines(b"".join(line + b"\n" for line in leaves.lines), where)):
         to_ref = record.get("to_ref")
-        if record.get("registry_id") == registry_id and isinstance(to_ref, dict) and to_ref.get("run_id") == run_id:
+        if record.get("registry_id") == registry_id and ref_label(to_ref) == run_id:
             return index
     raise GovernError("E_USAGE", f"--run {run_id} --registry {registry_id}: the log has no record of that snapshot")
 

@@ -28,6 +28,7 @@ from typing import Any
 import attrs
 
 from govern.errors import GovernError
+from govern.format.models import ref_label
 from govern.format.paths import is_run_id
 
 #: The letter ``git log --name-status`` uses for each kind of change.
@@ -87,15 +88,20 @@ class Transition:
     def to_json(self) -> dict[str, Any]:
         """The JSON form ``delta show --json`` lists under ``transitions``."""
         record = self.record
-        return {
+        shown = {
             "registry_id": record["registry_id"],
-            "from_run_id": None if record["from_ref"] is None else record["from_ref"]["run_id"],
-            "to_run_id": record["to_ref"]["run_id"],
+            "from_run_id": None if record["from_ref"] is None else record["from_ref"].get("run_id"),
+            "to_run_id": record["to_ref"].get("run_id"),
             "delta_basis": record["delta_basis"],
             "counts": record["counts"],
             "unknown_reason": record.get("unknown_reason"),
             "changes": [{"status": letter, "path": path} for letter, path in self.changes],
         }
+        if _is_source(record["to_ref"]):
+            # A version kept outside the runs root has no run: ``<location>@<version>`` names it.
+            shown["from_version"] = ref_label(record["from_ref"])
+            shown["to_version"] = ref_label(record["to_ref"])
+        return shown
 
 
 def name_status(record: dict[str, Any], path: str | None = None) -> tuple[tuple[str, str], ...]:
@@ -112,7 +118,7 @@ def name_status(record: dict[str, Any], path: str | None = None) -> tuple[tuple[
 def _touches(record: dict[str, Any], path: str) -> tuple[tuple[str, str], ...] | None:
     """The record's changes under ``path``; None when it does not touch ``path``."""
     if record["delta_basis"] == "unknown":
-        relpath = record["to_ref"]["relpath"]
+        relpath = record["to_ref"].get("relpath")  # a source_ref is the whole source: it touches every path
         return () if relpath is None or _under(path, relpath) or _under(relpath, path) else None
     return name_status(record, path) or None
 
@@ -133,8 +139,8 @@ def select_transitions(
     """
     kept: list[Transition] = []
     for record in records:
-        to_run = record["to_ref"]["run_id"]
-        from_run = None if record["from_ref"] is None else record["from_ref"]["run_id"]
+        to_run = ref_label(record["to_ref"]) or ""
+        from_run = ref_label(record["from_ref"])
         if registry is not None and record["registry_id"] != registry:
             continue
         if since is not None and to_run < since:
@@ -150,3 +156,8 @@ def select_transitions(
         if changes is not None:
             kept.append(Transition(record, changes))
     return kept[-limit:] if limit is not None else kept
+
+
+def _is_source(ref: Any) -> bool:
+    """True for a source_ref (a version kept outside the runs root)."""
+    return isinstance(ref, dict) and "source" in ref

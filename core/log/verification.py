@@ -19,6 +19,7 @@ snapshots' seals meanwhile, so every run's seal is read once, by one of them.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import heapq
@@ -30,7 +31,7 @@ from typing import Any
 import attrs
 
 from govern.config.workspace import Workspace
-from govern.errors import Problem
+from govern.errors import GovernError, Problem
 from govern.format.envelope import ENVELOPE_NAME
 from govern.format.jsonio import StrictJSONError, dump_jsonl_line, loads_strict
 from govern.format.jsonl import (
@@ -44,9 +45,10 @@ from govern.format.jsonl import (
 )
 from govern.format.manifest import ManifestEntry, SealCheck
 from govern.host.manager import PluginHost
-from govern.log.delta_log import acknowledged_in, committed_builds
+from govern.log.delta_log import acknowledged_in, committed_builds, parse_log_lines
 from govern.log.heads import chain_problems, read_chain
 from govern.log.recorded_snapshots import missing_acknowledged, recorded_snapshot_problems, snapshot_roots
+from govern.log.source_records import source_ref_problems
 from govern.runs.run_store import RunStore, workspace_runs
 from govern.runtime import gc_pause as collector
 from govern.runtime import parallel
@@ -538,6 +540,11 @@ def verify_log(
         chain.previous_bytes = data
         chain.previous_build = {"run_id": check.run_id, "manifest_sha256": check.root_sha256 or ""}
     snapshot_problems = _check_recorded_snapshots(chain)
+    if b'"source":' in chain.previous_bytes:  # records of registries kept outside the runs root
+        # A log that does not parse is named by its build's own checks above.
+        with contextlib.suppress(GovernError):
+            records_read = parse_log_lines(chain.previous_bytes, f"{artifact} (latest build)")
+            snapshot_problems.extend(source_ref_problems(records_read, workspace, host, progress))
     lost = missing_acknowledged(chain.recorded, chain.roots, chain.acknowledged)
     head_count, head_problems = chain_problems(runs.backend, {check.run_id: check.root_sha256 for check in checks}, heads)
     return LogVerification(tuple(checks), tuple(snapshot_problems), records, tuple(lost), head_count, tuple(head_problems))
