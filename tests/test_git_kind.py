@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from git_repositories import GitRepo, name_status, random_history
+from source_kind import SourceWorkspace
 
 from govern.errors import GovernError
 from govern.format.models import SourceVersion
@@ -147,3 +148,63 @@ def test_both_readers_give_the_same_snapshots_of_one_repository(workspace: Path)
         assert list(tree_states(by_libgit2)) == list(tree_states(by_command))
         blobs = [ch.object_id for c in by_command for ch in c.changes if ch.object_id is not None]
         assert dict(libgit2.blob_contents(blobs)) == dict(command.blob_contents(blobs))
+
+
+# ------------------------------------------------------------------------------ end to end: delta build
+
+
+def git_workspace(root: Path, options: dict[str, str]) -> SourceWorkspace:
+    """A workspace writing record version 0.2 with registry ``tracked`` of kind git."""
+    return SourceWorkspace.create(root, {"tracked": {"kind": "git", "options": options}})
+
+
+def test_a_build_records_every_snapshot_commit_and_verify_and_validate_accept_them(tmp_path: Path) -> None:
+    ws = git_workspace(tmp_path / "ws", {"repository": "repo", "ref": "refs/heads/main", "path": "data"})
+    repo = GitRepo(ws.root / "repo")
+    random_history(repo, 5, 25)
+    built = ws.cli("delta", "build", "--at", "2030-01-01T00:00:00Z")
+    assert built.returncode == 0, built.stdout + built.stderr
+    records = ws.log_records()
+    commits = repo.git("rev-list", "--first-parent", "--reverse", "main", "--", "data").split()
+    assert [r["to_ref"]["version"] for r in records] == commits
+    previous = None
+    for record in records:
+        commit = record["to_ref"]["version"]
+        assert record["to_ref"]["source"] == "git" and record["to_ref"]["pin"] == f"git:{commit}" and record["to_ref"]["location"] == "repo"
+        oracle = name_status(repo, previous, commit, "data")
+        assert (set(record["added_paths"]), set(record["removed_paths"]), set(record["modified_paths"])) == (oracle["A"], oracle["D"], oracle["M"])
+        previous = commit
+    assert ws.cli("verify", "--log").returncode == 0
+    validated = ws.cli("validate")
+    assert validated.returncode == 0, validated.stdout + validated.stderr
+    assert "up to date" in ws.cli("delta", "build", "--at", "2030-01-02T00:00:00Z").stdout
+    repo.write("data/new.txt", b"new\n")
+    repo.write("outside.txt", b"not in data/\n")
+    new = repo.commit("one more")
+    repo.write("outside.txt", b"still not in data/\n")
+    repo.commit("outside only")
+    assert ws.cli("delta", "build", "--at", "2030-01-03T00:00:00Z").returncode == 0
+    last = ws.log_records()[-1]
+    assert (last["to_ref"]["version"], last["added_paths"], last["from_ref"]) == (new, ["new.txt"], records[-1]["to_ref"])
+
+
+def test_a_force_push_that_drops_a_recorded_commit_is_a_history_conflict_naming_it(tmp_path: Path) -> None:
+    ws = git_workspace(tmp_path / "ws", {"repository": "repo", "ref": "main"})
+    repo = GitRepo(ws.root / "repo")
+    repo.write("a.txt", b"one\n")
+    repo.commit("one")
+    repo.write("a.txt", b"two\n")
+    dropped = repo.commit("two")
+    assert ws.cli("delta", "build", "--at", "2030-01-01T00:00:00Z").returncode == 0
+    log_before = ws.log_records()
+    # the branch is rewritten: its last commit replaced by another (what a force-push leaves)
+    repo.git("reset", "-q", "--hard", "HEAD~1")
+    repo.write("a.txt", b"TWO\n")
+    repo.commit("two, rewritten")
+    built = ws.cli_subprocess("delta", "build", "--at", "2030-01-02T00:00:00Z")  # the real console script
+    assert built.returncode == 1
+    assert built.stderr.startswith("govern: error: E_HISTORY_CONFLICT: tracked: ")
+    assert dropped in built.stderr and "Traceback" not in built.stderr
+    assert ws.log_records() == log_before  # nothing written
+    verified = ws.cli("verify", "--log")
+    assert verified.returncode == 1 and "E_HISTORY_CONFLICT" in verified.stdout + verified.stderr and dropped in verified.stdout + verified.stderr
