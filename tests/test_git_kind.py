@@ -16,12 +16,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from git_repositories import GitRepo, name_status, random_history
-from source_kind import SourceWorkspace
 
+from git_repositories import GitRepo, name_status, random_history
 from govern.errors import GovernError
 from govern.format.models import SourceVersion
 from govern.plugins.git_history.history import CommitChanges
+from source_kind import SourceWorkspace
 
 CONFIG = '\n[registries.tracked]\nkind = "git"\n\n[registries.tracked.options]\nrepository = "{repository}"\nref = "{ref}"\n{path}'
 
@@ -208,3 +208,107 @@ def test_a_force_push_that_drops_a_recorded_commit_is_a_history_conflict_naming_
     assert ws.log_records() == log_before  # nothing written
     verified = ws.cli("verify", "--log")
     assert verified.returncode == 1 and "E_HISTORY_CONFLICT" in verified.stdout + verified.stderr and dropped in verified.stdout + verified.stderr
+
+
+# ------------------------------------------------------------------------------ what an entry is
+
+
+def test_symlinks_are_their_target_text_and_submodules_the_commit_they_pin(workspace: Path) -> None:
+    repo = GitRepo(workspace / "repo")
+    repo.write("file.txt", b"content\n")
+    os.symlink("file.txt", repo.path / "link")
+    pinned = "1" * 40
+    repo.git("add", "-A")
+    repo.git("update-index", "--add", "--cacheinfo", f"160000,{pinned},vendor/lib")  # a gitlink, as a submodule leaves it
+    repo.clock += 60
+    repo.git("commit", "-q", "-m", "with a submodule")
+    bumped = "2" * 40
+    repo.git("update-index", "--cacheinfo", f"160000,{bumped},vendor/lib")
+    repo.git("commit", "-q", "-m", "submodule bumped")
+    configure(workspace, "repo")
+    first, second = versions(workspace)
+    sha = lambda data: hashlib.sha256(data).hexdigest()  # noqa: E731
+    assert first.entries == {"file.txt": sha(b"content\n"), "link": sha(b"file.txt"), "vendor/lib": sha(pinned.encode())}
+    assert entry_changes(first, second) == {"A": set(), "D": set(), "M": {"vendor/lib"}}
+    assert second.entries["vendor/lib"] == sha(bumped.encode())
+
+
+def test_a_commit_that_only_changes_a_mode_is_a_snapshot_without_changed_entries(workspace: Path) -> None:
+    """Entries are contents: an executable bit set is a new tree (a snapshot) but no content change."""
+    repo = GitRepo(workspace / "repo")
+    repo.write("run.sh", b"#!/bin/sh\n")
+    repo.commit("script")
+    (repo.path / "run.sh").chmod(0o755)
+    repo.commit("executable")
+    configure(workspace, "repo")
+    first, second = versions(workspace)
+    assert second.entries == first.entries
+
+
+# ------------------------------------------------------------------------------ the blob digest cache
+
+
+def test_the_blob_digest_cache_is_checked_on_read_and_a_damaged_entry_is_hashed_again(workspace: Path) -> None:
+    from govern.plugins.git_history.blob_digests import CACHE_FOLDER, CACHE_NAME
+
+    repo = GitRepo(workspace / "repo")
+    random_history(repo, 3, 15)
+    configure(workspace, "repo")
+    first = versions(workspace)
+    cache = workspace / CACHE_FOLDER / CACHE_NAME
+    lines = cache.read_text().splitlines(keepends=True)
+    blobs = {line.split()[0] for line in lines}
+    assert len(lines) == len(blobs)  # one line per blob, every blob's digest of the history
+    assert {line.split()[1] for line in lines} == {digest for v in first for digest in v.entries.values()}
+    oid, digest, check = lines[0].split()
+    wrong = ("0" if digest[0] != "0" else "1") + digest[1:]
+    damaged = [f"{oid} {wrong} {check}\n", *lines[1:-1], lines[-1][:30]]  # a flipped digit; a torn last line
+    cache.write_text("".join(damaged))
+    again = versions(workspace)
+    assert [v.entries for v in again] == [v.entries for v in first]
+    healed = cache.read_text()
+    assert healed.startswith("".join(damaged) + "\n")  # only appended to: the two damaged entries hashed again
+    assert sorted(healed[len("".join(damaged)) + 1 :].splitlines()) == sorted(line.rstrip("\n") for line in (lines[0], lines[-1]))
+    assert versions(workspace) == again and cache.read_text() == healed  # all cached now: nothing appended
+
+
+# ------------------------------------------------------------------------------ configuration and errors
+
+
+def test_a_folder_that_is_no_repository_is_refused_even_inside_one(workspace: Path) -> None:
+    """govern never looks above the configured folder for a repository (the workspace may sit in one)."""
+    outer = GitRepo(workspace / "outer")
+    outer.write("plain/file.txt", b"x\n")
+    outer.commit("outer")
+    configure(workspace, "outer/plain")
+    with pytest.raises(GovernError) as raised:
+        versions(workspace)
+    assert raised.value.code == "E_GIT_UNREADABLE"
+    assert "registries.tracked: outer/plain@main" in str(raised.value)
+
+
+def test_a_ref_that_names_no_commit_is_refused_naming_it(tmp_path: Path) -> None:
+    ws = git_workspace(tmp_path / "ws", {"repository": "repo", "ref": "refs/heads/nope"})
+    repo = GitRepo(ws.root / "repo")
+    repo.write("a.txt", b"a\n")
+    repo.commit()
+    built = ws.cli("delta", "build", "--at", "2030-01-01T00:00:00Z")
+    assert built.returncode == 2
+    assert built.stderr.startswith("govern: error: E_GIT_UNREADABLE: registries.tracked: repo@refs/heads/nope: the ref names no commit")
+    assert ws.latest_build() is None
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"repository": "repo"}, "registries.tracked.options.ref: required for kind 'git'"),
+        ({"repository": "repo", "ref": "main", "path": "../up"}, "registries.tracked.options.path: '../up' must be a folder"),
+        ({"repository": "repo", "ref": "main", "branch": "x"}, "registries.tracked.options.branch: unknown option for kind 'git'"),
+    ],
+)
+def test_bad_options_are_configuration_errors(tmp_path: Path, options: dict[str, str], message: str) -> None:
+    ws = git_workspace(tmp_path / "ws", options)
+    GitRepo(ws.root / "repo")
+    built = ws.cli("delta", "build", "--at", "2030-01-01T00:00:00Z")
+    assert built.returncode == 2
+    assert "E_CONFIG_INVALID" in built.stderr and message in built.stderr, built.stderr

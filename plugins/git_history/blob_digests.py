@@ -70,7 +70,7 @@ class BlobDigestCache:
         data = "".join(f"{oid} {sha} {_check(oid, sha)}\n" for oid, sha in self._new.items()).encode("ascii")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
             try:
                 if os.fstat(fd).st_size and not _ends_with_newline(fd):
                     data = b"\n" + data  # after a torn line, start a fresh one
