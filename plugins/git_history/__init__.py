@@ -33,7 +33,8 @@ def govern_registry_kinds() -> list[RegistryKind]:
             KIND,
             "a git repository's first-parent history: every commit that changes the folder is a snapshot, read where it is",
             requires=("options.repository", "options.ref"),
-            options=OPTIONS,
+            # attrs types the field's converter (dict) as dict's overloaded constructor, which mypy cannot bind
+            options=OPTIONS,  # type: ignore[arg-type]
         )
     ]
 

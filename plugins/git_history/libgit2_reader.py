@@ -46,6 +46,7 @@ class Libgit2Reader:
             if (tree.id if tree is not None else None) == (previous.id if previous is not None else None):
                 continue
             if previous is None:
+                assert tree is not None  # its id differs from None's
                 diff = tree.diff_to_tree(swap=True)  # everything added
             elif tree is None:
                 diff = previous.diff_to_tree()  # everything removed
@@ -71,8 +72,8 @@ class Libgit2Reader:
         chain = [commit]
         while commit.parent_ids:
             parent = self.repository.get(commit.parent_ids[0])
-            if parent is None:
-                break
+            if not isinstance(parent, pygit2.Commit):
+                break  # not in the object database: a shallow clone's boundary
             commit = parent
             chain.append(commit)
         chain.reverse()
