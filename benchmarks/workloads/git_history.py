@@ -14,6 +14,7 @@ cold start each round: its blob-digest cache and the previous round's build are 
 
 from __future__ import annotations
 
+import os
 import random
 import shutil
 import subprocess
@@ -71,8 +72,6 @@ def fast_import_stream(files: int, commits: int, file_bytes: int, seed: int = 16
 
 
 def _git(repo: Path, *arguments: str, stdin: bytes | None = None) -> bytes:
-    import os
-
     done = subprocess.run(["git", "-C", str(repo), *arguments], input=stdin, capture_output=True, env={**os.environ, **GIT_ENV})
     if done.returncode != 0:
         raise SetupFailed(f"git {' '.join(arguments[:2])}: {done.stderr.decode(errors='replace').strip()}")
@@ -118,7 +117,7 @@ def _run(ctx: BenchContext) -> WorkloadReport:
     peer = Command.single(
         "git diff-tree + cat-file",
         ["sh", "-c", 'git -C "$1" diff-tree -r --no-renames --stdin < "$2" > /dev/null && git -C "$1" cat-file --batch < "$3" > /dev/null', "peer", repo, pairs, blobs],
-        env=GIT_ENV,
+        env={**os.environ, **GIT_ENV},
     )
     missing = ctx.missing("git diff-tree + cat-file", "git")
     results = measure_alternately([build] + ([] if missing else [peer]), sizes.repeat, sizes.warmup)
