@@ -312,3 +312,29 @@ def test_bad_options_are_configuration_errors(tmp_path: Path, options: dict[str,
     built = ws.cli("delta", "build", "--at", "2030-01-01T00:00:00Z")
     assert built.returncode == 2
     assert "E_CONFIG_INVALID" in built.stderr and message in built.stderr, built.stderr
+
+
+def test_a_sha256_repository_builds_and_its_records_verify_and_validate(tmp_path: Path) -> None:
+    ws = git_workspace(tmp_path / "ws", {"repository": "repo", "ref": "main", "path": "data"})
+    repo = GitRepo(ws.root / "repo", object_format="sha256")
+    random_history(repo, 9, 12)
+    built = ws.cli("delta", "build", "--at", "2030-01-01T00:00:00Z")
+    assert built.returncode == 0, built.stdout + built.stderr
+    records = ws.log_records()
+    assert [r["to_ref"]["pin"] for r in records] == [f"git:{c}" for c in repo.git("rev-list", "--first-parent", "--reverse", "main", "--", "data").split()]
+    assert all(len(r["to_ref"]["version"]) == 64 for r in records)
+    assert ws.cli("verify", "--log").returncode == 0
+    validated = ws.cli("validate")
+    assert validated.returncode == 0, validated.stdout + validated.stderr
+
+
+def test_a_path_that_is_not_utf8_is_refused_naming_the_commit(workspace: Path) -> None:
+    repo = GitRepo(workspace / "repo")
+    repo.write("ok.txt", b"fine\n")
+    (repo.path / os.fsdecode(b"caf\xe9.txt")).write_bytes(b"latin-1 name\n")
+    commit = repo.commit("a latin-1 file name")
+    configure(workspace, "repo")
+    with pytest.raises(GovernError) as raised:
+        versions(workspace)
+    assert raised.value.code == "E_GIT_UNREADABLE"
+    assert f"commit {commit} has a path that is not UTF-8" in str(raised.value)
