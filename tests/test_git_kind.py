@@ -338,3 +338,24 @@ def test_a_path_that_is_not_utf8_is_refused_naming_the_commit(workspace: Path) -
         versions(workspace)
     assert raised.value.code == "E_GIT_UNREADABLE"
     assert f"commit {commit} has a path that is not UTF-8" in str(raised.value)
+
+
+def test_a_commit_holding_a_path_govern_cannot_record_stops_the_build_or_is_unknown(tmp_path: Path) -> None:
+    """A backslash is a legal git path character and an unsafe manifest path: the versions
+    holding it do not validate (E_SNAPSHOT_UNVERIFIED naming the commit), unless --allow-unknown."""
+    ws = git_workspace(tmp_path / "ws", {"repository": "repo", "ref": "main"})
+    repo = GitRepo(ws.root / "repo")
+    repo.write("ok.txt", b"fine\n")
+    good = repo.commit("fine")
+    repo.write("back\\slash.txt", b"odd\n")
+    bad = repo.commit("a backslash")
+    (repo.path / "back\\slash.txt").unlink()
+    repo.commit("gone again")
+    built = ws.cli("delta", "build", "--at", "2030-01-01T00:00:00Z")
+    assert built.returncode == 1
+    assert "E_SNAPSHOT_UNVERIFIED" in built.stderr and bad in built.stderr and "back\\\\slash.txt" in built.stderr, built.stderr
+    assert ws.latest_build() is None
+    allowed = ws.cli("delta", "build", "--allow-unknown", "--at", "2030-01-01T00:00:00Z")
+    assert allowed.returncode == 0, allowed.stderr
+    bases = [(r["to_ref"]["version"], r["delta_basis"]) for r in ws.log_records()]
+    assert bases[0] == (good, "manifest_diff") and bases[1] == (bad, "unknown") and bases[2][1] == "unknown"

@@ -129,18 +129,33 @@ def _hash_new_blobs(reader: HistoryReader, blob_ids: list[str], cache: BlobDiges
 
 
 def _versions(source: GitSource, commits: list[CommitChanges], digests: dict[str, str]) -> Iterator[SourceVersion]:
+    """Each snapshot commit's whole state, built change by change from the previous one's. A
+    state holding a path govern's manifests refuse (a backslash, CR, LF, NUL, a '.' part…) is
+    a version that does not validate: its ``problem`` names the path (the build stops on it,
+    or records ``unknown`` under ``--allow-unknown``)."""
     from govern.format.models import SourceVersion
+    from govern.format.paths import manifest_path_problem
 
     entries: dict[str, str] = {}
+    unsafe: dict[str, str] = {}  # path -> why, for the paths of the state govern's path rules refuse
     for commit in commits:
         # removals first: a path whose type changed may come as a removal and an addition
         for change in commit.changes:
             if change.object_id is None:
                 entries.pop(change.path, None)
+                unsafe.pop(change.path, None)
         for change in commit.changes:
             if change.object_id is not None:
                 entries[change.path] = _entry_digest(change, digests)
-        yield SourceVersion(commit.commit_id, source.location, f"git:{commit.commit_id}", dict(entries), created_utc=commit.committed_utc)
+                why = manifest_path_problem(change.path)
+                if why is not None:
+                    unsafe[change.path] = why
+        problem = None
+        if unsafe:
+            path = min(unsafe)
+            more = f" (and {len(unsafe) - 1} more)" if len(unsafe) > 1 else ""
+            problem = f"path {path!r} cannot be recorded: {unsafe[path]}{more}"
+        yield SourceVersion(commit.commit_id, source.location, f"git:{commit.commit_id}", dict(entries), problem, commit.committed_utc)
 
 
 def _entry_digest(change: Change, digests: dict[str, str]) -> str:
