@@ -359,3 +359,17 @@ def test_a_commit_holding_a_path_govern_cannot_record_stops_the_build_or_is_unkn
     assert allowed.returncode == 0, allowed.stderr
     bases = [(r["to_ref"]["version"], r["delta_basis"]) for r in ws.log_records()]
     assert bases[0] == (good, "manifest_diff") and bases[1] == (bad, "unknown") and bases[2][1] == "unknown"
+
+
+def test_a_blob_missing_from_the_repository_is_refused_naming_it(workspace: Path) -> None:
+    """As in a partial clone: the tree names a blob the object database does not hold."""
+    repo = GitRepo(workspace / "repo")
+    repo.write("a.txt", b"here\n")
+    repo.write("b.txt", b"soon gone\n")
+    repo.commit()
+    absent = repo.git("rev-parse", "HEAD:b.txt").strip()
+    (repo.path / ".git" / "objects" / absent[:2] / absent[2:]).unlink()  # a fresh commit's objects are loose
+    configure(workspace, "repo")
+    with pytest.raises(GovernError) as raised:
+        versions(workspace)
+    assert raised.value.code == "E_GIT_UNREADABLE" and f"blob {absent} cannot be read" in str(raised.value)

@@ -20,8 +20,9 @@ _DELETED = "D"
 class Libgit2Reader:
     """Reads one repository through pygit2."""
 
-    def __init__(self, repository: pygit2.Repository) -> None:
+    def __init__(self, repository: pygit2.Repository, source: GitSource) -> None:
         self.repository = repository
+        self.source = source
 
     @classmethod
     def open(cls, source: GitSource) -> Libgit2Reader | None:
@@ -32,13 +33,23 @@ class Libgit2Reader:
         from pygit2.enums import RepositoryOpenFlag
 
         try:
-            return cls(pygit2.Repository(str(source.repository), RepositoryOpenFlag.NO_SEARCH))
+            return cls(pygit2.Repository(str(source.repository), RepositoryOpenFlag.NO_SEARCH), source)
         except (pygit2.GitError, ValueError, KeyError):  # InvalidError is a ValueError
             return None
 
     def snapshot_commits(self, source: GitSource) -> list[CommitChanges]:
         """The first-parent commits of the ref that change the registry's folder, oldest first,
         each with its tree diff from the previous one."""
+        import pygit2
+
+        from govern.errors import GovernError
+
+        try:
+            return self._snapshot_commits(source)
+        except pygit2.GitError as error:  # a tree missing from a partial clone, a damaged pack
+            raise GovernError("E_GIT_UNREADABLE", f"{source.describe()}: cannot read the history ({error})") from None
+
+    def _snapshot_commits(self, source: GitSource) -> list[CommitChanges]:
         snapshots: list[CommitChanges] = []
         previous: Any = None  # the folder's tree at the previous snapshot (None: not there)
         for commit in self._first_parent_chain(source):
@@ -80,10 +91,18 @@ class Libgit2Reader:
         return chain
 
     def blob_contents(self, object_ids: list[str]) -> Iterator[tuple[str, bytes]]:
-        """Each blob's content, read from the object database."""
+        """Each blob's content, read from the object database (E_GIT_UNREADABLE naming a blob
+        that is not there: a partial clone's)."""
+        import pygit2
+
+        from govern.errors import GovernError
+
         odb = self.repository.odb
         for object_id in object_ids:
-            _type, data = odb.read(object_id)
+            try:
+                _type, data = odb.read(object_id)
+            except (KeyError, pygit2.GitError) as error:
+                raise GovernError("E_GIT_UNREADABLE", f"{self.source.describe()}: blob {object_id} cannot be read ({error})") from None
             yield object_id, data
 
     def close(self) -> None:
