@@ -373,3 +373,16 @@ def test_a_blob_missing_from_the_repository_is_refused_naming_it(workspace: Path
     with pytest.raises(GovernError) as raised:
         versions(workspace)
     assert raised.value.code == "E_GIT_UNREADABLE" and f"blob {absent} cannot be read" in str(raised.value)
+
+
+def test_a_cache_that_cannot_be_read_or_written_never_fails_a_read(workspace: Path) -> None:
+    from govern.plugins.git_history.blob_digests import CACHE_FOLDER, CACHE_NAME
+
+    repo = GitRepo(workspace / "repo")
+    random_history(repo, 4, 6)
+    configure(workspace, "repo")
+    expected = versions(workspace)
+    cache = workspace / CACHE_FOLDER / CACHE_NAME
+    cache.unlink()
+    cache.mkdir()  # a folder where the file should be: neither readable nor appendable as a file
+    assert versions(workspace) == expected

@@ -39,7 +39,7 @@ class BlobDigestCache:
     def _read(self) -> dict[str, str]:
         try:
             text = self.path.read_bytes().decode("ascii", errors="replace")
-        except FileNotFoundError:
+        except OSError:  # none yet, or unreadable: every blob is hashed, as on a first build
             return {}
         digests: dict[str, str] = {}
         for line in text.split("\n"):
