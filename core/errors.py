@@ -148,6 +148,8 @@ ERROR_CODES: Mapping[str, ErrorCode] = _by_code(
     ErrorCode("E_SQL_KEY_NOT_UNIQUE", ExitCode.PROBLEMS, "two rows of a sql_table registry share a key value; no snapshot was written"),
     ErrorCode("E_SQL_PASSWORD_IN_DSN", ExitCode.USAGE, "a sql_table registry's dsn holds a password (name the variable holding it in password_env)"),
     ErrorCode("E_OCFL_OBJECT_NOT_FOUND", ExitCode.USAGE, "an ocfl_object registry's path is not a folder, or its object_id is not under the storage root"),
+    # git repositories (kind git, docs/registry-kinds.md)
+    ErrorCode("E_GIT_UNREADABLE", ExitCode.USAGE, "a git registry's repository cannot be opened, its ref names no commit, or an object or path in its history cannot be read"),
     # transparency log (docs/transparency.md)
     ErrorCode("E_KEY_INVALID", ExitCode.USAGE, "a signer or verifier key (file or text) cannot be read or is not a valid note key"),
     ErrorCode("E_CHECKPOINT_INVALID", ExitCode.PROBLEMS, "a checkpoint is malformed, or no known key signed it validly (a known signer's bad signature rejects it)"),

@@ -529,7 +529,7 @@ def test_a_kind_no_plugin_claims_is_a_configuration_error(tmp_path: Path) -> Non
     ws = DeltaWorkspace.create(tmp_path / "ws", {**REGISTRIES, "mystery": {"kind": "quantum", "artifact": "Q.json"}})
     lay_out_history(ws)
     result = ws.build(at=build_at(1))
-    assert_refused(result, "E_CONFIG_UNKNOWN_KIND", "mystery", "quantum", "collection, external, ocfl_object, presentation, sealed", exit_code=2)
+    assert_refused(result, "E_CONFIG_UNKNOWN_KIND", "mystery", "quantum", "bagit, collection, external, git, ocfl_object, presentation, sealed", exit_code=2)
     assert ws.builds() == []
 
 

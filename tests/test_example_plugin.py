@@ -167,7 +167,7 @@ def test_govern_disable_plugins_blocks_it(installs: dict[str, Path], workspace: 
     assert build.returncode == 2
     assert build.stderr_lines == [
         f"govern: error: E_CONFIG_UNKNOWN_KIND: {workspace.root.resolve() / 'registry_config.toml'}: registries.runs.kind: "
-        "no installed plugin handles kind 'jsonl_records' (installed kinds: bagit, collection, external, ocfl_object, presentation, sealed, sql_table)"
+        "no installed plugin handles kind 'jsonl_records' (installed kinds: bagit, collection, external, git, ocfl_object, presentation, sealed, sql_table)"
     ]
     assert workspace.latest_build() is None
 

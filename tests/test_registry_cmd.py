@@ -193,7 +193,7 @@ def test_add_writes_options_as_a_table(tmp_path: Path):
     "args,code,message",
     [
         (["run_registry", "--kind", "sealed", "--artifact", "X"], "E_REGISTRY_EXISTS", "registries.run_registry already exists (kind 'sealed')"),
-        (["new_one", "--kind", "seald", "--artifact", "X"], "E_CONFIG_UNKNOWN_KIND", "no installed plugin handles kind 'seald' (installed kinds: bagit, collection, external, ocfl_object, presentation, sealed, sql_table)"),
+        (["new_one", "--kind", "seald", "--artifact", "X"], "E_CONFIG_UNKNOWN_KIND", "no installed plugin handles kind 'seald' (installed kinds: bagit, collection, external, git, ocfl_object, presentation, sealed, sql_table)"),
         (["new_one", "--kind", "sealed"], "E_CONFIG_INVALID", "registries.new_one.artifact: required for kind 'sealed'; nothing written"),
         (["New-One", "--kind", "external"], "E_USAGE", "registry id 'New-One' must match [a-z][a-z0-9_]*"),
         (["new_one", "--kind", "sealed", "--artifact", "../escape"], "E_CONFIG_INVALID", "registries.new_one.artifact"),

@@ -30,6 +30,7 @@ def all_workloads() -> list[Workload]:
     from benchmarks.workloads import (
         delta_build,
         delta_log,
+        git_history,
         incremental,
         large_files,
         memory,
@@ -39,4 +40,4 @@ def all_workloads() -> list[Workload]:
         transparency,
     )
 
-    return [m.WORKLOAD for m in (startup, large_files, small_files, delta_build, incremental, delta_log, transparency, object_storage, memory)]
+    return [m.WORKLOAD for m in (startup, large_files, small_files, delta_build, incremental, delta_log, transparency, git_history, object_storage, memory)]

@@ -60,6 +60,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "govern.plugins.collection",
     "govern.plugins.ocfl_object",
     "govern.plugins.bagit",
+    "govern.plugins.git_history",
     "govern.plugins.manifest_diff",
     "govern.plugins.unknown_basis",
     "govern.plugins.delta_log",
