@@ -39,6 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 try:
     import make_reference_governance as reference_governance
+
     from govern.config.workspace import load_workspace
     from govern.format.jsonio import dump_canonical, loads_strict
     from govern.governance.store import load_books
