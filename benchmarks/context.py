@@ -41,6 +41,7 @@ class Sizes:
     s3_publish_files: int = 4  # …in this many files
     s3_history_short: int = 1_000  # object storage: runs roots an incremental build's requests are counted on
     s3_history_long: int = 10_000
+    pg_rows: int = 1_000_000  # sql_table: rows of the PostgreSQL table snapshotted and diffed
     repeat: int = 5  # timed rounds per comparison
     repeat_fast: int = 15  # timed rounds for sub-second commands (start-up, incremental build)
     warmup: int = 1  # untimed rounds first (fills the page cache, imports .pyc)
@@ -67,6 +68,7 @@ class Sizes:
             s3_publish_files=2,
             s3_history_short=10,
             s3_history_long=40,
+            pg_rows=2_000,
             repeat=1,
             repeat_fast=1,
             warmup=0,
@@ -129,9 +131,10 @@ class BenchContext:
                 return Measurement.skip(label, f"{name} is not installed; install it with: {INSTALL_HINTS.get(name, name)}")
         return None
 
-    def setup(self, argv: list[str], cwd: Path | None = None) -> str:
-        """Run an untimed setup command; its stdout, or :class:`SetupFailed` with its stderr."""
-        done = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    def setup(self, argv: list[str], cwd: Path | None = None, env: dict[str, str] | None = None) -> str:
+        """Run an untimed setup command (``env``: its whole environment, default this one's);
+        its stdout, or :class:`SetupFailed` with its stderr."""
+        done = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL)
         if done.returncode != 0:
             tail = (done.stderr or done.stdout).strip().splitlines()
             raise SetupFailed(f"{' '.join(argv)}: exit {done.returncode}: {tail[-1] if tail else ''}")
