@@ -138,10 +138,19 @@ def _run(ctx: BenchContext) -> WorkloadReport:
     _concatenate_parts(runs_root / _run_name(SECOND_AT, REGISTRY), root / "b.jsonl")
     timed_build = runs_root / _run_name(TIMED_BUILD_AT, "registry_delta_log_build")
 
+    head_chain = runs_root / "_log"
+    bootstrap_heads = {path.name for path in head_chain.iterdir()} if head_chain.is_dir() else set()
+
     def remove_timed_build() -> None:
+        # The build run, and the commit it added to the log's head chain (_log/): the log is
+        # back to the bootstrap build, so every round records the same transition.
         shutil.rmtree(timed_build, ignore_errors=True)
         for path in runs_root.glob(".govern-tmp*"):
             shutil.rmtree(path, ignore_errors=True)
+        if head_chain.is_dir():
+            for path in head_chain.iterdir():
+                if path.name not in bootstrap_heads:
+                    path.unlink()
 
     build = Command.single("govern delta build (row_diff)", ctx.govern("-q", "-C", workspace, "delta", "build", "--at", TIMED_BUILD_AT), prepare=remove_timed_build)
     diff = Command.single("diff", ["diff", root / "a.jsonl", root / "b.jsonl"], ok_codes=frozenset({0, 1}))
