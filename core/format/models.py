@@ -224,6 +224,9 @@ class RegistryKind:
     options: Mapping[str, str] = attrs.field(factory=dict, converter=dict, hash=False)
     #: The kind's plugin takes snapshots itself (hook ``govern_snapshot``: ``govern snapshot``).
     snapshots: bool = False
+    #: The artifact (a folder) every snapshot run of this kind holds, for a kind that writes its
+    #: own snapshots (``table``, ``collection``): what the registry catalog lists as its artifact.
+    snapshot_artifact: str | None = None
 
     def accepted_options(self) -> tuple[str, ...]:
         """The option names a registry of this kind may set, sorted: the declared ones and

@@ -30,8 +30,17 @@ KIND = "sql_table"
 def govern_registry_kinds() -> list[RegistryKind]:
     """Declare kind ``sql_table`` (it writes its snapshots: ``govern snapshot``)."""
     from govern.format.models import RegistryKind
+    from govern.plugins.sql_table.snapshot import ARTIFACT
 
-    return [RegistryKind(KIND, "a database table or query, snapshotted by 'govern snapshot' as sealed runs", requires=("dsn",), snapshots=True)]
+    return [
+        RegistryKind(
+            KIND,
+            "a database table or query, snapshotted by 'govern snapshot' as sealed runs",
+            requires=("dsn",),
+            snapshots=True,
+            snapshot_artifact=ARTIFACT,
+        )
+    ]
 
 
 @hookimpl
