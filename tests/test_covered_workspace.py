@@ -83,7 +83,9 @@ def test_the_covered_configuration_covers_11_of_12_registries_and_excludes_the_p
 
 def test_the_covered_configuration_adds_exactly_the_bootstrap_records_then_the_changed_row(copy: Path):
     first_snapshot, first_build, second_snapshot, second_build = demo.COVERED_CLOCKS
-    _govern(copy, "snapshot", "threshold_registry_db", "--at", first_snapshot)
+    taken = _govern(copy, "snapshot", "threshold_registry_db", "--at", first_snapshot)
+    # The runs root is outside the covered workspace's folder: the run is named where it is.
+    assert taken["location"] == str(copy / demo.RUNS_ROOT / taken["run_id"])
     _govern(copy, "delta", "build", "--snapshot-collections", "--at", first_build)
     log = _log(copy, "2026-02-06__090500__registry_delta_log_build")
     assert len(log) == 27

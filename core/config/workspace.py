@@ -9,6 +9,7 @@ every error names the file, the key path and what was expected.
 from __future__ import annotations
 
 import functools
+import os
 import re
 import tomllib
 from collections.abc import Mapping
@@ -172,9 +173,10 @@ class Workspace:
         return self.runs_location.removeprefix("s3://").partition("/")[2].strip("/")
 
     def run_location(self, run_id: str) -> str:
-        """Where run ``run_id`` is, for messages: its folder, or its URL on object storage."""
+        """Where run ``run_id`` is, for messages: its folder (``..`` steps of a runs root outside
+        the workspace folded away), or its URL on object storage."""
         if self.runs_root_is_local:
-            return str(self.runs_root / run_id)
+            return os.path.normpath(self.runs_root / run_id)
         return f"{self.runs_location.rstrip('/')}/{run_id}"
 
     @property
