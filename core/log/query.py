@@ -161,3 +161,29 @@ def select_transitions(
 def _is_source(ref: Any) -> bool:
     """True for a source_ref (a version kept outside the runs root)."""
     return isinstance(ref, dict) and "source" in ref
+
+
+#: The letter a path's history shows for a transition whose basis is ``unknown``: it may
+#: have touched the path, and what it did is not known.
+UNKNOWN_LETTER = "?"
+
+
+def path_histories(transitions: Iterable[Transition]) -> dict[str, list[tuple[Transition, str]]]:
+    """Every path the ``transitions`` (one registry's, as :func:`select_transitions` gives
+    them) change, with its history: the transitions ``select_transitions(…, path=that path)``
+    keeps, in log order, each with the path's letter there (:data:`UNKNOWN_LETTER` for an
+    ``unknown`` transition that may have touched it) — the ``delta show --path`` view of
+    every path at once, in one pass over the log and one over its unknown transitions,
+    instead of one pass over the log per path. Paths sorted."""
+    transitions = list(transitions)
+    histories: dict[str, list[tuple[int, Transition, str]]] = {}
+    for position, transition in enumerate(transitions):
+        if not transition.unknown:
+            for letter, path in transition.changes:
+                histories.setdefault(path, []).append((position, transition, letter))
+    for position, transition in enumerate(transitions):
+        if transition.unknown:
+            for path, history in histories.items():
+                if _touches(transition.record, path) is not None:
+                    history.append((position, transition, UNKNOWN_LETTER))
+    return {path: [(t, letter) for _, t, letter in sorted(histories[path], key=lambda item: item[0])] for path in sorted(histories)}
