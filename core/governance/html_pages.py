@@ -154,7 +154,7 @@ def _registries_section(site: SiteData) -> list[str]:
             + "</tr>"
         )
     totals = [sum((r.figures.snapshots, r.figures.records, r.figures.bootstrap, r.figures.transitions, r.figures.unknown)[i] for r in covered if r.figures) for i in range(5)]
-    foot = "<tfoot><tr><th scope=\"row\">Total</th><td></td>" + "".join(f'<td class="num">{t}</td>' for t in totals) + "</tr></tfoot>"
+    foot = "<tfoot><tr><th scope=\"row\">Total</th><td></td>" + "".join(f'<td class="num"><a href="#covered">{t}</a></td>' for t in totals) + "</tr></tfoot>"
     lines = [
         '<section id="registries" aria-labelledby="registries-title"><h2 id="registries-title">Registries</h2>',
         '<h3 id="covered">Covered</h3>',
@@ -343,7 +343,7 @@ def registry_pages(registry: RegistrySite, build: tuple[str, str] | None) -> dic
             '<h2 id="records">Transitions</h2>',
             *_table(
                 "transitions",
-                [("Record", True), ("From", False), ("To", False), ("Basis", False), ("Added", True), ("Removed", True), ("Modified", True)],
+                [("Record", False), ("From", False), ("To", False), ("Basis", False), ("Added", True), ("Removed", True), ("Modified", True)],
                 _record_rows(chunk, log_href),
                 caption="Each record: its line in the latest build's log, its snapshots and counts",
                 interactive=True,
@@ -352,7 +352,7 @@ def registry_pages(registry: RegistrySite, build: tuple[str, str] | None) -> dic
             filter_box("paths", "Filter paths:"),
             *_table(
                 "paths",
-                [("Record", True), ("Snapshot", False), ("Change", False), ("Path", False)],
+                [("Record", False), ("Snapshot", False), ("Change", False), ("Path", False)],
                 _change_rows(chunk, path_pages),
                 caption="Every path each transition on this page changed (A added, D removed, M modified; ? unknown)",
                 interactive=True,

@@ -22,7 +22,7 @@ BARS = (("added", "A", "added"), ("removed", "D", "removed"), ("modified", "M", 
 _BAR = 14
 _GAP = 4
 _GROUP = 3 * _BAR + 2 * _GAP + 26
-_LEFT = 12
+_LEFT = 96  # room for the first snapshot's slanted time label
 _TOP = 44
 _PLOT = 140
 _BOTTOM = 96
@@ -52,7 +52,7 @@ def _defs() -> str:
 
 def _legend() -> str:
     items = []
-    x = _LEFT
+    x = 12
     for key, letter, word in BARS:
         items.append(f'<rect class="bar-{key}" x="{x}" y="8" width="12" height="12"/><text x="{x + 16}" y="18">{letter} = {word}</text>')
         x += 100
@@ -64,7 +64,7 @@ def timeline_svg(points: Sequence[TimelinePoint], title: str) -> str:
     """The SVG (escaped throughout) of ``points``, oldest first, titled ``title``."""
     known = [p.counts[key] for p in points if p.counts is not None for key, _, _ in BARS]
     peak = max([*known, 1])
-    width = max(_LEFT * 2 + _GROUP * len(points), 460)
+    width = max(_LEFT + 12 + _GROUP * len(points), 460)
     height = _TOP + _PLOT + _BOTTOM
     base = _TOP + _PLOT
     parts = [
@@ -73,7 +73,7 @@ def timeline_svg(points: Sequence[TimelinePoint], title: str) -> str:
         f'<title id="timeline-title">{escape(title)}</title>',
         _defs(),
         _legend(),
-        f'<line x1="{_LEFT}" y1="{base}" x2="{width - _LEFT}" y2="{base}" stroke="#57606a"/>',
+        f'<line x1="{_LEFT - 6}" y1="{base}" x2="{width - 12}" y2="{base}" stroke="#57606a"/>',
     ]
     for index, point in enumerate(points):
         x0 = _LEFT + index * _GROUP

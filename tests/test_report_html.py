@@ -1,0 +1,151 @@
+"""``govern report html --out DIR`` without a browser (issue 17 point 1): the site is written
+whole or not at all, the same inputs and clock give the same bytes, bad input is one line and
+exit 2, every text is escaped, ``unknown`` transitions are never drawn as zero, and each
+path's history is exactly what ``delta show --path`` selects. The browser tests are in
+tests/test_report_html_browser.py."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+import pytest
+
+from delta_workspace import DeltaWorkspace, build_at
+from governance_books import CHANGE_AT, gov, reference_copy
+from helpers import run_govern_process, tree_state
+
+REPORT_AT = "2026-02-05T03:20:00Z"
+#: Paths that hold every character HTML cares about, and some that are not ASCII.
+ODD_PATHS = ('data/<b>bold</b>.txt', "data/q\"uote's & amp.txt", "data/été ✓.txt")
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the reference workspace with the delta log built at the seed's moment."""
+    root = reference_copy(tmp_path_factory.mktemp("html") / "ws")
+    result = gov(root, "delta", "build", "--at", CHANGE_AT)
+    assert result.returncode == 0, result.stderr
+    return root
+
+
+def _site_bytes(site: Path) -> dict[str, str]:
+    return {str(p.relative_to(site)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(site.rglob("*")) if p.is_file()}
+
+
+def test_two_renders_of_the_same_inputs_and_clock_are_the_same_bytes(built: Path, tmp_path: Path):
+    first = run_govern_process("-C", built, "report", "html", "--out", tmp_path / "one", "--at", REPORT_AT)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.splitlines() == [f"wrote {tmp_path / 'one'}: HTML report, 27 files (8 registries covered, 24 records)", f"open {tmp_path / 'one' / 'index.html'}"]
+    (tmp_path / "two").mkdir()  # an empty folder is accepted
+    second = run_govern_process("-C", built, "report", "html", "--out", tmp_path / "two", "--at", REPORT_AT, env={"SOURCE_DATE_EPOCH": "1"})
+    assert second.returncode == 0, second.stderr
+    assert _site_bytes(tmp_path / "one") == _site_bytes(tmp_path / "two")
+    assert "2026-02-05T03:20:00Z" in (tmp_path / "one" / "index.html").read_text(encoding="utf-8")
+    # The clock comes from SOURCE_DATE_EPOCH when there is no --at: never the wall clock.
+    third = run_govern_process("-C", built, "report", "html", "--out", tmp_path / "three", env={"SOURCE_DATE_EPOCH": "1770261600"})
+    assert third.returncode == 0, third.stderr
+    assert "2026-02-05T03:20:00Z" in (tmp_path / "three" / "index.html").read_text(encoding="utf-8")
+    assert _site_bytes(tmp_path / "one") == _site_bytes(tmp_path / "three")
+
+
+def test_an_existing_non_empty_out_folder_is_refused_in_one_line_and_left_alone(built: Path, tmp_path: Path):
+    out = tmp_path / "site"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine\n")
+    before = tree_state(tmp_path)
+    result = run_govern_process("-C", built, "report", "html", "--out", out, "--at", REPORT_AT)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [f"govern: error: E_OUTPUT_EXISTS: {out}: exists and is not an empty folder; the HTML report never overwrites (choose another --out)"]
+    assert tree_state(tmp_path) == before
+    # A file where the folder should be, and a folder that cannot exist: the same one line, exit 2.
+    result = run_govern_process("-C", built, "report", "html", "--out", out / "keep.txt", "--at", REPORT_AT)
+    assert (result.returncode, result.stderr.count("\n"), "E_OUTPUT_EXISTS" in result.stderr) == (2, 1, True)
+    result = run_govern_process("-C", built, "report", "html", "--out", tmp_path / "no" / "such", "--at", REPORT_AT)
+    assert (result.returncode, result.stderr.count("\n"), "E_NOT_A_DIRECTORY" in result.stderr) == (2, 1, True)
+    assert tree_state(tmp_path) == before
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".govern-tmp-")]
+
+
+def test_the_site_is_written_all_or_nothing(tmp_path: Path):
+    from govern.errors import GovernError
+    from govern.store.atomic_folder import write_folder_atomic
+
+    # A path that cannot be a file of the folder is refused before anything is written.
+    with pytest.raises(GovernError, match="'..' part") as refused:
+        write_folder_atomic(tmp_path / "site", {"index.html": b"x", "../escape.html": b"y"}, what="HTML report")
+    assert refused.value.code == "E_USAGE"
+    # A write that fails half-way (a file and a folder of one name) leaves no folder and no staging.
+    with pytest.raises(GovernError) as failure:
+        write_folder_atomic(tmp_path / "site", {"a": b"file", "a/b.html": b"under a file"}, what="HTML report")
+    assert failure.value.code == "E_IO"
+    assert list(tmp_path.iterdir()) == []
+    write_folder_atomic(tmp_path / "site", {"index.html": b"x", "registries/r.html": b"y"}, what="HTML report")
+    assert _site_bytes(tmp_path / "site") == {"index.html": hashlib.sha256(b"x").hexdigest(), "registries/r.html": hashlib.sha256(b"y").hexdigest()}
+
+
+@pytest.fixture(scope="module")
+def odd(tmp_path_factory: pytest.TempPathFactory) -> tuple[DeltaWorkspace, Path]:
+    """A registry whose paths hold '<', quotes, '&' and non-ASCII letters, with a transition of
+    basis unknown (an unsealed folder taken as a legacy snapshot), and its site."""
+    root = tmp_path_factory.mktemp("odd") / "ws"
+    ws = DeltaWorkspace.create(root, {"odd_registry": {"kind": "sealed", "artifact": "data"}})
+    ws.run("2024-01-01__000000__first", {ODD_PATHS[0]: "1", ODD_PATHS[1]: "1"})
+    ws.run("2024-01-02__000000__legacy", {ODD_PATHS[0]: "2", ODD_PATHS[2]: "1"}, seal=False)
+    ws.run("2024-01-03__000000__third", {ODD_PATHS[0]: "3", ODD_PATHS[2]: "1"})
+    ws.run("2024-01-04__000000__fourth", {ODD_PATHS[0]: "3", ODD_PATHS[2]: "2"})
+    ws.build_ok("--allow-unknown", at=build_at(1))
+    site = root.parent / "site"
+    result = ws.govern("report", "html", "--out", str(site), "--at", build_at(2))
+    assert result.returncode in (0, 1), result.stderr
+    assert (site / "index.html").is_file()
+    return ws, site
+
+
+def test_every_path_and_reason_is_escaped(odd: tuple[DeltaWorkspace, Path]):
+    _ws, site = odd
+    pages = [p.read_text(encoding="utf-8") for p in sorted((site / "registries").glob("*.html"))]
+    assert len(pages) == 2  # one transitions page and one paths page
+    text = "\n".join(pages)
+    assert "<b>bold</b>" not in text
+    assert "&lt;b&gt;bold&lt;/b&gt;.txt" in text
+    assert "q&quot;uote&#x27;s &amp; amp.txt" in text
+    assert "été ✓.txt" in text
+    # Outside the one inline script, no markup but ours: every tag is one the pages write.
+    tags = set(re.findall(r"<([a-zA-Z][a-zA-Z0-9]*)", re.sub(r"<script>.*?</script>", "", text, flags=re.DOTALL)))
+    assert tags <= {"html", "head", "meta", "link", "title", "style", "body", "nav", "main", "h1", "h2", "p", "a", "strong", "div",
+                    "svg", "defs", "pattern", "rect", "line", "circle", "text", "g", "table", "caption", "thead", "tbody", "tr", "th",
+                    "td", "code", "label", "input", "span"}, tags
+
+
+def test_unknown_transitions_are_marked_unknown_never_drawn_as_zero(odd: tuple[DeltaWorkspace, Path]):
+    ws, site = odd
+    records = [r for r in ws.records() if r["registry_id"] == "odd_registry"]
+    assert [r["delta_basis"] for r in records] == ["manifest_diff", "unknown", "unknown", "manifest_diff"]
+    page = next(p for p in (site / "registries").glob("*.html") if not p.name.endswith("-paths.html")).read_text(encoding="utf-8")
+    groups = re.findall(r'<g class="snapshot[^"]*" data-line="(\d+)"([^>]*)>', page)
+    assert [(int(line), "data-unknown" in rest) for line, rest in groups] == [(1, False), (2, True), (3, True), (4, False)]
+    unknown_svg = page.split('data-unknown="true"', 1)[1].split("</g>", 1)[0]
+    assert "data-count" not in unknown_svg and ">unknown<" in unknown_svg and ">?<" in unknown_svg
+    # In the tables: the reason, never a 0.
+    for record in records[1:3]:
+        row = re.search(rf'<tr id="rec-{records.index(record) + 1}" class="unknown">(.*?)</tr>', page).group(1)
+        assert "unknown — " in row and ">0<" not in row
+
+
+def test_each_paths_history_is_what_delta_show_path_selects(built: Path, odd: tuple[DeltaWorkspace, Path]):
+    from govern.log.query import UNKNOWN_LETTER, path_histories, select_transitions
+    from delta_workspace import parse_log
+
+    logs = [parse_log((built / ".codex/RUNS/2026-02-05__031005__registry_delta_log_build/REGISTRY_DELTA_LOG_v0_1.jsonl").read_bytes()), odd[0].records()]
+    for records in logs:
+        for registry in sorted({r["registry_id"] for r in records}):
+            transitions = select_transitions(records, registry=registry)
+            histories = path_histories(transitions)
+            assert histories, registry
+            for path, history in histories.items():
+                expected = select_transitions(records, registry=registry, path=path)
+                assert [t.record for t, _ in history] == [t.record for t in expected], path
+                for transition, letter in history:
+                    assert letter == (UNKNOWN_LETTER if transition.unknown else dict((p, le) for le, p in transition.changes)[path])
