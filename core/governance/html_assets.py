@@ -63,7 +63,7 @@ SCRIPT = """
     var counter = document.querySelector("[data-count-for='" + table.id + "']");
     function count(shown) { if (counter) { counter.textContent = shown + " of " + total + " rows shown"; } }
     if (box) {
-      box.parentNode.hidden = false;
+      box.closest(".filter").hidden = false;
       box.addEventListener("input", function () {
         var needle = box.value.toLowerCase(), shown = 0;
         Array.prototype.forEach.call(body.rows, function (row) {
