@@ -135,8 +135,8 @@ def test_unknown_transitions_are_marked_unknown_never_drawn_as_zero(odd: tuple[D
 
 
 def test_each_paths_history_is_what_delta_show_path_selects(built: Path, odd: tuple[DeltaWorkspace, Path]):
-    from govern.log.query import UNKNOWN_LETTER, path_histories, select_transitions
     from delta_workspace import parse_log
+    from govern.log.query import UNKNOWN_LETTER, path_histories, select_transitions
 
     logs = [parse_log((built / ".codex/RUNS/2026-02-05__031005__registry_delta_log_build/REGISTRY_DELTA_LOG_v0_1.jsonl").read_bytes()), odd[0].records()]
     for records in logs:
