@@ -9,27 +9,19 @@ built at the seed's clock. Every request a page makes is recorded (and any that 
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from chromium import launch_chromium
 from governance_books import CHANGE_AT, gov, reference_copy
 
 REPO = Path(__file__).resolve().parent.parent
 ARTIFACTS = REPO / "test-artifacts" / "report-html"
 REPORT_AT = "2026-02-05T03:20:00Z"
 BUILD = "2026-02-05__031005__registry_delta_log_build"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-
-
-def launch_chromium(playwright: Any) -> Any:
-    """The system's Chromium through Playwright (shared with benchmarks/report_html.py)."""
-    executable = shutil.which("chromium")
-    assert executable, "chromium is not installed: run scripts/ensure-chromium.sh (Debian: apt-get install chromium)"
-    return playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
 
 
 @pytest.fixture(scope="session")
