@@ -142,9 +142,11 @@ def html_report_text(result: HtmlReportResult) -> list[str]:
     from govern.governance.html_site import site_summary
 
     summary = site_summary(result.site)
+    failed = [f"check failed: {check.name}: {check.summary}" for check in result.site.evidence.checks() if check.status == "failed"]
     return [
         f"wrote {result.out}: HTML report, {plural(result.files, 'file')} "
         f"({plural(summary['registries_covered'], 'registry', 'registries')} covered, {plural(summary['records'], 'record')})",
+        *failed,
         f"open {result.out / 'index.html'}",
     ]
 
