@@ -179,3 +179,33 @@ def test_a_registry_kept_outside_the_runs_root_is_shown_by_its_source_versions(t
     assert labels == [f"repo@{first}", f"repo@{second}"]
     assert f"<td><code>repo@{first}</code></td><td><code>repo@{second}</code></td><td>manifest_diff</td>" in page
     assert "a &lt;1&gt;.txt" in page and "a <1>.txt" not in page
+
+
+def test_pages_stay_small_however_many_transitions_or_paths(tmp_path: Path):
+    """A page holds at most 500 transitions and 5,000 changed paths; a bootstrap of 12,000
+    paths has a page of its own listing the first 5,000 and saying how many more."""
+    from govern.governance.evidence import registry_records
+    from govern.governance.html_pages import CHANGES_PER_PAGE, TRANSITIONS_PER_PAGE, registry_pages, transition_pages
+    from govern.governance.html_site import LoggedTransition, RegistrySite
+    from govern.log.query import select_transitions
+
+    def ref(n: int) -> dict:
+        return {"run_id": f"2024-01-01__{n // 3600:02d}{n // 60 % 60:02d}{n % 60:02d}__s", "run_root": "r", "relpath": "d", "manifest_sha256": "0" * 64}
+
+    paths = [f"d/{i:05d}" for i in range(12_000)]
+    records = [{"registry_id": "big", "from_ref": None, "to_ref": ref(0), "delta_basis": "manifest_diff", "added_paths": paths,
+                "removed_paths": [], "modified_paths": [], "counts": {"added": len(paths), "removed": 0, "modified": 0}}]
+    for n in range(1, 1_201):
+        records.append({"registry_id": "big", "from_ref": ref(n - 1), "to_ref": ref(n), "delta_basis": "manifest_diff", "added_paths": [],
+                        "removed_paths": [], "modified_paths": [paths[n]], "counts": {"added": 0, "removed": 0, "modified": 1}})
+    items = [LoggedTransition(line, t) for line, t in enumerate(select_transitions(records, registry="big"), start=1)]
+    pages = transition_pages(items)
+    assert [len(page) for page in pages] == [1, 500, 500, 200]
+    assert [item for page in pages for item in page] == items
+    assert all(len(p) <= TRANSITIONS_PER_PAGE and (len(p) == 1 or sum(len(i.transition.changes) for i in p) <= CHANGES_PER_PAGE) for p in pages)
+    registry = RegistrySite("big", "sealed", "covered", None, registry_records(records)[0], tuple(items))
+    files = registry_pages(registry, None)
+    first = files[f"registries/{registry.slug}.html"].decode("utf-8")
+    assert first.count("<tr><td data-sort=\"1\">") + first.count('<tr id="chg-1"><td data-sort="1">') == CHANGES_PER_PAGE + 1
+    assert "and 7000 more paths" in first
+    assert len([name for name in files if name.endswith("-paths.html") or "-paths-" in name]) == 12  # 12,000 paths, 1,000 a page

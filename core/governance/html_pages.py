@@ -5,10 +5,12 @@ Every text that comes from data — registry ids, paths, run ids, reasons — go
 number links to where it comes from: a record's anchor (``#rec-<line>``, its line in the
 latest build's log), the copy of that log or of a governance document under ``evidence/``.
 
-Large logs: a registry's transitions are shown :data:`TRANSITIONS_PER_PAGE` to a page (its
-timeline, records and changed paths), and its paths' histories :data:`PATHS_PER_PAGE` paths to
-a page — never a page per path — so a registry of 10,000 transitions is 20 small pages
-(docs/reports.md, "The HTML report").
+Large logs: a registry's transitions are shown at most :data:`TRANSITIONS_PER_PAGE` to a page
+(its timeline, records and changed paths) and at most :data:`CHANGES_PER_PAGE` changed paths to
+a page (one transition that changed more — a bootstrap of a million files — has a page of its
+own listing the first of them, the rest on its paths pages and in the log), and its paths'
+histories :data:`PATHS_PER_PAGE` paths to a page — never a page per path — so a registry of
+10,000 transitions is 20 small pages (docs/governance.md, "The HTML report").
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from govern.log.query import UNKNOWN_LETTER, path_histories
 from govern.runtime.clock import format_utc
 
 TRANSITIONS_PER_PAGE = 500
+CHANGES_PER_PAGE = 5000
 PATHS_PER_PAGE = 1000
 #: Words for the letters of ``delta show``'s name-status lines.
 CHANGE_WORDS = {"A": "added", "D": "removed", "M": "modified", UNKNOWN_LETTER: "unknown"}
@@ -277,6 +280,22 @@ def _record_rows(items: Sequence[LoggedTransition], log_href: str | None) -> lis
     return rows
 
 
+def transition_pages(items: Sequence[LoggedTransition]) -> list[list[LoggedTransition]]:
+    """``items`` cut into pages, in order: a page ends before :data:`TRANSITIONS_PER_PAGE`
+    transitions or :data:`CHANGES_PER_PAGE` changed paths would be exceeded (a transition alone
+    above the latter has a page of its own). Always at least one page."""
+    pages: list[list[LoggedTransition]] = [[]]
+    changes = 0
+    for item in items:
+        size = len(item.transition.changes)
+        if pages[-1] and (len(pages[-1]) == TRANSITIONS_PER_PAGE or changes + size > CHANGES_PER_PAGE):
+            pages.append([])
+            changes = 0
+        pages[-1].append(item)
+        changes += size
+    return pages
+
+
 def _change_rows(items: Sequence[LoggedTransition], path_pages: dict[str, str]) -> list[str]:
     rows = []
     for item in items:
@@ -287,21 +306,25 @@ def _change_rows(items: Sequence[LoggedTransition], path_pages: dict[str, str]) 
             where = record["to_ref"].get("relpath") or "(the whole snapshot)"
             rows.append(f'<tr id="chg-{item.line}" class="unknown">{cell}<td>? unknown</td><td><code>{e(where)}</code></td></tr>')
             continue
-        for index, (letter, path) in enumerate(item.transition.changes):
+        changes = item.transition.changes
+        for index, (letter, path) in enumerate(changes[:CHANGES_PER_PAGE]):
             anchor = f' id="chg-{item.line}"' if index == 0 else ""
             link = f'<a href="{e(path_pages[path])}"><code>{e(path)}</code></a>'
             rows.append(f"<tr{anchor}>{cell}<td>{letter} {CHANGE_WORDS[letter]}</td><td>{link}</td></tr>")
+        if len(changes) > CHANGES_PER_PAGE:
+            rest = len(changes) - CHANGES_PER_PAGE
+            rows.append(f"<tr>{cell}<td>…</td><td>and {rest} more paths: see the paths pages, or line {item.line} of the log</td></tr>")
     return rows
 
 
 def registry_pages(registry: RegistrySite, build: tuple[str, str] | None) -> dict[str, bytes]:
-    """The registry's pages (``registries/…``): its transitions :data:`TRANSITIONS_PER_PAGE` to
-    a page, and its paths' histories :data:`PATHS_PER_PAGE` to a page. ``build``: the latest
+    """The registry's pages (``registries/…``): its transitions as :func:`transition_pages`
+    cuts them, and its paths' histories :data:`PATHS_PER_PAGE` to a page. ``build``: the latest
     build's run id and log artifact (the evidence copy record lines link to)."""
     items = list(registry.transitions)
-    chunks = [items[i : i + TRANSITIONS_PER_PAGE] for i in range(0, len(items), TRANSITIONS_PER_PAGE)] or [[]]
+    chunks = transition_pages(items)
     names = [registry_page_name(registry, n) for n in range(1, len(chunks) + 1)]
-    page_of_line = {item.line: names[index // TRANSITIONS_PER_PAGE] for index, item in enumerate(items)}
+    page_of_line = {item.line: names[number] for number, chunk in enumerate(chunks) for item in chunk}
     histories = path_histories(item.transition for item in items)
     line_of = {id(item.transition): item.line for item in items}
     paths = list(histories)
