@@ -11,6 +11,8 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from delta_workspace import DeltaWorkspace, build_at
 from governance_books import CHANGE_AT, gov, reference_copy
@@ -209,3 +211,43 @@ def test_pages_stay_small_however_many_transitions_or_paths(tmp_path: Path):
     assert first.count("<tr><td data-sort=\"1\">") + first.count('<tr id="chg-1"><td data-sort="1">') == CHANGES_PER_PAGE + 1
     assert "and 7000 more paths" in first
     assert len([name for name in files if name.endswith("-paths.html") or "-paths-" in name]) == 12  # 12,000 paths, 1,000 a page
+
+
+_UNIVERSE = ("a", "a/b", "a/b/c", "a-b", "b", "b/<x>", "é")
+
+
+@st.composite
+def _logs(draw: st.DrawFn) -> list[dict]:
+    """One registry's records: random changes over paths that may be files and folders of one
+    another (a file replaced by a folder of that name), some of basis unknown."""
+    records = []
+    for n in range(draw(st.integers(1, 8))):
+        ref = {"run_id": f"2024-01-01__0000{n:02d}__s", "run_root": "r", "relpath": draw(st.sampled_from([None, "a", "b/<x>", "z"])), "manifest_sha256": "0" * 64}
+        record = {"registry_id": "r", "from_ref": records[-1]["to_ref"] if records else None, "to_ref": ref}
+        if n and draw(st.integers(0, 4)) == 0:
+            record.update(delta_basis="unknown", added_paths=[], removed_paths=[], modified_paths=[], counts=None, unknown_reason="x")
+        else:
+            changed = draw(st.lists(st.sampled_from(_UNIVERSE), unique=True))
+            kinds = draw(st.lists(st.sampled_from(["added", "removed", "modified"]), min_size=len(changed), max_size=len(changed)))
+            record["delta_basis"] = "manifest_diff"
+            for field in ("added", "removed", "modified"):
+                record[f"{field}_paths"] = sorted(p for p, k in zip(changed, kinds) if k == field)
+            record["counts"] = {field: len(record[f"{field}_paths"]) for field in ("added", "removed", "modified")}
+        records.append(record)
+    return records
+
+
+@given(_logs())
+@settings(max_examples=200, deadline=None)
+def test_path_histories_are_delta_show_path_for_every_path(records: list[dict]):
+    from govern.log.query import UNKNOWN_LETTER, path_histories, select_transitions
+
+    histories = path_histories(select_transitions(records, registry="r"))
+    changed = sorted({p for r in records if r["delta_basis"] != "unknown" for f in ("added", "removed", "modified") for p in r[f"{f}_paths"]})
+    assert list(histories) == changed
+    for path, history in histories.items():
+        assert [t.record for t, _ in history] == [t.record for t in select_transitions(records, registry="r", path=path)], path
+        for transition, letter in history:
+            own = [le for le, p in transition.changes if p == path]
+            under = [le for le, p in transition.changes if p.startswith(path + "/")]
+            assert letter == (UNKNOWN_LETTER if transition.unknown else own[0] if own else under[0])
