@@ -104,6 +104,8 @@ def test_the_overview_shows_the_seeds_figures(site: Path, watched: Watched):
     ]
     assert "30/35 (85.7%) → 31/36 (86.1%) (+0.4pp)" in page.locator("#scorecard-figures").inner_text()
     assert page.locator("[data-figure=checkpoint_size]").inner_text() == "24"
+    checkpoint = (site / "evidence" / BUILD / "checkpoint").read_text(encoding="utf-8").split("\n")
+    assert checkpoint[1] == "24" and checkpoint[2] in page.locator("#build").inner_text()
     assert page.locator("#checks tbody tr").count() == 10
     assert page.locator("#checks .status-passed").count() == 10
     # Every number of the covered table links to where it comes from.

@@ -25,6 +25,7 @@ from govern.governance.html_assets import filter_box, page
 from govern.governance.html_site import LoggedTransition, RegistrySite, SiteData
 from govern.governance.html_timeline import BARS, TimelinePoint, timeline_svg
 from govern.log.query import UNKNOWN_LETTER, path_histories
+from govern.log.transparency import b64
 from govern.runtime.clock import format_utc
 
 TRANSITIONS_PER_PAGE = 500
@@ -115,7 +116,7 @@ def _build_section(site: SiteData) -> list[str]:
         lines += [
             f"<dt>Checkpoint origin</dt><dd><code>{e(cp.origin)}</code></dd>",
             f'<dt>Checkpoint tree size</dt><dd><a href="{e(href)}" data-figure="checkpoint_size">{cp.size}</a></dd>',
-            f"<dt>Checkpoint root</dt><dd><code>{e(cp.root_hash.hex())}</code> (hex)</dd>",
+            f"<dt>Checkpoint root</dt><dd><code>{e(b64(cp.root_hash))}</code> (base64, as in the checkpoint)</dd>",
             f"<dt>Checkpoint signatures</dt><dd>{e(signed)} (not verified here: <code>govern verify --log --checkpoint</code>)</dd>",
         ]
     lines.append("</dl>")
