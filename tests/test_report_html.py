@@ -17,6 +17,8 @@ from hypothesis import strategies as st
 from delta_workspace import DeltaWorkspace, build_at
 from governance_books import CHANGE_AT, gov, reference_copy
 from helpers import run_govern_process, tree_state
+from test_object_storage import s3_reference  # noqa: F401 (a fixture, for built_twice)
+from test_s3_commands import built_twice  # noqa: F401 (a fixture: the reference workspace built on s3:// and on a disk)
 
 REPORT_AT = "2026-02-05T03:20:00Z"
 #: Paths that hold every character HTML cares about, and some that are not ASCII.
@@ -251,3 +253,21 @@ def test_path_histories_are_delta_show_path_for_every_path(records: list[dict]):
             own = [le for le, p in transition.changes if p == path]
             under = [le for le, p in transition.changes if p.startswith(path + "/")]
             assert letter == (UNKNOWN_LETTER if transition.unknown else own[0] if own else under[0])
+
+
+def test_an_s3_runs_root_gives_the_same_registry_pages_as_a_local_disk(seaweedfs, built_twice, tmp_path: Path):
+    """On s3:// every check and every sealed file is read through the store: the registry
+    pages and the log's copy are byte-identical to those of the same build on a local disk."""
+    from govern.testing import invoke_cli
+
+    s3_workspace, local_workspace, _located = built_twice
+    env = seaweedfs.environ()
+    sites = {}
+    for name, workspace in (("s3", s3_workspace), ("local", local_workspace)):
+        sites[name] = tmp_path / name
+        result = invoke_cli("-C", workspace, "report", "html", "--out", str(sites[name]), "--at", CHANGE_AT, env=env)
+        assert result.returncode == 0, result.stdout + result.stderr
+    s3_files, local_files = _site_bytes(sites["s3"]), _site_bytes(sites["local"])
+    assert sorted(s3_files) == sorted(local_files)
+    same = [name for name in s3_files if name.startswith("registries/") or name.endswith(".jsonl")]
+    assert len(same) == 17 and all(s3_files[name] == local_files[name] for name in same)
