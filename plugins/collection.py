@@ -37,7 +37,7 @@ DEFAULT_REASON = "Collection registry — no single sealed snapshot"
 
 @hookimpl
 def govern_registry_kinds() -> list[RegistryKind]:
-    """Declare kind ``collection`` (it takes its own snapshots: collection index runs)."""
+    """Declare kind ``collection`` and its keys (it takes its own snapshots: collection index runs)."""
     from govern.format.models import RegistryKind
 
     return [
@@ -46,6 +46,7 @@ def govern_registry_kinds() -> list[RegistryKind]:
             "a family of sealed runs (pattern / op_id / marker); snapshots are collection index runs "
             "written by 'govern snapshot'; excluded by design while it selects no members",
             snapshots=True,
+            keys=("pattern", "op_id", "marker"),
         )
     ]
 

@@ -208,11 +208,16 @@ class RegistryKind:
 
     ``requires`` names the config keys a registry of this kind must set (checked when the
     configuration is loaded): a registry key such as ``artifact``, or ``options.NAME`` for a
-    key of the registry's ``options`` table. ``options`` declares every key that table may
+    key of the registry's ``options`` table. ``keys`` names the kind-specific registry-level
+    keys the kind uses (``dsn``, ``pattern``, ``path``…: fields of the config layer's
+    ``RegistryConfig`` beyond those every kind has); a registry that sets one its kind does
+    not use is a configuration error naming the kinds that do, and a kind declaring a key
+    ``RegistryConfig`` does not have is a plugin error. A required registry-level key counts
+    as used. ``options`` declares every key that table may
     hold, name → what it means (shown by ``govern registry show`` and in errors); an option a
     registry sets that its kind does not declare is a configuration error, so a typo never
     passes. A required ``options.NAME`` counts as declared. A kind built as
-    ``RegistryKind(name, summary)`` declares no options. ``excluded`` says the kind is
+    ``RegistryKind(name, summary)`` declares no options and no keys. ``excluded`` says the kind is
     excluded from the delta log by design. ``snapshots`` says the kind's plugin answers
     ``govern_snapshot`` (``govern snapshot REGISTRY`` writes its snapshots; other kinds are refused).
     """
@@ -224,6 +229,14 @@ class RegistryKind:
     options: Mapping[str, str] = attrs.field(factory=dict, converter=dict, hash=False)
     #: The kind's plugin takes snapshots itself (hook ``govern_snapshot``: ``govern snapshot``).
     snapshots: bool = False
+    #: The kind-specific registry-level keys a registry of this kind may set (e.g. ``dsn``).
+    keys: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+
+    def accepted_keys(self) -> tuple[str, ...]:
+        """The kind-specific registry-level keys a registry of this kind may set, sorted: the
+        declared ``keys`` and the required registry-level keys (not ``options.NAME``)."""
+        required = (key for key in self.requires if not key.startswith("options."))
+        return tuple(sorted({*self.keys, *required}))
 
     def accepted_options(self) -> tuple[str, ...]:
         """The option names a registry of this kind may set, sorted: the declared ones and

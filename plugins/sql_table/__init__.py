@@ -28,10 +28,18 @@ KIND = "sql_table"
 
 @hookimpl
 def govern_registry_kinds() -> list[RegistryKind]:
-    """Declare kind ``sql_table`` (it writes its snapshots: ``govern snapshot``)."""
+    """Declare kind ``sql_table`` and its keys (it writes its snapshots: ``govern snapshot``)."""
     from govern.format.models import RegistryKind
 
-    return [RegistryKind(KIND, "a database table or query, snapshotted by 'govern snapshot' as sealed runs", requires=("dsn",), snapshots=True)]
+    return [
+        RegistryKind(
+            KIND,
+            "a database table or query, snapshotted by 'govern snapshot' as sealed runs",
+            requires=("dsn",),
+            snapshots=True,
+            keys=("dsn", "password_env", "table", "query", "key", "part_bytes"),
+        )
+    ]
 
 
 @hookimpl
