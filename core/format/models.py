@@ -7,7 +7,7 @@ docs/delta-log.md, "Records"; the JSON Schema in ``schemas/`` is its formal stat
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import attrs
@@ -202,6 +202,11 @@ class DeltaRecord:
         return record
 
 
+def _names(values: Iterable[str]) -> tuple[str, ...]:
+    """``values`` as a tuple (a typed converter: mypy cannot bind ``tuple``'s overloads as one)."""
+    return tuple(values)
+
+
 @attrs.frozen
 class RegistryKind:
     """A registry kind a plugin handles, e.g. ``sealed`` or ``external``.
@@ -230,7 +235,7 @@ class RegistryKind:
     #: The kind's plugin takes snapshots itself (hook ``govern_snapshot``: ``govern snapshot``).
     snapshots: bool = False
     #: The kind-specific registry-level keys a registry of this kind may set (e.g. ``dsn``).
-    keys: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    keys: tuple[str, ...] = attrs.field(default=(), converter=_names)
 
     def accepted_keys(self) -> tuple[str, ...]:
         """The kind-specific registry-level keys a registry of this kind may set, sorted: the
