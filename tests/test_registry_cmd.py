@@ -435,3 +435,13 @@ def test_a_third_party_kind_may_use_a_registry_level_key(tmp_path: Path):
     workspace.write_config()
     result = invoke_cli("-C", workspace.root, "registry", "list", plugins={"mirror": SharedKeyKind()})
     assert result.returncode == 0, result.stderr
+
+
+def test_show_names_the_kind_keys_a_registry_sets(tmp_path: Path):
+    """With the settings out of ``options``, ``registry show`` still says where the source is."""
+    workspace = ScratchWorkspace.create(tmp_path / "ws", {"t": {"kind": "sql_table", "dsn": "sqlite:///db.sqlite", "table": "limits"}})
+    shown = run_govern("-C", workspace.root, "registry", "show", "t")
+    assert shown.returncode == 0, shown.stderr
+    assert "  keys         dsn = 'sqlite:///db.sqlite', table = 'limits'" in shown.stdout.splitlines()
+    as_json = run_govern("-C", workspace.root, "--json", "registry", "show", "t")
+    assert json.loads(as_json.stdout)["result"]["keys"] == {"dsn": "sqlite:///db.sqlite", "table": "limits"}

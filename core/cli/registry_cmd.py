@@ -305,6 +305,7 @@ def registry_show_text(result: RegistryShowResult) -> list[str]:
         ("description", config.description),
         ("artifact", config.artifact),
         ("schema", config.schema),
+        ("keys", ", ".join(f"{k} = {v!r}" for k, v in config.kind_key_values().items()) or None),
         ("options", ", ".join(f"{k} = {v!r}" for k, v in sorted(config.options.items())) or None),
     ]
     if status.status == "excluded":

@@ -117,6 +117,10 @@ class RegistryConfig:
     #: ``git``: the branch, tag or commit whose first-parent history is the registry's.
     ref: str | None = None
 
+    def kind_key_values(self) -> dict[str, Any]:
+        """The kind-specific keys this registry sets (:data:`KIND_KEYS`), name → value, in field order."""
+        return {name: getattr(self, name) for name in KIND_KEYS if getattr(self, name) is not None}
+
     @property
     def selects_members(self) -> bool:
         """True when this (collection) registry configures its members: ``pattern`` or ``op_id``."""
@@ -489,8 +493,8 @@ def check_kind_keys(registry: Registry, kind: RegistryKind, kinds: Mapping[str, 
     (E_CONFIG_INVALID naming the key, the kind and the kinds that use it): ``dsn`` on a
     ``sealed`` registry is a mistake, never silently ignored."""
     accepted = kind.accepted_keys()
-    for name in KIND_KEYS:
-        if getattr(registry.config, name) is None or name in accepted:
+    for name in registry.config.kind_key_values():
+        if name in accepted:
             continue
         users = sorted(other.name for other in kinds.values() if name in other.accepted_keys())
         used_by = "no installed kind uses it" if not users else f"kind {users[0]} uses it" if len(users) == 1 else f"kinds {', '.join(users)} use it"

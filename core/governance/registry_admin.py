@@ -139,6 +139,7 @@ class RegistryStatus:
                     "description": config.description,
                     "configured_reason": config.reason,
                     "options": dict(config.options),
+                    "keys": config.kind_key_values(),
                     "latest_build": self.history.build if self.history else None,
                     "snapshot_list": [
                         {
