@@ -44,6 +44,7 @@ class Sizes:
     git_files: int = 10_000  # git_history: files in the repository's first commit…
     git_commits: int = 50  # …commits on its first-parent history…
     git_file_bytes: int = 1024  # …bytes per file
+    pg_rows: int = 1_000_000  # sql_table: rows of the PostgreSQL table snapshotted and diffed
     repeat: int = 5  # timed rounds per comparison
     repeat_fast: int = 15  # timed rounds for sub-second commands (start-up, incremental build)
     warmup: int = 1  # untimed rounds first (fills the page cache, imports .pyc)
@@ -72,6 +73,7 @@ class Sizes:
             s3_history_long=40,
             git_files=300,
             git_commits=5,
+            pg_rows=2_000,
             repeat=1,
             repeat_fast=1,
             warmup=0,
@@ -135,9 +137,10 @@ class BenchContext:
                 return Measurement.skip(label, f"{name} is not installed; install it with: {INSTALL_HINTS.get(name, name)}")
         return None
 
-    def setup(self, argv: list[str], cwd: Path | None = None) -> str:
-        """Run an untimed setup command; its stdout, or :class:`SetupFailed` with its stderr."""
-        done = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    def setup(self, argv: list[str], cwd: Path | None = None, env: dict[str, str] | None = None) -> str:
+        """Run an untimed setup command (``env``: its whole environment, default this one's);
+        its stdout, or :class:`SetupFailed` with its stderr."""
+        done = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL)
         if done.returncode != 0:
             tail = (done.stderr or done.stdout).strip().splitlines()
             raise SetupFailed(f"{' '.join(argv)}: exit {done.returncode}: {tail[-1] if tail else ''}")

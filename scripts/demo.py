@@ -14,6 +14,13 @@ is pointed at ``s3://govern/.codex/RUNS`` with a ``[storage]`` table, its sealed
 published there with ``govern publish``, the demo's steps run, and the log read back from the
 bucket is shown byte-identical to the one the same build writes on a local disk. The server is
 stopped however the demo ends (an error, Ctrl-C).
+
+After the seed's reproduction, the local demo goes on in the same scratch copy with the
+covered configuration (``examples/covered/``, scripts/make_covered_workspace.py): 11 of the
+12 registries covered, the threshold table snapshotted and the collections indexed, the
+records that adds, an operator changing one threshold row and the ``row_diff`` record naming
+exactly that row. ``make demo-s3`` skips that part: it is about the new registry kinds, not
+about object storage, and its SQLite file lives on a local disk.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ import hashlib
 import os
 import shlex
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -36,6 +44,15 @@ WORKSPACE_PARTS = ("registry_config.toml", "schemas", "governance", ".codex/RUNS
 #: The reference workspace's runs root; on s3:// the same key prefix inside the bucket, so
 #: every record names the runs root as on a local disk and the logs are byte-identical.
 RUNS_ROOT = ".codex/RUNS"
+#: The covered configuration over the same runs (examples/covered/, its own governance books).
+COVERED = "examples/covered"
+COVERED_PARTS = ("registry_config.toml", "db", "governance")
+#: The covered part's clocks: a first snapshot and build after the seed's, then one after an
+#: operator's change of a threshold row.
+COVERED_CLOCKS = ("2026-02-06T09:00:00Z", "2026-02-06T09:05:00Z", "2026-02-09T09:00:00Z", "2026-02-09T09:05:00Z")
+#: The threshold row the operator changes in the covered part, and its new warn level.
+CHANGED_ROW = ("TP-DRIFT-01", "mean_shift")
+CHANGED_WARN = 0.08
 
 
 def copy_reference_workspace(target: Path) -> None:
@@ -55,13 +72,18 @@ def copy_reference_workspace(target: Path) -> None:
 def step(title: str, *args: str, workspace: Path, expect: int = 0, env: Mapping[str, str] | None = None, capture: bool = False) -> str:
     """Run one govern command in ``workspace``, echoing it; stop the demo if it fails.
     ``env``: variables added to the command's environment (an object store's credentials).
-    ``capture``: also return what it printed on stdout (it is shown all the same)."""
+    ``capture``: also return what it printed on stdout (it is shown all the same, with a
+    path into the scratch copy shown relative to it, the commands' working directory: the
+    scratch directory is deleted at the end, so the demo never prints it)."""
     print(f"\n== {title}\n$ govern {shlex.join(args)}", flush=True)
     result = subprocess.run(
         [str(GOVERN), *args], cwd=workspace, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE if capture else None, text=True
     )
     if capture:
-        print(result.stdout, end="", flush=True)
+        shown = result.stdout
+        for prefix in {f"{workspace}/", f"{workspace.resolve()}/"}:
+            shown = shown.replace(prefix, "")
+        print(shown, end="", flush=True)
     if result.returncode != expect:
         sys.exit(f"demo: `govern {shlex.join(args)}` exited {result.returncode}, expected {expect}")
     return result.stdout if capture else ""
@@ -117,6 +139,64 @@ def local_demo(scratch: Path) -> None:
     build = next((workspace / RUNS_ROOT).glob("*__registry_delta_log_build"))
     print(f"$ (cd {build.name} && sha256sum -c --strict MANIFEST.sha256)", flush=True)
     subprocess.run(["sha256sum", "-c", "--strict", "MANIFEST.sha256"], cwd=build, check=True)
+    covered_steps(workspace)
+
+
+def copy_covered_config(workspace: Path) -> None:
+    """Copy the covered configuration (examples/covered/) into the workspace copy ``workspace``."""
+    for part in COVERED_PARTS:
+        source = REPO / COVERED / part
+        destination = workspace / COVERED / part
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_dir():
+            shutil.copytree(source, destination)
+        else:
+            shutil.copy2(source, destination)
+
+
+def show_threshold_row(database: Path) -> None:
+    """Print the row the operator changes, as the table holds it now."""
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as connection:
+        row = connection.execute("SELECT pack_id, metric, warn, fail FROM thresholds WHERE pack_id = ? AND metric = ?", CHANGED_ROW).fetchone()
+    print(f"  pack_id={row[0]} metric={row[1]} warn={row[2]} fail={row[3]}", flush=True)
+
+
+def change_threshold_row(database: Path) -> None:
+    """An operator's change in the database: one threshold row's warn level, shown before and after."""
+    statement = "UPDATE thresholds SET warn = ? WHERE pack_id = ? AND metric = ?"
+    print(f"\n== An operator changes one threshold row in {COVERED}/db/thresholds.sqlite", flush=True)
+    show_threshold_row(database)
+    print(f"$ sqlite3 {COVERED}/db/thresholds.sqlite \"UPDATE thresholds SET warn = {CHANGED_WARN} WHERE pack_id = '{CHANGED_ROW[0]}' AND metric = '{CHANGED_ROW[1]}'\"", flush=True)
+    connection = sqlite3.connect(database)
+    try:
+        with connection:
+            connection.execute(statement, (CHANGED_WARN, *CHANGED_ROW))
+    finally:
+        connection.close()
+    show_threshold_row(database)
+
+
+def covered_steps(workspace: Path) -> None:
+    """After the seed's reproduction, in the same copy: the covered configuration's steps."""
+    print(f"\n\n=== The same workspace with 11 of 12 registries covered: {COVERED}/registry_config.toml", flush=True)
+    copy_covered_config(workspace)
+    covered = ("-C", COVERED)
+    first_snapshot, first_build, second_snapshot, second_build = COVERED_CLOCKS
+    step("Registries under the covered configuration: the table and the collections are covered", *covered, "registry", "list", workspace=workspace)
+    step("Snapshot the threshold table: one read, written as a sealed run", *covered, "snapshot", "threshold_registry_db", "--at", first_snapshot, workspace=workspace, capture=True)
+    step(
+        "Index the collections (their member runs) and build: the bootstrap records of the three",
+        *covered, "delta", "build", "--snapshot-collections", "--at", first_build,
+        workspace=workspace,
+    )
+    step("The records that adds", *covered, "delta", "show", "--since", first_snapshot, workspace=workspace)
+    change_threshold_row(workspace / COVERED / "db" / "thresholds.sqlite")
+    step("Snapshot the table again", *covered, "snapshot", "threshold_registry_db", "--at", second_snapshot, workspace=workspace, capture=True)
+    step("Build: a row_diff record naming exactly the changed row", *covered, "delta", "build", "--snapshot-collections", "--at", second_build, workspace=workspace)
+    step("The table's history", *covered, "delta", "show", "--registry", "threshold_registry_db", workspace=workspace)
+    step("Verify every seal (snapshot runs included) and the log's chain", *covered, "verify", "--all", "--log", workspace=workspace)
+    step("Governance: the sealed-registries figure counts the new kinds as sealed", *covered, "governance", "check", workspace=workspace)
+    step("The covered workspace's scorecard", *covered, "governance", "scorecard", workspace=workspace)
 
 
 def s3_workspace(workspace: Path, runs_url: str, endpoint: str) -> str:
@@ -176,6 +256,7 @@ def s3_demo(server, scratch: Path) -> None:  # server: seaweedfs.SeaweedFS
     if on_s3 != on_disk:
         sys.exit(f"demo: the log on s3:// differs from the local build's (sha256 {hashlib.sha256(on_disk).hexdigest()})")
     print("byte-identical to the log the same build writes on a local disk")
+    print(f"(the covered part of 'make demo', {COVERED}/, runs on a local disk only: its SQLite file is local)")
 
 
 def main(argv: list[str] | None = None) -> None:

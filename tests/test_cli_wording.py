@@ -183,6 +183,17 @@ def test_the_demo_prints_no_path_into_its_scratch_directory(tmp_path: Path):
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert "wrote reports/PHASE_2_2_3_COMPLETION_REPORT.md" in completed.stdout
+    # The seed's reproduction comes first, unchanged; then the covered configuration's part
+    # (examples/covered/) runs to completion on the same copy.
+    seed, covered_header, covered = completed.stdout.partition("=== The same workspace with 11 of 12 registries covered")
+    assert covered_header, completed.stdout
+    assert "12 registries: 8 covered, 0 skipped, 4 excluded by design" in seed and "delta log intact: 1 build, 24 records" in seed
+    assert "12 registries: 11 covered, 0 skipped, 1 excluded by design" in covered
+    assert "system_health_report         presentation   excluded by design: Presentation-only" in covered
+    assert "appended 3 records; the log holds 27" in covered and "appended 1 record; the log holds 28" in covered
+    assert "[row_diff]  0 added, 0 removed, 1 modified\nM\trows/TP-DRIFT-01/mean_shift\n" in covered
+    assert "delta log intact: 3 builds, 28 records" in covered
+    assert "governance check passed: 5 documents agree (36 operations, 12/13 sealed registries)" in covered
     output = completed.stdout + completed.stderr
     assert str(scratch_parent) not in output and "govern-demo-" not in output
     assert list(scratch_parent.iterdir()) == []  # …and the scratch directory is gone

@@ -36,8 +36,9 @@ def all_workloads() -> list[Workload]:
         memory,
         object_storage,
         small_files,
+        sql_table,
         startup,
         transparency,
     )
 
-    return [m.WORKLOAD for m in (startup, large_files, small_files, delta_build, incremental, delta_log, transparency, git_history, object_storage, memory)]
+    return [m.WORKLOAD for m in (startup, large_files, small_files, delta_build, incremental, delta_log, transparency, git_history, sql_table, object_storage, memory)]

@@ -234,6 +234,9 @@ class RegistryKind:
     options: Mapping[str, str] = attrs.field(factory=dict, converter=dict, hash=False)
     #: The kind's plugin takes snapshots itself (hook ``govern_snapshot``: ``govern snapshot``).
     snapshots: bool = False
+    #: The artifact (a folder) every snapshot run of this kind holds, for a kind that writes its
+    #: own snapshots (``table``, ``collection``): what the registry catalog lists as its artifact.
+    snapshot_artifact: str | None = None
     #: The kind-specific registry-level keys a registry of this kind may set (e.g. ``dsn``).
     keys: tuple[str, ...] = attrs.field(default=(), converter=_names)
 

@@ -44,7 +44,10 @@ def configured_entries(workspace: Workspace, host: PluginHost) -> list[CatalogEn
         # snapshots are then sealed index runs), excluded by design until then.
         sealed = kind is not None and not kind.excluded and host.exclusion(registry, workspace) is None
         description = registry.config.description or registry.config.reason
-        entries.append(CatalogEntry(registry.id, registry.kind, sealed, registry.config.artifact, description))
+        # A kind writing its own snapshot runs (sql_table, collection) names the folder they
+        # hold: that is the registry's sealed artifact, whatever else its config names.
+        artifact = kind.snapshot_artifact if sealed and kind is not None and kind.snapshot_artifact else registry.config.artifact
+        entries.append(CatalogEntry(registry.id, registry.kind, sealed, artifact, description))
     return entries
 
 

@@ -30,6 +30,7 @@ KIND = "sql_table"
 def govern_registry_kinds() -> list[RegistryKind]:
     """Declare kind ``sql_table`` and its keys (it writes its snapshots: ``govern snapshot``)."""
     from govern.format.models import RegistryKind
+    from govern.plugins.sql_table.snapshot import ARTIFACT
 
     return [
         RegistryKind(
@@ -37,6 +38,7 @@ def govern_registry_kinds() -> list[RegistryKind]:
             "a database table or query, snapshotted by 'govern snapshot' as sealed runs",
             requires=("dsn",),
             snapshots=True,
+            snapshot_artifact=ARTIFACT,
             keys=("dsn", "password_env", "table", "query", "key", "part_bytes"),
         )
     ]
