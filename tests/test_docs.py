@@ -169,23 +169,24 @@ def test_every_configuration_key_is_documented(configuration_md: str, heading: s
     assert _section_keys(configuration_md, heading) == keys
 
 
-def test_every_built_in_kind_is_documented_with_its_requirements_and_options(configuration_md: str):
+def test_every_built_in_kind_is_documented_with_its_requirements_options_and_keys(configuration_md: str):
     from govern.testing import plugin_host
 
     kinds = plugin_host().registry_kinds()
     rows = {
-        kind: (plugin, requires, options)
-        for kind, plugin, requires, options in re.findall(
-            r"^\| `(\w+)` \| `(\w+)` \| ([^|]+) \| ([^|]+) \|", configuration_md, flags=re.MULTILINE
+        kind: (plugin, requires, options, keys)
+        for kind, plugin, requires, options, keys in re.findall(
+            r"^\| `(\w+)` \| `(\w+)` \| ([^|]+) \| ([^|]+) \| ([^|]+) \|", configuration_md, flags=re.MULTILINE
         )
     }
     providers = plugin_host().registry_kind_providers()
     assert set(rows) == set(kinds)
     for name, kind in kinds.items():
-        plugin, requires, options = rows[name]
+        plugin, requires, options, keys = rows[name]
         assert plugin == providers[name][1], name
         assert requires.strip() == (", ".join(f"`{key}`" for key in kind.requires) or "nothing"), name
         assert options.strip() == (", ".join(f"`{key}`" for key in kind.accepted_options()) or "none"), name
+        assert keys.strip() == (", ".join(f"`{key}`" for key in kind.keys) or "none"), name
 
 
 def test_every_environment_variable_is_documented(configuration_md: str):

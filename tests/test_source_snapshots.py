@@ -38,7 +38,7 @@ def write_version(ws: SourceWorkspace, name: str, files: dict[str, str]) -> Path
 @pytest.fixture
 def ws(tmp_path: Path) -> SourceWorkspace:
     """Three versions: v1 {a, b}, v2 (a modified, c added), v3 (b removed)."""
-    workspace = SourceWorkspace.create(tmp_path / "ws", {"archive": {"kind": KIND, "options": {"path": "versions"}}})
+    workspace = SourceWorkspace.create(tmp_path / "ws", {"archive": {"kind": KIND, "path": "versions"}})
     write_version(workspace, "v1", {"a.txt": "one", "b.txt": "two"})
     write_version(workspace, "v2", {"a.txt": "ONE", "b.txt": "two", "d/c.txt": "three"})
     write_version(workspace, "v3", {"a.txt": "ONE", "d/c.txt": "three"})
@@ -152,7 +152,7 @@ def test_a_source_kind_needs_record_version_0_2(tmp_path: Path):
     class OldRecords(SourceWorkspace):
         record_version = "0.1"
 
-    ws = OldRecords.create(tmp_path / "ws", {"archive": {"kind": KIND, "options": {"path": "versions"}}})
+    ws = OldRecords.create(tmp_path / "ws", {"archive": {"kind": KIND, "path": "versions"}})
     write_version(ws, "v1", {"a.txt": "one"})
     built = cli(ws, "delta", "build", *AT)
     assert built.returncode == 2

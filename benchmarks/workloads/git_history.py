@@ -31,9 +31,7 @@ from benchmarks.workloads import Workload
 TARGET = 1.5
 CONFIG = """[registries.history]
 kind = "git"
-
-[registries.history.options]
-repository = "repo"
+repo = "repo"
 ref = "refs/heads/main"
 """
 #: The reference: the git plugin's reading alone, in a Python process of its own (imports,

@@ -7,7 +7,7 @@ docs/delta-log.md, "Records"; the JSON Schema in ``schemas/`` is its formal stat
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import attrs
@@ -202,17 +202,27 @@ class DeltaRecord:
         return record
 
 
+def _names(values: Iterable[str]) -> tuple[str, ...]:
+    """``values`` as a tuple (a typed converter: mypy cannot bind ``tuple``'s overloads as one)."""
+    return tuple(values)
+
+
 @attrs.frozen
 class RegistryKind:
     """A registry kind a plugin handles, e.g. ``sealed`` or ``external``.
 
     ``requires`` names the config keys a registry of this kind must set (checked when the
     configuration is loaded): a registry key such as ``artifact``, or ``options.NAME`` for a
-    key of the registry's ``options`` table. ``options`` declares every key that table may
+    key of the registry's ``options`` table. ``keys`` names the kind-specific registry-level
+    keys the kind uses (``dsn``, ``pattern``, ``path``…: fields of the config layer's
+    ``RegistryConfig`` beyond those every kind has); a registry that sets one its kind does
+    not use is a configuration error naming the kinds that do, and a kind declaring a key
+    ``RegistryConfig`` does not have is a plugin error. A required registry-level key counts
+    as used. ``options`` declares every key that table may
     hold, name → what it means (shown by ``govern registry show`` and in errors); an option a
     registry sets that its kind does not declare is a configuration error, so a typo never
     passes. A required ``options.NAME`` counts as declared. A kind built as
-    ``RegistryKind(name, summary)`` declares no options. ``excluded`` says the kind is
+    ``RegistryKind(name, summary)`` declares no options and no keys. ``excluded`` says the kind is
     excluded from the delta log by design. ``snapshots`` says the kind's plugin answers
     ``govern_snapshot`` (``govern snapshot REGISTRY`` writes its snapshots; other kinds are refused).
     """
@@ -227,6 +237,14 @@ class RegistryKind:
     #: The artifact (a folder) every snapshot run of this kind holds, for a kind that writes its
     #: own snapshots (``table``, ``collection``): what the registry catalog lists as its artifact.
     snapshot_artifact: str | None = None
+    #: The kind-specific registry-level keys a registry of this kind may set (e.g. ``dsn``).
+    keys: tuple[str, ...] = attrs.field(default=(), converter=_names)
+
+    def accepted_keys(self) -> tuple[str, ...]:
+        """The kind-specific registry-level keys a registry of this kind may set, sorted: the
+        declared ``keys`` and the required registry-level keys (not ``options.NAME``)."""
+        required = (key for key in self.requires if not key.startswith("options."))
+        return tuple(sorted({*self.keys, *required}))
 
     def accepted_options(self) -> tuple[str, ...]:
         """The option names a registry of this kind may set, sorted: the declared ones and

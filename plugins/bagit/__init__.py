@@ -1,7 +1,7 @@
 """Built-in plugin: registry kind ``bagit`` — BagIt bags (RFC 8493) governed where they are —
 and ``govern export RUN --format bagit DIR``, a sealed run written out as a bag.
 
-A ``bagit`` registry's snapshots are the bags in one folder (``options.path``), each a source
+A ``bagit`` registry's snapshots are the bags in one folder (its ``path``), each a source
 version (:mod:`.source`): validated by bagit-python, read into logical paths and SHA-256
 (:mod:`.reading`), the readings cached in the workspace (:mod:`.validation_cache`). Export:
 :mod:`.export` (the bag) and :mod:`.export_cli` (the command). docs/registry-kinds.md
@@ -31,19 +31,16 @@ WARNINGS = logging.getLogger("govern.plugins.bagit")
 
 @hookimpl
 def govern_registry_kinds() -> list[RegistryKind]:
-    """Declare kind ``bagit``: a folder of bags (or of one bag's versions), ``options.path``."""
+    """Declare kind ``bagit``: a folder of bags (or of one bag's versions), the registry's ``path``
+    (required), in the order of its ``order_by``."""
     from govern.format.models import RegistryKind
 
     return [
         RegistryKind(
             KIND,
             "BagIt bags in a folder, each bag (or each version folder of one bag) a snapshot, validated by bagit-python",
-            requires=("options.path",),
-            # mypy cannot type attrs' converter=dict over dict's overloads (the value is a dict).
-            options={  # type: ignore[arg-type]
-                "path": "the folder holding the bags (relative to the workspace, or absolute)",
-                "order_by": "the bag-info tag ordering the bags (default Bagging-Date; ties by folder name), or 'name' for folder names",
-            },
+            requires=("path",),
+            keys=("path", "order_by"),
         )
     ]
 

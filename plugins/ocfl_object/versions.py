@@ -44,19 +44,19 @@ def _location(path: Path, workspace: Workspace) -> str:
 
 
 def object_root(registry: Registry, workspace: Workspace) -> Path:
-    """The object's root: ``options.path``, or under that storage root the object
-    ``options.object_id`` (E_OCFL_OBJECT_NOT_FOUND / E_CONFIG_INVALID naming what is wrong)."""
-    options = registry.config.options
-    path = Path(os.path.abspath(workspace.root / str(options["path"])))
-    object_id = options.get("object_id")
-    where = f"{workspace.config_path}: registries.{registry.id}.options"
+    """The object's root: the registry's ``path``, or under that storage root the object
+    ``object_id`` (E_OCFL_OBJECT_NOT_FOUND / E_CONFIG_INVALID naming what is wrong)."""
+    config = registry.config
+    path = Path(os.path.abspath(workspace.root / str(config.path)))
+    object_id = config.object_id
+    where = f"{workspace.config_path}: registries.{registry.id}"
     if not path.is_dir():
         raise GovernError("E_OCFL_OBJECT_NOT_FOUND", f"{where}.path: {path} is not a folder (an OCFL object or storage root)")
     if is_storage_root(path):
-        if not isinstance(object_id, str):
+        if object_id is None:
             ids = ", ".join(sorted(repr(i) for i in map(inventory_id, walk_objects(path)) if i is not None)) or "none"
             raise GovernError(
-                "E_CONFIG_INVALID", f"{where}.path: {path} is an OCFL storage root: set options.object_id to one of its objects ({ids})"
+                "E_CONFIG_INVALID", f"{where}.path: {path} is an OCFL storage root: set object_id to one of its objects ({ids})"
             )
         return find_object(path, object_id)
     if object_id is not None and object_id != inventory_id(path):
