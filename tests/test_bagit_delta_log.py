@@ -146,7 +146,7 @@ def test_a_warning_bag_is_recorded_and_its_warning_shown_by_the_console_script(t
     built = ws.cli_subprocess("delta", "build", *AT)
     assert built.returncode == 0, built.stderr
     assert (
-        "govern: warning: registry w: bag made-with-md5sum-tools: manifest-md5.txt line 1: "
+        "govern: warning: w @ bags@made-with-md5sum-tools: manifest-md5.txt line 1: "
         "'*' (md5sum's binary-mode marker) before the path 'data/hello.txt', dropped"
     ) in built.stderr_lines
     [record] = ws.log_records()

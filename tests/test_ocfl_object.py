@@ -87,6 +87,12 @@ def test_every_good_and_warn_object_is_accepted_with_its_versions_and_logical_pa
         inventory_file = object_path / ("inventory.json" if version.version == inv["head"] else f"{version.version}/inventory.json")
         if inventory_file.exists():
             assert version.pin == "sha256:" + hashlib.sha256(inventory_file.read_bytes()).hexdigest()
+    # The object's warnings go with its head version (shown by the build that records it): every
+    # code ocfl-py reports for the object, as "W0xx: message".
+    head, *older = reversed(versions)
+    assert {w[:4] for w in head.warnings} == ocfl_py_codes(object_path, "W")
+    assert all(re.fullmatch(r"W\d{3}: .+", w) for w in head.warnings)
+    assert all(not v.warnings for v in older)
 
 
 def test_two_different_files_sharing_an_md5_get_their_own_sha256(tmp_path: Path):
@@ -100,13 +106,14 @@ def test_two_different_files_sharing_an_md5_get_their_own_sha256(tmp_path: Path)
 # ----------------------------------------------------------------------------- bad objects
 
 
-def ocfl_py_codes(object_path: Path) -> set[str]:
-    """Every spec code ocfl-py's own validator reports for the object (a validator of its own)."""
+def ocfl_py_codes(object_path: Path, severity: str = "E") -> set[str]:
+    """Every spec code of ``severity`` (``E`` errors, ``W`` warnings) ocfl-py's own validator
+    reports for the object (a validator of its own)."""
     from ocfl.validator import Validator
 
-    validator = Validator(log_warnings=False)
+    validator = Validator(log_warnings=severity == "W")
     validator.validate_object(str(object_path))
-    return {code[:4] for code in validator.log.codes if code.startswith("E")}
+    return {code[:4] for code in validator.log.codes if code.startswith(severity)}
 
 
 def test_every_bad_object_is_refused_and_its_code_reported_at_least_as_often_as_ocfl_py_reports_it(tmp_path: Path):
@@ -329,3 +336,24 @@ def test_from_registry_config_alone_build_verify_validate_and_a_rewritten_invent
     again = ws.cli_subprocess("verify", "--log")
     assert again.returncode == 1
     assert "E_HISTORY_CONFLICT" in again.stdout + again.stderr and "archive @ object@v2" in again.stdout + again.stderr
+
+
+def test_a_build_shows_the_warnings_of_the_object_it_records_and_records_it(tmp_path: Path):
+    """A warn object is recorded; its warnings are shown (stderr, and the build's --json
+    outcome), named by registry, object and version — and not shown again once recorded."""
+    object_path = VECTORS / "1.1" / "warn-objects" / "W004_uses_sha256"
+    head = inventory(object_path)["head"]
+    registries = {"obj": {"kind": "ocfl_object", "path": str(object_path)}}
+    in_json = SourceWorkspace.create(tmp_path / "json", registries).cli("--json", "delta", "build", *AT)
+    assert in_json.returncode == 0, in_json.stdout + in_json.stderr
+    document = json.loads(in_json.stdout)
+    [outcome] = [o for o in document["result"]["registries"] if o["registry_id"] == "obj"]
+    assert [w[: w.index(": W004")] for w in outcome["warnings"]] == [f"{object_path.as_posix()}@{head}"]
+    assert [f"obj @ {w}" for w in outcome["warnings"]] == document["warnings"]
+    ws = SourceWorkspace.create(tmp_path / "ws", registries)
+    built = ws.cli("delta", "build", *AT)
+    assert built.returncode == 0, built.stdout + built.stderr
+    prefix = f"govern: warning: obj @ {object_path.as_posix()}@{head}: W004: "
+    assert any(line.startswith(prefix) for line in built.stderr.splitlines()), built.stderr
+    again = ws.cli("delta", "build", "--at", "2099-01-01T00:00:00Z")
+    assert again.returncode == 0 and "warning" not in again.stderr, again.stderr

@@ -247,6 +247,8 @@ def build(
     for run_id in plan.unsealed_runs:
         state.output.warn(f"{run_id}: unsealed (no MANIFEST.sha256): not a snapshot yet; seal it, or --allow-unknown for legacy folders")
     for outcome in plan.outcomes:
+        for warning in outcome.warnings:
+            state.output.warn(f"{outcome.registry_id} @ {warning}")
         for run_id in outcome.late:
             state.output.warn(
                 f"{run_id}: late snapshot of {outcome.registry_id} (ordered before its last recorded snapshot): not recorded; "

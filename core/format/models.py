@@ -34,7 +34,9 @@ class SourceVersion:
     OCFL version's inventory, a bag's tag manifest) or ``"git:<commit id>"``; ``entries`` its
     logical state, path -> lower-case SHA-256 hex of the content; ``problem`` why it does not
     validate (an OCFL code, the bag check that failed), None when it does; ``created_utc`` the
-    source's own date of it (``YYYY-MM-DDTHH:MM:SSZ``) when it has one.
+    source's own date of it (``YYYY-MM-DDTHH:MM:SSZ``) when it has one; ``warnings`` what its
+    validation found that does not stop it (OCFL ``W0xx`` codes, bagit-python's warnings),
+    shown by the build that records the version.
     """
 
     version: str
@@ -43,6 +45,7 @@ class SourceVersion:
     entries: Mapping[str, str]
     problem: str | None = None
     created_utc: str | None = None
+    warnings: tuple[str, ...] = attrs.field(default=(), converter=tuple)
 
 
 @attrs.frozen

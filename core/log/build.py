@@ -81,6 +81,9 @@ class RegistryOutcome:
     pending: tuple[str, ...] = ()
     #: Late snapshots: sealed, ordered before the last recorded one, reported and not recorded.
     late: tuple[str, ...] = ()
+    #: Warnings of the source versions this build records (``SourceVersion.warnings``), each
+    #: naming its version: shown, never stopping the build.
+    warnings: tuple[str, ...] = ()
 
     @property
     def appended(self) -> int:
@@ -98,6 +101,8 @@ class RegistryOutcome:
             "appended": {"bootstrap": self.bootstrap, "transitions": self.transitions, "unknown": self.unknown},
             "pending": list(self.pending),
             "late": list(self.late),
+            # Only when there are some: the summary of every other registry stays as it was.
+            **({"warnings": list(self.warnings)} if self.warnings else {}),
         }
 
 
@@ -370,6 +375,7 @@ class _Planner:
             bootstrap=bootstrap,
             transitions=len(plan.records) - bootstrap,
             unknown=plan.unknown,
+            warnings=plan.warnings,
         )
         return list(plan.records), outcome, new_state
 

@@ -10,7 +10,6 @@ describes the kind for users.
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING
 
 from govern import hookimpl
@@ -23,10 +22,6 @@ if TYPE_CHECKING:
     from govern.runtime.progress import Progress
 
 KIND = "bagit"
-#: bagit-python's warnings about a bag that still validates go to stderr through this logger
-#: (the source-versions hook has no channel for warnings; Python's last-resort handler
-#: prints them, one line each, when nothing else is configured).
-WARNINGS = logging.getLogger("govern.plugins.bagit")
 
 
 @hookimpl
@@ -52,10 +47,7 @@ def govern_source_versions(registry: Registry, workspace: Workspace, progress: P
         return None
     from govern.plugins.bagit.source import source_versions
 
-    versions, warnings = source_versions(registry, workspace, progress)
-    for warning in warnings:
-        WARNINGS.warning("govern: warning: %s", warning)
-    return versions
+    return source_versions(registry, workspace, progress)
 
 
 @hookimpl

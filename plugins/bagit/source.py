@@ -106,15 +106,15 @@ def _created_utc(reading: BagReading) -> str | None:
     return None
 
 
-def source_versions(registry: Registry, workspace: Workspace, progress: Progress) -> tuple[list[SourceVersion], list[str]]:
-    """The registry's bags as source versions, oldest first, and the warnings bagit-python
-    gave for them (each naming its bag)."""
+def source_versions(registry: Registry, workspace: Workspace, progress: Progress) -> list[SourceVersion]:
+    """The registry's bags as source versions, oldest first, each with the warnings
+    bagit-python (or govern's reading of its manifests) gave for it."""
     settings = bag_settings(registry, workspace)
     # Where the bags are (the version names the bag in it), as an OCFL object's path holds its versions.
     location = _location(settings.folder, workspace)
-    versions: list[SourceVersion] = []
-    warnings: list[str] = []
-    for bag in read_registry_bags(settings, workspace, progress):
-        versions.append(SourceVersion(bag.name, location, bag.reading.pin, bag.reading.entries, bag.reading.problem, _created_utc(bag.reading)))
-        warnings.extend(f"registry {registry.id}: bag {bag.name}: {warning}" for warning in bag.reading.warnings)
-    return versions, warnings
+    return [
+        SourceVersion(
+            bag.name, location, bag.reading.pin, bag.reading.entries, bag.reading.problem, _created_utc(bag.reading), bag.reading.warnings
+        )
+        for bag in read_registry_bags(settings, workspace, progress)
+    ]

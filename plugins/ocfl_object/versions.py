@@ -147,10 +147,13 @@ def _pin(root: Path, name: str, head: str, block: Any) -> str:
 
 def object_versions(registry: Registry, workspace: Workspace, progress: Progress) -> list[SourceVersion]:
     """The versions of the registry's object, oldest first; each carries the object's first
-    OCFL error code (and the others found) as its problem when the object does not validate."""
+    OCFL error code (and the others found) as its problem when the object does not validate.
+    The object's warnings (``W0xx``) go with its head version: they are what validating the
+    object as it is now found, shown by the build that records that version."""
     root = object_root(registry, workspace)
     location = _location(root, workspace)
-    problem = validate_object(root).problem()
+    validation = validate_object(root)
+    problem = validation.problem()
     inventory = _read_json(root / INVENTORY)
     versions = inventory.get("versions") if isinstance(inventory, dict) else None
     if not isinstance(inventory, dict) or not isinstance(versions, dict) or not versions:
@@ -165,5 +168,6 @@ def object_versions(registry: Registry, workspace: Workspace, progress: Progress
         state = _lowered(block.get("state")) if isinstance(block, dict) else {}
         entries = {path: sha256_of[digest] for digest, paths in state.items() if digest in sha256_of for path in paths}
         created = _created(block.get("created")) if isinstance(block, dict) else None
-        found.append(SourceVersion(name, location, _pin(root, name, str(head), block), entries, problem, created))
+        warnings = validation.warnings if name == head else ()
+        found.append(SourceVersion(name, location, _pin(root, name, str(head), block), entries, problem, created, warnings))
     return found
