@@ -22,6 +22,10 @@ BUILTIN_BASES = ("manifest_diff", "unknown")
 DeltaBasis = str
 
 
+def _string_tuple(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(values)
+
+
 @attrs.frozen
 class SourceVersion:
     """One version of a registry kept where it is, outside the runs root — an OCFL object's
@@ -45,7 +49,7 @@ class SourceVersion:
     entries: Mapping[str, str]
     problem: str | None = None
     created_utc: str | None = None
-    warnings: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    warnings: tuple[str, ...] = attrs.field(default=(), converter=_string_tuple)
 
 
 @attrs.frozen
