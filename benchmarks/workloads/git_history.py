@@ -120,7 +120,7 @@ def _run(ctx: BenchContext) -> WorkloadReport:
     )
 
     def cold_start() -> None:
-        shutil.rmtree(workspace / ".govern-cache", ignore_errors=True)
+        shutil.rmtree(workspace / ".govern" / "cache" / "git-blobs", ignore_errors=True)
         for path in runs_root.iterdir():
             shutil.rmtree(path) if path.is_dir() else path.unlink()
 
