@@ -193,6 +193,16 @@ def test_a_source_delta_is_the_plain_set_difference_of_two_states(before: dict[s
     assert delta.modified == tuple(sorted(p for p in after.keys() & before.keys() if after[p] != before[p]))
 
 
+#: Any code point, lone surrogates (what surrogateescape makes of undecodable bytes) often.
+_any_char = st.one_of(st.characters(), st.integers(0xD800, 0xDFFF).map(chr), st.integers(0xE000, 0x10FFFF).map(chr))
+
+
+@given(st.lists(st.text(_any_char, max_size=6), max_size=20, unique=True))
+def test_code_point_order_is_utf8_byte_order_surrogates_included(paths: list[str]):
+    """The fast rule source_listing sorts by (str order) equals its stated rule (UTF-8 bytes)."""
+    assert sorted(paths) == sorted(paths, key=lambda p: p.encode("utf-8", "surrogatepass"))
+
+
 @given(_states)
 def test_a_listing_is_sorted_by_utf8_bytes_one_sha256sum_line_per_path(state: dict[str, str]):
     lines = source_listing(state).decode("utf-8").split("\n")
