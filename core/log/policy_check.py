@@ -21,8 +21,9 @@ from govern.config.workspace import Workspace
 from govern.errors import GovernError, Problem
 from govern.format.envelope import ENVELOPE_NAME
 from govern.format.jsonio import StrictJSONError, loads_strict
+from govern.format.models import DeltaRecord
 from govern.format.policies import PathCounts, Policy, Violation, judge_record, new_violation
-from govern.log.delta_log import committed_builds, parse_log_lines, read_sealed_file
+from govern.log.delta_log import BuildContents, committed_builds, parse_log_lines, read_sealed_file
 from govern.log.recorded_snapshots import read_latest_build
 from govern.log.validation import ArtifactSchema, ArtifactValidator, artifact_members, run_artifact_files
 from govern.runs.run_store import RunStore, workspace_runs
@@ -178,16 +179,19 @@ def check_log(workspace: Workspace, since: str | None = None) -> PolicyFindings:
     return PolicyFindings(violations, allowed, len(judged), latest.run_id, since)
 
 
-def enforce(
-    workspace: Workspace, runs: RunStore, records: Sequence[Mapping[str, Any]], history: Sequence[Mapping[str, Any]], allow: Mapping[str, str]
+def enforce_policies(
+    workspace: Workspace, runs: RunStore, previous: BuildContents | None, records: Sequence[DeltaRecord], allow: Mapping[str, str]
 ) -> tuple[AllowedViolation, ...]:
-    """``delta build --enforce``: judge the records a build would append (after the log's
-    ``history``); return the violations ``allow`` (violation id -> reason) overrides.
+    """``delta build --enforce``: judge the records a build would append (after the records
+    of the ``previous`` build's log); return the violations ``allow`` (violation id -> reason)
+    overrides.
 
     Raises E_USAGE for an ``--allow`` that names no violation of these records, and
     E_POLICY_VIOLATION listing every violation not allowed (nothing is written).
     """
-    found = PolicyJudge(workspace, runs).judge(records, history)
+    artifact = workspace.config.workspace.delta_log_artifact
+    history = parse_log_lines(previous.log_bytes, f"{previous.run_id}/{artifact}") if previous is not None else []
+    found = PolicyJudge(workspace, runs).judge([record.to_json() for record in records], history)
     ids = {v.violation_id for v in found}
     stray = sorted(set(allow) - ids)
     if stray:
