@@ -158,6 +158,7 @@ def _section_keys(markdown: str, heading: str) -> set[str]:
         ("## `[plugins]`", "PluginSettings"),
         ("## `[registries.ID]`", "RegistryConfig"),
         ("## `[storage]`", "StorageOptions"),
+        ("## `[policies]`", "Policy"),
     ],
 )
 def test_every_configuration_key_is_documented(configuration_md: str, heading: str, settings: str):
