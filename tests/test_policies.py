@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from delta_workspace import DeltaWorkspace, assert_refused, build_at, build_id
 from govern.format.path_globs import glob_problem, matches_glob
-from govern.format.policies import Policy, exceeds
+from govern.format.policies import PathCounts, Policy, exceeds, judge_record
 
 RUN_A = "2024-01-01__000000__a"
 RUN_B = "2024-01-02__000000__b"
@@ -115,6 +115,48 @@ def test_a_registry_rule_replaces_the_workspace_wide_rule_of_the_same_name_only(
     workspace_wide = Policy(max_removed=0, never_remove=["a/**"], forbid_unknown=True)
     merged = Policy(max_removed=5).over(workspace_wide)
     assert merged == Policy(max_removed=5, never_remove=["a/**"], forbid_unknown=True)
+
+
+def _record(to: str, basis: str = "manifest_diff", **paths: list[Any]) -> dict[str, Any]:
+    """A log record's JSON object of registry ``r`` (a transition from RUN_A unless ``to`` is RUN_A)."""
+    record: dict[str, Any] = {
+        "registry_id": "r",
+        "from_ref": None if to == RUN_A else {"run_id": RUN_A},
+        "to_ref": {"run_id": to},
+        "delta_basis": basis,
+        "added_paths": [],
+        "removed_paths": [],
+        "modified_paths": [],
+        "derivation_run_id": build_id(build_at(1)),
+        **paths,
+    }
+    if basis == "unknown":
+        record["unknown_reason"] = "legacy folder"
+    return record
+
+
+def test_a_renamed_path_counts_as_taken_away_for_the_path_rules():
+    record = _record(RUN_B, renamed_paths=[["keep/a.json", "moved/a.json"]])
+    policy = Policy(never_remove=["keep/**"], immutable_paths=["keep/**"], max_removed=0)
+    found = judge_record(record, policy, 1)
+    assert [(v.rule, v.paths) for v in found] == [("immutable_paths", ("keep/a.json",)), ("never_remove", ("keep/a.json",))]
+
+
+def test_a_percentage_after_an_unknown_transition_cannot_be_judged_and_says_so():
+    counts = PathCounts()
+    bootstrap = _record(RUN_A, added_paths=["a", "b"])
+    assert counts.before(bootstrap) == 0
+    counts.advance(bootstrap)
+    unknown = _record(RUN_B, "unknown")
+    assert counts.before(unknown) == 2
+    # Neither limit judges an unknown transition; forbid_unknown is the rule that does.
+    assert judge_record(unknown, Policy(max_removed="10%"), 2) == []
+    counts.advance(unknown)
+    later = _record(RUN_C, removed_paths=["a"])
+    assert counts.before(later) is None
+    [violation] = judge_record(later, Policy(max_removed="10%"), counts.before(later))
+    assert "cannot be judged" in violation.message and violation.violation_id == f"r@{RUN_C}:max_removed"
+    assert judge_record(later, Policy(max_removed=1), None) == []  # a count needs no path count
 
 
 # ---------------------------------------------------------------- each rule on a build
@@ -325,7 +367,7 @@ def test_check_is_a_console_script_exiting_1_with_each_violation(tmp_path: Path)
     result = ws.govern("check", subprocess=True)
     assert result.returncode == 1, result.stderr
     assert f"VIOLATION  reports@{RUN_B}:max_removed" in result.stdout
-    assert f"reports {RUN_A} -> {RUN_B}: max_removed: 1 paths removed, more than max_removed = 0: reports/r01.json" in result.stdout
+    assert f"reports {RUN_A} -> {RUN_B}: max_removed: 1 path removed, more than max_removed = 0: reports/r01.json" in result.stdout
     assert "Traceback" not in result.stderr
 
 

@@ -16,6 +16,7 @@ import attrs
 
 from govern.format.models import ref_label
 from govern.format.path_globs import glob_problem, matching_paths
+from govern.format.plurals import plural
 
 #: The rules, in the order a record's violations are listed (and documented).
 RULES = ("forbid_unknown", "max_added", "max_removed", "max_modified", "immutable_paths", "never_remove", "schema")
@@ -162,23 +163,27 @@ def judge_record(record: Mapping[str, Any], policy: Policy, from_count: int | No
             found.append(
                 new_violation(
                     record, rule,
-                    f"{len(paths)} paths {what}; {rule} = {limit!r} cannot be judged: the from-snapshot's path count is not known "
+                    f"{plural(len(paths), 'path')} {what}; {rule} = {limit!r} cannot be judged: the from-snapshot's path count is not known "
                     "(an earlier transition of the registry has basis 'unknown')",
                     paths,
                 )
             )
         elif over:
             of = "" if isinstance(limit, int) else f" of the from-snapshot's {from_count} paths"
-            found.append(new_violation(record, rule, f"{len(paths)} paths {what}, more than {rule} = {limit!r}{of}", paths))
-    removed, modified = list(record.get("removed_paths") or []), list(record.get("modified_paths") or [])
+            found.append(new_violation(record, rule, f"{plural(len(paths), 'path')} {what}, more than {rule} = {limit!r}{of}", paths))
+    # A rename (record version 0.2's renamed_paths: [[from, to], ...]) takes its from-path away
+    # as surely as a removal does: the path rules see it among the removed.
+    renamed_from = [pair[0] for pair in record.get("renamed_paths") or [] if isinstance(pair, list) and pair]
+    removed = sorted([*(record.get("removed_paths") or []), *renamed_from])
+    modified = list(record.get("modified_paths") or [])
     if policy.immutable_paths:
         touched = matching_paths(tuple(policy.immutable_paths), sorted(removed + modified))
         if touched:
-            found.append(new_violation(record, "immutable_paths", f"{len(touched)} immutable paths modified or removed", touched))
+            found.append(new_violation(record, "immutable_paths", f"{plural(len(touched), 'immutable path')} modified, removed or renamed", touched))
     if policy.never_remove:
         gone = matching_paths(tuple(policy.never_remove), removed)
         if gone:
-            found.append(new_violation(record, "never_remove", f"{len(gone)} paths that must never be removed were removed", gone))
+            found.append(new_violation(record, "never_remove", f"{plural(len(gone), 'path')} that must never be removed removed or renamed", gone))
     return found
 
 
