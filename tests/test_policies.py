@@ -412,3 +412,10 @@ def test_a_bad_policy_is_one_config_error_naming_the_key(tmp_path: Path, table: 
 def test_a_schema_is_per_registry_not_workspace_wide(tmp_path: Path):
     ws = _reports(tmp_path / "ws", {}, {"schema": "schemas/x.schema.json"})
     assert_refused(ws.govern("check"), "E_CONFIG_INVALID", "policies.schema", exit_code=2)
+
+
+def test_a_policy_schema_that_does_not_exist_names_the_key(tmp_path: Path):
+    ws = _workspace(tmp_path / "ws", {"items": {"kind": "sealed", "artifact": "ITEMS.jsonl", "policy": {"schema": "schemas/missing.schema.json"}}})
+    ws.run(RUN_A, {"ITEMS.jsonl": '{"id":1}\n'})
+    ws.build_ok(at=build_at(1))
+    assert_refused(ws.govern("check"), "E_SCHEMA_NOT_FOUND", "registries.items.policy.schema", "schemas/missing.schema.json", exit_code=2)

@@ -117,7 +117,14 @@ class PolicyJudge:
         invalid: list[str] = []
         problems: list[Problem] = []
         for found, member in zip(files, artifact_members(paths, relpath), strict=True):
-            report = self.validator.validate(found.path, found.artifact, member)
+            try:
+                report = self.validator.validate(found.path, found.artifact, member)
+            except GovernError as error:
+                if not error.code.startswith("E_SCHEMA"):
+                    raise
+                # A schema that cannot be loaded is the configuration's fault: name the key.
+                where = f"{self.workspace.config_path}: registries.{record['registry_id']}.policy.schema"
+                raise GovernError(error.code, f"{where}: {error.message}", problems=error.problems) from None
             if not report.ok:
                 invalid.append(member)
                 problems.extend(report.problems)
