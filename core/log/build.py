@@ -658,7 +658,7 @@ def plan_build(
         producers = [planner.producers[record.registry_id, record.to_ref.label] for record in records]
         check_planned_records(records, producers, workspace, host)
     allowed: tuple[AllowedViolation, ...] = ()
-    if enforce:
+    if enforce and (records or allowing):  # nothing to append: nothing to judge (an --allow is still checked)
         allowed = enforce_policies(workspace, planner.runs, previous, records, dict.fromkeys(allowing, reason or ""))
     recorded_unsealed = {r.to_ref.run_id for r in records if isinstance(r.to_ref, SealedRef) and r.to_ref.manifest_sha256 is None}
     # Folders taken as legacy snapshots (--allow-unknown) are recorded, not "not a snapshot yet".
