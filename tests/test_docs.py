@@ -158,6 +158,7 @@ def _section_keys(markdown: str, heading: str) -> set[str]:
         ("## `[plugins]`", "PluginSettings"),
         ("## `[registries.ID]`", "RegistryConfig"),
         ("## `[storage]`", "StorageOptions"),
+        ("## `[policies]`", "Policy"),
     ],
 )
 def test_every_configuration_key_is_documented(configuration_md: str, heading: str, settings: str):
@@ -196,3 +197,14 @@ def test_every_environment_variable_is_documented(configuration_md: str):
             used.update(re.findall(r"\bGOVERN_[A-Z_]+\b", source.read_text(encoding="utf-8")))
     documented = _section_keys(configuration_md, "## Environment variables")
     assert sorted(used - documented) == [], "environment variables missing from docs/configuration.md"
+
+
+def test_policies_md_documents_every_rule_in_order():
+    from govern.format.policies import RULES
+
+    text = (DOCS / "policies.md").read_text(encoding="utf-8")
+    start = text.index("\n## The rules\n")
+    table = text[start : text.index("\n## ", start + 1)]
+    # The first column of each row names its rules (max_added / max_removed / max_modified share one).
+    named = [name for cell in re.findall(r"^\| ([^|]+) \|", table, flags=re.MULTILINE) for name in re.findall(r"`(\w+)`", cell)]
+    assert [name for name in named if name in RULES] == list(RULES)

@@ -22,6 +22,7 @@ from govern.__about__ import PROJECT_NAME
 from govern.config.root import CONFIG_NAME, find_workspace_root
 from govern.errors import GovernError
 from govern.format.paths import manifest_path_problem
+from govern.format.policies import COUNT_LIMITS, Policy, glob_list_problem, limit_problem
 from govern.format.run_selection import pattern_problem
 from govern.runtime import environment
 from govern.store.aws_profile import PROFILE_VARIABLES
@@ -118,6 +119,9 @@ class RegistryConfig:
     #: ``git``: the branch, tag or commit whose first-parent history is the registry's.
     ref: str | None = None
 
+    # Policies (docs/policies.md): this registry's rules, each over the workspace-wide [policies] one.
+    policy: Policy = attrs.Factory(Policy)
+
     def kind_key_values(self) -> dict[str, Any]:
         """The kind-specific keys this registry sets (:data:`KIND_KEYS`), name → value, in field order."""
         return {name: getattr(self, name) for name in KIND_KEYS if getattr(self, name) is not None}
@@ -130,7 +134,7 @@ class RegistryConfig:
 
 #: The keys every registry may set, whatever its kind; every other field of
 #: :class:`RegistryConfig` is a kind-specific key (:data:`KIND_KEYS`).
-COMMON_REGISTRY_KEYS = ("kind", "artifact", "schema", "reason", "description", "options")
+COMMON_REGISTRY_KEYS = ("kind", "artifact", "schema", "reason", "description", "options", "policy")
 #: The kind-specific registry-level keys: a registry sets one only when its kind declares it.
 KIND_KEYS = tuple(field.name for field in attrs.fields(RegistryConfig) if field.name not in COMMON_REGISTRY_KEYS)
 
@@ -144,6 +148,8 @@ class WorkspaceConfig:
     registries: dict[str, RegistryConfig] = attrs.Factory(dict)
     #: Where an ``s3://`` runs root's server is (docs/object-storage.md).
     storage: StorageOptions = attrs.Factory(StorageOptions)
+    #: The workspace-wide policies (docs/policies.md).
+    policies: Policy = attrs.Factory(Policy)
 
 
 @attrs.frozen
@@ -333,6 +339,10 @@ def _check_values(config: WorkspaceConfig, source: Path) -> None:
             if reason:
                 raise GovernError("E_CONFIG_INVALID", f"{source}: registries.{registry_id}.artifact: {reason}{_path_advice(registry.artifact)}")
         _check_member_selection(registry, f"{source}: registries.{registry_id}")
+        _check_policy(registry.policy, f"{source}: registries.{registry_id}.policy")
+    _check_policy(config.policies, f"{source}: policies")
+    if config.policies.schema is not None:
+        raise GovernError("E_CONFIG_INVALID", f"{source}: policies.schema: a schema belongs to one registry's artifact; set it in [registries.ID.policy]")
     version = config.workspace.record_version
     if version not in RECORD_VERSIONS:
         expected = " or ".join(f'"{v}"' for v in RECORD_VERSIONS)
@@ -365,6 +375,20 @@ def _check_member_selection(registry: RegistryConfig, where: str) -> None:
             raise GovernError("E_CONFIG_INVALID", f"{where}.marker: a marker narrows the members pattern or op_id selects; set one of them")
         if reason := manifest_path_problem(registry.marker):
             raise GovernError("E_CONFIG_INVALID", f"{where}.marker: {reason}")
+
+
+def _check_policy(policy: Policy, where: str) -> None:
+    """A policy's limits and globs must be usable (E_CONFIG_INVALID naming the key)."""
+    for rule in COUNT_LIMITS:
+        limit = getattr(policy, rule)
+        if limit is not None and (problem := limit_problem(limit)):
+            raise GovernError("E_CONFIG_INVALID", f"{where}.{rule}: {problem}")
+    for rule in ("immutable_paths", "never_remove"):
+        patterns = getattr(policy, rule)
+        if patterns is not None and (problem := glob_list_problem(patterns)):
+            raise GovernError("E_CONFIG_INVALID", f"{where}.{rule}: {problem}")
+    if policy.schema is not None and not policy.schema.strip():
+        raise GovernError("E_CONFIG_INVALID", f"{where}.schema: is empty (expected a JSON Schema path, such as 'schemas/x.schema.json')")
 
 
 #: The longest ``log_origin`` accepted: an origin is a name, not a document.
