@@ -109,6 +109,7 @@ ERROR_CODES: Mapping[str, ErrorCode] = _by_code(
     ErrorCode("E_RUN_EXISTS", ExitCode.PROBLEMS, "a run folder of that name already exists; it is never overwritten"),
     ErrorCode("E_HISTORY_CONFLICT", ExitCode.PROBLEMS, "a recorded snapshot changed, a new snapshot is dated before the last recorded one, or the clock went backwards"),
     ErrorCode("E_SNAPSHOT_MISSING", ExitCode.PROBLEMS, "a snapshot the delta log records no longer exists, and no build acknowledged its loss"),
+    ErrorCode("E_POLICY_VIOLATION", ExitCode.PROBLEMS, "a delta record breaks a policy of registry_config.toml (govern check; delta build --enforce writes nothing)"),
     ErrorCode("E_STRICT", ExitCode.PROBLEMS, "--strict: unsealed or late runs, or uncommitted build runs, were found (listed above)"),
     ErrorCode("E_SNAPSHOT_UNVERIFIED", ExitCode.PROBLEMS, "a snapshot's seal does not verify, or a new snapshot's artifact files differ from its manifest (rerun with --allow-unknown to record it as 'unknown')"),
     ErrorCode("E_RECORD_INVALID", ExitCode.USAGE, "a build planned a delta record that fails the record schema of its version; nothing written"),

@@ -251,7 +251,7 @@ class ScratchWorkspace:
         (self.root / "registry_config.toml").write_text(tomli_w.dumps(config), encoding="utf-8")
 
     def add_registry(self, registry_id: str, **table: Any) -> None:
-        """Configure one more registry (``kind=…, artifact=…, options={…}``)."""
+        """Configure one more registry (``kind=…, artifact=…, path=…, options={…}``)."""
         self.registries[registry_id] = table
         self.write_config()
 

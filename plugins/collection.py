@@ -37,7 +37,7 @@ DEFAULT_REASON = "Collection registry — no single sealed snapshot"
 
 @hookimpl
 def govern_registry_kinds() -> list[RegistryKind]:
-    """Declare kind ``collection`` (it takes its own snapshots: collection index runs)."""
+    """Declare kind ``collection`` and its keys (it takes its own snapshots: collection index runs)."""
     from govern.format.collection_index import INDEX_FOLDER
     from govern.format.models import RegistryKind
 
@@ -48,6 +48,7 @@ def govern_registry_kinds() -> list[RegistryKind]:
             "written by 'govern snapshot'; excluded by design while it selects no members",
             snapshots=True,
             snapshot_artifact=INDEX_FOLDER,
+            keys=("pattern", "op_id", "marker"),
         )
     ]
 

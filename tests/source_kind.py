@@ -45,15 +45,15 @@ class FolderVersions:
 
     @hookimpl
     def govern_registry_kinds(self) -> list[RegistryKind]:
-        """Declare ``folder_versions``."""
-        return [RegistryKind(KIND, "versions as sub-folders of a folder (tests)", requires=("options.path",), options={"path": "the folder"})]
+        """Declare ``folder_versions``: a third-party kind using the registry-level key ``path``."""
+        return [RegistryKind(KIND, "versions as sub-folders of a folder (tests)", requires=("path",), keys=("path",))]
 
     @hookimpl
     def govern_source_versions(self, registry: Registry, workspace: Workspace, progress: Progress) -> list[SourceVersion] | None:
-        """Every sub-folder of ``options.path`` as a version."""
+        """Every sub-folder of the registry's ``path`` as a version."""
         if registry.kind != KIND:
             return None
-        location = str(registry.config.options["path"])
+        location = str(registry.config.path)
         return [
             SourceVersion(name, location, "sha256:" + hashlib.sha256(source_listing(entries)).hexdigest(), entries, problem)
             for name, entries, problem in read_versions(workspace.root / location)

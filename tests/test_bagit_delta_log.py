@@ -37,7 +37,7 @@ def make_bag(folder: Path, files: dict[str, bytes], date: str, **info: str) -> P
 def ws(tmp_path: Path) -> SourceWorkspace:
     """A workspace whose registry ``deposits`` is the folder ``archive/deposits``, holding two
     bags, named against their Bagging-Date order."""
-    workspace = SourceWorkspace.create(tmp_path / "ws", {"deposits": {"kind": "bagit", "options": {"path": "archive/deposits"}}})
+    workspace = SourceWorkspace.create(tmp_path / "ws", {"deposits": {"kind": "bagit", "path": "archive/deposits"}})
     bags = workspace.root / "archive" / "deposits"
     make_bag(bags / "b-first", {"a.csv": b"a,1\n", "notes/readme.txt": b"hello\n"}, "2024-01-15")
     make_bag(bags / "a-second", {"a.csv": b"a,2\n", "notes/readme.txt": b"hello\n", "b.csv": b"b\n"}, "2024-02-01")
@@ -102,7 +102,7 @@ def test_an_invalid_bag_stops_the_build_naming_the_bag_and_the_check(ws: SourceW
 
 
 def test_every_valid_conformance_bag_builds_into_the_log(tmp_path: Path):
-    ws = SourceWorkspace.create(tmp_path / "ws", {"suite": {"kind": "bagit", "options": {"path": "bags", "order_by": "name"}}})
+    ws = SourceWorkspace.create(tmp_path / "ws", {"suite": {"kind": "bagit", "path": "bags", "order_by": "name"}})
     shutil.copytree(VECTORS / "v0.97" / "valid", ws.root / "bags")
     built = ws.cli("delta", "build", *AT)
     assert built.returncode == 0, built.stdout + built.stderr
@@ -114,7 +114,7 @@ def test_every_valid_conformance_bag_builds_into_the_log(tmp_path: Path):
 
 
 def test_an_exported_run_is_read_back_as_a_bag_of_the_same_files(tmp_path: Path):
-    ws = SourceWorkspace.create(tmp_path / "ws", {"exports": {"kind": "bagit", "options": {"path": "exports"}}})
+    ws = SourceWorkspace.create(tmp_path / "ws", {"exports": {"kind": "bagit", "path": "exports"}})
     ws.run("2024-01-01__000000__alpha", {"result.json": '{"score": 1}\n', "data/x.csv": "x\n"})
     missing = ws.cli("export", "2024-01-01__000000__alpha", "--format", "bagit", ws.root / "exports" / "alpha")
     assert missing.returncode == 2 and "E_NOT_A_DIRECTORY" in missing.stderr and not (ws.root / "exports").exists()
@@ -130,7 +130,7 @@ def test_an_exported_run_is_read_back_as_a_bag_of_the_same_files(tmp_path: Path)
 
 
 def test_records_keep_cr_lf_unicode_and_percent_names_exactly(tmp_path: Path):
-    ws = SourceWorkspace.create(tmp_path / "ws", {"odd": {"kind": "bagit", "options": {"path": "bags"}}})
+    ws = SourceWorkspace.create(tmp_path / "ws", {"odd": {"kind": "bagit", "path": "bags"}})
     names = ["line\r\nbreak.txt", "cafe\u0301.txt", "100%.txt", "%7Etilde.txt"]
     make_bag(ws.root / "bags" / "b1", {name: name.encode() for name in names}, "2024-01-01")
     assert ws.cli("delta", "build", *AT).returncode == 0
@@ -141,12 +141,12 @@ def test_records_keep_cr_lf_unicode_and_percent_names_exactly(tmp_path: Path):
 
 
 def test_a_warning_bag_is_recorded_and_its_warning_shown_by_the_console_script(tmp_path: Path):
-    ws = SourceWorkspace.create(tmp_path / "ws", {"w": {"kind": "bagit", "options": {"path": "bags"}}})
+    ws = SourceWorkspace.create(tmp_path / "ws", {"w": {"kind": "bagit", "path": "bags"}})
     shutil.copytree(VECTORS / "v0.97" / "warning" / "made-with-md5sum-tools", ws.root / "bags" / "made-with-md5sum-tools")
     built = ws.cli_subprocess("delta", "build", *AT)
     assert built.returncode == 0, built.stderr
     assert (
-        "govern: warning: registry w: bag made-with-md5sum-tools: manifest-md5.txt line 1: "
+        "govern: warning: w @ bags@made-with-md5sum-tools: manifest-md5.txt line 1: "
         "'*' (md5sum's binary-mode marker) before the path 'data/hello.txt', dropped"
     ) in built.stderr_lines
     [record] = ws.log_records()

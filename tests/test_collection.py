@@ -281,7 +281,8 @@ def test_record_version_0_1_names_the_setting_to_change(tmp_path: Path, capsys: 
         ({"kind": "collection", "op_id": " "}, "op_id", "is empty"),
         ({"kind": "collection", "marker": "EVIDENCE_PACK"}, "marker", "set one of them"),
         ({"kind": "collection", "pattern": "*", "marker": "../x"}, "marker", ".."),
-        ({"kind": "sealed", "artifact": "A.json", "pattern": "*"}, "pattern", "only a registry of kind 'collection'"),
+        ({"kind": "sealed", "artifact": "A.json", "pattern": "*"}, "pattern", "not a key of kind 'sealed' (kind collection uses it)"),
+        ({"kind": "sealed", "artifact": "A.json", "marker": "EVIDENCE_PACK"}, "marker", "not a key of kind 'sealed' (kind collection uses it)"),
     ],
 )
 def test_bad_member_selection_is_one_line_config_error(tmp_path: Path, table: dict[str, Any], key: str, says: str) -> None:

@@ -114,6 +114,7 @@ COMMAND_RESULTS = {
     "attest": "AttestResult",
     "delta build": "DeltaBuildResult",
     "delta show": "DeltaShowResult",
+    "check": "WorkspaceCheckResult",
     "log keygen": "KeygenResult",
     "log checkpoint": "CheckpointResult",
     "log prove": "ProofResult",
@@ -224,6 +225,7 @@ def _scenarios(root: Path, ws: ScratchWorkspace) -> list[tuple[str, list[str], b
         ("governance remove-op", ["governance", "remove-op", "OP-ZZ01", "--at", BOOKS_AT], False),
         ("governance scorecard", ["governance", "scorecard"], True),
         ("governance check", ["governance", "check"], True),
+        ("check", ["check"], True),
         ("governance freeze", ["governance", "freeze", "--at", BOOKS_AT], False),
         ("governance freeze", ["governance", "freeze", "--at", BOOKS_AT], True),  # already frozen
         ("governance addendum", ["governance", "addendum", "--label", "later", "--at", BOOKS_AT], False),

@@ -158,6 +158,7 @@ def _section_keys(markdown: str, heading: str) -> set[str]:
         ("## `[plugins]`", "PluginSettings"),
         ("## `[registries.ID]`", "RegistryConfig"),
         ("## `[storage]`", "StorageOptions"),
+        ("## `[policies]`", "Policy"),
     ],
 )
 def test_every_configuration_key_is_documented(configuration_md: str, heading: str, settings: str):
@@ -169,23 +170,24 @@ def test_every_configuration_key_is_documented(configuration_md: str, heading: s
     assert _section_keys(configuration_md, heading) == keys
 
 
-def test_every_built_in_kind_is_documented_with_its_requirements_and_options(configuration_md: str):
+def test_every_built_in_kind_is_documented_with_its_requirements_options_and_keys(configuration_md: str):
     from govern.testing import plugin_host
 
     kinds = plugin_host().registry_kinds()
     rows = {
-        kind: (plugin, requires, options)
-        for kind, plugin, requires, options in re.findall(
-            r"^\| `(\w+)` \| `(\w+)` \| ([^|]+) \| ([^|]+) \|", configuration_md, flags=re.MULTILINE
+        kind: (plugin, requires, options, keys)
+        for kind, plugin, requires, options, keys in re.findall(
+            r"^\| `(\w+)` \| `(\w+)` \| ([^|]+) \| ([^|]+) \| ([^|]+) \|", configuration_md, flags=re.MULTILINE
         )
     }
     providers = plugin_host().registry_kind_providers()
     assert set(rows) == set(kinds)
     for name, kind in kinds.items():
-        plugin, requires, options = rows[name]
+        plugin, requires, options, keys = rows[name]
         assert plugin == providers[name][1], name
         assert requires.strip() == (", ".join(f"`{key}`" for key in kind.requires) or "nothing"), name
         assert options.strip() == (", ".join(f"`{key}`" for key in kind.accepted_options()) or "none"), name
+        assert keys.strip() == (", ".join(f"`{key}`" for key in kind.keys) or "none"), name
 
 
 def test_every_environment_variable_is_documented(configuration_md: str):
@@ -195,3 +197,14 @@ def test_every_environment_variable_is_documented(configuration_md: str):
             used.update(re.findall(r"\bGOVERN_[A-Z_]+\b", source.read_text(encoding="utf-8")))
     documented = _section_keys(configuration_md, "## Environment variables")
     assert sorted(used - documented) == [], "environment variables missing from docs/configuration.md"
+
+
+def test_policies_md_documents_every_rule_in_order():
+    from govern.format.policies import RULES
+
+    text = (DOCS / "policies.md").read_text(encoding="utf-8")
+    start = text.index("\n## The rules\n")
+    table = text[start : text.index("\n## ", start + 1)]
+    # The first column of each row names its rules (max_added / max_removed / max_modified share one).
+    named = [name for cell in re.findall(r"^\| ([^|]+) \|", table, flags=re.MULTILINE) for name in re.findall(r"`(\w+)`", cell)]
+    assert [name for name in named if name in RULES] == list(RULES)

@@ -14,6 +14,7 @@ import hashlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,7 +24,7 @@ from govern.format.models import SourceVersion
 from govern.plugins.git_history.history import CommitChanges
 from source_kind import SourceWorkspace
 
-CONFIG = '\n[registries.tracked]\nkind = "git"\n\n[registries.tracked.options]\nrepository = "{repository}"\nref = "{ref}"\n{path}'
+CONFIG = '\n[registries.tracked]\nkind = "git"\nrepo = "{repository}"\nref = "{ref}"\n{path}'
 
 
 def configure(workspace: Path, repository: str, ref: str = "main", path: str | None = None, registry_id: str = "tracked") -> None:
@@ -153,13 +154,13 @@ def test_both_readers_give_the_same_snapshots_of_one_repository(workspace: Path)
 # ------------------------------------------------------------------------------ end to end: delta build
 
 
-def git_workspace(root: Path, options: dict[str, str]) -> SourceWorkspace:
-    """A workspace writing record version 0.2 with registry ``tracked`` of kind git."""
-    return SourceWorkspace.create(root, {"tracked": {"kind": "git", "options": options}})
+def git_workspace(root: Path, keys: dict[str, Any]) -> SourceWorkspace:
+    """A workspace writing record version 0.2 with registry ``tracked`` of kind git (``keys``: its table's other keys)."""
+    return SourceWorkspace.create(root, {"tracked": {"kind": "git", **keys}})
 
 
 def test_a_build_records_every_snapshot_commit_and_verify_and_validate_accept_them(tmp_path: Path) -> None:
-    ws = git_workspace(tmp_path / "ws", {"repository": "repo", "ref": "refs/heads/main", "path": "data"})
+    ws = git_workspace(tmp_path / "ws", {"repo": "repo", "ref": "refs/heads/main", "path": "data"})
     repo = GitRepo(ws.root / "repo")
     random_history(repo, 5, 25)
     built = ws.cli("delta", "build", "--at", "2030-01-01T00:00:00Z")
@@ -189,7 +190,7 @@ def test_a_build_records_every_snapshot_commit_and_verify_and_validate_accept_th
 
 
 def test_a_force_push_that_drops_a_recorded_commit_is_a_history_conflict_naming_it(tmp_path: Path) -> None:
-    ws = git_workspace(tmp_path / "ws", {"repository": "repo", "ref": "main"})
+    ws = git_workspace(tmp_path / "ws", {"repo": "repo", "ref": "main"})
     repo = GitRepo(ws.root / "repo")
     repo.write("a.txt", b"one\n")
     repo.commit("one")
@@ -288,7 +289,7 @@ def test_a_folder_that_is_no_repository_is_refused_even_inside_one(workspace: Pa
 
 
 def test_a_ref_that_names_no_commit_is_refused_naming_it(tmp_path: Path) -> None:
-    ws = git_workspace(tmp_path / "ws", {"repository": "repo", "ref": "refs/heads/nope"})
+    ws = git_workspace(tmp_path / "ws", {"repo": "repo", "ref": "refs/heads/nope"})
     repo = GitRepo(ws.root / "repo")
     repo.write("a.txt", b"a\n")
     repo.commit()
@@ -299,15 +300,23 @@ def test_a_ref_that_names_no_commit_is_refused_naming_it(tmp_path: Path) -> None
 
 
 @pytest.mark.parametrize(
-    ("options", "message"),
+    ("keys", "message"),
     [
-        ({"repository": "repo"}, "registries.tracked.options.ref: required for kind 'git'"),
-        ({"repository": "repo", "ref": "main", "path": "../up"}, "registries.tracked.options.path: '../up' must be a folder"),
-        ({"repository": "repo", "ref": "main", "branch": "x"}, "registries.tracked.options.branch: unknown option for kind 'git'"),
+        ({"repo": "repo"}, "registries.tracked.ref: required for kind 'git'"),
+        ({"repo": "repo", "ref": "main", "path": "../up"}, "registries.tracked.path: '../up' must be a folder"),
+        ({"repo": "repo", "ref": "main", "branch": "x"}, "extra fields found (branch) @ $.registries['tracked']"),
+        ({"repo": "repo", "ref": "main", "object_id": "x"}, "registries.tracked.object_id: not a key of kind 'git' (kind ocfl_object uses it)"),
+        # the layout issue 16 first shipped: the settings in the options table, told where they go now
+        (
+            {"ref": "main", "options": {"path": "data"}},
+            "registries.tracked.options.path: unknown option for kind 'git' (it accepts no options); "
+            "path is a key of the registry itself now: set registries.tracked.path",
+        ),
+        ({"ref": "main", "options": {"repository": "repo"}}, "registries.tracked.options.repository: unknown option for kind 'git'"),
     ],
 )
-def test_bad_options_are_configuration_errors(tmp_path: Path, options: dict[str, str], message: str) -> None:
-    ws = git_workspace(tmp_path / "ws", options)
+def test_bad_keys_are_configuration_errors(tmp_path: Path, keys: dict[str, Any], message: str) -> None:
+    ws = git_workspace(tmp_path / "ws", keys)
     GitRepo(ws.root / "repo")
     built = ws.cli("delta", "build", "--at", "2030-01-01T00:00:00Z")
     assert built.returncode == 2
@@ -315,7 +324,7 @@ def test_bad_options_are_configuration_errors(tmp_path: Path, options: dict[str,
 
 
 def test_a_sha256_repository_builds_and_its_records_verify_and_validate(tmp_path: Path) -> None:
-    ws = git_workspace(tmp_path / "ws", {"repository": "repo", "ref": "main", "path": "data"})
+    ws = git_workspace(tmp_path / "ws", {"repo": "repo", "ref": "main", "path": "data"})
     repo = GitRepo(ws.root / "repo", object_format="sha256")
     random_history(repo, 9, 12)
     built = ws.cli("delta", "build", "--at", "2030-01-01T00:00:00Z")
@@ -343,7 +352,7 @@ def test_a_path_that_is_not_utf8_is_refused_naming_the_commit(workspace: Path) -
 def test_a_commit_holding_a_path_govern_cannot_record_stops_the_build_or_is_unknown(tmp_path: Path) -> None:
     """A backslash is a legal git path character and an unsafe manifest path: the versions
     holding it do not validate (E_SNAPSHOT_UNVERIFIED naming the commit), unless --allow-unknown."""
-    ws = git_workspace(tmp_path / "ws", {"repository": "repo", "ref": "main"})
+    ws = git_workspace(tmp_path / "ws", {"repo": "repo", "ref": "main"})
     repo = GitRepo(ws.root / "repo")
     repo.write("ok.txt", b"fine\n")
     good = repo.commit("fine")

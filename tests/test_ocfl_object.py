@@ -40,9 +40,9 @@ def fixture_codes(path: Path) -> set[str]:
     return set(re.findall(r"[EW]\d{3}", path.name))
 
 
-def read_versions(tmp_path: Path, object_path: Path, **options: str) -> list[SourceVersion]:
-    """The kind's versions of ``object_path`` through the host (as a build asks for them)."""
-    ws = SourceWorkspace.create(tmp_path / "ws", {"obj": {"kind": "ocfl_object", "options": {"path": str(object_path), **options}}})
+def read_versions(tmp_path: Path, object_path: Path, **keys: str) -> list[SourceVersion]:
+    """The kind's versions of ``object_path`` (``keys``: the registry's other keys) through the host (as a build asks for them)."""
+    ws = SourceWorkspace.create(tmp_path / "ws", {"obj": {"kind": "ocfl_object", "path": str(object_path), **keys}})
     workspace = ws.load()
     from govern.runtime.progress import NO_PROGRESS
 
@@ -87,6 +87,12 @@ def test_every_good_and_warn_object_is_accepted_with_its_versions_and_logical_pa
         inventory_file = object_path / ("inventory.json" if version.version == inv["head"] else f"{version.version}/inventory.json")
         if inventory_file.exists():
             assert version.pin == "sha256:" + hashlib.sha256(inventory_file.read_bytes()).hexdigest()
+    # The object's warnings go with its head version (shown by the build that records it): every
+    # code ocfl-py reports for the object, as "W0xx: message".
+    head, *older = reversed(versions)
+    assert {w[:4] for w in head.warnings} == ocfl_py_codes(object_path, "W")
+    assert all(re.fullmatch(r"W\d{3}: .+", w) for w in head.warnings)
+    assert all(not v.warnings for v in older)
 
 
 def test_two_different_files_sharing_an_md5_get_their_own_sha256(tmp_path: Path):
@@ -100,13 +106,14 @@ def test_two_different_files_sharing_an_md5_get_their_own_sha256(tmp_path: Path)
 # ----------------------------------------------------------------------------- bad objects
 
 
-def ocfl_py_codes(object_path: Path) -> set[str]:
-    """Every spec code ocfl-py's own validator reports for the object (a validator of its own)."""
+def ocfl_py_codes(object_path: Path, severity: str = "E") -> set[str]:
+    """Every spec code of ``severity`` (``E`` errors, ``W`` warnings) ocfl-py's own validator
+    reports for the object (a validator of its own)."""
     from ocfl.validator import Validator
 
-    validator = Validator(log_warnings=False)
+    validator = Validator(log_warnings=severity == "W")
     validator.validate_object(str(object_path))
-    return {code[:4] for code in validator.log.codes if code.startswith("E")}
+    return {code[:4] for code in validator.log.codes if code.startswith(severity)}
 
 
 def test_every_bad_object_is_refused_and_its_code_reported_at_least_as_often_as_ocfl_py_reports_it(tmp_path: Path):
@@ -127,7 +134,7 @@ def test_every_bad_object_is_refused_and_its_code_reported_at_least_as_often_as_
 
 @pytest.mark.parametrize("object_path", fixtures("bad-objects"), ids=fixture_id)
 def test_every_bad_object_stops_a_build_with_exit_1_naming_it_and_its_codes(tmp_path: Path, object_path: Path):
-    ws = SourceWorkspace.create(tmp_path / "ws", {"obj": {"kind": "ocfl_object", "options": {"path": str(object_path)}}})
+    ws = SourceWorkspace.create(tmp_path / "ws", {"obj": {"kind": "ocfl_object", "path": str(object_path)}})
     built = ws.cli("delta", "build", *AT)
     assert built.returncode == 1, built.stdout + built.stderr
     line = built.stderr.splitlines()[0]  # then each other version refused, one line each
@@ -144,7 +151,7 @@ def copy_object(source: Path, ws: SourceWorkspace, name: str = "object") -> str:
 def test_a_bad_object_stops_the_build_naming_the_object_and_the_code(tmp_path: Path):
     ws = SourceWorkspace.create(tmp_path / "ws")
     path = copy_object(VECTORS / "1.1" / "bad-objects" / "E092_content_file_digest_mismatch", ws)
-    ws.add_registry("obj", kind="ocfl_object", options={"path": path})
+    ws.add_registry("obj", kind="ocfl_object", path=path)
     built = ws.cli("delta", "build", *AT)
     assert built.returncode == 1, built.stderr
     assert "E_SNAPSHOT_UNVERIFIED" in built.stderr and "obj @ object@v1" in built.stderr and "E092" in built.stderr
@@ -180,7 +187,7 @@ def diff_by_inventory(object_path: Path) -> list[tuple[str, list[str], list[str]
 def test_a_multi_version_objects_records_equal_the_diff_of_its_inventory(tmp_path: Path, spec: str, name: str):
     ws = SourceWorkspace.create(tmp_path / "ws")
     source = VECTORS / spec / "good-objects" / name
-    ws.add_registry("obj", kind="ocfl_object", options={"path": copy_object(source, ws)})
+    ws.add_registry("obj", kind="ocfl_object", path=copy_object(source, ws))
     built = ws.cli("delta", "build", *AT)
     assert built.returncode == 0, built.stderr
     records = ws.log_records()
@@ -226,7 +233,7 @@ def test_an_object_of_a_0004_storage_root_is_found_by_its_id(tmp_path: Path, sho
     ws = SourceWorkspace.create(tmp_path / "ws")
     storage_root_0004(ws.root / "store", [full, other], short=short)
     object_id = inventory(full)["id"]
-    ws.add_registry("obj", kind="ocfl_object", options={"path": "store", "object_id": object_id})
+    ws.add_registry("obj", kind="ocfl_object", path="store", object_id=object_id)
     built = ws.cli("delta", "build", *AT)
     assert built.returncode == 0, built.stderr
     records = ws.log_records()
@@ -281,10 +288,10 @@ def test_a_storage_root_needs_an_object_id_and_an_unknown_id_is_named(tmp_path: 
     full = VECTORS / "1.1" / "good-objects" / "spec-ex-full"
     ws = SourceWorkspace.create(tmp_path / "ws")
     storage_root_0004(ws.root / "store", [full], short=False)
-    ws.add_registry("obj", kind="ocfl_object", options={"path": "store"})
+    ws.add_registry("obj", kind="ocfl_object", path="store")
     no_id = ws.cli("delta", "build", *AT)
     assert no_id.returncode == 2 and "E_CONFIG_INVALID" in no_id.stderr and "ark:/12345/bcd987" in no_id.stderr
-    ws.add_registry("obj", kind="ocfl_object", options={"path": "store", "object_id": "ark:/nope"})
+    ws.add_registry("obj", kind="ocfl_object", path="store", object_id="ark:/nope")
     unknown = ws.cli("delta", "build", *AT)
     assert unknown.returncode == 2 and "E_OCFL_OBJECT_NOT_FOUND" in unknown.stderr and "ark:/nope" in unknown.stderr
 
@@ -312,8 +319,7 @@ def test_from_registry_config_alone_build_verify_validate_and_a_rewritten_invent
         'delta_log_artifact = "REGISTRY_DELTA_LOG_v0_1.jsonl"\n'
         'record_version = "0.2"\n\n'
         "[registries.archive]\n"
-        'kind = "ocfl_object"\n\n'
-        "[registries.archive.options]\n"
+        'kind = "ocfl_object"\n'
         f'path = "{path}"\n',
         encoding="utf-8",
     )
@@ -330,3 +336,24 @@ def test_from_registry_config_alone_build_verify_validate_and_a_rewritten_invent
     again = ws.cli_subprocess("verify", "--log")
     assert again.returncode == 1
     assert "E_HISTORY_CONFLICT" in again.stdout + again.stderr and "archive @ object@v2" in again.stdout + again.stderr
+
+
+def test_a_build_shows_the_warnings_of_the_object_it_records_and_records_it(tmp_path: Path):
+    """A warn object is recorded; its warnings are shown (stderr, and the build's --json
+    outcome), named by registry, object and version — and not shown again once recorded."""
+    object_path = VECTORS / "1.1" / "warn-objects" / "W004_uses_sha256"
+    head = inventory(object_path)["head"]
+    registries = {"obj": {"kind": "ocfl_object", "path": str(object_path)}}
+    in_json = SourceWorkspace.create(tmp_path / "json", registries).cli("--json", "delta", "build", *AT)
+    assert in_json.returncode == 0, in_json.stdout + in_json.stderr
+    document = json.loads(in_json.stdout)
+    [outcome] = [o for o in document["result"]["registries"] if o["registry_id"] == "obj"]
+    assert [w[: w.index(": W004")] for w in outcome["warnings"]] == [f"{object_path.as_posix()}@{head}"]
+    assert [f"obj @ {w}" for w in outcome["warnings"]] == document["warnings"]
+    ws = SourceWorkspace.create(tmp_path / "ws", registries)
+    built = ws.cli("delta", "build", *AT)
+    assert built.returncode == 0, built.stdout + built.stderr
+    prefix = f"govern: warning: obj @ {object_path.as_posix()}@{head}: W004: "
+    assert any(line.startswith(prefix) for line in built.stderr.splitlines()), built.stderr
+    again = ws.cli("delta", "build", "--at", "2099-01-01T00:00:00Z")
+    assert again.returncode == 0 and "warning" not in again.stderr, again.stderr

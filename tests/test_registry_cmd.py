@@ -329,3 +329,119 @@ def test_a_registry_added_is_built(reference: Path):
 def test_json_output_is_one_document(reference: Path):
     result = run_govern("-C", reference, "--json", "registry", "list")
     assert json.loads(result.stdout)["command"] == "registry list"
+
+
+# ---------------------------------------------------------------- kind-specific registry-level keys
+# A key like ``dsn`` belongs to the kinds that declare it (RegistryKind.keys): on a registry of
+# another kind it was silently accepted and ignored.
+
+
+@pytest.mark.parametrize(
+    "table,message",
+    [
+        ({"kind": "sealed", "artifact": "R.jsonl", "dsn": "sqlite:///db.sqlite"}, "registries.r.dsn: not a key of kind 'sealed' (kind sql_table uses it)"),
+        ({"kind": "external", "repo": "repo"}, "registries.r.repo: not a key of kind 'external' (kind git uses it)"),
+        ({"kind": "git", "repo": "repo", "ref": "main", "order_by": "name"}, "registries.r.order_by: not a key of kind 'git' (kind bagit uses it)"),
+        ({"kind": "sealed", "artifact": "R.jsonl", "path": "x"}, "registries.r.path: not a key of kind 'sealed' (kinds bagit, git, ocfl_object use it)"),
+        ({"kind": "sql_table", "dsn": "sqlite:///db.sqlite", "table": "t", "pattern": "*"}, "registries.r.pattern: not a key of kind 'sql_table' (kind collection uses it)"),
+    ],
+    ids=["dsn-on-sealed", "repo-on-external", "order_by-on-git", "path-on-sealed", "pattern-on-sql_table"],
+)
+def test_a_key_the_kind_does_not_use_is_a_configuration_error(tmp_path: Path, table: dict, message: str):
+    workspace = ScratchWorkspace.create(tmp_path / "ws", {"r": table})
+    result = run_govern("-C", workspace.root, "registry", "list")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr_lines == [f"govern: error: E_CONFIG_INVALID: {workspace.root / 'registry_config.toml'}: {message}"]
+
+
+def test_add_refuses_a_key_the_kind_does_not_use_and_writes_nothing(tmp_path: Path):
+    workspace = ScratchWorkspace.create(tmp_path / "ws")
+    config = workspace.root / "registry_config.toml"
+    before = config.read_bytes()
+    result = run_govern("-C", workspace.root, "registry", "add", "r", "--kind", "sealed", "--artifact", "R.jsonl", "--dsn", "sqlite:///db.sqlite")
+    assert result.returncode == 2
+    assert result.stderr_lines == [
+        f"govern: error: E_CONFIG_INVALID: {config}: registries.r.dsn: not a key of kind 'sealed' (kind sql_table uses it); nothing written"
+    ]
+    assert config.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    "args,table",
+    [
+        (["--kind", "ocfl_object", "--path", "store", "--object-id", "ark:/1"], {"kind": "ocfl_object", "path": "store", "object_id": "ark:/1"}),
+        (["--kind", "bagit", "--path", "deposits", "--order-by", "name"], {"kind": "bagit", "path": "deposits", "order_by": "name"}),
+        (["--kind", "git", "--repo", "repo", "--ref", "refs/heads/main", "--path", "data"], {"kind": "git", "repo": "repo", "ref": "refs/heads/main", "path": "data"}),
+    ],
+    ids=["ocfl_object", "bagit", "git"],
+)
+def test_add_writes_the_keys_of_kinds_kept_outside_the_runs_root(tmp_path: Path, args: list[str], table: dict):
+    workspace = ScratchWorkspace.create(tmp_path / "ws")
+    result = run_govern("-C", workspace.root, "registry", "add", "r", *args, "--dry-run")
+    assert result.returncode == 0, result.stderr
+    result = run_govern("-C", workspace.root, "registry", "add", "r", *args)
+    assert result.returncode == 0, result.stderr
+    assert tomllib.loads((workspace.root / "registry_config.toml").read_text(encoding="utf-8"))["registries"]["r"] == table
+
+
+def test_add_requires_the_keys_of_a_kind_kept_outside_the_runs_root(tmp_path: Path):
+    workspace = ScratchWorkspace.create(tmp_path / "ws")
+    result = run_govern("-C", workspace.root, "registry", "add", "r", "--kind", "git", "--repo", "repo")
+    assert result.returncode == 2
+    assert "registries.r.ref: required for kind 'git'; nothing written" in result.stderr
+
+
+def test_a_setting_left_in_the_options_table_says_where_it_goes_now(tmp_path: Path):
+    """Issue 16 first read ``[registries.ID.options] path``; the contract has ``path`` on the registry."""
+    workspace = ScratchWorkspace.create(tmp_path / "ws", {"obj": {"kind": "ocfl_object", "options": {"path": "object"}}})
+    result = run_govern("-C", workspace.root, "registry", "list")
+    assert result.returncode == 2
+    assert result.stderr_lines == [
+        f"govern: error: E_CONFIG_INVALID: {workspace.root / 'registry_config.toml'}: registries.obj.options.path: unknown option for kind "
+        "'ocfl_object' (it accepts no options); path is a key of the registry itself now: set registries.obj.path"
+    ]
+
+
+class StrayKeyKind:
+    """A third-party kind declaring a registry-level key no configuration can hold."""
+
+    @hookimpl
+    def govern_registry_kinds(self):
+        return [RegistryKind("stray", "declares a key RegistryConfig lacks", keys=("dsn", "colour"))]
+
+
+def test_a_kind_declaring_a_key_registries_cannot_have_is_a_plugin_error(tmp_path: Path):
+    workspace = ScratchWorkspace.create(tmp_path / "ws")
+    result = invoke_cli("-C", workspace.root, "registry", "list", plugins={"stray": StrayKeyKind()})
+    assert result.returncode == 2, result.stdout + result.stderr
+    [line] = result.stderr_lines
+    assert line.startswith("govern: error: E_PLUGIN_FAILED: govern_registry_kinds of plugin stray: kind 'stray' declares keys 'colour'")
+
+
+class SharedKeyKind:
+    """A third-party kind using a registry-level key a built-in kind uses too."""
+
+    @hookimpl
+    def govern_registry_kinds(self):
+        return [RegistryKind("mirror", "a folder elsewhere", requires=("path",), keys=("path",), excluded=True)]
+
+
+def test_a_third_party_kind_may_use_a_registry_level_key(tmp_path: Path):
+    workspace = ScratchWorkspace.create(tmp_path / "ws", {"m": {"kind": "mirror", "path": "elsewhere"}, "s": {"kind": "sealed", "artifact": "A", "path": "x"}})
+    result = invoke_cli("-C", workspace.root, "registry", "list", plugins={"mirror": SharedKeyKind()})
+    assert result.returncode == 2
+    assert "registries.s.path: not a key of kind 'sealed' (kinds bagit, git, mirror, ocfl_object use it)" in result.stderr
+    del workspace.registries["s"]
+    workspace.write_config()
+    result = invoke_cli("-C", workspace.root, "registry", "list", plugins={"mirror": SharedKeyKind()})
+    assert result.returncode == 0, result.stderr
+
+
+def test_show_names_the_kind_keys_a_registry_sets(tmp_path: Path):
+    """With the settings out of ``options``, ``registry show`` still says where the source is."""
+    workspace = ScratchWorkspace.create(tmp_path / "ws", {"t": {"kind": "sql_table", "dsn": "sqlite:///db.sqlite", "table": "limits"}})
+    shown = run_govern("-C", workspace.root, "registry", "show", "t")
+    assert shown.returncode == 0, shown.stderr
+    assert "  keys         dsn = 'sqlite:///db.sqlite', table = 'limits'" in shown.stdout.splitlines()
+    as_json = run_govern("-C", workspace.root, "--json", "registry", "show", "t")
+    assert json.loads(as_json.stdout)["result"]["keys"] == {"dsn": "sqlite:///db.sqlite", "table": "limits"}

@@ -31,9 +31,7 @@ from benchmarks.workloads import Workload
 TARGET = 1.5
 CONFIG = """[registries.history]
 kind = "git"
-
-[registries.history.options]
-repository = "repo"
+repo = "repo"
 ref = "refs/heads/main"
 """
 #: The reference: the git plugin's reading alone, in a Python process of its own (imports,
@@ -122,7 +120,7 @@ def _run(ctx: BenchContext) -> WorkloadReport:
     )
 
     def cold_start() -> None:
-        shutil.rmtree(workspace / ".govern-cache", ignore_errors=True)
+        shutil.rmtree(workspace / ".govern" / "cache" / "git-blobs", ignore_errors=True)
         for path in runs_root.iterdir():
             shutil.rmtree(path) if path.is_dir() else path.unlink()
 

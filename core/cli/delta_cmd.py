@@ -56,6 +56,10 @@ def delta_build_text(result: DeltaBuildResult) -> list[str]:
         lines.append(f"accepted late snapshot {decision.run_id} for {decision.registry_id}: {decision.reason}")
     for decision in plan.acknowledged_missing:
         lines.append(f"acknowledged lost snapshot {decision.run_id} of {decision.registry_id}: {decision.reason}")
+    if plan.enforced:
+        lines.append(f"policies enforced: {plural(len(plan.allowed_violations), 'violation')} allowed by the operator")
+    for allowed in plan.allowed_violations:
+        lines.append(f"allowed violation {allowed.violation.violation_id}: {allowed.reason}")
     covered = [o for o in plan.outcomes if o.status == "covered"]
     excluded = [o for o in plan.outcomes if o.status == "excluded"]
     skipped = [o for o in plan.outcomes if o.status == "skipped"]
@@ -99,6 +103,8 @@ def delta_build_json(result: DeltaBuildResult) -> dict[str, Any]:
         "late_runs": list(plan.late_runs),
         "accepted_late": [decision.to_json() for decision in plan.accepted_late],
         "acknowledged_missing": [decision.to_json() for decision in plan.acknowledged_missing],
+        "enforced": plan.enforced,
+        "allowed_violations": [allowed.to_json() for allowed in plan.allowed_violations],
     }
     if dry_run:
         data["would_append"] = [record.to_json() for record in plan.records]
@@ -148,6 +154,21 @@ def build(
             help="Acknowledge that this recorded snapshot is lost for good, so the log can continue (repeatable; needs --reason).",
         ),
     ] = None,
+    enforce: Annotated[
+        bool,
+        typer.Option(
+            "--enforce",
+            help="Judge the records the build would append by the policies of registry_config.toml; any violation: exit 1, nothing written.",
+        ),
+    ] = False,
+    allow: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            "--allow",
+            metavar="VIOLATION-ID",
+            help="With --enforce: override this one violation (repeatable; needs --reason; recorded in the build's run.json).",
+        ),
+    ] = None,
     reason: Annotated[
         Optional[str], typer.Option("--reason", metavar="TEXT", help="Why: recorded in the build's run.json with the decision.")
     ] = None,
@@ -186,7 +207,9 @@ def build(
     signer key the build run is also published with its own attestation
     (attestation.dsse.json, docs/attestations.md). With --snapshot-collections the index runs
     of the configured collections whose members changed are written first, at the build's
-    clock (docs/registry-kinds.md (collection)).
+    clock (docs/registry-kinds.md (collection)). With --enforce the records the build would
+    append are judged by the policies (docs/policies.md): a violation stops the build (exit 1,
+    E_POLICY_VIOLATION, nothing written) unless overridden with --allow VIOLATION-ID --reason TEXT.
     """
     from govern.config.keys import configured_signer
     from govern.log.build import plan_build, remove_stale_staging, write_build
@@ -233,6 +256,8 @@ def build(
                 accept_late=accept_late or (),
                 acknowledge_missing=acknowledge_missing or (),
                 reason=reason,
+                enforce=enforce,
+                allow=allow or (),
             )
             if plan.up_to_date or dry_run:
                 break
@@ -247,6 +272,8 @@ def build(
     for run_id in plan.unsealed_runs:
         state.output.warn(f"{run_id}: unsealed (no MANIFEST.sha256): not a snapshot yet; seal it, or --allow-unknown for legacy folders")
     for outcome in plan.outcomes:
+        for warning in outcome.warnings:
+            state.output.warn(f"{outcome.registry_id} @ {warning}")
         for run_id in outcome.late:
             state.output.warn(
                 f"{run_id}: late snapshot of {outcome.registry_id} (ordered before its last recorded snapshot): not recorded; "

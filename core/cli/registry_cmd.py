@@ -27,7 +27,9 @@ ADD_HELP = (
     "Then it is written atomically, under the workspace lock. An id that already exists is refused "
     "(E_REGISTRY_EXISTS); nothing is written on any refusal.\n\n"
     "A sql_table registry takes --dsn and --table (or --query with --key); a collection covers its member runs "
-    "once --pattern or --op-id selects them (docs/registry-kinds.md)."
+    "once --pattern or --op-id selects them; an ocfl_object registry takes --path (and --object-id in a storage root), "
+    "a bagit registry --path (and --order-by), a git registry --repo and --ref (and --path) (docs/registry-kinds.md). "
+    "A key its kind does not use is refused."
 )
 
 
@@ -114,6 +116,11 @@ def _parse_options(values: list[str]) -> dict[str, str]:
 #: Help panels of the built-in kinds' keys (docs/registry-kinds.md).
 SQL_PANEL = "Kind sql_table"
 COLLECTION_PANEL = "Kind collection"
+OCFL_PANEL = "Kind ocfl_object"
+BAGIT_PANEL = "Kind bagit"
+GIT_PANEL = "Kind git"
+#: The panel of --path, a key three kinds share.
+SOURCE_PANEL = "Kinds ocfl_object, bagit, git"
 
 
 @registry_app.command("add", help=ADD_HELP, short_help="Add a registry to registry_config.toml")
@@ -158,6 +165,28 @@ def add(
     marker: Annotated[
         Optional[str], typer.Option("--marker", metavar="PATH", help="Member runs: a file every member holds.", rich_help_panel=COLLECTION_PANEL)
     ] = None,
+    path: Annotated[
+        Optional[str],
+        typer.Option(
+            "--path",
+            metavar="PATH",
+            help="ocfl_object: the object's or storage root's folder; bagit: the folder of bags; git: a folder of the repository.",
+            rich_help_panel=SOURCE_PANEL,
+        ),
+    ] = None,
+    object_id: Annotated[
+        Optional[str], typer.Option("--object-id", metavar="ID", help="The object's id, when --path is a storage root.", rich_help_panel=OCFL_PANEL)
+    ] = None,
+    order_by: Annotated[
+        Optional[str],
+        typer.Option("--order-by", metavar="TAG", help="The bag-info tag ordering the bags (default Bagging-Date), or 'name'.", rich_help_panel=BAGIT_PANEL),
+    ] = None,
+    repo: Annotated[
+        Optional[str], typer.Option("--repo", metavar="DIR", help="The git repository (working tree or bare).", rich_help_panel=GIT_PANEL)
+    ] = None,
+    ref: Annotated[
+        Optional[str], typer.Option("--ref", metavar="REF", help="The branch, tag or commit whose first-parent history is read.", rich_help_panel=GIT_PANEL)
+    ] = None,
 ) -> None:
     from govern.governance.registry_admin import add_registry, registry_table
 
@@ -173,6 +202,11 @@ def add(
         "pattern": pattern,
         "op_id": op_id,
         "marker": marker,
+        "path": path,
+        "object_id": object_id,
+        "order_by": order_by,
+        "repo": repo,
+        "ref": ref,
     }
     table = registry_table(
         kind, artifact=artifact, schema=schema, reason=reason, description=description, options=_parse_options(option or []), kind_keys=kind_keys
@@ -271,6 +305,7 @@ def registry_show_text(result: RegistryShowResult) -> list[str]:
         ("description", config.description),
         ("artifact", config.artifact),
         ("schema", config.schema),
+        ("keys", ", ".join(f"{k} = {v!r}" for k, v in config.kind_key_values().items()) or None),
         ("options", ", ".join(f"{k} = {v!r}" for k, v in sorted(config.options.items())) or None),
     ]
     if status.status == "excluded":

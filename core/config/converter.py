@@ -36,6 +36,14 @@ def _strict_list_factory(type_: Any, converter: cattrs.Converter):
     return structure
 
 
+def _count_or_percentage(value: Any, _type: type) -> Any:
+    # A policy limit (docs/policies.md): an integer count or a percentage string; its value
+    # is checked with the key named (govern.config.workspace), its type here.
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise TypeError(f'expected an integer count or a percentage string such as "10%", got {type(value).__name__} {value!r}')
+    return value
+
+
 def make_converter() -> cattrs.Converter:
     """A fresh strict converter (never the global one)."""
     converter = _make_tomllib_converter(forbid_extra_keys=True)
@@ -43,6 +51,7 @@ def make_converter() -> cattrs.Converter:
     converter.register_structure_hook(str, _exact(str, "a string"))
     converter.register_structure_hook(int, _exact(int, "an integer"))
     converter.register_structure_hook(bool, _exact(bool, "true or false"))
+    converter.register_structure_hook_func(lambda type_: type_ == int | str | None, _count_or_percentage)
     return converter
 
 

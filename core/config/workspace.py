@@ -22,6 +22,7 @@ from govern.__about__ import PROJECT_NAME
 from govern.config.root import CONFIG_NAME, find_workspace_root
 from govern.errors import GovernError
 from govern.format.paths import manifest_path_problem
+from govern.format.policies import COUNT_LIMITS, Policy, glob_list_problem, limit_problem
 from govern.format.run_selection import pattern_problem
 from govern.runtime import environment
 from govern.store.aws_profile import PROFILE_VARIABLES
@@ -72,7 +73,9 @@ class PluginSettings:
 @attrs.frozen
 class RegistryConfig:
     """One ``[registries.<id>]`` table. ``options`` is for the kind's plugin: its keys are the
-    ones the kind declares (checked by :func:`check_registry_kinds`, which knows the kinds)."""
+    ones the kind declares. The fields after ``options`` are kind-specific (:data:`KIND_KEYS`):
+    a registry may set one only when its kind declares it (``RegistryKind.keys``). Both are
+    checked by :func:`check_registry_kinds`, which knows the kinds."""
 
     kind: str
     artifact: str | None = None
@@ -102,10 +105,38 @@ class RegistryConfig:
     #: A file (manifest path) every member run holds.
     marker: str | None = None
 
+    # Kinds kept outside the runs root (docs/registry-kinds.md): where the source is.
+    #: ``ocfl_object``: the object's root or a storage root; ``bagit``: the folder of bags;
+    #: ``git``: a folder of the repository (only commits that change it are snapshots).
+    #: Relative to the workspace, or absolute (``git``: relative to the repository).
+    path: str | None = None
+    #: ``ocfl_object`` with a storage root as ``path``: the id of the object.
+    object_id: str | None = None
+    #: ``bagit``: the bag-info tag ordering the bags (default ``Bagging-Date``), or ``name``.
+    order_by: str | None = None
+    #: ``git``: the repository (a working tree or a bare repository), relative to the workspace or absolute.
+    repo: str | None = None
+    #: ``git``: the branch, tag or commit whose first-parent history is the registry's.
+    ref: str | None = None
+
+    # Policies (docs/policies.md): this registry's rules, each over the workspace-wide [policies] one.
+    policy: Policy = attrs.Factory(Policy)
+
+    def kind_key_values(self) -> dict[str, Any]:
+        """The kind-specific keys this registry sets (:data:`KIND_KEYS`), name → value, in field order."""
+        return {name: getattr(self, name) for name in KIND_KEYS if getattr(self, name) is not None}
+
     @property
     def selects_members(self) -> bool:
         """True when this (collection) registry configures its members: ``pattern`` or ``op_id``."""
         return self.pattern is not None or self.op_id is not None
+
+
+#: The keys every registry may set, whatever its kind; every other field of
+#: :class:`RegistryConfig` is a kind-specific key (:data:`KIND_KEYS`).
+COMMON_REGISTRY_KEYS = ("kind", "artifact", "schema", "reason", "description", "options", "policy")
+#: The kind-specific registry-level keys: a registry sets one only when its kind declares it.
+KIND_KEYS = tuple(field.name for field in attrs.fields(RegistryConfig) if field.name not in COMMON_REGISTRY_KEYS)
 
 
 @attrs.frozen
@@ -117,6 +148,8 @@ class WorkspaceConfig:
     registries: dict[str, RegistryConfig] = attrs.Factory(dict)
     #: Where an ``s3://`` runs root's server is (docs/object-storage.md).
     storage: StorageOptions = attrs.Factory(StorageOptions)
+    #: The workspace-wide policies (docs/policies.md).
+    policies: Policy = attrs.Factory(Policy)
 
 
 @attrs.frozen
@@ -306,6 +339,10 @@ def _check_values(config: WorkspaceConfig, source: Path) -> None:
             if reason:
                 raise GovernError("E_CONFIG_INVALID", f"{source}: registries.{registry_id}.artifact: {reason}{_path_advice(registry.artifact)}")
         _check_member_selection(registry, f"{source}: registries.{registry_id}")
+        _check_policy(registry.policy, f"{source}: registries.{registry_id}.policy")
+    _check_policy(config.policies, f"{source}: policies")
+    if config.policies.schema is not None:
+        raise GovernError("E_CONFIG_INVALID", f"{source}: policies.schema: a schema belongs to one registry's artifact; set it in [registries.ID.policy]")
     version = config.workspace.record_version
     if version not in RECORD_VERSIONS:
         expected = " or ".join(f'"{v}"' for v in RECORD_VERSIONS)
@@ -325,11 +362,10 @@ COLLECTION_KIND = "collection"
 
 
 def _check_member_selection(registry: RegistryConfig, where: str) -> None:
-    """A collection's member selection must be usable (E_CONFIG_INVALID naming the key)."""
-    keys = {"pattern": registry.pattern, "op_id": registry.op_id, "marker": registry.marker}
-    given = [key for key, value in keys.items() if value is not None]
-    if given and registry.kind != COLLECTION_KIND:
-        raise GovernError("E_CONFIG_INVALID", f"{where}.{given[0]}: only a registry of kind {COLLECTION_KIND!r} selects member runs")
+    """A collection's member selection must be usable (E_CONFIG_INVALID naming the key).
+    On a registry of another kind the keys are refused by :func:`check_kind_keys`."""
+    if registry.kind != COLLECTION_KIND:
+        return
     if registry.pattern is not None and (problem := pattern_problem(registry.pattern)):
         raise GovernError("E_CONFIG_INVALID", f"{where}.pattern: {registry.pattern!r} {problem}")
     if registry.op_id is not None and not registry.op_id.strip():
@@ -339,6 +375,20 @@ def _check_member_selection(registry: RegistryConfig, where: str) -> None:
             raise GovernError("E_CONFIG_INVALID", f"{where}.marker: a marker narrows the members pattern or op_id selects; set one of them")
         if reason := manifest_path_problem(registry.marker):
             raise GovernError("E_CONFIG_INVALID", f"{where}.marker: {reason}")
+
+
+def _check_policy(policy: Policy, where: str) -> None:
+    """A policy's limits and globs must be usable (E_CONFIG_INVALID naming the key)."""
+    for rule in COUNT_LIMITS:
+        limit = getattr(policy, rule)
+        if limit is not None and (problem := limit_problem(limit)):
+            raise GovernError("E_CONFIG_INVALID", f"{where}.{rule}: {problem}")
+    for rule in ("immutable_paths", "never_remove"):
+        patterns = getattr(policy, rule)
+        if patterns is not None and (problem := glob_list_problem(patterns)):
+            raise GovernError("E_CONFIG_INVALID", f"{where}.{rule}: {problem}")
+    if policy.schema is not None and not policy.schema.strip():
+        raise GovernError("E_CONFIG_INVALID", f"{where}.schema: is empty (expected a JSON Schema path, such as 'schemas/x.schema.json')")
 
 
 #: The longest ``log_origin`` accepted: an origin is a name, not a document.
@@ -440,23 +490,41 @@ def check_registry_kinds(
                 "E_CONFIG_UNKNOWN_KIND",
                 f"{where}.kind: no installed plugin handles kind {registry.kind!r} (installed kinds: {installed})",
             )
+        # Options and keys first: a setting left in ``options`` from an older layout is named
+        # with its new place before it is reported missing there.
+        check_registry_options(registry, kind, where)
+        check_kind_keys(registry, kind, kinds, where)
         for key in kind.requires:
             if required_value(registry.config, key) is None:
                 raise GovernError("E_CONFIG_INVALID", f"{where}.{key}: required for kind {registry.kind!r}")
-        check_registry_options(registry, kind, where)
     return warnings
 
 
 def check_registry_options(registry: Registry, kind: RegistryKind, where: str) -> None:
     """Every key of the registry's ``options`` table must be one its kind declares
-    (E_CONFIG_INVALID naming the option, the kind and the options it accepts)."""
+    (E_CONFIG_INVALID naming the option, the kind and the options it accepts; an option named
+    like a registry-level key the kind uses says to set it there)."""
     accepted = kind.accepted_options()
     for name in sorted(registry.config.options):
         if name not in accepted:
             accepts = f"accepts: {', '.join(accepted)}" if accepted else "accepts no options"
+            hint = f"; {name} is a key of the registry itself now: set registries.{registry.id}.{name}" if name in kind.accepted_keys() else ""
             raise GovernError(
-                "E_CONFIG_INVALID", f"{where}.options.{name}: unknown option for kind {registry.kind!r} (it {accepts})"
+                "E_CONFIG_INVALID", f"{where}.options.{name}: unknown option for kind {registry.kind!r} (it {accepts}){hint}"
             )
+
+
+def check_kind_keys(registry: Registry, kind: RegistryKind, kinds: Mapping[str, RegistryKind], where: str) -> None:
+    """Every kind-specific key the registry sets (:data:`KIND_KEYS`) must be one its kind uses
+    (E_CONFIG_INVALID naming the key, the kind and the kinds that use it): ``dsn`` on a
+    ``sealed`` registry is a mistake, never silently ignored."""
+    accepted = kind.accepted_keys()
+    for name in registry.config.kind_key_values():
+        if name in accepted:
+            continue
+        users = sorted(other.name for other in kinds.values() if name in other.accepted_keys())
+        used_by = "no installed kind uses it" if not users else f"kind {users[0]} uses it" if len(users) == 1 else f"kinds {', '.join(users)} use it"
+        raise GovernError("E_CONFIG_INVALID", f"{where}.{name}: not a key of kind {registry.kind!r} ({used_by})")
 
 
 def required_value(config: RegistryConfig, key: str) -> Any:

@@ -7,7 +7,7 @@ docs/delta-log.md, "Records"; the JSON Schema in ``schemas/`` is its formal stat
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import attrs
@@ -22,6 +22,10 @@ BUILTIN_BASES = ("manifest_diff", "unknown")
 DeltaBasis = str
 
 
+def _string_tuple(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(values)
+
+
 @attrs.frozen
 class SourceVersion:
     """One version of a registry kept where it is, outside the runs root — an OCFL object's
@@ -34,7 +38,9 @@ class SourceVersion:
     OCFL version's inventory, a bag's tag manifest) or ``"git:<commit id>"``; ``entries`` its
     logical state, path -> lower-case SHA-256 hex of the content; ``problem`` why it does not
     validate (an OCFL code, the bag check that failed), None when it does; ``created_utc`` the
-    source's own date of it (``YYYY-MM-DDTHH:MM:SSZ``) when it has one.
+    source's own date of it (``YYYY-MM-DDTHH:MM:SSZ``) when it has one; ``warnings`` what its
+    validation found that does not stop it (OCFL ``W0xx`` codes, bagit-python's warnings),
+    shown by the build that records the version.
     """
 
     version: str
@@ -43,6 +49,7 @@ class SourceVersion:
     entries: Mapping[str, str]
     problem: str | None = None
     created_utc: str | None = None
+    warnings: tuple[str, ...] = attrs.field(default=(), converter=_string_tuple)
 
 
 @attrs.frozen
@@ -78,7 +85,10 @@ def source_listing(entries: Mapping[str, str]) -> bytes:
     """A source version's listing in ``sha256sum`` format: one ``"<sha256>  <path>\\n"`` line
     per entry, sorted by the path's UTF-8 bytes (what a :class:`SourceRef`'s
     ``manifest_sha256`` hashes; ``sha256sum -c`` can check it against a checkout)."""
-    ordered = sorted(entries.items(), key=lambda item: item[0].encode("utf-8", "surrogatepass"))
+    # UTF-8 orders bytes as code points are ordered (surrogates included, encoded as
+    # surrogatepass does), so sorting the strings themselves is sorting their bytes — without
+    # encoding every path once more (tests/test_source_snapshots.py proves the two equal).
+    ordered = sorted(entries.items())
     return "".join(f"{digest}  {path}\n" for path, digest in ordered).encode("utf-8", "surrogatepass")
 
 
@@ -202,17 +212,27 @@ class DeltaRecord:
         return record
 
 
+def _names(values: Iterable[str]) -> tuple[str, ...]:
+    """``values`` as a tuple (a typed converter: mypy cannot bind ``tuple``'s overloads as one)."""
+    return tuple(values)
+
+
 @attrs.frozen
 class RegistryKind:
     """A registry kind a plugin handles, e.g. ``sealed`` or ``external``.
 
     ``requires`` names the config keys a registry of this kind must set (checked when the
     configuration is loaded): a registry key such as ``artifact``, or ``options.NAME`` for a
-    key of the registry's ``options`` table. ``options`` declares every key that table may
+    key of the registry's ``options`` table. ``keys`` names the kind-specific registry-level
+    keys the kind uses (``dsn``, ``pattern``, ``path``…: fields of the config layer's
+    ``RegistryConfig`` beyond those every kind has); a registry that sets one its kind does
+    not use is a configuration error naming the kinds that do, and a kind declaring a key
+    ``RegistryConfig`` does not have is a plugin error. A required registry-level key counts
+    as used. ``options`` declares every key that table may
     hold, name → what it means (shown by ``govern registry show`` and in errors); an option a
     registry sets that its kind does not declare is a configuration error, so a typo never
     passes. A required ``options.NAME`` counts as declared. A kind built as
-    ``RegistryKind(name, summary)`` declares no options. ``excluded`` says the kind is
+    ``RegistryKind(name, summary)`` declares no options and no keys. ``excluded`` says the kind is
     excluded from the delta log by design. ``snapshots`` says the kind's plugin answers
     ``govern_snapshot`` (``govern snapshot REGISTRY`` writes its snapshots; other kinds are refused).
     """
@@ -227,6 +247,14 @@ class RegistryKind:
     #: The artifact (a folder) every snapshot run of this kind holds, for a kind that writes its
     #: own snapshots (``table``, ``collection``): what the registry catalog lists as its artifact.
     snapshot_artifact: str | None = None
+    #: The kind-specific registry-level keys a registry of this kind may set (e.g. ``dsn``).
+    keys: tuple[str, ...] = attrs.field(default=(), converter=_names)
+
+    def accepted_keys(self) -> tuple[str, ...]:
+        """The kind-specific registry-level keys a registry of this kind may set, sorted: the
+        declared ``keys`` and the required registry-level keys (not ``options.NAME``)."""
+        required = (key for key in self.requires if not key.startswith("options."))
+        return tuple(sorted({*self.keys, *required}))
 
     def accepted_options(self) -> tuple[str, ...]:
         """The option names a registry of this kind may set, sorted: the declared ones and

@@ -139,6 +139,7 @@ class RegistryStatus:
                     "description": config.description,
                     "configured_reason": config.reason,
                     "options": dict(config.options),
+                    "keys": config.kind_key_values(),
                     "latest_build": self.history.build if self.history else None,
                     "snapshot_list": [
                         {
@@ -271,9 +272,9 @@ def registry_table(
 ) -> dict[str, Any]:
     """The ``[registries.ID]`` table for these settings (unset ones left out); a folder
     ``artifact`` may be given with a trailing '/' (:func:`govern.config.workspace.folder_artifact`).
-    ``kind_keys``: the keys of a built-in kind (``dsn``, ``table``, ``key`` of ``sql_table``;
-    ``pattern``, ``op_id``, ``marker`` of ``collection``), None values left out; whether they
-    belong to ``kind`` is checked with the rest of the configuration (:func:`plan_addition`)."""
+    ``kind_keys``: kind-specific registry keys (``dsn``, ``table``, ``key`` of ``sql_table``;
+    ``pattern``, ``op_id``, ``marker`` of ``collection``; ``path``, ``repo``…), None values left
+    out; whether ``kind`` uses them is checked with the rest of the configuration (:func:`plan_addition`)."""
     table: dict[str, Any] = {"kind": kind}
     if artifact is not None:
         artifact = folder_artifact(artifact) or artifact

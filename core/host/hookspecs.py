@@ -55,9 +55,12 @@ def govern_registry_kinds() -> list[RegistryKind]:
     (``RegistryKind.options``, name → meaning, plus any required ``options.NAME``): any other
     key is refused by ``govern registry add`` and when the configuration is checked, so a
     typo never passes. ``RegistryKind(name, summary)`` declares a kind with no options.
+    Likewise a kind-specific registry-level key (``dsn``, ``pattern``, ``path``…) is accepted
+    only on a registry whose kind names it in ``RegistryKind.keys`` (or requires it); a kind
+    may name only such keys of ``RegistryConfig`` (any other is E_PLUGIN_FAILED).
 
     :returns: a list of :class:`govern.format.models.RegistryKind` (name, summary, required config
-        keys, whether the kind is excluded from the delta log by design, declared options).
+        keys, whether the kind is excluded from the delta log by design, declared options and keys).
     """
 
 

@@ -488,6 +488,7 @@ class PluginHost:
         for plugin_name in self.plugin_order("govern_registry_kinds"):
             groups = self._call_plugin("govern_registry_kinds", plugin_name)
             for kind in self._collected("govern_registry_kinds", groups, RegistryKind, "RegistryKind"):
+                self._check_kind_keys(kind, plugin_name)
                 if kind.name in kinds:
                     raise GovernError(
                         "E_PLUGIN_FAILED",
@@ -496,6 +497,20 @@ class PluginHost:
                     )
                 kinds[kind.name] = (kind, plugin_name)
         return dict(sorted(kinds.items()))
+
+    def _check_kind_keys(self, kind: RegistryKind, plugin_name: str) -> None:
+        """A kind may declare as its ``keys`` only kind-specific fields of ``RegistryConfig``
+        (a key no configuration can hold would never be read): E_PLUGIN_FAILED naming the
+        plugin, the kind and the keys there are."""
+        from govern.config.workspace import KIND_KEYS
+
+        unknown = [key for key in kind.keys if key not in KIND_KEYS]
+        if unknown:
+            raise GovernError(
+                "E_PLUGIN_FAILED",
+                f"govern_registry_kinds of plugin {plugin_name}: kind {kind.name!r} declares keys {', '.join(map(repr, unknown))}, "
+                f"not kind-specific registry keys (those are: {', '.join(KIND_KEYS)}; a kind's own settings go in its options)",
+            )
 
     def _kind_providers(self) -> dict[str, tuple[RegistryKind, str]]:
         """:meth:`registry_kind_providers`, computed again only when the registered plugins change.

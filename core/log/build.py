@@ -49,6 +49,7 @@ from govern.log.delta_log import (
 )
 from govern.log.heads import latest_head, read_head
 from govern.log.planned_records import check_planned_records, check_record_version
+from govern.log.policy_check import ALLOW_VIOLATIONS_PARAM, AllowedViolation, enforce_policies
 from govern.log.source_records import plan_source_records, require_source_records, versions_until
 from govern.log.transparency import checkpoint_note, extend_tree, log_origin, previous_tree
 from govern.runs.listing import staging_names
@@ -81,6 +82,9 @@ class RegistryOutcome:
     pending: tuple[str, ...] = ()
     #: Late snapshots: sealed, ordered before the last recorded one, reported and not recorded.
     late: tuple[str, ...] = ()
+    #: Warnings of the source versions this build records (``SourceVersion.warnings``), each
+    #: naming its version: shown, never stopping the build.
+    warnings: tuple[str, ...] = ()
 
     @property
     def appended(self) -> int:
@@ -98,6 +102,8 @@ class RegistryOutcome:
             "appended": {"bootstrap": self.bootstrap, "transitions": self.transitions, "unknown": self.unknown},
             "pending": list(self.pending),
             "late": list(self.late),
+            # Only when there are some: the summary of every other registry stays as it was.
+            **({"warnings": list(self.warnings)} if self.warnings else {}),
         }
 
 
@@ -138,6 +144,10 @@ class BuildPlan:
     #: records) and the origin of its checkpoint (docs/transparency.md).
     log_tree: CompactRange = CompactRange.empty()
     origin: str = ""
+    #: ``--enforce``: the records were judged by the policies (docs/policies.md), and these
+    #: violations were overridden by the operator (``--allow ID --reason TEXT``).
+    enforced: bool = False
+    allowed_violations: tuple[AllowedViolation, ...] = ()
 
     @property
     def up_to_date(self) -> bool:
@@ -370,6 +380,7 @@ class _Planner:
             bootstrap=bootstrap,
             transitions=len(plan.records) - bootstrap,
             unknown=plan.unknown,
+            warnings=plan.warnings,
         )
         return list(plan.records), outcome, new_state
 
@@ -499,13 +510,21 @@ def _losses_to_acknowledge(
     return {registry_id: frozenset(run_ids) for registry_id, run_ids in by_registry.items()}
 
 
-def _check_decisions(accept_late: frozenset[str], acknowledge_missing: Iterable[str], reason: str | None) -> None:
-    """An operator's decision needs a reason, and a reason needs a decision (E_USAGE)."""
-    deciding = bool(accept_late) or bool(list(acknowledge_missing))
+def _check_decisions(
+    accept_late: frozenset[str], acknowledge_missing: Iterable[str], reason: str | None, allow: Iterable[str] = (), enforce: bool = False
+) -> None:
+    """An operator's decision needs a reason, and a reason needs a decision; an override
+    needs the policies enforced (E_USAGE)."""
+    allowing = bool(list(allow))
+    if allowing and not enforce:
+        raise GovernError("E_USAGE", "--allow overrides a violation --enforce finds; give --enforce")
+    deciding = bool(accept_late) or bool(list(acknowledge_missing)) or allowing
     if deciding and not (reason and reason.strip()):
-        raise GovernError("E_USAGE", "--accept-late and --acknowledge-missing need --reason TEXT (it is recorded in the build's run.json)")
+        raise GovernError(
+            "E_USAGE", "--accept-late, --acknowledge-missing and --allow need --reason TEXT (it is recorded in the build's run.json)"
+        )
     if reason is not None and not deciding:
-        raise GovernError("E_USAGE", "--reason explains --accept-late RUN or --acknowledge-missing RUN; neither was given")
+        raise GovernError("E_USAGE", "--reason explains --accept-late RUN, --acknowledge-missing RUN or --allow VIOLATION-ID; none was given")
 
 
 def plan_build(
@@ -519,6 +538,8 @@ def plan_build(
     acknowledge_missing: Iterable[str] = (),
     reason: str | None = None,
     source_until: Mapping[str, str | None] | None = None,
+    enforce: bool = False,
+    allow: Iterable[str] = (),
 ) -> BuildPlan:
     """Decide what a build at ``clock`` appends. Reads; never writes.
 
@@ -529,7 +550,9 @@ def plan_build(
     Late snapshots (sealed, ordered before their registry's last recorded one) are reported in
     the outcomes and the state, and recorded only when named in ``accept_late``; losses of
     recorded snapshots named in ``acknowledge_missing`` are acknowledged (both with ``reason``,
-    recorded in the build's run.json).
+    recorded in the build's run.json). With ``enforce`` the records are judged by the
+    policies (docs/policies.md): a violation not named in ``allow`` is E_POLICY_VIOLATION,
+    nothing written; those allowed are recorded with ``reason``.
 
     Raises E_SNAPSHOT_UNVERIFIED (a snapshot's seal fails and ``allow_unknown`` is off),
     E_SNAPSHOT_MISSING (recorded snapshots that no longer exist, every one named, their loss
@@ -543,7 +566,8 @@ def plan_build(
         workspace.registry(registry_id)  # unknown ids are an error naming the known ones
     accept = frozenset(accept_late)
     acknowledge = tuple(acknowledge_missing)
-    _check_decisions(accept, acknowledge, reason)
+    allowing = tuple(sorted(set(allow)))
+    _check_decisions(accept, acknowledge, reason, allowing, enforce)
     reason = reason.strip() if reason else None
     planner = _Planner(workspace, host, clock, allow_unknown, accept_late=accept, reason=reason)
     planner.source_until = source_until
@@ -639,6 +663,9 @@ def plan_build(
         check_record_version(workspace, previous.log_bytes if previous else b"", previous.run_id if previous else None)
         producers = [planner.producers[record.registry_id, record.to_ref.label] for record in records]
         check_planned_records(records, producers, workspace, host)
+    allowed: tuple[AllowedViolation, ...] = ()
+    if enforce and (records or allowing):  # nothing to append: nothing to judge (an --allow is still checked)
+        allowed = enforce_policies(workspace, planner.runs, previous, records, dict.fromkeys(allowing, reason or ""))
     recorded_unsealed = {r.to_ref.run_id for r in records if isinstance(r.to_ref, SealedRef) and r.to_ref.manifest_sha256 is None}
     # Folders taken as legacy snapshots (--allow-unknown) are recorded, not "not a snapshot yet".
     unsealed = tuple(run.run_id for run in new_runs if not run.seal.sealed and run.run_id not in recorded_unsealed)
@@ -666,6 +693,8 @@ def plan_build(
         base=base,
         log_tree=tree,
         origin=origin,
+        enforced=enforce,
+        allowed_violations=allowed,
     )
 
 
@@ -701,6 +730,12 @@ def _params(plan: BuildPlan) -> dict[str, Any]:
         params[ACCEPT_LATE_PARAM] = [decision.to_json() for decision in plan.accepted_late]
     if plan.acknowledged_missing:
         params[ACKNOWLEDGE_MISSING_PARAM] = [decision.to_json() for decision in plan.acknowledged_missing]
+    if plan.enforced:
+        params["enforce"] = True
+    if plan.allowed_violations:
+        params[ALLOW_VIOLATIONS_PARAM] = [
+            {"violation_id": allowed.violation.violation_id, "reason": allowed.reason} for allowed in plan.allowed_violations
+        ]
     return params
 
 

@@ -35,6 +35,8 @@ class SourcePlan:
     unknown: int
     #: Versions that do not validate, refused (the build stops on them) without --allow-unknown.
     refused: tuple[Problem, ...]
+    #: The warnings of the versions recorded, each as ``<location>@<version>: <warning>``.
+    warnings: tuple[str, ...] = ()
 
 
 def require_source_records(registry: Registry, workspace: Workspace) -> None:
@@ -158,7 +160,8 @@ def plan_source_records(
         records.append(DeltaRecord(registry.id, before_ref, ref, delta, created_utc, derivation_run_id, record_version))
         before, before_ref = version, ref
     unknown = sum(record.delta.basis == "unknown" for record in records)
-    return SourcePlan(tuple(records), before_ref, unknown, ())
+    warnings = tuple(f"{version.location}@{version.version}: {warning}" for version in new for warning in version.warnings)
+    return SourcePlan(tuple(records), before_ref, unknown, (), warnings)
 
 
 def recorded_source_refs(records: Iterable[dict[str, Any]]) -> dict[str, list[SourceRef]]:

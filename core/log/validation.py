@@ -297,10 +297,24 @@ def sealed_artifacts(workspace: Workspace, warn: Callable[[str], None], scratch:
             warn(f"{run_id}: seal does not verify ({seal.problems[0].code}); validated anyway, see 'govern verify'")
         paths = [entry.path for entry in seal.manifest.files]
         for artifact in artifacts:
-            prefix = artifact.artifact + "/"
-            members = [p for p in paths if p == artifact.artifact or (p.startswith(prefix) and p.lower().endswith(DOCUMENT_SUFFIXES))]
-            found.extend(_sealed_artifact(workspace, runs, run_id, member, artifact, scratch) for member in members)
+            found.extend(run_artifact_files(workspace, runs, run_id, paths, artifact, scratch))
     return found
+
+
+def run_artifact_files(
+    workspace: Workspace, runs: RunStore, run_id: str, paths: list[str], artifact: ArtifactSchema, scratch: Path | None
+) -> list[SealedArtifact]:
+    """The files of ``artifact`` in run ``run_id`` whose manifest lists ``paths``: the artifact
+    file, or the JSON/JSONL documents under a folder artifact (copied into ``scratch`` when
+    the runs root is object storage)."""
+    return [_sealed_artifact(workspace, runs, run_id, member, artifact, scratch) for member in artifact_members(paths, artifact.artifact)]
+
+
+def artifact_members(paths: list[str], artifact: str) -> list[str]:
+    """The manifest paths among ``paths`` that are files of ``artifact``: the artifact file, or
+    the JSON/JSONL documents under a folder artifact."""
+    prefix = artifact + "/"
+    return [p for p in paths if p == artifact or (p.startswith(prefix) and p.lower().endswith(DOCUMENT_SUFFIXES))]
 
 
 def _sealed_artifact(

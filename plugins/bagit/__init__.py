@@ -1,7 +1,7 @@
 """Built-in plugin: registry kind ``bagit`` — BagIt bags (RFC 8493) governed where they are —
 and ``govern export RUN --format bagit DIR``, a sealed run written out as a bag.
 
-A ``bagit`` registry's snapshots are the bags in one folder (``options.path``), each a source
+A ``bagit`` registry's snapshots are the bags in one folder (its ``path``), each a source
 version (:mod:`.source`): validated by bagit-python, read into logical paths and SHA-256
 (:mod:`.reading`), the readings cached in the workspace (:mod:`.validation_cache`). Export:
 :mod:`.export` (the bag) and :mod:`.export_cli` (the command). docs/registry-kinds.md
@@ -10,7 +10,6 @@ describes the kind for users.
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING
 
 from govern import hookimpl
@@ -23,27 +22,20 @@ if TYPE_CHECKING:
     from govern.runtime.progress import Progress
 
 KIND = "bagit"
-#: bagit-python's warnings about a bag that still validates go to stderr through this logger
-#: (the source-versions hook has no channel for warnings; Python's last-resort handler
-#: prints them, one line each, when nothing else is configured).
-WARNINGS = logging.getLogger("govern.plugins.bagit")
 
 
 @hookimpl
 def govern_registry_kinds() -> list[RegistryKind]:
-    """Declare kind ``bagit``: a folder of bags (or of one bag's versions), ``options.path``."""
+    """Declare kind ``bagit``: a folder of bags (or of one bag's versions), the registry's ``path``
+    (required), in the order of its ``order_by``."""
     from govern.format.models import RegistryKind
 
     return [
         RegistryKind(
             KIND,
             "BagIt bags in a folder, each bag (or each version folder of one bag) a snapshot, validated by bagit-python",
-            requires=("options.path",),
-            # mypy cannot type attrs' converter=dict over dict's overloads (the value is a dict).
-            options={  # type: ignore[arg-type]
-                "path": "the folder holding the bags (relative to the workspace, or absolute)",
-                "order_by": "the bag-info tag ordering the bags (default Bagging-Date; ties by folder name), or 'name' for folder names",
-            },
+            requires=("path",),
+            keys=("path", "order_by"),
         )
     ]
 
@@ -55,10 +47,7 @@ def govern_source_versions(registry: Registry, workspace: Workspace, progress: P
         return None
     from govern.plugins.bagit.source import source_versions
 
-    versions, warnings = source_versions(registry, workspace, progress)
-    for warning in warnings:
-        WARNINGS.warning("govern: warning: %s", warning)
-    return versions
+    return source_versions(registry, workspace, progress)
 
 
 @hookimpl

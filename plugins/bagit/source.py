@@ -1,10 +1,10 @@
 """A ``bagit`` registry's versions: the bags in its folder, read (or taken from the cache) and ordered.
 
-``options.path`` (relative to the workspace, or absolute) is a folder whose sub-folders are
+The registry's ``path`` (relative to the workspace, or absolute) is a folder whose sub-folders are
 bags: a folder of bags, each a snapshot, or the successive versions of one bag kept as
 separate folders (``v1/``, ``v2/``…). Every sub-folder whose name does not start with ``.`` is
 a version — a folder that is not a valid bag (no ``bagit.txt``…) is a version with a problem,
-never silently skipped. Order (``options.order_by``): by a bag-info tag's value
+never silently skipped. Order (the registry's ``order_by``): by a bag-info tag's value
 (``Bagging-Date`` by default; a bag without it sorts first), then by folder name; ``name``:
 by folder name alone, runs of digits compared as numbers (``v2`` before ``v10``).
 """
@@ -26,9 +26,9 @@ from govern.plugins.bagit.validation_cache import bag_fingerprint, cached_readin
 from govern.runtime.progress import Progress
 
 KIND = "bagit"
-#: ``options.order_by``'s default: the bag-info tag bags are ordered by.
+#: ``order_by``'s default: the bag-info tag bags are ordered by.
 DEFAULT_ORDER = "Bagging-Date"
-#: ``options.order_by``: order by folder name alone.
+#: ``order_by = "name"``: order by folder name alone.
 ORDER_BY_NAME = "name"
 
 
@@ -49,15 +49,15 @@ class ReadBag:
 
 
 def bag_settings(registry: Registry, workspace: Workspace) -> BagSettings:
-    """The registry's settings; E_CONFIG_INVALID naming the option, E_NOT_A_DIRECTORY when
+    """The registry's settings; E_CONFIG_INVALID naming the key, E_NOT_A_DIRECTORY when
     ``path`` is not a folder."""
-    options = registry.config.options
-    where = f"{workspace.config_path}: registries.{registry.id}.options"
-    path = options.get("path")
-    if not isinstance(path, str) or not path:
+    config = registry.config
+    where = f"{workspace.config_path}: registries.{registry.id}"
+    path = config.path
+    if not path:
         raise GovernError("E_CONFIG_INVALID", f"{where}.path: expected the folder of the bags (a string)")
-    order_by = options.get("order_by", DEFAULT_ORDER)
-    if not isinstance(order_by, str) or not order_by.strip():
+    order_by = DEFAULT_ORDER if config.order_by is None else config.order_by
+    if not order_by.strip():
         raise GovernError("E_CONFIG_INVALID", f"{where}.order_by: expected a bag-info tag name or \"name\"")
     folder = Path(path) if os.path.isabs(path) else workspace.root / path
     if not folder.is_dir():
@@ -106,15 +106,15 @@ def _created_utc(reading: BagReading) -> str | None:
     return None
 
 
-def source_versions(registry: Registry, workspace: Workspace, progress: Progress) -> tuple[list[SourceVersion], list[str]]:
-    """The registry's bags as source versions, oldest first, and the warnings bagit-python
-    gave for them (each naming its bag)."""
+def source_versions(registry: Registry, workspace: Workspace, progress: Progress) -> list[SourceVersion]:
+    """The registry's bags as source versions, oldest first, each with the warnings
+    bagit-python (or govern's reading of its manifests) gave for it."""
     settings = bag_settings(registry, workspace)
     # Where the bags are (the version names the bag in it), as an OCFL object's path holds its versions.
     location = _location(settings.folder, workspace)
-    versions: list[SourceVersion] = []
-    warnings: list[str] = []
-    for bag in read_registry_bags(settings, workspace, progress):
-        versions.append(SourceVersion(bag.name, location, bag.reading.pin, bag.reading.entries, bag.reading.problem, _created_utc(bag.reading)))
-        warnings.extend(f"registry {registry.id}: bag {bag.name}: {warning}" for warning in bag.reading.warnings)
-    return versions, warnings
+    return [
+        SourceVersion(
+            bag.name, location, bag.reading.pin, bag.reading.entries, bag.reading.problem, _created_utc(bag.reading), bag.reading.warnings
+        )
+        for bag in read_registry_bags(settings, workspace, progress)
+    ]

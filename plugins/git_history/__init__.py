@@ -24,17 +24,16 @@ KIND = "git"
 
 @hookimpl
 def govern_registry_kinds() -> list[RegistryKind]:
-    """Declare kind ``git`` and its options (``repository``, ``ref``, optional ``path``)."""
+    """Declare kind ``git`` and its registry keys (``repo``, ``ref``, optional ``path``)."""
     from govern.format.models import RegistryKind
-    from govern.plugins.git_history.source import OPTIONS
+    from govern.plugins.git_history.source import KEYS
 
     return [
         RegistryKind(
             KIND,
             "a git repository's first-parent history: every commit that changes the folder is a snapshot, read where it is",
-            requires=("options.repository", "options.ref"),
-            # attrs types the field's converter (dict) as dict's overloaded constructor, which mypy cannot bind
-            options=OPTIONS,  # type: ignore[arg-type]
+            requires=("repo", "ref"),
+            keys=KEYS,
         )
     ]
 

@@ -3,7 +3,7 @@
 Git names a blob by the SHA-1 (or SHA-256) of its *object* (a header, then the content), not
 by the SHA-256 of its content, which is what delta records carry. Hashing every blob of every
 snapshot on every build would cost as much as reading the whole history, so each blob's
-SHA-256 is kept, by its object id, in ``<workspace>/.govern-cache/git-blobs/digests.txt``:
+SHA-256 is kept, by its object id, in ``<workspace>/.govern/cache/git-blobs/digests.txt``:
 one line per blob, ``<object id> <sha256> <check>``, where ``<check>`` is the first 16 hex
 digits of the SHA-256 of ``"<object id> <sha256>"``. Lines are only ever appended (one write
 per build), and a line that is truncated, garbled or whose check does not match is ignored on
@@ -19,7 +19,7 @@ import os
 from pathlib import Path
 
 #: Where the cache lives, relative to the workspace root.
-CACHE_FOLDER = Path(".govern-cache") / "git-blobs"
+CACHE_FOLDER = Path(".govern") / "cache" / "git-blobs"
 CACHE_NAME = "digests.txt"
 _HEX = frozenset("0123456789abcdef")
 

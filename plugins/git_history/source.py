@@ -1,5 +1,5 @@
 """Where a ``git`` registry's history is: its repository, ref and subtree, read from the
-registry's ``[registries.ID.options]`` table and checked (docs/registry-kinds.md (git))."""
+registry's keys ``repo``, ``ref`` and ``path`` and checked (docs/registry-kinds.md (git))."""
 
 from __future__ import annotations
 
@@ -12,12 +12,8 @@ import attrs
 if TYPE_CHECKING:
     from govern.config.workspace import Registry, Workspace
 
-#: The options a ``git`` registry may set, name -> what it means (``govern registry show``).
-OPTIONS = {
-    "repository": "the git repository (a working tree or a bare repository), relative to the workspace or absolute",
-    "ref": "the branch, tag or commit whose first-parent history is the registry's (e.g. 'refs/heads/main')",
-    "path": "optional: a folder of the repository; only commits that change it are snapshots, paths are relative to it",
-}
+#: The registry keys a ``git`` registry may set (``repo`` and ``ref`` required; docs/configuration.md says what they mean).
+KEYS = ("repo", "ref", "path")
 
 
 @attrs.frozen
@@ -39,15 +35,14 @@ class GitSource:
 
 
 def git_source(registry: Registry, workspace: Workspace) -> GitSource:
-    """The registry's options as a :class:`GitSource`; E_CONFIG_INVALID naming the option when
+    """The registry's keys as a :class:`GitSource`; E_CONFIG_INVALID naming the key when
     one is missing or malformed."""
     from govern.errors import GovernError
 
-    options = registry.config.options
-    where = f"{workspace.config_path}: registries.{registry.id}.options"
+    where = f"{workspace.config_path}: registries.{registry.id}"
     values: dict[str, str] = {}
-    for name in ("repository", "ref", "path"):
-        value = options.get(name)
+    for name in KEYS:
+        value = getattr(registry.config, name)
         if value is None and name != "path":
             raise GovernError("E_CONFIG_INVALID", f"{where}.{name}: required for kind 'git'")
         if value is not None and (not isinstance(value, str) or not value or any(ord(c) < 0x20 for c in value)):
@@ -55,7 +50,7 @@ def git_source(registry: Registry, workspace: Workspace) -> GitSource:
         if value is not None:
             values[name] = value
     subtree = _subtree(values.get("path", ""), f"{where}.path")
-    repository = Path(os.path.normpath(workspace.root / values["repository"]))
+    repository = Path(os.path.normpath(workspace.root / values["repo"]))
     try:
         location = repository.relative_to(Path(os.path.normpath(workspace.root))).as_posix()
     except ValueError:

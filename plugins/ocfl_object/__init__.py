@@ -4,8 +4,8 @@ The registry's snapshots are the object's versions ``v1..vN`` (:mod:`.versions`)
 recorded as a ``source_ref`` (docs/delta-log.md, "Snapshots kept outside the runs root"). The
 object is validated first with ocfl-py's validator, in this process, by one validator for
 every object (:mod:`.validation`); an invalid object's versions carry the OCFL code as their
-``problem``. ``options.path`` is an object's root, or a storage root with
-``options.object_id`` naming the object, found by the root's layout (:mod:`.layouts`: 0002,
+``problem``. The registry's ``path`` is an object's root, or a storage root with
+``object_id`` naming the object, found by the root's layout (:mod:`.layouts`: 0002,
 0003, 0004, or a walk for ``0=ocfl_object_*``). docs/registry-kinds.md describes the kind.
 """
 
@@ -25,19 +25,15 @@ KIND = "ocfl_object"
 
 @hookimpl
 def govern_registry_kinds() -> list[RegistryKind]:
-    """Declare kind ``ocfl_object`` and its options ``path`` and ``object_id``."""
+    """Declare kind ``ocfl_object`` and its registry keys ``path`` (required) and ``object_id``."""
     from govern.format.models import RegistryKind
 
     return [
         RegistryKind(
             KIND,
             "an OCFL object (or one object of a storage root), governed where it is: its versions are the snapshots",
-            requires=("options.path",),
-            # (mypy cannot solve the type variables of the field's converter, ``dict``)
-            options={  # type: ignore[arg-type]
-                "path": "the OCFL object's root, or an OCFL storage root (relative to the workspace)",
-                "object_id": "with a storage root: the id of the object (found by the root's layout: 0002, 0003, 0004, else a walk)",
-            },
+            requires=("path",),
+            keys=("path", "object_id"),
         )
     ]
 

@@ -22,7 +22,7 @@ _SPEC_LINK = re.compile(r"\s*\(see https://ocfl\.io/[^)]*\)$")
 @attrs.frozen
 class ObjectValidation:
     """What the validator found in one object: error codes (spec codes, in the order found,
-    each once) with the message of each, and warning codes."""
+    each once) with the message of each, and its warnings as ``"W004: <message>"``."""
 
     errors: tuple[tuple[str, str], ...]
     warnings: tuple[str, ...]
@@ -75,4 +75,4 @@ def validate_object(path: Path) -> ObjectValidation:
         validator.log = ValidationLogger(log_warnings=True, log_errors=True)
         validator.validate_object(str(path))
         logged = dict(validator.log.codes)
-    return ObjectValidation(tuple(_spec_codes(logged, "E")), tuple(code for code, _ in _spec_codes(logged, "W")))
+    return ObjectValidation(tuple(_spec_codes(logged, "E")), tuple(f"{code}: {message}" for code, message in _spec_codes(logged, "W")))

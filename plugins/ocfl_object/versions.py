@@ -44,19 +44,19 @@ def _location(path: Path, workspace: Workspace) -> str:
 
 
 def object_root(registry: Registry, workspace: Workspace) -> Path:
-    """The object's root: ``options.path``, or under that storage root the object
-    ``options.object_id`` (E_OCFL_OBJECT_NOT_FOUND / E_CONFIG_INVALID naming what is wrong)."""
-    options = registry.config.options
-    path = Path(os.path.abspath(workspace.root / str(options["path"])))
-    object_id = options.get("object_id")
-    where = f"{workspace.config_path}: registries.{registry.id}.options"
+    """The object's root: the registry's ``path``, or under that storage root the object
+    ``object_id`` (E_OCFL_OBJECT_NOT_FOUND / E_CONFIG_INVALID naming what is wrong)."""
+    config = registry.config
+    path = Path(os.path.abspath(workspace.root / str(config.path)))
+    object_id = config.object_id
+    where = f"{workspace.config_path}: registries.{registry.id}"
     if not path.is_dir():
         raise GovernError("E_OCFL_OBJECT_NOT_FOUND", f"{where}.path: {path} is not a folder (an OCFL object or storage root)")
     if is_storage_root(path):
-        if not isinstance(object_id, str):
+        if object_id is None:
             ids = ", ".join(sorted(repr(i) for i in map(inventory_id, walk_objects(path)) if i is not None)) or "none"
             raise GovernError(
-                "E_CONFIG_INVALID", f"{where}.path: {path} is an OCFL storage root: set options.object_id to one of its objects ({ids})"
+                "E_CONFIG_INVALID", f"{where}.path: {path} is an OCFL storage root: set object_id to one of its objects ({ids})"
             )
         return find_object(path, object_id)
     if object_id is not None and object_id != inventory_id(path):
@@ -147,10 +147,13 @@ def _pin(root: Path, name: str, head: str, block: Any) -> str:
 
 def object_versions(registry: Registry, workspace: Workspace, progress: Progress) -> list[SourceVersion]:
     """The versions of the registry's object, oldest first; each carries the object's first
-    OCFL error code (and the others found) as its problem when the object does not validate."""
+    OCFL error code (and the others found) as its problem when the object does not validate.
+    The object's warnings (``W0xx``) go with its head version: they are what validating the
+    object as it is now found, shown by the build that records that version."""
     root = object_root(registry, workspace)
     location = _location(root, workspace)
-    problem = validate_object(root).problem()
+    validation = validate_object(root)
+    problem = validation.problem()
     inventory = _read_json(root / INVENTORY)
     versions = inventory.get("versions") if isinstance(inventory, dict) else None
     if not isinstance(inventory, dict) or not isinstance(versions, dict) or not versions:
@@ -165,5 +168,6 @@ def object_versions(registry: Registry, workspace: Workspace, progress: Progress
         state = _lowered(block.get("state")) if isinstance(block, dict) else {}
         entries = {path: sha256_of[digest] for digest, paths in state.items() if digest in sha256_of for path in paths}
         created = _created(block.get("created")) if isinstance(block, dict) else None
-        found.append(SourceVersion(name, location, _pin(root, name, str(head), block), entries, problem, created))
+        warnings = validation.warnings if name == head else ()
+        found.append(SourceVersion(name, location, _pin(root, name, str(head), block), entries, problem, created, warnings))
     return found

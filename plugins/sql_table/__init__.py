@@ -28,7 +28,7 @@ KIND = "sql_table"
 
 @hookimpl
 def govern_registry_kinds() -> list[RegistryKind]:
-    """Declare kind ``sql_table`` (it writes its snapshots: ``govern snapshot``)."""
+    """Declare kind ``sql_table`` and its keys (it writes its snapshots: ``govern snapshot``)."""
     from govern.format.models import RegistryKind
     from govern.plugins.sql_table.snapshot import ARTIFACT
 
@@ -39,6 +39,7 @@ def govern_registry_kinds() -> list[RegistryKind]:
             requires=("dsn",),
             snapshots=True,
             snapshot_artifact=ARTIFACT,
+            keys=("dsn", "password_env", "table", "query", "key", "part_bytes"),
         )
     ]
 
