@@ -161,7 +161,7 @@ def test_a_registry_kept_outside_the_runs_root_is_shown_by_its_source_versions(t
     from git_repositories import GitRepo
     from source_kind import SourceWorkspace
 
-    ws = SourceWorkspace.create(tmp_path / "ws", {"tracked": {"kind": "git", "options": {"repository": "repo", "ref": "refs/heads/main", "path": "data"}}})
+    ws = SourceWorkspace.create(tmp_path / "ws", {"tracked": {"kind": "git", "repo": "repo", "ref": "refs/heads/main", "path": "data"}})
     repo = GitRepo(ws.root / "repo")
     repo.write("data/a <1>.txt", b"1\n")
     first = repo.commit("first")
