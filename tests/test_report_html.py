@@ -61,7 +61,7 @@ def test_an_existing_non_empty_out_folder_is_refused_in_one_line_and_left_alone(
     before = tree_state(tmp_path)
     result = run_govern_process("-C", built, "report", "html", "--out", out, "--at", REPORT_AT)
     assert result.returncode == 2
-    assert result.stderr.splitlines() == [f"govern: error: E_OUTPUT_EXISTS: {out}: exists and is not an empty folder; the HTML report never overwrites (choose another --out)"]
+    assert result.stderr.splitlines() == [f"govern: error: E_OUTPUT_EXISTS: {out}: exists and is not an empty folder; the HTML report never overwrites it (choose another folder)"]
     assert tree_state(tmp_path) == before
     # A file where the folder should be, and a folder that cannot exist: the same one line, exit 2.
     result = run_govern_process("-C", built, "report", "html", "--out", out / "keep.txt", "--at", REPORT_AT)
