@@ -3,7 +3,12 @@
 Both snapshots' parts are in ascending key order (:func:`~govern.plugins.sql_table.source.key_order`),
 so one merge walks them side by side, a part at a time (each read hash-checked against its
 manifest): memory holds a part of each, whatever the table's size. A row only in the later
-snapshot is added, only in the earlier removed, in both with other values modified; each is the
+snapshot is added, only in the earlier removed, in both with other values modified. A part whose
+SHA-256 (from the sealed manifests) is the same in both snapshots is not read at all: rows are
+globally key-sorted with unique keys, so such a part holds the same rows in both, and those keys
+appear in no other part of either — it can add, remove or modify nothing (with the
+content-defined part boundaries of :mod:`~govern.plugins.sql_table.snapshot`, a change of a few
+rows leaves all but a few parts identical). Each changed row is the
 path ``rows/<key>`` — the key's values, each percent-encoded (RFC 3986 unreserved characters
 kept) and joined by ``/``. A change of the columns (names, types, nullability) is the path
 ``schema`` as modified (added on the bootstrap record). What cannot be compared is ``unknown``
@@ -70,10 +75,25 @@ def read_schema(snapshot: Snapshot) -> dict[str, Any]:
     return schema
 
 
-def _rows(snapshot: Snapshot, key: list[str]) -> Iterator[tuple[tuple[tuple[int, Any], ...], list[Any], bytes]]:
-    """``(key order, key values, canonical line)`` of every row, part after part, checked to be
-    strictly ascending by key."""
-    parts = sorted(path for path in snapshot.artifact_entries() if path.startswith(PART_PREFIX) and path.endswith(PART_SUFFIX))
+def row_parts(snapshot: Snapshot) -> dict[str, str]:
+    """The snapshot's rows parts, path → SHA-256 from its sealed manifest, in part order."""
+    entries = snapshot.artifact_entries()
+    return {path: entries[path].sha256 for path in sorted(entries) if path.startswith(PART_PREFIX) and path.endswith(PART_SUFFIX)}
+
+
+def differing_parts(before: dict[str, str], after: dict[str, str]) -> tuple[list[str], list[str]]:
+    """The parts of each snapshot (:func:`row_parts`) whose SHA-256 is not among the other's:
+    only those can hold an added, removed or modified row."""
+    before_hashes, after_hashes = set(before.values()), set(after.values())
+    return (
+        [path for path, sha256 in before.items() if sha256 not in after_hashes],
+        [path for path, sha256 in after.items() if sha256 not in before_hashes],
+    )
+
+
+def _rows(snapshot: Snapshot, key: list[str], parts: list[str]) -> Iterator[tuple[tuple[tuple[int, Any], ...], list[Any], bytes]]:
+    """``(key order, key values, canonical line)`` of every row of ``parts`` (in part order),
+    checked to be strictly ascending by key."""
     previous: tuple[tuple[int, Any], ...] | None = None
     for part in parts:
         try:
@@ -136,19 +156,27 @@ def row_delta(before: Snapshot | None, after: Snapshot) -> Delta | None:
 def _compare(before: Snapshot | None, after: Snapshot) -> Delta:
     after_schema = read_schema(after)
     key: list[str] = after_schema["key"]
-    added: list[str] = []
-    removed: list[str] = []
-    modified: list[str] = []
     if before is None:
-        added.append(SCHEMA_DELTA_PATH)
-        added.extend(row_path(values) for _order, values, _line in _rows(after, key))
-        return Delta(BASIS, added=tuple(added))
+        rows = (row_path(values) for _order, values, _line in _rows(after, key, list(row_parts(after))))
+        return Delta(BASIS, added=(SCHEMA_DELTA_PATH, *rows))
     before_schema = read_schema(before)
     if before_schema["key"] != key:
         raise Incomparable(f"the key changed from ({', '.join(before_schema['key'])}) to ({', '.join(key)})")
-    if _schema_shape(before_schema) != _schema_shape(after_schema):
-        modified.append(SCHEMA_DELTA_PATH)
-    old, new = _rows(before, key), _rows(after, key)
+    modified = [SCHEMA_DELTA_PATH] if _schema_shape(before_schema) != _schema_shape(after_schema) else []
+    # Parts identical in both hold the same rows and no other part holds their keys: skipped.
+    old_parts, new_parts = differing_parts(row_parts(before), row_parts(after))
+    merged = merge_rows(before, after, key, old_parts, new_parts)
+    modified.extend(merged.modified)
+    return Delta(BASIS, added=merged.added, removed=merged.removed, modified=tuple(modified))
+
+
+def merge_rows(before: Snapshot, after: Snapshot, key: list[str], old_parts: list[str], new_parts: list[str]) -> Delta:
+    """The rows added, removed and modified from ``old_parts`` of ``before`` to ``new_parts`` of
+    ``after``: one merge by key of the two, each in key order."""
+    added: list[str] = []
+    removed: list[str] = []
+    modified: list[str] = []
+    old, new = _rows(before, key, old_parts), _rows(after, key, new_parts)
     left, right = next(old, None), next(new, None)
     while left is not None or right is not None:
         if right is None or (left is not None and left[0] < right[0]):
