@@ -8,7 +8,9 @@ SHA-256 (from the sealed manifests) is the same in both snapshots is not read at
 globally key-sorted with unique keys, so such a part holds the same rows in both, and those keys
 appear in no other part of either — it can add, remove or modify nothing (with the
 content-defined part boundaries of :mod:`~govern.plugins.sql_table.snapshot`, a change of a few
-rows leaves all but a few parts identical). Each changed row is the
+rows leaves all but a few parts identical). Within the parts that differ, the merge compares
+lines first: a line equal to the other side's current line is the same row, unchanged, and is
+not parsed; only lines that differ are parsed for their keys. Each changed row is the
 path ``rows/<key>`` — the key's values, each percent-encoded (RFC 3986 unreserved characters
 kept) and joined by ``/``. A change of the columns (names, types, nullability) is the path
 ``schema`` as modified (added on the bootstrap record). What cannot be compared is ``unknown``
@@ -91,24 +93,82 @@ def differing_parts(before: dict[str, str], after: dict[str, str]) -> tuple[list
     )
 
 
-def _rows(snapshot: Snapshot, key: list[str], parts: list[str]) -> Iterator[tuple[tuple[tuple[int, Any], ...], list[Any], bytes]]:
+Order = tuple[tuple[int, Any], ...]
+
+
+def _keyed(snapshot: Snapshot, key: list[str], where: str, row: Any, previous: Order | None) -> tuple[Order, list[Any]]:
+    """The row's ``(key order, key values)``, checked to follow ``previous`` strictly
+    (``where``: ``PART line N``)."""
+    if not isinstance(row, dict) or any(name not in row for name in key):
+        raise Incomparable(f"{snapshot.run_id}: {where}: a row without its key ({', '.join(key)})")
+    values = [row[name] for name in key]
+    order = key_order(values)
+    if previous is not None and order <= previous:
+        why = "is not unique" if order == previous else "is out of order"
+        raise Incomparable(f"{snapshot.run_id}: {where}: key {row_path(values)} {why}")
+    return order, values
+
+
+def _rows(snapshot: Snapshot, key: list[str], parts: list[str]) -> Iterator[tuple[Order, list[Any], bytes]]:
     """``(key order, key values, canonical line)`` of every row of ``parts`` (in part order),
     checked to be strictly ascending by key."""
-    previous: tuple[tuple[int, Any], ...] | None = None
+    previous: Order | None = None
     for part in parts:
         try:
             for number, row, line in _part_rows(_sealed_bytes(snapshot, part)):
-                if not isinstance(row, dict) or any(name not in row for name in key):
-                    raise Incomparable(f"{snapshot.run_id}: {part} line {number}: a row without its key ({', '.join(key)})")
-                values = [row[name] for name in key]
-                order = key_order(values)
-                if previous is not None and order <= previous:
-                    why = "is not unique" if order == previous else "is out of order"
-                    raise Incomparable(f"{snapshot.run_id}: {part} line {number}: key {row_path(values)} {why}")
-                previous = order
-                yield order, values, line
+                previous, values = _keyed(snapshot, key, f"{part} line {number}", row, previous)
+                yield previous, values, line
         except StrictJSONError as exc:
             raise Incomparable(f"{snapshot.run_id}: {part}: {exc}") from None
+
+
+class _Side:
+    """One snapshot's side of the merge: its lines, part after part, each parsed (its key and
+    canonical form, checked to follow the last one parsed) only when asked — a line equal to
+    the other side's is never parsed."""
+
+    def __init__(self, snapshot: Snapshot, key: list[str], parts: list[str]) -> None:
+        self._snapshot, self._key = snapshot, key
+        self._lines = self._numbered_lines(parts)
+        self._previous: Order | None = None
+        self._parsed: tuple[Order, list[Any], bytes] | None = None
+        self._where: tuple[str, int] = ("", 0)
+        self.line: bytes | None = None
+        self.advance()
+
+    def _numbered_lines(self, parts: list[str]) -> Iterator[tuple[tuple[str, int], bytes]]:
+        for part in parts:
+            try:
+                lines = _part_lines(_sealed_bytes(self._snapshot, part))
+            except StrictJSONError as exc:
+                raise Incomparable(f"{self._snapshot.run_id}: {part}: {exc}") from None
+            yield from zip(((part, number) for number in range(1, len(lines) + 1)), lines)
+
+    def advance(self) -> None:
+        """Move to the next line (``line`` None after the last)."""
+        self._where, self.line = next(self._lines, (("", 0), None))
+        self._parsed = None
+
+    def parsed(self) -> tuple[Order, list[Any], bytes]:
+        """The current line's ``(key order, key values, canonical line)``."""
+        if self._parsed is None:
+            assert self.line is not None
+            part, number = self._where
+            try:
+                ((_, row, canonical),) = _lines_rows([self.line], number - 1)
+            except StrictJSONError as exc:
+                raise Incomparable(f"{self._snapshot.run_id}: {part}: {exc}") from None
+            self._previous, values = _keyed(self._snapshot, self._key, f"{part} line {number}", row, self._previous)
+            self._parsed = (self._previous, values, canonical)
+        return self._parsed
+
+
+def _part_lines(data: bytes) -> list[bytes]:
+    """The lines of a part, without their newlines (:class:`TornLineError` for a torn last line)."""
+    lines, torn = split_lines(data)
+    if torn is not None:
+        raise TornLineError(TORN_LAST_LINE, len(lines) + 1)
+    return lines
 
 
 def _part_rows(data: bytes) -> Iterator[tuple[int, Any, bytes]]:
@@ -121,11 +181,14 @@ def _part_rows(data: bytes) -> Iterator[tuple[int, Any, bytes]]:
     :func:`~govern.format.jsonl.parse_jsonl`'s rule, each row re-serialised canonically, so the
     comparison never depends on how a line was written.
     """
-    lines, torn = split_lines(data)
-    if torn is not None:
-        raise TornLineError(TORN_LAST_LINE, len(lines) + 1)
+    return _lines_rows(_part_lines(data))
+
+
+def _lines_rows(lines: list[bytes], offset: int = 0) -> Iterator[tuple[int, Any, bytes]]:
+    """:func:`_part_rows` of ``lines``, numbered from ``offset + 1``."""
     parse_batch = canonical_batch_parser()
-    for first, batch in batches(lines, BATCH_LINES):
+    for index, batch in batches(lines, BATCH_LINES):
+        first = offset + index
         values = parse_batch(batch)
         if values is not None:
             yield from zip(range(first + 1, first + len(batch) + 1), values, batch)
@@ -176,18 +239,22 @@ def merge_rows(before: Snapshot, after: Snapshot, key: list[str], old_parts: lis
     added: list[str] = []
     removed: list[str] = []
     modified: list[str] = []
-    old, new = _rows(before, key, old_parts), _rows(after, key, new_parts)
-    left, right = next(old, None), next(new, None)
-    while left is not None or right is not None:
-        if right is None or (left is not None and left[0] < right[0]):
-            assert left is not None
-            removed.append(row_path(left[1]))
-            left = next(old, None)
-        elif left is None or right[0] < left[0]:
-            added.append(row_path(right[1]))
-            right = next(new, None)
+    old, new = _Side(before, key, old_parts), _Side(after, key, new_parts)
+    while old.line is not None or new.line is not None:
+        if old.line == new.line:
+            # The same line is the same row (its key, its values): unchanged, and not parsed —
+            # most lines of two snapshots of a table, when a part holds some changed rows.
+            old.advance()
+            new.advance()
+        elif new.line is None or (old.line is not None and old.parsed()[0] < new.parsed()[0]):
+            removed.append(row_path(old.parsed()[1]))
+            old.advance()
+        elif old.line is None or new.parsed()[0] < old.parsed()[0]:
+            added.append(row_path(new.parsed()[1]))
+            new.advance()
         else:
-            if left[2] != right[2]:
-                modified.append(row_path(right[1]))
-            left, right = next(old, None), next(new, None)
+            if old.parsed()[2] != new.parsed()[2]:
+                modified.append(row_path(new.parsed()[1]))
+            old.advance()
+            new.advance()
     return Delta(BASIS, added=tuple(added), removed=tuple(removed), modified=tuple(modified))
