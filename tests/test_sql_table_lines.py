@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from govern.format.jsonio import StrictJSONError, dump_jsonl_line
 from govern.format.jsonl import TornLineError
 from govern.plugins.sql_table.row_diff import BATCH_LINES, _part_rows
-from govern.plugins.sql_table.snapshot import row_line
+from govern.plugins.sql_table.snapshot import key_json, row_line
 
 scalars = st.one_of(
     st.none(), st.integers(-(2**70), 2**70), st.text(max_size=8), st.floats(allow_nan=False, allow_infinity=False), st.booleans()
@@ -53,3 +53,10 @@ def test_a_torn_last_line_is_refused():
 def test_a_row_line_is_the_standard_librarys_canonical_line(row):
     """Whether orjson or the standard library writes it, a row's line is the same bytes."""
     assert row_line(row) == dump_jsonl_line(row)
+
+
+@given(st.lists(scalars, min_size=1, max_size=3))
+def test_a_key_json_is_the_standard_librarys_canonical_array(values):
+    """The bytes a part boundary hashes are the key values' canonical JSON array, whichever
+    serialiser wrote them."""
+    assert key_json(values) == dump_jsonl_line(values)[:-1]
