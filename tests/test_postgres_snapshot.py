@@ -69,8 +69,9 @@ def test_snapshot_of_an_unreachable_server_is_one_line_exit_2_and_writes_nothing
 
 def test_a_row_inserted_and_one_updated_change_only_the_parts_holding_them(postgres, workspace, run_govern) -> None:
     """Issue 15 ("a change touches few parts") against the real server: between two snapshots of
-    a table of many parts, one row inserted near the start and one updated in the middle leave
-    every other part byte for byte the same, and the row_diff record names exactly those rows."""
+    a table of many parts, one long row inserted near the start and one updated in the middle leave
+    every other part byte for byte the same (splitting by a count of bytes changed all 70), and
+    the row_diff record names exactly those rows."""
     database = postgres.fresh_database()
     with postgres.connect(database, autocommit=True) as setup:
         setup.execute("CREATE TABLE threshold (id bigint PRIMARY KEY, metric text NOT NULL, bound numeric(12, 4) NOT NULL)")
@@ -84,7 +85,7 @@ def test_a_row_inserted_and_one_updated_change_only_the_parts_holding_them(postg
     first = run_govern("snapshot", "thresholds", "--at", "2024-06-01T00:00:00Z", "--json", cwd=workspace, env=env)
     assert first.returncode == 0, first.stderr
     with postgres.connect(database, autocommit=True) as change:
-        change.execute("INSERT INTO threshold VALUES (15, 'inserted', 1)")
+        change.execute("INSERT INTO threshold VALUES (15, 'inserted, ' || repeat('long ', 60), 1)")
         change.execute("UPDATE threshold SET bound = 99 WHERE id = 10000")
     second = run_govern("snapshot", "thresholds", "--at", "2024-06-02T00:00:00Z", "--json", cwd=workspace, env=env)
     assert second.returncode == 0, second.stderr
