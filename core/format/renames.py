@@ -1,0 +1,49 @@
+"""Exact renames: a path removed and another added with the same SHA-256 in one transition.
+
+The pairing rule of record version 0.2's ``renamed_paths`` (docs/delta-log.md, "Renames"):
+for each digest, the removed paths holding it and the added paths holding it are each sorted
+by the paths' UTF-8 bytes, and the i-th removed pairs with the i-th added; the paths left over
+stay removed or added. Only content identity counts — never a similar name or similar bytes —
+so a rename is exactly what ``git diff -M100%`` finds where the pairing is unambiguous.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+#: A rename: ``(from_path, to_path)``.
+Rename = tuple[str, str]
+
+
+def pair_exact_renames(
+    removed: Sequence[tuple[str, str]], added: Sequence[tuple[str, str]]
+) -> tuple[list[Rename], list[str], list[str]]:
+    """``(renames, still_removed, still_added)`` of ``removed`` and ``added``, each a sequence of
+    ``(path, sha256)``: the renames sorted by from-path, the rest sorted by path.
+
+    UTF-8 orders bytes as code points are ordered, so sorting the strings sorts their bytes.
+    """
+    if not removed or not added:
+        # Nothing can pair (a bootstrap adds everything): no digest needs looking at.
+        return [], sorted(path for path, _ in removed), sorted(path for path, _ in added)
+    added_by_digest: dict[str, list[str]] = defaultdict(list)
+    for path, digest in sorted(added):
+        added_by_digest[digest].append(path)
+    renames: list[Rename] = []
+    still_removed: list[str] = []
+    taken: set[str] = set()
+    used: dict[str, int] = defaultdict(int)
+    for path, digest in sorted(removed):
+        candidates = added_by_digest.get(digest, ())
+        if used[digest] < len(candidates):
+            # Both sides are visited in sorted order, so the i-th removed path with this digest
+            # takes the i-th added one.
+            target = candidates[used[digest]]
+            used[digest] += 1
+            renames.append((path, target))
+            taken.add(target)
+        else:
+            still_removed.append(path)
+    still_added = sorted(path for path, _ in added if path not in taken)
+    return renames, still_removed, still_added
