@@ -231,3 +231,157 @@ def test_a_seeded_case_covers_unambiguous_and_ambiguous_renames(tmp_path: Path) 
         for content in set(removed_by) & set(added_by):
             kinds.add(len(removed_by[content]) == len(added_by[content]) == 1)
     assert kinds == {True, False}
+
+
+# ---------------------------------------------------------------- records, readers, versions
+
+#: One file renamed (same bytes), one edited, one removed, one added.
+RENAME_BEFORE = {"old.txt": b"moved\n", "edit.txt": b"1\n", "gone.txt": b"g\n"}
+RENAME_AFTER = {"new.txt": b"moved\n", "edit.txt": b"2\n", "fresh.txt": b"f\n"}
+
+
+def renamed_workspace(root: Path, record_version: str | None) -> DeltaWorkspace:
+    ws = workspace(root, record_version)
+    snapshot(ws, BEFORE, RENAME_BEFORE)
+    snapshot(ws, AFTER, RENAME_AFTER)
+    return ws
+
+
+def test_a_v0_2_record_lists_the_rename_and_delta_show_prints_it_like_git_name_status(tmp_path: Path) -> None:
+    ws = renamed_workspace(tmp_path / "ws", "0.2")
+    ws.build_ok(at=build_at(1))
+    bootstrap, transition = log_records(ws)
+    assert bootstrap["renamed_paths"] == []
+    assert transition["renamed_paths"] == [["tree/old.txt", "tree/new.txt"]]
+    assert (transition["added_paths"], transition["removed_paths"], transition["modified_paths"]) == (
+        ["tree/fresh.txt"],
+        ["tree/gone.txt"],
+        ["tree/edit.txt"],
+    )
+    # counts keep the three lists' sizes; the number of renames is len(renamed_paths).
+    assert transition["counts"] == {"added": 1, "removed": 1, "modified": 1}
+    shown = ws.govern("delta", "show", "--run", AFTER, subprocess=True)
+    assert shown.returncode == 0, shown.stderr
+    assert "1 added, 1 removed, 1 modified, 1 renamed" in shown.stdout
+    assert "R\ttree/old.txt\ttree/new.txt" in shown.stdout.splitlines()
+    lines = [line for line in shown.stdout.splitlines() if "\t" in line]
+    assert lines == ["M\ttree/edit.txt", "A\ttree/fresh.txt", "D\ttree/gone.txt", "R\ttree/old.txt\ttree/new.txt"]
+    as_json = ws.govern("--json", "delta", "show", "--run", AFTER).json()
+    changes = as_json["result"]["transitions"][0]["changes"] if "result" in as_json else as_json["transitions"][0]["changes"]
+    assert {"status": "R", "from": "tree/old.txt", "path": "tree/new.txt"} in changes
+    # --path keeps a rename whose from-path or to-path is under it.
+    for path in ("tree/old.txt", "tree/new.txt"):
+        narrowed = ws.govern("delta", "show", "--path", path)
+        assert "R\ttree/old.txt\ttree/new.txt" in narrowed.stdout.splitlines(), narrowed.stdout
+    assert ws.govern("verify", "--log", subprocess=True).returncode == 0
+    validated = ws.govern("validate", subprocess=True)
+    assert validated.returncode == 0, validated.stdout + validated.stderr
+
+
+def test_a_v0_1_record_never_carries_renamed_paths_a_rename_is_a_removal_and_an_addition(tmp_path: Path) -> None:
+    ws = renamed_workspace(tmp_path / "ws", None)
+    ws.build_ok(at=build_at(1))
+    records = log_records(ws)
+    assert all(record["delta_version"] == "0.1" and "renamed_paths" not in record for record in records)
+    transition = records[-1]
+    assert (transition["added_paths"], transition["removed_paths"]) == (["tree/fresh.txt", "tree/new.txt"], ["tree/gone.txt", "tree/old.txt"])
+    assert transition["counts"] == {"added": 2, "removed": 2, "modified": 1}
+    shown = ws.govern("delta", "show", "--run", AFTER)
+    assert "R\t" not in shown.stdout and "A\ttree/new.txt" in shown.stdout and "renamed" not in shown.stdout
+
+
+def test_a_log_moved_from_0_1_to_0_2_holds_both_versions_and_verifies_and_validates(tmp_path: Path) -> None:
+    ws = workspace(tmp_path / "ws", None)
+    snapshot(ws, BEFORE, RENAME_BEFORE)
+    ws.build_ok(at=build_at(1))
+    workspace_config = tmp_path / "ws" / "registry_config.toml"
+    config = tomllib.loads(workspace_config.read_text(encoding="utf-8"))
+    config["workspace"]["record_version"] = "0.2"
+    workspace_config.write_text(tomli_w.dumps(config), encoding="utf-8")
+    snapshot(ws, AFTER, RENAME_AFTER)
+    ws.build_ok(at=build_at(2))
+    first, second = log_records(ws)
+    assert (first["delta_version"], "renamed_paths" in first) == ("0.1", False)
+    assert (second["delta_version"], second["renamed_paths"]) == ("0.2", [["tree/old.txt", "tree/new.txt"]])
+    assert ws.govern("verify", "--log", subprocess=True).returncode == 0
+    assert ws.govern("validate").returncode == 0
+    shown = ws.govern("delta", "show").stdout
+    assert "A\ttree/old.txt" in shown and "R\ttree/old.txt\ttree/new.txt" in shown
+
+
+def _as_an_earlier_build_wrote_it(original):
+    """DeltaRecord.to_json as builds before rename detection wrote v0.2 records: no renamed_paths,
+    a rename a removal and an addition."""
+
+    def to_json(record: DeltaRecord) -> dict[str, Any]:
+        import attrs
+
+        shown = original(attrs.evolve(record, delta=record.delta.without_renames()))
+        shown.pop("renamed_paths", None)
+        return shown
+
+    return to_json
+
+
+def test_a_v0_2_log_with_records_with_and_without_renamed_paths_verifies_validates_and_shows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ws = workspace(tmp_path / "ws", "0.2")
+    snapshot(ws, BEFORE, RENAME_BEFORE)
+    snapshot(ws, AFTER, RENAME_AFTER)
+    with monkeypatch.context() as patch:
+        patch.setattr(DeltaRecord, "to_json", _as_an_earlier_build_wrote_it(DeltaRecord.to_json))
+        ws.build_ok(at=build_at(1))
+    later = "2024-01-03__000000__later"
+    snapshot(ws, later, {"newer.txt": b"moved\n", "edit.txt": b"2\n", "fresh.txt": b"f\n"})
+    ws.build_ok(at=build_at(2))
+    old_bootstrap, old_transition, new_transition = log_records(ws)
+    assert "renamed_paths" not in old_bootstrap and "renamed_paths" not in old_transition
+    assert old_transition["added_paths"] == ["tree/fresh.txt", "tree/new.txt"]
+    assert new_transition["renamed_paths"] == [["tree/new.txt", "tree/newer.txt"]]
+    verified = ws.govern("verify", "--log", subprocess=True)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    validated = ws.govern("validate", subprocess=True)
+    assert validated.returncode == 0, validated.stdout + validated.stderr
+    shown = ws.govern("delta", "show")
+    assert shown.returncode == 0
+    assert "A\ttree/new.txt" in shown.stdout and "R\ttree/new.txt\ttree/newer.txt" in shown.stdout
+    # The policy checker reads both: the rename away from tree/new.txt is a removal for never_remove.
+    config_path = tmp_path / "ws" / "registry_config.toml"
+    config = tomllib.loads(config_path.read_text(encoding="utf-8"))
+    config["policies"] = {"never_remove": ["tree/new.txt"]}
+    config_path.write_text(tomli_w.dumps(config), encoding="utf-8")
+    checked = ws.govern("check")
+    violations = [line for line in checked.stdout.splitlines() if line.startswith("VIOLATION")]
+    assert checked.returncode == 1 and violations == [f"VIOLATION  tree@{later}:never_remove"], checked.stdout
+    assert "removed or renamed: tree/new.txt" in checked.stdout
+
+
+def test_the_v0_2_schema_accepts_records_with_and_without_renamed_paths_and_refuses_bad_ones(tmp_path: Path) -> None:
+    ws = renamed_workspace(tmp_path / "ws", "0.2")
+    ws.build_ok(at=build_at(1))
+    record = log_records(ws)[-1]
+    check = delta_record_checker()
+    without = {key: value for key, value in record.items() if key != "renamed_paths"}
+    assert check(record) == [] and check(without) == []
+    for bad in ([["tree/old.txt"]], [["tree/a", "tree/b", "tree/c"]], [["", "tree/b"]], "tree/old.txt", [["tree/a", "tree/b"], ["tree/a", "tree/b"]]):
+        assert check({**record, "renamed_paths": bad}), bad
+    unknown = {**without, "delta_basis": "unknown", "unknown_reason": "r", "added_paths": [], "removed_paths": [], "modified_paths": [],
+               "counts": {"added": None, "removed": None, "modified": None}}
+    assert check({**unknown, "renamed_paths": []}) == [] and check(unknown) == []
+    assert check({**unknown, "renamed_paths": [["tree/a", "tree/b"]]})
+    # v0.1 never carries the field.
+    assert check({**without, "delta_version": "0.1", "renamed_paths": []})
+
+
+def test_enforce_refuses_a_rename_of_a_path_that_must_never_be_removed(tmp_path: Path) -> None:
+    ws = renamed_workspace(tmp_path / "ws", "0.2")
+    config_path = tmp_path / "ws" / "registry_config.toml"
+    config = tomllib.loads(config_path.read_text(encoding="utf-8"))
+    config["policies"] = {"never_remove": ["tree/old.txt"]}
+    config_path.write_text(tomli_w.dumps(config), encoding="utf-8")
+    before = ws.photograph()
+    refused = ws.build("--enforce", at=build_at(1))
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    assert "never_remove" in refused.stdout + refused.stderr and "tree/old.txt" in refused.stdout + refused.stderr
+    assert ws.photograph() == before
