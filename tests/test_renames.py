@@ -30,7 +30,6 @@ from delta_workspace import DeltaWorkspace, build_at
 from govern.format.models import DeltaRecord
 from govern.format.renames import pair_exact_renames
 from govern.log.validation import delta_record_checker
-from helpers import run_govern_process
 
 ARTIFACT = "tree"
 #: A small pool, so that digests collide: renames are ambiguous as often as not.
@@ -387,3 +386,30 @@ def test_enforce_refuses_a_rename_of_a_path_that_must_never_be_removed(tmp_path:
     assert refused.returncode == 1, refused.stdout + refused.stderr
     assert "never_remove" in refused.stdout + refused.stderr and "tree/old.txt" in refused.stdout + refused.stderr
     assert ws.photograph() == before
+
+
+def test_the_reports_find_a_build_from_before_renames_deterministic_and_read_its_records(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The validation report rebuilds the latest build and compares bytes: a v0.2 build written
+    before renames were detected is rebuilt as it was written (its renames among the removed and
+    added), not flagged as non-deterministic."""
+    ws = renamed_workspace(tmp_path / "ws", "0.2")
+    with monkeypatch.context() as patch:
+        patch.setattr(DeltaRecord, "to_json", _as_an_earlier_build_wrote_it(DeltaRecord.to_json))
+        ws.build_ok(at=build_at(1))
+    assert all("renamed_paths" not in record for record in log_records(ws))
+    report = ws.govern("--json", "report", "validation")
+    checks = {check["name"]: check for check in report.json()["result"]["context"]["checks"]}
+    assert checks["determinism"]["status"] == "passed", checks["determinism"]
+    assert checks["schema validation"]["status"] == "passed", checks["schema validation"]
+    completion = ws.govern("report", "completion")
+    assert "Traceback" not in completion.stderr and completion.stdout
+
+
+def test_a_build_with_renames_is_found_deterministic_by_the_validation_report(tmp_path: Path) -> None:
+    ws = renamed_workspace(tmp_path / "ws", "0.2")
+    ws.build_ok(at=build_at(1))
+    report = ws.govern("--json", "report", "validation")
+    checks = {check["name"]: check for check in report.json()["result"]["context"]["checks"]}
+    assert checks["determinism"]["status"] == "passed", checks["determinism"]

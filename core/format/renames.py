@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import Any
 
 #: A rename: ``(from_path, to_path)``.
 Rename = tuple[str, str]
@@ -47,3 +48,18 @@ def pair_exact_renames(
             still_removed.append(path)
     still_added = sorted(path for path, _ in added if path not in taken)
     return renames, still_removed, still_added
+
+
+def as_written_before_renames(record: dict[str, Any]) -> dict[str, Any]:
+    """A v0.2 record (JSON) as a build from before rename detection wrote it: each rename put
+    back among the removed and the added paths, counts of a known basis recounted, and no
+    ``renamed_paths``. What a check that rebuilds such a build's records compares against."""
+    pairs = record.get("renamed_paths")
+    if pairs is None:
+        return record
+    earlier = {key: value for key, value in record.items() if key != "renamed_paths"}
+    earlier["added_paths"] = sorted([*record["added_paths"], *(new for _, new in pairs)])
+    earlier["removed_paths"] = sorted([*record["removed_paths"], *(old for old, _ in pairs)])
+    if record.get("delta_basis") != "unknown":
+        earlier["counts"] = {**record["counts"], "added": len(earlier["added_paths"]), "removed": len(earlier["removed_paths"])}
+    return earlier
