@@ -413,3 +413,21 @@ def test_a_build_with_renames_is_found_deterministic_by_the_validation_report(tm
     report = ws.govern("--json", "report", "validation")
     checks = {check["name"]: check for check in report.json()["result"]["context"]["checks"]}
     assert checks["determinism"]["status"] == "passed", checks["determinism"]
+
+
+def test_a_delta_refuses_a_rename_that_is_also_added_removed_or_in_another_rename() -> None:
+    from govern.format.models import Delta
+
+    for bad in (
+        {"renamed": [("a", "b")], "added": ["b"]},
+        {"renamed": [("a", "b")], "removed": ["a"]},
+        {"renamed": [("a", "b")], "modified": ["b"]},
+        {"renamed": [("a", "b"), ("a", "c")]},
+        {"renamed": [("a", "c"), ("b", "c")]},
+    ):
+        with pytest.raises(ValueError, match="renamed path"):
+            Delta("manifest_diff", **bad)
+    with pytest.raises(ValueError):
+        Delta("unknown", unknown_reason="r", renamed=[("a", "b")])
+    delta = Delta("manifest_diff", added=["z"], removed=["y"], renamed=[("b", "a")])
+    assert delta.without_renames() == Delta("manifest_diff", added=["a", "z"], removed=["b", "y"])

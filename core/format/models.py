@@ -182,6 +182,10 @@ class Delta:
                 raise ValueError("an unknown delta has a reason and no paths")
         elif self.unknown_reason is not None:
             raise ValueError("only an unknown delta has an unknown_reason")
+        if self.renamed:
+            moved = [path for pair in self.renamed for path in pair]
+            if len(set(moved)) != len(moved) or set(moved) & {*self.added, *self.removed, *self.modified}:
+                raise ValueError("a renamed path is in one rename only, and neither added, removed nor modified")
 
     def without_renames(self) -> Delta:
         """This delta with each rename put back as its from-path removed and its to-path added:
