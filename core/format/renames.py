@@ -25,27 +25,29 @@ def pair_exact_renames(
 
     UTF-8 orders bytes as code points are ordered, so sorting the strings sorts their bytes.
     """
-    if not removed or not added:
-        # Nothing can pair (a bootstrap adds everything): no digest needs looking at.
+    smaller, larger = (removed, added) if len(removed) <= len(added) else (added, removed)
+    digests = {digest for _, digest in smaller}
+    # Only a digest on both sides can make a rename: most transitions have none, and then no
+    # path is looked at twice.
+    shared = {digest for _, digest in larger if digest in digests}
+    if not shared:
         return [], sorted(path for path, _ in removed), sorted(path for path, _ in added)
     added_by_digest: dict[str, list[str]] = defaultdict(list)
-    for path, digest in sorted(added):
+    for path, digest in sorted(entry for entry in added if entry[1] in shared):
         added_by_digest[digest].append(path)
     renames: list[Rename] = []
     still_removed: list[str] = []
-    taken: set[str] = set()
     used: dict[str, int] = defaultdict(int)
     for path, digest in sorted(removed):
         candidates = added_by_digest.get(digest, ())
         if used[digest] < len(candidates):
             # Both sides are visited in sorted order, so the i-th removed path with this digest
             # takes the i-th added one.
-            target = candidates[used[digest]]
+            renames.append((path, candidates[used[digest]]))
             used[digest] += 1
-            renames.append((path, target))
-            taken.add(target)
         else:
             still_removed.append(path)
+    taken = {new for _, new in renames}
     still_added = sorted(path for path, _ in added if path not in taken)
     return renames, still_removed, still_added
 
