@@ -289,6 +289,9 @@ def test_a_v0_1_record_never_carries_renamed_paths_a_rename_is_a_removal_and_an_
     assert transition["counts"] == {"added": 2, "removed": 2, "modified": 1}
     shown = ws.govern("delta", "show", "--run", AFTER)
     assert "R\t" not in shown.stdout and "A\ttree/new.txt" in shown.stdout and "renamed" not in shown.stdout
+    assert ws.govern("verify", "--log", subprocess=True).returncode == 0
+    validated = ws.govern("validate")
+    assert validated.returncode == 0, validated.stdout + validated.stderr
 
 
 def test_a_log_moved_from_0_1_to_0_2_holds_both_versions_and_verifies_and_validates(tmp_path: Path) -> None:
