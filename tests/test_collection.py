@@ -178,6 +178,8 @@ def test_a_member_sealed_after_an_index_appears_in_the_next_index_only(evals: De
     assert bootstrap["delta_basis"] == "member_diff" and bootstrap["to_ref"]["relpath"] == "collection"
     assert (transition["added_paths"], transition["removed_paths"], transition["modified_paths"]) == ([f"members/{late}"], [], [])
     assert transition["counts"] == {"added": 1, "removed": 0, "modified": 0}
+    # Members are runs, not files: member_diff finds no renames.
+    assert bootstrap["renamed_paths"] == transition["renamed_paths"] == []
 
 
 def _seal(workspace: DeltaWorkspace, run_id: str) -> None:

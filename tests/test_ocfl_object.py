@@ -166,9 +166,11 @@ def test_a_bad_object_stops_the_build_naming_the_object_and_the_code(tmp_path: P
 # --------------------------------------------------------------------- multi-version deltas
 
 
-def diff_by_inventory(object_path: Path) -> list[tuple[str, list[str], list[str], list[str]]]:
-    """(version, added, removed, modified) of each version against the one before, from the
-    inventory's own state blocks (digests of its algorithm, case-folded): the oracle."""
+def diff_by_inventory(object_path: Path) -> list[tuple[str, list[str], list[str], list[str], list[list[str]]]]:
+    """(version, added, removed, modified, renamed) of each version against the one before, from
+    the inventory's own state blocks (digests of its algorithm, case-folded): the oracle. A
+    removed and an added path of one digest are a rename, the i-th removed with the i-th added
+    in sorted order (docs/delta-log.md, "Renames")."""
     inv = inventory(object_path)
     previous: dict[str, str] = {}
     found = []
@@ -177,7 +179,13 @@ def diff_by_inventory(object_path: Path) -> list[tuple[str, list[str], list[str]
         added = sorted(state.keys() - previous.keys())
         removed = sorted(previous.keys() - state.keys())
         modified = sorted(p for p in state.keys() & previous.keys() if state[p] != previous[p])
-        found.append((name, added, removed, modified))
+        renamed = []
+        for digest in sorted({previous[p] for p in removed} & {state[p] for p in added}):
+            renamed.extend([old, new] for old, new in zip([p for p in removed if previous[p] == digest], [p for p in added if state[p] == digest], strict=False))
+        renamed.sort()
+        added = [p for p in added if p not in {new for _, new in renamed}]
+        removed = [p for p in removed if p not in {old for old, _ in renamed}]
+        found.append((name, added, removed, modified, renamed))
         previous = state
     return found
 
@@ -191,7 +199,7 @@ def test_a_multi_version_objects_records_equal_the_diff_of_its_inventory(tmp_pat
     built = ws.cli("delta", "build", *AT)
     assert built.returncode == 0, built.stderr
     records = ws.log_records()
-    assert [(r["to_ref"]["version"], r["added_paths"], r["removed_paths"], r["modified_paths"]) for r in records] == diff_by_inventory(source)
+    assert [(r["to_ref"]["version"], r["added_paths"], r["removed_paths"], r["modified_paths"], r["renamed_paths"]) for r in records] == diff_by_inventory(source)
     assert all(r["to_ref"]["source"] == "ocfl_object" and r["to_ref"]["location"] == "object" for r in records)
     assert len(records) > 1
 

@@ -271,3 +271,38 @@ def test_an_s3_runs_root_gives_the_same_registry_pages_as_a_local_disk(seaweedfs
     assert sorted(s3_files) == sorted(local_files)
     same = [name for name in s3_files if name.startswith("registries/") or name.endswith(".jsonl")]
     assert len(same) == 17 and all(s3_files[name] == local_files[name] for name in same)
+
+
+def test_a_rename_is_shown_with_both_paths_and_in_both_paths_histories(tmp_path: Path):
+    """Record version 0.2 records exact renames (renamed_paths): the site shows the rename as
+    one change naming where the path was and where it went, each linked to its history, and
+    each path's history is what ``delta show --path`` selects for it."""
+    import tomllib
+
+    import tomli_w
+    from govern.log.query import path_histories, select_transitions
+
+    ws = DeltaWorkspace.create(tmp_path / "ws", {"docs": {"kind": "sealed", "artifact": "data"}})
+    config = tomllib.loads((ws.root / "registry_config.toml").read_text(encoding="utf-8"))
+    config["workspace"]["record_version"] = "0.2"
+    (ws.root / "registry_config.toml").write_text(tomli_w.dumps(config), encoding="utf-8")
+    ws.run("2024-01-01__000000__first", {"data/old name.txt": "same bytes\n", "data/kept.txt": "1"})
+    ws.run("2024-01-02__000000__second", {"data/new <name>.txt": "same bytes\n", "data/kept.txt": "2"})
+    ws.build_ok(at=build_at(1))
+    import json
+
+    records = [json.loads(line) for line in ws.log_bytes().splitlines()]  # v0.2: `govern validate` below checks them
+    assert records[-1]["renamed_paths"] == [["data/old name.txt", "data/new <name>.txt"]]
+    histories = path_histories(select_transitions(records, registry="docs"))
+    for path in ("data/old name.txt", "data/new <name>.txt"):
+        assert [t.record for t, _ in histories[path]] == [t.record for t in select_transitions(records, registry="docs", path=path)]
+    assert histories["data/new <name>.txt"][-1][1] == "R"
+    assert ws.govern("validate").returncode == 0
+    assert ws.govern("governance", "sync", "--at", "2099-01-01T00:00:00Z").returncode == 0
+    site = tmp_path / "site"
+    result = ws.govern("report", "html", "--out", str(site), "--at", build_at(2))
+    assert result.returncode == 0, result.stdout + result.stderr
+    page = "\n".join(p.read_text(encoding="utf-8") for p in sorted((site / "registries").glob("*.html")))
+    row = re.search(r"<td>R renamed</td><td>(.*?)</td></tr>", page)
+    assert row is not None
+    assert "<code>data/old name.txt</code></a> → <a " in row.group(1) and "<code>data/new &lt;name&gt;.txt</code>" in row.group(1)

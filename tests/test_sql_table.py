@@ -137,6 +137,8 @@ def test_rows_inserted_updated_deleted_between_snapshots_are_exactly_those_keys(
         ["rows/auc"],
     )
     assert transition["counts"] == {"added": 1, "removed": 1, "modified": 1}
+    # Rows are keys, not files: row_diff finds no renames (a key gone and another new are not one row moved).
+    assert bootstrap["renamed_paths"] == transition["renamed_paths"] == []
     assert transition["to_ref"]["relpath"] == "table"
     assert ws.cli("verify", "--all", "--log").returncode == 0
 

@@ -202,7 +202,15 @@ def test_a_log_that_goes_back_to_an_older_record_version_is_invalid(tmp_path: Pa
     ws.run(A2, {"ALPHA_v0_1.json": "2\n"})
     ws.build_ok(at=build_at(2))
     assert ws.govern("verify", "--log").returncode == 0
-    rewrite_log(ws, build_id(build_at(2)), lambda lines: [*lines[:-1], lines[-1].replace(b'"delta_version":"0.2"', b'"delta_version":"0.1"')])
+
+    def as_v0_1(lines: list[bytes]) -> list[bytes]:
+        # A valid v0.1 line: the version stated, and no renamed_paths (which v0.1 never has).
+        record = json.loads(lines[-1])
+        record["delta_version"] = "0.1"
+        del record["renamed_paths"]
+        return [*lines[:-1], canonical(record)]
+
+    rewrite_log(ws, build_id(build_at(2)), as_v0_1)
     code, per_build, _ = verify_log(ws)
     assert code == 1
     assert per_build[build_id(build_at(2))] == [("E_LOG_INVALID", f"{build_id(build_at(2))}/{LOG_NAME}: line 2")]

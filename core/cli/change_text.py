@@ -3,7 +3,7 @@ lines. Shared by the text renderers of ``delta show`` and ``govern diff``."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from govern.format.models import ref_label
 from govern.log.query import CHANGE_LETTERS
@@ -12,15 +12,24 @@ if TYPE_CHECKING:
     from govern.log.query import Transition
 
 
-def count_text(counts: dict[str, int | None]) -> str:
-    """``2 added, 0 removed, 1 modified`` (or ``no changes``) for a known basis."""
-    if not any(counts.values()):
+def renamed(record: dict[str, Any]) -> int:
+    """How many renames ``record`` lists (none in a v0.1 record, or a v0.2 one written before
+    renames were detected)."""
+    return len(record.get("renamed_paths") or ())
+
+
+def count_text(counts: dict[str, int | None], renames: int = 0) -> str:
+    """``2 added, 0 removed, 1 modified`` (or ``no changes``) for a known basis, and
+    ``, 1 renamed`` after them when there are renames."""
+    if not any(counts.values()) and not renames:
         return "no changes"
-    return ", ".join(f"{counts[field]} {field}" for field, _ in CHANGE_LETTERS)
+    text = ", ".join(f"{counts[field]} {field}" for field, _ in CHANGE_LETTERS)
+    return f"{text}, {renames} renamed" if renames else text
 
 
 def transition_lines(transition: Transition, path: str | None = None) -> list[str]:
-    """The header line of a transition and its ``A``/``D``/``M`` lines (``git log --name-status``)."""
+    """The header line of a transition and its ``A``/``D``/``M`` lines, ``R<TAB>from<TAB>to`` for a
+    rename (``git log --name-status``)."""
     record = transition.record
     source = ref_label(record["from_ref"]) or "(bootstrap)"
     head = f"{record['registry_id']}: {source} → {ref_label(record['to_ref'])}  [{record['delta_basis']}]"
@@ -29,4 +38,4 @@ def transition_lines(transition: Transition, path: str | None = None) -> list[st
         where = f" (may touch {path})" if path is not None else ""
         return [f"{head}  changes unknown{where}: {record['unknown_reason']}"]
     shown = f"; {len(transition.changes)} under {path}" if path is not None else ""
-    return [f"{head}  {count_text(record['counts'])}{shown}", *(f"{letter}\t{changed}" for letter, changed in transition.changes)]
+    return [f"{head}  {count_text(record['counts'], renamed(record))}{shown}", *("\t".join(change) for change in transition.changes)]

@@ -82,8 +82,9 @@ class DiffResult(CommandResult):
     locations: tuple[str, str]
 
     @property
-    def changes(self) -> tuple[tuple[str, str], ...]:
-        """``(letter, path)`` per change, sorted by path (``git diff --name-status``)."""
+    def changes(self) -> tuple[tuple[str, ...], ...]:
+        """``(letter, path)`` per change, sorted by path (``git diff --name-status``); never a
+        rename, which ``govern diff`` lists as its removal and addition."""
         from govern.log.query import name_status
 
         delta = self.diff.delta

@@ -155,22 +155,49 @@ def _sorted_tuple(paths: Any) -> tuple[str, ...]:
     return tuple(sorted(paths))
 
 
+def _sorted_pairs(pairs: Iterable[Iterable[str]]) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((str(old), str(new)) for old, new in pairs))
+
+
 @attrs.frozen
 class Delta:
-    """What changed between two snapshots, or why it cannot be known."""
+    """What changed between two snapshots, or why it cannot be known.
+
+    ``renamed`` holds exact renames, ``(from_path, to_path)`` sorted by from-path: a path
+    removed and another added with the same SHA-256 (:func:`govern.format.renames.pair_exact_renames`);
+    neither path of a pair is also in ``added`` or ``removed``. Only ``manifest_diff`` finds them;
+    a basis computed by a plugin over keys (``row_diff``, ``member_diff``) has none.
+    """
 
     basis: DeltaBasis
     added: tuple[str, ...] = attrs.field(default=(), converter=_sorted_tuple)
     removed: tuple[str, ...] = attrs.field(default=(), converter=_sorted_tuple)
     modified: tuple[str, ...] = attrs.field(default=(), converter=_sorted_tuple)
     unknown_reason: str | None = None
+    renamed: tuple[tuple[str, str], ...] = attrs.field(default=(), converter=_sorted_pairs)
 
     def __attrs_post_init__(self) -> None:
         if self.basis == "unknown":
-            if not self.unknown_reason or self.added or self.removed or self.modified:
+            if not self.unknown_reason or self.added or self.removed or self.modified or self.renamed:
                 raise ValueError("an unknown delta has a reason and no paths")
         elif self.unknown_reason is not None:
             raise ValueError("only an unknown delta has an unknown_reason")
+        if self.renamed:
+            moved = [path for pair in self.renamed for path in pair]
+            if len(set(moved)) != len(moved) or set(moved) & {*self.added, *self.removed, *self.modified}:
+                raise ValueError("a renamed path is in one rename only, and neither added, removed nor modified")
+
+    def without_renames(self) -> Delta:
+        """This delta with each rename put back as its from-path removed and its to-path added:
+        what record version 0.1 (which has no ``renamed_paths``) and ``govern diff`` show."""
+        if not self.renamed:
+            return self
+        return attrs.evolve(
+            self,
+            added=(*self.added, *(new for _, new in self.renamed)),
+            removed=(*self.removed, *(old for old, _ in self.renamed)),
+            renamed=(),
+        )
 
     def counts(self) -> dict[str, int | None]:
         """Tri-state counts: integers when known, None when the basis is unknown."""
@@ -193,22 +220,30 @@ class DeltaRecord:
     delta_version: str = DELTA_VERSION
 
     def to_json(self) -> dict[str, Any]:
-        """The record as a JSON object (docs/delta-log.md, "Records")."""
+        """The record as a JSON object (docs/delta-log.md, "Records").
+
+        A v0.1 record has no ``renamed_paths``: its renames are shown as a removal and an
+        addition, so a v0.1 log is written byte for byte as before renames were detected. From
+        v0.2 on the field is always there (an empty list when nothing was renamed).
+        """
+        delta = self.delta.without_renames() if self.delta_version == DELTA_VERSION else self.delta
         record: dict[str, Any] = {
             "delta_version": self.delta_version,
             "registry_id": self.registry_id,
             "from_ref": None if self.from_ref is None else self.from_ref.to_json(),
             "to_ref": self.to_ref.to_json(),
-            "delta_basis": self.delta.basis,
-            "added_paths": list(self.delta.added),
-            "removed_paths": list(self.delta.removed),
-            "modified_paths": list(self.delta.modified),
-            "counts": self.delta.counts(),
+            "delta_basis": delta.basis,
+            "added_paths": list(delta.added),
+            "removed_paths": list(delta.removed),
+            "modified_paths": list(delta.modified),
+            "counts": delta.counts(),
             "created_utc": self.created_utc,
             "derivation_run_id": self.derivation_run_id,
         }
-        if self.delta.unknown_reason is not None:
-            record["unknown_reason"] = self.delta.unknown_reason
+        if self.delta_version != DELTA_VERSION:
+            record["renamed_paths"] = [[old, new] for old, new in delta.renamed]
+        if delta.unknown_reason is not None:
+            record["unknown_reason"] = delta.unknown_reason
         return record
 
 

@@ -21,16 +21,17 @@ import tempfile
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
 from govern.config.workspace import CONFIG_NAME, Workspace, load_workspace
 from govern.errors import GovernError, Problem
 from govern.format.envelope import ENVELOPE_NAME
-from govern.format.jsonio import StrictJSONError, loads_strict
+from govern.format.jsonio import StrictJSONError, dump_jsonl_line, loads_strict
 from govern.format.models import ref_label
 from govern.format.plurals import plural
+from govern.format.renames import as_written_before_renames
 from govern.governance.check import check_books
 from govern.governance.registries import known_registries
 from govern.governance.store import Books
@@ -49,6 +50,9 @@ from govern.log.verification import seal_check
 from govern.runs.run_store import RunStore, workspace_runs
 from govern.runtime.clock import parse_utc
 from govern.schema.store import DELTA_LOG_SCHEMAS
+
+if TYPE_CHECKING:
+    from govern.log.build import BuildPlan
 
 Status = Literal["passed", "failed", "not_run"]
 #: The delta-log record schema, shipped as package data (``govern.schemas``).
@@ -425,6 +429,8 @@ def _check_determinism(
         except GovernError as error:
             return CheckOutcome(name, "failed", f"the rebuild on a copy failed: {error.message}", (error.message,), RESTORE_FIX)
         rebuilt = plan.log_bytes()
+        if hashlib.sha256(rebuilt).hexdigest() != latest.log_sha256:
+            rebuilt = _as_recorded(plan, latest.records)
     rebuilt_sha = hashlib.sha256(rebuilt).hexdigest()
     return _outcome(
         name,
@@ -437,6 +443,22 @@ def _check_determinism(
         # change its bytes, and a new build is what brings the log up to them.
         fix=CONFIGURED_SINCE_FIX if set(workspace.config.registries) - set(latest.outcomes) else RESTORE_FIX,
     )
+
+
+def _as_recorded(plan: BuildPlan, recorded: Sequence[dict[str, Any]]) -> bytes:
+    """The rebuilt log with each new v0.2 record written as the build did when it recorded it
+    without ``renamed_paths`` (a build from before renames were detected): the same evidence,
+    spelt as the record version then spelt it, so such a build is still found deterministic."""
+    previous = plan.previous.log_bytes if plan.previous else b""
+    offset = previous.count(b"\n")
+    lines = []
+    for index, record in enumerate(plan.records):
+        shown = record.to_json()
+        earlier = recorded[offset + index] if offset + index < len(recorded) else {}
+        if "renamed_paths" in shown and isinstance(earlier, dict) and "renamed_paths" not in earlier:
+            shown = as_written_before_renames(shown)
+        lines.append(dump_jsonl_line(shown, floats=False))
+    return previous + b"".join(lines)
 
 
 def _link_workspace_sources(root: Path, copy: Path, runs_root: str) -> None:

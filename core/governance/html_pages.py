@@ -32,7 +32,7 @@ TRANSITIONS_PER_PAGE = 500
 CHANGES_PER_PAGE = 5000
 PATHS_PER_PAGE = 1000
 #: Words for the letters of ``delta show``'s name-status lines.
-CHANGE_WORDS = {"A": "added", "D": "removed", "M": "modified", UNKNOWN_LETTER: "unknown"}
+CHANGE_WORDS = {"A": "added", "D": "removed", "M": "modified", "R": "renamed", UNKNOWN_LETTER: "unknown"}
 STATUS_WORDS = {"passed": "✔ passed", "failed": "✘ failed", "not_run": "– not run"}
 
 
@@ -308,9 +308,10 @@ def _change_rows(items: Sequence[LoggedTransition], path_pages: dict[str, str]) 
             rows.append(f'<tr id="chg-{item.line}" class="unknown">{cell}<td>? unknown</td><td><code>{e(where)}</code></td></tr>')
             continue
         changes = item.transition.changes
-        for index, (letter, path) in enumerate(changes[:CHANGES_PER_PAGE]):
+        for index, (letter, *paths) in enumerate(changes[:CHANGES_PER_PAGE]):
             anchor = f' id="chg-{item.line}"' if index == 0 else ""
-            link = f'<a href="{e(path_pages[path])}"><code>{e(path)}</code></a>'
+            # A rename (record v0.2) names where the path was and where it went: both link to their history.
+            link = " → ".join(f'<a href="{e(path_pages[path])}"><code>{e(path)}</code></a>' for path in paths)
             rows.append(f"<tr{anchor}>{cell}<td>{letter} {CHANGE_WORDS[letter]}</td><td>{link}</td></tr>")
         if len(changes) > CHANGES_PER_PAGE:
             rest = len(changes) - CHANGES_PER_PAGE

@@ -15,7 +15,9 @@ answer does not depend on when the log happened to be built. Filters:
 - ``limit``: the latest N of what the other filters keep, still shown oldest first.
 
 Changes are listed like ``git log --name-status``: ``A`` added, ``D`` removed (deleted), ``M``
-modified, one path each, sorted by path.
+modified, one path each, and ``R`` renamed (record version 0.2's ``renamed_paths``) with its
+from-path and to-path, sorted by (to-)path. A record without ``renamed_paths`` (v0.1, or v0.2
+written before renames were detected) has none.
 """
 
 from __future__ import annotations
@@ -34,6 +36,10 @@ from govern.format.paths import is_run_id
 
 #: The letter ``git log --name-status`` uses for each kind of change.
 CHANGE_LETTERS = (("added", "A"), ("removed", "D"), ("modified", "M"))
+#: The letter of a rename (``git log --name-status`` writes ``R<score>``; only exact renames are found).
+RENAME_LETTER = "R"
+#: One change as shown: ``(letter, path)``, or ``("R", from_path, to_path)`` for a rename.
+Change = tuple[str, ...]
 
 _DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})$")
 _TIME = re.compile(r"^(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2}):(\d{2})Z$")
@@ -79,7 +85,7 @@ class Transition:
     queried path, when there is one)."""
 
     record: dict[str, Any]
-    changes: tuple[tuple[str, str], ...]
+    changes: tuple[Change, ...]
 
     @property
     def unknown(self) -> bool:
@@ -96,7 +102,7 @@ class Transition:
             "delta_basis": record["delta_basis"],
             "counts": record["counts"],
             "unknown_reason": record.get("unknown_reason"),
-            "changes": [{"status": letter, "path": path} for letter, path in self.changes],
+            "changes": [change_json(change) for change in self.changes],
         }
         if _is_source(record["to_ref"]):
             # A version kept outside the runs root has no run: ``<location>@<version>`` names it.
@@ -105,18 +111,34 @@ class Transition:
         return shown
 
 
-def name_status(record: dict[str, Any], path: str | None = None) -> tuple[tuple[str, str], ...]:
-    """``(letter, path)`` for every change of ``record`` (at or under ``path`` if given), by path."""
-    changes = [
+def change_json(change: Change) -> dict[str, str]:
+    """A change as ``--json`` lists it: ``{"status", "path"}``, and ``"from"`` for a rename
+    (whose ``path`` is where it went)."""
+    if change[0] == RENAME_LETTER:
+        return {"status": RENAME_LETTER, "from": change[1], "path": change[2]}
+    return {"status": change[0], "path": change[1]}
+
+
+def name_status(record: dict[str, Any], path: str | None = None) -> tuple[Change, ...]:
+    """Every change of ``record`` (at or under ``path`` if given — a rename when either of its
+    paths is), sorted by path (a rename by where it went): ``(letter, path)``, and
+    ``("R", from, to)`` for each of its ``renamed_paths`` (absent from v0.1 records and from v0.2
+    records written before renames were detected: none)."""
+    changes: list[Change] = [
         (letter, changed)
         for field, letter in CHANGE_LETTERS
         for changed in record[f"{field}_paths"]
         if path is None or _under(changed, path)
     ]
-    return tuple(sorted(changes, key=lambda change: change[1]))
+    changes.extend(
+        (RENAME_LETTER, old, new)
+        for old, new in record.get("renamed_paths") or ()
+        if path is None or _under(old, path) or _under(new, path)
+    )
+    return tuple(sorted(changes, key=lambda change: (change[-1], change[0])))
 
 
-def _touches(record: dict[str, Any], path: str) -> tuple[tuple[str, str], ...] | None:
+def _touches(record: dict[str, Any], path: str) -> tuple[Change, ...] | None:
     """The record's changes under ``path``; None when it does not touch ``path``."""
     if record["delta_basis"] == "unknown":
         relpath = record["to_ref"].get("relpath")  # a source_ref is the whole source: it touches every path
@@ -182,8 +204,9 @@ def path_histories(transitions: Iterable[Transition]) -> dict[str, list[tuple[Tr
     histories: dict[str, list[tuple[int, Transition, str]]] = {}
     for position, transition in enumerate(transitions):
         if not transition.unknown:
-            for letter, path in transition.changes:
-                histories.setdefault(path, []).append((position, transition, letter))
+            for letter, *changed in transition.changes:  # a rename ("R", from, to) is in both paths' histories
+                for path in changed:
+                    histories.setdefault(path, []).append((position, transition, letter))
     paths = sorted(histories)
     # A path that is also a folder of changed paths: what is under it touches it too.
     for folder in [path for path in paths if _has_descendant(paths, path)]:
@@ -206,6 +229,7 @@ def _has_descendant(paths: list[str], path: str) -> bool:
     return index < len(paths) and paths[index].startswith(path + "/")
 
 
-def _letter_of(changes: tuple[tuple[str, str], ...], path: str) -> str:
-    """The letter of ``path`` among ``changes``; else the first letter of the changes under it."""
-    return next((letter for letter, changed in changes if changed == path), changes[0][0])
+def _letter_of(changes: tuple[Change, ...], path: str) -> str:
+    """The letter of ``path`` among ``changes`` (either path of a rename); else the first
+    letter of the changes under it."""
+    return next((letter for letter, *changed in changes if path in changed), changes[0][0])

@@ -18,6 +18,7 @@ from govern.errors import GovernError
 from govern.format.artifact_paths import artifact_bounds
 from govern.format.manifest import ManifestEntry
 from govern.format.models import Delta
+from govern.format.renames import pair_exact_renames
 from govern.runs.views import RunView, Snapshot
 
 
@@ -81,14 +82,17 @@ def sealed_file_bytes(snapshot: Snapshot, path: str) -> bytes | None:
 def diff_entries(before: Mapping[str, ManifestEntry], after: Mapping[str, ManifestEntry]) -> Delta:
     """The ``manifest_diff`` delta between two ``path -> ManifestEntry`` maps.
 
-    Present only after: added; only before: removed; in both with different SHA-256: modified.
-    This is the rule's plain statement; :func:`diff_sorted_columns` computes the same delta
-    for path-sorted columns (a test proves they agree).
+    Present only after: added; only before: removed; in both with different SHA-256: modified;
+    a removed and an added path with the same SHA-256: renamed (paired by
+    :func:`~govern.format.renames.pair_exact_renames`). This is the rule's plain statement;
+    :func:`diff_sorted_columns` computes the same delta for path-sorted columns (a test proves
+    they agree).
     """
-    added = after.keys() - before.keys()
-    removed = before.keys() - after.keys()
+    added = [(path, after[path].sha256) for path in after.keys() - before.keys()]
+    removed = [(path, before[path].sha256) for path in before.keys() - after.keys()]
     modified = [path for path, entry in after.items() if path in before and before[path].sha256 != entry.sha256]
-    return Delta("manifest_diff", added=added, removed=removed, modified=modified)
+    renamed, still_removed, still_added = pair_exact_renames(removed, added)
+    return Delta("manifest_diff", added=still_added, removed=still_removed, modified=modified, renamed=renamed)
 
 
 #: The first window :func:`diff_sorted_columns` compares in bulk; it doubles while entries agree.
@@ -102,12 +106,14 @@ def diff_sorted_columns(before: tuple[Sequence[str], Sequence[str]], after: tupl
     One merge of the two sorted lists (no dict or set of a million paths is built, and the
     results come out sorted). Where the two sides are aligned — the same paths at the same
     offsets, most of a snapshot that changed little — a window of them is compared at once,
-    in C, and the window doubles while they keep agreeing.
+    in C, and the window doubles while they keep agreeing. Renames are paired among the
+    removed and added paths only, by their digests.
     """
     before_paths, before_digests = before
     after_paths, after_digests = after
-    added: list[str] = []
-    removed: list[str] = []
+    # Indexes into the columns: the digests of removed and added paths are needed for renames.
+    added: list[int] = []
+    removed: list[int] = []
     modified: list[str] = []
     i = j = 0
     before_count, after_count = len(before_paths), len(after_paths)
@@ -132,14 +138,20 @@ def diff_sorted_columns(before: tuple[Sequence[str], Sequence[str]], after: tupl
             i += 1
             j += 1
         elif old < new:
-            removed.append(old)
+            removed.append(i)
             i += 1
         else:
-            added.append(new)
+            added.append(j)
             j += 1
-    removed.extend(before_paths[i:])
-    added.extend(after_paths[j:])
-    return Delta("manifest_diff", added=added, removed=removed, modified=modified)
+    removed.extend(range(i, before_count))
+    added.extend(range(j, after_count))
+    if not removed or not added:
+        # Nothing can be renamed (a bootstrap adds everything): no pairs of a million paths built.
+        return Delta("manifest_diff", added=[after_paths[k] for k in added], removed=[before_paths[k] for k in removed], modified=modified)
+    renamed, still_removed, still_added = pair_exact_renames(
+        [(before_paths[k], before_digests[k]) for k in removed], [(after_paths[k], after_digests[k]) for k in added]
+    )
+    return Delta("manifest_diff", added=still_added, removed=still_removed, modified=modified, renamed=renamed)
 
 
 def manifest_delta(before: Snapshot | None, after: Snapshot) -> Delta | None:

@@ -96,6 +96,7 @@ def govern_delta_basis(registry: Registry, before: Snapshot | None, after: Snaps
         added=[*files.added, *added],
         removed=[*files.removed, *removed],
         modified=[*files.modified, *modified],
+        renamed=files.renamed,
     )
 
 
