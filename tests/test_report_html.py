@@ -280,6 +280,7 @@ def test_a_rename_is_shown_with_both_paths_and_in_both_paths_histories(tmp_path:
     import tomllib
 
     import tomli_w
+
     from govern.log.query import path_histories, select_transitions
 
     ws = DeltaWorkspace.create(tmp_path / "ws", {"docs": {"kind": "sealed", "artifact": "data"}})
