@@ -20,9 +20,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from delta_workspace import DeltaWorkspace
-from helpers import run_govern
-
 from govern.runs.changed_paths import changed_runs
+from helpers import run_govern
 
 RUN_A = "2024-01-02__030405__alpha"
 RUN_B = "2024-01-03__030405__beta"

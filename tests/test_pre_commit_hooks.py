@@ -1,13 +1,13 @@
 """The pre-commit hooks of this repository (``.pre-commit-hooks.yaml``; docs/ci.md), used from
 another repository exactly as pre-commit does: ``pre-commit try-repo`` clones this repository
 at its HEAD commit, builds a virtualenv, pip-installs govern into it and runs the three hooks
-on a scratch git repository holding a small workspace.
+on a scratch git repository holding a small workspace; then the ``.pre-commit-config.yaml``
+docs/ci.md shows runs them on a repository keeping the workspace in a sub-folder.
 
-That install is the slow part (about half a minute), so it is done once: one test, one
-``PRE_COMMIT_HOME``, two ``try-repo --all-files`` runs (the second reuses the environment).
-The hooks tested are those of the HEAD commit: uncommitted changes to the hooks file are not.
-The mapping of changed files to runs is tested in-process in ``test_changed_paths.py``; the
-manifest and the documented configuration are checked by pre-commit's own validators here.
+Building a hook environment is the slow part (about half a minute each), so it is all one
+test. The hooks tested are those of the HEAD commit: uncommitted changes to the hooks file are
+not. The mapping of changed files to runs is tested in-process in ``test_changed_paths.py``;
+the manifest is checked by pre-commit's own validator here.
 """
 
 from __future__ import annotations
@@ -19,12 +19,15 @@ import sys
 import time
 from pathlib import Path
 
+import yaml  # PyYAML: a dependency of pre-commit, in the test extra
+
 from delta_workspace import DeltaWorkspace, build_at
 from git_repositories import GIT_ENV, GitRepo
 from helpers import clean_env
 
 REPO = Path(__file__).resolve().parent.parent
 HOOKS = ("govern-verify", "govern-validate", "govern-check")
+FIRST, SECOND = "2024-01-02__030405__ingest", "2024-01-03__030405__ingest"
 SCHEMA = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "type": "object",
@@ -50,8 +53,6 @@ def _hook_status(output: str, name: str) -> str:
 def test_manifest_is_valid_for_pre_commit() -> None:
     """pre-commit's own validator accepts .pre-commit-hooks.yaml, which declares the three hooks
     as pre-commit expects them: language python, entry the govern console script."""
-    import yaml
-
     done = subprocess.run([sys.executable, "-m", "pre_commit", "validate-manifest", str(REPO / ".pre-commit-hooks.yaml")], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
     hooks = {hook["id"]: hook for hook in yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))}
@@ -63,45 +64,82 @@ def test_manifest_is_valid_for_pre_commit() -> None:
     assert hooks["govern-check"]["entry"] == "govern check" and hooks["govern-check"]["pass_filenames"] is False
 
 
-def test_try_repo_runs_the_three_hooks_and_fails_on_a_tampered_run(tmp_path: Path) -> None:
-    """On a clean commit of a workspace (sealed runs, a registry with a schema, a delta-log
-    build, the governance books) the three hooks pass; once a sealed run's file is changed,
-    govern-verify fails (exit non-zero) naming the run and the file, and the others still pass."""
-    head = subprocess.run(["git", "-C", str(REPO), "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
-    scratch = tmp_path / "scratch"
+def _workspace(root: Path) -> DeltaWorkspace:
+    """A small workspace: a registry with a schema, two sealed snapshots, a delta-log build and
+    the governance books synced (so ``govern check`` has records to judge and books that agree)."""
     workspace = DeltaWorkspace.create(
-        scratch, {"run_registry": {"kind": "sealed", "artifact": "RUN_REGISTRY.jsonl", "schema": "schemas/run_registry.schema.json"}}
+        root, {"run_registry": {"kind": "sealed", "artifact": "RUN_REGISTRY.jsonl", "schema": "schemas/run_registry.schema.json"}}
     )
     (workspace.root / "schemas" / "run_registry.schema.json").write_text(json.dumps(SCHEMA), encoding="utf-8")
-    first, second = "2024-01-02__030405__ingest", "2024-01-03__030405__ingest"
-    workspace.run(first, {"RUN_REGISTRY.jsonl": '{"run_id": "a"}\n', "notes.txt": "first\n"})
-    workspace.run(second, {"RUN_REGISTRY.jsonl": '{"run_id": "a"}\n{"run_id": "b"}\n', "notes.txt": "second\n"})
+    workspace.run(FIRST, {"RUN_REGISTRY.jsonl": '{"run_id": "a"}\n', "notes.txt": "first\n"})
+    workspace.run(SECOND, {"RUN_REGISTRY.jsonl": '{"run_id": "a"}\n{"run_id": "b"}\n', "notes.txt": "second\n"})
     workspace.build_ok(at=build_at(5))
     synced = workspace.govern("governance", "sync")  # the registry and OP-QA11 catalogued: the books agree
     assert synced.returncode == 0, synced.stdout + synced.stderr
-    # govern's lock file and caches are not history (docs/ci.md): a committed lock file would
-    # show as modified after every command that locks.
-    (scratch / ".gitignore").write_text(".govern.lock\n.govern/\n", encoding="utf-8")
-    repository = GitRepo(scratch)
+    return workspace
+
+
+def _repository(path: Path) -> GitRepo:
+    """A git repository at ``path`` with everything in it committed, govern's lock file and
+    cache ignored (docs/ci.md: a committed lock file shows as modified after every command
+    that locks)."""
+    (path / ".gitignore").write_text(".govern.lock\n.govern/\n", encoding="utf-8")
+    repository = GitRepo(path)
     repository.commit("a govern workspace")
+    return repository
+
+
+def test_hooks_from_this_repository_pass_a_clean_commit_and_stop_a_tampered_run(tmp_path: Path) -> None:
+    """``pre-commit try-repo`` of this repository (its HEAD commit) on a scratch repository
+    whose root is a workspace: the three hooks pass on a clean commit and leave the work tree
+    as it was. Then the configuration docs/ci.md shows (``repo``, ``rev``, hooks with ``args:
+    [-C, pipeline]``), on a repository keeping the same workspace in ``pipeline/``: it passes
+    clean, and once a sealed run's file is changed govern-verify fails (exit non-zero) naming
+    the run and the file, while the other two still pass.
+
+    Two hook environments are built (try-repo's store is a temporary folder of its own; the
+    configuration's is ``PRE_COMMIT_HOME``, reused by its second run); the time is printed."""
+    from test_ci_docs import documented_pre_commit_config
+
+    head = subprocess.run(["git", "-C", str(REPO), "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
+    source = _workspace(tmp_path / "source")
+    at_root = source.copy(tmp_path / "at-root")
+    repository = _repository(at_root.root)
     home = tmp_path / "pre-commit-home"
 
     started = time.monotonic()
-    clean = _pre_commit("try-repo", str(REPO), "--ref", head, "--all-files", cwd=scratch, home=home)
-    install_and_run = time.monotonic() - started
+    clean = _pre_commit("try-repo", str(REPO), "--ref", head, "--all-files", cwd=at_root.root, home=home)
+    try_repo_time = time.monotonic() - started
     assert clean.returncode == 0, clean.stdout + clean.stderr
     for hook in ("govern verify", "govern validate", "govern check"):
         assert _hook_status(clean.stdout, hook) == "Passed", clean.stdout
+    assert f"OK      {FIRST}" in clean.stdout and "OK       .codex/RUNS/" in clean.stdout
     assert not repository.git("status", "--porcelain"), "a hook left the work tree changed"
 
-    (workspace.runs / first / "notes.txt").write_text("rewritten\n", encoding="utf-8")
-    repository.git("add", "-A")
-    tampered = _pre_commit("try-repo", str(REPO), "--ref", head, "--all-files", cwd=scratch, home=home)
+    nested = tmp_path / "nested"
+    in_pipeline = source.copy(nested / "pipeline")
+    (nested / "src").mkdir()
+    (nested / "src" / "job.py").write_text("print('a pipeline')\n", encoding="utf-8")
+    config = documented_pre_commit_config()
+    config["repos"][0].update(repo=str(REPO), rev=head)
+    (nested / ".pre-commit-config.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    nested_repository = _repository(nested)
+    started = time.monotonic()
+    nested_clean = _pre_commit("run", "--all-files", cwd=nested, home=home)
+    config_time = time.monotonic() - started
+    assert nested_clean.returncode == 0, nested_clean.stdout + nested_clean.stderr
+    for hook in ("govern verify", "govern validate", "govern check"):
+        assert _hook_status(nested_clean.stdout, hook) == "Passed", nested_clean.stdout
+
+    (in_pipeline.runs / FIRST / "notes.txt").write_text("rewritten\n", encoding="utf-8")
+    nested_repository.git("add", "-A")
+    started = time.monotonic()
+    tampered = _pre_commit("run", cwd=nested, home=home)  # the staged files, as on `git commit`
+    rerun_time = time.monotonic() - started
     assert tampered.returncode != 0, tampered.stdout + tampered.stderr
     assert _hook_status(tampered.stdout, "govern verify") == "Failed", tampered.stdout
-    assert f"FAILED  {first}" in tampered.stdout and "notes.txt" in tampered.stdout
-    assert f"FAILED  {second}" not in tampered.stdout
-    assert _hook_status(tampered.stdout, "govern validate") == "Passed", tampered.stdout
+    assert f"FAILED  {FIRST}" in tampered.stdout and "notes.txt" in tampered.stdout
+    assert SECOND not in tampered.stdout  # only the run the commit changes is verified
     assert _hook_status(tampered.stdout, "govern check") == "Passed", tampered.stdout
-    # Measured, not asserted: the first run builds the hook's virtualenv (pip-installs govern).
-    print(f"pre-commit try-repo: {install_and_run:.1f} s with the environment's install, {time.monotonic() - started - install_and_run:.1f} s after")
+    # Measured, not asserted: each first run builds a hook virtualenv (pip-installs govern).
+    print(f"\npre-commit: try-repo {try_repo_time:.1f} s, run with the documented config {config_time:.1f} s (a second environment), again {rerun_time:.1f} s")
