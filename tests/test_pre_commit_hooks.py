@@ -108,12 +108,14 @@ def test_hooks_from_this_repository_pass_a_clean_commit_and_stop_a_tampered_run(
     home = tmp_path / "pre-commit-home"
 
     started = time.monotonic()
-    clean = _pre_commit("try-repo", str(REPO), "--ref", head, "--all-files", cwd=at_root.root, home=home)
+    # --verbose: the hooks' output also when they pass, to see that the runs were checked.
+    clean = _pre_commit("try-repo", str(REPO), "--ref", head, "--all-files", "--verbose", cwd=at_root.root, home=home)
     try_repo_time = time.monotonic() - started
     assert clean.returncode == 0, clean.stdout + clean.stderr
     for hook in ("govern verify", "govern validate", "govern check"):
         assert _hook_status(clean.stdout, hook) == "Passed", clean.stdout
-    assert f"OK      {FIRST}" in clean.stdout and "OK       .codex/RUNS/" in clean.stdout
+    assert f"OK      {FIRST}" in clean.stdout and "3 runs: 3 ok, 0 failed" in clean.stdout
+    assert f"OK       .codex/RUNS/{FIRST}/RUN_REGISTRY.jsonl" in clean.stdout
     assert not repository.git("status", "--porcelain"), "a hook left the work tree changed"
 
     nested = tmp_path / "nested"
