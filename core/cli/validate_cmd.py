@@ -89,7 +89,7 @@ def validate(
     ctx: typer.Context,
     files: Annotated[
         Optional[list[Path]],
-        typer.Argument(metavar="[FILE]...", help="Files (or directory artifacts) to validate.", show_default=False),
+        typer.Argument(metavar="[FILE]...", help="Files (or directory artifacts) to validate; with --changed, changed files.", show_default=False),
     ] = None,
     schema: Annotated[
         Optional[str],

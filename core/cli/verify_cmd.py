@@ -138,7 +138,7 @@ class VerifyResult(CommandResult):
 def verify(
     ctx: typer.Context,
     run_dirs: Annotated[
-        Optional[list[Path]], typer.Argument(help="Run folders (paths, or run ids in the workspace).", show_default=False)
+        Optional[list[Path]], typer.Argument(help="Run folders (paths, or run ids in the workspace); with --changed, changed files.", show_default=False)
     ] = None,
     all_runs: Annotated[bool, typer.Option("--all", help="Verify every run under the workspace's runs root.")] = False,
     log: Annotated[bool, typer.Option("--log", help="Verify the delta log's append-only history.")] = False,
