@@ -27,9 +27,11 @@ demo-s3: $(STAMP)
 
 ## make test: the static checks (ruff; import-linter's layer contract; mypy on core/ and
 ## plugins/), then the whole suite. All three are configured in pyproject.toml. The PostgreSQL
-## tests need its server binaries: scripts/ensure-postgresql.sh installs them when missing.
+## tests need its server binaries: scripts/ensure-postgresql.sh installs them when missing; the
+## HTML report's browser tests need Chromium: scripts/ensure-chromium.sh installs it likewise.
 test: $(STAMP)
 	scripts/ensure-postgresql.sh
+	scripts/ensure-chromium.sh
 	$(BIN)/ruff check
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/mypy
@@ -38,6 +40,7 @@ test: $(STAMP)
 ## make bench: govern against named peers at issue 7's sizes (minutes; see docs/performance.md).
 ## BENCH_ARGS="--quick" for a smoke run, "--heavy" to add the memory workload.
 bench: $(STAMP)
+	scripts/ensure-chromium.sh
 	$(BIN)/pip install --quiet bagit || echo "bench: could not install bagit; its comparisons will be reported as skipped"
 	@# An installed package ships bytecode; an editable checkout (and PYTHONDONTWRITEBYTECODE)
 	@# would otherwise make every govern run compile its modules, and bill that as start-up.

@@ -45,6 +45,7 @@ class Sizes:
     git_commits: int = 50  # …commits on its first-parent history…
     git_file_bytes: int = 1024  # …bytes per file
     pg_rows: int = 1_000_000  # sql_table: rows of the PostgreSQL table snapshotted and diffed
+    html_transitions: int = 10_000  # report_html: transitions of the registry rendered and loaded
     repeat: int = 5  # timed rounds per comparison
     repeat_fast: int = 15  # timed rounds for sub-second commands (start-up, incremental build)
     warmup: int = 1  # untimed rounds first (fills the page cache, imports .pyc)
@@ -74,6 +75,7 @@ class Sizes:
             git_files=300,
             git_commits=5,
             pg_rows=2_000,
+            html_transitions=600,
             repeat=1,
             repeat_fast=1,
             warmup=0,

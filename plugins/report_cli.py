@@ -1,4 +1,5 @@
-"""``govern report validation | completion [--out FILE] [--at T]``: Markdown, every number derived.
+"""``govern report validation | completion [--out FILE] [--at T]``: Markdown, every number derived;
+``govern report html --out DIR [--at T]``: the same evidence as a static, self-contained site.
 
 Each report runs its checks now (seals, ``verify --log``, schema validation, a rebuild on a
 copy, reconciliation, ``governance check``) under the workspace lock, then renders. Without
@@ -21,6 +22,7 @@ from govern.format.plurals import plural
 
 if TYPE_CHECKING:
     from govern.cli.state import CliState
+    from govern.governance.html_site import SiteData
     from govern.governance.reports import Report
 
 report_app = typer.Typer(help="Generated reports: every number derived, every criterion with its evidence.", no_args_is_help=True)
@@ -115,6 +117,87 @@ def completion(
     Artifacts, build summary, governance updates, schema summary, success criteria and hard constraints.
     """
     _report(ctx, "completion", out, at)
+
+
+HTML_OUT_OPTION = typer.Option("--out", metavar="DIR", help="The folder to write the site into: must not exist, or be empty.")
+
+
+@attrs.frozen
+class HtmlReportResult(CommandResult):
+    """``govern report html``: the site written, where, and the figures it leads with."""
+
+    out: Path
+    site: SiteData
+    files: int
+
+    @property
+    def exit_code(self) -> int:
+        """1 when a check the site shows failed (the site is written all the same)."""
+        return ExitCode.PROBLEMS if any(check.status == "failed" for check in self.site.evidence.checks()) else ExitCode.OK
+
+
+@text_renderer(HtmlReportResult)
+def html_report_text(result: HtmlReportResult) -> list[str]:
+    """Where the site is, and the page to open."""
+    from govern.governance.html_site import site_summary
+
+    summary = site_summary(result.site)
+    failed = [f"check failed: {check.name}: {check.summary}" for check in result.site.evidence.checks() if check.status == "failed"]
+    return [
+        f"wrote {result.out}: HTML report, {plural(result.files, 'file')} "
+        f"({plural(summary['registries_covered'], 'registry', 'registries')} covered, {plural(summary['records'], 'record')})",
+        *failed,
+        f"open {result.out / 'index.html'}",
+    ]
+
+
+@json_renderer(HtmlReportResult)
+def html_report_json(result: HtmlReportResult) -> dict[str, Any]:
+    """The folder, its index page, the number of files, the overview's figures and the checks."""
+    from govern.governance.html_site import site_summary
+
+    return {
+        "report": "html",
+        "out": str(result.out),
+        "index": str(result.out / "index.html"),
+        "files": result.files,
+        "summary": site_summary(result.site),
+        "checks": [{"name": c.name, "status": c.status, "summary": c.summary} for c in result.site.evidence.checks()],
+    }
+
+
+@report_app.command("html", short_help="A static, self-contained HTML site: timelines, paths, evidence")
+def html(
+    ctx: typer.Context,
+    out: Annotated[Path, HTML_OUT_OPTION],
+    at: Annotated[Optional[str], AT_OPTION] = None,
+) -> None:
+    """The delta log as a static site in DIR (opens from file://, no network): an overview,
+    a timeline and tables per registry, each path's history, every number linked to its record.
+
+    DIR must not exist or be empty (E_OUTPUT_EXISTS); the site is written whole or not at all.
+    """
+    from govern.governance.evidence import gather_evidence
+    from govern.governance.html_site import build_site, gather_site
+    from govern.governance.store import open_books
+    from govern.runtime.clock import resolve_clock
+    from govern.store.atomic_folder import check_output_folder, write_folder_atomic
+
+    state: CliState = ctx.obj
+    what = "HTML report"
+    check_output_folder(out, what)  # before the checks run: a wrong --out fails at once
+    workspace = state.workspace()
+    host = state.plugins()
+    clock = resolve_clock(at)
+    with open_books(workspace, state.lock_timeout) as notes:
+        for note in notes:
+            state.output.warn(note)
+        with state.output.progress():
+            evidence = gather_evidence(workspace, host)
+        site = gather_site(workspace, host, evidence, clock)
+    files = build_site(site)
+    write_folder_atomic(out, files, what=what)  # staged, then renamed into place: all or nothing
+    state.output.show(HtmlReportResult(out, site, len(files)))
 
 
 def register(app: typer.Typer) -> None:

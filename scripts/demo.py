@@ -3,7 +3,9 @@
 Copies the reference workspace (registry_config.toml, schemas/, governance/, .codex/RUNS/)
 to a scratch directory — the git tree stays clean — then builds the registry delta log at the
 seed report's moment (2026-02-05T03:10:05Z, so the build run is named exactly as in the seed),
-verifies every seal and the log's append-only chain, and shows what was recorded.
+verifies every seal and the log's append-only chain, and shows what was recorded. The local
+demo also writes the seed's HTML report (``govern report html``) outside the scratch copy —
+``build/demo-report/`` unless ``--html-out DIR`` — and prints the page to open.
 Every step is a real `govern` command, printed before it runs. The scratch directory is
 deleted at the end, so the demo never prints a path into it: commands run inside the copy and
 name files relative to it.
@@ -53,6 +55,8 @@ COVERED_CLOCKS = ("2026-02-06T09:00:00Z", "2026-02-06T09:05:00Z", "2026-02-09T09
 #: The threshold row the operator changes in the covered part, and its new warn level.
 CHANGED_ROW = ("TP-DRIFT-01", "mean_shift")
 CHANGED_WARN = 0.08
+#: Where the local demo writes the seed's HTML report (build/ is ignored by git; `make clean` removes it).
+HTML_OUT = REPO / "build" / "demo-report"
 
 
 def copy_reference_workspace(target: Path) -> None:
@@ -128,13 +132,26 @@ def demo_steps(workspace: Path, env: Mapping[str, str] | None = None) -> None:
     transparency_steps(workspace, env)
 
 
-def local_demo(scratch: Path) -> None:
-    """The demo on a local disk, in ``scratch``."""
+def html_report_step(workspace: Path, out: Path) -> None:
+    """The seed's HTML report, written to ``out`` — outside the scratch directory, so that it
+    outlives the demo (a previous demo's site there is replaced; anything else is left alone)."""
+    out = out.resolve()
+    if out.exists():
+        if not ((out / "index.html").is_file() and (out / "evidence").is_dir()):
+            sys.exit(f"demo: {out} exists and is not a previous demo's HTML report; choose another --html-out")
+        shutil.rmtree(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    step("The HTML report: timelines, path tables, every number linked to its evidence", "report", "html", "--out", str(out), "--at", SEED_CLOCK, workspace=workspace)
+
+
+def local_demo(scratch: Path, html_out: Path) -> None:
+    """The demo on a local disk, in ``scratch``; the seed's HTML report goes to ``html_out``."""
     workspace = scratch / "workspace"
     workspace.mkdir()
     copy_reference_workspace(workspace)
     print("reference workspace copied to a scratch directory (deleted when the demo ends); every command runs there")
     demo_steps(workspace)
+    html_report_step(workspace, html_out)
     print("\nThe build run is sealed like any run; coreutils alone can check it:")
     build = next((workspace / RUNS_ROOT).glob("*__registry_delta_log_build"))
     print(f"$ (cd {build.name} && sha256sum -c --strict MANIFEST.sha256)", flush=True)
@@ -263,12 +280,14 @@ def main(argv: list[str] | None = None) -> None:
     """Run the demo in a scratch copy of the reference workspace (``--s3``: on a local SeaweedFS)."""
     parser = argparse.ArgumentParser(description="govern's demo on the reference workspace")
     parser.add_argument("--s3", action="store_true", help="run it on s3:// against a local SeaweedFS (make demo-s3)")
-    on_s3 = parser.parse_args(argv).s3
+    parser.add_argument("--html-out", type=Path, default=HTML_OUT, help=f"where the seed's HTML report goes (default {HTML_OUT.relative_to(REPO)})")
+    arguments = parser.parse_args(argv)
+    on_s3 = arguments.s3
     if not (REPO / "registry_config.toml").is_file():
         sys.exit("demo: the reference workspace is missing (python scripts/make_reference_workspace.py)")
     with tempfile.TemporaryDirectory(prefix="govern-demo-") as scratch:
         if not on_s3:
-            local_demo(Path(scratch))
+            local_demo(Path(scratch), arguments.html_out)
             return
         from seaweedfs import running_seaweedfs, weed_binary
 

@@ -175,7 +175,7 @@ def test_the_demo_prints_no_path_into_its_scratch_directory(tmp_path: Path):
     scratch_parent = tmp_path / "tmp"
     scratch_parent.mkdir()
     completed = subprocess.run(
-        [sys.executable, str(REPO / "scripts" / "demo.py")],
+        [sys.executable, str(REPO / "scripts" / "demo.py"), "--html-out", str(tmp_path / "site")],
         capture_output=True,
         text=True,
         env={**{k: v for k, v in os.environ.items() if not k.startswith("GOVERN_")}, "TMPDIR": str(scratch_parent)},
@@ -183,6 +183,9 @@ def test_the_demo_prints_no_path_into_its_scratch_directory(tmp_path: Path):
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert "wrote reports/PHASE_2_2_3_COMPLETION_REPORT.md" in completed.stdout
+    # The seed's HTML report outlives the scratch directory, and the demo says where it is.
+    assert f"wrote {tmp_path / 'site'}: HTML report, 27 files (8 registries covered, 24 records)\nopen {tmp_path / 'site' / 'index.html'}\n" in completed.stdout
+    assert (tmp_path / "site" / "index.html").is_file()
     # The seed's reproduction comes first, unchanged; then the covered configuration's part
     # (examples/covered/) runs to completion on the same copy.
     seed, covered_header, covered = completed.stdout.partition("=== The same workspace with 11 of 12 registries covered")

@@ -139,6 +139,7 @@ COMMAND_RESULTS = {
     "governance check": "GovernanceCheckResult",
     "report validation": "ReportResult",
     "report completion": "ReportResult",
+    "report html": "HtmlReportResult",
     "snapshot": "SnapshotResult",
     "export": "ExportResult",
 }
@@ -230,6 +231,7 @@ def _scenarios(root: Path, ws: ScratchWorkspace) -> list[tuple[str, list[str], b
         ("governance addendum", ["governance", "addendum", "--label", "later", "--at", BOOKS_AT], False),
         ("report validation", ["report", "validation", "--at", BOOKS_AT], True),
         ("report completion", ["report", "completion", "--at", BOOKS_AT, "--out", str(root / "completion.md")], False),
+        ("report html", ["report", "html", "--at", BOOKS_AT, "--out", str(root / "site")], False),
     ]
 
 

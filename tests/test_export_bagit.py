@@ -112,7 +112,7 @@ def test_a_dir_that_is_not_empty_is_never_overwritten(sealed_run: Path, workspac
     (out / "keep.txt").write_bytes(b"mine\n")
     result = run_govern("-C", workspace, "export", sealed_run, "--format", "bagit", out)
     assert result.returncode == 2
-    assert result.stderr_lines[-1] == f"govern: error: E_OUTPUT_EXISTS: {out}: exists and is not an empty folder; an export never overwrites"
+    assert result.stderr_lines[-1] == f"govern: error: E_OUTPUT_EXISTS: {out}: exists and is not an empty folder; the bag never overwrites it (choose another folder)"
     assert _tree(out) == {"keep.txt": b"mine\n"}
     file_target = tmp_path / "file"
     file_target.write_bytes(b"x")

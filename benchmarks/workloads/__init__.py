@@ -35,10 +35,11 @@ def all_workloads() -> list[Workload]:
         large_files,
         memory,
         object_storage,
+        report_html,
         small_files,
         sql_table,
         startup,
         transparency,
     )
 
-    return [m.WORKLOAD for m in (startup, large_files, small_files, delta_build, incremental, delta_log, transparency, git_history, sql_table, object_storage, memory)]
+    return [m.WORKLOAD for m in (startup, large_files, small_files, delta_build, incremental, delta_log, transparency, git_history, sql_table, report_html, object_storage, memory)]

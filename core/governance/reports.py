@@ -137,7 +137,7 @@ def _status_line(criteria: Sequence[Criterion], complete: str) -> str:
 # -------------------------------------------------------------------------------------------
 
 
-def _outcome_rows(workspace: Workspace, evidence: Evidence, status: str) -> list[tuple[str, dict[str, Any]]]:
+def outcome_rows(workspace: Workspace, evidence: Evidence, status: str) -> list[tuple[str, dict[str, Any]]]:
     """run.json outcomes of one status, in configuration order (then any others by id)."""
     outcomes = evidence.latest.outcomes if evidence.latest else {}
     order = list(workspace.config.registries) + sorted(set(outcomes) - set(workspace.config.registries))
@@ -160,7 +160,7 @@ def covered_rows(workspace: Workspace, evidence: Evidence) -> list[tuple[str, in
     """(registry, snapshots, records, bootstrap, transitions, unknown) per covered registry."""
     counts = {r.registry_id: r for r in evidence.registries}
     rows = []
-    for registry_id, _ in _outcome_rows(workspace, evidence, "covered"):
+    for registry_id, _ in outcome_rows(workspace, evidence, "covered"):
         r = counts.get(registry_id)
         figures = (0, 0, 0, 0, 0) if r is None else (r.snapshots, r.records, r.bootstrap, r.transitions, r.unknown)
         rows.append((registry_id, *figures))
@@ -179,9 +179,9 @@ def _build_summary(workspace: Workspace, evidence: Evidence, number: str) -> lis
         inputs.append(("Active pointers", code(evidence.active_pointers)))
     inputs.append(("Previous build", code(previous["run_id"]) if isinstance(previous, dict) else "none (first build)"))
     covered = covered_rows(workspace, evidence)
-    excluded = _outcome_rows(workspace, evidence, "excluded")
-    skipped = _outcome_rows(workspace, evidence, "skipped")
-    not_selected = _outcome_rows(workspace, evidence, "not_selected")
+    excluded = outcome_rows(workspace, evidence, "excluded")
+    skipped = outcome_rows(workspace, evidence, "skipped")
+    not_selected = outcome_rows(workspace, evidence, "not_selected")
     total_records = sum(row[2] for row in covered) + sum(o.get("records_total", 0) for _, o in not_selected)
     outputs = [
         ("**Total delta records**", total_records),

@@ -20,6 +20,7 @@ modified, one path each, sorted by path.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import re
 from collections.abc import Iterable
@@ -161,3 +162,50 @@ def select_transitions(
 def _is_source(ref: Any) -> bool:
     """True for a source_ref (a version kept outside the runs root)."""
     return isinstance(ref, dict) and "source" in ref
+
+
+#: The letter a path's history shows for a transition whose basis is ``unknown``: it may
+#: have touched the path, and what it did is not known.
+UNKNOWN_LETTER = "?"
+
+
+def path_histories(transitions: Iterable[Transition]) -> dict[str, list[tuple[Transition, str]]]:
+    """Every path the ``transitions`` (one registry's, as :func:`select_transitions` gives
+    them) change, with its history: exactly the transitions ``select_transitions(…,
+    path=that path)`` keeps, in log order, each with the path's letter there (for a path that
+    was also a folder of other changed paths, in a transition that changed only paths under
+    it: the first of their letters; :data:`UNKNOWN_LETTER` for an ``unknown`` transition that
+    may have touched it) — the ``delta show --path`` view of every path at once. One pass over
+    the log, one over its unknown transitions, and one more per path that is also a folder
+    (rare: a file replaced by a folder of that name), instead of one pass per path. Paths sorted."""
+    transitions = list(transitions)
+    histories: dict[str, list[tuple[int, Transition, str]]] = {}
+    for position, transition in enumerate(transitions):
+        if not transition.unknown:
+            for letter, path in transition.changes:
+                histories.setdefault(path, []).append((position, transition, letter))
+    paths = sorted(histories)
+    # A path that is also a folder of changed paths: what is under it touches it too.
+    for folder in [path for path in paths if _has_descendant(paths, path)]:
+        histories[folder] = [
+            (position, transition, _letter_of(changes, folder))
+            for position, transition in enumerate(transitions)
+            if not transition.unknown and (changes := _touches(transition.record, folder))
+        ]
+    for position, transition in enumerate(transitions):
+        if transition.unknown:
+            for path, history in histories.items():
+                if _touches(transition.record, path) is not None:
+                    history.append((position, transition, UNKNOWN_LETTER))
+    return {path: [(t, letter) for _, t, letter in sorted(histories[path], key=lambda item: item[0])] for path in paths}
+
+
+def _has_descendant(paths: list[str], path: str) -> bool:
+    """True when some path of ``paths`` (sorted) lies under the folder ``path``."""
+    index = bisect.bisect_left(paths, path + "/")
+    return index < len(paths) and paths[index].startswith(path + "/")
+
+
+def _letter_of(changes: tuple[tuple[str, str], ...], path: str) -> str:
+    """The letter of ``path`` among ``changes``; else the first letter of the changes under it."""
+    return next((letter for letter, changed in changes if changed == path), changes[0][0])

@@ -34,6 +34,7 @@ from govern.format.manifest import SealCheck
 from govern.runtime import interrupts
 from govern.runtime.progress import NO_PROGRESS, Progress
 from govern.store.atomic import TEMP_PREFIX, fsync_directory, io_error
+from govern.store.atomic_folder import check_output_folder
 
 #: The seal files of a run, carried in the bag as tag files under this folder.
 SEAL_TAG_DIR = "govern"
@@ -49,15 +50,6 @@ class ExportedBag:
     bag_dir: Path
     files: int
     bytes: int
-
-
-def check_target(target: Path) -> None:
-    """``target`` must not exist, or be an empty folder (E_OUTPUT_EXISTS otherwise: never
-    overwritten), in a folder that exists (E_NOT_A_DIRECTORY)."""
-    if not target.parent.is_dir():
-        raise GovernError("E_NOT_A_DIRECTORY", f"{target.parent}: no such folder to export into; nothing exported")
-    if target.is_symlink() or (target.exists() and (not target.is_dir() or any(target.iterdir()))):
-        raise GovernError("E_OUTPUT_EXISTS", f"{target}: exists and is not an empty folder; an export never overwrites")
 
 
 def _copy_checked(source: Path, target: Path, expected: str, where: str) -> None:
@@ -102,7 +94,7 @@ def write_bag(seal: SealCheck, run_dir: Path, target: Path, progress: Progress =
         code = first.code if first is not None else "E_SEAL_MISSING"
         why = f"{first.where}: {first.message}" if first is not None else "no seal"
         raise GovernError(code, f"{run_dir}: the run's seal does not verify ({why}); nothing exported", problems=seal.problems)
-    check_target(target)
+    check_output_folder(target, "bag")
     bagging_date = _bagging_date(run_dir)
     files = seal.manifest.files
     staging = target.parent / f"{TEMP_PREFIX}{os.getpid()}-{target.name}"
@@ -140,7 +132,7 @@ def write_bag(seal: SealCheck, run_dir: Path, target: Path, progress: Progress =
             for folder, _dirs, _files in os.walk(staging):
                 fsync_directory(Path(folder))
             with interrupts.commit_point():
-                check_target(target)
+                check_output_folder(target, "bag")
                 if target.exists():
                     target.rmdir()
                 os.rename(staging, target)

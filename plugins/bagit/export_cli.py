@@ -64,15 +64,16 @@ def export(
     whole bag. Same run, same bytes: the Bagging-Date is the run's created_utc date.
     """
     from govern.cli.run_argument import run_folder
-    from govern.plugins.bagit.export import check_target, write_bag
+    from govern.plugins.bagit.export import write_bag
     from govern.runs.listing import LOCK_NAME
+    from govern.store.atomic_folder import check_output_folder
     from govern.store.locking import exclusive_lock
 
     state: CliState = ctx.obj
     if format not in FORMATS:
         raise GovernError("E_USAGE", f"--format {format}: not a format govern exports (formats: {', '.join(FORMATS)})")
     folder = run_folder(state, Path(run))
-    check_target(directory)
+    check_output_folder(directory, "bag")
     with state.output.progress() as progress:
         # The lock sealing takes: no --reseal swaps the seal between the check and the copy.
         with exclusive_lock(folder.parent / LOCK_NAME, state.lock_timeout):
