@@ -6,12 +6,16 @@ run through pre-commit in ``test_pre_commit_hooks.py``."""
 from __future__ import annotations
 
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import yaml  # PyYAML: a dependency of pre-commit, in the test extra
+
+from ci_workspace import ci_workspace
+from helpers import run_govern
 
 ROOT = Path(__file__).resolve().parent.parent
 CI_MD = ROOT / "docs" / "ci.md"
@@ -59,6 +63,18 @@ def test_the_workflow_installs_govern_verifies_checks_and_uploads_the_report() -
     assert steps[upload]["with"]["path"] == "report/"
     assert steps[report].get("if") == "always()" and steps[upload].get("if") == "always()"
     assert steps[0]["uses"].startswith("actions/checkout@")
+
+
+def test_the_workflows_govern_commands_pass_on_a_clean_workspace(tmp_path: Path) -> None:
+    """Every `govern …` step of the workflow, run as written from the root of a repository
+    keeping a workspace in `pipeline/`, passes; the report step writes the site to `report/`."""
+    ci_workspace(tmp_path / "pipeline")
+    commands = [shlex.split(step["run"]) for step in documented_workflow()["jobs"]["govern"]["steps"] if step.get("run", "").startswith("govern ")]
+    assert len(commands) == 3
+    for command in commands:
+        result = run_govern(*command[1:], cwd=tmp_path)
+        assert result.returncode == 0, f"{' '.join(command)}: {result.stdout}{result.stderr}"
+    assert (tmp_path / "report" / "index.html").is_file()
 
 
 def test_the_documented_pre_commit_config_is_valid_and_names_the_hooks(tmp_path: Path) -> None:

@@ -12,7 +12,6 @@ the manifest is checked by pre-commit's own validator here.
 
 from __future__ import annotations
 
-import json
 import re
 import subprocess
 import sys
@@ -21,19 +20,12 @@ from pathlib import Path
 
 import yaml  # PyYAML: a dependency of pre-commit, in the test extra
 
-from delta_workspace import DeltaWorkspace, build_at
+from ci_workspace import FIRST, SECOND, ci_workspace
 from git_repositories import GIT_ENV, GitRepo
 from helpers import clean_env
 
 REPO = Path(__file__).resolve().parent.parent
 HOOKS = ("govern-verify", "govern-validate", "govern-check")
-FIRST, SECOND = "2024-01-02__030405__ingest", "2024-01-03__030405__ingest"
-SCHEMA = {
-    "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "type": "object",
-    "required": ["run_id"],
-    "properties": {"run_id": {"type": "string"}},
-}
 
 
 def _pre_commit(*args: str, cwd: Path, home: Path) -> subprocess.CompletedProcess[str]:
@@ -64,21 +56,6 @@ def test_manifest_is_valid_for_pre_commit() -> None:
     assert hooks["govern-check"]["entry"] == "govern check" and hooks["govern-check"]["pass_filenames"] is False
 
 
-def _workspace(root: Path) -> DeltaWorkspace:
-    """A small workspace: a registry with a schema, two sealed snapshots, a delta-log build and
-    the governance books synced (so ``govern check`` has records to judge and books that agree)."""
-    workspace = DeltaWorkspace.create(
-        root, {"run_registry": {"kind": "sealed", "artifact": "RUN_REGISTRY.jsonl", "schema": "schemas/run_registry.schema.json"}}
-    )
-    (workspace.root / "schemas" / "run_registry.schema.json").write_text(json.dumps(SCHEMA), encoding="utf-8")
-    workspace.run(FIRST, {"RUN_REGISTRY.jsonl": '{"run_id": "a"}\n', "notes.txt": "first\n"})
-    workspace.run(SECOND, {"RUN_REGISTRY.jsonl": '{"run_id": "a"}\n{"run_id": "b"}\n', "notes.txt": "second\n"})
-    workspace.build_ok(at=build_at(5))
-    synced = workspace.govern("governance", "sync")  # the registry and OP-QA11 catalogued: the books agree
-    assert synced.returncode == 0, synced.stdout + synced.stderr
-    return workspace
-
-
 def _repository(path: Path) -> GitRepo:
     """A git repository at ``path`` with everything in it committed, govern's lock file and
     cache ignored (docs/ci.md: a committed lock file shows as modified after every command
@@ -102,7 +79,7 @@ def test_hooks_from_this_repository_pass_a_clean_commit_and_stop_a_tampered_run(
     from test_ci_docs import documented_pre_commit_config
 
     head = subprocess.run(["git", "-C", str(REPO), "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
-    source = _workspace(tmp_path / "source")
+    source = ci_workspace(tmp_path / "source")
     at_root = source.copy(tmp_path / "at-root")
     repository = _repository(at_root.root)
     home = tmp_path / "pre-commit-home"
