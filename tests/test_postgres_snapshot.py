@@ -65,3 +65,37 @@ def test_snapshot_of_an_unreachable_server_is_one_line_exit_2_and_writes_nothing
     assert len(stderr.splitlines()) == 1 and stderr.startswith("govern: error: E_SQL_UNREACHABLE: registries.thresholds: ")
     assert wrong_port in stderr and "Connection refused" in stderr and PASSWORD not in stderr
     assert _runs(runs_root) == before == []  # no run, not even a staging folder
+
+
+def test_a_row_inserted_and_one_updated_change_only_the_parts_holding_them(postgres, workspace, run_govern) -> None:
+    """Issue 15 ("a change touches few parts") against the real server: between two snapshots of
+    a table of many parts, one long row inserted near the start and one updated in the middle leave
+    every other part byte for byte the same (splitting by a count of bytes changed all 70), and
+    the row_diff record names exactly those rows."""
+    database = postgres.fresh_database()
+    with postgres.connect(database, autocommit=True) as setup:
+        setup.execute("CREATE TABLE threshold (id bigint PRIMARY KEY, metric text NOT NULL, bound numeric(12, 4) NOT NULL)")
+        setup.execute("INSERT INTO threshold SELECT g * 10, 'metric_' || g, g / 100.0 FROM generate_series(1, 2000) AS g")
+    _add_table_registry(workspace, postgres.dsn(database))
+    config = workspace / "registry_config.toml"
+    text = config.read_text(encoding="utf-8").replace("[workspace]\n", '[workspace]\nrecord_version = "0.2"\n', 1)
+    config.write_text(text + "part_bytes = 1500\n", encoding="utf-8")
+    env = {PASSWORD_VARIABLE: PASSWORD}
+    runs_root = load_workspace(explicit=workspace).runs_root
+    first = run_govern("snapshot", "thresholds", "--at", "2024-06-01T00:00:00Z", "--json", cwd=workspace, env=env)
+    assert first.returncode == 0, first.stderr
+    with postgres.connect(database, autocommit=True) as change:
+        change.execute("INSERT INTO threshold VALUES (15, 'inserted, ' || repeat('long ', 60), 1)")
+        change.execute("UPDATE threshold SET bound = 99 WHERE id = 10000")
+    second = run_govern("snapshot", "thresholds", "--at", "2024-06-02T00:00:00Z", "--json", cwd=workspace, env=env)
+    assert second.returncode == 0, second.stderr
+    before, after = (
+        {path.read_bytes() for path in (runs_root / run / "table").glob("rows-*.jsonl")}
+        for run in ("2024-06-01__000000__thresholds", "2024-06-02__000000__thresholds")
+    )
+    assert len(before) > 30
+    assert len(after - before) <= 4 and len(before - after) <= 4
+    assert run_govern("delta", "build", "--at", "2024-06-03T00:00:00Z", cwd=workspace).returncode == 0
+    log = runs_root / "2024-06-03__000000__registry_delta_log_build" / "REGISTRY_DELTA_LOG_v0_1.jsonl"
+    transition = [json.loads(line) for line in log.read_text().splitlines() if '"thresholds"' in line][-1]
+    assert (transition["added_paths"], transition["removed_paths"], transition["modified_paths"]) == (["rows/15"], [], ["rows/10000"])

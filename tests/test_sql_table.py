@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 import tomli_w
 
+from govern.plugins.sql_table.snapshot import PART_CAP_FACTOR
 from govern.testing import ScratchWorkspace, make_run, seal_run
 from helpers import tree_state
 
@@ -238,8 +239,36 @@ def test_parts_are_bounded_and_split_only_between_rows(driver: SqliteDatabase):
     assert [part.name for part in parts[:2]] == ["rows-00000.jsonl", "rows-00001.jsonl"]
     assert result["counts"] == {"parts": len(parts), "rows": 20}
     line = len('{"id":10,"label":"' + "x" * 30 + '"}\n')
-    assert all(part.stat().st_size < 100 + line and part.read_bytes().endswith(b"\n") for part in parts)
+    # A part ends where a row's key chooses, and at the latest once it reaches its cap.
+    assert all(part.stat().st_size < PART_CAP_FACTOR * 100 + line and part.read_bytes().endswith(b"\n") for part in parts)
     assert [row["id"] for row in rows_of(ws.runs_root / result["run_id"])] == list(range(20))
+
+
+def test_a_row_inserted_in_the_first_part_changes_only_the_part_it_lands_in(driver: SqliteDatabase):
+    """Issue 15: parts are split "so that a change touches few parts". One row inserted near
+    the start of a table of many parts leaves every other part byte for byte as it was (a split
+    counting bytes moved every later boundary, so every part changed), and row_diff reads only
+    the parts that differ."""
+    ws = table_workspace(driver.path.parent.parent, driver.dsn, part_bytes=400)
+    driver.execute(
+        "CREATE TABLE thresholds (id INTEGER PRIMARY KEY, label TEXT)",
+        "INSERT INTO thresholds VALUES (?, ?)",
+        rows=[(i * 10, f"label of row {i}") for i in range(300)],
+    )
+    first = ws.runs_root / snapshot(ws, AT_1)["run_id"]
+    driver.execute("INSERT INTO thresholds VALUES (5, 'a row inserted between the first two')")
+    second = ws.runs_root / snapshot(ws, AT_2)["run_id"]
+    before, after = part_hashes(first), part_hashes(second)
+    assert len(before) > 20
+    assert len(after - before) <= 2 and len(before - after) <= 1
+    assert ws.cli("delta", "build", "--at", AT_BUILD).returncode == 0
+    transition = ws.log_records()[1]
+    assert (transition["added_paths"], transition["removed_paths"], transition["modified_paths"]) == (["rows/5"], [], [])
+
+
+def part_hashes(run_dir: Path) -> set[str]:
+    """The SHA-256s of a snapshot run's rows parts."""
+    return {hashlib.sha256(part.read_bytes()).hexdigest() for part in (run_dir / "table").glob("rows-*.jsonl")}
 
 
 # --- one consistent read ----------------------------------------------------------------------

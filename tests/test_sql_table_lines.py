@@ -6,6 +6,8 @@ line is refused with its number."""
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -13,7 +15,8 @@ from hypothesis import strategies as st
 from govern.format.jsonio import StrictJSONError, dump_jsonl_line
 from govern.format.jsonl import TornLineError
 from govern.plugins.sql_table.row_diff import BATCH_LINES, _part_rows
-from govern.plugins.sql_table.snapshot import row_line
+from govern.plugins.sql_table.snapshot import key_json, row_line
+from govern.plugins.sql_table.source import _plain_value_order, _value_order
 
 scalars = st.one_of(
     st.none(), st.integers(-(2**70), 2**70), st.text(max_size=8), st.floats(allow_nan=False, allow_infinity=False), st.booleans()
@@ -53,3 +56,19 @@ def test_a_torn_last_line_is_refused():
 def test_a_row_line_is_the_standard_librarys_canonical_line(row):
     """Whether orjson or the standard library writes it, a row's line is the same bytes."""
     assert row_line(row) == dump_jsonl_line(row)
+
+
+@given(st.lists(scalars, min_size=1, max_size=3))
+def test_a_key_json_is_the_standard_librarys_canonical_array(values):
+    """The bytes a part boundary hashes are the key values' canonical JSON array, whichever
+    serialiser wrote them."""
+    assert key_json(values) == dump_jsonl_line(values)[:-1]
+
+
+key_values = st.one_of(scalars, st.binary(max_size=4).map(lambda data: {"$base64": base64.b64encode(data).decode()}), st.lists(scalars, max_size=2))
+
+
+@given(key_values)
+def test_a_key_values_order_looked_up_by_type_is_the_plain_rules(value):
+    """The key order's fast path (an int, float or string ranked by its type) is the plain rule."""
+    assert _value_order(value) == _plain_value_order(value)

@@ -17,6 +17,11 @@ generate_series`` (set-up, untimed). Two rows:
   and writes the record naming every changed row) against GNU ``diff`` of the same sorted rows —
   the two snapshots' JSONL parts, concatenated. Target ≤ 3×. Each round first removes the
   previous round's build run.
+- **row_diff, a few rows**: the common case — a third snapshot after 3 rows were modified, 1
+  deleted and 1 inserted; ``govern delta build`` recording that transition (the second
+  snapshot's record written beforehand, untimed) against GNU ``diff`` of the second and third
+  snapshots' rows. The parts identical in both snapshots are not read (their SHA-256s are the
+  same in the manifests), so the build reads a few parts, not the table. Target ≤ 3× as above.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from pathlib import Path
 from benchmarks import postgres
 from benchmarks.context import BenchContext, Sizes
 from benchmarks.generate import write_workspace
-from benchmarks.report import WorkloadReport, compare_row
+from benchmarks.report import Row, WorkloadReport, compare_row
 from benchmarks.timing import Command, Measurement, measure_alternately
 from benchmarks.workloads import Workload
 
@@ -37,13 +42,16 @@ ROW_DIFF_TARGET = 3.0
 TABLE = "bench_rows"
 REGISTRY = "bench_table"
 PASSWORD_ENV = "GOVERN_BENCH_PG_PASSWORD"
-#: The clocks: the timed snapshot's, the two snapshots compared, the bootstrap build, the timed build.
-TIMED_SNAPSHOT_AT, FIRST_AT, SECOND_AT, BOOTSTRAP_AT, TIMED_BUILD_AT = (
+#: The clocks: the timed snapshot's, the three snapshots compared, the bootstrap build, the
+#: timed build of the 1% change, the timed build of the few rows' change.
+TIMED_SNAPSHOT_AT, FIRST_AT, SECOND_AT, THIRD_AT, BOOTSTRAP_AT, TIMED_BUILD_AT, FEW_BUILD_AT = (
     "2030-01-01T00:00:00Z",
     "2030-01-02T00:00:00Z",
     "2030-01-03T00:00:00Z",
+    "2030-01-04T00:00:00Z",
     "2030-01-02T01:00:00Z",
     "2030-01-03T01:00:00Z",
+    "2030-01-04T01:00:00Z",
 )
 
 
@@ -75,6 +83,13 @@ def _change_table(connection, rows: int) -> None:
         "FROM generate_series(%s::bigint, %s::bigint) AS g",
         (rows + 1, rows + max(1, rows // 200)),
     )
+
+
+def _change_few_rows(connection, rows: int) -> None:
+    """3 rows modified (near the start, middle and end), 1 deleted, 1 inserted."""
+    connection.execute(f"UPDATE {TABLE} SET note = 'changed' WHERE id IN (%s, %s, %s)", (7, rows // 2, rows - 7))
+    connection.execute(f"DELETE FROM {TABLE} WHERE id = %s", (rows // 3,))
+    connection.execute(f"INSERT INTO {TABLE} SELECT max(id) + 1, 'metric_few', 0.5, 1.0, timestamptz '2026-07-01 00:00:00+00', NULL FROM {TABLE}")
 
 
 def _concatenate_parts(run_dir: Path, target: Path) -> int:
@@ -134,33 +149,52 @@ def _run(ctx: BenchContext) -> WorkloadReport:
         with server.connect(database, autocommit=True) as connection:
             _change_table(connection, sizes.pg_rows)
         ctx.setup(ctx.govern("-q", "-C", workspace, "snapshot", REGISTRY, "--at", SECOND_AT), env=env)
+        with server.connect(database, autocommit=True) as connection:
+            _change_few_rows(connection, sizes.pg_rows)
+        ctx.setup(ctx.govern("-q", "-C", workspace, "snapshot", REGISTRY, "--at", THIRD_AT), env=env)
+    # The third snapshot waits outside the runs root until the second one's record is written:
+    # each timed build records one transition.
+    third = runs_root / _run_name(THIRD_AT, REGISTRY)
+    held = root / "held" / third.name
+    held.parent.mkdir()
+    third.rename(held)
     first_rows = _concatenate_parts(runs_root / _run_name(FIRST_AT, REGISTRY), root / "a.jsonl")
     _concatenate_parts(runs_root / _run_name(SECOND_AT, REGISTRY), root / "b.jsonl")
-    timed_build = runs_root / _run_name(TIMED_BUILD_AT, "registry_delta_log_build")
+    _concatenate_parts(held, root / "c.jsonl")
+    report.rows.append(_time_build(ctx, workspace, runs_root, TIMED_BUILD_AT, root / "a.jsonl", root / "b.jsonl", f"row_diff of two {sizes.pg_rows:,}-row snapshots vs diff"))
+    ctx.setup(ctx.govern("-q", "-C", workspace, "delta", "build", "--at", TIMED_BUILD_AT))
+    held.rename(third)
+    report.rows.append(
+        _time_build(ctx, workspace, runs_root, FEW_BUILD_AT, root / "b.jsonl", root / "c.jsonl", f"row_diff, 5 rows changed of {sizes.pg_rows:,}, vs diff")
+    )
+    report.notes.append(f"a snapshot's rows: {first_rows / (1 << 20):.1f} MiB of canonical JSONL")
+    return report
 
+
+def _time_build(ctx: BenchContext, workspace: Path, runs_root: Path, clock: str, rows_a: Path, rows_b: Path, case: str) -> Row:
+    """``govern delta build --at clock`` (recording one row_diff transition) against ``diff``
+    of the two snapshots' rows; each round first removes the previous round's build run and
+    the commit it added to the log's head chain (``_log/``), so every round records the same
+    transition."""
+    timed_build = runs_root / _run_name(clock, "registry_delta_log_build")
     head_chain = runs_root / "_log"
-    bootstrap_heads = {path.name for path in head_chain.iterdir()} if head_chain.is_dir() else set()
+    earlier_heads = {path.name for path in head_chain.iterdir()} if head_chain.is_dir() else set()
 
     def remove_timed_build() -> None:
-        # The build run, and the commit it added to the log's head chain (_log/): the log is
-        # back to the bootstrap build, so every round records the same transition.
         shutil.rmtree(timed_build, ignore_errors=True)
         for path in runs_root.glob(".govern-tmp*"):
             shutil.rmtree(path, ignore_errors=True)
         if head_chain.is_dir():
             for path in head_chain.iterdir():
-                if path.name not in bootstrap_heads:
+                if path.name not in earlier_heads:
                     path.unlink()
 
-    build = Command.single("govern delta build (row_diff)", ctx.govern("-q", "-C", workspace, "delta", "build", "--at", TIMED_BUILD_AT), prepare=remove_timed_build)
-    diff = Command.single("diff", ["diff", root / "a.jsonl", root / "b.jsonl"], ok_codes=frozenset({0, 1}))
+    build = Command.single("govern delta build (row_diff)", ctx.govern("-q", "-C", workspace, "delta", "build", "--at", clock), prepare=remove_timed_build)
+    diff = Command.single("diff", ["diff", rows_a, rows_b], ok_codes=frozenset({0, 1}))
     missing = ctx.missing("diff", "diff")
-    results = measure_alternately([build] + ([] if missing else [diff]), sizes.repeat, sizes.warmup)
-    report.rows.append(
-        compare_row(f"row_diff of two {sizes.pg_rows:,}-row snapshots vs diff", results[build.label], missing or results["diff"], ROW_DIFF_TARGET, f"<= {ROW_DIFF_TARGET}")
-    )
-    report.notes.append(f"a snapshot's rows: {first_rows / (1 << 20):.1f} MiB of canonical JSONL")
-    return report
+    results = measure_alternately([build] + ([] if missing else [diff]), ctx.sizes.repeat, ctx.sizes.warmup)
+    remove_timed_build()
+    return compare_row(case, results[build.label], missing or results["diff"], ROW_DIFF_TARGET, f"<= {ROW_DIFF_TARGET}")
 
 
 def postgres_user(server) -> str:
@@ -173,8 +207,8 @@ def _quoted(text: str) -> str:
 
 
 def _disk(sizes: Sizes) -> int:
-    # the table in PostgreSQL (~150 B/row), three snapshots' parts and their two concatenations (~130 B/row each)
-    return sizes.pg_rows * (150 + 5 * 130)
+    # the table in PostgreSQL (~150 B/row), four snapshots' parts and their three concatenations (~130 B/row each)
+    return sizes.pg_rows * (150 + 7 * 130)
 
 
 WORKLOAD = Workload("sql_table", "snapshot of a PostgreSQL table vs psql \\copy | sha256sum; row_diff vs diff", _run, _disk)
