@@ -71,11 +71,25 @@ def _targets_from_sealed_runs(state: CliState, workspace: Workspace, scratch: Pa
     ]
 
 
+def _targets_from_changed_paths(workspace: Workspace, paths: list[Path]) -> list[tuple[Path, ArtifactSchema, str]]:
+    """--changed: the registry artifact files (of registries with a schema) among the changed
+    paths, each in its run, labelled relative to the workspace; every other path is ignored."""
+    import os
+
+    from govern.cli.changed_argument import changed_runs_of
+    from govern.log.changed_artifacts import changed_artifact_files
+    from govern.log.validation import artifact_schemas
+
+    runs_root, changed = changed_runs_of(workspace, paths)
+    found = changed_artifact_files(runs_root, changed, artifact_schemas(workspace))
+    return [(file.path, file.artifact, os.path.relpath(file.path, workspace.root)) for file in found]
+
+
 def validate(
     ctx: typer.Context,
     files: Annotated[
         Optional[list[Path]],
-        typer.Argument(metavar="[FILE]...", help="Files (or directory artifacts) to validate.", show_default=False),
+        typer.Argument(metavar="[FILE]...", help="Files (or directory artifacts) to validate; with --changed, changed files.", show_default=False),
     ] = None,
     schema: Annotated[
         Optional[str],
@@ -85,6 +99,13 @@ def validate(
             help="Validate every FILE against this schema (a path, or a built-in schema's file name) instead of the registry map.",
         ),
     ] = None,
+    changed: Annotated[
+        bool,
+        typer.Option(
+            "--changed",
+            help="The arguments are changed files (relative to the current directory, as a git hook passes them): validate those that are a registry's artifact in a run.",
+        ),
+    ] = False,
 ) -> None:
     """Validate registry artifacts (JSON and JSONL) against their JSON Schemas.
 
@@ -100,6 +121,11 @@ def validate(
 
     Exit 0 when every record is valid; 1 when any is not (every problem listed, with file,
     line and JSON path); 2 when a file has no schema, a schema is broken, or on usage errors.
+
+    With --changed FILE...: the files are those changed in a commit, relative to the current
+    directory (pre-commit passes them from the repository's root; docs/ci.md). Each one that
+    is, inside a run of the runs root, a registry's artifact (or a document under a folder
+    artifact) is validated against its registry's schema; every other file is ignored.
     """
     from govern.log.validation import ArtifactValidator
 
@@ -107,11 +133,21 @@ def validate(
     files = list(files or [])
     if schema is not None and not files:
         raise GovernError("E_USAGE", "--schema needs FILE arguments")
-    workspace = _workspace_if_any(state, required=schema is None, uses_runs_root=not files)
+    if schema is not None and changed:
+        raise GovernError("E_USAGE", "--changed validates artifacts against their registries' schemas: not with --schema")
+    if changed:
+        from govern.cli.changed_argument import changed_workspace
+
+        workspace: Workspace | None = changed_workspace(state, needs_kind_plugins=False)
+    else:
+        workspace = _workspace_if_any(state, required=schema is None, uses_runs_root=not files)
     validator = ArtifactValidator(workspace, schema=schema)
     # Files of a runs root in object storage are validated from copies in a private folder.
     with tempfile.TemporaryDirectory(prefix="govern-validate-") as scratch:
-        if files:
+        if changed:
+            assert workspace is not None  # changed_workspace never gives None
+            targets = _targets_from_changed_paths(workspace, files)
+        elif files:
             targets = [(path, artifact, str(path)) for path, artifact in _targets_from_arguments(validator, files)]
         else:
             assert workspace is not None  # required when no FILE is given (no FILE allows no --schema)

@@ -32,17 +32,38 @@ def _workspace(state: CliState) -> Workspace:
     return state.workspace(needs_kind_plugins=False)
 
 
-def _resolve_run_dirs(state: CliState, run_dirs: list[Path], all_runs: bool) -> tuple[list[Path | str], list[str]]:
+def _resolve_run_dirs(state: CliState, run_dirs: list[Path], all_runs: bool, changed: bool = False) -> tuple[list[Path | str], list[str]]:
     """The runs to verify — run folders, or the ids of runs in an object-storage runs root —
-    and warnings about folders passed over."""
+    and warnings about folders passed over. With ``changed``, ``run_dirs`` are the changed
+    paths of a commit and the runs are those holding them."""
     from govern.cli.run_argument import run_folder, stored_run_id
 
+    if changed:
+        return _changed_run_dirs(state, run_dirs)
     warnings: list[str] = []
     targets: list[Path | str] = [stored_run_id(state, given) or run_folder(state, given) for given in run_dirs]
     if all_runs and _workspace(state).runs_root_is_local:  # object storage: _verify_stored_runs
         listing = workspace_runs(_workspace(state)).list_runs()
         targets.extend(listing.runs)
         warnings.extend(_not_runs(listing.ignored))
+    return targets, warnings
+
+
+def _changed_run_dirs(state: CliState, paths: list[Path]) -> tuple[list[Path | str], list[str]]:
+    """--changed: the folders of the runs holding any of ``paths``; paths in no run are
+    ignored, and a run whose folder is gone (deleted whole) is a warning, not a failure: the
+    hook cannot see a deletion, and ``verify --all`` reports a recorded snapshot that is gone."""
+    from govern.cli.changed_argument import changed_runs_of, changed_workspace
+
+    runs_root, changed = changed_runs_of(changed_workspace(state, needs_kind_plugins=False), paths)
+    targets: list[Path | str] = []
+    warnings: list[str] = []
+    for run_id in changed.run_ids:
+        folder = runs_root / run_id
+        if folder.is_dir():
+            targets.append(folder)
+        else:
+            warnings.append(f"{run_id}: no such run folder (deleted whole?); not verified ('govern verify --all' reports a recorded snapshot that is gone)")
     return targets, warnings
 
 
@@ -117,7 +138,7 @@ class VerifyResult(CommandResult):
 def verify(
     ctx: typer.Context,
     run_dirs: Annotated[
-        Optional[list[Path]], typer.Argument(help="Run folders (paths, or run ids in the workspace).", show_default=False)
+        Optional[list[Path]], typer.Argument(help="Run folders (paths, or run ids in the workspace); with --changed, changed files.", show_default=False)
     ] = None,
     all_runs: Annotated[bool, typer.Option("--all", help="Verify every run under the workspace's runs root.")] = False,
     log: Annotated[bool, typer.Option("--log", help="Verify the delta log's append-only history.")] = False,
@@ -138,6 +159,13 @@ def verify(
         Optional[Path],
         typer.Option("--attestation", metavar="FILE", help="Check a 'govern attest' envelope and that the run's files still match it."),
     ] = None,
+    changed: Annotated[
+        bool,
+        typer.Option(
+            "--changed",
+            help="The arguments are changed files (relative to the current directory, as a git hook passes them): verify the runs holding any of them.",
+        ),
+    ] = False,
 ) -> None:
     """Verify sealed runs: the seal, the manifest, and every file's size and SHA-256.
 
@@ -164,8 +192,15 @@ def verify(
     With --attestation FILE --vkey KEY [RUN], check an attestation instead: its signature, and
     that every file it names still has the SHA-256 it names (re-hashed from the run: RUN, else
     the run the attestation names in the workspace). Exit 1, E_ATTESTATION_INVALID, otherwise.
+
+    With --changed PATH...: the paths are files changed in a commit, relative to the current
+    directory (pre-commit passes them from the repository's root; docs/ci.md): every run of
+    the runs root holding one of them is verified; paths in no run are ignored; an unsealed
+    run and a run whose folder is gone are warnings, as with --all.
     """
     state: CliState = ctx.obj
+    if changed and (all_runs or attestation is not None):
+        raise GovernError("E_USAGE", "--changed verifies the runs holding the paths given: not with --all or --attestation")
     if attestation is not None:
         if all_runs or log or checkpoints or len(run_dirs or []) > 1:
             raise GovernError("E_USAGE", "--attestation checks one run: give at most one RUN, and not --all, --log or --checkpoint")
@@ -174,7 +209,7 @@ def verify(
         checked = verify_attestation(state, attestation, list(vkeys or []), str(run_dirs[0]) if run_dirs else None)
         state.output.show(VerifyResult((), runs_asked=False, attestation=checked))
         return
-    result = run_verify(state, list(run_dirs or []), all_runs, log, checkpoints=list(checkpoints or []), vkeys=list(vkeys or []))
+    result = run_verify(state, list(run_dirs or []), all_runs, log, checkpoints=list(checkpoints or []), vkeys=list(vkeys or []), changed=changed)
     state.output.show(result)
     if strict and result.uncommitted_builds:
         from govern.cli.strict import fail_if_strict
@@ -183,10 +218,18 @@ def verify(
 
 
 def run_verify(
-    state: CliState, run_dirs: list[Path], all_runs: bool, log: bool, *, checkpoints: list[Path] | None = None, vkeys: list[str] | None = None
+    state: CliState,
+    run_dirs: list[Path],
+    all_runs: bool,
+    log: bool,
+    *,
+    checkpoints: list[Path] | None = None,
+    vkeys: list[str] | None = None,
+    changed: bool = False,
 ) -> VerifyResult:
     """Check the runs asked for (and with --all the recorded snapshots, with --log the log and
-    its tree heads: the builds' own and the ``checkpoints`` given, opened with ``vkeys``)."""
+    its tree heads: the builds' own and the ``checkpoints`` given, opened with ``vkeys``);
+    with ``changed``, ``run_dirs`` are changed files and the runs those holding them."""
     from govern.runtime.progress import NO_PROGRESS
     from govern.seal.sealing import reseal_staging
 
@@ -196,11 +239,12 @@ def run_verify(
         raise GovernError("E_USAGE", "--checkpoint needs --vkey KEY: a checkpoint means nothing until a trusted key's signature is checked")
     given = _checkpoint_inputs(checkpoints or [], vkeys or []) if log else None
     host = state.plugins()
-    targets, warnings = _resolve_run_dirs(state, run_dirs, all_runs)
+    targets, warnings = _resolve_run_dirs(state, run_dirs, all_runs, changed)
     for warning in warnings:
         state.output.warn(warning)
-    # --all over a runs root with no runs is a clean answer ("0 runs"), not a usage error.
-    if not targets and not log and not all_runs:
+    # --all over a runs root with no runs is a clean answer ("0 runs"), not a usage error;
+    # so is --changed when no changed file is in a run (a commit that touches no run).
+    if not targets and not log and not all_runs and not changed:
         raise GovernError("E_USAGE", "nothing to verify: give RUN_DIR..., --all or --log")
     runs: list[RunVerification] = []
     with state.output.progress() as progress:
@@ -209,7 +253,7 @@ def run_verify(
                 holder = _workspace(state)
                 runs.append(_verify_stored_run(workspace_runs(holder), holder.run_location(run_dir), run_dir, progress))
                 continue
-            if all_runs and not host.verify_seal(run_dir, False, NO_PROGRESS).sealed:
+            if (all_runs or changed) and not host.verify_seal(run_dir, False, NO_PROGRESS).sealed:
                 state.output.warn(f"{run_dir.name}: unsealed (no MANIFEST.sha256); not verified")
                 runs.append(RunVerification(run_dir, "unsealed"))
                 continue
@@ -245,7 +289,7 @@ def run_verify(
         heads = _verify_tree_heads(state, *given, builds=[build.run_id for build in log_check.builds])
     return VerifyResult(
         tuple(runs),
-        runs_asked=bool(targets or all_runs),
+        runs_asked=bool(targets or all_runs or changed),
         recorded=recorded,
         log=log_check,
         uncommitted_builds=leftovers,
