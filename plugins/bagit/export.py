@@ -21,7 +21,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import shutil
 from pathlib import Path
 
 import attrs
@@ -31,10 +30,8 @@ from govern.errors import GovernError
 from govern.format.bagit import PAYLOAD_DIR, bag_info_bytes, bagit_txt, manifest_bytes, payload_oxum
 from govern.format.jsonio import loads_strict
 from govern.format.manifest import SealCheck
-from govern.runtime import interrupts
 from govern.runtime.progress import NO_PROGRESS, Progress
-from govern.store.atomic import TEMP_PREFIX, fsync_directory, io_error
-from govern.store.atomic_folder import check_output_folder
+from govern.store.atomic_folder import check_output_folder, staged_folder, write_new_file
 
 #: The seal files of a run, carried in the bag as tag files under this folder.
 SEAL_TAG_DIR = "govern"
@@ -97,50 +94,29 @@ def write_bag(seal: SealCheck, run_dir: Path, target: Path, progress: Progress =
     check_output_folder(target, "bag")
     bagging_date = _bagging_date(run_dir)
     files = seal.manifest.files
-    staging = target.parent / f"{TEMP_PREFIX}{os.getpid()}-{target.name}"
-    try:
-        staging.mkdir()
-    except OSError as exc:
-        raise io_error("create", staging, exc, "nothing exported") from None
-    try:
-        with interrupts.staging():
-            progress.start(len(files), "files")
-            for entry in files:
-                destination = staging / PAYLOAD_DIR / entry.path
-                destination.parent.mkdir(parents=True, exist_ok=True)
-                _copy_checked(run_dir / entry.path, destination, entry.sha256, f"{run_dir.name}/{entry.path}")
-                progress.advance(1)
-            tags = {
-                "bagit.txt": bagit_txt(),
-                "bag-info.txt": bag_info_bytes(
-                    [
-                        ("Bag-Software-Agent", f"govern {__version__}"),
-                        ("Bagging-Date", bagging_date),
-                        ("External-Identifier", seal.run_id),
-                        ("Govern-Root-SHA256", seal.root_sha256),
-                        ("Payload-Oxum", payload_oxum(entry.bytes for entry in files)),
-                    ]
-                ),
-                "manifest-sha256.txt": manifest_bytes((f"{PAYLOAD_DIR}/{entry.path}", entry.sha256) for entry in files),
-                f"{SEAL_TAG_DIR}/manifest.json": _sealed_manifest(run_dir, seal.root_sha256),
-                f"{SEAL_TAG_DIR}/MANIFEST.sha256": (run_dir / "MANIFEST.sha256").read_bytes(),
-            }
-            tags["tagmanifest-sha256.txt"] = manifest_bytes((name, hashlib.sha256(data).hexdigest()) for name, data in tags.items())
-            for name, data in tags.items():
-                (staging / name).parent.mkdir(parents=True, exist_ok=True)
-                (staging / name).write_bytes(data)
-            for folder, _dirs, _files in os.walk(staging):
-                fsync_directory(Path(folder))
-            with interrupts.commit_point():
-                check_output_folder(target, "bag")
-                if target.exists():
-                    target.rmdir()
-                os.rename(staging, target)
-                fsync_directory(target.parent)
-    except OSError as exc:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise io_error("export to", target, exc, "nothing exported") from None
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+    with staged_folder(target, "bag", verb="export to", nothing="nothing exported") as staging:
+        progress.start(len(files), "files")
+        for entry in files:
+            destination = staging / PAYLOAD_DIR / entry.path
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            _copy_checked(run_dir / entry.path, destination, entry.sha256, f"{run_dir.name}/{entry.path}")
+            progress.advance(1)
+        tags = {
+            "bagit.txt": bagit_txt(),
+            "bag-info.txt": bag_info_bytes(
+                [
+                    ("Bag-Software-Agent", f"govern {__version__}"),
+                    ("Bagging-Date", bagging_date),
+                    ("External-Identifier", seal.run_id),
+                    ("Govern-Root-SHA256", seal.root_sha256),
+                    ("Payload-Oxum", payload_oxum(entry.bytes for entry in files)),
+                ]
+            ),
+            "manifest-sha256.txt": manifest_bytes((f"{PAYLOAD_DIR}/{entry.path}", entry.sha256) for entry in files),
+            f"{SEAL_TAG_DIR}/manifest.json": _sealed_manifest(run_dir, seal.root_sha256),
+            f"{SEAL_TAG_DIR}/MANIFEST.sha256": (run_dir / "MANIFEST.sha256").read_bytes(),
+        }
+        tags["tagmanifest-sha256.txt"] = manifest_bytes((name, hashlib.sha256(data).hexdigest()) for name, data in tags.items())
+        for name, data in tags.items():
+            write_new_file(staging / name, data)
     return ExportedBag(seal.run_id, seal.root_sha256, target, len(files), sum(entry.bytes for entry in files))
