@@ -31,7 +31,9 @@ HOOKS = ("govern-verify", "govern-validate", "govern-check")
 def _pre_commit(*args: str, cwd: Path, home: Path) -> subprocess.CompletedProcess[str]:
     """``pre-commit ARGS`` (this interpreter's), with its store in ``home``, no colour, and
     none of govern's variables from the developer's shell."""
-    env = clean_env({**GIT_ENV, "PRE_COMMIT_HOME": str(home), "PRE_COMMIT_COLOR": "never"})
+    # pip need not compile the hook environment's bytecode ahead (seconds per environment): the
+    # hooks run govern a few times, and Python compiles what it imports.
+    env = clean_env({**GIT_ENV, "PRE_COMMIT_HOME": str(home), "PRE_COMMIT_COLOR": "never", "PIP_NO_COMPILE": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1"})
     return subprocess.run([sys.executable, "-m", "pre_commit", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=900, check=False)
 
 
