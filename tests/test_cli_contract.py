@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 import govern
-from helpers import DEFAULT_AT, RUN_ID, make_run, read_manifest, run_govern_process, sha256_hex, tree_state
+from helpers import DEFAULT_AT, RUN_ID, make_run, read_manifest, run_govern, run_govern_process, sha256_hex, tree_state
 
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
 # coreutils is a prerequisite of the suite: a sealed run's promise is to verify without govern.
@@ -604,3 +604,24 @@ def test_verify_all_of_an_empty_workspace_is_a_clean_answer(workspace: Path):
     nothing = run_govern_process("-C", workspace, "verify")
     assert nothing.returncode == 2
     assert_one_error_line(nothing.stderr, "E_USAGE")
+
+
+def test_init_keeps_the_lock_and_caches_out_of_git_and_never_touches_an_existing_gitignore(tmp_path: Path):
+    """A new workspace's .gitignore ignores govern's lock file and caches (a committed lock
+    shows as changed after every writing command, and fails the pre-commit hooks); a
+    repository's own .gitignore is left exactly as it is."""
+    fresh = tmp_path / "fresh"
+    assert run_govern("init", fresh).returncode == 0
+    import subprocess
+
+    subprocess.run(["git", "init", "-q", str(fresh)], check=True)
+    (fresh / ".codex" / "RUNS" / ".govern.lock").write_text("")
+    (fresh / ".govern" / "cache").mkdir(parents=True)
+    (fresh / ".govern" / "cache" / "x.json").write_text("{}")
+    status = subprocess.run(["git", "-C", str(fresh), "status", "--porcelain", "--untracked-files=all"], capture_output=True, text=True, check=True)
+    assert ".govern" not in status.stdout and ".gitignore" in status.stdout
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / ".gitignore").write_text("*.tmp\n")
+    assert run_govern("init", mine).returncode == 0
+    assert (mine / ".gitignore").read_text() == "*.tmp\n"

@@ -60,6 +60,15 @@ class Scaffold:
     registries_synced: tuple[str, ...] = ()
 
 
+#: What a new workspace keeps out of version control: govern's lock file (created and removed
+#: by every writing command, so a committed one shows as changed — and fails a pre-commit hook)
+#: and its caches (docs/registry-kinds.md: git blob digests, bag readings).
+STARTER_GITIGNORE = """# Written by `govern init`: what govern writes that is not evidence.
+.govern.lock
+.govern/
+"""
+
+
 def init_workspace(directory: Path, host: PluginHost | None = None) -> list[str]:
     """Scaffold a workspace in ``directory``; return what was created (relative paths).
 
@@ -93,6 +102,10 @@ def scaffold_workspace(directory: Path, host: PluginHost | None = None) -> Scaff
         # The starting governance books (docs/governance.md), dated by the clock like all output.
         created.extend(f"governance/{p}" for p in write_starter_books(directory / "governance", clock))
         synced = _sync_starter_books(directory, host, clock) if host is not None else None
+        ignore = directory / ".gitignore"
+        if not ignore.exists():  # a repository's own .gitignore is never touched
+            write_atomic(ignore, STARTER_GITIGNORE.encode("utf-8"))
+            created.append(".gitignore")
         write_atomic(config, STARTER_CONFIG.encode("utf-8"))
         created.append(CONFIG_NAME)
     if synced is None or synced.update.empty:
