@@ -29,6 +29,8 @@ def bag_fingerprint(bag_dir: Path) -> str:
 def cached_reading(workspace_root: Path, bag_dir: Path, fingerprint: str) -> BagReading | None:
     """The stored reading of the bag when its fingerprint is still ``fingerprint``, else None."""
     reading = FolderCache(workspace_root, KIND, CACHE_FORMAT).reading(bag_dir, fingerprint)
+    if reading is None:
+        return None
     try:
         return BagReading(
             entries=dict(reading["entries"]),
@@ -37,7 +39,7 @@ def cached_reading(workspace_root: Path, bag_dir: Path, fingerprint: str) -> Bag
             warnings=tuple(reading["warnings"]),
             info=dict(reading["info"]),
         )
-    except (ValueError, KeyError, TypeError, AttributeError):  # none, or not a reading of this format
+    except (ValueError, KeyError, TypeError, AttributeError):  # not a reading of this format
         return None
 
 

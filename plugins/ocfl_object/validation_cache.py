@@ -42,6 +42,8 @@ def object_fingerprint(root: Path) -> str:
 def cached_reading(workspace_root: Path, root: Path, fingerprint: str) -> ObjectReading | None:
     """The stored reading of the object when its fingerprint is still ``fingerprint``, else None."""
     stored = FolderCache(workspace_root, KIND, CACHE_FORMAT).reading(root, fingerprint)
+    if stored is None:
+        return None
     try:
         errors = tuple((str(code), str(message)) for code, message in stored["errors"])
         warnings = tuple(str(warning) for warning in stored["warnings"])
@@ -49,7 +51,7 @@ def cached_reading(workspace_root: Path, root: Path, fingerprint: str) -> Object
         if not isinstance(content, dict) or not all(isinstance(v, str) for v in content.values()):
             return None
         return ObjectReading(ObjectValidation(errors, warnings), dict(content))
-    except (ValueError, KeyError, TypeError, AttributeError):  # none, or not a reading of this format
+    except (ValueError, KeyError, TypeError, AttributeError):  # not a reading of this format
         return None
 
 
