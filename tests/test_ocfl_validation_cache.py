@@ -89,6 +89,7 @@ def test_a_second_build_of_an_unchanged_object_does_not_validate_it_again(tmp_pa
     [cache] = cache_files(ws)
     stored = json.loads(cache.read_bytes())
     assert stored["format"] == "govern-ocfl-object-cache/1" and stored["folder"] == str(object_dir)
+    assert cache.name == sha256_hex(os.fsencode(os.path.abspath(object_dir))) + ".json"  # the protocol bagit's cache uses
     second = build(ws, "2024-06-02T00:00:00Z")
     assert second.returncode == 0, second.stdout + second.stderr
     verified = ws.cli("verify", "--log")
