@@ -1,5 +1,5 @@
 """An OCFL object's versions as govern's source versions: validated first
-(:mod:`.validation`), then each version of the root inventory, oldest first, with its logical
+(:mod:`.validation`; the reading cached under the object's fingerprint, :mod:`.validation_cache`), then each version of the root inventory, oldest first, with its logical
 state as path -> SHA-256 and the SHA-256 of its inventory as its pin.
 
 Where the SHA-256 of a content file comes from, in this order (never from md5 or sha1 fixity:
