@@ -44,6 +44,9 @@ class Sizes:
     git_files: int = 10_000  # git_history: files in the repository's first commit…
     git_commits: int = 50  # …commits on its first-parent history…
     git_file_bytes: int = 1024  # …bytes per file
+    ocfl_files: int = 10_000  # ocfl_object: files in the object's first version…
+    ocfl_versions: int = 20  # …versions before the one a build adds…
+    ocfl_file_bytes: int = 1024  # …bytes per file
     pg_rows: int = 1_000_000  # sql_table: rows of the PostgreSQL table snapshotted and diffed
     html_transitions: int = 10_000  # report_html: transitions of the registry rendered and loaded
     repeat: int = 5  # timed rounds per comparison
@@ -74,6 +77,8 @@ class Sizes:
             s3_history_long=40,
             git_files=300,
             git_commits=5,
+            ocfl_files=300,
+            ocfl_versions=4,
             pg_rows=2_000,
             html_transitions=600,
             repeat=1,

@@ -35,6 +35,7 @@ def all_workloads() -> list[Workload]:
         large_files,
         memory,
         object_storage,
+        ocfl_object,
         report_html,
         small_files,
         sql_table,
@@ -42,4 +43,4 @@ def all_workloads() -> list[Workload]:
         transparency,
     )
 
-    return [m.WORKLOAD for m in (startup, large_files, small_files, delta_build, incremental, delta_log, transparency, git_history, sql_table, report_html, object_storage, memory)]
+    return [m.WORKLOAD for m in (startup, large_files, small_files, delta_build, incremental, delta_log, transparency, git_history, ocfl_object, sql_table, report_html, object_storage, memory)]

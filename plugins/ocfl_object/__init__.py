@@ -3,7 +3,8 @@
 The registry's snapshots are the object's versions ``v1..vN`` (:mod:`.versions`), each
 recorded as a ``source_ref`` (docs/delta-log.md, "Snapshots kept outside the runs root"). The
 object is validated first with ocfl-py's validator, in this process, by one validator for
-every object (:mod:`.validation`); an invalid object's versions carry the OCFL code as their
+every object (:mod:`.validation`), unless it is unchanged since it was last validated in the
+workspace (:mod:`.validation_cache`); an invalid object's versions carry the OCFL code as their
 ``problem``. The registry's ``path`` is an object's root, or a storage root with
 ``object_id`` naming the object, found by the root's layout (:mod:`.layouts`: 0002,
 0003, 0004, or a walk for ``0=ocfl_object_*``). docs/registry-kinds.md describes the kind.

@@ -1,5 +1,5 @@
 """An OCFL object's versions as govern's source versions: validated first
-(:mod:`.validation`), then each version of the root inventory, oldest first, with its logical
+(:mod:`.validation`; the reading cached under the object's fingerprint, :mod:`.validation_cache`), then each version of the root inventory, oldest first, with its logical
 state as path -> SHA-256 and the SHA-256 of its inventory as its pin.
 
 Where the SHA-256 of a content file comes from, in this order (never from md5 or sha1 fixity:
@@ -25,6 +25,7 @@ from govern.format.jsonio import dump_canonical
 from govern.format.models import SourceVersion
 from govern.plugins.ocfl_object.layouts import find_object, inventory_id, is_storage_root, walk_objects
 from govern.plugins.ocfl_object.validation import validate_object
+from govern.plugins.ocfl_object.validation_cache import ObjectReading, cached_reading, object_fingerprint, store_reading
 from govern.runtime.progress import Progress
 
 INVENTORY = "inventory.json"
@@ -145,6 +146,18 @@ def _pin(root: Path, name: str, head: str, block: Any) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
+def read_object(root: Path, inventory: Any, fingerprint: str, workspace: Workspace) -> ObjectReading:
+    """The object's validation and content SHA-256 (by ``inventory``, its root inventory read
+    after ``fingerprint`` was taken), from the workspace's cache when the object's fingerprint
+    is unchanged (:mod:`.validation_cache`), else validated and hashed."""
+    reading = cached_reading(workspace.root, root, fingerprint)
+    if reading is None:
+        content = content_sha256(inventory, root) if isinstance(inventory, dict) else {}
+        reading = ObjectReading(validate_object(root), content)
+        store_reading(workspace.root, root, fingerprint, reading)
+    return reading
+
+
 def object_versions(registry: Registry, workspace: Workspace, progress: Progress) -> list[SourceVersion]:
     """The versions of the registry's object, oldest first; each carries the object's first
     OCFL error code (and the others found) as its problem when the object does not validate.
@@ -152,16 +165,20 @@ def object_versions(registry: Registry, workspace: Workspace, progress: Progress
     object as it is now found, shown by the build that records that version."""
     root = object_root(registry, workspace)
     location = _location(root, workspace)
-    validation = validate_object(root)
-    problem = validation.problem()
+    # Fingerprinted before anything is read: an object changed while it is read is cached
+    # under the older fingerprint, so the next build misses and reads it again.
+    fingerprint = object_fingerprint(root)
     inventory = _read_json(root / INVENTORY)
+    reading = read_object(root, inventory, fingerprint, workspace)
+    validation = reading.validation
+    problem = validation.problem()
     versions = inventory.get("versions") if isinstance(inventory, dict) else None
     if not isinstance(inventory, dict) or not isinstance(versions, dict) or not versions:
         # Nothing to read versions from: one version stands for the object, with its problem.
         reason = problem or "E063: the object has no readable inventory listing its versions"
         return [SourceVersion(UNREADABLE_VERSION, location, _pin(root, UNREADABLE_VERSION, "", None), {}, reason)]
     head = inventory.get("head") if isinstance(inventory.get("head"), str) else ""
-    sha256_of = content_sha256(inventory, root)
+    sha256_of = reading.content_sha256
     found = []
     for name in sorted(versions, key=lambda n: (_version_number(n), n)):
         block = versions[name]
