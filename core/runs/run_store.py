@@ -33,7 +33,7 @@ from govern.runs.listing import RunsListing, runs_listing
 from govern.runs.publishing import publish_new_run
 from govern.runtime.progress import NO_PROGRESS, Progress
 from govern.seal.manifest_workers import read_seals
-from govern.seal.seal_file import check_seal_files, read_seal
+from govern.seal.seal_file import SealFileReader, check_seal_files, read_seal, read_seal_root, seal_root
 from govern.seal.verification import verify_payload
 from govern.store.backend import KeyNotFound, Store
 from govern.store.local import LocalStore
@@ -106,6 +106,19 @@ class RunStore:
         folder = self.local_dir(run_id)
         if folder is not None:
             return read_seal(folder)
+        return check_seal_files(run_id, self._seal_file_reader(run_id))
+
+    def read_root(self, run_id: str) -> str | None:
+        """``read_seal(run_id).root_sha256`` — the SHA-256 of its manifest.json, None when it is
+        not sealed or a seal file cannot be read — without parsing the manifest (the same
+        reads; the seal layer's :func:`~govern.seal.seal_file.seal_root`)."""
+        folder = self.local_dir(run_id)
+        if folder is not None:
+            return read_seal_root(folder)
+        return seal_root(run_id, self._seal_file_reader(run_id))
+
+    def _seal_file_reader(self, run_id: str) -> SealFileReader:
+        """How the seal layer reads ``run_id``'s seal files from the store (capped, FileNotFoundError when absent)."""
 
         def read(name: str, limit: int, not_regular_code: str) -> bytes:
             try:
@@ -113,7 +126,7 @@ class RunStore:
             except KeyNotFound:
                 raise FileNotFoundError(name) from None
 
-        return check_seal_files(run_id, read)
+        return read
 
     def read_seals(self, run_ids: Sequence[str]) -> list[SealCheck]:
         """:meth:`read_seal` of every run, in order (locally: large manifests side by side)."""
@@ -181,7 +194,9 @@ class RunStore:
             if len(chunk) < READ_CHUNK:
                 return size, digest.hexdigest()
 
-    def check_stored_runs(self, run_ids: Sequence[str], progress: Progress = NO_PROGRESS) -> Iterator[tuple[str, SealCheck | None]]:
+    def check_stored_runs(
+        self, run_ids: Sequence[str], progress: Progress = NO_PROGRESS
+    ) -> Iterator[tuple[str, SealCheck | None]]:
         """:meth:`check_stored_run` of every run of ``run_ids`` in order, pipelined: one pool of
         :data:`OBJECT_READERS` threads reads the seals of the next runs and the objects of
         several runs at once, so the requests of one run never wait for the last object of
@@ -194,7 +209,9 @@ class RunStore:
 
         with ThreadPoolExecutor(max_workers=OBJECT_READERS) as pool:
             seals: dict[int, Future[SealCheck | None]] = {}
-            in_flight: collections.deque[tuple[str, SealCheck | None, dict[str, Future[tuple[int, str] | None]]]] = collections.deque()
+            in_flight: collections.deque[tuple[str, SealCheck | None, dict[str, Future[tuple[int, str] | None]]]] = (
+                collections.deque()
+            )
             for index, run_id in enumerate(ids):
                 # Seals are asked for RUNS_AHEAD runs early; objects of RUNS_AHEAD runs are in
                 # the pool's queue at once (memory: the manifests of those runs only).
@@ -222,7 +239,13 @@ class RunStore:
     # ------------------------------------------------------------------ writing
 
     def publish_run(
-        self, run_id: str, payload: Mapping[str, bytes], envelope: bytes, manifest: bytes, seal: bytes, unlisted: Mapping[str, bytes] | None = None
+        self,
+        run_id: str,
+        payload: Mapping[str, bytes],
+        envelope: bytes,
+        manifest: bytes,
+        seal: bytes,
+        unlisted: Mapping[str, bytes] | None = None,
     ) -> None:
         """Publish a sealed run given as bytes as a new run: the payload files, then run.json
         and manifest.json (and the ``unlisted`` files beside the seal: its attestation), then
@@ -286,6 +309,8 @@ def _checked(
     progress.start(len(hashing), f"verifying {run_id}")
     payload = _stored_problems(seal.manifest.by_path(), hashing, progress)
     return run_id, attrs.evolve(seal, problems=(*seal.problems, *payload))
+
+
 def workspace_runs(workspace: Workspace) -> RunStore:
     """The run store over ``workspace``'s runs root (local or ``s3://``): the one way a command
     opens the runs it reads and writes. Built here, over :meth:`Workspace.store`, because the
