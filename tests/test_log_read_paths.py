@@ -156,3 +156,57 @@ def test_read_lines_gives_the_lines_of_split_lines(
     assert (lines, torn[-1] if torn else None) == split_lines(data)
     assert all(tail is None for tail in torn[:-1])
     os.remove(path)
+
+
+# --- the chain checks, a batch at a time ---------------------------------------------------------
+
+_BUILD = "2030-01-01__000000__registry_delta_log_build"
+_RUNS = st.sampled_from(["2020-01-01__000000__a", "2020-01-01__000100__b", "2020-01-01__000200__c"])
+_SEALED_REF = st.fixed_dictionaries(
+    {
+        "run_id": _RUNS,
+        "run_root": st.just(".codex/RUNS"),
+        "relpath": st.just("R.json"),
+        "manifest_sha256": st.sampled_from(["a" * 64, "b" * 64]),
+    }
+)
+_SOURCE_REF = st.fixed_dictionaries(  # record version 0.2: a version kept outside the runs root
+    {
+        "source": st.just("ocfl_object"),
+        "location": st.just("objects/x"),
+        "version": st.sampled_from(["v1", "v2"]),
+        "pin": st.just("c" * 64),
+    }
+)
+_REF = st.one_of(st.none(), _SEALED_REF, _SOURCE_REF, st.integers(), st.just({"run_id": 7}))
+_RECORD = st.fixed_dictionaries(
+    {
+        "delta_version": st.sampled_from(["0.1", "0.2"]),
+        "registry_id": st.one_of(st.sampled_from(["alpha", "beta", "gamma"]), st.none(), st.integers()),
+        "derivation_run_id": st.one_of(st.just(_BUILD), st.just("2029-01-01__000000__registry_delta_log_build"), st.none()),
+        "from_ref": _REF,
+        "to_ref": _REF,
+    },
+    optional={"renamed_paths": st.just([["a", "b"]])},
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(records=st.lists(_RECORD, max_size=12), apart=st.booleans(), cut=st.integers(min_value=0, max_value=12))
+def test_linking_a_batch_finds_what_linking_record_by_record_does(records: list[dict], apart: bool, cut: int) -> None:
+    """``_Links.link_all`` (the batch path of verify --log) against ``link`` one record at a
+    time: the same problems in the same order, the same chain state — for records of both
+    versions, sealed and source refs, broken links, foreign builds and malformed fields."""
+    from govern.log.verification import _Links
+
+    def fresh() -> _Links:
+        return _Links.apart(_BUILD, "log") if apart else _Links(_BUILD, "log", {}, {})
+
+    one_by_one, batched = fresh(), fresh()
+    for number, record in enumerate(records, start=1):
+        one_by_one.link(record, number)
+    batched.link_all(records[:cut], 1)
+    batched.link_all(records[cut:], 1 + len(records[:cut]))
+    assert batched.found == one_by_one.found
+    state = ("last_ref", "recorded", "previous_registry", "deferred", "first_registry")
+    assert [getattr(batched, name) for name in state] == [getattr(one_by_one, name) for name in state]
