@@ -210,3 +210,44 @@ def test_linking_a_batch_finds_what_linking_record_by_record_does(records: list[
     assert batched.found == one_by_one.found
     state = ("last_ref", "recorded", "previous_registry", "deferred", "first_registry")
     assert [getattr(batched, name) for name in state] == [getattr(one_by_one, name) for name in state]
+
+
+# --- the log's tree, hashed in shares ------------------------------------------------------------
+
+
+@settings(max_examples=300, deadline=None)
+@given(start=st.integers(min_value=0, max_value=300), length=st.integers(min_value=0, max_value=300))
+def test_aligned_subtrees_build_the_tree_append_builds(start: int, length: int) -> None:
+    from govern.format.merkle import CompactRange, aligned_subtrees, leaf_hash
+
+    leaves = [leaf_hash(str(index).encode()) for index in range(start + length)]
+    before = CompactRange.of(leaves[:start])
+    subtrees = aligned_subtrees(start, start + length)
+    nodes = [(CompactRange.of(leaves[first : first + (1 << level)]).root(), level) for first, level in subtrees]
+    assert before.with_subtrees(nodes) == before.append(leaves[start:])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    records=st.integers(min_value=0, max_value=200),
+    sizes=st.lists(st.integers(min_value=0, max_value=260), max_size=6),
+    fork=st.booleans(),
+)
+def test_roots_at_in_shares_are_the_roots_of_each_prefix(monkeypatch_module, records: int, sizes: list[int], fork: bool) -> None:
+    """``verify --log``'s tree heads: the roots of the log's tree at each size, hashed in shares
+    by two processes, against the plain rule — the compact range of each prefix, one leaf at a time."""
+    from govern.format.merkle import CompactRange, leaf_hashes_of
+    from govern.log import checkpoints
+
+    monkeypatch_module.setattr(checkpoints, "PARALLEL_MIN_LEAVES", 0 if fork else 10**9)
+    log = checkpoints._Log.__new__(checkpoints._Log)
+    log.lines = [f'{{"record":{index}}}'.encode() for index in range(records)]
+    log.size = records
+    expected = {size: CompactRange.of(leaf_hashes_of(log.lines[:size])).root() for size in sizes if size <= records}
+    assert log.roots_at(sizes) == expected
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    with pytest.MonkeyPatch.context() as patch:
+        yield patch
