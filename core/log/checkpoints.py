@@ -188,7 +188,7 @@ PARALLEL_MIN_LEAVES = 20_000
 
 def _shares(subtrees: list[tuple[int, int]], leaves: int) -> list[list[tuple[int, int]]]:
     """``subtrees`` in consecutive shares of about equal leaves, one per process: two for a long
-    log (a subtree larger than an eighth of the leaves is halved first, so the shares can be
+    log (a subtree larger than a sixteenth of the leaves is halved first, so the shares can be
     even), else one."""
     if not parallel.CAN_FORK or default_jobs() < 2 or leaves < PARALLEL_MIN_LEAVES:
         return [subtrees]
@@ -197,7 +197,7 @@ def _shares(subtrees: list[tuple[int, int]], leaves: int) -> list[list[tuple[int
         stack = [(first, level)]
         while stack:
             start, size_level = stack.pop()
-            if size_level and (1 << size_level) > leaves // 8:
+            if size_level and (1 << size_level) > leaves // 16:
                 half = 1 << (size_level - 1)
                 stack += [(start + half, size_level - 1), (start, size_level - 1)]
             else:
