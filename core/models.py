@@ -2,6 +2,4 @@
 
 from govern._moved import forwarding
 
-__getattr__ = forwarding(
-    __name__, "govern.format.models", "govern.runs.views", "govern.format.artifact_paths", "govern.config.workspace"
-)
+__getattr__ = forwarding(__name__, "govern.format.models", "govern.runs.views", "govern.format.artifact_paths", "govern.config.workspace")

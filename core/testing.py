@@ -188,7 +188,9 @@ def invoke_cli(
     from govern.cli import main
 
     named = (
-        tuple(plugins.items()) if isinstance(plugins, Mapping) else tuple((_plugin_name(plugin), plugin) for plugin in plugins)
+        tuple(plugins.items())
+        if isinstance(plugins, Mapping)
+        else tuple((_plugin_name(plugin), plugin) for plugin in plugins)
     )
     stdout, stderr = io.StringIO(), io.StringIO()
     previous_cwd = os.getcwd()
@@ -271,12 +273,7 @@ class ScratchWorkspace:
 
         return load_workspace(explicit=self.root)
 
-    def cli(
-        self,
-        *args: str | os.PathLike[str],
-        plugins: Mapping[str, object] | Iterable[object] = (),
-        env: Mapping[str, str] | None = None,
-    ) -> CliResult:
+    def cli(self, *args: str | os.PathLike[str], plugins: Mapping[str, object] | Iterable[object] = (), env: Mapping[str, str] | None = None) -> CliResult:
         """``govern -C ROOT ARGS`` in this process (:func:`invoke_cli`)."""
         return invoke_cli("-C", self.root, *args, plugins=plugins, env=env)
 

@@ -108,23 +108,7 @@ def build_app(
         context_settings={"help_option_names": ["-h", "--help"]},
     )
     app.callback()(_root)
-    for module in (
-        init_cmd,
-        seal_cmd,
-        publish_cmd,
-        verify_cmd,
-        attest_cmd,
-        registry_cmd,
-        snapshot_cmd,
-        delta_cmd,
-        check_cmd,
-        log_cmd,
-        diff_cmd,
-        validate_cmd,
-        repair_cmd,
-        gc_cmd,
-        plugins_cmd,
-    ):
+    for module in (init_cmd, seal_cmd, publish_cmd, verify_cmd, attest_cmd, registry_cmd, snapshot_cmd, delta_cmd, check_cmd, log_cmd, diff_cmd, validate_cmd, repair_cmd, gc_cmd, plugins_cmd):
         module.register(app)
     state = CliState(output, workspace_dir, strict_plugins, plugins=plugins, environ=environ)
     state.register_plugin_commands(app)

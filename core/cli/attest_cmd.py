@@ -80,16 +80,12 @@ def attest_json(result: AttestResult) -> dict[str, Any]:
 
 def attest(
     ctx: typer.Context,
-    run: Annotated[
-        str, typer.Argument(metavar="RUN", help="The run: its folder, or its run id in the workspace.", show_default=False)
-    ],
+    run: Annotated[str, typer.Argument(metavar="RUN", help="The run: its folder, or its run id in the workspace.", show_default=False)],
     key: Annotated[
-        Optional[Path],
-        typer.Option("--key", metavar="FILE", help="Signer key file (default: the file GOVERN_SIGNING_KEY names)."),
+        Optional[Path], typer.Option("--key", metavar="FILE", help="Signer key file (default: the file GOVERN_SIGNING_KEY names).")
     ] = None,
     out: Annotated[
-        Optional[Path],
-        typer.Option("--out", metavar="FILE", help="Write the envelope here instead of RUN/attestation.dsse.json."),
+        Optional[Path], typer.Option("--out", metavar="FILE", help="Write the envelope here instead of RUN/attestation.dsse.json.")
     ] = None,
 ) -> None:
     """Sign an in-toto statement about a sealed run (every file with its SHA-256) in a DSSE envelope.
@@ -110,9 +106,7 @@ def attest(
     state: CliState = ctx.obj
     signer, _ = configured_signer(key)
     if signer is None:
-        raise GovernError(
-            "E_USAGE", f"no signing key: give --key FILE or set {SIGNING_KEY_VARIABLE} to a signer key file ('govern log keygen')"
-        )
+        raise GovernError("E_USAGE", f"no signing key: give --key FILE or set {SIGNING_KEY_VARIABLE} to a signer key file ('govern log keygen')")
     located = locate_run(state, run)
     with state.output.progress() as progress:
         if located.folder is None:  # object storage: the envelope is an object beside the run
@@ -188,9 +182,7 @@ def verify_attestation(state: CliState, attestation: Path, vkeys: list[str], run
         problems = subject_problems(located.runs, located.run_id, opened, progress)
     if problems:
         first = problems[0]
-        raise GovernError.found(
-            "E_ATTESTATION_INVALID", f"{attestation}: {first.where}: {first.message}", problems=tuple(problems)
-        )
+        raise GovernError.found("E_ATTESTATION_INVALID", f"{attestation}: {first.where}: {first.message}", problems=tuple(problems))
     return AttestationCheck(
         str(attestation), located.run_id, located.location, opened.root_sha256, len(opened.statement.subjects), opened.signed_by
     )

@@ -38,7 +38,4 @@ def transition_lines(transition: Transition, path: str | None = None) -> list[st
         where = f" (may touch {path})" if path is not None else ""
         return [f"{head}  changes unknown{where}: {record['unknown_reason']}"]
     shown = f"; {len(transition.changes)} under {path}" if path is not None else ""
-    return [
-        f"{head}  {count_text(record['counts'], renamed(record))}{shown}",
-        *("\t".join(change) for change in transition.changes),
-    ]
+    return [f"{head}  {count_text(record['counts'], renamed(record))}{shown}", *("\t".join(change) for change in transition.changes)]

@@ -51,9 +51,7 @@ def check(
         with open_books(workspace, state.lock_timeout) as notes:
             for note in notes:
                 state.output.warn(note)
-            books = check_books(
-                workspace.governance_dir, known_registries(workspace, host), host.operations(), workspace_runs(workspace)
-            )
+            books = check_books(workspace.governance_dir, known_registries(workspace, host), host.operations(), workspace_runs(workspace))
         for warning in books.warnings:
             state.output.warn(warning)
     state.output.show(WorkspaceCheckResult(findings, books, workspace.config.workspace.governance_dir))

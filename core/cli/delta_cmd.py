@@ -51,9 +51,7 @@ def delta_build_text(result: DeltaBuildResult) -> list[str]:
         lines.append(f"up to date: nothing new since {plan.previous.run_id if plan.previous else 'the start'}; no run created")
     else:
         appended, holds = ("would append", "would hold") if dry_run else ("appended", "holds")
-        lines.append(
-            f"{plan.run_id}: {appended} {plural(len(plan.records), 'record')}; the log {holds} {plan.state.records_total}"
-        )
+        lines.append(f"{plan.run_id}: {appended} {plural(len(plan.records), 'record')}; the log {holds} {plan.state.records_total}")
     for decision in plan.accepted_late:
         lines.append(f"accepted late snapshot {decision.run_id} for {decision.registry_id}: {decision.reason}")
     for decision in plan.acknowledged_missing:
@@ -65,9 +63,7 @@ def delta_build_text(result: DeltaBuildResult) -> list[str]:
     covered = [o for o in plan.outcomes if o.status == "covered"]
     excluded = [o for o in plan.outcomes if o.status == "excluded"]
     skipped = [o for o in plan.outcomes if o.status == "skipped"]
-    lines.append(
-        f"{plural(len(plan.outcomes), 'registry', 'registries')}: {len(covered)} covered, {len(skipped)} skipped, {len(excluded)} excluded by design"
-    )
+    lines.append(f"{plural(len(plan.outcomes), 'registry', 'registries')}: {len(covered)} covered, {len(skipped)} skipped, {len(excluded)} excluded by design")
     for outcome in covered:
         unknown = f", {outcome.unknown} unknown" if outcome.unknown else ""
         pending = f", {len(outcome.pending)} pending behind the active pointer" if outcome.pending else ""
@@ -181,17 +177,12 @@ def build(
     ] = False,
     key: Annotated[
         Optional[Path],
-        typer.Option(
-            "--key",
-            metavar="FILE",
-            help="Sign the build's checkpoint, and attest the build, with this signer key file (default: the file GOVERN_SIGNING_KEY names).",
-        ),
+        typer.Option("--key", metavar="FILE", help="Sign the build's checkpoint, and attest the build, with this signer key file (default: the file GOVERN_SIGNING_KEY names)."),
     ] = None,
     retry: Annotated[
         bool,
         typer.Option(
-            "--retry",
-            help=f"When another build commits first (E_COMMIT_RACE_LOST), rebuild on the new head (up to {RACE_RETRIES} times).",
+            "--retry", help=f"When another build commits first (E_COMMIT_RACE_LOST), rebuild on the new head (up to {RACE_RETRIES} times)."
         ),
     ] = False,
     snapshot_collections: Annotated[
@@ -234,9 +225,7 @@ def build(
     clock = resolve_clock(at)
     signer, _source = configured_signer(key)  # a bad key stops the build before anything is read
     if snapshot_collections and dry_run:
-        raise GovernError(
-            "E_USAGE", "--snapshot-collections writes collection index runs; a --dry-run writes nothing (drop one of them)"
-        )
+        raise GovernError("E_USAGE", "--snapshot-collections writes collection index runs; a --dry-run writes nothing (drop one of them)")
     root = None
     taken: tuple[TakenSnapshot, ...] | None = None
     # A dry run only reads sealed (immutable) runs, so it takes no lock: locking would create
@@ -281,9 +270,7 @@ def build(
                     raise
                 state.output.warn(f"{error.message}: retrying on the new head ({attempt + 1} of {RACE_RETRIES})")
     for run_id in plan.unsealed_runs:
-        state.output.warn(
-            f"{run_id}: unsealed (no MANIFEST.sha256): not a snapshot yet; seal it, or --allow-unknown for legacy folders"
-        )
+        state.output.warn(f"{run_id}: unsealed (no MANIFEST.sha256): not a snapshot yet; seal it, or --allow-unknown for legacy folders")
     for outcome in plan.outcomes:
         for warning in outcome.warnings:
             state.output.warn(f"{outcome.registry_id} @ {warning}")
@@ -313,22 +300,15 @@ def show(
     ] = None,
     since: Annotated[
         Optional[str],
-        typer.Option(
-            "--since",
-            metavar="T",
-            help="Only transitions to snapshots at or after T: YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ or a run id.",
-        ),
+        typer.Option("--since", metavar="T", help="Only transitions to snapshots at or after T: YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ or a run id."),
     ] = None,
     until: Annotated[
         Optional[str],
         typer.Option("--until", metavar="T", help="Only transitions to snapshots at or before T (a date covers the whole day)."),
     ] = None,
-    run: Annotated[
-        Optional[str], typer.Option("--run", metavar="RUN", help="Only transitions to or from this run (a run id).")
-    ] = None,
+    run: Annotated[Optional[str], typer.Option("--run", metavar="RUN", help="Only transitions to or from this run (a run id).")] = None,
     limit: Annotated[
-        Optional[int],
-        typer.Option("--limit", metavar="N", min=1, help="Only the latest N of the transitions the other filters keep."),
+        Optional[int], typer.Option("--limit", metavar="N", min=1, help="Only the latest N of the transitions the other filters keep.")
     ] = None,
 ) -> None:
     """Show the recorded history, git log --name-status style: a header per transition
@@ -365,9 +345,7 @@ def show(
     shown = select_transitions(
         records, registry=registry, path=query_path, since=since_key, until=until_key, run=run, limit=limit
     )
-    state.output.show(
-        DeltaShowResult(local_root or workspace.runs_location, filters, query_path, latest.run_id, len(records), tuple(shown))
-    )
+    state.output.show(DeltaShowResult(local_root or workspace.runs_location, filters, query_path, latest.run_id, len(records), tuple(shown)))
 
 
 @attrs.frozen

@@ -37,18 +37,13 @@ def _run_json(check: SealCheck, location: str) -> dict:
 
 def diff(
     ctx: typer.Context,
-    run_a: Annotated[
-        str, typer.Argument(metavar="RUN_A", help="The earlier run: a run id under the runs root, or a path.", show_default=False)
-    ],
-    run_b: Annotated[
-        str, typer.Argument(metavar="RUN_B", help="The later run: a run id under the runs root, or a path.", show_default=False)
-    ],
+    run_a: Annotated[str, typer.Argument(metavar="RUN_A", help="The earlier run: a run id under the runs root, or a path.", show_default=False)],
+    run_b: Annotated[str, typer.Argument(metavar="RUN_B", help="The later run: a run id under the runs root, or a path.", show_default=False)],
     path: Annotated[
         Optional[str], typer.Option("--path", metavar="P", help="Only paths at or under P (a file or a folder inside the runs).")
     ] = None,
     deep: Annotated[
-        bool,
-        typer.Option("--deep", help="Also re-hash every payload file of both runs (as 'govern verify' does) before comparing."),
+        bool, typer.Option("--deep", help="Also re-hash every payload file of both runs (as 'govern verify' does) before comparing.")
     ] = False,
 ) -> None:
     """Compare two sealed runs, like 'dvc diff': the paths added, removed (D) and modified.

@@ -20,13 +20,10 @@ if TYPE_CHECKING:
 def gc(
     ctx: typer.Context,
     older_than: Annotated[
-        str,
-        typer.Option("--older-than", metavar="DURATION", help="Only runs older than this (e.g. 36h, 7d; units s, m, h, d, w)."),
+        str, typer.Option("--older-than", metavar="DURATION", help="Only runs older than this (e.g. 36h, 7d; units s, m, h, d, w).")
     ],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would be removed; remove nothing.")] = False,
-    at: Annotated[
-        Optional[str], typer.Option("--at", metavar="T", help="The clock ages are measured at, YYYY-MM-DDTHH:MM:SSZ.")
-    ] = None,
+    at: Annotated[Optional[str], typer.Option("--at", metavar="T", help="The clock ages are measured at, YYYY-MM-DDTHH:MM:SSZ.")] = None,
 ) -> None:
     """Remove delta-log build runs never committed (no head object: a lost race or a crash) and,
     on object storage, runs published only in part (no MANIFEST.sha256) and the temporary

@@ -66,12 +66,7 @@ def keygen_text(result: KeygenResult) -> list[str]:
 @json_renderer(KeygenResult)
 def keygen_json(result: KeygenResult) -> dict[str, Any]:
     """The key's name, where the signer key is, its verifier key and its witness (cosigner) key."""
-    return {
-        "name": result.name,
-        "key_file": str(result.key_file),
-        "verifier_key": result.verifier_key,
-        "cosigner_key": result.cosigner_key,
-    }
+    return {"name": result.name, "key_file": str(result.key_file), "verifier_key": result.verifier_key, "cosigner_key": result.cosigner_key}
 
 
 @log_app.command("keygen", short_help="Make a signer key file (mode 0600) and print its verifier key")
@@ -95,9 +90,7 @@ def keygen(
     try:
         create_exclusive(out, signer_text.encode("ascii") + b"\n", mode=0o600)
     except FileExistsError:
-        raise GovernError(
-            "E_OUTPUT_EXISTS", f"{out}: already exists; a key file is never overwritten (choose another --out)"
-        ) from None
+        raise GovernError("E_OUTPUT_EXISTS", f"{out}: already exists; a key file is never overwritten (choose another --out)") from None
     signer = parse_signer_key(signer_text)
     state.output.show(KeygenResult(name, out, verifier_text, cosigner_key_text(name, signer.public_key)))
 
@@ -139,9 +132,7 @@ def checkpoint_json_result(result: CheckpointResult) -> dict[str, Any]:
 def checkpoint(
     ctx: typer.Context,
     key: Annotated[Optional[Path], typer.Option("--key", metavar="FILE", help="Add a signature by this signer key now.")] = None,
-    out: Annotated[
-        Optional[Path], typer.Option("--out", metavar="FILE", help="Write the note to FILE instead of stdout.")
-    ] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", metavar="FILE", help="Write the note to FILE instead of stdout.")] = None,
 ) -> None:
     """The checkpoint the latest delta-log build sealed: its signed note as stored (unsigned:
     the checkpoint text alone). With --key, the note with a signature by that key added (the
@@ -216,16 +207,10 @@ def _show_proof(state: CliState, build: str | None, proof: InclusionProof | Cons
 @log_app.command("prove", short_help="Print an inclusion proof for a record of the log")
 def prove(
     ctx: typer.Context,
-    record: Annotated[
-        Optional[int], typer.Option("--record", metavar="N", help="The record's zero-based index in the log.")
-    ] = None,
-    run: Annotated[
-        Optional[str], typer.Option("--run", metavar="RUN_ID", help="The record of this snapshot run (with --registry).")
-    ] = None,
+    record: Annotated[Optional[int], typer.Option("--record", metavar="N", help="The record's zero-based index in the log.")] = None,
+    run: Annotated[Optional[str], typer.Option("--run", metavar="RUN_ID", help="The record of this snapshot run (with --registry).")] = None,
     registry: Annotated[Optional[str], typer.Option("--registry", metavar="ID", help="The registry of --run.")] = None,
-    size: Annotated[
-        Optional[int], typer.Option("--size", metavar="S", help="Prove against the tree of the first S records (default: all).")
-    ] = None,
+    size: Annotated[Optional[int], typer.Option("--size", metavar="S", help="Prove against the tree of the first S records (default: all).")] = None,
     out: Annotated[Optional[Path], typer.Option("--out", metavar="FILE", help="Also write the proof's JSON to FILE.")] = None,
 ) -> None:
     """An RFC 9162 inclusion proof of record N (zero-based) in the latest build's log, or in
@@ -245,9 +230,7 @@ def prove(
 def consistency(
     ctx: typer.Context,
     from_size: Annotated[int, typer.Option("--from", metavar="M", help="The older tree's size (1 or more).")],
-    to_size: Annotated[
-        Optional[int], typer.Option("--to", metavar="N", help="The newer tree's size (default: the whole log).")
-    ] = None,
+    to_size: Annotated[Optional[int], typer.Option("--to", metavar="N", help="The newer tree's size (default: the whole log).")] = None,
     out: Annotated[Optional[Path], typer.Option("--out", metavar="FILE", help="Also write the proof's JSON to FILE.")] = None,
 ) -> None:
     """An RFC 9162 consistency proof that the log's tree of N records extends its tree of M
@@ -299,12 +282,8 @@ def proof_check_json(result: ProofCheckResult) -> dict[str, Any]:
 @log_app.command("verify-proof", short_help="Check a proof against a signed checkpoint, offline (no workspace)")
 def verify_proof(
     ctx: typer.Context,
-    proof_file: Annotated[
-        Path, typer.Argument(metavar="PROOF", help="A proof's JSON ('govern log prove --out', or its --json document).")
-    ],
-    checkpoint_file: Annotated[
-        Path, typer.Option("--checkpoint", metavar="FILE", help="The signed checkpoint to check against.")
-    ],
+    proof_file: Annotated[Path, typer.Argument(metavar="PROOF", help="A proof's JSON ('govern log prove --out', or its --json document).")],
+    checkpoint_file: Annotated[Path, typer.Option("--checkpoint", metavar="FILE", help="The signed checkpoint to check against.")],
     vkey: Annotated[list[str], typer.Option("--vkey", metavar="KEY", help="A verifier key, its text or a file (repeatable).")],
 ) -> None:
     """Check PROOF against the checkpoint in FILE: first the checkpoint's signature by a known
@@ -371,27 +350,13 @@ def cosign(
     ctx: typer.Context,
     checkpoint_file: Annotated[Path, typer.Argument(metavar="CHECKPOINT", help="The log's signed checkpoint.")],
     key: Annotated[Path, typer.Option("--key", metavar="FILE", help="The witness's signer key file.")],
-    state_dir: Annotated[
-        Path, typer.Option("--state", metavar="DIR", help="Where the witness keeps the last checkpoint it cosigned, per origin.")
-    ],
-    vkey: Annotated[
-        list[str], typer.Option("--vkey", metavar="KEY", help="The log's verifier key, its text or a file (repeatable).")
-    ],
+    state_dir: Annotated[Path, typer.Option("--state", metavar="DIR", help="Where the witness keeps the last checkpoint it cosigned, per origin.")],
+    vkey: Annotated[list[str], typer.Option("--vkey", metavar="KEY", help="The log's verifier key, its text or a file (repeatable).")],
     proof_file: Annotated[
-        Optional[Path],
-        typer.Option(
-            "--proof", metavar="FILE", help="A consistency proof ('govern log consistency --out') instead of the workspace's log."
-        ),
+        Optional[Path], typer.Option("--proof", metavar="FILE", help="A consistency proof ('govern log consistency --out') instead of the workspace's log.")
     ] = None,
-    out: Annotated[
-        Optional[Path], typer.Option("--out", metavar="FILE", help="Write the cosigned note to FILE instead of stdout.")
-    ] = None,
-    at: Annotated[
-        Optional[str],
-        typer.Option(
-            "--at", metavar="T", help="The cosignature's time, YYYY-MM-DDTHH:MM:SSZ (default SOURCE_DATE_EPOCH, else now)."
-        ),
-    ] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", metavar="FILE", help="Write the cosigned note to FILE instead of stdout.")] = None,
+    at: Annotated[Optional[str], typer.Option("--at", metavar="T", help="The cosignature's time, YYYY-MM-DDTHH:MM:SSZ (default SOURCE_DATE_EPOCH, else now).")] = None,
 ) -> None:
     """Verify CHECKPOINT's log signature (--vkey), check that it extends the last checkpoint
     cosigned for its origin (kept in DIR) — same size and root, or a consistency proof from
@@ -422,17 +387,13 @@ def cosign(
             except StrictJSONError as exc:
                 raise GovernError("E_PROOF_INVALID", f"{proof_file}: not JSON: {exc}") from None
             if not isinstance(parsed, ConsistencyProof):
-                raise GovernError(
-                    "E_USAGE",
-                    f"--proof {proof_file}: an inclusion proof; a witness needs a consistency proof ('govern log consistency')",
-                )
+                raise GovernError("E_USAGE", f"--proof {proof_file}: an inclusion proof; a witness needs a consistency proof ('govern log consistency')")
             proof = parsed
         else:
             leaves = latest_leaves(state.workspace(needs_kind_plugins=False))
             if len(leaves.lines) < cp.size:
                 raise GovernError(
-                    "E_LOG_DIVERGED",
-                    f"{where}: size {cp.size}, but the workspace's log holds {len(leaves.lines)} records: it cannot be proven",
+                    "E_LOG_DIVERGED", f"{where}: size {cp.size}, but the workspace's log holds {len(leaves.lines)} records: it cannot be proven"
                 )
             proof = prove_consistency(leaves, previous.size, cp.size)
     consistency = check_extends(previous, cp, proof, where)
@@ -441,9 +402,7 @@ def cosign(
         _write_output(out, cosigned)
     record_cosigned(state_dir, cp, cosigned)
     state.output.show(
-        CosignResult(
-            cp, cosigned, signer_names(cosigned), signer.name, consistency.basis, consistency.previous_size, timestamp, out
-        )
+        CosignResult(cp, cosigned, signer_names(cosigned), signer.name, consistency.basis, consistency.previous_size, timestamp, out)
     )
 
 

@@ -39,7 +39,9 @@ def list_plugins(
     for kind_name, (_kind, plugin_name) in providers.items():
         kinds.setdefault(plugin_name, []).append(kind_name)
     plugins = [info for info in host.plugins() if hook is None or hook in info.hooks]
-    rows = tuple(PluginRow(info.name, info.source, tuple(info.hooks), tuple(kinds.get(info.name, []))) for info in plugins)
+    rows = tuple(
+        PluginRow(info.name, info.source, tuple(info.hooks), tuple(kinds.get(info.name, []))) for info in plugins
+    )
     failures = tuple(f for f in host.failures if hook is None)
     skipped = tuple(s for s in host.skipped if hook is None)
     state.output.show(PluginListResult(hook, rows, failures, skipped))

@@ -16,9 +16,7 @@ from govern.format.plurals import plural
 if TYPE_CHECKING:
     from govern.governance.registry_admin import RegistryAddition, RegistryOverview, RegistryRemovalResult, RegistryStatus
 
-registry_app = typer.Typer(
-    help="Configured registries: kind, snapshots, covered or excluded and why; add one.", no_args_is_help=True
-)
+registry_app = typer.Typer(help="Configured registries: kind, snapshots, covered or excluded and why; add one.", no_args_is_help=True)
 
 # One line per paragraph: the help formatter re-wraps them.
 ADD_HELP = (
@@ -38,11 +36,7 @@ ADD_HELP = (
 def _snapshot_summary(status: RegistryStatus) -> str:
     if status.snapshots is None:  # a registry kept outside the runs root: its versions are not listed
         last = status.history.last_recorded if status.history else None
-        recorded = (
-            f"; last recorded {last.label} ({plural(status.history.records, 'record')})"
-            if status.history and last
-            else "; not recorded yet"
-        )
+        recorded = f"; last recorded {last.label} ({plural(status.history.records, 'record')})" if status.history and last else "; not recorded yet"
         return f"{status.reason}{recorded}"
     snapshots = status.snapshots or ()
     counts = status.status_counts()
@@ -76,8 +70,7 @@ def _log_problem(state: CliState, overview: RegistryOverview) -> None:
 def list_registries(
     ctx: typer.Context,
     strict: Annotated[
-        bool,
-        typer.Option("--strict", help="Exit 1 (E_STRICT, after the list) when there are unsealed or late snapshots (for CI)."),
+        bool, typer.Option("--strict", help="Exit 1 (E_STRICT, after the list) when there are unsealed or late snapshots (for CI).")
     ] = False,
 ) -> None:
     """Every configured registry: kind, covered / excluded by design / skipped (and why),
@@ -133,89 +126,44 @@ SOURCE_PANEL = "Kinds ocfl_object, bagit, git"
 @registry_app.command("add", help=ADD_HELP, short_help="Add a registry to registry_config.toml")
 def add(
     ctx: typer.Context,
-    registry_id: Annotated[
-        str,
-        typer.Argument(
-            metavar="ID",
-            help="The new registry's id: lowercase letters, digits and _, starting with a letter.",
-            show_default=False,
-        ),
-    ],
-    kind: Annotated[
-        str,
-        typer.Option(
-            "--kind", metavar="K", help="Its kind, e.g. sealed, external, collection, presentation.", show_default=False
-        ),
-    ],
+    registry_id: Annotated[str, typer.Argument(metavar="ID", help="The new registry's id: lowercase letters, digits and _, starting with a letter.", show_default=False)],
+    kind: Annotated[str, typer.Option("--kind", metavar="K", help="Its kind, e.g. sealed, external, collection, presentation.", show_default=False)],
     artifact: Annotated[
         Optional[str], typer.Option("--artifact", metavar="A", help="File or folder inside a run that makes it a snapshot.")
     ] = None,
-    reason: Annotated[
-        Optional[str], typer.Option("--reason", metavar="R", help="Why it is excluded by design (excluded kinds).")
-    ] = None,
-    schema: Annotated[
-        Optional[str], typer.Option("--schema", metavar="S", help="JSON Schema for 'govern validate', relative to the workspace.")
-    ] = None,
+    reason: Annotated[Optional[str], typer.Option("--reason", metavar="R", help="Why it is excluded by design (excluded kinds).")] = None,
+    schema: Annotated[Optional[str], typer.Option("--schema", metavar="S", help="JSON Schema for 'govern validate', relative to the workspace.")] = None,
     description: Annotated[Optional[str], typer.Option("--description", metavar="D", help="What the registry holds.")] = None,
     option: Annotated[
-        Optional[list[str]],
-        typer.Option("--option", metavar="KEY=VALUE", help="An entry of the kind's options table (repeatable)."),
+        Optional[list[str]], typer.Option("--option", metavar="KEY=VALUE", help="An entry of the kind's options table (repeatable).")
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Check and show the table; write nothing.")] = False,
     dsn: Annotated[
         Optional[str],
-        typer.Option(
-            "--dsn",
-            metavar="DSN",
-            help="sqlite:///file or postgresql://user@host:port/db (never a password).",
-            rich_help_panel=SQL_PANEL,
-        ),
+        typer.Option("--dsn", metavar="DSN", help="sqlite:///file or postgresql://user@host:port/db (never a password).", rich_help_panel=SQL_PANEL),
     ] = None,
     password_env: Annotated[
-        Optional[str],
-        typer.Option(
-            "--password-env", metavar="VAR", help="The environment variable holding the password.", rich_help_panel=SQL_PANEL
-        ),
+        Optional[str], typer.Option("--password-env", metavar="VAR", help="The environment variable holding the password.", rich_help_panel=SQL_PANEL)
     ] = None,
-    table_name: Annotated[
-        Optional[str], typer.Option("--table", metavar="T", help="The table to snapshot.", rich_help_panel=SQL_PANEL)
-    ] = None,
+    table_name: Annotated[Optional[str], typer.Option("--table", metavar="T", help="The table to snapshot.", rich_help_panel=SQL_PANEL)] = None,
     query: Annotated[
-        Optional[str],
-        typer.Option(
-            "--query", metavar="SQL", help="Instead of --table: a deterministic query (needs --key).", rich_help_panel=SQL_PANEL
-        ),
+        Optional[str], typer.Option("--query", metavar="SQL", help="Instead of --table: a deterministic query (needs --key).", rich_help_panel=SQL_PANEL)
     ] = None,
     key: Annotated[
         Optional[list[str]],
-        typer.Option(
-            "--key",
-            metavar="COLUMN",
-            help="A key column, in order (repeatable; default: the primary key).",
-            rich_help_panel=SQL_PANEL,
-        ),
+        typer.Option("--key", metavar="COLUMN", help="A key column, in order (repeatable; default: the primary key).", rich_help_panel=SQL_PANEL),
     ] = None,
     part_bytes: Annotated[
-        Optional[int],
-        typer.Option(
-            "--part-bytes", metavar="N", min=1, help="Rows are written in parts of about N bytes.", rich_help_panel=SQL_PANEL
-        ),
+        Optional[int], typer.Option("--part-bytes", metavar="N", min=1, help="Rows are written in parts of about N bytes.", rich_help_panel=SQL_PANEL)
     ] = None,
     pattern: Annotated[
-        Optional[str],
-        typer.Option("--pattern", metavar="GLOB", help="Member runs: a glob over run ids.", rich_help_panel=COLLECTION_PANEL),
+        Optional[str], typer.Option("--pattern", metavar="GLOB", help="Member runs: a glob over run ids.", rich_help_panel=COLLECTION_PANEL)
     ] = None,
     op_id: Annotated[
-        Optional[str],
-        typer.Option(
-            "--op-id", metavar="OP", help="Member runs: the op_id their run.json names.", rich_help_panel=COLLECTION_PANEL
-        ),
+        Optional[str], typer.Option("--op-id", metavar="OP", help="Member runs: the op_id their run.json names.", rich_help_panel=COLLECTION_PANEL)
     ] = None,
     marker: Annotated[
-        Optional[str],
-        typer.Option(
-            "--marker", metavar="PATH", help="Member runs: a file every member holds.", rich_help_panel=COLLECTION_PANEL
-        ),
+        Optional[str], typer.Option("--marker", metavar="PATH", help="Member runs: a file every member holds.", rich_help_panel=COLLECTION_PANEL)
     ] = None,
     path: Annotated[
         Optional[str],
@@ -227,32 +175,17 @@ def add(
         ),
     ] = None,
     object_id: Annotated[
-        Optional[str],
-        typer.Option(
-            "--object-id", metavar="ID", help="The object's id, when --path is a storage root.", rich_help_panel=OCFL_PANEL
-        ),
+        Optional[str], typer.Option("--object-id", metavar="ID", help="The object's id, when --path is a storage root.", rich_help_panel=OCFL_PANEL)
     ] = None,
     order_by: Annotated[
         Optional[str],
-        typer.Option(
-            "--order-by",
-            metavar="TAG",
-            help="The bag-info tag ordering the bags (default Bagging-Date), or 'name'.",
-            rich_help_panel=BAGIT_PANEL,
-        ),
+        typer.Option("--order-by", metavar="TAG", help="The bag-info tag ordering the bags (default Bagging-Date), or 'name'.", rich_help_panel=BAGIT_PANEL),
     ] = None,
     repo: Annotated[
-        Optional[str],
-        typer.Option("--repo", metavar="DIR", help="The git repository (working tree or bare).", rich_help_panel=GIT_PANEL),
+        Optional[str], typer.Option("--repo", metavar="DIR", help="The git repository (working tree or bare).", rich_help_panel=GIT_PANEL)
     ] = None,
     ref: Annotated[
-        Optional[str],
-        typer.Option(
-            "--ref",
-            metavar="REF",
-            help="The branch, tag or commit whose first-parent history is read.",
-            rich_help_panel=GIT_PANEL,
-        ),
+        Optional[str], typer.Option("--ref", metavar="REF", help="The branch, tag or commit whose first-parent history is read.", rich_help_panel=GIT_PANEL)
     ] = None,
 ) -> None:
     from govern.governance.registry_admin import add_registry, registry_table
@@ -276,13 +209,7 @@ def add(
         "ref": ref,
     }
     table = registry_table(
-        kind,
-        artifact=artifact,
-        schema=schema,
-        reason=reason,
-        description=description,
-        options=_parse_options(option or []),
-        kind_keys=kind_keys,
+        kind, artifact=artifact, schema=schema, reason=reason, description=description, options=_parse_options(option or []), kind_keys=kind_keys
     )
     addition = add_registry(workspace, state.plugins(), registry_id, table, lock_timeout=state.lock_timeout, dry_run=dry_run)
     for warning in addition.warnings:
@@ -306,8 +233,7 @@ def remove(
     registry_id: Annotated[str, typer.Argument(metavar="ID", help="The registry's id.", show_default=False)],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Check and show what would change; write nothing.")] = False,
     at: Annotated[
-        Optional[str],
-        typer.Option("--at", metavar="T", help="Changelog date, YYYY-MM-DDTHH:MM:SSZ (default SOURCE_DATE_EPOCH, else now)."),
+        Optional[str], typer.Option("--at", metavar="T", help="Changelog date, YYYY-MM-DDTHH:MM:SSZ (default SOURCE_DATE_EPOCH, else now).")
     ] = None,
 ) -> None:
     from govern.governance.registry_admin import remove_registry

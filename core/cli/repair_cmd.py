@@ -92,11 +92,7 @@ def repair_text(result: RepairResult) -> list[str]:
     if torn is None:
         return [f"nothing to repair: {result.reason}"]
     if result.record is None:
-        return [
-            f"would cut {result.reason}",
-            f"  torn text: {torn.to_json()['removed']['text']!r}",
-            f"  backup would go to {result.backup_dir}",
-        ]
+        return [f"would cut {result.reason}", f"  torn text: {torn.to_json()['removed']['text']!r}", f"  backup would go to {result.backup_dir}"]
     return [
         f"repaired {torn.run_id}/{torn.artifact}: cut {plural(len(torn.tail), 'byte')} (torn line {torn.line}); "
         "the log matches its seal again",

@@ -34,9 +34,7 @@ def stored_run_id(state: CliState, given: Path) -> str | None:
     if not is_run_id(run_id):
         raise GovernError("E_NOT_A_RUN", f"{given}: not a run id; a run is named YYYY-MM-DD__HHMMSS__slug (slug: a-z, 0-9, _)")
     if not workspace_runs(workspace).exists(run_id):
-        raise GovernError(
-            "E_NOT_A_DIRECTORY", f"{given}: no such run folder (a path) nor run in the runs root {workspace.runs_location}"
-        )
+        raise GovernError("E_NOT_A_DIRECTORY", f"{given}: no such run folder (a path) nor run in the runs root {workspace.runs_location}")
     return run_id
 
 
@@ -51,9 +49,7 @@ def run_seal(state: CliState, given: Path, deep: bool, progress: Progress) -> tu
         folder = run_folder(state, given)
         return str(folder), state.plugins().verify_seal(folder, deep, progress)
     workspace = state.workspace(needs_kind_plugins=False)
-    return workspace.run_location(run_id), seal_check(
-        workspace_runs(workspace), run_id, state.plugins(), deep=deep, progress=progress
-    )
+    return workspace.run_location(run_id), seal_check(workspace_runs(workspace), run_id, state.plugins(), deep=deep, progress=progress)
 
 
 def run_folder(state: CliState, given: Path) -> Path:
@@ -73,11 +69,7 @@ def run_folder(state: CliState, given: Path) -> Path:
         # Only seals are read: a kind whose plugin is not installed is a warning here.
         run_dir = state.workspace(needs_kind_plugins=False).runs_root / given
     else:
-        raise GovernError(
-            "E_NOT_A_DIRECTORY", f"{given}: no such run folder (a path, or a run id under the workspace's runs root)"
-        )
+        raise GovernError("E_NOT_A_DIRECTORY", f"{given}: no such run folder (a path, or a run id under the workspace's runs root)")
     if not is_run_id(run_dir.name):
-        raise GovernError(
-            "E_NOT_A_RUN", f"{run_dir}: not a run folder; a run is named YYYY-MM-DD__HHMMSS__slug (slug: a-z, 0-9, _)"
-        )
+        raise GovernError("E_NOT_A_RUN", f"{run_dir}: not a run folder; a run is named YYYY-MM-DD__HHMMSS__slug (slug: a-z, 0-9, _)")
     return run_dir

@@ -100,21 +100,15 @@ def seal(
     run_dir: Annotated[Path, typer.Argument(help="The run folder to seal.", show_default=False)],
     op: Annotated[
         Optional[str],
-        typer.Option(
-            "--op", metavar="OP-ID", help="Operation id recorded in a new run.json (warns when the catalog does not allow it)."
-        ),
+        typer.Option("--op", metavar="OP-ID", help="Operation id recorded in a new run.json (warns when the catalog does not allow it)."),
     ] = None,
     input_: Annotated[
         Optional[list[str]],
-        typer.Option(
-            "--input", metavar="KEY=VALUE", help="An entry of run.json's inputs (repeatable; only when govern writes run.json)."
-        ),
+        typer.Option("--input", metavar="KEY=VALUE", help="An entry of run.json's inputs (repeatable; only when govern writes run.json)."),
     ] = None,
     param: Annotated[
         Optional[list[str]],
-        typer.Option(
-            "--param", metavar="KEY=VALUE", help="An entry of run.json's params (repeatable; only when govern writes run.json)."
-        ),
+        typer.Option("--param", metavar="KEY=VALUE", help="An entry of run.json's params (repeatable; only when govern writes run.json)."),
     ] = None,
     reseal: Annotated[
         bool,
@@ -124,8 +118,7 @@ def seal(
         ),
     ] = False,
     at: Annotated[
-        Optional[str],
-        typer.Option("--at", metavar="T", help="Clock, YYYY-MM-DDTHH:MM:SSZ (default SOURCE_DATE_EPOCH, else now)."),
+        Optional[str], typer.Option("--at", metavar="T", help="Clock, YYYY-MM-DDTHH:MM:SSZ (default SOURCE_DATE_EPOCH, else now).")
     ] = None,
     publish: Annotated[bool, typer.Option("--publish", help="Then publish the sealed run (as 'govern publish').")] = False,
     to: Annotated[Optional[str], typer.Option("--to", metavar="LOCATION", help="With --publish: " + TO_HELP)] = None,

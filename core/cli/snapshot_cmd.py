@@ -33,10 +33,7 @@ class SnapshotResult(CommandResult):
 def snapshot_text(result: SnapshotResult) -> list[str]:
     """Where the run is, what it holds, and its ROOT_SHA256."""
     held = ", ".join(plural(count, name.rstrip("s")) for name, count in sorted(result.counts.items()))
-    return [
-        f"{result.registry_id}: wrote snapshot {result.run_id} to {result.location}" + (f" ({held})" if held else ""),
-        f"ROOT_SHA256 {result.root_sha256}",
-    ]
+    return [f"{result.registry_id}: wrote snapshot {result.run_id} to {result.location}" + (f" ({held})" if held else ""), f"ROOT_SHA256 {result.root_sha256}"]
 
 
 @json_renderer(SnapshotResult)
@@ -69,16 +66,10 @@ def _snapshot_kind_check(host: PluginHost, registry: Registry) -> None:
 def snapshot(
     ctx: typer.Context,
     registry_id: Annotated[str, typer.Argument(metavar="REGISTRY", help="The registry to snapshot.", show_default=False)],
-    at: Annotated[
-        Optional[str], typer.Option("--at", metavar="T", help="Snapshot clock, YYYY-MM-DDTHH:MM:SSZ (names the run).")
-    ] = None,
+    at: Annotated[Optional[str], typer.Option("--at", metavar="T", help="Snapshot clock, YYYY-MM-DDTHH:MM:SSZ (names the run).")] = None,
     op: Annotated[
         Optional[str],
-        typer.Option(
-            "--op",
-            metavar="OP-ID",
-            help="Operation id recorded in the run's run.json (warns when the catalog does not allow it).",
-        ),
+        typer.Option("--op", metavar="OP-ID", help="Operation id recorded in the run's run.json (warns when the catalog does not allow it)."),
     ] = None,
 ) -> None:
     """Read a registry's source once and write it as a new sealed run
@@ -111,13 +102,9 @@ def snapshot(
                 state.output.warn(f"removed {name}: staging folder left by an interrupted write")
         with state.output.progress() as progress:
             taken = take_snapshot(workspace, host, registry, clock, progress, op)
-    state.output.show(
-        SnapshotResult(registry.id, taken.run_id, taken.root_sha256, workspace.run_location(taken.run_id), taken.counts)
-    )
+    state.output.show(SnapshotResult(registry.id, taken.run_id, taken.root_sha256, workspace.run_location(taken.run_id), taken.counts))
 
 
 def register(app: typer.Typer) -> None:
     """Mount the command on the root app."""
-    app.command("snapshot", short_help="Write a new sealed snapshot run of a registry (sql_table: one read of its table)")(
-        snapshot
-    )
+    app.command("snapshot", short_help="Write a new sealed snapshot run of a registry (sql_table: one read of its table)")(snapshot)

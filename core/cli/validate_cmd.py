@@ -89,11 +89,7 @@ def validate(
     ctx: typer.Context,
     files: Annotated[
         Optional[list[Path]],
-        typer.Argument(
-            metavar="[FILE]...",
-            help="Files (or directory artifacts) to validate; with --changed, changed files.",
-            show_default=False,
-        ),
+        typer.Argument(metavar="[FILE]...", help="Files (or directory artifacts) to validate; with --changed, changed files.", show_default=False),
     ] = None,
     schema: Annotated[
         Optional[str],
@@ -201,9 +197,7 @@ def validate_text(result: ValidateResult) -> list[str]:
             lines.append(f"INVALID  {report.path}  {plural(len(report.problems), 'problem')}  registry {report.registry_id}")
             lines.extend(f"  {problem}" for problem in report.problems)
     checked, invalid = len(result.files), result.invalid
-    lines.append(
-        f"{plural(checked, 'file')} checked: {checked - invalid} valid, {invalid} invalid ({plural(result.records, 'record')})"
-    )
+    lines.append(f"{plural(checked, 'file')} checked: {checked - invalid} valid, {invalid} invalid ({plural(result.records, 'record')})")
     return lines
 
 

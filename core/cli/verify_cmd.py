@@ -32,9 +32,7 @@ def _workspace(state: CliState) -> Workspace:
     return state.workspace(needs_kind_plugins=False)
 
 
-def _resolve_run_dirs(
-    state: CliState, run_dirs: list[Path], all_runs: bool, changed: bool = False
-) -> tuple[list[Path | str], list[str]]:
+def _resolve_run_dirs(state: CliState, run_dirs: list[Path], all_runs: bool, changed: bool = False) -> tuple[list[Path | str], list[str]]:
     """The runs to verify — run folders, or the ids of runs in an object-storage runs root —
     and warnings about folders passed over. With ``changed``, ``run_dirs`` are the changed
     paths of a commit and the runs are those holding them."""
@@ -65,9 +63,7 @@ def _changed_run_dirs(state: CliState, paths: list[Path]) -> tuple[list[Path | s
         if folder.is_dir():
             targets.append(folder)
         else:
-            warnings.append(
-                f"{run_id}: no such run folder (deleted whole?); not verified ('govern verify --all' reports a recorded snapshot that is gone)"
-            )
+            warnings.append(f"{run_id}: no such run folder (deleted whole?); not verified ('govern verify --all' reports a recorded snapshot that is gone)")
     return targets, warnings
 
 
@@ -142,41 +138,26 @@ class VerifyResult(CommandResult):
 def verify(
     ctx: typer.Context,
     run_dirs: Annotated[
-        Optional[list[Path]],
-        typer.Argument(
-            help="Run folders (paths, or run ids in the workspace); with --changed, changed files.", show_default=False
-        ),
+        Optional[list[Path]], typer.Argument(help="Run folders (paths, or run ids in the workspace); with --changed, changed files.", show_default=False)
     ] = None,
     all_runs: Annotated[bool, typer.Option("--all", help="Verify every run under the workspace's runs root.")] = False,
     log: Annotated[bool, typer.Option("--log", help="Verify the delta log's append-only history.")] = False,
     checkpoints: Annotated[
         Optional[list[Path]],
-        typer.Option(
-            "--checkpoint",
-            help="With --log: a checkpoint handed out earlier (a signed note); the log must extend it. Repeatable.",
-            show_default=False,
-        ),
+        typer.Option("--checkpoint", help="With --log: a checkpoint handed out earlier (a signed note); the log must extend it. Repeatable.", show_default=False),
     ] = None,
     vkeys: Annotated[
         Optional[list[str]],
         typer.Option(
-            "--vkey",
-            metavar="KEY",
-            help="A verifier key (its text, or a file holding it) for --checkpoint or --attestation. Repeatable.",
-            show_default=False,
+            "--vkey", metavar="KEY", help="A verifier key (its text, or a file holding it) for --checkpoint or --attestation. Repeatable.", show_default=False
         ),
     ] = None,
     strict: Annotated[
-        bool,
-        typer.Option(
-            "--strict", help="With --all, exit 1 (E_STRICT, after the report) when uncommitted build runs are left over."
-        ),
+        bool, typer.Option("--strict", help="With --all, exit 1 (E_STRICT, after the report) when uncommitted build runs are left over.")
     ] = False,
     attestation: Annotated[
         Optional[Path],
-        typer.Option(
-            "--attestation", metavar="FILE", help="Check a 'govern attest' envelope and that the run's files still match it."
-        ),
+        typer.Option("--attestation", metavar="FILE", help="Check a 'govern attest' envelope and that the run's files still match it."),
     ] = None,
     changed: Annotated[
         bool,
@@ -222,17 +203,13 @@ def verify(
         raise GovernError("E_USAGE", "--changed verifies the runs holding the paths given: not with --all or --attestation")
     if attestation is not None:
         if all_runs or log or checkpoints or len(run_dirs or []) > 1:
-            raise GovernError(
-                "E_USAGE", "--attestation checks one run: give at most one RUN, and not --all, --log or --checkpoint"
-            )
+            raise GovernError("E_USAGE", "--attestation checks one run: give at most one RUN, and not --all, --log or --checkpoint")
         from govern.cli.attest_cmd import verify_attestation
 
         checked = verify_attestation(state, attestation, list(vkeys or []), str(run_dirs[0]) if run_dirs else None)
         state.output.show(VerifyResult((), runs_asked=False, attestation=checked))
         return
-    result = run_verify(
-        state, list(run_dirs or []), all_runs, log, checkpoints=list(checkpoints or []), vkeys=list(vkeys or []), changed=changed
-    )
+    result = run_verify(state, list(run_dirs or []), all_runs, log, checkpoints=list(checkpoints or []), vkeys=list(vkeys or []), changed=changed)
     state.output.show(result)
     if strict and result.uncommitted_builds:
         from govern.cli.strict import fail_if_strict
@@ -259,9 +236,7 @@ def run_verify(
     if (checkpoints or vkeys) and not log:
         raise GovernError("E_USAGE", "--checkpoint and --vkey check the delta log: give them with --log")
     if checkpoints and not vkeys:
-        raise GovernError(
-            "E_USAGE", "--checkpoint needs --vkey KEY: a checkpoint means nothing until a trusted key's signature is checked"
-        )
+        raise GovernError("E_USAGE", "--checkpoint needs --vkey KEY: a checkpoint means nothing until a trusted key's signature is checked")
     given = _checkpoint_inputs(checkpoints or [], vkeys or []) if log else None
     host = state.plugins()
     targets, warnings = _resolve_run_dirs(state, run_dirs, all_runs, changed)
@@ -307,9 +282,7 @@ def run_verify(
         recorded = _verify_recorded_snapshots(state, {run.run_id: run.root_sha256 for run in runs}, listed)
         leftovers = tuple(uncommitted_builds(workspace_runs(_workspace(state)), listed))
         for run_id in leftovers:
-            state.output.warn(
-                f"{run_id}: a delta-log build run never committed (no head object): a leftover; 'govern gc --older-than D' removes it"
-            )
+            state.output.warn(f"{run_id}: a delta-log build run never committed (no head object): a leftover; 'govern gc --older-than D' removes it")
     log_check = _verify_log(state) if log else None
     heads = None
     if log_check is not None and given is not None:
@@ -333,9 +306,7 @@ def _checkpoint_inputs(paths: list[Path], vkeys: list[str]) -> tuple[list[tuple[
     return read_checkpoint_files(paths), list(load_verifiers(vkeys))
 
 
-def _verify_tree_heads(
-    state: CliState, given: list[tuple[str, bytes]], verifiers: list[Any], *, builds: list[str]
-) -> CheckpointVerification:
+def _verify_tree_heads(state: CliState, given: list[tuple[str, bytes]], verifiers: list[Any], *, builds: list[str]) -> CheckpointVerification:
     """Hold the checkpoints given and the stored tree heads of ``builds`` (the committed builds
     ``verify --log`` checked) to the current log."""
     from govern.log.checkpoints import verify_checkpoints
@@ -354,9 +325,7 @@ def _verify_stored_runs(state: CliState, workspace: Workspace) -> list[RunVerifi
     for warning in _not_runs(listing.ignored):
         state.output.warn(warning)
     for name, _moment in abandoned_uploads(listing.staging):
-        state.output.warn(
-            f"{name}: the temporary object of a large upload (a publish or build cut short, or one in flight); 'govern gc --older-than D' removes it once old"
-        )
+        state.output.warn(f"{name}: the temporary object of a large upload (a publish or build cut short, or one in flight); 'govern gc --older-than D' removes it once old")
     with state.output.progress() as progress:
         for run_id, check in store.check_stored_runs(listing.names, progress):
             where = workspace.run_location(run_id)
@@ -379,14 +348,10 @@ def _verify_stored_run(store: RunStore, where: str, run_id: str, progress: Progr
 def _stored_verification(where: str, check: SealCheck) -> RunVerification:
     """The verification line of a run checked in its object store."""
     files = len(check.manifest.files) if check.manifest else 0
-    return RunVerification(
-        where, "ok" if check.ok else "failed", root_sha256=check.root_sha256, files=files, problems=tuple(check.problems)
-    )
+    return RunVerification(where, "ok" if check.ok else "failed", root_sha256=check.root_sha256, files=files, problems=tuple(check.problems))
 
 
-def _verify_recorded_snapshots(
-    state: CliState, roots: dict[str, str | None], run_ids: list[str] | None = None
-) -> RecordedSnapshotsCheck:
+def _verify_recorded_snapshots(state: CliState, roots: dict[str, str | None], run_ids: list[str] | None = None) -> RecordedSnapshotsCheck:
     """--all: every snapshot the delta log records still exists with its recorded manifest hash
     (a deleted or re-sealed one fails; a loss a build acknowledged is listed, not a failure)."""
     from govern.log.recorded_snapshots import check_recorded_snapshots
@@ -463,11 +428,7 @@ def _stored_heads_text(found: CheckpointVerification) -> list[str]:
         return _head_lines(failed)
     if not found.stored:
         return []
-    return [
-        OkLine(
-            f"OK      tree heads  {plural(len(found.stored), 'stored tree head')} (checkpoint, run.json log_tree): the log extends each"
-        )
-    ]
+    return [OkLine(f"OK      tree heads  {plural(len(found.stored), 'stored tree head')} (checkpoint, run.json log_tree): the log extends each")]
 
 
 def _given_checkpoints_text(found: CheckpointVerification) -> list[str]:
@@ -493,11 +454,7 @@ def _log_text(log: LogVerification, heads: CheckpointVerification | None) -> lis
         lines.append(f"FAILED  head chain  {plural(len(log.head_problems), 'problem')}")
         lines.extend(f"  {p}" for p in log.head_problems)
     elif log.heads:
-        lines.append(
-            OkLine(
-                f"OK      head chain  _log/ genesis and {plural(log.heads - 1, 'commit')}, linked, each matching its build's seal"
-            )
-        )
+        lines.append(OkLine(f"OK      head chain  _log/ genesis and {plural(log.heads - 1, 'commit')}, linked, each matching its build's seal"))
     lines.extend(f"  lost (acknowledged): {where}" for where in log.acknowledged_missing)
     if heads is not None:
         lines.extend(_stored_heads_text(heads))

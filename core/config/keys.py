@@ -83,9 +83,7 @@ def load_verifiers(values: Iterable[str]) -> list[Verifier]:
     for number, value in enumerate(values, 1):
         path = Path(value)
         # A key text is named by its place, never echoed: it may be a signer key given by mistake.
-        text, where = (
-            (_read_key_file(path, "verifier key"), str(path)) if path.is_file() else (value.strip(), f"--vkey #{number}")
-        )
+        text, where = (_read_key_file(path, "verifier key"), str(path)) if path.is_file() else (value.strip(), f"--vkey #{number}")
         try:
             verifiers.append(_parse_any_verifier(text))
         except NoteError as exc:

@@ -21,9 +21,7 @@ def find_workspace_root(start: Path | None = None, explicit: Path | None = None)
     if explicit is not None:
         explicit = Path(explicit)
         if not (explicit / CONFIG_NAME).is_file():
-            raise GovernError(
-                "E_WORKSPACE_NOT_FOUND", f"{explicit}: no {CONFIG_NAME} here (run 'govern init {explicit}' to create one)"
-            )
+            raise GovernError("E_WORKSPACE_NOT_FOUND", f"{explicit}: no {CONFIG_NAME} here (run 'govern init {explicit}' to create one)")
         return explicit.resolve()
     here = Path(start or Path.cwd()).resolve()
     for candidate in (here, *here.parents):

@@ -337,23 +337,16 @@ def _check_values(config: WorkspaceConfig, source: Path) -> None:
         if registry.artifact is not None:
             reason = manifest_path_problem(registry.artifact)
             if reason:
-                raise GovernError(
-                    "E_CONFIG_INVALID", f"{source}: registries.{registry_id}.artifact: {reason}{_path_advice(registry.artifact)}"
-                )
+                raise GovernError("E_CONFIG_INVALID", f"{source}: registries.{registry_id}.artifact: {reason}{_path_advice(registry.artifact)}")
         _check_member_selection(registry, f"{source}: registries.{registry_id}")
         _check_policy(registry.policy, f"{source}: registries.{registry_id}.policy")
     _check_policy(config.policies, f"{source}: policies")
     if config.policies.schema is not None:
-        raise GovernError(
-            "E_CONFIG_INVALID",
-            f"{source}: policies.schema: a schema belongs to one registry's artifact; set it in [registries.ID.policy]",
-        )
+        raise GovernError("E_CONFIG_INVALID", f"{source}: policies.schema: a schema belongs to one registry's artifact; set it in [registries.ID.policy]")
     version = config.workspace.record_version
     if version not in RECORD_VERSIONS:
         expected = " or ".join(f'"{v}"' for v in RECORD_VERSIONS)
-        raise GovernError(
-            "E_CONFIG_INVALID", f"{source}: workspace.record_version: {version!r} is not a record version (expected {expected})"
-        )
+        raise GovernError("E_CONFIG_INVALID", f"{source}: workspace.record_version: {version!r} is not a record version (expected {expected})")
     artifact = config.workspace.delta_log_artifact
     reason = manifest_path_problem(artifact)
     if reason:
@@ -379,9 +372,7 @@ def _check_member_selection(registry: RegistryConfig, where: str) -> None:
         raise GovernError("E_CONFIG_INVALID", f"{where}.op_id: is empty (expected the op_id member runs name, such as 'OP-QA07')")
     if registry.marker is not None:
         if not registry.selects_members:
-            raise GovernError(
-                "E_CONFIG_INVALID", f"{where}.marker: a marker narrows the members pattern or op_id selects; set one of them"
-            )
+            raise GovernError("E_CONFIG_INVALID", f"{where}.marker: a marker narrows the members pattern or op_id selects; set one of them")
         if reason := manifest_path_problem(registry.marker):
             raise GovernError("E_CONFIG_INVALID", f"{where}.marker: {reason}")
 
@@ -397,9 +388,7 @@ def _check_policy(policy: Policy, where: str) -> None:
         if patterns is not None and (problem := glob_list_problem(patterns)):
             raise GovernError("E_CONFIG_INVALID", f"{where}.{rule}: {problem}")
     if policy.schema is not None and not policy.schema.strip():
-        raise GovernError(
-            "E_CONFIG_INVALID", f"{where}.schema: is empty (expected a JSON Schema path, such as 'schemas/x.schema.json')"
-        )
+        raise GovernError("E_CONFIG_INVALID", f"{where}.schema: is empty (expected a JSON Schema path, such as 'schemas/x.schema.json')")
 
 
 #: The longest ``log_origin`` accepted: an origin is a name, not a document.
@@ -474,7 +463,9 @@ def load_workspace(start: Path | None = None, explicit: Path | None = None) -> W
     return Workspace(root=root, config=parse_config(text, path))
 
 
-def check_registry_kinds(workspace: Workspace, kinds: Mapping[str, RegistryKind], *, unknown_is_error: bool = True) -> list[str]:
+def check_registry_kinds(
+    workspace: Workspace, kinds: Mapping[str, RegistryKind], *, unknown_is_error: bool = True
+) -> list[str]:
     """Every registry's kind must be declared by a plugin, with the keys that kind requires
     and no option it does not declare.
 
@@ -517,11 +508,7 @@ def check_registry_options(registry: Registry, kind: RegistryKind, where: str) -
     for name in sorted(registry.config.options):
         if name not in accepted:
             accepts = f"accepts: {', '.join(accepted)}" if accepted else "accepts no options"
-            hint = (
-                f"; {name} is a key of the registry itself now: set registries.{registry.id}.{name}"
-                if name in kind.accepted_keys()
-                else ""
-            )
+            hint = f"; {name} is a key of the registry itself now: set registries.{registry.id}.{name}" if name in kind.accepted_keys() else ""
             raise GovernError(
                 "E_CONFIG_INVALID", f"{where}.options.{name}: unknown option for kind {registry.kind!r} (it {accepts}){hint}"
             )
@@ -536,13 +523,7 @@ def check_kind_keys(registry: Registry, kind: RegistryKind, kinds: Mapping[str, 
         if name in accepted:
             continue
         users = sorted(other.name for other in kinds.values() if name in other.accepted_keys())
-        used_by = (
-            "no installed kind uses it"
-            if not users
-            else f"kind {users[0]} uses it"
-            if len(users) == 1
-            else f"kinds {', '.join(users)} use it"
-        )
+        used_by = "no installed kind uses it" if not users else f"kind {users[0]} uses it" if len(users) == 1 else f"kinds {', '.join(users)} use it"
         raise GovernError("E_CONFIG_INVALID", f"{where}.{name}: not a key of kind {registry.kind!r} ({used_by})")
 
 

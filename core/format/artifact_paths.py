@@ -56,3 +56,5 @@ def artifact_columns(manifest: Manifest, relpath: str | None) -> tuple[Sequence[
         return paths[start:stop], digests[start:stop]
     # relpath itself sorts before everything under it (a manifest that verifies never has both).
     return (paths[exact], *paths[start:stop]), (digests[exact], *digests[start:stop])
+
+

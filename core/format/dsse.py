@@ -108,9 +108,7 @@ def verify_envelope(envelope: Envelope, keys: Iterable[DsseKey]) -> tuple[DsseKe
                 accepted.append(key)
     if not accepted:
         ids = ", ".join(repr(s.keyid) for s in envelope.signatures if s.keyid) or "no key ids"
-        raise DsseError(
-            f"no signature of the envelope ({len(envelope.signatures)} signatures, {ids}) verifies with the given keys"
-        )
+        raise DsseError(f"no signature of the envelope ({len(envelope.signatures)} signatures, {ids}) verifies with the given keys")
     return tuple(accepted)
 
 
@@ -194,3 +192,4 @@ def decode_any_base64(text: str, *, what: str) -> bytes:
         return base64.urlsafe_b64decode(unpadded.replace("+", "-").replace("/", "_") + "=" * (-len(unpadded) % 4))
     except (binascii.Error, ValueError):
         raise DsseError(f"{what} is not base64") from None
+

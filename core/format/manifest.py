@@ -330,9 +330,7 @@ def _explain_entries(raw_files: list, run_id: str, where: str, problems: list[Pr
             continue
         bad = False
         if not isinstance(digest, str) or not _HEX64.match(digest):
-            problems.append(
-                Problem("E_DIGEST_MALFORMED", f"{where}: {path}", f"digest {digest!r} is not 64 lowercase hex characters")
-            )
+            problems.append(Problem("E_DIGEST_MALFORMED", f"{where}: {path}", f"digest {digest!r} is not 64 lowercase hex characters"))
             bad = True
         if not isinstance(size, int) or isinstance(size, bool) or size < 0:
             problems.append(Problem("E_SIZE_MALFORMED", f"{where}: {path}", f"size {size!r} is not a non-negative integer"))
@@ -399,11 +397,7 @@ def parse_manifest(data: bytes, run_id: str, where: str) -> tuple[Manifest | Non
         except StrictJSONError as exc:
             pos = exc.where()
             return None, [Problem("E_MANIFEST_INVALID", where, f"{pos + ': ' if pos else ''}{exc.reason}")]
-        plain = (
-            None
-            if not isinstance(doc, dict) or not isinstance(doc.get("files"), list)
-            else _columns_if_plainly_valid(doc["files"])
-        )
+        plain = None if not isinstance(doc, dict) or not isinstance(doc.get("files"), list) else _columns_if_plainly_valid(doc["files"])
     if not isinstance(doc, dict):
         return None, [Problem("E_MANIFEST_INVALID", where, "not a JSON object")]
     if set(doc) != _MANIFEST_KEYS:
@@ -412,9 +406,7 @@ def parse_manifest(data: bytes, run_id: str, where: str) -> tuple[Manifest | Non
         detail = "; ".join(filter(None, [f"unknown keys {extra}" if extra else "", f"missing keys {missing}" if missing else ""]))
         return None, [Problem("E_MANIFEST_INVALID", where, detail)]
     if doc["manifest_version"] != MANIFEST_VERSION:
-        problems.append(
-            Problem("E_MANIFEST_INVALID", where, f"manifest_version {doc['manifest_version']!r} is not {MANIFEST_VERSION!r}")
-        )
+        problems.append(Problem("E_MANIFEST_INVALID", where, f"manifest_version {doc['manifest_version']!r} is not {MANIFEST_VERSION!r}"))
     if doc["algorithm"] != ALGORITHM:
         problems.append(Problem("E_ALGORITHM_UNKNOWN", where, f"algorithm {doc['algorithm']!r} is not 'sha256'"))
     if doc["run_id"] != run_id:

@@ -49,9 +49,7 @@ class Policy:
     def over(self, workspace_wide: Policy) -> Policy:
         """This (a registry's) policy over the workspace-wide one: each rule set here wins."""
         values = {
-            field.name: getattr(self, field.name)
-            if getattr(self, field.name) is not None
-            else getattr(workspace_wide, field.name)
+            field.name: getattr(self, field.name) if getattr(self, field.name) is not None else getattr(workspace_wide, field.name)
             for field in attrs.fields(Policy)
         }
         return Policy(**values)
@@ -65,12 +63,12 @@ class Policy:
 def limit_problem(value: int | str) -> str | None:
     """Why ``value`` is not a count limit (an integer >= 0, or a percentage "0%".."100%"), or None."""
     if isinstance(value, bool):
-        return 'expected an integer count or a percentage string such as "10%"'
+        return "expected an integer count or a percentage string such as \"10%\""
     if isinstance(value, int):
-        return None if value >= 0 else f'{value} is negative (expected a count of 0 or more, or a percentage such as "10%")'
+        return None if value >= 0 else f"{value} is negative (expected a count of 0 or more, or a percentage such as \"10%\")"
     found = _PERCENT.fullmatch(value)
     if found is None:
-        return f'{value!r} is not a percentage (expected a string such as "10%" or "2.5%", or an integer count)'
+        return f"{value!r} is not a percentage (expected a string such as \"10%\" or \"2.5%\", or an integer count)"
     if Fraction(found["number"]) > 100:
         return f"{value!r} is more than 100%"
     return None
@@ -164,8 +162,7 @@ def judge_record(record: Mapping[str, Any], policy: Policy, from_count: int | No
         if over is None:
             found.append(
                 new_violation(
-                    record,
-                    rule,
+                    record, rule,
                     f"{plural(len(paths), 'path')} {what}; {rule} = {limit!r} cannot be judged: the from-snapshot's path count is not known "
                     "(an earlier transition of the registry has basis 'unknown')",
                     paths,
@@ -173,9 +170,7 @@ def judge_record(record: Mapping[str, Any], policy: Policy, from_count: int | No
             )
         elif over:
             of = "" if isinstance(limit, int) else f" of the from-snapshot's {from_count} paths"
-            found.append(
-                new_violation(record, rule, f"{plural(len(paths), 'path')} {what}, more than {rule} = {limit!r}{of}", paths)
-            )
+            found.append(new_violation(record, rule, f"{plural(len(paths), 'path')} {what}, more than {rule} = {limit!r}{of}", paths))
     # A rename (record version 0.2's renamed_paths: [[from, to], ...]) takes its from-path away
     # as surely as a removal does: the path rules see it among the removed.
     renamed_from = [pair[0] for pair in record.get("renamed_paths") or [] if isinstance(pair, list) and pair]
@@ -184,19 +179,11 @@ def judge_record(record: Mapping[str, Any], policy: Policy, from_count: int | No
     if policy.immutable_paths:
         touched = matching_paths(tuple(policy.immutable_paths), sorted(removed + modified))
         if touched:
-            found.append(
-                new_violation(
-                    record, "immutable_paths", f"{plural(len(touched), 'immutable path')} modified, removed or renamed", touched
-                )
-            )
+            found.append(new_violation(record, "immutable_paths", f"{plural(len(touched), 'immutable path')} modified, removed or renamed", touched))
     if policy.never_remove:
         gone = matching_paths(tuple(policy.never_remove), removed)
         if gone:
-            found.append(
-                new_violation(
-                    record, "never_remove", f"{plural(len(gone), 'path')} that must never be removed removed or renamed", gone
-                )
-            )
+            found.append(new_violation(record, "never_remove", f"{plural(len(gone), 'path')} that must never be removed removed or renamed", gone))
     return found
 
 

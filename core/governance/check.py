@@ -107,10 +107,7 @@ def _check_histories(books: Books, problems: list[Problem]) -> None:
         last = document.changelog[-1] if document.changelog else None
         if last is not None and last.after != document.summary():
             problems.append(
-                _mismatch(
-                    f"{document.relpath}: changelog {last.version}",
-                    f"'after' is {last.after}, but the document now gives {document.summary()}",
-                )
+                _mismatch(f"{document.relpath}: changelog {last.version}", f"'after' is {last.after}, but the document now gives {document.summary()}")
             )
 
 
@@ -118,24 +115,14 @@ def _check_catalog_and_matrix(books: Books, problems: list[Problem]) -> None:
     catalog, matrix = books.catalog, books.matrix
     for op_id in _duplicates(catalog.op_ids()):
         problems.append(Problem("E_GOVERNANCE_INVALID", f"{catalog.relpath}: {op_id}", "listed more than once"))
-    for kind, ids in (
-        ("enforcement point", matrix.point_ids()),
-        ("coverage level", matrix.level_ids()),
-        ("row", [r.op_id for r in matrix.rows]),
-    ):
+    for kind, ids in (("enforcement point", matrix.point_ids()), ("coverage level", matrix.level_ids()), ("row", [r.op_id for r in matrix.rows])):
         for duplicate in _duplicates(ids):
             problems.append(Problem("E_GOVERNANCE_INVALID", f"{matrix.relpath}: {duplicate}", f"{kind} listed more than once"))
     points = set(matrix.point_ids())
     for level in matrix.coverage_levels:
         for point in level.requires:
             if point not in points:
-                problems.append(
-                    Problem(
-                        "E_UNKNOWN_ENFORCEMENT",
-                        f"{matrix.relpath}: level {level.id}",
-                        f"requires {point}, which the matrix does not define",
-                    )
-                )
+                problems.append(Problem("E_UNKNOWN_ENFORCEMENT", f"{matrix.relpath}: level {level.id}", f"requires {point}, which the matrix does not define"))
     catalogued = set(catalog.op_ids())
     rows = {row.op_id for row in matrix.rows}
     for row in matrix.rows:
@@ -150,9 +137,7 @@ def _check_catalog_and_matrix(books: Books, problems: list[Problem]) -> None:
             problems.append(Problem("E_UNKNOWN_ENFORCEMENT", where, f"enforcement point {', '.join(unknown)} is not defined"))
         missing = [p for p in matrix.required_points(row.coverage) if p not in row.enforcement]
         if missing:
-            problems.append(
-                Problem("E_LEVEL_UNMET", where, f"coverage {row.coverage} requires {', '.join(missing)}, which the row lacks")
-            )
+            problems.append(Problem("E_LEVEL_UNMET", where, f"coverage {row.coverage} requires {', '.join(missing)}, which the row lacks"))
     for op_id in catalog.op_ids():
         if op_id not in rows:
             problems.append(Problem("E_MATRIX_ROW_MISSING", f"{catalog.relpath}: {op_id}", f"has no row in {matrix.relpath}"))
@@ -164,15 +149,10 @@ def _check_registries(books: Books, known: Mapping[str, KnownRegistry], problems
     for addendum in books.addenda:
         listed.extend((e.registry_id, addendum.relpath) for e in addendum.registries)
         if not catalog.frozen:
-            problems.append(
-                _mismatch(addendum.relpath, f"an addendum to a registry catalog that is not frozen ({catalog.relpath})")
-            )
+            problems.append(_mismatch(addendum.relpath, f"an addendum to a registry catalog that is not frozen ({catalog.relpath})"))
         elif addendum.extends_version != catalog.version:
             problems.append(
-                _mismatch(
-                    addendum.relpath,
-                    f"extends registry catalog v{addendum.extends_version}, but the frozen catalog is v{catalog.version}",
-                )
+                _mismatch(addendum.relpath, f"extends registry catalog v{addendum.extends_version}, but the frozen catalog is v{catalog.version}")
             )
     for registry_id in _duplicates([rid for rid, _ in listed]):
         places = ", ".join(sorted(where for rid, where in listed if rid == registry_id))
@@ -219,12 +199,7 @@ def _check_scorecard(books: Books, problems: list[Problem]) -> None:
     pairs = [
         ("figures.executables", stored.executables, derived.executables, "distinct executables in the catalog"),
         ("figures.operations", stored.operations, derived.operations, f"operations in {books.catalog.relpath}"),
-        (
-            "figures.sealed_registries",
-            stored.sealed_text,
-            derived.sealed_text,
-            "sealed/total registries in the catalog and its addenda",
-        ),
+        ("figures.sealed_registries", stored.sealed_text, derived.sealed_text, "sealed/total registries in the catalog and its addenda"),
         (
             "figures.at_or_above_threshold",
             f"{stored.at_or_above}/{stored.operations}",
@@ -237,14 +212,8 @@ def _check_scorecard(books: Books, problems: list[Problem]) -> None:
             problems.append(_mismatch(f"{scorecard.relpath}: {field}", f"says {mine}, but the books give {theirs} ({what})"))
     if len(scorecard.changelog) >= 2:
         before = scorecard.changelog[-2]
-        if (
-            scorecard.previous is None
-            or scorecard.previous_version != before.version
-            or scorecard.previous.to_json() != before.after
-        ):
-            problems.append(
-                _mismatch(f"{scorecard.relpath}: previous", f"is not version {before.version}'s figures (its changelog entry)")
-            )
+        if scorecard.previous is None or scorecard.previous_version != before.version or scorecard.previous.to_json() != before.after:
+            problems.append(_mismatch(f"{scorecard.relpath}: previous", f"is not version {before.version}'s figures (its changelog entry)"))
     elif scorecard.previous is not None:
         problems.append(_mismatch(f"{scorecard.relpath}: previous", "a first version has no previous figures"))
 
@@ -252,9 +221,7 @@ def _check_scorecard(books: Books, problems: list[Problem]) -> None:
 def _check_plugin_operations(books: Books, declared: list[Operation], warnings: list[str]) -> None:
     for op in declared:
         if books.catalog.get(op.op_id) is None:
-            warnings.append(
-                f"{op.op_id} ({op.title}) is declared by a plugin but not in the catalog yet ('govern governance sync' adds it)"
-            )
+            warnings.append(f"{op.op_id} ({op.title}) is declared by a plugin but not in the catalog yet ('govern governance sync' adds it)")
 
 
 def check_books(

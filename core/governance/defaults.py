@@ -28,14 +28,10 @@ DEFAULT_ENFORCEMENT_POINTS: tuple[EnforcementPoint, ...] = (
     EnforcementPoint("E1", "Sealed output", "Outputs are written into a run folder sealed by manifest.json and MANIFEST.sha256."),
     EnforcementPoint("E2", "Run envelope", "run.json names the operation (op_id), the tool and version, inputs and parameters."),
     EnforcementPoint("E3", "Schema validation", "Outputs are validated against their JSON Schema before they are used."),
-    EnforcementPoint(
-        "E4", "Review gate", "An independent gate (a QA check or a person) approves outputs before they become active."
-    ),
+    EnforcementPoint("E4", "Review gate", "An independent gate (a QA check or a person) approves outputs before they become active."),
     EnforcementPoint("E5", "Deterministic output", "The same inputs and clock give identical bytes, proven by a rebuild."),
     EnforcementPoint("E6", "Append-only history", "Never overwrites an existing run or rewrites recorded history."),
-    EnforcementPoint(
-        "E7", "Exclusive, atomic writes", "A lock serialises writers; a crash leaves the old state or the new, never a mix."
-    ),
+    EnforcementPoint("E7", "Exclusive, atomic writes", "A lock serialises writers; a crash leaves the old state or the new, never a mix."),
 )
 
 DEFAULT_COVERAGE_LEVELS: tuple[CoverageLevel, ...] = (

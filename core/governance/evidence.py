@@ -295,9 +295,7 @@ def _check_payloads(host: PluginHost, runs: RunStore, builds: list[str], records
     # A source_ref's version was checked by its kind's plugin (an OCFL validator, a bag's
     # fixity, git's object ids), not hashed from a run's payload: it claims no sealed derivation.
     claiming = Counter(
-        r.get("derivation_run_id")
-        for r in records
-        if r.get("delta_basis") != "unknown" and "source" not in (r.get("to_ref") or {})
+        r.get("derivation_run_id") for r in records if r.get("delta_basis") != "unknown" and "source" not in (r.get("to_ref") or {})
     )
     unknown = sum(1 for r in records if r.get("delta_basis") == "unknown")
     hashed = 0
@@ -320,11 +318,7 @@ def _check_payloads(host: PluginHost, runs: RunStore, builds: list[str], records
             hashed += said
     if problems:
         return CheckOutcome(
-            name,
-            "failed",
-            f"{plural(len(problems), 'build')} cannot account for their snapshots' payloads",
-            tuple(problems),
-            RESTORE_FIX,
+            name, "failed", f"{plural(len(problems), 'build')} cannot account for their snapshots' payloads", tuple(problems), RESTORE_FIX
         )
     note = f"; {plural(unknown, 'record')} with basis unknown claim no sealed derivation" if unknown else ""
     if silent:
@@ -353,16 +347,12 @@ def _check_schema(latest: LatestBuild | None, schema_file: str) -> CheckOutcome:
     check = delta_record_checker()  # each record against the schema of the version it states
     problems = [f"line {number}: {message}" for number, record in enumerate(latest.records, start=1) for message in check(record)]
     later = sorted({str(r.get("delta_version")) for r in latest.records} - {"0.1"})
-    schemas = schema_file + "".join(
-        f" and schemas/{DELTA_LOG_SCHEMAS[v]} (v{v} records)" for v in later if v in DELTA_LOG_SCHEMAS
-    )
+    schemas = schema_file + "".join(f" and schemas/{DELTA_LOG_SCHEMAS[v]} (v{v} records)" for v in later if v in DELTA_LOG_SCHEMAS)
     return _outcome(
         name,
         not problems and bool(latest.records),
         f"{plural(len(latest.records), 'record')} of {latest.run_id} checked, all valid against {schemas}",
-        f"{plural(len(problems), 'violation')} in {plural(len(latest.records), 'record')}"
-        if latest.records
-        else "the log holds no records",
+        f"{plural(len(problems), 'violation')} in {plural(len(latest.records), 'record')}" if latest.records else "the log holds no records",
         problems,
         fix="'govern validate' names each violation; records come only from a build: restore the build from a copy"
         if latest.records
@@ -426,9 +416,7 @@ def _check_determinism(
                 _copy_run(runs, run_id, runs_copy / run_id)
         _link_workspace_sources(workspace.root, copy, recorded)
         copied = load_workspace(explicit=copy)
-        copied = attrs.evolve(
-            copied, config=attrs.evolve(copied.config, workspace=attrs.evolve(copied.config.workspace, runs_root=recorded))
-        )
+        copied = attrs.evolve(copied, config=attrs.evolve(copied.config, workspace=attrs.evolve(copied.config.workspace, runs_root=recorded)))
         try:
             plan = plan_build(
                 copied,
@@ -527,9 +515,7 @@ def _check_reconciliation(
         problems.append(f"{registry_id}: records in the log but no outcome in run.json")
     configured_since = sorted({r.id for r in workspace.registries()} - set(outcomes))
     unrecorded = _with_snapshots(workspace, host, configured_since)
-    problems.extend(
-        f"{registry_id}: has snapshots, but is not in the latest build (configured after it?)" for registry_id in unrecorded
-    )
+    problems.extend(f"{registry_id}: has snapshots, but is not in the latest build (configured after it?)" for registry_id in unrecorded)
     waiting = len(configured_since) - len(unrecorded)
     not_yet = f"; {waiting} configured since with nothing to record yet" if waiting else ""
     statuses = Counter(o.get("status") for o in outcomes.values())
@@ -542,7 +528,9 @@ def _check_reconciliation(
         f"{plural(len(problems), 'disagreement')} between the log, run.json and the configuration",
         problems,
         # Registries configured after the build only need a new build; anything else is damage.
-        fix=CONFIGURED_SINCE_FIX if problems == [p for p in problems if p.endswith("(configured after it?)")] else RESTORE_FIX,
+        fix=CONFIGURED_SINCE_FIX
+        if problems == [p for p in problems if p.endswith("(configured after it?)")]
+        else RESTORE_FIX,
     )
 
 
@@ -557,9 +545,7 @@ def _check_no_active_pointer(workspace: Workspace, latest: LatestBuild | None) -
         try:
             data = loads_strict(pointers_path.read_bytes())
         except StrictJSONError as exc:
-            return CheckOutcome(
-                name, "failed", f"{shown}: unreadable ({exc.reason})", (exc.reason,), f"repair {shown} (canonical JSON)"
-            )
+            return CheckOutcome(name, "failed", f"{shown}: unreadable ({exc.reason})", (exc.reason,), f"repair {shown} (canonical JSON)")
         pointers = data.get("pointers", data) if isinstance(data, dict) else {}
         if DELTA_LOG_REGISTRY_ID in pointers:
             problems.append(f"{shown} has an active pointer for {DELTA_LOG_REGISTRY_ID}")
@@ -602,19 +588,12 @@ def _check_op(books: Books | None, latest: LatestBuild | None) -> CheckOutcome:
     )
     label = " --label L" if books.registry_catalog.frozen and not registry_places else ""
     return _outcome(
-        name,
-        not problems,
-        passed,
-        f"{plural(len(problems), 'problem')} in the governance books",
-        problems,
-        fix=f"'govern governance sync{label}'",
+        name, not problems, passed, f"{plural(len(problems), 'problem')} in the governance books", problems, fix=f"'govern governance sync{label}'"
     )
 
 
 def _check_governance(workspace: Workspace, host: PluginHost) -> tuple[CheckOutcome, Books | None]:
-    result = check_books(
-        workspace.governance_dir, known_registries(workspace, host), host.operations(), workspace_runs(workspace)
-    )
+    result = check_books(workspace.governance_dir, known_registries(workspace, host), host.operations(), workspace_runs(workspace))
     problems = [str(p) for p in result.problems]
     outcome = _outcome(
         "governance check",
@@ -674,3 +653,4 @@ def gather_evidence(workspace: Workspace, host: PluginHost) -> Evidence:
         op_catalogued=_check_op(books, latest),
         no_active_pointer=_check_no_active_pointer(workspace, latest),
     )
+

@@ -50,15 +50,7 @@ def snapshot_label(ref: object) -> str:
     return label
 
 
-def _table(
-    table_id: str,
-    headers: Sequence[tuple[str, bool]],
-    rows: list[str],
-    *,
-    caption: str,
-    interactive: bool = False,
-    foot: str = "",
-) -> list[str]:
+def _table(table_id: str, headers: Sequence[tuple[str, bool]], rows: list[str], *, caption: str, interactive: bool = False, foot: str = "") -> list[str]:
     """A table with a caption and header cells (``(text, numeric)``); ``rows`` are ``<tr>`` HTML."""
     marker = " data-table" if interactive else ""
     head = "".join(f'<th scope="col"{" class=num" if numeric else ""}>{e(text)}</th>' for text, numeric in headers)
@@ -108,9 +100,9 @@ def _build_section(site: SiteData) -> list[str]:
         return [*lines, f"<p>No build: {e(why)}.</p></section>"]
     lines += [
         '<dl class="figures">',
-        f'<dt>Build run</dt><dd><code>{e(latest.run_id)}</code> (<a href="{e(site.evidence_path("run.json"))}">run.json</a>)</dd>',
-        f'<dt>ROOT_SHA256</dt><dd><a href="{e(site.evidence_path("MANIFEST.sha256"))}"><code>{e(latest.root_sha256 or "none")}</code></a>'
-        f' (pins <a href="{e(site.evidence_path("manifest.json"))}">manifest.json</a>)</dd>',
+        f"<dt>Build run</dt><dd><code>{e(latest.run_id)}</code> (<a href=\"{e(site.evidence_path('run.json'))}\">run.json</a>)</dd>",
+        f"<dt>ROOT_SHA256</dt><dd><a href=\"{e(site.evidence_path('MANIFEST.sha256'))}\"><code>{e(latest.root_sha256 or 'none')}</code></a>"
+        f" (pins <a href=\"{e(site.evidence_path('manifest.json'))}\">manifest.json</a>)</dd>",
         f'<dt>Delta log</dt><dd><a href="{e(site.evidence_path(latest.artifact))}"><code>{e(latest.artifact)}</code></a>, '
         f"{len(latest.records)} records, sha256 <code>{e(latest.log_sha256)}</code></dd>",
     ]
@@ -133,12 +125,7 @@ def _build_section(site: SiteData) -> list[str]:
         f"<td>{'✔ intact' if b.ok else '✘ problems'}</td></tr>"
         for b in site.evidence.builds
     ]
-    lines += _table(
-        "builds",
-        [("Build", False), ("Records", True), ("ROOT_SHA256", False), ("verify --log", False)],
-        rows,
-        caption="Every build of the log, oldest first",
-    )
+    lines += _table("builds", [("Build", False), ("Records", True), ("ROOT_SHA256", False), ("verify --log", False)], rows, caption="Every build of the log, oldest first")
     return [*lines, "</section>"]
 
 
@@ -152,9 +139,7 @@ def _checks_section(site: SiteData) -> list[str]:
     return [
         '<section id="verification" aria-labelledby="verification-title"><h2 id="verification-title">Verification</h2>',
         "<p>Each check ran when this report was generated (the checks of <code>govern report validation</code>).</p>",
-        *_table(
-            "checks", [("Check", False), ("Status", False), ("What it found", False)], rows, caption="Checks run for this report"
-        ),
+        *_table("checks", [("Check", False), ("Status", False), ("What it found", False)], rows, caption="Checks run for this report"),
         "</section>",
     ]
 
@@ -166,43 +151,20 @@ def _registries_section(site: SiteData) -> list[str]:
         f = r.figures
         page_href = _registry_href(r)
         figures = (f.snapshots, f.records, f.bootstrap, f.transitions, f.unknown) if f else (0, 0, 0, 0, 0)
-        link = (
-            f'<a href="{e(page_href)}"><code>{e(r.registry_id)}</code></a>'
-            if r.transitions
-            else f"<code>{e(r.registry_id)}</code>"
-        )
+        link = f'<a href="{e(page_href)}"><code>{e(r.registry_id)}</code></a>' if r.transitions else f"<code>{e(r.registry_id)}</code>"
         rows.append(
             f"<tr><td>{link}</td><td>{e(r.kind)}</td>"
             + "".join(_num(value, _registry_href(r, "#records") if r.transitions else "#covered") for value in figures)
             + "</tr>"
         )
-    totals = [
-        sum(
-            (r.figures.snapshots, r.figures.records, r.figures.bootstrap, r.figures.transitions, r.figures.unknown)[i]
-            for r in covered
-            if r.figures
-        )
-        for i in range(5)
-    ]
-    foot = (
-        '<tfoot><tr><th scope="row">Total</th><td></td>'
-        + "".join(f'<td class="num"><a href="#covered">{t}</a></td>' for t in totals)
-        + "</tr></tfoot>"
-    )
+    totals = [sum((r.figures.snapshots, r.figures.records, r.figures.bootstrap, r.figures.transitions, r.figures.unknown)[i] for r in covered if r.figures) for i in range(5)]
+    foot = "<tfoot><tr><th scope=\"row\">Total</th><td></td>" + "".join(f'<td class="num"><a href="#covered">{t}</a></td>' for t in totals) + "</tr></tfoot>"
     lines = [
         '<section id="registries" aria-labelledby="registries-title"><h2 id="registries-title">Registries</h2>',
         '<h3 id="covered">Covered</h3>',
         *_table(
             "covered-table",
-            [
-                ("Registry", False),
-                ("Kind", False),
-                ("Snapshots", True),
-                ("Records", True),
-                ("Bootstrap", True),
-                ("Transitions", True),
-                ("Unknown basis", True),
-            ],
+            [("Registry", False), ("Kind", False), ("Snapshots", True), ("Records", True), ("Bootstrap", True), ("Transitions", True), ("Unknown basis", True)],
             rows,
             caption="Registries the delta log covers (records per registry: 1 bootstrap + 1 per transition)",
             foot=foot,
@@ -222,10 +184,7 @@ def _registries_section(site: SiteData) -> list[str]:
         lines += _table(
             "other-table",
             [("Registry", False), ("Kind", False), ("Status", False), ("Reason", False)],
-            [
-                f"<tr><td><code>{e(r.registry_id)}</code></td><td>{e(r.kind)}</td><td>{e(r.status)}</td><td>{e(r.reason or '')}</td></tr>"
-                for r in others
-            ],
+            [f"<tr><td><code>{e(r.registry_id)}</code></td><td>{e(r.kind)}</td><td>{e(r.status)}</td><td>{e(r.reason or '')}</td></tr>" for r in others],
             caption="Registries the latest build did not cover",
         )
     return [*lines, "</section>"]
@@ -238,19 +197,9 @@ def _scorecard_section(site: SiteData) -> list[str]:
         return [*lines, "<p>The governance books could not be read (see the governance check above).</p></section>"]
     scorecard = books.scorecard
     href = f"evidence/governance/{scorecard.relpath}"
-    lines.append(
-        f'<p>From <a href="{e(href)}"><code>{e(scorecard.relpath)}</code></a> v{e(scorecard.version)}, derived from the books (<code>govern governance check</code> recomputes it).</p>'
-    )
-    rows = [
-        f'<tr><th scope="row">{e(label)}</th><td><a href="{e(href)}">{e(text)}</a></td></tr>'
-        for label, text in figure_rows(scorecard.previous, scorecard.figures)
-    ]
-    lines += _table(
-        "scorecard-figures",
-        [("Figure", False), ("Value", False)],
-        rows,
-        caption=f"Scorecard v{scorecard.version} against v{scorecard.previous_version or '—'}",
-    )
+    lines.append(f'<p>From <a href="{e(href)}"><code>{e(scorecard.relpath)}</code></a> v{e(scorecard.version)}, derived from the books (<code>govern governance check</code> recomputes it).</p>')
+    rows = [f'<tr><th scope="row">{e(label)}</th><td><a href="{e(href)}">{e(text)}</a></td></tr>' for label, text in figure_rows(scorecard.previous, scorecard.figures)]
+    lines += _table("scorecard-figures", [("Figure", False), ("Value", False)], rows, caption=f"Scorecard v{scorecard.version} against v{scorecard.previous_version or '—'}")
     history = []
     for entry in scorecard.changelog:
         figures = Figures.from_json(entry.after)
@@ -262,15 +211,7 @@ def _scorecard_section(site: SiteData) -> list[str]:
     threshold = scorecard.figures.threshold_label
     lines += _table(
         "scorecard-history",
-        [
-            ("Version", False),
-            ("Date", False),
-            ("Executables", True),
-            ("Operations", True),
-            ("Sealed registries", False),
-            (f"{threshold} operations", False),
-            ("Changes", False),
-        ],
+        [("Version", False), ("Date", False), ("Executables", True), ("Operations", True), ("Sealed registries", False), (f"{threshold} operations", False), ("Changes", False)],
         history,
         caption="The scorecard's history, one row per version (from its changelog)",
     )
@@ -281,11 +222,7 @@ def overview_page(site: SiteData) -> bytes:
     """``index.html``: registries, scorecard and its history, the latest build, checkpoint, checks."""
     evidence = site.evidence
     latest = evidence.latest
-    status = (
-        "no build"
-        if latest is None
-        else ("all checks passed" if all(c.status != "failed" for c in evidence.checks()) else "checks FAILED")
-    )
+    status = "no build" if latest is None else ("all checks passed" if all(c.status != "failed" for c in evidence.checks()) else "checks FAILED")
     body = [
         "<h1>Registry delta log — report</h1>",
         f"<p>Workspace <code>{e(evidence.workspace_name)}</code> · report time {e(format_utc(site.clock))} (the build clock: "
@@ -378,9 +315,7 @@ def _change_rows(items: Sequence[LoggedTransition], path_pages: dict[str, str]) 
             rows.append(f"<tr{anchor}>{cell}<td>{letter} {CHANGE_WORDS[letter]}</td><td>{link}</td></tr>")
         if len(changes) > CHANGES_PER_PAGE:
             rest = len(changes) - CHANGES_PER_PAGE
-            rows.append(
-                f"<tr>{cell}<td>…</td><td>and {rest} more paths: see the paths pages, or line {item.line} of the log</td></tr>"
-            )
+            rows.append(f"<tr>{cell}<td>…</td><td>and {rest} more paths: see the paths pages, or line {item.line} of the log</td></tr>")
     return rows
 
 
@@ -405,11 +340,7 @@ def registry_pages(registry: RegistrySite, build: tuple[str, str] | None) -> dic
     facts = (
         f"<p>Kind <strong>{e(registry.kind)}</strong> · {e(registry.status)}"
         + (f" ({e(registry.reason)})" if registry.reason else "")
-        + (
-            f" · {f.snapshots} snapshots, {f.records} records ({f.bootstrap} bootstrap, {f.transitions} transitions, {f.unknown} with basis unknown)"
-            if f
-            else ""
-        )
+        + (f" · {f.snapshots} snapshots, {f.records} records ({f.bootstrap} bootstrap, {f.transitions} transitions, {f.unknown} with basis unknown)" if f else "")
         + "</p>"
     )
     for number, chunk in enumerate(chunks, start=1):
@@ -437,15 +368,7 @@ def registry_pages(registry: RegistrySite, build: tuple[str, str] | None) -> dic
             '<h2 id="records">Transitions</h2>',
             *_table(
                 "transitions",
-                [
-                    ("Record", False),
-                    ("From", False),
-                    ("To", False),
-                    ("Basis", False),
-                    ("Added", True),
-                    ("Removed", True),
-                    ("Modified", True),
-                ],
+                [("Record", False), ("From", False), ("To", False), ("Basis", False), ("Added", True), ("Removed", True), ("Modified", True)],
                 _record_rows(chunk, log_href),
                 caption="Each record: its line in the latest build's log, its snapshots and counts",
                 interactive=True,
@@ -470,9 +393,7 @@ def registry_pages(registry: RegistrySite, build: tuple[str, str] | None) -> dic
                 f'<a href="{e(page_of_line[line_of[id(t)]])}#rec-{line_of[id(t)]}">{letter} {e(snapshot_label(t.record["to_ref"]))}</a>'
                 for t, letter in history
             )
-            rows.append(
-                f'<tr id="path-{start + offset}"><td><code>{e(path)}</code></td><td class="num">{len(history)}</td><td>{links}</td></tr>'
-            )
+            rows.append(f'<tr id="path-{start + offset}"><td><code>{e(path)}</code></td><td class="num">{len(history)}</td><td>{links}</td></tr>')
         body = [
             f"<h1>Paths of registry <code>{e(registry.registry_id)}</code></h1>",
             f'<p><a href="{e(names[0])}">Timeline and transitions</a> · each path\'s history across transitions, as '
@@ -487,7 +408,5 @@ def registry_pages(registry: RegistrySite, build: tuple[str, str] | None) -> dic
                 interactive=True,
             ),
         ]
-        files[f"registries/{path_names[number - 1]}"] = page(
-            f"Paths of {registry.registry_id}", [line for line in body if line], home="../index.html"
-        )
+        files[f"registries/{path_names[number - 1]}"] = page(f"Paths of {registry.registry_id}", [line for line in body if line], home="../index.html")
     return files

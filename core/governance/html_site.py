@@ -102,11 +102,7 @@ def _registries(workspace: Workspace, evidence: Evidence) -> list[RegistrySite]:
     lines = {id(record): number for number, record in enumerate(records, start=1)}
     outcomes = latest.outcomes if latest else {}
     figures = {r.registry_id: r for r in evidence.registries}
-    statuses = {
-        rid: status
-        for status in ("covered", "excluded", "skipped", "not_selected")
-        for rid, _ in outcome_rows(workspace, evidence, status)
-    }
+    statuses = {rid: status for status in ("covered", "excluded", "skipped", "not_selected") for rid, _ in outcome_rows(workspace, evidence, status)}
     found = []
     for registry_id in _registry_order(workspace, evidence):
         config = workspace.config.registries.get(registry_id)

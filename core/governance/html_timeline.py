@@ -54,13 +54,9 @@ def _legend() -> str:
     items = []
     x = 12
     for key, letter, word in BARS:
-        items.append(
-            f'<rect class="bar-{key}" x="{x}" y="8" width="12" height="12"/><text x="{x + 16}" y="18">{letter} = {word}</text>'
-        )
+        items.append(f'<rect class="bar-{key}" x="{x}" y="8" width="12" height="12"/><text x="{x + 16}" y="18">{letter} = {word}</text>')
         x += 100
-    items.append(
-        f'<rect class="bar-unknown" x="{x}" y="8" width="12" height="12"/><text x="{x + 16}" y="18">? = unknown (not zero)</text>'
-    )
+    items.append(f'<rect class="bar-unknown" x="{x}" y="8" width="12" height="12"/><text x="{x + 16}" y="18">? = unknown (not zero)</text>')
     return "".join(items)
 
 

@@ -78,10 +78,7 @@ def add_operations(books: Books, ops: list[Operation], clock: dt.datetime) -> li
     new_matrix = revise(
         matrix,
         attrs.evolve(matrix, rows=tuple(sorted(rows, key=lambda r: r.op_id))),
-        [
-            Change("ADD row", f"{op.op_id} at {op.coverage} coverage ({', '.join(op.enforcement) or 'no enforcement points'})")
-            for op in ops
-        ],
+        [Change("ADD row", f"{op.op_id} at {op.coverage} coverage ({', '.join(op.enforcement) or 'no enforcement points'})") for op in ops],
         clock,
     )
     return [new_catalog, new_matrix]
@@ -128,18 +125,11 @@ def remove_op(
     documents: list[Document] = []
     if operation is not None:
         kept = tuple(op for op in catalog.operations if op.op_id != op_id)
-        documents.append(
-            revise(catalog, attrs.evolve(catalog, operations=kept), [Change(f"REMOVE {op_id}", operation.title)], clock)
-        )
+        documents.append(revise(catalog, attrs.evolve(catalog, operations=kept), [Change(f"REMOVE {op_id}", operation.title)], clock))
     if row is not None:
         rows = tuple(r for r in matrix.rows if r.op_id != op_id)
         points = ", ".join(row.enforcement) or "no enforcement points"
         documents.append(
-            revise(
-                matrix,
-                attrs.evolve(matrix, rows=rows),
-                [Change("REMOVE row", f"{op_id} at {row.coverage} coverage ({points})")],
-                clock,
-            )
+            revise(matrix, attrs.evolve(matrix, rows=rows), [Change("REMOVE row", f"{op_id} at {row.coverage} coverage ({points})")], clock)
         )
     return complete_update(books, documents, clock)

@@ -163,15 +163,11 @@ def freeze_update(books: Books, clock: dt.datetime) -> Update:
     frozen = revise(
         catalog,
         attrs.evolve(catalog, frozen=True),
-        [
-            Change(
-                "FREEZE",
-                f"{len(catalog.registries)} registr{'y' if len(catalog.registries) == 1 else 'ies'}; later registries go into addenda",
-            )
-        ],
+        [Change("FREEZE", f"{len(catalog.registries)} registr{'y' if len(catalog.registries) == 1 else 'ies'}; later registries go into addenda")],
         clock,
     )
     return complete_update(books, [frozen], clock)
+
 
 
 @attrs.frozen
@@ -198,9 +194,7 @@ def removal_update(books: Books, registry_id: str, clock: dt.datetime) -> Regist
             kept_in.append(f"{catalog.relpath} v{catalog.version} (frozen)")
         else:
             entries = tuple(e for e in catalog.registries if e.registry_id != registry_id)
-            documents.append(
-                revise(catalog, attrs.evolve(catalog, registries=entries), registry_changes(catalog.registries, entries), clock)
-            )
+            documents.append(revise(catalog, attrs.evolve(catalog, registries=entries), registry_changes(catalog.registries, entries), clock))
     for addendum in books.addenda:
         if registry_id not in addendum.ids():
             continue
@@ -208,9 +202,7 @@ def removal_update(books: Books, registry_id: str, clock: dt.datetime) -> Regist
             kept_in.append(f"{addendum.relpath} v{addendum.version} (frozen)")
             continue
         entries = tuple(e for e in addendum.registries if e.registry_id != registry_id)
-        documents.append(
-            revise(addendum, attrs.evolve(addendum, registries=entries), registry_changes(addendum.registries, entries), clock)
-        )
+        documents.append(revise(addendum, attrs.evolve(addendum, registries=entries), registry_changes(addendum.registries, entries), clock))
     if not documents:
         return RegistryRemoval(Update((), books), tuple(kept_in))
     ensure_scorecard_current(books)

@@ -102,9 +102,7 @@ class RegistryStatus:
         if history is None or last is None:
             return ()
         return tuple(
-            s
-            for s in self.snapshots or ()
-            if s.status != "unsealed" and s.run_id < last.label and s.run_id not in history.examined
+            s for s in self.snapshots or () if s.status != "unsealed" and s.run_id < last.label and s.run_id not in history.examined
         )
 
     def status_counts(self) -> dict[str, int]:
@@ -228,9 +226,7 @@ def registry_overview(workspace: Workspace, host: PluginHost, *, only: str | Non
                     recorded_runs = _recorded_runs(workspace, host, build, registry.id)
                 except GovernError as error:
                     problem = error.message
-            examined = (
-                frozenset(state.runs_examined) - set(recorded.backlog) - set(recorded.late) if state is not None else frozenset()
-            )
+            examined = frozenset(state.runs_examined) - set(recorded.backlog) - set(recorded.late) if state is not None else frozenset()
             history = RecordedHistory(build, recorded.records, recorded.last_recorded, recorded_runs, examined)
         exclusion = registry_exclusion(registry, workspace, host)
         if exclusion is not None:
@@ -333,7 +329,10 @@ def plan_addition(
             f"appending [registries.{registry_id}] would make the file invalid ({error.message}); nothing written — add it by hand",
         ) from None
     expected_registries = {**before.registries, registry_id: RegistryConfig(**table)}
-    if after.registries != expected_registries or (after.workspace, after.plugins) != (before.workspace, before.plugins):
+    if (
+        after.registries != expected_registries
+        or (after.workspace, after.plugins) != (before.workspace, before.plugins)
+    ):
         raise GovernError(
             "E_CONFIG_INVALID",
             f"{config_path}: appending [registries.{registry_id}] would not read back as this one registry added "
@@ -403,6 +402,7 @@ def _read_config(path: Path) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise GovernError("E_CONFIG_SYNTAX", f"{path}: invalid UTF-8 at byte {exc.start}") from None
+
 
 
 # -------------------------------------------------------------------------------- removing
@@ -524,9 +524,7 @@ def remove_registry(
     recorded = state.registries[registry_id].records if state is not None and registry_id in state.registries else 0
     path = workspace.config_path
     governance_dir = workspace.governance_dir
-    locked: contextlib.AbstractContextManager[Any] = (
-        open_books(workspace, lock_timeout) if not dry_run else contextlib.nullcontext([])
-    )
+    locked: contextlib.AbstractContextManager[Any] = open_books(workspace, lock_timeout) if not dry_run else contextlib.nullcontext([])
     with locked:
         new_text, removed = plan_removal(_read_config(path), path, registry_id)
         books = load_books(governance_dir) if governance_dir.is_dir() else None

@@ -94,30 +94,18 @@ def success_criteria(evidence: Evidence, *, reference: bool = False) -> list[Cri
     e = evidence
     return [
         criterion(
-            _wording(
-                reference,
-                "registry_delta_log exists as append-only JSONL registry",
-                "The delta log is a catalogued, append-only JSONL registry",
-            ),
+            _wording(reference, "registry_delta_log exists as append-only JSONL registry", "The delta log is a catalogued, append-only JSONL registry"),
             [e.op_catalogued, e.chain],
         ),
         criterion("Records derived only from sealed manifests and ordered snapshots", [e.snapshots, e.chain]),
         criterion("Each delta-log build is sealed (manifest + MANIFEST.sha256)", [e.seals]),
         criterion("Schema validation passes", [e.schema_check]),
         criterion(
-            _wording(
-                reference,
-                "Governance references the new op (OP-QA11)",
-                "The governance books catalogue the delta-log build operation",
-            ),
+            _wording(reference, "Governance references the new op (OP-QA11)", "The governance books catalogue the delta-log build operation"),
             [e.op_catalogued, e.governance],
         ),
         criterion(
-            _wording(
-                reference,
-                "Reports prove coverage and gaps without inventing certainty",
-                "Every configured registry is accounted for, with its reason",
-            ),
+            _wording(reference, "Reports prove coverage and gaps without inventing certainty", "Every configured registry is accounted for, with its reason"),
             [e.reconciliation],
         ),
     ]
@@ -206,23 +194,14 @@ def _build_summary(workspace: Workspace, evidence: Evidence, number: str) -> lis
     outputs.append(("**Delta-log builds**", len(evidence.builds)))
     lines += [f"### {number}.1 Inputs", "", *table(("Input", "Path"), inputs), ""]
     lines += [f"### {number}.2 Outputs", "", *table(("Metric", "Value"), outputs), ""]
-    covered_table: list[tuple[Any, ...]] = [
-        (rid, snaps, _records_text(recs, boot, trans, unk)) for rid, snaps, recs, boot, trans, unk in covered
-    ]
+    covered_table: list[tuple[Any, ...]] = [(rid, snaps, _records_text(recs, boot, trans, unk)) for rid, snaps, recs, boot, trans, unk in covered]
     covered_table.append(("**Total**", f"**{sum(r[1] for r in covered)}**", f"**{sum(r[2] for r in covered)}**"))
     lines += [f"### {number}.3 Registries Covered", "", *table(("Registry ID", "Snapshots", "Delta Records"), covered_table), ""]
     lines += [f"### {number}.4 Registries Excluded (by design)", ""]
-    lines += (
-        [*table(("Registry ID", "Reason"), [(rid, o.get("reason") or "") for rid, o in excluded]), ""]
-        if excluded
-        else ["None.", ""]
-    )
+    lines += [*table(("Registry ID", "Reason"), [(rid, o.get("reason") or "") for rid, o in excluded]), ""] if excluded else ["None.", ""]
     if skipped or not_selected:
         rows = [(rid, o.get("reason") or "no plugin discovers its snapshots") for rid, o in skipped]
-        rows += [
-            (rid, f"not selected (--registry) in this build; {o.get('records_total', 0)} records from earlier builds")
-            for rid, o in not_selected
-        ]
+        rows += [(rid, f"not selected (--registry) in this build; {o.get('records_total', 0)} records from earlier builds") for rid, o in not_selected]
         lines += [f"### {number}.5 Registries Skipped", "", *table(("Registry ID", "Reason"), rows), ""]
     return lines
 
@@ -257,14 +236,7 @@ def _entry_rows(document: Document, entry: ChangelogEntry, threshold: str, matri
     before, after = entry.before, entry.after
     name = document.NAME
     if name == "ALLOWED_OPERATIONS_CATALOG":
-        rows += [
-            r
-            for r in (
-                _count_change("Total ops", before, after, "operations"),
-                _count_change("Executables", before, after, "executables"),
-            )
-            if r
-        ]
+        rows += [r for r in (_count_change("Total ops", before, after, "operations"), _count_change("Executables", before, after, "executables")) if r]
     elif name == "ENFORCEMENT_COVERAGE_MATRIX" and threshold in matrix.level_ids():
         now = _share(after["levels"], matrix, threshold)
         after_pct = share_percent(*now)
@@ -275,17 +247,10 @@ def _entry_rows(document: Document, entry: ChangelogEntry, threshold: str, matri
             before_pct = share_percent(*then)
             if then != now:
                 rows.append(
-                    (
-                        f"{threshold}+ coverage",
-                        f"{format_percent(before_pct)} → {format_percent(after_pct)} ({delta_points(before_pct, after_pct)})",
-                    )
+                    (f"{threshold}+ coverage", f"{format_percent(before_pct)} → {format_percent(after_pct)} ({delta_points(before_pct, after_pct)})")
                 )
     elif name in ("REGISTRY_CATALOG", "REGISTRY_CATALOG_ADDENDUM"):
-        rows += [
-            r
-            for r in (_count_change("Registries", before, after, "registries"), _count_change("Sealed", before, after, "sealed"))
-            if r
-        ]
+        rows += [r for r in (_count_change("Registries", before, after, "registries"), _count_change("Sealed", before, after, "sealed")) if r]
     return rows
 
 
@@ -336,10 +301,7 @@ def _artifacts(workspace: Workspace, evidence: Evidence, number: str) -> list[st
     else:
         lines += ["None.", ""]
     lines += [f"### {number}.2 Schema", ""]
-    lines += [
-        *table(("Path", "Description"), [(code(evidence.schema_file), first_sentence(evidence.schema.get("description")))]),
-        "",
-    ]
+    lines += [*table(("Path", "Description"), [(code(evidence.schema_file), first_sentence(evidence.schema.get("description")))]), ""]
     lines += [f"### {number}.3 Sealed Output", ""]
     latest = evidence.latest
     if latest is None:
@@ -360,17 +322,8 @@ def _validation_map(workspace: Workspace, evidence: Evidence, number: str) -> li
         for r in (workspace.registry(rid) for rid in workspace.config.registries)
         if r.config.schema and r.config.artifact
     ]
-    rows.append(
-        (code(workspace.config.workspace.delta_log_artifact), "registry_delta_log", code(evidence.schema_file) + " (built-in)")
-    )
-    return [
-        f"## {number}. Validation Map",
-        "",
-        "Artifacts `govern validate` checks, and the schema of each (from the configuration).",
-        "",
-        *table(("Artifact", "Registry", "Schema"), rows),
-        "",
-    ]
+    rows.append((code(workspace.config.workspace.delta_log_artifact), "registry_delta_log", code(evidence.schema_file) + " (built-in)"))
+    return [f"## {number}. Validation Map", "", "Artifacts `govern validate` checks, and the schema of each (from the configuration).", "", *table(("Artifact", "Registry", "Schema"), rows), ""]
 
 
 def _plugin_sections(host: PluginHost, name: str, context: dict[str, Any]) -> list[str]:
@@ -386,9 +339,7 @@ def _context(name: str, date: str, evidence: Evidence, criteria: Sequence[Criter
         "report": name,
         "date": date,
         "status": status,
-        "build": None
-        if latest is None
-        else {"run_id": latest.run_id, "root_sha256": latest.root_sha256, "records": len(latest.records)},
+        "build": None if latest is None else {"run_id": latest.run_id, "root_sha256": latest.root_sha256, "records": len(latest.records)},
         "registries": [attrs.asdict(r) for r in evidence.registries],
         "checks": [attrs.asdict(c) for c in evidence.checks()],
         "criteria": [attrs.asdict(c) for c in criteria],
@@ -437,11 +388,7 @@ def completion_report(workspace: Workspace, host: PluginHost, evidence: Evidence
     lines += _criteria_table("## 8. Hard Constraints Verification", constraints, "Constraint")
     context = _context("completion", date, evidence, everything, status)
     lines += _plugin_sections(host, "completion", context)
-    lines += [
-        "---",
-        "",
-        "*End of completion report — every number above is derived from sealed evidence and the governance books.*",
-    ]
+    lines += ["---", "", "*End of completion report — every number above is derived from sealed evidence and the governance books.*"]
     return Report("completion", "\n".join(lines) + "\n", status, tuple(everything), context)
 
 
@@ -459,25 +406,14 @@ def validation_report(workspace: Workspace, host: PluginHost, evidence: Evidence
     lines += [*table(("Check", "Status", "Evidence"), rows), ""]
     lines += ["## 2. Builds", ""]
     if evidence.builds:
-        rows = [
-            (code(b.run_id), b.records, code(b.root_sha256 or "none"), "✅ intact" if b.ok else "❌ problems")
-            for b in evidence.builds
-        ]
+        rows = [(code(b.run_id), b.records, code(b.root_sha256 or "none"), "✅ intact" if b.ok else "❌ problems") for b in evidence.builds]
         lines += [*table(("Build", "Records", "ROOT_SHA256", "verify --log"), rows), ""]
     else:
         lines += ["No delta-log build yet.", ""]
     lines += ["## 3. Records per Registry", ""]
     statuses = {rid: o.get("status", "") for rid, o in (evidence.latest.outcomes.items() if evidence.latest else [])}
     rows = [
-        (
-            r.registry_id,
-            statuses.get(r.registry_id, "not in run.json"),
-            r.snapshots,
-            r.records,
-            r.bootstrap,
-            r.transitions,
-            r.unknown,
-        )
+        (r.registry_id, statuses.get(r.registry_id, "not in run.json"), r.snapshots, r.records, r.bootstrap, r.transitions, r.unknown)
         for r in evidence.registries
     ]
     totals = [sum(r[i] for r in rows) for i in range(2, 7)]
@@ -497,3 +433,4 @@ def build_report(name: str, workspace: Workspace, host: PluginHost, evidence: Ev
     """The report called ``name`` (``validation`` or ``completion``)."""
     builders = {"validation": validation_report, "completion": completion_report}
     return builders[name](workspace, host, evidence, clock)
+

@@ -47,9 +47,7 @@ def how_to_allow(op_id: str, declared: Set[str]) -> str:
     return f"'govern governance add-op {op_id} --title … --executable … --coverage …' allows it"
 
 
-def uncatalogued_run_problems(
-    catalog: OperationsCatalog, runs: RunStore | Path, declared: Set[str] = frozenset()
-) -> list[Problem]:
+def uncatalogued_run_problems(catalog: OperationsCatalog, runs: RunStore | Path, declared: Set[str] = frozenset()) -> list[Problem]:
     """E_OP_UNCATALOGUED for every sealed run made by an operation ``catalog`` lacks, by run id.
 
     ``declared``: op ids plugins declare (their hint is ``governance sync``).
@@ -60,11 +58,7 @@ def uncatalogued_run_problems(
             continue
         for run_id in run_ids:
             problems.append(
-                Problem(
-                    "E_OP_UNCATALOGUED",
-                    run_id,
-                    f"made by {op_id}, which is not in {CATALOG_FILE} ({how_to_allow(op_id, declared)})",
-                )
+                Problem("E_OP_UNCATALOGUED", run_id, f"made by {op_id}, which is not in {CATALOG_FILE} ({how_to_allow(op_id, declared)})")
             )
     return sorted(problems, key=lambda problem: problem.where)
 

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from govern.governance.sync import SyncPlan
     from govern.host.manager import PluginHost
 
-STARTER_CONFIG = """\
+STARTER_CONFIG = '''\
 # govern workspace configuration — see docs/configuration.md.
 # Unknown keys are errors, so a typo never passes silently.
 
@@ -48,7 +48,7 @@ disable = []
 # [registries.threshold_registry_db]
 # kind = "external"
 # reason = "External database — cannot compute manifest diffs from repo evidence"
-"""
+'''
 
 
 @attrs.frozen

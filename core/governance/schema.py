@@ -40,7 +40,8 @@ def _validators() -> dict[str, Any]:
     schemas = {name: loads_strict(schema_text(name)) for name in (COMMON_SCHEMA, *DOCUMENT_SCHEMAS.values())}
     registry = Registry().with_resources((s["$id"], Resource.from_contents(s)) for s in schemas.values())
     return {
-        document: Draft202012Validator(schemas[file_name], registry=registry) for document, file_name in DOCUMENT_SCHEMAS.items()
+        document: Draft202012Validator(schemas[file_name], registry=registry)
+        for document, file_name in DOCUMENT_SCHEMAS.items()
     }
 
 

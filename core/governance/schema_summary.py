@@ -56,9 +56,7 @@ def conditional_requirements(schema: dict[str, Any]) -> dict[str, str]:
     for item in schema.get("allOf", []):
         condition = item.get("if", {}).get("properties", {}) if isinstance(item, dict) else {}
         consequence = item.get("then", {}) if isinstance(item, dict) else {}
-        clauses = [
-            f"{name} is {json.dumps(sub['const'])}" for name, sub in condition.items() if isinstance(sub, dict) and "const" in sub
-        ]
+        clauses = [f"{name} is {json.dumps(sub['const'])}" for name, sub in condition.items() if isinstance(sub, dict) and "const" in sub]
         for field in consequence.get("required", []):
             found[field] = "when " + " and ".join(clauses)
     return found
@@ -80,9 +78,7 @@ def schema_summary(schema: dict[str, Any], file_name: str) -> list[str]:
             needed = conditional[name]
         else:
             needed = "—"
-        rows.append(
-            (name, type_text(sub, defs), needed, first_sentence(sub.get("description") if isinstance(sub, dict) else None))
-        )
+        rows.append((name, type_text(sub, defs), needed, first_sentence(sub.get("description") if isinstance(sub, dict) else None)))
     lines = [f"**{file_name}**", "", *table(("Field", "Type", "Required", "Description"), rows)]
     for name, definition in defs.items():
         if isinstance(definition, dict) and definition.get("type") == "object":

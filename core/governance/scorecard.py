@@ -25,8 +25,9 @@ from govern.governance.versioning import Change
 #: The default threshold of the "at or above" share.
 DEFAULT_THRESHOLD = "C3"
 
-
-def figures_of(catalog: OperationsCatalog, matrix: CoverageMatrix, registries: Iterable[CatalogEntry], threshold: str) -> Figures:
+def figures_of(
+    catalog: OperationsCatalog, matrix: CoverageMatrix, registries: Iterable[CatalogEntry], threshold: str
+) -> Figures:
     """The scorecard's figures for these documents (the one definition of each figure).
 
     An operation without a matrix row, or with a level the matrix does not define, counts as

@@ -141,15 +141,12 @@ def _commit(root: Path, txn: Path, entries: list[dict[str, Any]], created_dirs: 
                 f"{root}: writing failed ({reason}) and so did restoring ({again}); the next governance "
                 "command completes the rollback from the journal",
             ) from exc
-        raise GovernError(
-            "E_IO", f"{root}: writing the change failed ({reason}); every document was restored, nothing changed"
-        ) from exc
+        raise GovernError("E_IO", f"{root}: writing the change failed ({reason}); every document was restored, nothing changed") from exc
     try:
         _discard(txn, [])
     except OSError as exc:  # an fsync failure is fatal, never retried: say so, never crash
         raise GovernError(
-            "E_IO",
-            f"{txn.parent}: fsync failed after the change was made ({exc.strerror or exc}); the documents are all new but may not be durable",
+            "E_IO", f"{txn.parent}: fsync failed after the change was made ({exc.strerror or exc}); the documents are all new but may not be durable"
         ) from exc
     return relpaths
 
@@ -227,9 +224,7 @@ def recover(root: Path) -> str | None:
         direction = journal["direction"]
         entries = journal["entries"]
     except (OSError, StrictJSONError, KeyError, TypeError) as exc:
-        raise GovernError(
-            "E_GOVERNANCE_INVALID", f"{journal_path}: unreadable transaction journal ({exc}); inspect it by hand"
-        ) from None
+        raise GovernError("E_GOVERNANCE_INVALID", f"{journal_path}: unreadable transaction journal ({exc}); inspect it by hand") from None
     if direction == "forward":
         try:
             _apply(root, txn, entries)

@@ -133,9 +133,7 @@ def govern_delta_basis(registry: Registry, before: Snapshot | None, after: Snaps
 
 
 @hookspec(firstresult=True)
-def govern_snapshot(
-    registry: Registry, workspace: Workspace, clock: datetime, progress: Progress, op_id: str | None
-) -> Path | None:
+def govern_snapshot(registry: Registry, workspace: Workspace, clock: datetime, progress: Progress, op_id: str | None) -> Path | None:
     """Write one new sealed snapshot run of ``registry`` and return its folder, or ``None``.
 
     Called by ``govern snapshot REGISTRY`` (under the workspace lock) for kinds whose source

@@ -538,9 +538,7 @@ class PluginHost:
 
         owner = self.kind_plugin(registry.kind)
         groups = [[owner]] if owner is not None else []
-        found, _plugin = self._first_answer(
-            "govern_discover_snapshots", groups, registry=registry, workspace=workspace, runs=runs
-        )
+        found, _plugin = self._first_answer("govern_discover_snapshots", groups, registry=registry, workspace=workspace, runs=runs)
         if found is not None and (not isinstance(found, list) or not all(isinstance(s, Snapshot) for s in found)):
             raise self._wrong_result("govern_discover_snapshots", found, "a list of Snapshot")
         return found
@@ -558,9 +556,7 @@ class PluginHost:
             raise self._wrong_result("govern_exclusion", reason, "a non-empty reason (str)")
         return reason
 
-    def snapshot(
-        self, registry: Registry, workspace: Workspace, clock: dt.datetime, progress: Progress, op_id: str | None
-    ) -> Path | None:
+    def snapshot(self, registry: Registry, workspace: Workspace, clock: dt.datetime, progress: Progress, op_id: str | None) -> Path | None:
         """Have the plugin that declares ``registry``'s kind write a new sealed snapshot run;
         its folder, or None when that plugin writes none. Only the kind's plugin is asked."""
         owner = self.kind_plugin(registry.kind)
@@ -579,9 +575,7 @@ class PluginHost:
 
         owner = self.kind_plugin(registry.kind)
         groups = [[owner]] if owner is not None else []
-        found, _plugin = self._first_answer(
-            "govern_source_versions", groups, registry=registry, workspace=workspace, progress=progress
-        )
+        found, _plugin = self._first_answer("govern_source_versions", groups, registry=registry, workspace=workspace, progress=progress)
         if found is not None and (not isinstance(found, list) or not all(isinstance(v, SourceVersion) for v in found)):
             raise self._wrong_result("govern_source_versions", found, "a list of SourceVersion")
         return found
@@ -676,7 +670,9 @@ class PluginHost:
         a plugin's commands)."""
         caller = getattr(self.pm.hook, hook_name)
         impls = [
-            impl for impl in caller.get_hookimpls() if impl.plugin_name == plugin_name and not (impl.wrapper or impl.hookwrapper)
+            impl
+            for impl in caller.get_hookimpls()
+            if impl.plugin_name == plugin_name and not (impl.wrapper or impl.hookwrapper)
         ]
         # What pluggy's own subset_hook_caller does when called, without its set of the other
         # plugin objects (which refuses unhashable plugins, e.g. a SimpleNamespace).
@@ -743,9 +739,7 @@ class PluginHost:
         from govern.format.models import CatalogEntry
 
         groups = self._call("govern_catalog_addenda", workspace=workspace)
-        return sorted(
-            self._collected("govern_catalog_addenda", groups, CatalogEntry, "CatalogEntry"), key=lambda e: e.registry_id
-        )
+        return sorted(self._collected("govern_catalog_addenda", groups, CatalogEntry, "CatalogEntry"), key=lambda e: e.registry_id)
 
     def report_sections(self, report: str, context: dict[str, Any]) -> list[ReportSection]:
         """Sections plugins add to ``report``, sorted by (order, title)."""

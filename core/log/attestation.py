@@ -44,14 +44,7 @@ def dsse_keyid(name: str, key_id: int) -> str:
     return f"{name}+{key_id:08x}"
 
 
-def _sign(
-    run_id: str,
-    root_sha256: str,
-    files: Sequence[ManifestEntry],
-    run_json: bytes | None,
-    checkpoint: bytes | None,
-    signer: Ed25519Signer,
-) -> bytes:
+def _sign(run_id: str, root_sha256: str, files: Sequence[ManifestEntry], run_json: bytes | None, checkpoint: bytes | None, signer: Ed25519Signer) -> bytes:
     """The signed envelope bytes of the statement about a run whose seal and files were checked."""
     op_id = None
     if run_json is not None:
@@ -87,11 +80,7 @@ def attest_run(runs: RunStore, run_id: str, signer: Ed25519Signer, where: str, p
     check = runs.check_stored_run(run_id, progress)
     if not check.ok or check.manifest is None or check.root_sha256 is None:
         first = check.problems[0]
-        raise GovernError.found(
-            first.code,
-            f"{where}: not attested, its seal does not verify: {first.where}: {first.message}",
-            problems=check.problems,
-        )
+        raise GovernError.found(first.code, f"{where}: not attested, its seal does not verify: {first.where}: {first.message}", problems=check.problems)
     listed = check.manifest.by_path()
     run_json = runs.read_sealed_file(check, ENVELOPE_NAME) if ENVELOPE_NAME in listed else None
     checkpoint = runs.read_sealed_file(check, CHECKPOINT_NAME) if CHECKPOINT_NAME in listed else None
@@ -157,9 +146,7 @@ def open_attestation(data: bytes, verifiers: Iterable[Verifier], where: str) -> 
         raise GovernError.found("E_ATTESTATION_INVALID", f"{where}: {exc}") from None
     predicate = statement.predicate
     if statement.predicate_type != PREDICATE_TYPE:
-        raise GovernError.found(
-            "E_ATTESTATION_INVALID", f"{where}: predicateType is {statement.predicate_type!r}, expected {PREDICATE_TYPE!r}"
-        )
+        raise GovernError.found("E_ATTESTATION_INVALID", f"{where}: predicateType is {statement.predicate_type!r}, expected {PREDICATE_TYPE!r}")
     for member in ("run_id", "root_sha256"):
         if not isinstance(predicate.get(member), str):
             raise GovernError.found("E_ATTESTATION_INVALID", f"{where}: predicate.{member} must be a string")
@@ -178,8 +165,7 @@ def subject_problems(runs: RunStore, run_id: str, opened: OpenedAttestation, pro
     safe = [s for s in subjects if manifest_path_problem(s.name) is None]
     problems.extend(
         Problem("E_ATTESTATION_INVALID", f"subject {s.name!r}", f"not a path inside a run: {manifest_path_problem(s.name)}")
-        for s in subjects
-        if manifest_path_problem(s.name) is not None
+        for s in subjects if manifest_path_problem(s.name) is not None
     )
     progress.start(len(safe), f"re-hashing {run_id}")
     with ThreadPoolExecutor(max_workers=OBJECT_READERS) as pool:
@@ -188,21 +174,11 @@ def subject_problems(runs: RunStore, run_id: str, opened: OpenedAttestation, pro
             if stored is None:
                 problems.append(Problem("E_ATTESTATION_INVALID", f"subject {subject.name}", "no such file in the run"))
             elif stored != subject.sha256:
-                problems.append(
-                    Problem(
-                        "E_ATTESTATION_INVALID",
-                        f"subject {subject.name}",
-                        f"sha256 {stored} now, the attestation says {subject.sha256}",
-                    )
-                )
+                problems.append(Problem("E_ATTESTATION_INVALID", f"subject {subject.name}", f"sha256 {stored} now, the attestation says {subject.sha256}"))
     seal = runs.read_seal(run_id)
     if seal.root_sha256 != opened.root_sha256:
         now = "no readable seal" if seal.root_sha256 is None else f"ROOT_SHA256 {seal.root_sha256}"
-        problems.append(
-            Problem(
-                "E_ATTESTATION_INVALID", run_id, f"{now}, the attestation says {opened.root_sha256} (re-sealed since attested)"
-            )
-        )
+        problems.append(Problem("E_ATTESTATION_INVALID", run_id, f"{now}, the attestation says {opened.root_sha256} (re-sealed since attested)"))
     return problems
 
 
@@ -213,3 +189,4 @@ def _hash_or_none(runs: RunStore, run_id: str, name: str) -> str | None:
     except (OSError, GovernError):
         return None
     return None if stored is None else stored[1]
+

@@ -322,9 +322,7 @@ class _Planner:
         """True (the problem noted, to stop the build) for a snapshot to record whose seal does
         not verify, unless ``--allow-unknown`` records it as 'unknown'."""
         if snapshot.status == "broken" and not self.allow_unknown:
-            self.broken.append(
-                Problem("E_SNAPSHOT_UNVERIFIED", f"{registry.id} @ {snapshot.run_id}", snapshot.problem or "broken")
-            )
+            self.broken.append(Problem("E_SNAPSHOT_UNVERIFIED", f"{registry.id} @ {snapshot.run_id}", snapshot.problem or "broken"))
             return True
         return False
 
@@ -396,9 +394,7 @@ class _Planner:
         pending = tuple(s.run_id for s in snapshots if pointer is not None and s.run_id > pointer)
         last = state.last_recorded if state else None
         if last is not None and not isinstance(last, SealedRef):
-            raise _conflict(
-                f"{registry.id}: recorded as the source version {last.label}, but its kind {registry.kind!r} takes snapshots from runs"
-            )
+            raise _conflict(f"{registry.id}: recorded as the source version {last.label}, but its kind {registry.kind!r} takes snapshots from runs")
         usable: list[Snapshot] = []
         # A snapshot ordered before the last recorded one arrived late (a retried job): it is
         # never inserted into history behind the operator's back, and never blocks anything —
@@ -504,13 +500,10 @@ def _losses_to_acknowledge(
     by_registry: dict[str, set[str]] = {}
     for run_id in wanted:
         if run_id not in recorded:
-            raise GovernError(
-                "E_USAGE", f"--acknowledge-missing {run_id}: not a snapshot the delta log records; nothing to acknowledge"
-            )
+            raise GovernError("E_USAGE", f"--acknowledge-missing {run_id}: not a snapshot the delta log records; nothing to acknowledge")
         if workspace_runs(workspace).exists(run_id):
             raise GovernError(
-                "E_USAGE",
-                f"--acknowledge-missing {run_id}: {workspace.run_location(run_id)} still exists; only a lost snapshot is acknowledged",
+                "E_USAGE", f"--acknowledge-missing {run_id}: {workspace.run_location(run_id)} still exists; only a lost snapshot is acknowledged"
             )
         for registry_id in recorded[run_id]:
             by_registry.setdefault(registry_id, set()).add(run_id)
@@ -518,11 +511,7 @@ def _losses_to_acknowledge(
 
 
 def _check_decisions(
-    accept_late: frozenset[str],
-    acknowledge_missing: Iterable[str],
-    reason: str | None,
-    allow: Iterable[str] = (),
-    enforce: bool = False,
+    accept_late: frozenset[str], acknowledge_missing: Iterable[str], reason: str | None, allow: Iterable[str] = (), enforce: bool = False
 ) -> None:
     """An operator's decision needs a reason, and a reason needs a decision; an override
     needs the policies enforced (E_USAGE)."""
@@ -532,13 +521,10 @@ def _check_decisions(
     deciding = bool(accept_late) or bool(list(acknowledge_missing)) or allowing
     if deciding and not (reason and reason.strip()):
         raise GovernError(
-            "E_USAGE",
-            "--accept-late, --acknowledge-missing and --allow need --reason TEXT (it is recorded in the build's run.json)",
+            "E_USAGE", "--accept-late, --acknowledge-missing and --allow need --reason TEXT (it is recorded in the build's run.json)"
         )
     if reason is not None and not deciding:
-        raise GovernError(
-            "E_USAGE", "--reason explains --accept-late RUN, --acknowledge-missing RUN or --allow VIOLATION-ID; none was given"
-        )
+        raise GovernError("E_USAGE", "--reason explains --accept-late RUN, --acknowledge-missing RUN or --allow VIOLATION-ID; none was given")
 
 
 def plan_build(
@@ -618,11 +604,7 @@ def plan_build(
                 )
             outcomes.append(
                 RegistryOutcome(
-                    registry.id,
-                    registry.kind,
-                    "not_selected",
-                    records_total=state.records if state else 0,
-                    late=state.late if state else (),
+                    registry.id, registry.kind, "not_selected", records_total=state.records if state else 0, late=state.late if state else ()
                 )
             )
             continue
@@ -743,10 +725,7 @@ def build_envelope(plan: BuildPlan, workspace: Workspace, clock: dt.datetime) ->
 
 def _params(plan: BuildPlan) -> dict[str, Any]:
     """How the build was asked; an operator's decisions only when made (docs/delta-log.md)."""
-    params: dict[str, Any] = {
-        "allow_unknown": plan.allow_unknown,
-        "registries": None if plan.selected is None else list(plan.selected),
-    }
+    params: dict[str, Any] = {"allow_unknown": plan.allow_unknown, "registries": None if plan.selected is None else list(plan.selected)}
     if plan.accepted_late:
         params[ACCEPT_LATE_PARAM] = [decision.to_json() for decision in plan.accepted_late]
     if plan.acknowledged_missing:
@@ -795,13 +774,7 @@ def remove_stale_staging(runs_root: Path) -> list[str]:
 
 
 def write_build(
-    plan: BuildPlan,
-    workspace: Workspace,
-    host: PluginHost,
-    clock: dt.datetime,
-    progress: Progress = NO_PROGRESS,
-    *,
-    signer: Ed25519Signer | None = None,
+    plan: BuildPlan, workspace: Workspace, host: PluginHost, clock: dt.datetime, progress: Progress = NO_PROGRESS, *, signer: Ed25519Signer | None = None
 ) -> str:
     """Write the planned build as a sealed run; return its ROOT_SHA256. Call under the lock.
 
@@ -823,9 +796,7 @@ def write_build(
     runs = workspace_runs(workspace)
     writer_id = new_writer_id()
     if runs.exists(plan.run_id):
-        raise GovernError(
-            "E_RUN_EXISTS", f"{workspace.run_location(plan.run_id)}: a run of that name already exists; it is never overwritten"
-        )
+        raise GovernError("E_RUN_EXISTS", f"{workspace.run_location(plan.run_id)}: a run of that name already exists; it is never overwritten")
     artifact = workspace.config.workspace.delta_log_artifact
     log_bytes = plan.log_bytes()
     try:

@@ -251,11 +251,7 @@ def _stored_heads(runs: RunStore, run_id: str, verifiers: Sequence[Verifier], or
         try:
             tree = CompactRange.from_json(stored_tree)
         except MerkleFormatError as exc:
-            heads.append(
-                TreeHeadCheck(
-                    where, None, None, None, problems=(Problem("E_LOG_TAMPERED", where, f"outputs.{LOG_TREE_OUTPUT}: {exc}"),)
-                )
-            )
+            heads.append(TreeHeadCheck(where, None, None, None, problems=(Problem("E_LOG_TAMPERED", where, f"outputs.{LOG_TREE_OUTPUT}: {exc}"),)))
         else:
             heads.append(TreeHeadCheck(where, None, tree.size, tree.root()))
     return heads
@@ -300,9 +296,7 @@ def _agrees(head: TreeHeadCheck, roots: dict[int, bytes]) -> bool:
     return head.size is not None and not head.problems and roots.get(head.size) == head.root
 
 
-def _where_diverged(
-    head: TreeHeadCheck, log: _Log, roots: dict[int, bytes], stored: list[TreeHeadCheck], given: list[TreeHeadCheck]
-) -> str:
+def _where_diverged(head: TreeHeadCheck, log: _Log, roots: dict[int, bytes], stored: list[TreeHeadCheck], given: list[TreeHeadCheck]) -> str:
     """The first record where history diverges before ``head.size``, or the narrowest range known.
 
     A build whose stored tree head disagrees with the current log still holds the log it had:

@@ -69,9 +69,7 @@ def build_run_id(clock_text: str) -> str:
     return f"{date}__{time.replace(':', '')}__{BUILD_SLUG}"
 
 
-def committed_builds(
-    runs: RunStore | Path, run_ids: Sequence[str] | None = None, heads: list[LogHead] | None = None
-) -> list[str]:
+def committed_builds(runs: RunStore | Path, run_ids: Sequence[str] | None = None, heads: list[LogHead] | None = None) -> list[str]:
     """The run ids of every committed build of the log, oldest first.
 
     A build is committed by its head object (:mod:`govern.log.commit`): the builds are those

@@ -100,3 +100,4 @@ def remove_garbage(runs: RunStore, garbage: list[Garbage]) -> None:
             runs.backend.delete(item.run_id)  # one object, never a run
         elif not runs.is_sealed(item.run_id):  # sealed since it was found: published after all
             runs.remove_unsealed(item.run_id)
+

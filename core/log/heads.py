@@ -77,9 +77,7 @@ def unreachable_heads(backend: Store) -> list[int]:
     return []
 
 
-def chain_problems(
-    backend: Store, build_roots: dict[str, str | None], chain: list[LogHead] | None = None
-) -> tuple[int, list[Problem]]:
+def chain_problems(backend: Store, build_roots: dict[str, str | None], chain: list[LogHead] | None = None) -> tuple[int, list[Problem]]:
     """``verify --log``'s check of the head chain: how many heads, and what is wrong.
 
     The heads are contiguous from the genesis (no gap, nothing unreachable after one), each
@@ -106,10 +104,6 @@ def chain_problems(
             problems.append(Problem("E_LOG_TAMPERED", key, f"commits build {head.run_id}, which is not in the runs root"))
         elif build_roots[head.run_id] != head.root_sha256:
             problems.append(
-                Problem(
-                    "E_LOG_TAMPERED",
-                    key,
-                    f"commits ROOT_SHA256 {head.root_sha256}, build {head.run_id}'s seal has {build_roots[head.run_id]}",
-                )
+                Problem("E_LOG_TAMPERED", key, f"commits ROOT_SHA256 {head.root_sha256}, build {head.run_id}'s seal has {build_roots[head.run_id]}")
             )
     return len(chain), problems

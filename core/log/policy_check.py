@@ -102,11 +102,7 @@ class PolicyJudge:
         to_ref = record.get("to_ref") or {}
         run_id, relpath = to_ref.get("run_id"), to_ref.get("relpath")
         if "source" in to_ref or not isinstance(run_id, str) or not isinstance(relpath, str):
-            return [
-                new_violation(
-                    record, "schema", "cannot be checked: the snapshot is not an artifact of a sealed run (docs/policies.md)"
-                )
-            ]
+            return [new_violation(record, "schema", "cannot be checked: the snapshot is not an artifact of a sealed run (docs/policies.md)")]
         if not self.runs.exists(run_id):
             return [new_violation(record, "schema", f"cannot be checked: {self.workspace.run_location(run_id)} no longer exists")]
         seal = self.runs.read_seal(run_id)

@@ -89,13 +89,9 @@ def _check_size(size: int, leaves: LogLeaves, option: str, smallest: int) -> Non
     """E_USAGE unless ``smallest <= size <= `` the log's size, naming the option and the range."""
     total = len(leaves.lines)
     if total < smallest:
-        raise GovernError(
-            "E_USAGE", f"{option} {size}: the log holds {total} records; nothing to prove yet (run 'govern delta build')"
-        )
+        raise GovernError("E_USAGE", f"{option} {size}: the log holds {total} records; nothing to prove yet (run 'govern delta build')")
     if not smallest <= size <= total:
-        raise GovernError(
-            "E_USAGE", f"{option} {size}: out of range; the log holds {total} records ({option} {smallest}..{total})"
-        )
+        raise GovernError("E_USAGE", f"{option} {size}: out of range; the log holds {total} records ({option} {smallest}..{total})")
 
 
 def record_index(leaves: LogLeaves, run_id: str, registry_id: str) -> int:

@@ -48,9 +48,7 @@ def _declared_artifact(seal: SealCheck, runs: RunStore) -> str:
     return artifact
 
 
-def read_latest_build(
-    runs: RunStore | Path, artifact: str | None = None, run_ids: Sequence[str] | None = None
-) -> BuildContents | None:
+def read_latest_build(runs: RunStore | Path, artifact: str | None = None, run_ids: Sequence[str] | None = None) -> BuildContents | None:
     """The latest build's log and state, checked against its seal; None before the first build.
 
     ``runs`` is the run store (or the local runs root); ``artifact`` the log's file name
@@ -102,9 +100,7 @@ def recording_build(records: Iterable[dict[str, Any]], run_id: str) -> str | Non
 def acknowledged_losses(build: BuildContents) -> set[tuple[str, str]]:
     """(registry id, run id) of every recorded snapshot whose loss was acknowledged, as the
     build's state carries them forward."""
-    return {
-        (registry_id, run_id) for registry_id, state in build.state.registries.items() for run_id in state.acknowledged_missing
-    }
+    return {(registry_id, run_id) for registry_id, state in build.state.registries.items() for run_id in state.acknowledged_missing}
 
 
 def snapshot_roots(runs: RunStore | Path, run_ids: list[str]) -> dict[str, str | None]:
@@ -141,9 +137,7 @@ def recorded_snapshot_problems(
     return [problem for *_, problem in sorted(problems, key=lambda item: item[:2])]
 
 
-def missing_acknowledged(
-    recorded: RecordedSnapshots, roots: dict[str, str | None], acknowledged: Collection[tuple[str, str]]
-) -> list[str]:
+def missing_acknowledged(recorded: RecordedSnapshots, roots: dict[str, str | None], acknowledged: Collection[tuple[str, str]]) -> list[str]:
     """``registry @ run`` of each recorded snapshot that no longer exists, its loss acknowledged."""
     return sorted(
         f"{registry_id} @ {run_id}"
@@ -176,10 +170,7 @@ def refuse_reseal_of_history(run_dir: Path) -> None:
 
 
 def check_recorded_snapshots(
-    runs: RunStore | Path,
-    artifact: str,
-    known_roots: Mapping[str, str | None] | None = None,
-    run_ids: Sequence[str] | None = None,
+    runs: RunStore | Path, artifact: str, known_roots: Mapping[str, str | None] | None = None, run_ids: Sequence[str] | None = None
 ) -> tuple[list[Problem], list[str]]:
     """Every snapshot the latest build's log records still exists with its recorded manifest
     hash (``govern verify --all``): the problems (a log that cannot be read is one), and
@@ -195,9 +186,7 @@ def check_recorded_snapshots(
         return [Problem(error.code, "delta log", f"recorded snapshots not checked: {error.message}")], []
     known = known_roots or {}
     to_read = sorted(
-        run_id
-        for run_id, by_registry in recorded.items()
-        if run_id not in known and any(h is not None for h in by_registry.values())
+        run_id for run_id, by_registry in recorded.items() if run_id not in known and any(h is not None for h in by_registry.values())
     )
     roots = {**{run_id: root for run_id, root in known.items() if run_id in recorded}, **snapshot_roots(runs, to_read)}
     acknowledged = acknowledged_losses(latest)

@@ -39,12 +39,7 @@ class TakenSnapshot:
 
 
 def take_snapshot(
-    workspace: Workspace,
-    host: PluginHost,
-    registry: Registry,
-    clock: dt.datetime,
-    progress: Progress = NO_PROGRESS,
-    op_id: str | None = None,
+    workspace: Workspace, host: PluginHost, registry: Registry, clock: dt.datetime, progress: Progress = NO_PROGRESS, op_id: str | None = None
 ) -> TakenSnapshot:
     """Have the registry's kind plugin write one sealed snapshot run, and publish it when the
     runs root is object storage. E_USAGE when its kind takes no snapshots."""
@@ -62,9 +57,7 @@ def take_snapshot(
         assert seal.root_sha256 is not None  # the plugin has just sealed it
         return TakenSnapshot(registry.id, folder.name, seal.root_sha256, counts)
     try:
-        published = publish_sealed_run(
-            folder, workspace_runs(workspace), location=workspace.run_location(folder.name), progress=progress
-        )
+        published = publish_sealed_run(folder, workspace_runs(workspace), location=workspace.run_location(folder.name), progress=progress)
     finally:
         remove_local_copy(folder)
     return TakenSnapshot(registry.id, published.run_id, published.root_sha256, counts)
@@ -76,9 +69,7 @@ def _output_counts(run_dir: Path) -> dict[str, int]:
     return {name: value for name, value in outputs.items() if isinstance(value, int) and not isinstance(value, bool)}
 
 
-def snapshot_collections(
-    workspace: Workspace, host: PluginHost, clock: dt.datetime, progress: Progress = NO_PROGRESS
-) -> list[TakenSnapshot]:
+def snapshot_collections(workspace: Workspace, host: PluginHost, clock: dt.datetime, progress: Progress = NO_PROGRESS) -> list[TakenSnapshot]:
     """A new collection index run of every configured (not excluded) collection whose members
     changed since its latest index, in registry-id order."""
     taken = []

@@ -77,18 +77,13 @@ def _conflict(registry: Registry, message: str) -> GovernError:
     return GovernError("E_HISTORY_CONFLICT", f"{registry.id}: {message}; nothing written")
 
 
-def _versions_after(
-    registry: Registry, versions: Sequence[SourceVersion], last: SnapshotRef | None
-) -> tuple[SourceVersion | None, list[SourceVersion]]:
+def _versions_after(registry: Registry, versions: Sequence[SourceVersion], last: SnapshotRef | None) -> tuple[SourceVersion | None, list[SourceVersion]]:
     """The last recorded version as read now (None before the first record) and the versions
     after it; E_HISTORY_CONFLICT when the recorded one is gone or changed."""
     if last is None:
         return None, list(versions)
     if not isinstance(last, SourceRef):
-        raise _conflict(
-            registry,
-            f"recorded as the sealed snapshot {last.label}, but its kind {registry.kind} keeps versions outside the runs root",
-        )
+        raise _conflict(registry, f"recorded as the sealed snapshot {last.label}, but its kind {registry.kind} keeps versions outside the runs root")
     for index, version in enumerate(versions):
         if version.version == last.version:
             changed = _changed(last, version, registry.kind)
@@ -183,9 +178,7 @@ def recorded_source_refs(records: Iterable[dict[str, Any]]) -> dict[str, list[So
     return found
 
 
-def source_ref_problems(
-    records: Iterable[dict[str, Any]], workspace: Workspace, host: PluginHost, progress: Progress
-) -> list[Problem]:
+def source_ref_problems(records: Iterable[dict[str, Any]], workspace: Workspace, host: PluginHost, progress: Progress) -> list[Problem]:
     """Every recorded source_ref still names a version with its recorded pin and listing
     (``govern verify --log``): E_HISTORY_CONFLICT for one gone or changed, E_SNAPSHOT_MISSING
     when its registry can no longer be read (no longer configured, or no plugin for its kind)."""
@@ -195,9 +188,7 @@ def source_ref_problems(
         versions = None if registry is None else host.source_versions(registry, workspace, progress)
         if registry is None or versions is None:
             why = "no longer configured" if registry is None else f"no installed plugin reads versions of kind {registry.kind!r}"
-            problems.append(
-                Problem("E_SNAPSHOT_MISSING", registry_id, f"{len(refs)} recorded versions cannot be re-checked: registry {why}")
-            )
+            problems.append(Problem("E_SNAPSHOT_MISSING", registry_id, f"{len(refs)} recorded versions cannot be re-checked: registry {why}"))
             continue
         by_name = {version.version: version for version in versions}
         for ref in refs:

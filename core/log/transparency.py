@@ -134,14 +134,11 @@ def previous_tree(previous: BuildContents | None, origin: str) -> CompactRange:
         try:
             tree = CompactRange.from_json(previous.log_tree)
         except MerkleFormatError as exc:
-            raise GovernError(
-                "E_LOG_TAMPERED", f"{where}: run.json outputs.{LOG_TREE_OUTPUT} is not a compact range: {exc}"
-            ) from None
+            raise GovernError("E_LOG_TAMPERED", f"{where}: run.json outputs.{LOG_TREE_OUTPUT} is not a compact range: {exc}") from None
         records = previous.log_bytes.count(b"\n")
         if tree.size != records:
             raise GovernError(
-                "E_LOG_TAMPERED",
-                f"{where}: run.json outputs.{LOG_TREE_OUTPUT} has size {tree.size}, its log holds {records} records",
+                "E_LOG_TAMPERED", f"{where}: run.json outputs.{LOG_TREE_OUTPUT} has size {tree.size}, its log holds {records} records"
             )
     if checkpoint is not None and (checkpoint.size, checkpoint.root_hash) != (tree.size, tree.root()):
         raise GovernError(

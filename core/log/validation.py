@@ -113,7 +113,7 @@ def schema_for(path: Path, artifacts: list[ArtifactSchema], config_path: Path) -
         ids = ", ".join(entry.registry_id for entry in matches)
         raise GovernError(
             "E_NO_SCHEMA",
-            f'{path}: registry {ids} has no schema (add schema = "schemas/….schema.json" to its table in {config_path})',
+            f"{path}: registry {ids} has no schema (add schema = \"schemas/….schema.json\" to its table in {config_path})",
         )
     known = ", ".join(sorted({entry.name for entry in artifacts})) or "none"
     raise GovernError(
@@ -307,10 +307,7 @@ def run_artifact_files(
     """The files of ``artifact`` in run ``run_id`` whose manifest lists ``paths``: the artifact
     file, or the JSON/JSONL documents under a folder artifact (copied into ``scratch`` when
     the runs root is object storage)."""
-    return [
-        _sealed_artifact(workspace, runs, run_id, member, artifact, scratch)
-        for member in artifact_members(paths, artifact.artifact)
-    ]
+    return [_sealed_artifact(workspace, runs, run_id, member, artifact, scratch) for member in artifact_members(paths, artifact.artifact)]
 
 
 def artifact_members(paths: list[str], artifact: str) -> list[str]:

@@ -268,9 +268,7 @@ class _Links:
                     # Interned, a registry id (and a run's manifest hash) is one object however
                     # many records repeat it: what a forked part sends back pickles 9x smaller.
                     manifest_sha256 = to_ref.get("manifest_sha256")
-                    by_registry[intern(registry_id)] = (
-                        intern(manifest_sha256) if type(manifest_sha256) is str else manifest_sha256
-                    )
+                    by_registry[intern(registry_id)] = intern(manifest_sha256) if type(manifest_sha256) is str else manifest_sha256
         self.previous_registry = previous
 
     def join(self, later: _Links) -> None:
@@ -285,9 +283,7 @@ class _Links:
         for number, registry_id, from_ref in later.deferred or ():
             if from_ref != self.last_ref.get(registry_id):
                 self._link_problem(number + shift, registry_id, found)
-        renumbered = [
-            (number + shift, Problem(p.code, f"{self.where}: line {number + shift}", p.message)) for number, p in later.found
-        ]
+        renumbered = [(number + shift, Problem(p.code, f"{self.where}: line {number + shift}", p.message)) for number, p in later.found]
         # Stable: on one line, the deferred checks come after what the part found there.
         self.found.extend(heapq.merge(renumbered, found, key=lambda item: item[0]))
         self.lines += later.lines
@@ -300,9 +296,7 @@ class _Links:
         self.looked_at.update(later.looked_at)
 
     def _problem(self, number: int, message: str, found: list[_LineProblem] | None = None) -> None:
-        (self.found if found is None else found).append(
-            (number, Problem("E_LOG_INVALID", f"{self.where}: line {number}", message))
-        )
+        (self.found if found is None else found).append((number, Problem("E_LOG_INVALID", f"{self.where}: line {number}", message)))
 
     def _order_problem(self, number: int, registry_id: str, previous: str, found: list[_LineProblem] | None = None) -> None:
         self._problem(number, f"{registry_id} appended after {previous} (a build appends in registry-id order)", found)
@@ -439,30 +433,16 @@ def _check_envelope(chain: _Chain, runs: RunStore, where: str, lines: int, probl
         pointer = envelope["inputs"]["previous_build"]
         records_total = envelope["outputs"]["records_total"]
     except (OSError, KeyNotFound, StrictJSONError, KeyError, TypeError) as exc:
-        problems.append(
-            Problem(
-                "E_LOG_INVALID",
-                f"{where}/{ENVELOPE_NAME}",
-                f"no readable inputs.previous_build and outputs.records_total ({exc})",
-            )
-        )
+        problems.append(Problem("E_LOG_INVALID", f"{where}/{ENVELOPE_NAME}", f"no readable inputs.previous_build and outputs.records_total ({exc})"))
         return
     chain.acknowledged.update(acknowledged_in(envelope))
     if pointer != chain.previous_build:
         problems.append(
-            Problem(
-                "E_LOG_TAMPERED",
-                f"{where}/{ENVELOPE_NAME}",
-                f"names previous build {pointer!r}, but the history holds {chain.previous_build!r}",
-            )
+            Problem("E_LOG_TAMPERED", f"{where}/{ENVELOPE_NAME}", f"names previous build {pointer!r}, but the history holds {chain.previous_build!r}")
         )
     # A log cut back to a line boundary still extends the previous one: the count catches it.
     if records_total != lines:
-        problems.append(
-            Problem(
-                "E_LOG_TAMPERED", f"{where}/{ENVELOPE_NAME}", f"says the log holds {records_total!r} records, it holds {lines}"
-            )
-        )
+        problems.append(Problem("E_LOG_TAMPERED", f"{where}/{ENVELOPE_NAME}", f"says the log holds {records_total!r} records, it holds {lines}"))
 
 
 def _log_entry(seal: SealCheck, artifact: str) -> ManifestEntry | None:
@@ -488,13 +468,7 @@ def _check_version_order(data: bytes, start: int, where: str, problems: list[Pro
 
 
 def _check_build(
-    chain: _Chain,
-    runs: RunStore,
-    run_id: str,
-    artifact: str,
-    host: PluginHost,
-    validate: RecordValidator | None,
-    progress: Progress,
+    chain: _Chain, runs: RunStore, run_id: str, artifact: str, host: PluginHost, validate: RecordValidator | None, progress: Progress
 ) -> tuple[BuildCheck, ManifestEntry | None, bytes]:
     """One build: its seal in full, its run.json, its log against the previous one, and each
     line it appended; the chain is carried past it. Returns the check, the log's manifest

@@ -66,27 +66,19 @@ def check_extends(previous: Checkpoint | None, checkpoint: Checkpoint, proof: Co
         return Consistency("first")
     old, new = previous.size, checkpoint.size
     if new < old:
-        raise GovernError(
-            "E_LOG_DIVERGED", f"{where}: size {new} is smaller than the last checkpoint cosigned (size {old}): a rollback"
-        )
+        raise GovernError("E_LOG_DIVERGED", f"{where}: size {new} is smaller than the last checkpoint cosigned (size {old}): a rollback")
     if new == old:
         if checkpoint.root_hash != previous.root_hash:
-            raise GovernError(
-                "E_LOG_DIVERGED", f"{where}: size {new} has another root than the last checkpoint cosigned at that size: a fork"
-            )
+            raise GovernError("E_LOG_DIVERGED", f"{where}: size {new} has another root than the last checkpoint cosigned at that size: a fork")
         return Consistency("same", old)
     if proof is None:
         raise GovernError("E_USAGE", f"{where}: proving size {new} extends size {old} needs the workspace's log or --proof FILE")
     try:
         if (proof.size1, proof.root1, proof.size2, proof.root2) != (old, previous.root_hash, new, checkpoint.root_hash):
-            raise ProofError(
-                f"the proof is from size {proof.size1} to {proof.size2}, not between the last cosigned ({old}) and this one ({new})"
-            )
+            raise ProofError(f"the proof is from size {proof.size1} to {proof.size2}, not between the last cosigned ({old}) and this one ({new})")
         proof.verify()
     except ProofError as exc:
-        raise GovernError(
-            "E_LOG_DIVERGED", f"{where}: not consistent with the last checkpoint cosigned (size {old}): {exc}"
-        ) from None
+        raise GovernError("E_LOG_DIVERGED", f"{where}: not consistent with the last checkpoint cosigned (size {old}): {exc}") from None
     return Consistency("proof", old)
 
 

@@ -27,9 +27,7 @@ from govern.seal.sealing import seal_run
 from govern.store.atomic import TEMP_PREFIX, fsync_directory, io_error
 
 
-def write_new_run(
-    workspace: Workspace, run_id: str, write_payload: Callable[[Path], dict[str, Any]], progress: Progress = NO_PROGRESS
-) -> Path:
+def write_new_run(workspace: Workspace, run_id: str, write_payload: Callable[[Path], dict[str, Any]], progress: Progress = NO_PROGRESS) -> Path:
     """Write the run ``run_id``: ``write_payload(folder)`` fills a staging folder and returns
     the run.json document (what it read is known only then), the folder is sealed with it and
     moved into place; return the run's folder
@@ -41,9 +39,7 @@ def write_new_run(
     """
     local = workspace.runs_root_is_local
     if workspace_runs(workspace).exists(run_id):
-        raise GovernError(
-            "E_RUN_EXISTS", f"{workspace.run_location(run_id)}: a run of that name already exists; it is never overwritten"
-        )
+        raise GovernError("E_RUN_EXISTS", f"{workspace.run_location(run_id)}: a run of that name already exists; it is never overwritten")
     parent = workspace.runs_root if local else Path(tempfile.mkdtemp(prefix=TEMP_PREFIX))
     staging = parent / (f"{TEMP_PREFIX}{run_id}" if local else run_id)
     try:

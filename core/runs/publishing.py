@@ -126,9 +126,7 @@ def verified_run(run_dir: Path, progress: Progress = NO_PROGRESS) -> SealCheck:
     return check
 
 
-def publish_sealed_run(
-    run_dir: Path, runs: RunStore, *, location: str | None = None, progress: Progress = NO_PROGRESS
-) -> PublishedRun:
+def publish_sealed_run(run_dir: Path, runs: RunStore, *, location: str | None = None, progress: Progress = NO_PROGRESS) -> PublishedRun:
     """Publish the sealed local run folder ``run_dir`` to ``runs`` (see the module's doc);
     ``location`` names the store in messages and the result (default: the backend's repr).
 
@@ -143,16 +141,8 @@ def publish_sealed_run(
     assert check.manifest is not None and check.root_sha256 is not None
     seal = _read_local(run_dir / SEAL_NAME)
     entries = check.manifest.by_path()
-    payload = [
-        _Object(path, run_dir / path, entry.bytes, entry.sha256)
-        for path, entry in sorted(entries.items())
-        if path != ENVELOPE_NAME
-    ]
-    envelope = [
-        _Object(ENVELOPE_NAME, run_dir / ENVELOPE_NAME, entry.bytes, entry.sha256)
-        for entry in [entries.get(ENVELOPE_NAME)]
-        if entry
-    ]
+    payload = [_Object(path, run_dir / path, entry.bytes, entry.sha256) for path, entry in sorted(entries.items()) if path != ENVELOPE_NAME]
+    envelope = [_Object(ENVELOPE_NAME, run_dir / ENVELOPE_NAME, entry.bytes, entry.sha256) for entry in [entries.get(ENVELOPE_NAME)] if entry]
     manifest = _Object(MANIFEST_NAME, run_dir / MANIFEST_NAME, (run_dir / MANIFEST_NAME).stat().st_size, check.root_sha256)
     objects = len(payload) + len(envelope) + 2
     total_bytes = sum(item.size for item in (*payload, *envelope, manifest)) + len(seal)
@@ -164,13 +154,7 @@ def publish_sealed_run(
 
 
 def publish_new_run(
-    runs: RunStore,
-    run_id: str,
-    payload: Mapping[str, bytes],
-    envelope: bytes,
-    manifest: bytes,
-    seal: bytes,
-    unlisted: Mapping[str, bytes],
+    runs: RunStore, run_id: str, payload: Mapping[str, bytes], envelope: bytes, manifest: bytes, seal: bytes, unlisted: Mapping[str, bytes]
 ) -> None:
     """Publish a sealed run given as bytes — the ``payload`` files (relative path → bytes),
     run.json, manifest.json, the ``unlisted`` files beside the seal (an attestation) and
@@ -221,14 +205,8 @@ def _upload_run(
                 tasks = [(item, _upload_task(backend, target, run_id, item, present, written, resumable)) for item in stage]
                 for item, wrote in _run_stage(pool, tasks):
                     if item.relpath in stamps and stamps[item.relpath] != _stamp(item):
-                        raise GovernError(
-                            "E_FILE_CHANGED", f"{item.source}: changed while being published; the run is not sealed in {target}"
-                        )
-                    uploaded, uploaded_bytes, skipped = (
-                        uploaded + wrote,
-                        uploaded_bytes + item.size * wrote,
-                        skipped + (not wrote),
-                    )
+                        raise GovernError("E_FILE_CHANGED", f"{item.source}: changed while being published; the run is not sealed in {target}")
+                    uploaded, uploaded_bytes, skipped = uploaded + wrote, uploaded_bytes + item.size * wrote, skipped + (not wrote)
                     progress.advance(item.size)
                     faults.crash_point("after-object:publish")
         if isinstance(backend, LocalStore):
@@ -252,8 +230,7 @@ def _upload_run(
         for key in written:
             backend.delete(key)
         raise GovernError(
-            "E_RUN_EXISTS",
-            f"{run_id}: another writer published a run of that name first ({lost.key} exists); it is never overwritten",
+            "E_RUN_EXISTS", f"{run_id}: another writer published a run of that name first ({lost.key} exists); it is never overwritten",
         ) from None
     progress.advance(len(seal))
     return _Uploaded(uploaded + 1, uploaded_bytes + len(seal), skipped, False)
@@ -349,9 +326,7 @@ def _run_exists(run_id: str, target: str, key: str, why: str) -> GovernError:
 
 
 def _store_io_error(key: str, target: str, exc: OSError) -> GovernError:
-    return GovernError(
-        "E_IO", f"{key}: publishing to {target} failed: {exc.strerror or exc}; the run is not sealed there (re-run to resume)"
-    )
+    return GovernError("E_IO", f"{key}: publishing to {target} failed: {exc.strerror or exc}; the run is not sealed there (re-run to resume)")
 
 
 def _stamp(item: _Object) -> tuple[int, int, int]:
@@ -363,9 +338,7 @@ def _stamp(item: _Object) -> tuple[int, int, int]:
     except OSError as exc:
         raise GovernError("E_IO", f"{item.source}: cannot read: {exc.strerror or exc}") from exc
     if found.st_size != item.size:
-        raise GovernError(
-            "E_FILE_CHANGED", f"{item.source}: {found.st_size} bytes, the verified manifest says {item.size}; nothing sealed"
-        )
+        raise GovernError("E_FILE_CHANGED", f"{item.source}: {found.st_size} bytes, the verified manifest says {item.size}; nothing sealed")
     return found.st_size, found.st_mtime_ns, found.st_ino
 
 

@@ -194,9 +194,7 @@ class RunStore:
             if len(chunk) < READ_CHUNK:
                 return size, digest.hexdigest()
 
-    def check_stored_runs(
-        self, run_ids: Sequence[str], progress: Progress = NO_PROGRESS
-    ) -> Iterator[tuple[str, SealCheck | None]]:
+    def check_stored_runs(self, run_ids: Sequence[str], progress: Progress = NO_PROGRESS) -> Iterator[tuple[str, SealCheck | None]]:
         """:meth:`check_stored_run` of every run of ``run_ids`` in order, pipelined: one pool of
         :data:`OBJECT_READERS` threads reads the seals of the next runs and the objects of
         several runs at once, so the requests of one run never wait for the last object of
@@ -209,9 +207,7 @@ class RunStore:
 
         with ThreadPoolExecutor(max_workers=OBJECT_READERS) as pool:
             seals: dict[int, Future[SealCheck | None]] = {}
-            in_flight: collections.deque[tuple[str, SealCheck | None, dict[str, Future[tuple[int, str] | None]]]] = (
-                collections.deque()
-            )
+            in_flight: collections.deque[tuple[str, SealCheck | None, dict[str, Future[tuple[int, str] | None]]]] = collections.deque()
             for index, run_id in enumerate(ids):
                 # Seals are asked for RUNS_AHEAD runs early; objects of RUNS_AHEAD runs are in
                 # the pool's queue at once (memory: the manifests of those runs only).
@@ -239,13 +235,7 @@ class RunStore:
     # ------------------------------------------------------------------ writing
 
     def publish_run(
-        self,
-        run_id: str,
-        payload: Mapping[str, bytes],
-        envelope: bytes,
-        manifest: bytes,
-        seal: bytes,
-        unlisted: Mapping[str, bytes] | None = None,
+        self, run_id: str, payload: Mapping[str, bytes], envelope: bytes, manifest: bytes, seal: bytes, unlisted: Mapping[str, bytes] | None = None
     ) -> None:
         """Publish a sealed run given as bytes as a new run: the payload files, then run.json
         and manifest.json (and the ``unlisted`` files beside the seal: its attestation), then
@@ -309,8 +299,6 @@ def _checked(
     progress.start(len(hashing), f"verifying {run_id}")
     payload = _stored_problems(seal.manifest.by_path(), hashing, progress)
     return run_id, attrs.evolve(seal, problems=(*seal.problems, *payload))
-
-
 def workspace_runs(workspace: Workspace) -> RunStore:
     """The run store over ``workspace``'s runs root (local or ``s3://``): the one way a command
     opens the runs it reads and writes. Built here, over :meth:`Workspace.store`, because the

@@ -147,9 +147,7 @@ def diff_sorted_columns(before: tuple[Sequence[str], Sequence[str]], after: tupl
     added.extend(range(j, after_count))
     if not removed or not added:
         # Nothing can be renamed (a bootstrap adds everything): no pairs of a million paths built.
-        return Delta(
-            "manifest_diff", added=[after_paths[k] for k in added], removed=[before_paths[k] for k in removed], modified=modified
-        )
+        return Delta("manifest_diff", added=[after_paths[k] for k in added], removed=[before_paths[k] for k in removed], modified=modified)
     renamed, still_removed, still_added = pair_exact_renames(
         [(before_paths[k], before_digests[k]) for k in removed], [(after_paths[k], after_digests[k]) for k in added]
     )

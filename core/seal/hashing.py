@@ -325,7 +325,8 @@ class FileHasher:
         each, spread over the workers; call once all files are hashed). Returns the answer
         to wait for: True when none changed. The caller may work meanwhile."""
         tasks = [
-            (start, stop, stamps.sizes[start:stop].tobytes(), stamps.mtimes[start:stop].tobytes()) for start, stop in self._ranges
+            (start, stop, stamps.sizes[start:stop].tobytes(), stamps.mtimes[start:stop].tobytes())
+            for start, stop in self._ranges
         ]
         tickets = [self._pool.submit(_range_unchanged, task) for task in tasks]
         return lambda: all([self._pool.result(ticket) for ticket in tickets])

@@ -100,9 +100,7 @@ def check_seal_files(run_id: str, read: SealFileReader, run_dir: Path | None = N
         manifest, manifest_problems = parse_manifest(manifest_bytes, run_id, where_manifest)
     root = root_of()
     if match and match.group(1).decode("ascii") != root:
-        problems.append(
-            Problem("E_SEAL_MISMATCH", where_manifest, f"hashes to {root}, the seal says {match.group(1).decode('ascii')}")
-        )
+        problems.append(Problem("E_SEAL_MISMATCH", where_manifest, f"hashes to {root}, the seal says {match.group(1).decode('ascii')}"))
     problems.extend(manifest_problems)
     return SealCheck(run_dir, root, manifest, tuple(problems), run_id=run_id)
 

@@ -108,14 +108,10 @@ def seal_run(
         # that changes between the walk and its hash means a writer is at work in the run.
         stamps = hasher.stamps()
         if stamps.problems:
-            raise _refuse(
-                run_dir, [Problem(code, listing.paths[position], message) for position, code, message in stamps.problems]
-            )
+            raise _refuse(run_dir, [Problem(code, listing.paths[position], message) for position, code, message in stamps.problems])
         hashed = hasher.fingerprint(progress, stamps)
         if hashed.problems:
-            raise _refuse(
-                run_dir, [Problem(code, listing.paths[position], message) for position, code, message in hashed.problems]
-            )
+            raise _refuse(run_dir, [Problem(code, listing.paths[position], message) for position, code, message in hashed.problems])
         # Every stamp once more, now that all files are hashed: a file changed after its hash
         # (or a folder that gained or lost an entry) would make the manifest a lie. The
         # workers check while this process writes the manifest.

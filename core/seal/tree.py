@@ -69,8 +69,6 @@ def _is_seal_leftover(name: str) -> bool:
 
 
 _FILE, _DIRECTORY = 0, 1
-
-
 def _nfc(text: str) -> str:
     return text if text.isascii() else unicodedata.normalize("NFC", text)
 
@@ -159,20 +157,17 @@ def list_run_tree(run_dir: Path, *, include_seal_leftovers: bool = False) -> Run
             with os.scandir(location) as listing:
                 entries = list(listing)
         except OSError as exc:
-            problems.append(
-                Problem("E_FILE_UNREADABLE", shown_prefix.rstrip("/") or ".", f"cannot list directory: {exc.strerror}")
-            )
+            problems.append(Problem("E_FILE_UNREADABLE", shown_prefix.rstrip("/") or ".", f"cannot list directory: {exc.strerror}"))
             return []
         if not shown_prefix:
             for entry in entries:
                 if entry.name in UNLISTED_FILES and not entry.is_file(follow_symlinks=False) and not entry.is_symlink():
                     # A folder (or FIFO…) squatting on a seal file's name would make the seal
                     # unwritable; on the attestation's, it would hide files from the manifest.
-                    problems.append(
-                        Problem("E_UNSAFE_NAME", entry.name, "reserved for the seal or the attestation, must be a regular file")
-                    )
+                    problems.append(Problem("E_UNSAFE_NAME", entry.name, "reserved for the seal or the attestation, must be a regular file"))
             entries = [
-                e for e in entries if not (e.name in UNLISTED_FILES or (_is_seal_leftover(e.name) and not include_seal_leftovers))
+                e for e in entries
+                if not (e.name in UNLISTED_FILES or (_is_seal_leftover(e.name) and not include_seal_leftovers))
             ]
         problems.extend(name_collisions(_nfc(shown_prefix), [e.name for e in entries]))
         return _classify(entries, shown_prefix, problems)
@@ -238,16 +233,10 @@ def _name_collisions(prefix: str, names: list[str]) -> list[Problem]:
         by_fold.setdefault(unicodedata.normalize("NFC", nfc.casefold()), []).append(name)
     for nfc, group in sorted(by_nfc.items()):
         if len(group) > 1:
-            problems.append(
-                Problem("E_NAME_COLLISION", prefix + nfc, f"{len(group)} names on disk are equal after NFC normalisation")
-            )
+            problems.append(Problem("E_NAME_COLLISION", prefix + nfc, f"{len(group)} names on disk are equal after NFC normalisation"))
     for group in by_fold.values():
         distinct = sorted({unicodedata.normalize("NFC", name) for name in group})
         if len(distinct) > 1:
             first, *others = distinct
-            problems.append(
-                Problem(
-                    "E_NAME_COLLISION", prefix + first, f"equal after case-folding to {', '.join(prefix + o for o in others)}"
-                )
-            )
+            problems.append(Problem("E_NAME_COLLISION", prefix + first, f"equal after case-folding to {', '.join(prefix + o for o in others)}"))
     return problems

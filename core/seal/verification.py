@@ -41,9 +41,7 @@ def verify_run(run_dir: Path, progress: Progress = NO_PROGRESS) -> SealCheck:
     return SealCheck(run_dir, seal.root_sha256, seal.manifest, tuple(problems))
 
 
-def verify_payload(
-    run_dir: Path, listed: Mapping[str, ManifestEntry], relpath: str | None, progress: Progress = NO_PROGRESS
-) -> list[Problem]:
+def verify_payload(run_dir: Path, listed: Mapping[str, ManifestEntry], relpath: str | None, progress: Progress = NO_PROGRESS) -> list[Problem]:
     """The problems of the files of ``run_dir`` at or under ``relpath`` (every file when
     None) against ``listed``, their manifest entries — :func:`verify_run`'s checks, restricted
     to those paths: each listed file present, of its size and SHA-256; none unlisted.

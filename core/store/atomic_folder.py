@@ -28,10 +28,7 @@ def check_output_folder(target: Path, what: str) -> None:
     if not target.parent.is_dir():
         raise GovernError("E_NOT_A_DIRECTORY", f"{target.parent}: no such folder to write the {what} into; nothing written")
     if target.is_symlink() or (target.exists() and (not target.is_dir() or any(target.iterdir()))):
-        raise GovernError(
-            "E_OUTPUT_EXISTS",
-            f"{target}: exists and is not an empty folder; the {what} never overwrites it (choose another folder)",
-        )
+        raise GovernError("E_OUTPUT_EXISTS", f"{target}: exists and is not an empty folder; the {what} never overwrites it (choose another folder)")
 
 
 @contextlib.contextmanager
