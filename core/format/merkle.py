@@ -168,6 +168,21 @@ def leaf_hashes_of(records: Iterable[bytes]) -> Iterator[bytes]:
     return map(_digest, map(_sha256, map(_LEAF_PREFIX.__add__, records)))
 
 
+def aligned_subtrees(start: int, end: int) -> list[tuple[int, int]]:
+    """``(first leaf, level)`` of the perfect subtrees, in order, that take a tree from ``start``
+    leaves to ``end``: each the largest that begins on a multiple of its own size and fits —
+    the nodes :meth:`CompactRange.append` merges into its edge. Each can be hashed apart (in
+    another process) and handed to :meth:`CompactRange.with_subtrees`."""
+    found: list[tuple[int, int]] = []
+    while start < end:
+        level = (start & -start).bit_length() - 1 if start else (end - start).bit_length() - 1
+        while start + (1 << level) > end:
+            level -= 1
+        found.append((start, level))
+        start += 1 << level
+    return found
+
+
 # --- compact ranges ----------------------------------------------------------------------------
 
 
@@ -214,6 +229,17 @@ class CompactRange:
         """The right edge after appending ``leaf_hashes``: O(k + log n) hashes for k leaves on a tree of n."""
         stack = list(self.hashes)
         size = _push_leaves(stack, self.size, leaf_hashes)
+        return CompactRange(size, stack)
+
+    def with_subtrees(self, subtrees: Iterable[tuple[bytes, int]]) -> CompactRange:
+        """The right edge after appending perfect subtrees given as ``(root, level)`` (``2**level``
+        leaves each), in order — as :func:`aligned_subtrees` cuts them: each must begin on a
+        multiple of its own size (ValueError otherwise)."""
+        stack, size = list(self.hashes), self.size
+        for node, level in subtrees:
+            if size % (1 << level):
+                raise ValueError(f"a subtree of {1 << level} leaves cannot begin at leaf {size}")
+            size = _push_nodes(stack, size, (node,), level)
         return CompactRange(size, stack)
 
     def root(self) -> bytes:

@@ -35,13 +35,15 @@ from govern.errors import GovernError, Problem
 from govern.format.checkpoint import CHECKPOINT_NAME, Checkpoint, parse_checkpoint
 from govern.format.envelope import ENVELOPE_NAME
 from govern.format.jsonio import StrictJSONError, loads_strict
-from govern.format.merkle import CompactRange, MerkleFormatError
+from govern.format.merkle import CompactRange, MerkleFormatError, aligned_subtrees
 from govern.format.models import ref_label
 from govern.format.note import MAX_NOTE_BYTES, open_note, parse_note, verifier_index
 from govern.format.note_keys import NoteError, Verifier
 from govern.log.delta_log import committed_builds
-from govern.log.transparency import extend_tree, log_lines, log_origin
+from govern.log.transparency import log_lines, log_origin, log_tree
 from govern.runs.run_store import RunStore, workspace_runs
+from govern.runtime import parallel
+from govern.runtime.jobs import default_jobs
 from govern.store.backend import KeyNotFound
 from govern.store.files import read_bytes_capped
 
@@ -148,15 +150,28 @@ class _Log:
 
     def roots_at(self, sizes: Iterable[int]) -> dict[int, bytes]:
         """The current tree's root at each of ``sizes`` that the log reaches, in one pass over
-        its leaves (a compact range extended from size to size)."""
+        its leaves: the perfect subtrees between consecutive sizes (:func:`aligned_subtrees`)
+        are hashed by two processes when the log is long, and merged here in order."""
+        wanted = sorted(size for size in set(sizes) if size <= self.size)
+        subtrees: list[tuple[int, int]] = []
+        reached = 0
+        for size in wanted:
+            subtrees.extend(aligned_subtrees(reached, size))
+            reached = size
+        parts = _shares(subtrees, reached)
+        nodes = [node for part in parallel.parallel_map(self._subtree_roots, parts) for node in part]
+        pieces = iter(zip(nodes, (level for part in parts for _, level in part), strict=True))
         tree = CompactRange.empty()
         roots: dict[int, bytes] = {}
-        for size in sorted(set(sizes)):
-            if size > self.size:
-                break
-            tree = extend_tree(tree, self.lines[tree.size : size])
+        for size in wanted:
+            while tree.size < size:  # the shares never cross a wanted size: they cut the subtrees between sizes
+                tree = tree.with_subtrees([next(pieces)])
             roots[size] = tree.root()
         return roots
+
+    def _subtree_roots(self, subtrees: list[tuple[int, int]]) -> list[bytes]:
+        """The root of each perfect subtree ``(first leaf, level)`` of the current log."""
+        return [log_tree(self.lines[first : first + (1 << level)]).root() for first, level in subtrees]
 
     def record_name(self, index: int) -> str:
         """``record N (registry @ run)`` for the current log's record ``index`` (0-based)."""
@@ -165,6 +180,35 @@ class _Log:
             return f"record {index} ({record.get('registry_id')} @ {ref_label(record.get('to_ref'))})"
         except (ValueError, AttributeError):
             return f"record {index}"
+
+
+#: The leaves from which a log's tree is hashed by two processes (below, one is quicker than a fork).
+PARALLEL_MIN_LEAVES = 20_000
+
+
+def _shares(subtrees: list[tuple[int, int]], leaves: int) -> list[list[tuple[int, int]]]:
+    """``subtrees`` in consecutive shares of about equal leaves, one per process: two for a long
+    log (a subtree larger than a sixteenth of the leaves is halved first, so the shares can be
+    even), else one."""
+    if not parallel.CAN_FORK or default_jobs() < 2 or leaves < PARALLEL_MIN_LEAVES:
+        return [subtrees]
+    pieces: list[tuple[int, int]] = []
+    for first, level in subtrees:
+        stack = [(first, level)]
+        while stack:
+            start, size_level = stack.pop()
+            if size_level and (1 << size_level) > leaves // 16:
+                half = 1 << (size_level - 1)
+                stack += [(start + half, size_level - 1), (start, size_level - 1)]
+            else:
+                pieces.append((start, size_level))
+    covered, cut = 0, len(pieces)
+    for index, (_, level) in enumerate(pieces):
+        if covered >= leaves // 2:
+            cut = index
+            break
+        covered += 1 << level
+    return [pieces[:cut], pieces[cut:]] if 0 < cut < len(pieces) else [pieces]
 
 
 def _open_given(name: str, data: bytes, verifiers: Sequence[Verifier], origin: str) -> TreeHeadCheck:

@@ -106,7 +106,7 @@ def acknowledged_losses(build: BuildContents) -> set[tuple[str, str]]:
 def snapshot_roots(runs: RunStore | Path, run_ids: list[str]) -> dict[str, str | None]:
     """Each run's current ROOT_SHA256 (None: unsealed); runs that no longer exist are left out."""
     store = as_run_store(runs)
-    return {run_id: store.read_seal(run_id).root_sha256 for run_id in run_ids if store.exists(run_id)}
+    return {run_id: store.read_root(run_id) for run_id in run_ids if store.exists(run_id)}
 
 
 def recorded_snapshot_problems(

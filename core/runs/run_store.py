@@ -33,7 +33,7 @@ from govern.runs.listing import RunsListing, runs_listing
 from govern.runs.publishing import publish_new_run
 from govern.runtime.progress import NO_PROGRESS, Progress
 from govern.seal.manifest_workers import read_seals
-from govern.seal.seal_file import check_seal_files, read_seal
+from govern.seal.seal_file import SealFileReader, check_seal_files, read_seal, read_seal_root, seal_root
 from govern.seal.verification import verify_payload
 from govern.store.backend import KeyNotFound, Store
 from govern.store.local import LocalStore
@@ -106,6 +106,19 @@ class RunStore:
         folder = self.local_dir(run_id)
         if folder is not None:
             return read_seal(folder)
+        return check_seal_files(run_id, self._seal_file_reader(run_id))
+
+    def read_root(self, run_id: str) -> str | None:
+        """``read_seal(run_id).root_sha256`` — the SHA-256 of its manifest.json, None when it is
+        not sealed or a seal file cannot be read — without parsing the manifest (the same
+        reads; the seal layer's :func:`~govern.seal.seal_file.seal_root`)."""
+        folder = self.local_dir(run_id)
+        if folder is not None:
+            return read_seal_root(folder)
+        return seal_root(run_id, self._seal_file_reader(run_id))
+
+    def _seal_file_reader(self, run_id: str) -> SealFileReader:
+        """How the seal layer reads ``run_id``'s seal files from the store (capped, FileNotFoundError when absent)."""
 
         def read(name: str, limit: int, not_regular_code: str) -> bytes:
             try:
@@ -113,7 +126,7 @@ class RunStore:
             except KeyNotFound:
                 raise FileNotFoundError(name) from None
 
-        return check_seal_files(run_id, read)
+        return read
 
     def read_seals(self, run_ids: Sequence[str]) -> list[SealCheck]:
         """:meth:`read_seal` of every run, in order (locally: large manifests side by side)."""
