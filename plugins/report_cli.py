@@ -10,6 +10,8 @@ warned about, exit 0.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
@@ -22,8 +24,11 @@ from govern.format.plurals import plural
 
 if TYPE_CHECKING:
     from govern.cli.state import CliState
+    from govern.config.workspace import Workspace
+    from govern.governance.evidence import Evidence
     from govern.governance.html_site import SiteData
     from govern.governance.reports import Report
+    from govern.host.manager import PluginHost
 
 report_app = typer.Typer(help="Generated reports: every number derived, every criterion with its evidence.", no_args_is_help=True)
 
@@ -31,10 +36,23 @@ OUT_OPTION = typer.Option("--out", metavar="FILE", help="Write the Markdown to F
 AT_OPTION = typer.Option("--at", metavar="T", help="The report's date, YYYY-MM-DDTHH:MM:SSZ (default SOURCE_DATE_EPOCH, else now).")
 
 
-def _report(ctx: typer.Context, name: str, out: Path | None, at: str | None) -> None:
+@contextlib.contextmanager
+def _gathered_evidence(state: CliState, workspace: Workspace, host: PluginHost) -> Iterator[Evidence]:
+    """Under the workspace lock, the books opened (their notes shown as warnings): the
+    evidence every report shows, its checks run with progress. The lock is held for the block."""
     from govern.governance.evidence import gather_evidence
-    from govern.governance.reports import NOT_PROVEN, build_report
     from govern.governance.store import open_books
+
+    with open_books(workspace, state.lock_timeout) as notes:
+        for note in notes:
+            state.output.warn(note)
+        with state.output.progress():
+            evidence = gather_evidence(workspace, host)
+        yield evidence
+
+
+def _report(ctx: typer.Context, name: str, out: Path | None, at: str | None) -> None:
+    from govern.governance.reports import NOT_PROVEN, build_report
     from govern.runtime import interrupts
     from govern.runtime.clock import resolve_clock
     from govern.store.atomic import write_atomic
@@ -43,12 +61,8 @@ def _report(ctx: typer.Context, name: str, out: Path | None, at: str | None) -> 
     workspace = state.workspace()
     host = state.plugins()
     clock = resolve_clock(at)
-    with open_books(workspace, state.lock_timeout) as notes:
-        for note in notes:
-            state.output.warn(note)
-        with state.output.progress():
-            evidence = gather_evidence(workspace, host)
-    report = build_report(name, workspace, host, evidence, clock)
+    with _gathered_evidence(state, workspace, host) as evidence:
+        report = build_report(name, workspace, host, evidence, clock)
     unproven = [c.name for c in report.criteria if c.status == NOT_PROVEN]
     if unproven:
         state.output.warn(f"{plural(len(unproven), 'criterion', 'criteria')} not proven: {'; '.join(unproven)}")
@@ -177,9 +191,7 @@ def html(
 
     DIR must not exist or be empty (E_OUTPUT_EXISTS); the site is written whole or not at all.
     """
-    from govern.governance.evidence import gather_evidence
     from govern.governance.html_site import build_site, gather_site
-    from govern.governance.store import open_books
     from govern.runtime.clock import resolve_clock
     from govern.store.atomic_folder import check_output_folder, write_folder_atomic
 
@@ -189,11 +201,7 @@ def html(
     workspace = state.workspace()
     host = state.plugins()
     clock = resolve_clock(at)
-    with open_books(workspace, state.lock_timeout) as notes:
-        for note in notes:
-            state.output.warn(note)
-        with state.output.progress():
-            evidence = gather_evidence(workspace, host)
+    with _gathered_evidence(state, workspace, host) as evidence:
         site = gather_site(workspace, host, evidence, clock)
     files = build_site(site)
     write_folder_atomic(out, files, what=what)  # staged, then renamed into place: all or nothing
