@@ -180,3 +180,36 @@ def test_an_abandoned_temporary_file_is_never_a_key(tmp_path):
     (tmp_path / "store" / f"{TEMP_PREFIX}12.34-top2").write_bytes(b"half")
     for prefix in ("", "r1/", "r1/.govern", "."):
         assert list(local.list(prefix)) == list(memory.list(prefix)), prefix
+
+
+class _EmptiedFolderStore(LocalStore):
+    """A LocalStore during a race: right after a put makes its folder, another writer's
+    delete() of the last key there removes the folder (as delete() does with a folder it
+    leaves empty) — ``races`` times."""
+
+    def __init__(self, root: Path, races: int) -> None:
+        super().__init__(root)
+        self.races = races
+
+    def _make_folders(self, folder: Path) -> None:
+        super()._make_folders(folder)
+        if self.races:
+            self.races -= 1
+            other = folder / "other-writer.json"
+            other.write_bytes(b"{}")
+            LocalStore.delete(self, str(other.relative_to(self.root)))  # the real delete: the folder goes
+            assert not folder.exists()
+
+
+@pytest.mark.parametrize("if_absent", [True, False])
+def test_a_put_whose_folder_another_writers_delete_removed_makes_it_again(tmp_path: Path, if_absent: bool):
+    """Four writers publishing one run id: a loser taking its files back removed the run's
+    folder between a winner's mkdir and its write, which failed with E_IO (seen in CI)."""
+    store = _EmptiedFolderStore(tmp_path / "root", races=2)
+    store.put("run/a/b.json", b"1", if_absent=if_absent)
+    assert (tmp_path / "root" / "run" / "a" / "b.json").read_bytes() == b"1"
+    source = tmp_path / "source.bin"
+    source.write_bytes(b"x" * 100_000)
+    store.races = 2
+    store.put_file("run/c/d.bin", source, if_absent=if_absent)
+    assert (tmp_path / "root" / "run" / "c" / "d.bin").read_bytes() == source.read_bytes()

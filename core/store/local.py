@@ -7,9 +7,10 @@ import contextlib
 import errno
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from govern.errors import GovernError
 from govern.store.atomic import (
     Content,
     create_exclusive,
@@ -21,6 +22,10 @@ from govern.store.atomic import (
 )
 from govern.store.backend import AlreadyExists, KeyNotFound, check_key
 from govern.store.files import file_chunks
+
+#: How many times a put makes its folder again when a concurrent delete() removed it (each
+#: retry needs another writer to empty the folder at that very moment: a few always suffice).
+FOLDER_RACE_ATTEMPTS = 5
 
 
 class LocalStore:
@@ -104,24 +109,33 @@ class LocalStore:
     def put(self, key: str, data: bytes, *, if_absent: bool = False) -> None:
         """Store ``data`` at ``key`` durably; with ``if_absent``, AlreadyExists when it is there
         (a hard link never replaces its target: exactly one of two racing writers wins)."""
-        self._store(key, data, if_absent)
+        self._store(key, lambda: data, if_absent)
 
     def put_file(self, key: str, path: Path, *, if_absent: bool = False) -> None:
         """Store the bytes of the local file ``path`` at ``key`` as :meth:`put` does, copied in
         chunks into the temporary file the durable-write protocol renames or links into place."""
-        self._store(key, file_chunks(Path(path)), if_absent)
+        self._store(key, lambda: file_chunks(Path(path)), if_absent)
 
-    def _store(self, key: str, data: Content, if_absent: bool) -> None:
-        """The one write path of :meth:`put` and :meth:`put_file`."""
+    def _store(self, key: str, content: Callable[[], Content], if_absent: bool) -> None:
+        """The one write path of :meth:`put` and :meth:`put_file` (``content``: the bytes, anew
+        for each attempt)."""
         path = self.path(key)
-        self._make_folders(path.parent)
-        if not if_absent:
-            write_atomic(path, data)
-            return
-        try:
-            create_exclusive(path, data)
-        except FileExistsError:
-            raise AlreadyExists(key) from None
+        for attempt in range(FOLDER_RACE_ATTEMPTS):
+            self._make_folders(path.parent)
+            try:
+                if if_absent:
+                    create_exclusive(path, content())
+                else:
+                    write_atomic(path, content())
+                return
+            except FileExistsError:
+                raise AlreadyExists(key) from None
+            except GovernError as error:
+                # Another writer's delete() removes the folders it leaves empty: between our
+                # mkdir and our write the folder may have been one of them. Make it again.
+                vanished = isinstance(error.__cause__, FileNotFoundError) and not path.parent.is_dir()
+                if not vanished or attempt == FOLDER_RACE_ATTEMPTS - 1:
+                    raise
 
     def remove_abandoned_writes(self, prefix: str) -> tuple[str, ...]:
         """Delete the temporary files that writers killed mid-put left under the folder
