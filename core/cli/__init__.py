@@ -9,15 +9,18 @@ code. Tracebacks are shown only with ``-v`` or ``GOVERN_DEBUG=1``.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import os
 import sys
 from collections.abc import Iterable, Mapping
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-from govern.cli.output import Output
-from govern.errors import ExitCode, GovernError
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from govern.errors import GovernError
+
+# Everything else is imported where it is used: `govern --version` and verify's quick answer
+# (govern.cli.quick_verify) return before the rest of govern is needed.
 
 _FLAG_OPTIONS = {"--json", "-q", "--quiet", "-v", "--verbose", "--strict-plugins"}
 _VALUE_OPTIONS = {"-C", "--workspace", "--lock-timeout"}
@@ -49,6 +52,8 @@ def hoist_global_options(argv: list[str]) -> list[str]:
 
 def _workspace_option(args: list[str]) -> Path | None:
     """The -C/--workspace value among the hoisted options (plugins need it before parsing)."""
+    from pathlib import Path
+
     for index, arg in enumerate(args):
         if arg in ("-C", "--workspace") and index + 1 < len(args):
             return Path(args[index + 1])
@@ -114,6 +119,8 @@ def main(
             return _run(argv, named, env)
         except KeyboardInterrupt:
             # Arrived before the command's own handling started (parsing the options).
+            from govern.cli.output import Output
+
             interrupts.hold_interrupts()
             output = Output(json_mode="--json" in (sys.argv[1:] if argv is None else argv))
             output.fail(interrupted_error())
@@ -122,6 +129,7 @@ def main(
 
 def interrupted_error() -> GovernError:
     """E_INTERRUPTED (exit 130), saying whether the command's change had been written."""
+    from govern.errors import GovernError
     from govern.runtime import interrupts
 
     what = "the change was already written" if interrupts.committed() else "nothing written"
@@ -132,6 +140,18 @@ def _run(argv: list[str] | None, plugins: tuple[tuple[str, object], ...], enviro
     from govern.runtime import interrupts
 
     args = hoist_global_options(list(sys.argv[1:] if argv is None else argv))
+    if not plugins:  # a plugin given in-process could answer the seal hook itself
+        from govern.cli.quick_verify import quick_verify
+
+        answered = quick_verify(args, environ)
+        if answered is not None:
+            return answered
+    import contextlib
+    import io
+
+    from govern.cli.output import Output
+    from govern.errors import ExitCode, GovernError
+
     output = Output(
         json_mode="--json" in args,
         quiet=bool({"-q", "--quiet"} & set(args)),

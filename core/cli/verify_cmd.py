@@ -12,6 +12,7 @@ import typer
 from govern.cli.output import OkLine
 from govern.cli.rendering import CommandResult, json_renderer, text_renderer
 from govern.cli.state import CliState
+from govern.cli.verify_lines import run_ok_line, runs_summary_line
 from govern.errors import ExitCode, GovernError, Problem, problem_json
 from govern.format.plurals import plural
 from govern.runs.run_store import workspace_runs
@@ -377,7 +378,7 @@ def verify_text(result: VerifyResult) -> list[str]:
     lines: list[str] = []
     for run in result.runs:
         if run.status == "ok":
-            lines.append(OkLine(f"OK      {run.run_id}  {plural(run.files, 'file')}  ROOT_SHA256 {run.root_sha256}"))
+            lines.append(OkLine(run_ok_line(run.run_id, run.files, run.root_sha256)))
         elif run.status == "failed":
             lines.append(f"FAILED  {run.run_id}  {plural(len(run.problems), 'problem')}")
             lines.extend(f"  {p}" for p in run.problems)
@@ -385,11 +386,8 @@ def verify_text(result: VerifyResult) -> list[str]:
                 # A --reseal killed between its two renames: the staged seal pins the new manifest.
                 lines.append(f"  note: an interrupted --reseal is staged beside it; 'govern seal {run.run_dir}' finishes it")
     if result.runs_asked:
-        # "verified" (the JSON key, kept for compatibility) counts the runs checked, passed or
-        # not; people read "verified" as "passed", so the text says how many passed and failed.
         unsealed = len(result.runs) - result.verified
-        skipped = f", {unsealed} unsealed (not checked)" if unsealed else ""
-        lines.append(f"{plural(len(result.runs), 'run')}: {result.verified - result.failed} ok, {result.failed} failed{skipped}")
+        lines.append(runs_summary_line(len(result.runs), result.verified - result.failed, result.failed, unsealed))
     if result.recorded is not None:
         lines.extend(f"FAILED  recorded snapshot {p.where}: {p.code}: {p.message}" for p in result.recorded.problems)
         lines.extend(

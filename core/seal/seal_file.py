@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-import errno
-import os
 import re
-import stat
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -22,34 +19,7 @@ from govern.format.manifest import (
     seal_line,
 )
 from govern.runtime.gc_pause import paused as collector_paused
-
-_MAX_SEAL_BYTES = 4096
-
-
-class SealFileRefused(Exception):
-    """A seal file that is a symlink or not a regular file: ``code`` and ``reason``."""
-
-    def __init__(self, code: str, reason: str) -> None:
-        super().__init__(reason)
-        self.code = code
-        self.reason = reason
-
-
-def _read_seal_file(path: Path, limit: int, not_regular_code: str) -> bytes:
-    """Up to ``limit + 1`` bytes of a seal file, never through a symlink (which could point
-    outside the run) and never blocking on a FIFO. Raises OSError (FileNotFoundError when
-    absent) or :class:`SealFileRefused`."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            raise SealFileRefused("E_SYMLINK", "is a symbolic link (never followed)") from None
-        raise
-    with os.fdopen(fd, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise SealFileRefused(not_regular_code, "is not a regular file")
-        return handle.read(limit + 1)
-
+from govern.seal.seal_reads import MAX_SEAL_BYTES, SealFileRefused, read_seal_file
 
 #: A manifest at least this large is hashed on a second thread while it is parsed.
 _HASH_ASIDE_BYTES = 1 << 20
@@ -85,7 +55,7 @@ def read_seal(run_dir: Path) -> SealCheck:
     on every snapshot. :func:`govern.seal.verification.verify_run` adds the payload checks.
     """
     run_dir = Path(run_dir)
-    return check_seal_files(run_dir.name, lambda name, limit, code: _read_seal_file(run_dir / name, limit, code), run_dir)
+    return check_seal_files(run_dir.name, lambda name, limit, code: read_seal_file(run_dir / name, limit, code), run_dir)
 
 
 def check_seal_files(run_id: str, read: SealFileReader, run_dir: Path | None = None) -> SealCheck:
@@ -117,7 +87,7 @@ def seal_root(run_id: str, read: SealFileReader) -> str | None:
 def read_seal_root(run_dir: Path) -> str | None:
     """:func:`seal_root` of a local run folder (the same reads as :func:`read_seal`)."""
     run_dir = Path(run_dir)
-    return seal_root(run_dir.name, lambda name, limit, code: _read_seal_file(run_dir / name, limit, code))
+    return seal_root(run_dir.name, lambda name, limit, code: read_seal_file(run_dir / name, limit, code))
 
 
 def _read_seal_files(run_id: str, read: SealFileReader) -> tuple[re.Match[bytes] | None, bytes | None, list[Problem]]:
@@ -128,7 +98,7 @@ def _read_seal_files(run_id: str, read: SealFileReader) -> tuple[re.Match[bytes]
     where_seal = f"{run_id}/{SEAL_NAME}"
     where_manifest = f"{run_id}/{MANIFEST_NAME}"
     try:
-        seal_bytes = read(SEAL_NAME, _MAX_SEAL_BYTES, "E_SEAL_MALFORMED")
+        seal_bytes = read(SEAL_NAME, MAX_SEAL_BYTES, "E_SEAL_MALFORMED")
     except FileNotFoundError:
         return None, None, [Problem("E_SEAL_MISSING", where_seal, "no seal: the run is not sealed")]
     except SealFileRefused as refused:
