@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from govern.cli.quick_verify import _declares_govern_entry_points, disables_no_plugin
+from govern.cli.quick_verify import disables_no_plugin
 from govern.seal.quick_check import QUICK_MAX_FILES, intact_run
 from helpers import RUN_ID, make_run, pin_manifest, seal_in_process, sha256_hex, verify_in_process
 
@@ -237,19 +237,6 @@ def test_an_option_or_a_govern_variable_gets_the_full_command(tmp_path):
     script = f"import sys\nfrom govern.cli import main\nmain(['verify', '-q', {str(run)!r}])\nprint('typer' in sys.modules, file=sys.stderr)"
     done = _python(script, tmp_path)
     assert done.stderr.strip().splitlines()[-1] == "True"
-
-
-def test_an_installed_distribution_declaring_govern_entry_points_is_seen(tmp_path):
-    (tmp_path / "other-1.0.dist-info").mkdir()
-    (tmp_path / "other-1.0.dist-info" / "entry_points.txt").write_text("[console_scripts]\nother = other:main\n")
-    assert not _declares_govern_entry_points(str(tmp_path))
-    (tmp_path / "plugin-1.0.dist-info").mkdir()
-    (tmp_path / "plugin-1.0.dist-info" / "entry_points.txt").write_text("[govern]\nmy_kind = my_kind.plugin\n")
-    assert _declares_govern_entry_points(str(tmp_path))
-    assert not _declares_govern_entry_points(str(tmp_path / "absent"))
-    archive = tmp_path / "packages.zip"
-    archive.write_bytes(b"PK")
-    assert _declares_govern_entry_points(str(archive))  # not looked into: the full command decides
 
 
 def test_a_plugin_on_pythonpath_gets_the_full_command(tmp_path):

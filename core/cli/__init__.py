@@ -78,6 +78,27 @@ def _asks_for_version(args: list[str]) -> bool:
     return False
 
 
+def built_in_command(args: list[str]) -> str | None:
+    """The built-in command ``args`` (global options first, as hoisted) invoke, when it is
+    one of :data:`govern.cli.app.COMMAND_MODULES` and no help is asked of the root; else None
+    (every command is then built: the root's help lists them all, and an unknown name may be
+    a plugin's command or a typo click explains)."""
+    from govern.cli.app import COMMAND_MODULES
+
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if arg in _VALUE_OPTIONS:
+            index += 2
+            continue
+        if arg in ("-h", "--help") or arg == "--":
+            return None
+        if not arg.startswith("-"):
+            return arg if arg in COMMAND_MODULES else None
+        index += 1
+    return None
+
+
 def _print_traceback() -> None:
     """The current exception's traceback on stderr (``-v``); imported only when shown."""
     import traceback
@@ -175,7 +196,9 @@ def _run(argv: list[str] | None, plugins: tuple[tuple[str, object], ...], enviro
     # the command runs (typer's --help text) is captured and put into that document.
     captured = io.StringIO()
     try:
-        command = build_app(output, _workspace_option(args), "--strict-plugins" in args, plugins=plugins, environ=environ)
+        command = build_app(
+            output, _workspace_option(args), "--strict-plugins" in args, plugins=plugins, environ=environ, only=built_in_command(args)
+        )
         with contextlib.redirect_stdout(captured) if output.json_mode else contextlib.nullcontext():
             returned = command.main(args=args, prog_name="govern", standalone_mode=False)
         # In non-standalone mode an Exit (e.g. from --help) comes back as its exit code.

@@ -65,6 +65,27 @@ def _name_commands(command: Any) -> None:
         _name_commands(sub)
 
 
+#: The built-in command modules (under ``govern.cli``), in the order they are registered, by
+#: the one command or group each registers (a test keeps the two in step).
+COMMAND_MODULES = {
+    "init": "init_cmd",
+    "seal": "seal_cmd",
+    "publish": "publish_cmd",
+    "verify": "verify_cmd",
+    "attest": "attest_cmd",
+    "registry": "registry_cmd",
+    "snapshot": "snapshot_cmd",
+    "delta": "delta_cmd",
+    "check": "check_cmd",
+    "log": "log_cmd",
+    "diff": "diff_cmd",
+    "validate": "validate_cmd",
+    "repair": "repair_cmd",
+    "gc": "gc_cmd",
+    "plugins": "plugins_cmd",
+}
+
+
 def build_app(
     output: Output,
     workspace_dir: Path | None = None,
@@ -72,30 +93,20 @@ def build_app(
     *,
     plugins: Sequence[tuple[str, object]] = (),
     environ: Mapping[str, str] | None = None,
+    only: str | None = None,
 ):
     """Build the click command for one invocation, with ``output`` as its sink.
 
     Plugins are loaded here because they may add commands (``govern_register_commands``);
-    ``plugins`` and ``environ`` are :func:`govern.cli.main`'s.
+    ``plugins`` and ``environ`` are :func:`govern.cli.main`'s. ``only``: the built-in command
+    the invocation names (a key of :data:`COMMAND_MODULES`) — then no other built-in command
+    module is imported nor its commands built, which is most of what starting a command
+    costs; the command, its help and its errors are the same (tests/test_cli_lazy_commands.py).
     """
-    from govern.cli import (
-        attest_cmd,
-        check_cmd,
-        delta_cmd,
-        diff_cmd,
-        gc_cmd,
-        init_cmd,
-        log_cmd,
-        plugins_cmd,
-        publish_cmd,
-        registry_cmd,
-        repair_cmd,
-        seal_cmd,
-        snapshot_cmd,
-        validate_cmd,
-        verify_cmd,
-    )
+    import importlib
 
+    names = [only] if only is not None else list(COMMAND_MODULES)
+    modules = [importlib.import_module(f"govern.cli.{COMMAND_MODULES[name]}") for name in names]
     app = typer.Typer(
         name="govern",
         help=HELP,
@@ -108,10 +119,11 @@ def build_app(
         context_settings={"help_option_names": ["-h", "--help"]},
     )
     app.callback()(_root)
-    for module in (init_cmd, seal_cmd, publish_cmd, verify_cmd, attest_cmd, registry_cmd, snapshot_cmd, delta_cmd, check_cmd, log_cmd, diff_cmd, validate_cmd, repair_cmd, gc_cmd, plugins_cmd):
+    for module in modules:
         module.register(app)
     state = CliState(output, workspace_dir, strict_plugins, plugins=plugins, environ=environ)
-    state.register_plugin_commands(app)
+    # The commands not built are still taken: a plugin never gets a built-in's name.
+    state.register_plugin_commands(app, also_taken=set(COMMAND_MODULES))
     command = typer.main.get_command(app)
     _name_commands(command)
     command.context_settings = {**(command.context_settings or {}), "obj": state}

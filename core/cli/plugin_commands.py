@@ -6,6 +6,7 @@ what name typer will give it, is the command line's business.
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING, Any
 
 from govern.errors import GovernError
@@ -19,14 +20,15 @@ if TYPE_CHECKING:
 HOOK = "govern_register_commands"
 
 
-def register_plugin_commands(host: PluginHost, app: typer.Typer) -> list[PluginFailure]:
+def register_plugin_commands(host: PluginHost, app: typer.Typer, also_taken: AbstractSet[str] = frozenset()) -> list[PluginFailure]:
     """Let each plugin add its commands to ``app``; return the plugins that failed to.
 
     Plugins are called one at a time. One that raises, whose commands typer cannot build,
-    or that would replace a command govern (or an earlier plugin) already has, has all its
+    or that would replace a command govern (or an earlier plugin) already has — or one named
+    in ``also_taken`` (govern's commands not built for this invocation) — has all its
     additions taken back and is reported — the others' commands stay (strict mode: fatal).
     """
-    taken = declared_command_names(app.registered_commands, app.registered_groups)
+    taken = declared_command_names(app.registered_commands, app.registered_groups) | also_taken
     failures = []
     for name in host.plugin_order(HOOK):
         commands, groups = len(app.registered_commands), len(app.registered_groups)

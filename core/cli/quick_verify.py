@@ -29,11 +29,6 @@ import re
 import sys
 from collections.abc import Mapping
 
-from govern.__about__ import PROJECT_NAME
-
-#: An entry-point group header naming govern's group in an ``entry_points.txt``.
-_GOVERN_GROUP = re.compile(rb"^[ \t]*\[[ \t]*" + re.escape(PROJECT_NAME.encode()) + rb"[ \t]*\]", re.MULTILINE)
-
 
 def quick_verify(args: list[str], environ: Mapping[str, str]) -> int | None:
     """The exit code, having printed the answer, when ``args`` (the command line, global
@@ -69,9 +64,9 @@ def _is_terminal(stream: object) -> bool:
 
 
 def _plugins_configurable() -> bool:
-    """Whether plugins other than the built-ins could take part: a distribution on
-    ``sys.path`` declaring entry points of the ``govern`` group, a ``sys.path`` entry that is
-    not a folder (an archive: not looked into), or a workspace config mentioning plugins."""
+    """Whether plugins other than the built-ins could take part, or the workspace's config
+    could disable one (:func:`govern.host.installed_plugins.may_declare_plugins`,
+    :func:`disables_no_plugin`)."""
     from govern.config.root import CONFIG_NAME, nearest_workspace
 
     workspace = nearest_workspace(os.getcwd())
@@ -82,7 +77,9 @@ def _plugins_configurable() -> bool:
                     return True
         except OSError:
             return True
-    return any(_declares_govern_entry_points(entry or ".") for entry in sys.path)
+    from govern.host.installed_plugins import may_declare_plugins
+
+    return may_declare_plugins()
 
 
 _COMMENT_OR_BLANK = re.compile(rb"[ \t]*(?:#.*)?")
@@ -115,25 +112,3 @@ def disables_no_plugin(config: bytes) -> bool:
         elif in_plugins_table and not (_COMMENT_OR_BLANK.fullmatch(line) or _EMPTY_DISABLE.fullmatch(line)):
             return False
     return True
-
-
-def _declares_govern_entry_points(path_entry: str) -> bool:
-    """Whether a distribution in the ``sys.path`` entry ``path_entry`` declares entry points
-    of the ``govern`` group (how :mod:`importlib.metadata` finds them: ``*.dist-info`` and
-    ``*.egg-info`` folders holding ``entry_points.txt``); True for an entry that exists and is
-    not a folder, which this does not look into."""
-    try:
-        names = os.listdir(path_entry)
-    except NotADirectoryError:
-        return True
-    except OSError:
-        return False  # absent (sys.path lists folders that may not exist)
-    for name in names:
-        if name.endswith((".dist-info", ".egg-info")):
-            try:
-                with open(os.path.join(path_entry, name, "entry_points.txt"), "rb") as declared:
-                    if _GOVERN_GROUP.search(declared.read()):
-                        return True
-            except OSError:
-                continue
-    return False

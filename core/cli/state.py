@@ -63,11 +63,12 @@ class CliState:
             self._plugins = host
         return self._plugins
 
-    def register_plugin_commands(self, app: typer.Typer) -> None:
-        """Let plugins add their commands to ``app``; a plugin that cannot is one warning."""
+    def register_plugin_commands(self, app: typer.Typer, also_taken: set[str] | None = None) -> None:
+        """Let plugins add their commands to ``app``; a plugin that cannot is one warning.
+        ``also_taken``: command names no plugin may take besides those ``app`` has."""
         from govern.cli.plugin_commands import register_plugin_commands
 
-        for failure in register_plugin_commands(self.plugins(), app):
+        for failure in register_plugin_commands(self.plugins(), app, also_taken or set()):
             self.output.warn(failure.message())
 
     def _configured_disable(self) -> list[str]:

@@ -263,9 +263,13 @@ class PluginHost:
             if not self._blocked(name, EXTRA_SOURCE):
                 self._register_safely(name, EXTRA_SOURCE, functools.partial(_as_given, plugin))
         if entry_points is None:
-            from importlib.metadata import entry_points as installed
+            from govern.host.installed_plugins import may_declare_plugins
 
-            entry_points = installed(group=PROJECT_NAME)
+            entry_points = ()
+            if may_declare_plugins():  # else importlib.metadata would find none (and cost ~25 ms)
+                from importlib.metadata import entry_points as installed
+
+                entry_points = installed(group=PROJECT_NAME)
         loaded_values: dict[str, str] = {}
         for entry_point in sorted(entry_points, key=lambda ep: ep.name):
             name = entry_point.name
