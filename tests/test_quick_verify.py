@@ -17,7 +17,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from govern.cli.quick_verify import disables_no_plugin
@@ -296,3 +296,33 @@ def test_a_config_recognised_as_disabling_no_plugin_disables_none(lines):
 @pytest.mark.parametrize("path", ["registry_config.toml", "examples/covered/registry_config.toml"])
 def test_the_shipped_configs_allow_the_quick_answer(path):
     assert disables_no_plugin((Path(__file__).resolve().parent.parent / path).read_bytes())
+
+
+@settings(max_examples=600, deadline=None)
+@example(year=1900, month=2, day=29, hour=0, minute=0, second=0)
+@example(year=2000, month=2, day=29, hour=0, minute=0, second=0)
+@example(year=2024, month=2, day=29, hour=23, minute=59, second=59)
+@example(year=2023, month=2, day=29, hour=0, minute=0, second=0)
+@example(year=0, month=1, day=1, hour=0, minute=0, second=0)
+@example(year=2024, month=4, day=31, hour=0, minute=0, second=0)
+@given(
+    year=st.integers(0, 9999),
+    month=st.integers(0, 13),
+    day=st.integers(0, 32),
+    hour=st.integers(0, 25),
+    minute=st.integers(0, 61),
+    second=st.integers(0, 61),
+)
+def test_a_run_ids_calendar_is_datetimes(year, month, day, hour, minute, second):
+    # is_run_id checks the date by arithmetic (datetime's import is what the quick answer
+    # spares); it must accept exactly the dates and times datetime does.
+    import datetime
+
+    from govern.format.paths import is_run_id
+
+    try:
+        datetime.datetime(year, month, day, hour, minute, second)
+        real = True
+    except ValueError:
+        real = False
+    assert is_run_id(f"{year:04d}-{month:02d}-{day:02d}__{hour:02d}{minute:02d}{second:02d}__slug") == real
