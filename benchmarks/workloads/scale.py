@@ -24,10 +24,11 @@ the large root, the peak memory of every command measured there is held to 1 GiB
 
 Full size (100,000 runs × 100 registries: 10,000,000 records): 10,000,000 payload names
 (2,500,000 files of 4 KiB on disk, the rest hard links), 100,000 manifests of ~14 KiB, a log of
-~4.7 GB that the bootstrap writes and every timed build copies — about 30 GB of disk with the
-small workspace (``_disk``). It was not generated on the 2-core machine of
-docs/performance.md: the bootstrap's time and memory grow with the records it plans (see
-"Scale (issue 18)" there for the largest size measured and the extrapolation).
+~6.4 GB (635 B a record) that the bootstrap writes and every timed build copies — about 32 GB
+of disk with the small workspace (``_disk``), and about 5 minutes to generate the runs on the
+2-core machine of docs/performance.md. The full size was not run there: the bootstrap build
+plans every record in memory (≈ 5.6 KiB a record: ≈ 56 GiB for 10,000,000) — see "Scale
+(issue 18)" there for the largest size measured and the extrapolation.
 """
 
 from __future__ import annotations
