@@ -57,6 +57,33 @@ TIMED_BUILD_RUN = "2030-01-02__000000__registry_delta_log_build"
 NEW_RUN_DAY = 10_000
 #: a progress line on stderr every this many runs generated
 PROGRESS_EVERY = 5_000
+#: the bootstrap build's peak memory per record planned, as measured at commit 6700581 (5.6 GiB
+#: for 1,000,000 records): what the warning before a large set-up goes by
+BOOTSTRAP_BYTES_PER_RECORD = 5_900
+
+
+def _available_memory() -> int | None:
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def _warn_if_memory_short(records: int) -> None:
+    """Say on stderr, before minutes of generating, when the bootstrap build will likely not fit."""
+    needed, available = records * BOOTSTRAP_BYTES_PER_RECORD, _available_memory()
+    if available is not None and needed > available:
+        print(
+            f"   scale: warning: the bootstrap build of {records:,} records needs about {size(needed)} of memory "
+            f"(as measured at 6700581), {size(available)} available: it will likely be killed; "
+            "a smaller root: --set scale_runs=10000",
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 def _artifact(registry: int, version: int) -> bytes:
@@ -143,6 +170,7 @@ def _run(ctx: BenchContext) -> WorkloadReport:
         f"{large_runs:,} runs / {large_runs * registries:,} records vs {small_runs:,} runs / {small_runs * registries:,} records "
         f"({registries} registries); +1 snapshot run ({registries} records); {sizes.repeat} rounds after {sizes.warmup} warm-up, alternating",
     )
+    _warn_if_memory_short(large_runs * registries)
     key = root / "signer.key"
     vkey = root / "verifier.vkey"
     vkey.write_text(ctx.setup(ctx.govern("log", "keygen", KEY_NAME, "--out", key)), encoding="utf-8")
@@ -150,7 +178,6 @@ def _run(ctx: BenchContext) -> WorkloadReport:
 
     builds, verifies = {}, {}
     for runs, (workspace, checkpoint) in workspaces.items():
-
         runs_root = workspace / ".codex" / "RUNS"
         heads_before = frozenset(os.listdir(runs_root / LOG_FOLDER))
 
