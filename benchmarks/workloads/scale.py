@@ -24,7 +24,7 @@ the large root, the peak memory of every command measured there is held to 1 GiB
 
 Full size (100,000 runs × 100 registries: 10,000,000 records): 10,000,000 payload names
 (2,500,000 files of 4 KiB on disk, the rest hard links), 100,000 manifests of ~14 KiB, a log of
-~6.4 GB (635 B a record) that the bootstrap writes and every timed build copies — about 32 GB
+~6.7 GB (666 B a record) that the bootstrap writes and every timed build copies — about 33 GB
 of disk with the small workspace (``_disk``), and about 5 minutes to generate the runs on the
 2-core machine of docs/performance.md. The full size was not run there: the bootstrap build
 plans every record in memory (≈ 5.6 KiB a record: ≈ 56 GiB for 10,000,000) — see "Scale
@@ -222,13 +222,13 @@ def _run(ctx: BenchContext) -> WorkloadReport:
 
 def _disk(sizes: Sizes) -> int:
     # per run: a 4 KiB block for each new payload file (a quarter; the rest are hard links), a
-    # directory, its manifest (~140 B per entry, in 4 KiB blocks) and seal; per record ~640 B of
-    # log (measured: 635 B), written by the bootstrap and copied by the timed build kept in
+    # directory, its manifest (~140 B per entry, in 4 KiB blocks) and seal; per record ~670 B of
+    # log (measured: 666 B), written by the bootstrap and copied by the timed build kept in
     # place, with room for a third copy (a build's staging), for both workspaces
     def one(runs: int) -> int:
         registries = sizes.scale_registries
         per_run = registries // 4 * 4096 + 4096 + -(-registries * 140 // 4096) * 4096 + 4096
-        return runs * per_run + 3 * runs * registries * 640
+        return runs * per_run + 3 * runs * registries * 670
 
     return one(sizes.scale_runs) + one(sizes.scale_runs_small)
 
