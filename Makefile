@@ -38,7 +38,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q
 
 ## make bench: govern against named peers at issue 7's sizes (minutes; see docs/performance.md).
-## BENCH_ARGS="--quick" for a smoke run, "--heavy" to add the memory workload.
+## BENCH_ARGS="--quick" for a smoke run, "--heavy" to add the memory and scale workloads.
 bench: $(STAMP)
 	scripts/ensure-chromium.sh
 	$(BIN)/pip install --quiet bagit || echo "bench: could not install bagit; its comparisons will be reported as skipped"

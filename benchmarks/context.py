@@ -49,6 +49,9 @@ class Sizes:
     ocfl_file_bytes: int = 1024  # …bytes per file
     pg_rows: int = 1_000_000  # sql_table: rows of the PostgreSQL table snapshotted and diffed
     html_transitions: int = 10_000  # report_html: transitions of the registry rendered and loaded
+    scale_runs: int = 100_000  # scale (--heavy): runs of the large runs root…
+    scale_runs_small: int = 1_000  # …against the small one's…
+    scale_registries: int = 100  # …each run a snapshot of this many registries (one record each)
     repeat: int = 5  # timed rounds per comparison
     repeat_fast: int = 15  # timed rounds for sub-second commands (start-up, incremental build)
     warmup: int = 1  # untimed rounds first (fills the page cache, imports .pyc)
@@ -81,6 +84,9 @@ class Sizes:
             ocfl_versions=4,
             pg_rows=2_000,
             html_transitions=600,
+            scale_runs=12,
+            scale_runs_small=4,
+            scale_registries=4,
             repeat=1,
             repeat_fast=1,
             warmup=0,

@@ -2,7 +2,7 @@
 
     python -m benchmarks.run                  # every workload at issue 7's sizes (minutes)
     python -m benchmarks.run --quick          # tiny sizes: a smoke run of the whole harness
-    python -m benchmarks.run --heavy          # also the memory workload (a million files)
+    python -m benchmarks.run --heavy          # also the heavy workloads (memory: a million files; scale: 100,000 runs)
     python -m benchmarks.run startup delta_build --set manifest_files=200000 --repeat 3
 
 Exit status: 0 when every workload ran (targets met or not — the tables say which), 1 when a
@@ -33,7 +33,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description="govern against named peers (issue 7).")
     parser.add_argument("workloads", nargs="*", metavar="WORKLOAD", help=f"run only these (of {', '.join(names)})")
     parser.add_argument("--quick", action="store_true", help="tiny sizes, one round: a smoke run, not a measurement")
-    parser.add_argument("--heavy", action="store_true", help="also run the heavy workloads (memory: a million files, a 10 GiB sparse file)")
+    parser.add_argument("--heavy", action="store_true", help="also run the heavy workloads (memory: a million files, a 10 GiB sparse file; scale: 100,000 runs, a 10,000,000-record log)")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="override a size (see benchmarks/context.py: Sizes)")
     parser.add_argument("--repeat", type=int, metavar="N", help="timed rounds for every comparison")
     parser.add_argument("--warmup", type=int, metavar="N", help="untimed rounds before the timed ones")

@@ -113,3 +113,32 @@ def test_peak_memory_is_the_childs_not_the_harnesss():
     del ballast
     assert small.peak_bytes < 100 << 20
     assert big.peak_bytes > 200 << 20
+
+
+def test_scale_workload_measures_both_roots_and_every_commands_peak(tmp_path):
+    """Issue 18's scale row: the +1 build and verify --log --checkpoint, large root against
+    small, and a peak-vs-1 GiB row for every command run on the large root. Two rounds, so a
+    round starts after the previous one's build was taken back (its run *and* its head)."""
+    json_out = tmp_path / "results.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.run", "--quick", "--heavy", "--repeat", "2", "--warmup", "0", "--scratch", str(tmp_path), "--json-out", str(json_out), "scale"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    (workload,) = json.loads(json_out.read_text())["workloads"]
+    rows = {row["case"]: row for row in workload["rows"]}
+    assert list(rows) == [
+        "delta build +1 snapshot run: 12 vs 4 runs",
+        "verify --log --checkpoint: 12 vs 4 runs",
+        "delta build +1 snapshot run (12 runs): peak",
+        "verify --log --checkpoint (12 runs): peak",
+        "validate LOG (12 runs): peak",
+        "check (12 runs): peak",
+    ]
+    for row in rows.values():
+        assert row["status"] in {"met", "NOT met"} and row["ratio"] is not None, row
+    assert [row["target"] for row in rows.values()] == ["<= 2.0"] * 2 + ["<= 1 GiB"] * 4
+    assert any("bootstrap build of 48 records" in note for note in workload["notes"]), workload["notes"]

@@ -37,10 +37,11 @@ def all_workloads() -> list[Workload]:
         object_storage,
         ocfl_object,
         report_html,
+        scale,
         small_files,
         sql_table,
         startup,
         transparency,
     )
 
-    return [m.WORKLOAD for m in (startup, large_files, small_files, delta_build, incremental, delta_log, transparency, git_history, ocfl_object, sql_table, report_html, object_storage, memory)]
+    return [m.WORKLOAD for m in (startup, large_files, small_files, delta_build, incremental, delta_log, transparency, git_history, ocfl_object, sql_table, report_html, object_storage, memory, scale)]
