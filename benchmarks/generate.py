@@ -13,7 +13,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterable
+import shutil
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 #: (path, sha256 hex, bytes) — one manifest entry.
@@ -115,3 +116,23 @@ def write_workspace(ctx, directory: Path, registries_toml: str) -> Path:
     with open(directory / "registry_config.toml", "a", encoding="utf-8") as config:
         config.write("\n" + registries_toml)
     return directory / ".codex" / "RUNS"
+
+
+def build_undoer(runs_root: Path, build_run: str) -> Callable[[], None]:
+    """A function putting ``runs_root`` back as it is now, once a timed ``govern delta build``
+    has written ``build_run``: the build's run and the head object that committed it are
+    removed (docs/object-storage.md, "The commit protocol"); without the head, the log is the
+    one before the build. Removing the run alone leaves a head naming a run that is gone, and
+    the next build refuses the history (E_LOG_TAMPERED)."""
+    from govern.format.heads import LOG_FOLDER
+
+    heads = runs_root / LOG_FOLDER
+    heads_before = frozenset(os.listdir(heads)) if heads.is_dir() else frozenset()
+
+    def undo() -> None:
+        shutil.rmtree(runs_root / build_run, ignore_errors=True)
+        if heads.is_dir():
+            for name in set(os.listdir(heads)) - heads_before:
+                os.unlink(heads / name)
+
+    return undo

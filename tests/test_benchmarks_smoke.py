@@ -142,3 +142,22 @@ def test_scale_workload_measures_both_roots_and_every_commands_peak(tmp_path):
         assert row["status"] in {"met", "NOT met"} and row["ratio"] is not None, row
     assert [row["target"] for row in rows.values()] == ["<= 2.0"] * 2 + ["<= 1 GiB"] * 4
     assert any("bootstrap build of 48 records" in note for note in workload["notes"]), workload["notes"]
+
+
+@pytest.mark.parametrize("name", ["incremental", "delta_build"])
+def test_a_timed_build_is_taken_back_whole_between_rounds(tmp_path, name):
+    """Each timed round of a build workload starts from the same log: a round's build is
+    taken back with the head object that committed it (a run removed alone left a head naming
+    it, and the next round's build stopped with E_LOG_TAMPERED)."""
+    json_out = tmp_path / "results.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.run", "--quick", "--repeat", "3", "--warmup", "0", "--scratch", str(tmp_path), "--json-out", str(json_out), name],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    (workload,) = json.loads(json_out.read_text())["workloads"]
+    for row in workload["rows"]:
+        assert row["status"] in {"met", "NOT met"} and row["ratio"] is not None, row

@@ -379,3 +379,31 @@ def test_verify_log_in_two_processes_finds_what_one_does(ws, monkeypatch: pytest
     for expected in found:
         assert any(expected in problem for problem in problems), problems
     assert one.ok == (not found)
+
+
+class _Run:
+    """A stand-in for a RunView: registry_candidates reads only ``run_id``."""
+
+    def __init__(self, run_id: str) -> None:
+        self.run_id = run_id
+
+    def __repr__(self) -> str:
+        return self.run_id
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    names=st.lists(st.integers(0, 60), unique=True, max_size=30).map(sorted),
+    examined=st.sets(st.integers(0, 60)),
+    wanted=st.sets(st.integers(0, 70)),
+)
+def test_a_registrys_candidates_are_the_plain_filters(names, examined, wanted):
+    from govern.log.build import registry_candidates
+
+    runs = [_Run(f"r{n:02d}") for n in names]
+    examined_before = {f"r{n:02d}" for n in examined}
+    wanted_ids = {f"r{n:02d}" for n in wanted}
+    new_runs = [run for run in runs if run.run_id not in examined_before]
+    positions = {run.run_id: i for i, run in enumerate(runs)}
+    plain = [run for run in runs if run.run_id not in examined_before or run.run_id in wanted_ids]
+    assert registry_candidates(runs, new_runs, positions, wanted_ids) == plain

@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 
 from benchmarks.context import BenchContext, Sizes
-from benchmarks.generate import Entry, run_id, write_seal, write_workspace
+from benchmarks.generate import Entry, build_undoer, run_id, write_seal, write_workspace
 from benchmarks.report import GIB, WorkloadReport, compare_row, memory_row
 from benchmarks.timing import Command, measure_alternately
 from benchmarks.workloads import Workload
@@ -91,12 +90,10 @@ def _run(ctx: BenchContext) -> WorkloadReport:
     )
     del first, second
 
-    def remove_builds() -> None:
-        for path in runs_root.iterdir():
-            if path.name.endswith("__registry_delta_log_build") or path.name.startswith(".govern-tmp"):
-                shutil.rmtree(path)
-
-    build = Command.single("govern delta build", ctx.govern("-C", workspace, "delta", "build", "--at", "2024-02-01T00:00:00Z"), prepare=remove_builds)
+    # Each round first takes back the previous round's build (its run and its commit in the
+    # log's head chain), so every round is the same first build.
+    remove_build = build_undoer(runs_root, "2024-02-01__000000__registry_delta_log_build")
+    build = Command.single("govern delta build", ctx.govern("-C", workspace, "delta", "build", "--at", "2024-02-01T00:00:00Z"), prepare=remove_build)
     diff = Command.single("diff", ["diff", root / "a.txt", root / "b.txt"], ok_codes=frozenset({0, 1}))
     missing = ctx.missing("diff", "diff")
     results = measure_alternately([build] + ([] if missing else [diff]), sizes.repeat, sizes.warmup)

@@ -9,11 +9,10 @@ long history ≤ 1.2× the build on the short one (a build's cost follows the ne
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 from benchmarks.context import BenchContext, Sizes
-from benchmarks.generate import run_id, write_sealed_run, write_workspace
+from benchmarks.generate import build_undoer, run_id, write_sealed_run, write_workspace
 from benchmarks.report import WorkloadReport, compare_row, seconds
 from benchmarks.timing import Command, measure_alternately, run_once
 from benchmarks.workloads import Workload
@@ -51,9 +50,7 @@ def _run(ctx: BenchContext) -> WorkloadReport:
         report.notes.append(f"first build over {snapshots} snapshots (untimed set-up): {seconds(first.seconds)}")
         write_sealed_run(runs_root / run_id(1000, 0, "snapshot_new"), {"REGISTRY.jsonl": b'{"entry":0,"version":"new"}\n'})
 
-        def undo_build(runs_root: Path = runs_root) -> None:
-            shutil.rmtree(runs_root / TIMED_BUILD_RUN, ignore_errors=True)
-
+        undo_build = build_undoer(runs_root, TIMED_BUILD_RUN)
         label = f"build after {snapshots} snapshots"
         commands[snapshots] = Command.single(label, ctx.govern("-C", workspace, "delta", "build", "--at", TIMED_BUILD), prepare=undo_build)
     results = measure_alternately(list(commands.values()), sizes.repeat_fast, sizes.warmup)

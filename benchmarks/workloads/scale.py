@@ -35,18 +35,16 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import sys
 import time
 from pathlib import Path
 
 from benchmarks.context import BenchContext, Sizes
-from benchmarks.generate import run_id, write_seal, write_workspace
+from benchmarks.generate import build_undoer, run_id, write_seal, write_workspace
 from benchmarks.report import GIB, WorkloadReport, compare_row, memory_row, seconds, size
 from benchmarks.timing import Command, Measurement, measure_alternately, run_once
 from benchmarks.workloads import Workload
 from benchmarks.workloads.delta_log import LOG_NAME, _config
-from govern.format.heads import LOG_FOLDER
 
 TARGET = 2.0
 KEY_NAME = "bench.example/govern"
@@ -179,15 +177,7 @@ def _run(ctx: BenchContext) -> WorkloadReport:
     builds, verifies = {}, {}
     for runs, (workspace, checkpoint) in workspaces.items():
         runs_root = workspace / ".codex" / "RUNS"
-        heads_before = frozenset(os.listdir(runs_root / LOG_FOLDER))
-
-        def undo_build(runs_root: Path = runs_root, heads_before: frozenset[str] = heads_before) -> None:
-            # The build's run and the head object that committed it (docs/object-storage.md,
-            # "The commit protocol"): without the head, the log is as the bootstrap left it.
-            shutil.rmtree(runs_root / TIMED_BUILD_RUN, ignore_errors=True)
-            for name in set(os.listdir(runs_root / LOG_FOLDER)) - heads_before:
-                os.unlink(runs_root / LOG_FOLDER / name)
-
+        undo_build = build_undoer(runs_root, TIMED_BUILD_RUN)
         builds[runs] = Command.single(
             f"delta build +1 run ({runs:,} runs)",
             ctx.govern("-C", workspace, "delta", "build", "--at", TIMED_AT),

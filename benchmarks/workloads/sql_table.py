@@ -32,7 +32,7 @@ from pathlib import Path
 
 from benchmarks import postgres
 from benchmarks.context import BenchContext, Sizes
-from benchmarks.generate import write_workspace
+from benchmarks.generate import build_undoer, write_workspace
 from benchmarks.report import Row, WorkloadReport, compare_row
 from benchmarks.timing import Command, Measurement, measure_alternately
 from benchmarks.workloads import Workload
@@ -176,18 +176,12 @@ def _time_build(ctx: BenchContext, workspace: Path, runs_root: Path, clock: str,
     of the two snapshots' rows; each round first removes the previous round's build run and
     the commit it added to the log's head chain (``_log/``), so every round records the same
     transition."""
-    timed_build = runs_root / _run_name(clock, "registry_delta_log_build")
-    head_chain = runs_root / "_log"
-    earlier_heads = {path.name for path in head_chain.iterdir()} if head_chain.is_dir() else set()
+    undo_build = build_undoer(runs_root, _run_name(clock, "registry_delta_log_build"))
 
     def remove_timed_build() -> None:
-        shutil.rmtree(timed_build, ignore_errors=True)
+        undo_build()
         for path in runs_root.glob(".govern-tmp*"):
             shutil.rmtree(path, ignore_errors=True)
-        if head_chain.is_dir():
-            for path in head_chain.iterdir():
-                if path.name not in earlier_heads:
-                    path.unlink()
 
     build = Command.single("govern delta build (row_diff)", ctx.govern("-q", "-C", workspace, "delta", "build", "--at", clock), prepare=remove_timed_build)
     diff = Command.single("diff", ["diff", rows_a, rows_b], ok_codes=frozenset({0, 1}))
