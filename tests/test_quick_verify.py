@@ -326,3 +326,28 @@ def test_a_run_ids_calendar_is_datetimes(year, month, day, hour, minute, second)
     except ValueError:
         real = False
     assert is_run_id(f"{year:04d}-{month:02d}-{day:02d}__{hour:02d}{minute:02d}{second:02d}__slug") == real
+
+
+def test_on_a_terminal_the_full_command_answers_and_draws_its_progress(tmp_path):
+    # The full command draws progress bars on a terminal's stderr; the quick answer has none,
+    # so it is not taken there.
+    import pty
+
+    run = make_run(tmp_path, RUN_ID, {"a": b"1"})
+    seal_in_process(run)
+    marker = tmp_path / "which"
+    script = (
+        "import sys\nfrom govern.cli import main\n"
+        f"code = main(['verify', {str(run)!r}])\n"
+        f"open({str(marker)!r}, 'w').write(('QUICK' if 'typer' not in sys.modules else 'FULL') + ' ' + str(code))\n"
+    )
+    leader, follower = pty.openpty()
+    try:
+        clean = {k: v for k, v in os.environ.items() if not k.startswith("GOVERN_")}
+        done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=clean, stdout=subprocess.PIPE, stderr=follower, timeout=120, text=True)
+    finally:
+        os.close(follower)
+        os.close(leader)
+    assert done.returncode == 0
+    assert marker.read_text() == "FULL 0"
+    assert "1 run: 1 ok, 0 failed" in done.stdout

@@ -64,20 +64,29 @@ def _workspace_option(args: list[str]) -> Path | None:
     return None
 
 
-def _asks_for_version(args: list[str]) -> bool:
-    """``--version``/``-V`` among the global options (before the command), e.g. ``--json -V``."""
+def _before_command(args: list[str]) -> tuple[set[str], str | None]:
+    """The flags given before the command (global options first, as hoisted), and the
+    command's name (None when there is none, or ``--`` comes first): the one walk of the
+    global options that ``--version`` and the lazy build read."""
+    flags: set[str] = set()
     index = 0
     while index < len(args):
         arg = args[index]
-        if arg in ("--version", "-V"):
-            return True
         if arg in _VALUE_OPTIONS:
             index += 2
             continue
-        if arg == "--" or not arg.startswith("-"):
-            return False  # the command (or its arguments) start here
+        if arg == "--":
+            return flags, None
+        if not arg.startswith("-"):
+            return flags, arg  # the command (or its arguments) start here
+        flags.add(arg)
         index += 1
-    return False
+    return flags, None
+
+
+def _asks_for_version(args: list[str]) -> bool:
+    """``--version``/``-V`` among the global options (before the command), e.g. ``--json -V``."""
+    return bool(_before_command(args)[0] & {"--version", "-V"})
 
 
 def built_in_command(args: list[str]) -> str | None:
@@ -87,18 +96,10 @@ def built_in_command(args: list[str]) -> str | None:
     a plugin's command or a typo click explains)."""
     from govern.cli.app import COMMAND_MODULES
 
-    index = 0
-    while index < len(args):
-        arg = args[index]
-        if arg in _VALUE_OPTIONS:
-            index += 2
-            continue
-        if arg in ("-h", "--help") or arg == "--":
-            return None
-        if not arg.startswith("-"):
-            return arg if arg in COMMAND_MODULES else None
-        index += 1
-    return None
+    flags, command = _before_command(args)
+    if flags & {"-h", "--help"} or command not in COMMAND_MODULES:
+        return None
+    return command
 
 
 def _print_traceback() -> None:
